@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.12 and install clustersim with its dev tools.
+# Re-runs only when pyproject.toml changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in python3 python3.13 python3.12 python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  for dir in "$HOME"/.pyenv/versions/3.1[2-9]* /usr/local/bin /usr/bin; do
+    for exe in "$dir"/bin/python3 "$dir"/python3.12 "$dir"/python3.13; do
+      if [ -x "$exe" ] && "$exe" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+        echo "$exe"; return 0
+      fi
+    done
+  done
+  return 1
+}
+
+stamp=.venv/.installed
+if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
+  exit 0
+fi
+if ! py=$(find_python); then
+  echo "clustersim needs Python >= 3.12, and none was found (tried python3, python3.13, python3.12, pyenv versions)." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $("$py" --version) ..." >&2
+  "$py" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+echo "Installing clustersim and its dependencies into .venv ..." >&2
+.venv/bin/python -m pip install --quiet -e ".[dev]"
+touch "$stamp"

@@ -1,0 +1,386 @@
+"""The model's mechanisms as vectorised, side-effect-free functions over numpy arrays.
+
+Each function is one rule of the model with its source from the literature
+(see ``docs/model.md``). The model holds the state and calls these once per
+month for all agents at once; tests call them on tiny hand-built inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "agglomeration_benefit",
+    "choose_rows",
+    "collaboration_targets",
+    "displacement",
+    "expected_income",
+    "firm_output",
+    "founder_node_utility",
+    "hiring_targets",
+    "knowledge_field",
+    "local_unit_prices",
+    "logit_choice",
+    "match_labour",
+    "reach_weights",
+    "rent_targets",
+    "sector_mix_spillover",
+    "talent_location_utilities",
+]
+
+
+def reach_weights(travel_time: np.ndarray, decay: float, max_time: float | None = None) -> np.ndarray:
+    """Distance-decay weights exp(-t/decay), zero beyond ``max_time`` (commuting reach).
+
+    Examples:
+        >>> reach_weights(np.array([[0.0, 30.0], [30.0, 0.0]]), 30.0, max_time=20.0)
+        array([[1., 0.],
+               [0., 1.]])
+    """
+    w = np.exp(-travel_time / decay)
+    if max_time is not None:
+        w = np.where(travel_time <= max_time, w, 0.0)
+    return w
+
+
+def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Pick one column per row with multinomial-logit probabilities (Gumbel-max trick).
+
+    ``-inf`` marks an unavailable option. Each row must have one finite entry.
+    """
+    if utilities.size == 0:
+        return np.zeros(utilities.shape[0], dtype=np.int64)
+    noise = rng.gumbel(size=utilities.shape)
+    return np.argmax(utilities + noise, axis=1)
+
+
+def choose_rows(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Pick one column per row with probability proportional to non-negative weights.
+
+    Rows whose weights are all zero get -1.
+
+    Examples:
+        >>> choose_rows(np.array([[0.0, 1.0], [0.0, 0.0]]), np.random.default_rng(0))
+        array([ 1, -1])
+    """
+    if weights.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    cum = np.cumsum(weights, axis=1)
+    total = cum[:, -1]
+    u = rng.random(weights.shape[0]) * total
+    pick = (cum <= u[:, None]).sum(axis=1)
+    pick = np.minimum(pick, weights.shape[1] - 1)
+    return np.where(total > 0, pick, -1)
+
+
+def agglomeration_benefit(firms_at_node: np.ndarray, strength: float, cap: float | None) -> np.ndarray:
+    """Arthur's agglomeration benefit g(n) = 1 + strength * min(n, cap).
+
+    With ``cap=None`` the benefit grows without bound and, through founders'
+    location choice and firm survival, one location tends to take all firms;
+    with a cap several locations can share them (Arthur 1990, Math. Soc. Sci.
+    19:235-251).
+
+    Examples:
+        >>> agglomeration_benefit(np.array([0, 10, 100]), 0.01, 40)
+        array([1. , 1.1, 1.4])
+    """
+    n = np.asarray(firms_at_node, float)
+    if cap is not None:
+        n = np.minimum(n, cap)
+    return 1.0 + strength * n
+
+
+def sector_mix_spillover(
+    employment_in_reach: np.ndarray, specialisation_weight: float, diversity_weight: float
+) -> np.ndarray:
+    """Specialisation (MAR) and diversity (Jacobs) spillover multiplier by node and sector.
+
+    ``employment_in_reach[j, s]`` is creative employment of sector s within reach
+    of node j. Specialisation is the own-sector share, diversity is 1 - HHI of
+    sector shares (Glaeser et al. 1992; Boschma & Fritsch 2009 for the creative
+    class). Returns a (nodes x sectors) multiplier >= 1.
+
+    Examples:
+        >>> sector_mix_spillover(np.array([[1.0, 1.0]]), 0.2, 0.2)
+        array([[1.2, 1.2]])
+    """
+    total = employment_in_reach.sum(axis=1, keepdims=True)
+    share = np.divide(
+        employment_in_reach, total, out=np.zeros_like(employment_in_reach), where=total > 0
+    )
+    diversity = np.where(total[:, 0] > 0, 1.0 - (share * share).sum(axis=1), 0.0)
+    return 1.0 + specialisation_weight * share + diversity_weight * diversity[:, None]
+
+
+def knowledge_field(
+    travel_time: np.ndarray, university_nodes: np.ndarray, decay: float
+) -> np.ndarray:
+    """University knowledge reaching each node: sum over universities of exp(-t/decay).
+
+    Knowledge spills over to neighbours with distance (Valero & Van Reenen 2019).
+
+    Examples:
+        >>> knowledge_field(np.array([[0.0, 30.0], [30.0, 0.0]]), np.array([0]), 30.0).round(3)
+        array([1.   , 0.368])
+    """
+    if len(university_nodes) == 0:
+        return np.zeros(travel_time.shape[0])
+    return np.exp(-travel_time[:, university_nodes] / decay).sum(axis=1)
+
+
+def firm_output(
+    productivity: np.ndarray, spillover: np.ndarray, effective_labour: np.ndarray, alpha: float
+) -> np.ndarray:
+    """Output q = A * spillover * L^alpha (decreasing returns to labour for alpha < 1)."""
+    return productivity * spillover * np.power(np.maximum(effective_labour, 0.0), alpha)
+
+
+def local_unit_prices(
+    household_budget: np.ndarray, local_supply: np.ndarray, reach: np.ndarray, price_cap: float
+) -> np.ndarray:
+    """Unit price of local sales by node and sector from a Huff-type demand split.
+
+    Households at node k spend ``household_budget[k, s]`` on sector s and split it
+    over suppliers in reach in proportion to ``reach[k, j] * supply[j, s]``. The
+    revenue of a supplier at j per unit sold is then sum_k reach[k, j] B[k, s] / Z[k, s]
+    with Z = reach @ supply: more competitors in reach lower everyone's price.
+    Budgets with no supplier in reach leak out of the region. Prices are capped
+    at ``price_cap`` (scarcity cannot raise them without limit).
+
+    Examples:
+        >>> reach = np.eye(2)
+        >>> local_unit_prices(np.array([[100.0], [100.0]]), np.array([[10.0], [50.0]]), reach, 1e9)
+        array([[10.],
+               [ 2.]])
+    """
+    z = reach @ local_supply
+    ratio = np.divide(household_budget, z, out=np.zeros_like(household_budget), where=z > 0)
+    return np.minimum(reach.T @ ratio, price_cap)
+
+
+def hiring_targets(
+    employees: np.ndarray,
+    margin: np.ndarray,
+    sensitivity: float,
+    target_margin: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Change in employees each firm wants: grow when the margin beats the target, shrink when not.
+
+    The target is L * sensitivity * (margin - target_margin), at least one hire
+    step up for a profitable firm of one, rounded stochastically so that small
+    firms also move (Dosi-style adaptive firm rule; an assumption).
+    """
+    raw = np.maximum(employees, 1) * sensitivity * (margin - target_margin)
+    base = np.floor(raw)
+    return (base + (rng.random(raw.shape) < (raw - base))).astype(np.int64)
+
+
+def match_labour(
+    seeker_home: np.ndarray,
+    seeker_sector: np.ndarray,
+    firm_node: np.ndarray,
+    firm_sector: np.ndarray,
+    vacancies: np.ndarray,
+    reach: np.ndarray,
+    cross_sector: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match job seekers to firms with vacancies within commuting reach.
+
+    Each seeker applies to one firm chosen with probability proportional to
+    ``reach[home, node] * vacancies * (1 if same sector else cross_sector)``;
+    each firm accepts applicants in random order up to its vacancies.
+
+    Returns:
+        (indices of hired seekers, index of the firm that hired each).
+    """
+    open_firms = np.flatnonzero(vacancies > 0)
+    if len(seeker_home) == 0 or len(open_firms) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    affinity = np.where(seeker_sector[:, None] == firm_sector[open_firms][None, :], 1.0, cross_sector)
+    weights = reach[seeker_home][:, firm_node[open_firms]] * vacancies[open_firms] * affinity
+    pick = choose_rows(weights, rng)
+    applied = np.flatnonzero(pick >= 0)
+    firm = open_firms[pick[applied]]
+    order = rng.permutation(len(applied))
+    applied, firm = applied[order], firm[order]
+    sort = np.argsort(firm, kind="stable")
+    applied, firm = applied[sort], firm[sort]
+    first = np.searchsorted(firm, firm, side="left")
+    rank = np.arange(len(firm)) - first
+    accepted = rank < vacancies[firm]
+    return applied[accepted], firm[accepted]
+
+
+def expected_income(
+    wage_by_node_sector: np.ndarray,
+    jobs_by_node_sector: np.ndarray,
+    talents_by_node_sector: np.ndarray,
+    reach: np.ndarray,
+    unemployment_income: float,
+    cross_sector: float,
+) -> np.ndarray:
+    """Expected monthly income of a talent of each sector living at each node.
+
+    Employment probability is the ratio of jobs to competing talents within
+    reach (capped at 0.97); income is p * wage + (1 - p) * unemployment income
+    (Glaeser, Kolko & Saiz 2001: wage prospects in location choice).
+    """
+    jobs = jobs_by_node_sector + cross_sector * (
+        jobs_by_node_sector.sum(axis=1, keepdims=True) - jobs_by_node_sector
+    )
+    jobs_in_reach = reach @ jobs
+    talents_in_reach = reach @ talents_by_node_sector
+    p = np.clip(jobs_in_reach / (talents_in_reach + 1.0), 0.0, 0.97)
+    return p * wage_by_node_sector + (1.0 - p) * unemployment_income
+
+
+def talent_location_utilities(
+    *,
+    sector: np.ndarray,
+    income: np.ndarray,
+    amenity_taste: np.ndarray,
+    home: np.ndarray,
+    employer_node: np.ndarray,
+    wage: np.ndarray,
+    retention: np.ndarray,
+    node_income: np.ndarray,
+    amenity: np.ndarray,
+    openness: np.ndarray,
+    rent: np.ndarray,
+    ties: np.ndarray,
+    travel_time: np.ndarray,
+    place: np.ndarray,
+    max_commute: float,
+    wage_weight: float,
+    openness_weight: float,
+    rent_weight: float,
+    commute_weight: float,
+    ties_weight: float,
+    move_cost: float,
+    place_change_cost: float,
+    emigration_cost: float,
+    outside_income: float,
+    outside_amenity: float,
+    outside_openness: float,
+    outside_rent: float,
+) -> np.ndarray:
+    """Location utilities of each talent (rows) for each node plus a last column "leave".
+
+    U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
+    - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
+    - moving costs + retention bonus for staying in the home place.
+    Income is the talent's own wage where the employer stays in commuting reach,
+    else the node's expected income for their sector. Newcomers have home -1
+    (no home place: every node costs a move, "leave" means not coming).
+    Sources: Glaeser, Kolko & Saiz 2001 (wage, amenity, rent); Florida 2002 and
+    Boschma & Fritsch 2009 (openness); Storper & Scott 2009 (ties to jobs and
+    people); brain drain as the outside option.
+    """
+    n_nodes = len(amenity)
+    expected = node_income[:, sector].T  # rows: talents, cols: nodes
+    employed = employer_node >= 0
+    commute = np.zeros_like(expected)
+    if employed.any():
+        t = travel_time[:, employer_node[employed]].T
+        keeps_job = t <= max_commute
+        expected[employed] = np.where(keeps_job, wage[employed, None], expected[employed])
+        commute[employed] = np.where(keeps_job, t / 60.0, 0.0)
+    utilities = np.empty((len(sector), n_nodes + 1))
+    u = utilities[:, :n_nodes]
+    u[:] = wage_weight * np.log(np.maximum(expected, 1.0))
+    u += amenity_taste[:, None] * amenity[None, :]
+    u += openness_weight * openness[None, :]
+    u -= rent_weight * rent[None, :] / np.maximum(expected, 1.0)
+    u -= commute_weight * commute
+    u += ties_weight * ties[:, sector].T
+    resident = home >= 0
+    home_place = np.where(resident, place[np.maximum(home, 0)], -1)
+    same_place = place[None, :] == home_place[:, None]
+    moved = np.arange(n_nodes)[None, :] != home[:, None]
+    u -= move_cost * moved
+    u -= place_change_cost * ~same_place
+    u += retention[:, None] * same_place
+    outside = wage_weight * np.log(outside_income) + amenity_taste * outside_amenity
+    outside = outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
+    costs = np.where(resident, move_cost + place_change_cost + emigration_cost, 0.0)
+    utilities[:, n_nodes] = outside - costs
+    return utilities
+
+
+def founder_node_utility(
+    unit_revenue: np.ndarray,
+    agglomeration: np.ndarray,
+    rent: np.ndarray,
+    success: np.ndarray,
+    workspace_rent_share: float,
+    imitation_weight: float,
+    noise: float,
+) -> np.ndarray:
+    """Attractiveness of each node for a new firm (rows: founders, cols: nodes).
+
+    A founder weighs log expected unit revenue including the agglomeration
+    benefit g(n_j) (Arthur 1990), workspace rent, and the success of existing
+    firms of the chosen sector nearby, which founders imitate (Zhang 2003).
+    Divided by ``noise``: the scale of idiosyncratic taste.
+    """
+    value = np.log(np.maximum(unit_revenue * agglomeration[None, :], 1e-9))
+    value -= workspace_rent_share * rent[None, :] / np.maximum(unit_revenue, 1.0)
+    value += imitation_weight * success
+    return value / noise
+
+
+def rent_targets(
+    base_rent: np.ndarray, demand: np.ndarray, base_demand: np.ndarray, elasticity: float
+) -> np.ndarray:
+    """Rent each node tends to: base rent times (demand / demand at start)^elasticity.
+
+    Demand counts residents, creative workers and workspace for creative jobs,
+    so rents rise where creative firms cluster (Glaeser, Kolko & Saiz 2001;
+    O'Sullivan 2002).
+
+    Examples:
+        >>> rent_targets(np.array([500.0]), np.array([110.0]), np.array([100.0]), 1.0)
+        array([550.])
+    """
+    ratio = np.divide(demand, base_demand, out=np.ones_like(demand), where=base_demand > 0)
+    return base_rent * np.power(np.maximum(ratio, 0.0), elasticity)
+
+
+def displacement(
+    low_income: np.ndarray, rent: np.ndarray, base_rent: np.ndarray, rate: float
+) -> np.ndarray:
+    """Low-income residents pushed out of each node when rent rises above its start.
+
+    displaced_j = low_income_j * rate * max(0, rent_j / base_rent_j - 1)
+    (rent-gap displacement: O'Sullivan 2002; Malik et al. 2015).
+
+    Examples:
+        >>> displacement(np.array([1000.0]), np.array([600.0]), np.array([500.0]), 0.1)
+        array([20.])
+    """
+    rise = np.maximum(rent / base_rent - 1.0, 0.0)
+    return np.minimum(low_income, low_income * rate * rise)
+
+
+def collaboration_targets(
+    source_node: np.ndarray,
+    firms_at_node: np.ndarray,
+    travel_time: np.ndarray,
+    accessibility: np.ndarray,
+    distance_scale: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Node of the partner for each new collaboration tie, or -1 if none exists.
+
+    Partners are found with probability proportional to the firms at a node and
+    exp(-t / (scale * (1 + a_i + a_j))): near partners are likelier, and
+    accessibility of both ends stretches the reach for distant ties (global
+    networking; Falck, Heblich & Kipar 2010 on cluster networking).
+    """
+    reach_scale = distance_scale * (1.0 + accessibility[source_node][:, None] + accessibility[None, :])
+    weights = np.exp(-travel_time[source_node] / reach_scale) * firms_at_node[None, :]
+    return choose_rows(weights, rng)

@@ -1,0 +1,124 @@
+"""Simulation results: tables, resolved config, summary, and atomic saving."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["SimulationResult", "write_atomically"]
+
+SUMMARY_COLUMNS = (
+    "population",
+    "talents",
+    "creative_employment",
+    "creative_firms",
+    "creative_share",
+    "location_quotient",
+    "mean_rent",
+    "spatial_gini",
+    "largest_cluster",
+)
+
+
+@dataclass
+class SimulationResult:
+    """What one simulation produced.
+
+    Attributes:
+        timeseries: one row per step (step 0 is the initial state) with the focus
+            place's metrics.
+        firms: one row per firm ever created.
+        talents: one row per talent who ever lived in the region.
+        places: one row per step and place (town and large city of a region).
+        config: the resolved configuration as plain Python containers.
+        meta: run metadata (seed, wall time, package version).
+    """
+
+    timeseries: pd.DataFrame
+    firms: pd.DataFrame
+    talents: pd.DataFrame
+    places: pd.DataFrame
+    config: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Start and end values of the headline metrics, plus firm births and exits."""
+        first, last = self.timeseries.iloc[0], self.timeseries.iloc[-1]
+        out: dict[str, Any] = {"steps": int(last["step"]), "seed": self.config.get("seed")}
+        out["city"] = self.config.get("city", {}).get("name")
+        for col in SUMMARY_COLUMNS:
+            out[col] = {"start": _plain(first[col]), "end": _plain(last[col])}
+        out["firm_births"] = int(self.timeseries["firm_births"].sum())
+        out["firm_exits"] = int(self.timeseries["firm_exits"].sum())
+        out["innovations"] = int(self.timeseries["innovation"].sum())
+        out["policy_spend"] = float(self.timeseries["policy_spend"].sum())
+        out["net_migration"] = int(self.timeseries["net_migration"].sum())
+        out.update({k: v for k, v in self.meta.items() if k not in out})
+        return out
+
+    def summary_table(self) -> str:
+        """A short human-readable table of start and end values."""
+        s = self.summary()
+        lines = [f"{'metric':<22}{'start':>14}{'end':>14}"]
+        for col in SUMMARY_COLUMNS:
+            a, b = s[col]["start"], s[col]["end"]
+            fmt = "{:>14.3f}" if isinstance(a, float) and abs(a) < 100 else "{:>14,.0f}"
+            lines.append(f"{col:<22}" + fmt.format(a) + fmt.format(b))
+        lines.append(
+            f"{'firm births / exits':<22}{s['firm_births']:>14,}{s['firm_exits']:>14,}"
+        )
+        return "\n".join(lines)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write timeseries, firms, talents and places as Parquet, config.json and summary.json.
+
+        Files are written into a temporary directory next to the target and then
+        moved in, ``summary.json`` last: a directory holding ``summary.json`` is a
+        complete result, and an interrupted save leaves no partial file behind.
+        """
+        files = {
+            "timeseries.parquet": lambda p: self.timeseries.to_parquet(p, index=False),
+            "firms.parquet": lambda p: self.firms.to_parquet(p, index=False),
+            "talents.parquet": lambda p: self.talents.to_parquet(p, index=False),
+            "places.parquet": lambda p: self.places.to_parquet(p, index=False),
+            "config.json": lambda p: p.write_text(json.dumps(self.config, indent=2, default=str)),
+            "summary.json": lambda p: p.write_text(json.dumps(self.summary(), indent=2, default=str)),
+        }
+        return write_atomically(Path(directory), files)
+
+
+def write_atomically(directory: Path, files: dict[str, Any]) -> Path:
+    """Write files (name -> writer taking a Path) into ``directory`` atomically.
+
+    Everything is written to a temporary sibling first. A new directory is
+    renamed into place in one step; into an existing one the files are moved
+    one by one with ``os.replace``, the last one named last (the completion marker).
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        for name, writer in files.items():
+            writer(tmp / name)
+        if not directory.exists():
+            os.replace(tmp, directory)
+            return directory
+        for name in files:
+            os.replace(tmp / name, directory / name)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
