@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from clustersim.sectors import SECTOR_NAMES
@@ -28,8 +29,12 @@ __all__ = [
 ]
 
 
-class Talent(CellAgent):
+class Talent(Agent):
     """A creative worker: sector, skill, income, preferences, employer and home node.
+
+    Talents are plain Mesa agents whose home node lives in the model's arrays:
+    tens of thousands move each year, and moving them between Mesa cells (a
+    list per cell) would cost more than the whole vectorised location choice.
 
     Args:
         model: the model holding the talent arrays.
@@ -39,7 +44,6 @@ class Talent(CellAgent):
     def __init__(self, model: CreativeClusterModel, index: int) -> None:
         super().__init__(model)
         self.index = index
-        self.cell = model.space[int(model.talents.home[index])]
 
     @property
     def sector(self) -> str:

@@ -133,7 +133,7 @@ class TalentParams:
     """Creative workers: initial stock, location choice, migration."""
 
     initial_share: float = param(
-        0.03,
+        0.018,
         unit="share of residents",
         doc="creative workers per inhabitant at start",
         source="Eurostat cultural employment 3.7% of employment, EU 2019 (domain.md)",
@@ -217,12 +217,24 @@ class TalentParams:
         700.0, unit="EUR/month", doc="rent of the outside option", ge=0
     )
     immigration_rate: float = param(
-        0.003,
+        0.001,
         unit="1/month",
         doc="prospective newcomers per month as a share of the region's talents; "
         "each decides by the same logit whether to come",
         ge=0,
         le=0.2,
+    )
+    local_entry_rate: float = param(
+        4e-5,
+        unit="1/resident/month",
+        doc="young residents entering creative work each month; like graduates they "
+        "then choose to stay or leave (brain drain)",
+        source="replaces about the retiring share at a 1.8% creative share (assumption)",
+        ge=0,
+        le=0.01,
+    )
+    local_attachment: float = param(
+        0.5, unit="utils", doc="attachment of young local entrants to their home place", ge=0
     )
     retirement_rate: float = param(
         1 / 420, unit="1/month", doc="probability a talent leaves the labour force", ge=0, le=1
@@ -257,7 +269,7 @@ class LabourParams:
     )
     quit_rate: float = param(0.01, unit="1/month", doc="voluntary job separations", ge=0, le=1)
     labour_share: float = param(
-        0.6,
+        0.8,
         unit="share of revenue",
         doc="wages paid as a share of firm revenue",
         source="labour share of value added in services ~0.6 (Eurostat, assumption)",
@@ -268,7 +280,7 @@ class LabourParams:
         1100.0, unit="EUR/month", doc="lowest wage for one skill unit", ge=0
     )
     wage_adjustment: float = param(
-        0.1,
+        0.05,
         unit="per unit tightness",
         doc="monthly wage change per unit of (vacancies - unemployed) / talents in a place",
         ge=0,
@@ -281,7 +293,7 @@ class FirmParams:
     """Creative firms: production, revenue, spillovers, entry and exit."""
 
     initial_employment_rate: float = param(
-        0.8, unit="share", doc="share of initial talents employed at start", ge=0, le=1
+        0.9, unit="share", doc="share of initial talents employed at start", ge=0, le=1
     )
     mean_initial_size: float = param(
         3.0,
@@ -297,7 +309,7 @@ class FirmParams:
         0.85, unit="-", doc="exponent alpha of output = A * L^alpha", gt=0, le=1
     )
     unit_price: float = param(
-        3300.0,
+        2000.0,
         unit="EUR per output unit",
         doc="price of one unit of output on external markets at full accessibility",
         gt=0,
@@ -310,7 +322,7 @@ class FirmParams:
         ge=0,
     )
     local_spend: float = param(
-        60.0,
+        40.0,
         unit="EUR/inhabitant/month",
         doc="household spending on creative goods and services",
         source="Eurostat household cultural expenditure ~3% of consumption (assumption)",
@@ -478,7 +490,7 @@ class InstitutionParams:
     """Universities, cultural institutions, incubators and the municipality."""
 
     graduates_per_university: float = param(
-        240.0,
+        80.0,
         unit="graduates/year",
         doc="creative-field graduates per university entering the local labour market",
         ge=0,

@@ -190,27 +190,54 @@ def match_labour(
     """Match job seekers to firms with vacancies within commuting reach.
 
     Each seeker applies to one firm chosen with probability proportional to
-    ``reach[home, node] * vacancies * (1 if same sector else cross_sector)``;
-    each firm accepts applicants in random order up to its vacancies.
+    ``reach[home, node] * vacancies * (1 if same sector else cross_sector)``,
+    sampled in two stages (node, then firm within the node) so the cost grows
+    with seekers x nodes, not seekers x firms. Each firm accepts applicants in
+    random order up to its vacancies.
 
     Returns:
         (indices of hired seekers, index of the firm that hired each).
     """
+    empty = np.zeros(0, dtype=np.int64)
     open_firms = np.flatnonzero(vacancies > 0)
     if len(seeker_home) == 0 or len(open_firms) == 0:
-        empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    affinity = np.where(seeker_sector[:, None] == firm_sector[open_firms][None, :], 1.0, cross_sector)
-    weights = reach[seeker_home][:, firm_node[open_firms]] * vacancies[open_firms] * affinity
-    pick = choose_rows(weights, rng)
-    applied = np.flatnonzero(pick >= 0)
-    firm = open_firms[pick[applied]]
-    order = rng.permutation(len(applied))
-    applied, firm = applied[order], firm[order]
+    n_nodes = reach.shape[0]
+    n_sectors = int(max(firm_sector.max(), seeker_sector.max())) + 1
+    key = firm_node[open_firms].astype(np.int64) * n_sectors + firm_sector[open_firms]
+    order = np.argsort(key, kind="stable")
+    open_firms, key = open_firms[order], key[order]
+    cum = np.cumsum(vacancies[open_firms]).astype(float)
+    cum0 = np.concatenate([[0.0], cum])
+    seg = np.searchsorted(key, np.arange(n_nodes * n_sectors + 1))
+    vac_ns = np.diff(cum0[seg]).reshape(n_nodes, n_sectors)
+    vac_node = vac_ns.sum(axis=1)
+    # stage 1: node, weighted by reach and sector-adjusted vacancies
+    s = seeker_sector.astype(np.int64)
+    effective = vac_ns[:, s].T * (1.0 - cross_sector) + cross_sector * vac_node[None, :]
+    node = choose_rows(reach[seeker_home] * effective, rng)
+    applied = np.flatnonzero(node >= 0)
+    node, s = node[applied], s[applied]
+    # stage 2: own sector with probability V_s / (V_s + cross (V - V_s)), else another sector
+    own_vac = vac_ns[node, s]
+    other_vac = vac_node[node] - own_vac
+    p_own = own_vac / np.maximum(own_vac + cross_sector * other_vac, 1e-12)
+    own = rng.random(len(applied)) < p_own
+    lo_node = cum0[seg[node * n_sectors]]
+    lo_own = cum0[seg[node * n_sectors + s]]
+    u = rng.random(len(applied))
+    position = np.where(
+        own,
+        lo_own + u * own_vac,
+        lo_node + u * other_vac + np.where(lo_node + u * other_vac >= lo_own, own_vac, 0.0),
+    )
+    firm = open_firms[np.minimum(np.searchsorted(cum, position, side="right"), len(cum) - 1)]
+    # each firm accepts applicants in random order up to its vacancies
+    shuffle = rng.permutation(len(applied))
+    applied, firm = applied[shuffle], firm[shuffle]
     sort = np.argsort(firm, kind="stable")
     applied, firm = applied[sort], firm[sort]
-    first = np.searchsorted(firm, firm, side="left")
-    rank = np.arange(len(firm)) - first
+    rank = np.arange(len(firm)) - np.searchsorted(firm, firm, side="left")
     accepted = rank < vacancies[firm]
     return applied[accepted], firm[accepted]
 

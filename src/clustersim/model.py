@@ -42,7 +42,7 @@ __all__ = ["ORIGINS", "CreativeClusterModel", "build_city_graph"]
 #: Codes of the ``origin`` column of the firm and talent tables.
 ORIGINS = {
     "firm": ("initial", "spin-off", "start-up", "policy"),
-    "talent": ("initial", "immigrant", "graduate", "policy"),
+    "talent": ("initial", "immigrant", "graduate", "local", "policy"),
 }
 
 _TALENT_COLUMNS = {
@@ -587,7 +587,7 @@ class CreativeClusterModel(mesa.Model):
         open_jobs = open_jobs - np.bincount(self.place[f.node[firm]], minlength=len(self.place_names))
         talents = np.bincount(self.place[t.home[t.alive]], minlength=len(self.place_names))
         tightness = (open_jobs - unemployed) / np.maximum(talents, 1)
-        change = np.clip(lab.wage_adjustment * tightness, -0.02, 0.02)
+        change = np.clip(lab.wage_adjustment * tightness, -0.01, 0.01)
         self.wage = np.maximum(self.wage * (1.0 + change), lab.wage_floor)
 
     def _firm_exit(self) -> None:
@@ -693,19 +693,18 @@ class CreativeClusterModel(mesa.Model):
         retire = alive[rng.random(len(alive)) < tp.retirement_rate]
         self._remove_talents(retire)
         # graduates appear at their university's node, then choose like everyone else
-        grads = []
-        for uni in self.universities:
-            k = uni.graduates_this_month()
-            if k:
-                grads.append(np.full(k, uni.node))
-        if grads:
-            homes = np.concatenate(grads)
-            sectors = rng.choice(self.n_sectors, size=len(homes), p=self.sector_traits["weight"])
-            new = self._add_talents(homes, sectors, origin=2, skill_mean=ip.graduate_skill,
-                                    retention=ip.graduate_retention)
-            np.add.at(self.graduates_by_place, self.place[homes], 1)
-        else:
-            new = np.zeros(0, dtype=np.int64)
+        grads = [np.full(uni.graduates_this_month(), uni.node) for uni in self.universities]
+        homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
+        sectors = rng.choice(self.n_sectors, size=len(homes), p=self.sector_traits["weight"])
+        new_grads = self._add_talents(homes, sectors, origin=2, skill_mean=ip.graduate_skill,
+                                      retention=ip.graduate_retention)
+        np.add.at(self.graduates_by_place, self.place[homes], 1)
+        # young locals entering creative work, attached to their home place
+        locals_per_node = rng.poisson(tp.local_entry_rate * np.maximum(self.residents, 0.0))
+        homes = np.repeat(np.arange(self.n_nodes), locals_per_node)
+        sectors = rng.choice(self.n_sectors, size=len(homes), p=self.sector_traits["weight"])
+        new_locals = self._add_talents(homes, sectors, origin=3, retention=tp.local_attachment)
+        new = np.concatenate([new_grads, new_locals])
         alive = np.flatnonzero(t.alive)
         reviewing = alive[rng.random(len(alive)) < tp.review_rate]
         reviewing = np.union1d(reviewing, new)
@@ -788,8 +787,6 @@ class CreativeClusterModel(mesa.Model):
             > self.params.labour.max_commute
         )
         t.employer[movers[too_far]] = -1
-        for i, node in zip(movers, targets, strict=True):
-            self.talent_agents[i].cell = self.space[int(node)]
         # newcomers who chose to come
         new_choice = choice[len(reviewing):]
         come = new_choice < self.n_nodes
