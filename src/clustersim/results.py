@@ -69,7 +69,8 @@ class SimulationResult:
         lines = [f"{'metric':<22}{'start':>14}{'end':>14}"]
         for col in SUMMARY_COLUMNS:
             a, b = s[col]["start"], s[col]["end"]
-            fmt = "{:>14.3f}" if isinstance(a, float) and abs(a) < 100 else "{:>14,.0f}"
+            small = isinstance(a, float) and not float(a).is_integer() and abs(a) < 100
+            fmt = "{:>14.3f}" if small else "{:>14,.0f}"
             lines.append(f"{col:<22}" + fmt.format(a) + fmt.format(b))
         lines.append(
             f"{'firm births / exits':<22}{s['firm_births']:>14,}{s['firm_exits']:>14,}"
