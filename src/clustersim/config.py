@@ -33,6 +33,7 @@ __all__ = [
     "config_dir",
     "iter_parameters",
     "load_config",
+    "parameter_table",
     "register_configs",
     "to_plain_dict",
     "validate",
@@ -649,6 +650,25 @@ def iter_parameters(obj: Any = None, prefix: str = ""):
             yield from iter_parameters(value, prefix=path + ".")
         elif f.metadata:
             yield path, f, value
+
+
+def parameter_table() -> str:
+    """The Markdown table of every parameter: path, default, unit, allowed values, meaning, source.
+
+    ``docs/model.md`` embeds this table; a test keeps the two in sync.
+    """
+    rows = [
+        "| parameter | default | unit | allowed | meaning | source |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for path, f, value in iter_parameters():
+        meta = f.metadata
+        default = "null" if value is None else (f"{value:g}" if isinstance(value, float) else value)
+        rows.append(
+            f"| `{path}` | {default} | {meta['unit']} | {_allowed(meta)} | {meta['doc']} "
+            f"| {meta['source']} |"
+        )
+    return "\n".join(rows)
 
 
 def validate(cfg: SimConfig) -> SimConfig:

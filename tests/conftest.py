@@ -1,0 +1,48 @@
+"""Shared fixtures: small controlled city graphs for mechanism and emergence tests."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+
+def uniform_city(
+    n_nodes: int = 5,
+    population: int = 4000,
+    travel_time: float = 10.0,
+    *,
+    place: str = "Testville",
+    complete: bool = True,
+    **attrs: float,
+) -> nx.Graph:
+    """A city of identical nodes (same population, rent, amenity, ...), all within reach."""
+    g = nx.complete_graph(n_nodes) if complete else nx.path_graph(n_nodes)
+    g.graph["name"] = place
+    values = {
+        "rent": 400.0,
+        "amenity": 0.4,
+        "accessibility": 0.5,
+        "tech": 0.5,
+        "vacant_space": 0.1,
+        "university": 0,
+        "openness": 0.5,
+    }
+    values.update(attrs)
+    for i in g.nodes:
+        g.nodes[i].update(
+            name=f"{place} {i}",
+            place=place,
+            role="centre" if i == 0 else "district",
+            population=population,
+            x=float(i),
+            y=0.0,
+            **values,
+        )
+    for u, v in g.edges:
+        g.edges[u, v].update(travel_time=travel_time, kind="road")
+    return g
+
+
+@pytest.fixture
+def make_city():
+    return uniform_city
