@@ -132,11 +132,19 @@ def _run_case(city: str, population: int, steps: int, mode: str) -> dict[str, An
     alive_per_step: list[int] = []
     step = model.step
     agents = model.agents
-    t0 = time.perf_counter()
+    step_s: list[float] = []
+    clock = time.perf_counter
+    cpu0 = time.process_time()
+    t0 = last = clock()
     for _ in range(steps):
         step()
+        now = clock()
+        step_s.append(now - last)
+        last = now
         alive_per_step.append(len(agents))
-    run_s = time.perf_counter() - t0
+    run_s = clock() - t0
+    run_cpu_s = time.process_time() - cpu0
+    tenth = max(steps // 10, 1)
 
     result: dict[str, Any] = {
         "city": city,
@@ -145,6 +153,7 @@ def _run_case(city: str, population: int, steps: int, mode: str) -> dict[str, An
         "nodes": int(model.n_nodes),
         "init_s": init_s,
         "run_s": run_s,
+        "run_cpu_s": run_cpu_s,
         "init_talents": init_talents,
         "init_firms": init_firms,
         "init_agents": init_agents,
@@ -153,6 +162,8 @@ def _run_case(city: str, population: int, steps: int, mode: str) -> dict[str, An
         "final_firms": int(model.firms.alive.sum()),
         "peak_agents": max(alive_per_step),
         "agent_steps": sum(alive_per_step),
+        "first_tenth_s_per_step": sum(step_s[:tenth]) / tenth,
+        "last_tenth_s_per_step": sum(step_s[-tenth:]) / tenth,
         "rows_ever": int(model.talents.n + model.firms.n),
         "array_bytes": int(model.talents.nbytes() + model.firms.nbytes()),
     }
@@ -238,14 +249,19 @@ def measure(
         "peak_agents": med["peak_agents"],
         "mean_agents": med["mean_agents"],
         "agent_steps": med["agent_steps"],
+        "first_tenth_s_per_step": med["first_tenth_s_per_step"],
+        "last_tenth_s_per_step": med["last_tenth_s_per_step"],
         "rows_ever": med["rows_ever"],
         "init_s": statistics.median(r["init_s"] for r in runs),
         "run_s": statistics.median(r["run_s"] for r in runs),
         "run_s_all": [r["run_s"] for r in runs],
+        "run_cpu_s": statistics.median(r["run_cpu_s"] for r in runs),
         "rss_growth_bytes": statistics.median(r["rss_growth_bytes"] for r in runs),
         "array_bytes": med["array_bytes"],
     }
     case["s_per_step"] = case["run_s"] / steps
+    # < 1 when another process shared the core during the timed loop
+    case["cpu_wall_ratio"] = case["run_cpu_s"] / case["run_s"]
     case["agent_steps_per_s"] = case["agent_steps"] / case["run_s"]
     case["us_per_agent_step"] = 1e6 * case["run_s"] / case["agent_steps"]
     case["rss_bytes_per_agent"] = case["rss_growth_bytes"] / case["peak_agents"]
@@ -271,6 +287,23 @@ def loglog_slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return slope, r2
 
 
+def affine_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares intercept and slope of y = a + b * x."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+    return my - b * mx, b
+
+
+def _loadavg() -> str | None:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return None
+
+
 def machine_info(cpu: int | None) -> dict[str, Any]:
     """CPU, core counts and library versions."""
     model_name = platform.processor() or "unknown"
@@ -290,6 +323,7 @@ def machine_info(cpu: int | None) -> dict[str, Any]:
             return "not installed"
 
     return {
+        "loadavg_start": _loadavg(),
         "cpu_model": model_name,
         "cpu_count": os.cpu_count(),
         "pinned_cpu": cpu,
@@ -312,47 +346,56 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"clustersim benchmark  {result['date']}  steps={result['steps']}  "
-        f"repeats={result['repeats']}  seed={SEED}"
+        f"repeats={result['repeats']} (median)  seed={SEED}"
     )
     print(
         f"CPU: {m['cpu_model']} ({m['cpu_count']} cores, pinned to cpu {m['pinned_cpu']}); "
         f"Python {m['python']}, numpy {m['numpy']}, mesa {m['mesa']}"
     )
+    print(
+        f"load average start/end: {m['loadavg_start']} / {m['loadavg_end']} "
+        "(cpu/wall < 1: the core was shared during the timed loop)"
+    )
     print()
     header = (
-        f"{'case':<22}{'pop':>11}{'nodes':>6}{'talents0':>9}{'agents0':>9}{'mean agents':>12}"
-        f"{'init s':>8}{'ms/step':>9}{'agent-steps/s':>15}{'us/agent-step':>14}"
+        f"{'case':<17}{'pop':>10}{'nodes':>6}{'talents0':>9}{'agents0':>8}{'mean agents':>12}"
+        f"{'init s':>7}{'ms/step':>8}{'first/last 10%':>15}{'agent-steps/s':>14}"
+        f"{'us/a-step':>10}{'cpu/wall':>9}"
     )
     print(header)
     print("-" * len(header))
-    for name, case in result["cases"].items():
+    for name, c in result["cases"].items():
+        first_last = (
+            f"{c['first_tenth_s_per_step'] * 1e3:.1f}/{c['last_tenth_s_per_step'] * 1e3:.1f}"
+        )
         print(
-            f"{name:<22}{case['population']:>11,}{case['nodes']:>6}{case['init_talents']:>9,}"
-            f"{case['init_agents']:>9,}{case['mean_agents']:>12,.0f}{case['init_s']:>8.2f}"
-            f"{case['s_per_step'] * 1e3:>9.2f}{case['agent_steps_per_s']:>15,.0f}"
-            f"{case['us_per_agent_step']:>14.3f}"
+            f"{name:<17}{c['population']:>10,}{c['nodes']:>6}{c['init_talents']:>9,}"
+            f"{c['init_agents']:>8,}{c['mean_agents']:>12,.0f}{c['init_s']:>7.2f}"
+            f"{c['s_per_step'] * 1e3:>8.2f}{first_last:>15}{c['agent_steps_per_s']:>14,.0f}"
+            f"{c['us_per_agent_step']:>10.3f}{c['cpu_wall_ratio']:>9.2f}"
         )
     print()
     header = (
-        f"{'memory':<22}{'peak agents':>12}{'tracemalloc MiB':>16}{'B/agent':>9}"
+        f"{'memory':<17}{'peak agents':>12}{'tracemalloc MiB':>16}{'B/agent':>9}"
         f"{'RSS growth MiB':>15}{'B/agent':>9}{'arrays MiB':>11}{'B/agent':>9}"
     )
     print(header)
     print("-" * len(header))
-    for name, case in result["cases"].items():
-        if "tracemalloc_peak_bytes" not in case:
+    for name, c in result["cases"].items():
+        if "tracemalloc_peak_bytes" not in c:
             continue
         print(
-            f"{name:<22}{case['peak_agents']:>12,}{_mib(case['tracemalloc_peak_bytes']):>16}"
-            f"{case['tracemalloc_bytes_per_agent']:>9,.0f}{_mib(case['rss_growth_bytes']):>15}"
-            f"{case['rss_bytes_per_agent']:>9,.0f}{_mib(case['array_bytes']):>11}"
-            f"{case['array_bytes_per_agent']:>9,.0f}"
+            f"{name:<17}{c['peak_agents']:>12,}{_mib(c['tracemalloc_peak_bytes']):>16}"
+            f"{c['tracemalloc_bytes_per_agent']:>9,.0f}{_mib(c['rss_growth_bytes']):>15}"
+            f"{c['rss_bytes_per_agent']:>9,.0f}{_mib(c['array_bytes']):>11}"
+            f"{c['array_bytes_per_agent']:>9,.0f}"
         )
     print()
     sc = result["scaling"]
     print("scaling (metropolis generator): seconds/step vs mean agents")
     header = (
         f"{'population':>12}{'nodes':>7}{'mean agents':>13}{'ms/step':>10}{'agent-steps/s':>15}"
+        f"{'cpu/wall':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -360,8 +403,14 @@ def print_report(result: dict[str, Any]) -> None:
         print(
             f"{row['population']:>12,}{row['nodes']:>7}{row['mean_agents']:>13,.0f}"
             f"{row['s_per_step'] * 1e3:>10.2f}{row['agent_steps_per_s']:>15,.0f}"
+            f"{row['cpu_wall_ratio']:>9.2f}"
         )
     print(f"log-log slope = {sc['slope']:.3f} (R² = {sc['r2']:.3f}; 1 = linear in agents)")
+    print(
+        f"affine fit: s/step = {sc['fixed_s_per_step'] * 1e3:.2f} ms fixed + "
+        f"{sc['marginal_s_per_agent_step'] * 1e6:.3f} us x agents "
+        f"(marginal {1 / sc['marginal_s_per_agent_step']:,.0f} agent-steps/s)"
+    )
     print()
     print(result["verdict"])
 
@@ -420,10 +469,14 @@ def main(argv: list[str] | None = None) -> int:
                     "agent_steps_per_s",
                     "us_per_agent_step",
                     "init_s",
+                    "cpu_wall_ratio",
                 )
             }
         )
-    slope, r2 = loglog_slope([p["mean_agents"] for p in points], [p["s_per_step"] for p in points])
+    xs = [p["mean_agents"] for p in points]
+    ys = [p["s_per_step"] for p in points]
+    slope, r2 = loglog_slope(xs, ys)
+    fixed_s, marginal_s = affine_fit(xs, ys)
 
     ten_k = cases["10k-talent city"]
     rate = ten_k["agent_steps_per_s"]
@@ -441,10 +494,17 @@ def main(argv: list[str] | None = None) -> int:
         "target_agent_steps_per_s": TARGET_AGENT_STEPS_PER_S,
         "machine": machine_info(cpu),
         "cases": cases,
-        "scaling": {"points": points, "slope": slope, "r2": r2},
+        "scaling": {
+            "points": points,
+            "slope": slope,
+            "r2": r2,
+            "fixed_s_per_step": fixed_s,
+            "marginal_s_per_agent_step": marginal_s,
+        },
         "meets_target": rate >= TARGET_AGENT_STEPS_PER_S,
         "verdict": verdict,
     }
+    result["machine"]["loadavg_end"] = _loadavg()
     print_report(result)
 
     if args.profile:

@@ -27,7 +27,17 @@ from clustersim.errors import ClusterSimError
 __all__ = ["main", "run_job"]
 
 EXIT_USAGE = 2
-_HYDRA_FLAGS = ("--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--version", "--shell-completion", "-sc")
+_HYDRA_FLAGS = (
+    "--help",
+    "-h",
+    "--hydra-help",
+    "--cfg",
+    "-c",
+    "--info",
+    "--version",
+    "--shell-completion",
+    "-sc",
+)
 
 
 def _error(message: str) -> int:
@@ -38,7 +48,9 @@ def _error(message: str) -> int:
 def _prevalidate(args: list[str]) -> None:
     """Compose and validate the config the arguments describe (single runs only)."""
     overrides = [a for a in args if not a.startswith("-") and not a.startswith("hydra")]
-    overrides = [a.lstrip("+") if a.startswith("+") and not a.startswith("++") else a for a in overrides]
+    overrides = [
+        a.lstrip("+") if a.startswith("+") and not a.startswith("++") else a for a in overrides
+    ]
     groups = {"city": "small_town", "policy": "none"}
     rest = []
     for o in overrides:

@@ -82,8 +82,13 @@ class CityConfig:
         choices=CITY_KINDS,
     )
     name: str = param("Small town", unit="-", doc="display name of the (focus) town")
-    population: int = param(
-        12_000, unit="inhabitants", doc="population of the (focus) town", ge=1000, le=20_000_000
+    population: int | None = param(
+        12_000,
+        unit="inhabitants",
+        doc="population of the (focus) town; for GraphML, null keeps the file's populations",
+        ge=1000,
+        le=20_000_000,
+        optional=True,
     )
     preset: str | None = param(
         None, unit="-", doc="preset key when kind=preset (e.g. obidos)", optional=True
@@ -214,9 +219,7 @@ class TalentParams:
     outside_openness: float = param(
         0.5, unit="openness units", doc="openness of the outside option", ge=0, le=1
     )
-    outside_rent: float = param(
-        700.0, unit="EUR/month", doc="rent of the outside option", ge=0
-    )
+    outside_rent: float = param(700.0, unit="EUR/month", doc="rent of the outside option", ge=0)
     immigration_rate: float = param(
         0.001,
         unit="1/month",
@@ -277,9 +280,7 @@ class LabourParams:
         gt=0,
         lt=1,
     )
-    wage_floor: float = param(
-        1100.0, unit="EUR/month", doc="lowest wage for one skill unit", ge=0
-    )
+    wage_floor: float = param(1100.0, unit="EUR/month", doc="lowest wage for one skill unit", ge=0)
     wage_adjustment: float = param(
         0.05,
         unit="per unit tightness",
@@ -333,9 +334,7 @@ class FirmParams:
     workspace_rent_share: float = param(
         0.5, unit="dwelling rents per worker", doc="workspace cost per employee", ge=0
     )
-    startup_cash: float = param(
-        15_000.0, unit="EUR", doc="cash a new firm starts with", gt=0
-    )
+    startup_cash: float = param(15_000.0, unit="EUR", doc="cash a new firm starts with", gt=0)
     agglomeration_strength: float = param(
         0.01,
         unit="per firm",
@@ -346,7 +345,8 @@ class FirmParams:
     agglomeration_cap: float | None = param(
         40.0,
         unit="firms",
-        doc="firms beyond which agglomeration adds no benefit; null = uncapped (one place takes all)",
+        doc="firms beyond which agglomeration adds no benefit; null = uncapped "
+        "(one place takes all)",
         source="Arthur 1990",
         gt=0,
         optional=True,
@@ -687,6 +687,8 @@ def validate(cfg: SimConfig) -> SimConfig:
             raise ConfigError(f"city.preset must be one of {allowed}; got {c.preset!r}")
     if c.kind == "graphml" and not c.graphml:
         raise ConfigError("city.graphml must name a GraphML file when city.kind=graphml")
+    if c.kind != "graphml" and c.population is None:
+        raise ConfigError(f"city.population must be set (>= 1000) for city.kind={c.kind}")
     if not isinstance(cfg.policy, dict):
         raise ConfigError(f"policy must be a mapping of lever name to settings, got {cfg.policy!r}")
     return cfg
@@ -713,9 +715,7 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
                     (o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == group),
                     "?",
                 )
-                return ConfigError(
-                    f"{group} must be one of {', '.join(options)}; got {chosen!r}"
-                )
+                return ConfigError(f"{group} must be one of {', '.join(options)}; got {chosen!r}")
         return ConfigError(text)
     cause = exc.__cause__ or exc
     if isinstance(cause, OmegaConfBaseException):
@@ -723,8 +723,11 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
         msg = str(cause).strip().splitlines()[0]
         if "Value '" in msg and "could not be converted" in msg:
             value = msg.split("Value '", 1)[1].split("'", 1)[0]
-            kind = msg.rsplit(" to ", 1)[-1]
-            return ConfigError(f"{key} must be a {kind.lower()}, got {value!r}")
+            kind = msg.rsplit(" to ", 1)[-1].strip().lower()
+            kind = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
+                kind, f"a {kind}"
+            )
+            return ConfigError(f"{key} must be {kind}, got {value!r}")
         if "Key '" in msg and "not in" in msg:
             bad = msg.split("Key '", 1)[1].split("'", 1)[0]
             where = key.rsplit(".", 1)[0] if key and "." in key else "the config"

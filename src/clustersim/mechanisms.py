@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 
-def reach_weights(travel_time: np.ndarray, decay: float, max_time: float | None = None) -> np.ndarray:
+def reach_weights(
+    travel_time: np.ndarray, decay: float, max_time: float | None = None
+) -> np.ndarray:
     """Distance-decay weights exp(-t/decay), zero beyond ``max_time`` (commuting reach).
 
     Examples:
@@ -73,7 +75,9 @@ def choose_rows(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(total > 0, pick, -1)
 
 
-def agglomeration_benefit(firms_at_node: np.ndarray, strength: float, cap: float | None) -> np.ndarray:
+def agglomeration_benefit(
+    firms_at_node: np.ndarray, strength: float, cap: float | None
+) -> np.ndarray:
     """Arthur's agglomeration benefit g(n) = 1 + strength * min(n, cap).
 
     With ``cap=None`` the benefit grows without bound and, through founders'
@@ -332,7 +336,9 @@ def talent_location_utilities(
     u -= place_change_cost * ~same_place
     u += retention[:, None] * same_place
     outside = wage_weight * np.log(outside_income) + amenity_taste * outside_amenity
-    outside = outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
+    outside = (
+        outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
+    )
     costs = np.where(resident, move_cost + place_change_cost + emigration_cost, 0.0)
     utilities[:, n_nodes] = outside - costs
     return utilities
@@ -408,6 +414,8 @@ def collaboration_targets(
     accessibility of both ends stretches the reach for distant ties (global
     networking; Falck, Heblich & Kipar 2010 on cluster networking).
     """
-    reach_scale = distance_scale * (1.0 + accessibility[source_node][:, None] + accessibility[None, :])
+    reach_scale = distance_scale * (
+        1.0 + accessibility[source_node][:, None] + accessibility[None, :]
+    )
     weights = np.exp(-travel_time[source_node] / reach_scale) * firms_at_node[None, :]
     return choose_rows(weights, rng)

@@ -141,4 +141,6 @@ def largest_cluster(
     if not hot:
         return 0
     sub = graph.subgraph(hot)
-    return int(max(sum(int(firms_by_node[n]) for n in comp) for comp in nx.connected_components(sub)))
+    return int(
+        max(sum(int(firms_by_node[n]) for n in comp) for comp in nx.connected_components(sub))
+    )

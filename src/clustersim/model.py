@@ -100,8 +100,25 @@ def build_city_graph(spec: CityConfig, rng: np.random.Generator) -> nx.Graph:
     if spec.kind == "preset":
         return city_module.preset_region(spec.preset, rng=rng, population=spec.population)
     if spec.kind == "graphml":
-        return city_module.load_graphml(spec.graphml)
-    raise ConfigError(f"city.kind must be one of {', '.join(city_module.CITY_KINDS)}; got {spec.kind!r}")
+        graph = city_module.load_graphml(spec.graphml)
+        if spec.population is not None:
+            _rescale_population(graph, spec.population)
+        return graph
+    raise ConfigError(
+        f"city.kind must be one of {', '.join(city_module.CITY_KINDS)}; got {spec.kind!r}"
+    )
+
+
+def _rescale_population(graph: nx.Graph, total: int) -> None:
+    """Scale node populations to ``total`` (largest remainders keep the sum exact)."""
+    nodes = list(graph.nodes)
+    pop = np.array([graph.nodes[n]["population"] for n in nodes], dtype=float)
+    share = pop / pop.sum() * total if pop.sum() > 0 else np.full(len(pop), total / len(pop))
+    base = np.floor(share).astype(int)
+    extra = np.argsort(base - share)[: total - base.sum()]
+    base[extra] += 1
+    for n, value in zip(nodes, base, strict=True):
+        graph.nodes[n]["population"] = int(value)
 
 
 def _params_from(kwargs: Mapping[str, Any]) -> SimConfig:
@@ -117,10 +134,14 @@ def _params_from(kwargs: Mapping[str, Any]) -> SimConfig:
         elif isinstance(value, Mapping):
             unknown = set(value) - {f.name for f in dataclasses.fields(current)}
             if unknown:
-                raise ConfigError(f"{group}.{sorted(unknown)[0]} is not a known parameter of {group}")
+                raise ConfigError(
+                    f"{group}.{sorted(unknown)[0]} is not a known parameter of {group}"
+                )
             setattr(cfg, group, dataclasses.replace(current, **value))
         else:
-            raise ConfigError(f"{group} must be a mapping of parameters, got {type(value).__name__}")
+            raise ConfigError(
+                f"{group} must be a mapping of parameters, got {type(value).__name__}"
+            )
     return cfg
 
 
@@ -192,7 +213,7 @@ class CreativeClusterModel(mesa.Model):
     # ------------------------------------------------------------------ setup
     @classmethod
     def from_config(cls, cfg: SimConfig | DictConfig) -> CreativeClusterModel:
-        """Build a model from a Hydra config (or a validated SimConfig), seeded with ``cfg.seed``."""
+        """Build a model from a Hydra config or a validated SimConfig, seeded with ``cfg.seed``."""
         if isinstance(cfg, DictConfig):
             cfg = from_dictconfig(cfg)
         return cls(city=cfg.city, rng=cfg.seed, config=cfg)
@@ -200,10 +221,19 @@ class CreativeClusterModel(mesa.Model):
     def _setup_nodes(self) -> None:
         g = self.graph
         n = g.number_of_nodes()
-        attr = {k: np.array([g.nodes[i][k] for i in range(n)], dtype=float) for k in (
-            "population", "rent", "amenity", "accessibility", "tech", "vacant_space",
-            "university", "openness",
-        )}
+        attr = {
+            k: np.array([g.nodes[i][k] for i in range(n)], dtype=float)
+            for k in (
+                "population",
+                "rent",
+                "amenity",
+                "accessibility",
+                "tech",
+                "vacant_space",
+                "university",
+                "openness",
+            )
+        }
         self.n_nodes = n
         self.node_names = [g.nodes[i]["name"] for i in range(n)]
         self.place_names = city_module.place_names(g)
@@ -235,7 +265,9 @@ class CreativeClusterModel(mesa.Model):
         """All-pairs shortest travel times (minutes) and the reach matrices derived from them."""
         lab = self.params.labour
         self.travel_time = nx.floyd_warshall_numpy(self.graph, weight="travel_time")
-        self.commute_reach = mech.reach_weights(self.travel_time, lab.commute_decay, lab.max_commute)
+        self.commute_reach = mech.reach_weights(
+            self.travel_time, lab.commute_decay, lab.max_commute
+        )
 
     def set_travel_time(self, u: int, v: int, minutes: float) -> None:
         """Change the travel time of edge (u, v) and recompute reach (the transport lever)."""
@@ -288,7 +320,9 @@ class CreativeClusterModel(mesa.Model):
     def _refresh_fields(self) -> None:
         """Amenity from cultural institutions (plus policy bonus) and the knowledge field."""
         ip = self.params.institutions
-        self.amenity = np.clip(self.amenity_base + self._culture_field() + self.amenity_bonus, 0, 1.5)
+        self.amenity = np.clip(
+            self.amenity_base + self._culture_field() + self.amenity_bonus, 0, 1.5
+        )
         uni_nodes = np.array([u.node for u in self.universities], dtype=int)
         self.knowledge = mech.knowledge_field(self.travel_time, uni_nodes, ip.knowledge_decay)
 
@@ -304,10 +338,14 @@ class CreativeClusterModel(mesa.Model):
         self.low_income = self.residents * self.params.rent.low_income_share
         # initial firms: employed talents grouped by node and sector into geometric-sized firms
         employed = ids[rng.random(n) < fp.initial_employment_rate]
-        order = np.lexsort((rng.random(len(employed)), self.talents.sector[employed],
-                            self.talents.home[employed]))
+        order = np.lexsort(
+            (rng.random(len(employed)), self.talents.sector[employed], self.talents.home[employed])
+        )
         employed = employed[order]
-        key = self.talents.home[employed].astype(np.int64) * self.n_sectors + self.talents.sector[employed]
+        key = (
+            self.talents.home[employed].astype(np.int64) * self.n_sectors
+            + self.talents.sector[employed]
+        )
         firm_of = np.empty(len(employed), dtype=np.int64)
         firm_nodes, firm_sectors = [], []
         groups, starts = np.unique(key, return_index=True)
@@ -348,7 +386,12 @@ class CreativeClusterModel(mesa.Model):
         self.capacity = self.base_demand / np.maximum(1.0 - self.vacant_space0, 0.05)
 
     def _add_talents(
-        self, homes: np.ndarray, sectors: np.ndarray, *, origin: int, skill_mean: float = 1.0,
+        self,
+        homes: np.ndarray,
+        sectors: np.ndarray,
+        *,
+        origin: int,
+        skill_mean: float = 1.0,
         retention: float = 0.0,
     ) -> np.ndarray:
         tp = self.params.talent
@@ -357,22 +400,39 @@ class CreativeClusterModel(mesa.Model):
         skill = skill_mean * self.rng.lognormal(-0.5 * sigma**2, sigma, size=n)
         taste = np.maximum(self.rng.normal(tp.amenity_weight, tp.amenity_weight_sd, size=n), 0.0)
         ids = self.talents.append(
-            n, sector=sectors, skill=skill, taste=taste, home=homes, alive=True,
-            arrived=self.steps, origin=origin, retention=retention,
+            n,
+            sector=sectors,
+            skill=skill,
+            taste=taste,
+            home=homes,
+            alive=True,
+            arrived=self.steps,
+            origin=origin,
+            retention=retention,
         )
         self.talent_agents.extend(Talent(self, int(i)) for i in ids)
         return ids
 
     def _add_firms(
-        self, nodes: np.ndarray, sectors: np.ndarray, *, origin: int,
-        founded: np.ndarray | int | None = None, cash: np.ndarray | float | None = None,
+        self,
+        nodes: np.ndarray,
+        sectors: np.ndarray,
+        *,
+        origin: int,
+        founded: np.ndarray | int | None = None,
+        cash: np.ndarray | float | None = None,
         parent: np.ndarray | int = -1,
     ) -> np.ndarray:
         fp = self.params.firm
         n = len(nodes)
         sigma = fp.productivity_sigma
         ids = self.firms.append(
-            n, sector=sectors, node=nodes, alive=True, origin=origin, parent=parent,
+            n,
+            sector=sectors,
+            node=nodes,
+            alive=True,
+            origin=origin,
+            parent=parent,
             productivity=self.rng.lognormal(-0.5 * sigma**2, sigma, size=n),
             founded=self.steps if founded is None else founded,
             cash=fp.startup_cash if cash is None else cash,
@@ -482,7 +542,9 @@ class CreativeClusterModel(mesa.Model):
         alive = np.flatnonzero(f.alive)
         node, sector = f.node[alive], f.sector[alive]
         firms_at = self._firms_at_node()
-        agglo = mech.agglomeration_benefit(firms_at, fp.agglomeration_strength, fp.agglomeration_cap)
+        agglo = mech.agglomeration_benefit(
+            firms_at, fp.agglomeration_strength, fp.agglomeration_cap
+        )
         jobs = self._jobs_by_node_sector()
         mix = mech.sector_mix_spillover(
             self.commute_reach @ jobs, fp.specialisation_weight, fp.diversity_weight
@@ -493,7 +555,9 @@ class CreativeClusterModel(mesa.Model):
         boost = np.ones(len(alive))
         if incubated.any():
             boost_by_hub = {h.unique_id: h.boost for h in self.incubators}
-            boost[incubated] += np.array([boost_by_hub.get(h, 0.0) for h in f.incubator[alive][incubated]])
+            boost[incubated] += np.array(
+                [boost_by_hub.get(h, 0.0) for h in f.incubator[alive][incubated]]
+            )
         spill = spill_node[node, sector] * boost
         labour = self._effective_labour()[alive]
         q = mech.firm_output(f.productivity[alive], spill, labour, fp.returns_to_labour)
@@ -505,13 +569,21 @@ class CreativeClusterModel(mesa.Model):
         ).reshape(self.n_nodes, self.n_sectors)
         spend_share = self.sector_traits["weight"] * ls
         spend_share = spend_share / spend_share.sum()
-        people = self.residents + np.bincount(self.talents.home[self.talents.alive], minlength=self.n_nodes)
-        budget = (fp.local_spend * people * (1.0 + self.demand_bonus))[:, None] * spend_share[None, :]
-        self._local_price = mech.local_unit_prices(budget, supply, self.commute_reach, 2 * fp.unit_price)
+        people = self.residents + np.bincount(
+            self.talents.home[self.talents.alive], minlength=self.n_nodes
+        )
+        budget = (fp.local_spend * people * (1.0 + self.demand_bonus))[:, None] * spend_share[
+            None, :
+        ]
+        self._local_price = mech.local_unit_prices(
+            budget, supply, self.commute_reach, 2 * fp.unit_price
+        )
         digital = self.sector_traits["digital"]
         access = np.power(self.accessibility, fp.accessibility_elasticity)
-        self._external_price_node = fp.unit_price * access[:, None] * (
-            1.0 + fp.digital_tech_weight * self.tech[:, None] * digital[None, :]
+        self._external_price_node = (
+            fp.unit_price
+            * access[:, None]
+            * (1.0 + fp.digital_tech_weight * self.tech[:, None] * digital[None, :])
         )
         self._spill_node = spill_node
         degree = np.bincount(self._edges.ravel(), minlength=f.n)[alive] if len(self._edges) else 0
@@ -574,17 +646,27 @@ class CreativeClusterModel(mesa.Model):
         seekers = np.flatnonzero(t.alive & (t.employer < 0))
         seekers = seekers[rng.random(len(seekers)) < lab.search_rate]
         hired, firm = mech.match_labour(
-            t.home[seekers], t.sector[seekers], f.node, f.sector, vacancies,
-            self.commute_reach, lab.cross_sector_productivity, rng,
+            t.home[seekers],
+            t.sector[seekers],
+            f.node,
+            f.sector,
+            vacancies,
+            self.commute_reach,
+            lab.cross_sector_productivity,
+            rng,
         )
         t.employer[seekers[hired]] = firm
         self._count_employees()
         # wages follow labour-market tightness in each place
-        unemployed = np.bincount(self.place[t.home[t.alive & (t.employer < 0)]],
-                                 minlength=len(self.place_names))
-        open_jobs = np.bincount(self.place[f.node], weights=np.maximum(vacancies, 0),
-                                minlength=len(self.place_names))
-        open_jobs = open_jobs - np.bincount(self.place[f.node[firm]], minlength=len(self.place_names))
+        unemployed = np.bincount(
+            self.place[t.home[t.alive & (t.employer < 0)]], minlength=len(self.place_names)
+        )
+        open_jobs = np.bincount(
+            self.place[f.node], weights=np.maximum(vacancies, 0), minlength=len(self.place_names)
+        )
+        open_jobs = open_jobs - np.bincount(
+            self.place[f.node[firm]], minlength=len(self.place_names)
+        )
         talents = np.bincount(self.place[t.home[t.alive]], minlength=len(self.place_names))
         tightness = (open_jobs - unemployed) / np.maximum(talents, 1)
         change = np.clip(lab.wage_adjustment * tightness, -0.01, 0.01)
@@ -617,10 +699,10 @@ class CreativeClusterModel(mesa.Model):
         self._count_employees()
 
     def _firm_entry(self) -> None:
-        """Spin-offs by employees near their parent (Klepper 2010) and start-ups by
-        unemployed talents who imitate successful neighbours (Zhang 2003).
+        """Spin-offs near the parent (Klepper 2010) and imitating start-ups (Zhang 2003).
 
-        Founders pick a node within commuting reach by a logit over expected unit
+        Employees found spin-offs, unemployed talents found start-ups. Founders
+        pick a node within commuting reach by a logit over expected unit
         revenue with the agglomeration benefit (Arthur 1990), rent and the local
         success of their sector.
         """
@@ -640,7 +722,9 @@ class CreativeClusterModel(mesa.Model):
         if len(spinners) == 0 and len(starters) == 0:
             return
         firms_at = self._firms_at_node()
-        agglo = mech.agglomeration_benefit(firms_at, fp.agglomeration_strength, fp.agglomeration_cap)
+        agglo = mech.agglomeration_benefit(
+            firms_at, fp.agglomeration_strength, fp.agglomeration_cap
+        )
         unit = self._unit_revenue(self._spill_node / agglo[:, None])
         # success: reach-weighted positive profits of each sector, as a share of all
         alive = np.flatnonzero(f.alive)
@@ -660,22 +744,33 @@ class CreativeClusterModel(mesa.Model):
         founders = np.concatenate([starters, spinners])
         sectors = np.concatenate([sectors, f.sector[spin_parent]])
         utility = mech.founder_node_utility(
-            unit[:, sectors].T, agglo, self.rent * self.rent_factor, success[:, sectors].T,
-            fp.workspace_rent_share, fp.imitation_weight, fp.location_noise,
+            unit[:, sectors].T,
+            agglo,
+            self.rent * self.rent_factor,
+            success[:, sectors].T,
+            fp.workspace_rent_share,
+            fp.imitation_weight,
+            fp.location_noise,
         )
         reachable = self.travel_time[origins] <= self.params.labour.max_commute
         utility = np.where(reachable, utility, -np.inf)
         nodes = mech.logit_choice(utility, rng)
         stay = np.zeros(len(founders), dtype=bool)
-        stay[len(starters):] = rng.random(len(spinners)) < fp.spinoff_near_parent
+        stay[len(starters) :] = rng.random(len(spinners)) < fp.spinoff_near_parent
         nodes = np.where(stay, origins, nodes)
         parents = np.concatenate([np.full(len(starters), -1), spin_parent])
         origin_code = np.concatenate([np.full(len(starters), 2), np.full(len(spinners), 1)])
-        ids = np.concatenate([
-            self._add_firms(nodes[origin_code == 2], sectors[origin_code == 2], origin=2),
-            self._add_firms(nodes[origin_code == 1], sectors[origin_code == 1], origin=1,
-                            parent=parents[origin_code == 1]),
-        ])
+        ids = np.concatenate(
+            [
+                self._add_firms(nodes[origin_code == 2], sectors[origin_code == 2], origin=2),
+                self._add_firms(
+                    nodes[origin_code == 1],
+                    sectors[origin_code == 1],
+                    origin=1,
+                    parent=parents[origin_code == 1],
+                ),
+            ]
+        )
         t.employer[founders] = ids
         self.births_by_node += np.bincount(nodes, minlength=self.n_nodes)
         self._count_employees()
@@ -696,8 +791,9 @@ class CreativeClusterModel(mesa.Model):
         grads = [np.full(uni.graduates_this_month(), uni.node) for uni in self.universities]
         homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
         sectors = rng.choice(self.n_sectors, size=len(homes), p=self.sector_traits["weight"])
-        new_grads = self._add_talents(homes, sectors, origin=2, skill_mean=ip.graduate_skill,
-                                      retention=ip.graduate_retention)
+        new_grads = self._add_talents(
+            homes, sectors, origin=2, skill_mean=ip.graduate_skill, retention=ip.graduate_retention
+        )
         np.add.at(self.graduates_by_place, self.place[homes], 1)
         # young locals entering creative work, attached to their home place
         locals_per_node = rng.poisson(tp.local_entry_rate * np.maximum(self.residents, 0.0))
@@ -710,28 +806,38 @@ class CreativeClusterModel(mesa.Model):
         reviewing = np.union1d(reviewing, new)
         n_new = rng.poisson(tp.immigration_rate * len(alive))
         choosers_home = t.home[reviewing].astype(np.int64)
-        sector = np.concatenate([t.sector[reviewing], rng.choice(self.n_sectors, size=n_new,
-                                                                  p=self.sector_traits["weight"])])
+        sector = np.concatenate(
+            [
+                t.sector[reviewing],
+                rng.choice(self.n_sectors, size=n_new, p=self.sector_traits["weight"]),
+            ]
+        )
         home = np.concatenate([choosers_home, np.full(n_new, -1)])
         sigma = tp.skill_sigma
         skill_new = rng.lognormal(-0.5 * sigma**2, sigma, size=n_new)
         taste_new = np.maximum(rng.normal(tp.amenity_weight, tp.amenity_weight_sd, n_new), 0.0)
-        income = np.concatenate([self.talent_income()[reviewing],
-                                 np.full(n_new, tp.unemployment_income)])
+        income = np.concatenate(
+            [self.talent_income()[reviewing], np.full(n_new, tp.unemployment_income)]
+        )
         employer = t.employer[reviewing]
-        employer_node = np.concatenate([
-            np.where(employer >= 0, self.firms.node[np.maximum(employer, 0)], -1),
-            np.full(n_new, -1),
-        ])
+        employer_node = np.concatenate(
+            [
+                np.where(employer >= 0, self.firms.node[np.maximum(employer, 0)], -1),
+                np.full(n_new, -1),
+            ]
+        )
         skill = np.concatenate([t.skill[reviewing], skill_new])
-        wage_rate = np.concatenate([
-            np.where(employer >= 0, income[: len(reviewing)], 0.0), np.zeros(n_new)
-        ])
+        wage_rate = np.concatenate(
+            [np.where(employer >= 0, income[: len(reviewing)], 0.0), np.zeros(n_new)]
+        )
         talents_ns = self._talents_by_node_sector()
         wage_ns = np.repeat(self.wage[self.place][:, None], self.n_sectors, axis=1)
         node_income = mech.expected_income(
-            wage_ns, self._jobs_by_node_sector() + self._vacancies_by_node_sector(), talents_ns,
-            self.commute_reach, tp.unemployment_income,
+            wage_ns,
+            self._jobs_by_node_sector() + self._vacancies_by_node_sector(),
+            talents_ns,
+            self.commute_reach,
+            tp.unemployment_income,
             self.params.labour.cross_sector_productivity,
         )
         utilities = mech.talent_location_utilities(
@@ -788,12 +894,17 @@ class CreativeClusterModel(mesa.Model):
         )
         t.employer[movers[too_far]] = -1
         # newcomers who chose to come
-        new_choice = choice[len(reviewing):]
+        new_choice = choice[len(reviewing) :]
         come = new_choice < self.n_nodes
         if come.any():
             ids = self.talents.append(
-                int(come.sum()), sector=sector[len(reviewing):][come], skill=skill_new[come],
-                taste=taste_new[come], home=new_choice[come], alive=True, arrived=self.steps,
+                int(come.sum()),
+                sector=sector[len(reviewing) :][come],
+                skill=skill_new[come],
+                taste=taste_new[come],
+                home=new_choice[come],
+                alive=True,
+                arrived=self.steps,
                 origin=1,
             )
             self.talent_agents.extend(Talent(self, int(i)) for i in ids)
@@ -807,7 +918,9 @@ class CreativeClusterModel(mesa.Model):
             return np.zeros((self.n_nodes, self.n_sectors))
         n = min(len(vac), f.n)
         key = f.node[:n].astype(np.int64) * self.n_sectors + f.sector[:n]
-        out = np.bincount(key, weights=vac[:n] * f.alive[:n], minlength=self.n_nodes * self.n_sectors)
+        out = np.bincount(
+            key, weights=vac[:n] * f.alive[:n], minlength=self.n_nodes * self.n_sectors
+        )
         return out.reshape(self.n_nodes, self.n_sectors)
 
     def _remove_talents(self, ids: np.ndarray, *, left_region: bool = False) -> None:
@@ -899,7 +1012,9 @@ class CreativeClusterModel(mesa.Model):
         firms_at = self._firms_at_node()
         population = self.residents + talents_at
         employment_at = mp.employment_rate * self.residents + jobs_at
-        share_at = np.divide(jobs_at, employment_at, out=np.zeros(self.n_nodes), where=employment_at > 0)
+        share_at = np.divide(
+            jobs_at, employment_at, out=np.zeros(self.n_nodes), where=employment_at > 0
+        )
         lq_at = share_at / mp.reference_creative_share
         focus = self.focus_nodes
         fp_ = self.focus_place
@@ -940,20 +1055,24 @@ class CreativeClusterModel(mesa.Model):
             "municipal_budget": float(self.municipality.budget),
         }
         for policy in self.policies:
-            row[f"spend_{policy.name}"] = float(self.municipality.spent_this_step.get(policy.name, 0.0))
+            row[f"spend_{policy.name}"] = float(
+                self.municipality.spent_this_step.get(policy.name, 0.0)
+            )
         self.records.append(row)
         for p, name in enumerate(self.place_names):
             nodes = np.flatnonzero(self.place == p)
-            self.place_records.append({
-                "step": self.steps,
-                "place": name,
-                "population": float(population[nodes].sum()),
-                "talents": int(talents_at[nodes].sum()),
-                "creative_employment": float(jobs_at[nodes].sum()),
-                "creative_firms": int(firms_at[nodes].sum()),
-                "mean_rent": metrics.weighted_mean(self.rent[nodes], population[nodes]),
-                "wage": float(self.wage[p]),
-            })
+            self.place_records.append(
+                {
+                    "step": self.steps,
+                    "place": name,
+                    "population": float(population[nodes].sum()),
+                    "talents": int(talents_at[nodes].sum()),
+                    "creative_employment": float(jobs_at[nodes].sum()),
+                    "creative_firms": int(firms_at[nodes].sum()),
+                    "mean_rent": metrics.weighted_mean(self.rent[nodes], population[nodes]),
+                    "wage": float(self.wage[p]),
+                }
+            )
 
     # ----------------------------------------------------------------- tables
     def firm_table(self):
@@ -961,41 +1080,45 @@ class CreativeClusterModel(mesa.Model):
         import pandas as pd
 
         f = self.firms
-        return pd.DataFrame({
-            "firm_id": np.arange(f.n),
-            "sector": pd.Categorical.from_codes(f.sector.astype(int), SECTOR_NAMES),
-            "node": f.node.astype(np.int64),
-            "place": [self.place_names[p] for p in self.place[f.node]],
-            "founded_step": f.founded.astype(np.int64),
-            "exit_step": _nullable(f.exit_step),
-            "employees": f.employees.astype(np.int64),
-            "peak_employees": f.peak_employees.astype(np.int64),
-            "origin": pd.Categorical.from_codes(f.origin.astype(int), ORIGINS["firm"]),
-            "parent_id": _nullable(f.parent),
-            "productivity": f.productivity.copy(),
-            "cash": f.cash.copy(),
-            "innovations": f.innovations.astype(np.int64),
-            "ever_incubated": f.ever_incubated.astype(bool),
-        })
+        return pd.DataFrame(
+            {
+                "firm_id": np.arange(f.n),
+                "sector": pd.Categorical.from_codes(f.sector.astype(int), SECTOR_NAMES),
+                "node": f.node.astype(np.int64),
+                "place": [self.place_names[p] for p in self.place[f.node]],
+                "founded_step": f.founded.astype(np.int64),
+                "exit_step": _nullable(f.exit_step),
+                "employees": f.employees.astype(np.int64),
+                "peak_employees": f.peak_employees.astype(np.int64),
+                "origin": pd.Categorical.from_codes(f.origin.astype(int), ORIGINS["firm"]),
+                "parent_id": _nullable(f.parent),
+                "productivity": f.productivity.copy(),
+                "cash": f.cash.copy(),
+                "innovations": f.innovations.astype(np.int64),
+                "ever_incubated": f.ever_incubated.astype(bool),
+            }
+        )
 
     def talent_table(self):
         """One row per talent who ever lived in the region (pandas DataFrame)."""
         import pandas as pd
 
         t = self.talents
-        return pd.DataFrame({
-            "talent_id": np.arange(t.n),
-            "sector": pd.Categorical.from_codes(t.sector.astype(int), SECTOR_NAMES),
-            "skill": t.skill.copy(),
-            "home": t.home.astype(np.int64),
-            "place": [self.place_names[p] for p in self.place[t.home]],
-            "employer": _nullable(t.employer),
-            "income": np.where(t.alive, self.talent_income(), np.nan),
-            "origin": pd.Categorical.from_codes(t.origin.astype(int), ORIGINS["talent"]),
-            "arrived_step": t.arrived.astype(np.int64),
-            "left_step": _nullable(t.left),
-            "left_region": t.left_region.copy(),
-        })
+        return pd.DataFrame(
+            {
+                "talent_id": np.arange(t.n),
+                "sector": pd.Categorical.from_codes(t.sector.astype(int), SECTOR_NAMES),
+                "skill": t.skill.copy(),
+                "home": t.home.astype(np.int64),
+                "place": [self.place_names[p] for p in self.place[t.home]],
+                "employer": _nullable(t.employer),
+                "income": np.where(t.alive, self.talent_income(), np.nan),
+                "origin": pd.Categorical.from_codes(t.origin.astype(int), ORIGINS["talent"]),
+                "arrived_step": t.arrived.astype(np.int64),
+                "left_step": _nullable(t.left),
+                "left_region": t.left_region.copy(),
+            }
+        )
 
 
 def _nullable(values: np.ndarray):
@@ -1010,12 +1133,14 @@ def _city_config_from_name(name: str, population: int | None) -> CityConfig:
     if name in city_module.CITY_KINDS:
         defaults = {"small_town": 12_000, "medium_city": 150_000, "metropolis": 1_000_000}
         return CityConfig(
-            kind=name, name=name.replace("_", " ").capitalize(),
+            kind=name,
+            name=name.replace("_", " ").capitalize(),
             population=population or defaults[name],
         )
     if name in city_module.PRESETS:
         preset = city_module.PRESETS[name]
-        return CityConfig(kind="preset", preset=name, name=preset.town,
-                          population=population or preset.population)
+        return CityConfig(
+            kind="preset", preset=name, name=preset.town, population=population or preset.population
+        )
     allowed = ", ".join([*city_module.CITY_KINDS, *sorted(city_module.PRESETS)])
     raise ConfigError(f"city must be one of {allowed}; got {name!r}")

@@ -72,9 +72,7 @@ class SimulationResult:
             small = isinstance(a, float) and not float(a).is_integer() and abs(a) < 100
             fmt = "{:>14.3f}" if small else "{:>14,.0f}"
             lines.append(f"{col:<22}" + fmt.format(a) + fmt.format(b))
-        lines.append(
-            f"{'firm births / exits':<22}{s['firm_births']:>14,}{s['firm_exits']:>14,}"
-        )
+        lines.append(f"{'firm births / exits':<22}{s['firm_births']:>14,}{s['firm_exits']:>14,}")
         return "\n".join(lines)
 
     def save(self, directory: str | os.PathLike) -> Path:
@@ -90,7 +88,9 @@ class SimulationResult:
             "talents.parquet": lambda p: self.talents.to_parquet(p, index=False),
             "places.parquet": lambda p: self.places.to_parquet(p, index=False),
             "config.json": lambda p: p.write_text(json.dumps(self.config, indent=2, default=str)),
-            "summary.json": lambda p: p.write_text(json.dumps(self.summary(), indent=2, default=str)),
+            "summary.json": lambda p: p.write_text(
+                json.dumps(self.summary(), indent=2, default=str)
+            ),
         }
         return write_atomically(Path(directory), files)
 
