@@ -464,7 +464,7 @@ MOVE, PLACE_CHANGE, EMIGRATION = 0.5, 1.0, 2.0
 def location_utilities(**overrides):
     kwargs = dict(
         sector=np.array([0]),
-        income=np.array([1000.0]),
+        skill=np.array([1.0]),
         amenity_taste=np.array([1.0]),
         home=np.array([0]),
         employer_node=np.array([-1]),
@@ -526,7 +526,7 @@ def test_amenity_counts_in_proportion_to_the_talent_taste():
     amenity = np.array([0.0, 0.4, 0.0])
     u = location_utilities(
         sector=np.array([0, 0]),
-        income=np.full(2, 1000.0),
+        skill=np.ones(2),
         amenity_taste=np.array([0.0, 2.0]),
         home=np.array([0, 0]),
         employer_node=np.array([-1, -1]),
@@ -543,7 +543,7 @@ def test_ties_to_the_own_sector_raise_utility():
     ties[1, 1] = 0.7
     u = location_utilities(
         sector=np.array([0, 1]),
-        income=np.full(2, 1000.0),
+        skill=np.ones(2),
         amenity_taste=np.ones(2),
         home=np.array([0, 0]),
         employer_node=np.array([-1, -1]),
@@ -600,7 +600,7 @@ def test_talent_rows_are_independent_of_each_other():
     )
     rows = dict(
         sector=np.array([0, 1, 1]),
-        income=np.array([1000.0, 2500.0, 900.0]),
+        skill=np.array([1.0, 2.5, 0.9]),
         amenity_taste=np.array([1.0, 0.5, 2.0]),
         home=np.array([0, 2, -1]),
         employer_node=np.array([-1, 1, -1]),

@@ -157,11 +157,6 @@ def test_invalid_policy_parameters_raise_naming_policy_and_field(model, kwargs, 
     assert model.policies == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Policy.__init__ registers the agent with mesa (super().__init__) before "
-    "validating, so a rejected policy stays in model.agents half-initialised",
-)
 def test_rejected_policy_leaves_no_agent_behind(model):
     before = len(model.agents)
     with pytest.raises(ValueError, match="policy bad_lever: cost_once"):

@@ -1,7 +1,8 @@
 """Mesa agents: the per-agent face of state the model keeps in numpy arrays.
 
-Talents and creative firms are ``CellAgent`` objects living on the city graph
-(a Mesa ``Network`` space). Their attributes are read from, and written to,
+Creative firms are ``CellAgent`` objects living on the city graph (a Mesa
+``Network`` space); talents are plain Mesa agents whose home node is an array
+entry (tens of thousands move each year). Their attributes are read from, and written to,
 the model's arrays, so vectorised mechanisms and per-agent code always agree.
 Institutions are ``FixedAgent`` objects at one node.
 """

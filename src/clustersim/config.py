@@ -76,38 +76,46 @@ class CityConfig:
 
     kind: str = param(
         "small_town",
+        source="-",
         unit="-",
         doc="generator: small_town, medium_city, metropolis, region (town + large city), "
         "preset (a URBACT partner town with its nearest large city) or graphml (your own file)",
         choices=CITY_KINDS,
     )
-    name: str = param("Small town", unit="-", doc="display name of the (focus) town")
+    name: str = param("Small town", source="-", unit="-", doc="display name of the (focus) town")
     population: int | None = param(
         12_000,
+        source="-",
         unit="inhabitants",
-        doc="population of the (focus) town; for GraphML, null keeps the file's populations",
+        doc="population of the (focus) town; for GraphML it rescales the whole graph, "
+        "null keeps the file's populations",
         ge=1000,
         le=20_000_000,
         optional=True,
     )
     preset: str | None = param(
-        None, unit="-", doc="preset key when kind=preset (e.g. obidos)", optional=True
+        None, source="-", unit="-", doc="preset key when kind=preset (e.g. obidos)", optional=True
     )
     town_kind: str = param(
         "small_town",
+        source="-",
         unit="-",
         doc="generator for the town when kind=region",
         choices=("small_town", "medium_city", "metropolis"),
     )
-    city_name: str = param("Large city", unit="-", doc="name of the large city when kind=region")
+    city_name: str = param(
+        "Large city", source="-", unit="-", doc="name of the large city when kind=region"
+    )
     city_kind: str = param(
         "metropolis",
+        source="-",
         unit="-",
         doc="generator for the large city when kind=region",
         choices=("small_town", "medium_city", "metropolis"),
     )
     city_population: int = param(
         500_000,
+        source="-",
         unit="inhabitants",
         doc="population of the large city when kind=region",
         ge=1000,
@@ -115,19 +123,25 @@ class CityConfig:
     )
     travel_time: float = param(
         60.0,
+        source="-",
         unit="minutes",
         doc="travel time of the transport link between town centre and city centre (region)",
         gt=0,
         le=600,
     )
     distance_km: float = param(
-        80.0, unit="km", doc="approximate road distance town-city (region; drawing only)", gt=0
+        80.0,
+        source="-",
+        unit="km",
+        doc="approximate road distance town-city (region; drawing only)",
+        gt=0,
     )
     graphml: str | None = param(
-        None, unit="path", doc="GraphML file when kind=graphml", optional=True
+        None, source="-", unit="path", doc="GraphML file when kind=graphml", optional=True
     )
     focus: str | None = param(
         None,
+        source="-",
         unit="-",
         doc="place whose metrics fill the time series (default: the town)",
         optional=True,
@@ -275,8 +289,10 @@ class LabourParams:
     labour_share: float = param(
         0.8,
         unit="share of revenue",
-        doc="wages paid as a share of firm revenue",
-        source="labour share of value added in services ~0.6 (Eurostat, assumption)",
+        doc="wages as a share of firm revenue at start, which sets each place's initial wage; "
+        "afterwards wages follow labour-market tightness",
+        source="assumption (labour share of value added ~0.6 in the EU, higher in "
+        "labour-intensive creative services)",
         gt=0,
         lt=1,
     )
@@ -569,8 +585,10 @@ class MetricsParams:
 class SimConfig:
     """A whole simulation: city, horizon, seed, parameters and policies."""
 
-    steps: int = param(120, unit="months", doc="simulated months", ge=1, le=2400)
-    seed: int = param(0, unit="-", doc="root seed of the model's random generator", ge=0)
+    steps: int = param(120, unit="months", doc="simulated months", source="-", ge=1, le=2400)
+    seed: int = param(
+        0, unit="-", doc="root seed of the model's random generator", source="-", ge=0
+    )
     city: CityConfig = field(default_factory=CityConfig)
     talent: TalentParams = field(default_factory=TalentParams)
     labour: LabourParams = field(default_factory=LabourParams)
@@ -724,9 +742,13 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
         if "Value '" in msg and "could not be converted" in msg:
             value = msg.split("Value '", 1)[1].split("'", 1)[0]
             kind = msg.rsplit(" to ", 1)[-1].strip().lower()
-            kind = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
-                kind, f"a {kind}"
-            )
+            kind = {
+                "int": "an integer",
+                "integer": "an integer",
+                "float": "a number",
+                "bool": "true or false",
+                "boolean": "true or false",
+            }.get(kind, f"a {kind}")
             return ConfigError(f"{key} must be {kind}, got {value!r}")
         if "Key '" in msg and "not in" in msg:
             bad = msg.split("Key '", 1)[1].split("'", 1)[0]

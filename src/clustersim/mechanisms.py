@@ -111,7 +111,7 @@ def sector_mix_spillover(
     """
     total = employment_in_reach.sum(axis=1, keepdims=True)
     share = np.divide(
-        employment_in_reach, total, out=np.zeros_like(employment_in_reach), where=total > 0
+        employment_in_reach, total, out=np.zeros(employment_in_reach.shape), where=total > 0
     )
     diversity = np.where(total[:, 0] > 0, 1.0 - (share * share).sum(axis=1), 0.0)
     return 1.0 + specialisation_weight * share + diversity_weight * diversity[:, None]
@@ -172,9 +172,9 @@ def hiring_targets(
 ) -> np.ndarray:
     """Change in employees each firm wants: grow when the margin beats the target, shrink when not.
 
-    The target is L * sensitivity * (margin - target_margin), at least one hire
-    step up for a profitable firm of one, rounded stochastically so that small
-    firms also move (Dosi-style adaptive firm rule; an assumption).
+    The target is max(L, 1) * sensitivity * (margin - target_margin), rounded
+    stochastically (up with probability equal to the fraction) so that small
+    firms also move (an adaptive firm rule; an assumption).
     """
     raw = np.maximum(employees, 1) * sensitivity * (margin - target_margin)
     base = np.floor(raw)
@@ -272,7 +272,7 @@ def expected_income(
 def talent_location_utilities(
     *,
     sector: np.ndarray,
-    income: np.ndarray,
+    skill: np.ndarray,
     amenity_taste: np.ndarray,
     home: np.ndarray,
     employer_node: np.ndarray,
@@ -305,14 +305,14 @@ def talent_location_utilities(
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
     - moving costs + retention bonus for staying in the home place.
     Income is the talent's own wage where the employer stays in commuting reach,
-    else the node's expected income for their sector. Newcomers have home -1
-    (no home place: every node costs a move, "leave" means not coming).
+    else skill times the node's expected income per skill unit for their sector.
+    Newcomers have home -1 (no home place: every node costs a move, "leave" means not coming).
     Sources: Glaeser, Kolko & Saiz 2001 (wage, amenity, rent); Florida 2002 and
     Boschma & Fritsch 2009 (openness); Storper & Scott 2009 (ties to jobs and
     people); brain drain as the outside option.
     """
     n_nodes = len(amenity)
-    expected = node_income[:, sector].T  # rows: talents, cols: nodes
+    expected = node_income[:, sector].T * skill[:, None]  # rows: talents, cols: nodes
     employed = employer_node >= 0
     commute = np.zeros_like(expected)
     if employed.any():
@@ -379,7 +379,7 @@ def rent_targets(
         >>> rent_targets(np.array([500.0]), np.array([110.0]), np.array([100.0]), 1.0)
         array([550.])
     """
-    ratio = np.divide(demand, base_demand, out=np.ones_like(demand), where=base_demand > 0)
+    ratio = np.divide(demand, base_demand, out=np.ones(np.shape(demand)), where=base_demand > 0)
     return base_rent * np.power(np.maximum(ratio, 0.0), elasticity)
 
 

@@ -537,7 +537,7 @@ class CreativeClusterModel(mesa.Model):
         sales are priced by accessibility, broadband for digital sectors and
         collaboration ties (Krugman 1991; Czernich et al. 2011; Falck et al. 2010).
         """
-        fp, lab = self.params.firm, self.params.labour
+        fp = self.params.firm
         f = self.firms
         alive = np.flatnonzero(f.alive)
         node, sector = f.node[alive], f.sector[alive]
@@ -585,7 +585,7 @@ class CreativeClusterModel(mesa.Model):
             * access[:, None]
             * (1.0 + fp.digital_tech_weight * self.tech[:, None] * digital[None, :])
         )
-        self._spill_node = spill_node
+        self._spill_node_local = mix * know[:, None]  # spillovers other than agglomeration
         degree = np.bincount(self._edges.ravel(), minlength=f.n)[alive] if len(self._edges) else 0
         networking = 1.0 + fp.networking_weight * np.log1p(degree)
         external = self._external_price_node[node, sector] * networking * f.market_reach[alive]
@@ -613,7 +613,6 @@ class CreativeClusterModel(mesa.Model):
         f.productivity[winners] *= 1.0 + fp.innovation_step
         f.innovations[winners] += 1
         self.innovations_by_node += np.bincount(f.node[winners], minlength=self.n_nodes)
-        del lab
 
     def _labour_market(self) -> None:
         """Quits, layoffs, and matching of job seekers to vacancies within commuting reach."""
@@ -642,7 +641,6 @@ class CreativeClusterModel(mesa.Model):
         vacancies = np.zeros(f.n, dtype=np.int64)
         vacancies[alive] = np.maximum(change, 0)
         vacancies[alive[f.employees[alive] == 0]] += 1
-        self._vacancies = vacancies
         seekers = np.flatnonzero(t.alive & (t.employer < 0))
         seekers = seekers[rng.random(len(seekers)) < lab.search_rate]
         hired, firm = mech.match_labour(
@@ -657,6 +655,8 @@ class CreativeClusterModel(mesa.Model):
         )
         t.employer[seekers[hired]] = firm
         self._count_employees()
+        # vacancies still open after matching (used by talents' job prospects)
+        self._vacancies = vacancies - np.bincount(firm, minlength=f.n)
         # wages follow labour-market tightness in each place
         unemployed = np.bincount(
             self.place[t.home[t.alive & (t.employer < 0)]], minlength=len(self.place_names)
@@ -713,10 +713,13 @@ class CreativeClusterModel(mesa.Model):
         p_spin = fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin[parent], 0.0, 3.0)
         spin = rng.random(len(employed)) < p_spin
         # founders must not be the last person of their firm
-        spinners = employed[spin]
-        spin_parent = parent[spin]
-        spinners = spinners[f.employees[spin_parent] > 1]
-        spin_parent = t.employer[spinners]
+        spinners, spin_parent = employed[spin], parent[spin]
+        # a parent keeps at least one person: at most employees - 1 spin-offs a month
+        order = np.argsort(spin_parent, kind="stable")
+        spinners, spin_parent = spinners[order], spin_parent[order]
+        rank = np.arange(len(spin_parent)) - np.searchsorted(spin_parent, spin_parent)
+        keep = rank < f.employees[spin_parent] - 1
+        spinners, spin_parent = spinners[keep], spin_parent[keep]
         unemployed = np.flatnonzero(t.alive & (t.employer < 0))
         starters = unemployed[rng.random(len(unemployed)) < fp.entrepreneurship_rate]
         if len(spinners) == 0 and len(starters) == 0:
@@ -725,7 +728,7 @@ class CreativeClusterModel(mesa.Model):
         agglo = mech.agglomeration_benefit(
             firms_at, fp.agglomeration_strength, fp.agglomeration_cap
         )
-        unit = self._unit_revenue(self._spill_node / agglo[:, None])
+        unit = self._unit_revenue(self._spill_node_local)
         # success: reach-weighted positive profits of each sector, as a share of all
         alive = np.flatnonzero(f.alive)
         profits = np.bincount(
@@ -831,7 +834,7 @@ class CreativeClusterModel(mesa.Model):
             [np.where(employer >= 0, income[: len(reviewing)], 0.0), np.zeros(n_new)]
         )
         talents_ns = self._talents_by_node_sector()
-        wage_ns = np.repeat(self.wage[self.place][:, None], self.n_sectors, axis=1)
+        wage_ns = np.repeat(self._wage_in_reach()[:, None], self.n_sectors, axis=1)
         node_income = mech.expected_income(
             wage_ns,
             self._jobs_by_node_sector() + self._vacancies_by_node_sector(),
@@ -842,13 +845,13 @@ class CreativeClusterModel(mesa.Model):
         )
         utilities = mech.talent_location_utilities(
             sector=sector.astype(np.int64),
-            income=income,
+            skill=skill,
             amenity_taste=np.concatenate([t.taste[reviewing], taste_new]),
             home=home,
             employer_node=employer_node,
             wage=wage_rate,
             retention=np.concatenate([t.retention[reviewing], np.zeros(n_new)]),
-            node_income=node_income * 1.0,
+            node_income=node_income,
             amenity=self.amenity,
             openness=self.openness,
             rent=self.rent,
@@ -869,7 +872,6 @@ class CreativeClusterModel(mesa.Model):
             outside_openness=tp.outside_openness,
             outside_rent=tp.outside_rent,
         )
-        del skill
         choice = mech.logit_choice(utilities, rng)
         leave = choice == self.n_nodes
         # residents: leave the region, or move (keeping the job only if still in reach)
@@ -910,6 +912,15 @@ class CreativeClusterModel(mesa.Model):
             self.talent_agents.extend(Talent(self, int(i)) for i in ids)
             np.add.at(self.moves_in, self.place[new_choice[come]], 1)
         self._count_employees()
+
+    def _wage_in_reach(self) -> np.ndarray:
+        """Wage per skill unit a talent living at each node can expect from the jobs in reach.
+
+        Jobs in another place (a commute to the large city) pay that place's wage.
+        """
+        jobs = self._jobs_by_node_sector().sum(axis=1) + 1e-9
+        paid = self.commute_reach @ (jobs * self.wage[self.place])
+        return paid / (self.commute_reach @ jobs)
 
     def _vacancies_by_node_sector(self) -> np.ndarray:
         f = self.firms

@@ -51,7 +51,6 @@ class Policy(mesa.Agent):
         cost_once: float = 0.0,
         cost_monthly: float = 0.0,
     ) -> None:
-        super().__init__(model)
         for field_name, value in (
             ("cost_once", cost_once),
             ("cost_monthly", cost_monthly),
@@ -67,6 +66,7 @@ class Policy(mesa.Agent):
         for node in target:
             if not 0 <= node < n_nodes:
                 raise ValueError(f"policy {name}: target node {node} is not in the city graph")
+        super().__init__(model)
         self.name = name
         self.start = start
         self.duration = duration
