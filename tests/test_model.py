@@ -183,8 +183,8 @@ def test_better_transport_link_moves_talent_between_town_and_city():
     assert town_residents_working_in_city(slow) == 0
     assert town_residents_working_in_city(fast) > 50
     slow_ts, fast_ts = pd.DataFrame(slow.records), pd.DataFrame(fast.records)
-    # the town's own creative jobs drain toward the city (Qin 2017; Diao 2018)
-    assert fast_ts["creative_employment"].iloc[-1] < slow_ts["creative_employment"].iloc[-1]
+    # the town's own creative firms drain toward the city (Qin 2017; Diao 2018)
+    assert fast_ts["creative_firms"].iloc[-1] < slow_ts["creative_firms"].iloc[-1]
 
 
 def test_brain_drain_when_the_outside_pays_much_more():
