@@ -57,6 +57,7 @@ def test_save_writes_all_tables_and_summary(small_result, tmp_path):
         "firms.parquet",
         "talents.parquet",
         "places.parquet",
+        "policies.parquet",
         "config.json",
         "summary.json",
     }

@@ -51,7 +51,7 @@ def _prevalidate(args: list[str]) -> None:
     overrides = [
         a.lstrip("+") if a.startswith("+") and not a.startswith("++") else a for a in overrides
     ]
-    groups = {"city": "small_town", "policy": "none"}
+    groups: dict[str, str | None] = {"city": "small_town", "policy": None}
     rest = []
     for o in overrides:
         key, _, value = o.partition("=")
@@ -60,10 +60,10 @@ def _prevalidate(args: list[str]) -> None:
         else:
             rest.append(o)
     cfg, _ = load_config(groups["city"], groups["policy"], overrides=rest)
-    if cfg.city.kind == "graphml":
-        from clustersim.city import load_graphml
+    # building the model checks what needs the graph: GraphML files, policy target nodes
+    from clustersim.model import CreativeClusterModel
 
-        load_graphml(cfg.city.graphml)
+    CreativeClusterModel.from_config(cfg)
 
 
 def run_job(cfg: DictConfig) -> dict:

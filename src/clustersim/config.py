@@ -546,7 +546,10 @@ class InstitutionParams:
         24, unit="months", doc="time a tenant stays before graduating", ge=1
     )
     municipality_budget: float = param(
-        0.0, unit="EUR", doc="municipal budget available for creative policies at start", ge=0
+        5_000_000.0,
+        unit="EUR",
+        doc="municipal budget available for creative policies at start",
+        ge=0,
     )
     municipality_income: float = param(
         0.0, unit="EUR/month", doc="monthly addition to the creative-policy budget", ge=0
@@ -709,6 +712,9 @@ def validate(cfg: SimConfig) -> SimConfig:
         raise ConfigError(f"city.population must be set (>= 1000) for city.kind={c.kind}")
     if not isinstance(cfg.policy, dict):
         raise ConfigError(f"policy must be a mapping of lever name to settings, got {cfg.policy!r}")
+    from clustersim.levers import validate_policy_config
+
+    validate_policy_config(cfg.policy, cfg.steps)
     return cfg
 
 
@@ -760,7 +766,7 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
 
 def load_config(
     city: str = "small_town",
-    policy: str = "none",
+    policy: str | None = None,
     *,
     steps: int | None = None,
     seed: int | None = None,
@@ -778,7 +784,9 @@ def load_config(
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
-    all_overrides = [f"city={city}", f"policy={policy}"]
+    all_overrides = [f"city={city}"]
+    if policy not in (None, "none"):  # "none" is the default; a plan may still choose levers
+        all_overrides.append(f"policy={policy}")
     if steps is not None:
         all_overrides.append(f"steps={steps}")
     if seed is not None:

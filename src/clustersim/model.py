@@ -57,6 +57,7 @@ _TALENT_COLUMNS = {
     "left_region": (np.bool_, False),
     "origin": (np.int8, 0),
     "retention": (np.float64, 0.0),
+    "grant": (np.float64, 0.0),
 }
 
 _FIRM_COLUMNS = {
@@ -80,6 +81,7 @@ _FIRM_COLUMNS = {
     "ever_incubated": (np.int8, 0),
     "subsidy": (np.float64, 0.0),
     "market_reach": (np.float64, 1.0),
+    "subsidy_received": (np.float64, 0.0),
 }
 
 _PARAM_GROUPS = ("talent", "labour", "firm", "rent", "network", "institutions", "metrics")
@@ -172,6 +174,7 @@ class CreativeClusterModel(mesa.Model):
         population: int | None = None,
         rng: int | np.random.Generator | None = None,
         config: SimConfig | None = None,
+        policy: Mapping[str, Mapping[str, Any]] | None = None,
         **groups: Any,
     ) -> None:
         unknown = set(groups) - set(_PARAM_GROUPS)
@@ -179,6 +182,8 @@ class CreativeClusterModel(mesa.Model):
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
         super().__init__(rng=rng)
         cfg = config if config is not None else _params_from(groups)
+        if policy is not None:
+            cfg.policy = {name: dict(settings or {}) for name, settings in policy.items()}
         if isinstance(city, CityConfig):
             cfg.city = city
         elif isinstance(city, str):
@@ -206,6 +211,10 @@ class CreativeClusterModel(mesa.Model):
         self._setup_institutions()
         self._setup_talents_and_firms()
         self._reset_counters()
+        self._attraction_requests: list[tuple[int, list[int], float, Any]] = []
+        from clustersim.levers import build_policies
+
+        build_policies(self, cfg.policy)
         self.records: list[dict[str, float]] = []
         self.place_records: list[dict[str, Any]] = []
         self._record()
@@ -257,8 +266,11 @@ class CreativeClusterModel(mesa.Model):
         # policy hooks: multipliers the levers act through (1 = no policy)
         self.amenity_bonus = np.zeros(n)
         self.demand_bonus = np.zeros(n)
+        self.visitor_demand = np.zeros(n)
         self.rent_factor = np.ones(n)
         self.productivity_bonus = np.zeros(n)
+        self.knowledge_multiplier = np.ones(n)
+        self.retention_bonus = np.zeros(len(self.place_names))
         self._set_travel_times()
 
     def _set_travel_times(self) -> None:
@@ -268,6 +280,22 @@ class CreativeClusterModel(mesa.Model):
         self.commute_reach = mech.reach_weights(
             self.travel_time, lab.commute_decay, lab.max_commute
         )
+
+    def set_travel_times_changed(self) -> None:
+        """Recompute travel times and reach after edge travel times were edited in place."""
+        self._set_travel_times()
+
+    def add_collaboration_ties(self, pairs: np.ndarray) -> int:
+        """Add collaboration ties between living firms (pairs of firm ids); returns how many."""
+        pairs = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
+        alive = self.firms.alive
+        pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & alive[pairs[:, 0]] & alive[pairs[:, 1]]]
+        if len(pairs) == 0:
+            return 0
+        before = len(self._edges)
+        self._edges = np.unique(np.concatenate([self._edges, pairs]), axis=0)
+        self.collaboration.add_edges_from(map(tuple, pairs.tolist()))
+        return len(self._edges) - before
 
     def set_travel_time(self, u: int, v: int, minutes: float) -> None:
         """Change the travel time of edge (u, v) and recompute reach (the transport lever)."""
@@ -310,6 +338,27 @@ class CreativeClusterModel(mesa.Model):
         self.cultural_institutions.append(inst)
         return inst
 
+    def close_incubator(self, hub: Incubator) -> None:
+        """Close an incubator: its tenants lose their subsidised space and boost."""
+        f = self.firms
+        f.incubator[f.incubator == hub.unique_id] = -1
+        self.incubators.remove(hub)
+        hub.remove()
+
+    def close_cultural_institution(self, inst: CulturalInstitution) -> None:
+        """Close a cultural institution; amenity around it falls from next month."""
+        self.cultural_institutions.remove(inst)
+        inst.remove()
+
+    def attract_talents(self, prospects: int, nodes: list[int], bonus: float, policy: Any) -> None:
+        """Queue prospective newcomers for this month's location choice.
+
+        They choose like other newcomers (coming or not, and where) with an extra
+        utility ``bonus`` at ``nodes``; ``policy.on_attracted(ids)`` receives the
+        ids of those who came (relocation grants, artist residencies).
+        """
+        self._attraction_requests.append((int(prospects), list(nodes), float(bonus), policy))
+
     def _culture_field(self) -> np.ndarray:
         ip = self.params.institutions
         field = np.zeros(self.n_nodes)
@@ -324,7 +373,8 @@ class CreativeClusterModel(mesa.Model):
             self.amenity_base + self._culture_field() + self.amenity_bonus, 0, 1.5
         )
         uni_nodes = np.array([u.node for u in self.universities], dtype=int)
-        self.knowledge = mech.knowledge_field(self.travel_time, uni_nodes, ip.knowledge_decay)
+        field = mech.knowledge_field(self.travel_time, uni_nodes, ip.knowledge_decay)
+        self.knowledge = field * self.knowledge_multiplier
 
     def _setup_talents_and_firms(self) -> None:
         tp, fp = self.params.talent, self.params.firm
@@ -502,7 +552,8 @@ class CreativeClusterModel(mesa.Model):
         t = self.talents
         talents_at = np.bincount(t.home[t.alive], minlength=self.n_nodes)
         jobs = self._jobs_by_node_sector().sum(axis=1)
-        return self.residents + talents_at + self.params.rent.workspace_weight * jobs
+        workspace = self.params.rent.workspace_weight * jobs
+        return self.residents + talents_at + workspace + self.visitor_demand
 
     def _unit_revenue(self, spill: np.ndarray) -> np.ndarray:
         """Expected revenue per unit of output by node and sector (used by founders)."""
@@ -591,6 +642,8 @@ class CreativeClusterModel(mesa.Model):
         external = self._external_price_node[node, sector] * networking * f.market_reach[alive]
         revenue = q * (ls[sector] * self._local_price[node, sector] + (1 - ls[sector]) * external)
         revenue = revenue + f.subsidy[alive]
+        if pay:
+            f.subsidy_received[alive] += f.subsidy[alive]
         wage_bill = self.wage[self.place[node]] * labour
         workspace = self.rent[node] * self.rent_factor[node] * fp.workspace_rent_share
         discount = np.zeros(len(alive))
@@ -795,7 +848,11 @@ class CreativeClusterModel(mesa.Model):
         homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
         sectors = rng.choice(self.n_sectors, size=len(homes), p=self.sector_traits["weight"])
         new_grads = self._add_talents(
-            homes, sectors, origin=2, skill_mean=ip.graduate_skill, retention=ip.graduate_retention
+            homes,
+            sectors,
+            origin=2,
+            skill_mean=ip.graduate_skill,
+            retention=ip.graduate_retention + self.retention_bonus[self.place[homes]],
         )
         np.add.at(self.graduates_by_place, self.place[homes], 1)
         # young locals entering creative work, attached to their home place
@@ -807,7 +864,9 @@ class CreativeClusterModel(mesa.Model):
         alive = np.flatnonzero(t.alive)
         reviewing = alive[rng.random(len(alive)) < tp.review_rate]
         reviewing = np.union1d(reviewing, new)
-        n_new = rng.poisson(tp.immigration_rate * len(alive))
+        requests, self._attraction_requests = self._attraction_requests, []
+        n_immigrants = rng.poisson(tp.immigration_rate * len(alive))
+        n_new = n_immigrants + sum(r[0] for r in requests)
         choosers_home = t.home[reviewing].astype(np.int64)
         sector = np.concatenate(
             [
@@ -872,6 +931,10 @@ class CreativeClusterModel(mesa.Model):
             outside_openness=tp.outside_openness,
             outside_rent=tp.outside_rent,
         )
+        row = len(reviewing) + n_immigrants
+        for count, nodes, bonus, _ in requests:  # policy prospects: extra pull of targets
+            utilities[row : row + count, nodes] += bonus
+            row += count
         choice = mech.logit_choice(utilities, rng)
         leave = choice == self.n_nodes
         # residents: leave the region, or move (keeping the job only if still in reach)
@@ -895,22 +958,27 @@ class CreativeClusterModel(mesa.Model):
             > self.params.labour.max_commute
         )
         t.employer[movers[too_far]] = -1
-        # newcomers who chose to come
+        # newcomers who chose to come (immigrants first, then policy prospects)
         new_choice = choice[len(reviewing) :]
         come = new_choice < self.n_nodes
-        if come.any():
-            ids = self.talents.append(
-                int(come.sum()),
-                sector=sector[len(reviewing) :][come],
-                skill=skill_new[come],
-                taste=taste_new[come],
-                home=new_choice[come],
-                alive=True,
-                arrived=self.steps,
-                origin=1,
-            )
-            self.talent_agents.extend(Talent(self, int(i)) for i in ids)
-            np.add.at(self.moves_in, self.place[new_choice[come]], 1)
+        origin = np.where(np.arange(n_new) < n_immigrants, 1, 4)
+        ids = self.talents.append(
+            int(come.sum()),
+            sector=sector[len(reviewing) :][come],
+            skill=skill_new[come],
+            taste=taste_new[come],
+            home=new_choice[come],
+            alive=True,
+            arrived=self.steps,
+            origin=origin[come],
+        )
+        self.talent_agents.extend(Talent(self, int(i)) for i in ids)
+        np.add.at(self.moves_in, self.place[new_choice[come]], 1)
+        row_of = np.flatnonzero(come)  # newcomer row of each new id
+        row = n_immigrants
+        for count, _, _, policy in requests:
+            policy.on_attracted(ids[(row_of >= row) & (row_of < row + count)])
+            row += count
         self._count_employees()
 
     def _wage_in_reach(self) -> np.ndarray:
@@ -1005,12 +1073,7 @@ class CreativeClusterModel(mesa.Model):
         same = f.sector[source] == f.sector[target]
         accept_p = np.where(same, 1.0, 1.0 / max(nw.same_sector_affinity, 1e-9))
         ok = (source != target) & (rng.random(n_new) < np.minimum(accept_p, 1.0))
-        new = np.sort(np.stack([source[ok], target[ok]], axis=1), axis=1)
-        if len(new) == 0:
-            return
-        edges = np.unique(np.concatenate([self._edges, new]), axis=0)
-        self._edges = edges
-        self.collaboration.add_edges_from(map(tuple, new.tolist()))
+        self.add_collaboration_ties(np.stack([source[ok], target[ok]], axis=1))
 
     # ---------------------------------------------------------------- metrics
     def _record(self) -> None:
@@ -1107,6 +1170,24 @@ class CreativeClusterModel(mesa.Model):
                 "cash": f.cash.copy(),
                 "innovations": f.innovations.astype(np.int64),
                 "ever_incubated": f.ever_incubated.astype(bool),
+                "subsidy_received": f.subsidy_received.copy(),
+            }
+        )
+
+    def policy_table(self):
+        """One row per policy: lever, timing, status, why it stopped, and what it spent."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "policy": [p.name for p in self.policies],
+                "lever": [type(p).__name__ for p in self.policies],
+                "start": [p.start for p in self.policies],
+                "duration": pd.array([p.duration for p in self.policies], dtype="Int64"),
+                "status": [p.status for p in self.policies],
+                "stop_step": pd.array([p.stop_step for p in self.policies], dtype="Int64"),
+                "stop_reason": [p.stop_reason for p in self.policies],
+                "spent": [float(p.spent) for p in self.policies],
             }
         )
 
@@ -1128,6 +1209,7 @@ class CreativeClusterModel(mesa.Model):
                 "arrived_step": t.arrived.astype(np.int64),
                 "left_step": _nullable(t.left),
                 "left_region": t.left_region.copy(),
+                "grant": t.grant.copy(),
             }
         )
 

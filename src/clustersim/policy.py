@@ -85,7 +85,8 @@ class Policy(mesa.Agent):
         """Targeted node ids; the focus place's nodes when no target was given."""
         return self.target or [int(n) for n in self.model.focus_nodes]
 
-    def _pay(self, amount: float, what: str) -> bool:
+    def pay(self, amount: float, what: str) -> bool:
+        """Pay ``amount`` EUR from the municipal budget; stop the policy if it cannot."""
         if amount <= 0:
             return True
         if self.model.municipality.pay(amount, self.name):
@@ -101,14 +102,14 @@ class Policy(mesa.Agent):
         if self.status == "stopped" or t < self.start:
             return
         if self.status == "scheduled":
-            if not self._pay(self.cost_once, "one-off cost"):
+            if not self.pay(self.cost_once, "one-off cost"):
                 return
             self.status = "active"
             self.on_start()
         if self.duration is not None and t >= self.start + self.duration:
             self.stop("completed")
             return
-        if self._pay(self.cost_monthly, "monthly cost"):
+        if self.pay(self.cost_monthly, "monthly cost"):
             self.act()
 
     def stop(self, reason: str) -> None:

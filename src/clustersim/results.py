@@ -37,6 +37,7 @@ class SimulationResult:
         firms: one row per firm ever created.
         talents: one row per talent who ever lived in the region.
         places: one row per step and place (town and large city of a region).
+        policies: one row per policy lever: timing, status, stop reason, spend.
         config: the resolved configuration as plain Python containers.
         meta: run metadata (seed, wall time, package version).
     """
@@ -46,6 +47,7 @@ class SimulationResult:
     talents: pd.DataFrame
     places: pd.DataFrame
     config: dict[str, Any]
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -87,6 +89,7 @@ class SimulationResult:
             "firms.parquet": lambda p: self.firms.to_parquet(p, index=False),
             "talents.parquet": lambda p: self.talents.to_parquet(p, index=False),
             "places.parquet": lambda p: self.places.to_parquet(p, index=False),
+            "policies.parquet": lambda p: self.policies.to_parquet(p, index=False),
             "config.json": lambda p: p.write_text(json.dumps(self.config, indent=2, default=str)),
             "summary.json": lambda p: p.write_text(
                 json.dumps(self.summary(), indent=2, default=str)

@@ -15,7 +15,7 @@ __all__ = ["run_config", "simulate"]
 
 def simulate(
     city: str = "small_town",
-    policy: str = "none",
+    policy: str | None = None,
     steps: int = 120,
     seed: int = 0,
     overrides: list[str] | None = None,
@@ -25,7 +25,8 @@ def simulate(
     Args:
         city: a city config name (small_town, medium_city, metropolis, region, or a
             partner-town preset such as obidos).
-        policy: a policy config name (``none`` for the baseline).
+        policy: lever config name(s), e.g. ``"creative_hub"`` or ``"[creative_hub,festival]"``;
+            None or ``"none"`` for no levers (a plan in ``overrides`` may still add some).
         steps: months to simulate.
         seed: root seed; the same seed gives identical tables.
         overrides: Hydra override strings, e.g. ``["city.population=50000"]``.
@@ -55,6 +56,7 @@ def run_config(cfg: SimConfig) -> SimulationResult:
         firms=model.firm_table(),
         talents=model.talent_table(),
         places=pd.DataFrame(model.place_records),
+        policies=model.policy_table(),
         config=to_plain_dict(cfg),
         meta={"seed": cfg.seed, "wall_time_s": round(wall, 3), "clustersim_version": __version__},
     )

@@ -1,0 +1,748 @@
+"""Policy levers from the seeds: each a Policy agent acting through the model's mechanisms.
+
+Every lever has a settings dataclass (validated at config load, like all other
+parameters) and a :class:`~clustersim.policy.Policy` subclass. Levers never
+write outcomes (jobs, firms, talents) directly: they change what the
+mechanisms read (amenity, rents, travel times, broadband, openness, subsidies,
+incubator places, collaboration ties, newcomers' choices) and pay for it from
+the municipal budget. Evidence and defaults: ``docs/policies.md`` and
+domain.md's policy table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clustersim.config import _check_value, param
+from clustersim.errors import ConfigError
+from clustersim.policy import Policy
+
+if TYPE_CHECKING:
+    from clustersim.model import CreativeClusterModel
+
+__all__ = [
+    "LEVERS",
+    "TARGET_RULES",
+    "Broadband",
+    "CitizenInvolvement",
+    "ClusterManagement",
+    "CreativeHub",
+    "CulturalInvestment",
+    "Festival",
+    "LeverSettings",
+    "TalentAttraction",
+    "TaxIncentive",
+    "TemporaryUse",
+    "Transport",
+    "UniversityPartnership",
+    "build_policies",
+    "resolve_targets",
+    "validate_policy_config",
+]
+
+#: Rules a lever's ``target`` may name instead of a list of node names.
+TARGET_RULES = {
+    "centre": "the focus place's centre node",
+    "focus": "every node of the focus place",
+    "most_vacant": "the focus node with the most vacant space",
+    "most_vacant_3": "the three focus nodes with the most vacant space",
+    "highest_amenity": "the focus node with the highest amenity",
+    "cheapest": "the focus node with the lowest rent",
+    "university": "focus nodes with a university (else the centre)",
+    "transport_link": "the transport edges joining the focus place to other places",
+}
+
+
+@dataclass
+class LeverSettings:
+    """Settings every lever shares: timing, target, intensity and costs."""
+
+    start: int = param(12, unit="month", doc="first month the lever acts", ge=1)
+    duration: int | None = param(
+        None, unit="months", doc="months it runs; null = to the end", ge=1, optional=True
+    )
+    target: Any = param(
+        "centre",
+        unit="-",
+        doc="node names (list) or a rule: " + ", ".join(TARGET_RULES),
+    )
+    intensity: float = param(1.0, unit="-", doc="strength relative to the default", ge=0, le=10)
+    cost_once: float = param(0.0, unit="EUR", doc="one-off cost paid at the start", ge=0)
+    cost_monthly: float = param(0.0, unit="EUR/month", doc="running cost per month", ge=0)
+
+
+def resolve_targets(model: CreativeClusterModel, target: Any, *, lever: str) -> list[int]:
+    """Node ids a target names: a rule from :data:`TARGET_RULES`, node names, or node ids."""
+    focus = [int(n) for n in model.focus_nodes]
+    if isinstance(target, str) and target in TARGET_RULES:
+        if target == "centre" or target == "transport_link":
+            from clustersim.city import centre_node
+
+            return [centre_node(model.graph, model.place_names[model.focus_place])]
+        if target == "focus":
+            return focus
+        if target.startswith("most_vacant"):
+            k = 3 if target.endswith("_3") else 1
+            order = np.argsort(-model.vacant_space0[focus], kind="stable")
+            return [focus[i] for i in order[:k]]
+        if target == "highest_amenity":
+            return [focus[int(np.argmax(model.amenity[focus]))]]
+        if target == "cheapest":
+            return [focus[int(np.argmin(model.rent[focus]))]]
+        if target == "university":
+            with_uni = [n for n in focus if model.university_count[n] > 0]
+            return with_uni or resolve_targets(model, "centre", lever=lever)
+    names = [target] if isinstance(target, str | int) else list(target or [])
+    if not names:
+        raise ConfigError(f"policy.{lever}.target must name nodes or a rule; got an empty list")
+    nodes = []
+    for name in names:
+        if isinstance(name, int) and not isinstance(name, bool):
+            if not 0 <= name < model.n_nodes:
+                raise ConfigError(
+                    f"policy.{lever}.target: node {name} is not in the city graph "
+                    f"(0..{model.n_nodes - 1})"
+                )
+            nodes.append(name)
+        elif name in model.node_names:
+            nodes.append(model.node_names.index(name))
+        else:
+            allowed = ", ".join(list(TARGET_RULES) + model.node_names[:5]) + ", ..."
+            raise ConfigError(
+                f"policy.{lever}.target: unknown node or rule {name!r}; allowed: {allowed}"
+            )
+    return nodes
+
+
+class Lever(Policy):
+    """A configured lever: reads its settings, resolves its target nodes."""
+
+    Settings: type[LeverSettings] = LeverSettings
+
+    def __init__(self, model: CreativeClusterModel, name: str, settings: LeverSettings) -> None:
+        self.settings = settings
+        nodes = resolve_targets(model, settings.target, lever=name)
+        super().__init__(
+            model,
+            name=name,
+            start=settings.start,
+            duration=settings.duration,
+            target=nodes,
+            intensity=settings.intensity,
+            cost_once=settings.cost_once,
+            cost_monthly=settings.cost_monthly,
+        )
+
+
+@dataclass
+class CreativeHubSettings(LeverSettings):
+    """Creative hub / incubator settings."""
+
+    capacity: int = param(12, unit="firms", doc="tenant places (scaled by intensity)", ge=1)
+    rent_discount: float = param(
+        0.6, unit="share", doc="workspace rent discount for tenants", ge=0, le=1
+    )
+    boost: float = param(0.15, unit="share", doc="productivity boost for tenants", ge=0)
+    months: int = param(24, unit="months", doc="incubation programme length", ge=1)
+    ties_per_tenant: float = param(
+        0.1, unit="1/month", doc="new collaboration ties per tenant per month", ge=0
+    )
+    cost_once: float = param(600_000.0, unit="EUR", doc="refurbishing the building", ge=0)
+    cost_monthly: float = param(15_000.0, unit="EUR/month", doc="staff and upkeep", ge=0)
+
+
+class CreativeHub(Lever):
+    """A creative hub / incubator: subsidised space, faster growth, networking, then graduation.
+
+    Evidence (domain.md): incubated firms grow faster in jobs and sales but
+    survive less well after they leave. Tenants get a workspace discount and a
+    productivity boost for ``months``; young firms in reach are admitted up to
+    capacity; tenants form collaboration ties with each other. When the hub
+    closes (budget or end), tenants lose both at once.
+    """
+
+    Settings = CreativeHubSettings
+
+    def on_start(self) -> None:
+        """Open the hub at the first target node."""
+        s = self.settings
+        capacity = max(1, round(s.capacity * self.intensity))
+        self.hub = self.model.add_incubator(
+            self.target_nodes[0],
+            capacity,
+            rent_discount=s.rent_discount,
+            boost=s.boost,
+            months=s.months,
+        )
+
+    def act(self) -> None:
+        """Tenants network: new ties among current tenants."""
+        tenants = self.hub.tenants()
+        if len(tenants) < 2:
+            return
+        rng = self.model.rng
+        k = rng.poisson(self.settings.ties_per_tenant * len(tenants))
+        pairs = rng.choice(tenants, size=(k, 2))
+        self.model.add_collaboration_ties(pairs)
+
+    def on_stop(self) -> None:
+        """Close the hub."""
+        self.model.close_incubator(self.hub)
+
+
+@dataclass
+class FestivalSettings(LeverSettings):
+    """Cultural events and festivals settings."""
+
+    month_of_year: int = param(7, unit="month", doc="calendar month of each edition", ge=1, le=12)
+    visitors: float = param(
+        200_000.0,
+        unit="visitors/edition",
+        doc="visitors per edition (scaled by intensity)",
+        source="Obidos chocolate festival ~200k visitors (domain.md)",
+        ge=0,
+    )
+    spend_per_visitor: float = param(
+        25.0, unit="EUR", doc="visitor spending on local creative goods", ge=0
+    )
+    amenity_boost: float = param(
+        0.3, unit="amenity units", doc="amenity during the festival month", ge=0
+    )
+    legacy_per_edition: float = param(
+        0.01,
+        unit="amenity units",
+        doc="lasting amenity each edition leaves (capped at 5 editions)",
+        source="Gomes & Librero-Cano 2018 (lasting effect) vs Steiner et al. 2015 (none)",
+        ge=0,
+    )
+    visitor_space: float = param(
+        0.02,
+        unit="dwellings per visitor",
+        doc="space visitors occupy in the festival month (crowding, short lets)",
+        ge=0,
+    )
+    cost_per_edition: float = param(
+        250_000.0,
+        unit="EUR/edition",
+        doc="cost of one edition",
+        source="Obidos chocolate festival cost cut from EUR 500k to 250k (domain.md)",
+        ge=0,
+    )
+    target: Any = param("centre", unit="-", doc="node(s) hosting the festival")
+
+
+class Festival(Lever):
+    """Cultural events and festivals: a yearly amenity and demand pulse, with crowding.
+
+    In the festival month the target nodes gain amenity and visitor spending
+    (local demand), and visitors occupy space, pushing rents up (crowding and
+    rent pressure; Steiner, Frey & Hotz 2015 found lower resident satisfaction
+    in the event year). Each edition leaves a small lasting amenity
+    (Gomes & Librero-Cano 2018), capped at five editions.
+    """
+
+    Settings = FestivalSettings
+
+    def on_start(self) -> None:
+        """Nothing to build; editions start in their month."""
+        self.editions = 0
+        self._pulse_on = False
+
+    def _calendar_month(self) -> int:
+        return (self.model.steps - 1) % 12 + 1
+
+    def act(self) -> None:
+        """Run an edition in its month; otherwise keep only the legacy."""
+        self._end_pulse()
+        if self._calendar_month() != self.settings.month_of_year:
+            return
+        if not self.pay(self.settings.cost_per_edition, "festival edition"):
+            return
+        s, m, nodes = self.settings, self.model, self.target_nodes
+        self.editions += 1
+        visitors = s.visitors * self.intensity / len(nodes)
+        people = (
+            m.residents[nodes]
+            + np.bincount(m.talents.home[m.talents.alive], minlength=m.n_nodes)[nodes]
+        )
+        base_spend = m.params.firm.local_spend * np.maximum(people, 1.0)
+        self._pulse = {
+            "amenity": s.amenity_boost * min(self.intensity, 3.0),
+            "demand": visitors * s.spend_per_visitor / base_spend,
+            "space": visitors * s.visitor_space,
+        }
+        m.amenity_bonus[nodes] += self._pulse["amenity"]
+        m.demand_bonus[nodes] += self._pulse["demand"]
+        m.visitor_demand[nodes] += self._pulse["space"]
+        if self.editions <= 5:
+            m.amenity_bonus[nodes] += s.legacy_per_edition
+        self._pulse_on = True
+
+    def _end_pulse(self) -> None:
+        if getattr(self, "_pulse_on", False):
+            nodes, m = self.target_nodes, self.model
+            m.amenity_bonus[nodes] -= self._pulse["amenity"]
+            m.demand_bonus[nodes] -= self._pulse["demand"]
+            m.visitor_demand[nodes] -= self._pulse["space"]
+            self._pulse_on = False
+
+    def on_stop(self) -> None:
+        """End a running pulse; the legacy amenity stays."""
+        self._end_pulse()
+
+
+@dataclass
+class CulturalInvestmentSettings(LeverSettings):
+    """Cultural institution investment settings."""
+
+    strength: float = param(
+        0.2, unit="amenity units", doc="amenity the institution adds (scaled by intensity)", ge=0
+    )
+    cost_once: float = param(3_000_000.0, unit="EUR", doc="building or restoring a venue", ge=0)
+    cost_monthly: float = param(25_000.0, unit="EUR/month", doc="running costs", ge=0)
+
+
+class CulturalInvestment(Lever):
+    """Cultural institution investment: a museum, theatre or venue with lasting amenity.
+
+    The institution adds amenity around its node for as long as it runs
+    (Glaeser, Kolko & Saiz 2001: amenity draws people). It stays open when the
+    programme completes (handed over), but closes if the budget cannot pay its
+    running costs.
+    """
+
+    Settings = CulturalInvestmentSettings
+
+    def on_start(self) -> None:
+        """Open the institution."""
+        self.institution = self.model.add_cultural_institution(
+            self.target_nodes[0], self.settings.strength * self.intensity
+        )
+
+    def on_stop(self) -> None:
+        """Close it only when the money ran out."""
+        if self.stop_reason and self.stop_reason.startswith("budget exhausted"):
+            self.model.close_cultural_institution(self.institution)
+
+
+@dataclass
+class BroadbandSettings(LeverSettings):
+    """Technological facilities / broadband settings."""
+
+    tech_gain: float = param(
+        0.3, unit="tech units", doc="broadband gain at full rollout (scaled by intensity)", ge=0
+    )
+    rollout_months: int = param(12, unit="months", doc="months to full rollout", ge=1)
+    target: Any = param("focus", unit="-", doc="nodes that get broadband")
+    cost_once: float = param(1_500_000.0, unit="EUR", doc="network build-out", ge=0)
+    cost_monthly: float = param(3_000.0, unit="EUR/month", doc="maintenance", ge=0)
+
+
+class Broadband(Lever):
+    """Broadband and technological facilities: digital sectors reach external markets better.
+
+    Tech rises at the target nodes over the rollout and stays. Through the
+    revenue rule it raises external-market prices of digital sectors
+    (Czernich et al. 2011: +10 pp broadband -> +0.9-1.5 pp GDP/head growth).
+    """
+
+    Settings = BroadbandSettings
+
+    def on_start(self) -> None:
+        """Record the starting tech level and the target level."""
+        nodes = self.target_nodes
+        self._from = self.model.tech[nodes].copy()
+        self._to = np.minimum(self._from + self.settings.tech_gain * self.intensity, 1.0)
+        self._month = 0
+
+    def act(self) -> None:
+        """Roll out a share of the gain each month."""
+        if self._month >= self.settings.rollout_months:
+            return
+        self._month += 1
+        share = self._month / self.settings.rollout_months
+        self.model.tech[self.target_nodes] = self._from + share * (self._to - self._from)
+
+
+@dataclass
+class TransportSettings(LeverSettings):
+    """Transport accessibility settings."""
+
+    time_cut: float = param(
+        0.4,
+        unit="share",
+        doc="share of travel time cut on the target edges (scaled by intensity, max 0.9)",
+        ge=0,
+        le=0.9,
+    )
+    accessibility_gain: float = param(
+        0.1, unit="accessibility units", doc="accessibility gain of the focus place", ge=0
+    )
+    target: Any = param("transport_link", unit="-", doc="edges: transport_link, or node names")
+    cost_once: float = param(25_000_000.0, unit="EUR", doc="infrastructure", ge=0)
+
+
+class Transport(Lever):
+    """Transport accessibility: shorter travel times on chosen edges, better market access.
+
+    Cuts travel time on the focus place's transport links (or on all edges
+    between the named nodes) and raises the focus place's accessibility. It can
+    DRAIN a small town: city firms then reach the town's households and the
+    town's talents reach city jobs (Qin 2017; Diao 2018: high-speed rail left
+    small cities marginal or negative effects).
+    """
+
+    Settings = TransportSettings
+
+    def _edges(self) -> list[tuple[int, int]]:
+        g, m = self.model.graph, self.model
+        if self.settings.target == "transport_link":
+            focus = set(int(n) for n in m.focus_nodes)
+            return [
+                (u, v)
+                for u, v, d in g.edges(data=True)
+                if d.get("kind") == "transport" and ((u in focus) != (v in focus))
+            ]
+        nodes = set(self.target_nodes)
+        return [(u, v) for u, v in g.edges if u in nodes and v in nodes]
+
+    def on_start(self) -> None:
+        """Cut travel times and raise accessibility (lasting infrastructure)."""
+        m = self.model
+        cut = min(self.settings.time_cut * self.intensity, 0.9)
+        edges = self._edges()
+        if not edges:
+            raise ConfigError(f"policy.{self.name}.target: no edges to improve")
+        for u, v in edges:
+            minutes = m.graph.edges[u, v]["travel_time"] * (1.0 - cut)
+            m.graph.edges[u, v]["travel_time"] = max(minutes, 1.0)
+        m.set_travel_times_changed()
+        gain = self.settings.accessibility_gain * self.intensity
+        m.accessibility[m.focus_nodes] = np.minimum(m.accessibility[m.focus_nodes] + gain, 1.0)
+
+
+@dataclass
+class TalentAttractionSettings(LeverSettings):
+    """Talent attraction: relocation grants and artist residencies."""
+
+    grants_per_month: float = param(
+        2.0, unit="grants/month", doc="grants offered per month (scaled by intensity)", ge=0
+    )
+    grant: float = param(
+        5_000.0,
+        unit="EUR",
+        doc="grant per relocating talent",
+        source="Paducah artist relocation: up to $2,500 per artist plus cheap houses (domain.md)",
+        ge=0,
+    )
+    appeal: float = param(
+        1.5, unit="utils", doc="pull of the grant and residency on a prospect's choice", ge=0
+    )
+    prospects_per_grant: float = param(
+        3.0, unit="-", doc="prospective talents who hear of each grant", ge=1
+    )
+    cost_monthly: float = param(2_000.0, unit="EUR/month", doc="programme office", ge=0)
+
+
+class TalentAttraction(Lever):
+    """Relocation grants and artist residencies: extra prospects who may choose the target.
+
+    Each month prospective newcomers consider the region with an extra pull at
+    the target nodes; those who come receive a grant (paid per arrival, up to
+    the monthly number of grants). Small absolute numbers (Paducah: ~40
+    newcomers in 2.5 years).
+    """
+
+    Settings = TalentAttractionSettings
+
+    def act(self) -> None:
+        """Queue this month's prospects for the model's location choice."""
+        s = self.settings
+        grants = self.model.rng.poisson(s.grants_per_month * self.intensity)
+        if grants:
+            self._grants_left = grants
+            prospects = round(grants * s.prospects_per_grant)
+            self.model.attract_talents(prospects, self.target_nodes, s.appeal, self)
+
+    def on_attracted(self, ids: np.ndarray) -> None:
+        """Pay grants to those who came to a target node (up to the month's grants)."""
+        t = self.model.talents
+        at_target = ids[np.isin(t.home[ids], self.target_nodes)]
+        for talent in at_target[: self._grants_left]:
+            if self.status != "active" or not self.pay(self.settings.grant, "relocation grant"):
+                return
+            t.grant[talent] += self.settings.grant
+            self._grants_left -= 1
+
+
+@dataclass
+class TemporaryUseSettings(LeverSettings):
+    """Temporary use of vacant space."""
+
+    rent_cut: float = param(
+        0.6, unit="share", doc="workspace rent cut on target nodes (scaled by intensity)", ge=0
+    )
+    duration: int | None = param(
+        36, unit="months", doc="months the space is available", ge=1, optional=True
+    )
+    target: Any = param("most_vacant_3", unit="-", doc="nodes with vacant space to open")
+    cost_once: float = param(50_000.0, unit="EUR", doc="making spaces usable", ge=0)
+    cost_monthly: float = param(4_000.0, unit="EUR/month", doc="coordination", ge=0)
+
+
+class TemporaryUse(Lever):
+    """Temporary use of vacant space: cheap workspace on vacant nodes for a limited time.
+
+    Firms at the target nodes pay less workspace rent and founders choosing a
+    node see the cheaper rent (URBACT TUTUR: qualitative results only, so the
+    defaults are assumptions). When the time is up the discount ends.
+    """
+
+    Settings = TemporaryUseSettings
+
+    def on_start(self) -> None:
+        """Open the spaces."""
+        self._factor = max(1.0 - self.settings.rent_cut * self.intensity, 0.05)
+        self.model.rent_factor[self.target_nodes] *= self._factor
+
+    def on_stop(self) -> None:
+        """Close them: full rent again."""
+        self.model.rent_factor[self.target_nodes] /= self._factor
+
+
+@dataclass
+class UniversityPartnershipSettings(LeverSettings):
+    """University-city partnership settings."""
+
+    retention_gain: float = param(
+        1.0, unit="utils", doc="extra attachment of new graduates to the focus place", ge=0
+    )
+    knowledge_gain: float = param(
+        0.5, unit="share", doc="extra knowledge spillover in the focus place", ge=0
+    )
+    target: Any = param("focus", unit="-", doc="nodes whose knowledge spillover rises")
+    cost_monthly: float = param(12_000.0, unit="EUR/month", doc="liaison office, projects", ge=0)
+
+
+class UniversityPartnership(Lever):
+    """University-city partnership: graduates stay more, knowledge spills over more.
+
+    Raises the retention bonus of new graduates for the focus place and the
+    knowledge field at the target nodes (Valero & Van Reenen 2019). Effects end
+    with the partnership.
+    """
+
+    Settings = UniversityPartnershipSettings
+
+    def on_start(self) -> None:
+        """Raise retention and knowledge spillover."""
+        m, s = self.model, self.settings
+        self._retention = s.retention_gain * self.intensity
+        self._knowledge = 1.0 + s.knowledge_gain * self.intensity
+        m.retention_bonus[m.focus_place] += self._retention
+        m.knowledge_multiplier[self.target_nodes] *= self._knowledge
+
+    def on_stop(self) -> None:
+        """Undo both."""
+        m = self.model
+        m.retention_bonus[m.focus_place] -= self._retention
+        m.knowledge_multiplier[self.target_nodes] /= self._knowledge
+
+
+@dataclass
+class TaxIncentiveSettings(LeverSettings):
+    """Tax incentives / subsidies for creative firms."""
+
+    per_employee: float = param(
+        250.0, unit="EUR/employee/month", doc="subsidy (scaled by intensity)", ge=0
+    )
+    target: Any = param("focus", unit="-", doc="nodes whose creative firms qualify")
+
+
+class TaxIncentive(Lever):
+    """Tax incentives and subsidies: lower costs while paid, and dependence when they stop.
+
+    Creative firms at the target nodes receive a monthly subsidy per employee,
+    paid from the budget (the cost varies with employment). Dependence on
+    subsidies is a known failure mode: firms viable only with the subsidy exit
+    when it stops.
+    """
+
+    Settings = TaxIncentiveSettings
+
+    def act(self) -> None:
+        """Pay this month's subsidies; they enter next month's revenue."""
+        f = self.model.firms
+        eligible = f.alive & np.isin(f.node, self.target_nodes)
+        amount = self.settings.per_employee * self.intensity * f.employees * eligible
+        if self.pay(float(amount.sum()), "subsidies"):
+            f.subsidy = amount
+
+    def on_stop(self) -> None:
+        """Subsidies end."""
+        f = self.model.firms
+        eligible = np.isin(f.node, self.target_nodes)
+        f.subsidy = np.where(eligible, 0.0, f.subsidy)
+
+
+@dataclass
+class ClusterManagementSettings(LeverSettings):
+    """Cluster management and global networking."""
+
+    ties_per_firm: float = param(
+        0.05, unit="1/month", doc="brokered ties per firm per month (scaled by intensity)", ge=0
+    )
+    market_reach_gain: float = param(
+        0.1,
+        unit="share",
+        doc="extra external-market reach of networked member firms",
+        source="Falck, Heblich & Kipar 2010 (+4.6-5.7 pp innovation probability)",
+        ge=0,
+    )
+    target: Any = param("focus", unit="-", doc="nodes whose firms are members")
+    cost_once: float = param(50_000.0, unit="EUR", doc="setting up", ge=0)
+    cost_monthly: float = param(20_000.0, unit="EUR/month", doc="cluster manager, fairs", ge=0)
+
+
+class ClusterManagement(Lever):
+    """Cluster management and global networking: brokered ties and external market access.
+
+    A cluster manager brokers collaboration ties among member firms (which
+    raise innovation and external reach through the model's network rules) and
+    takes members with ties to fairs abroad (extra external-market reach while
+    the programme runs).
+    """
+
+    Settings = ClusterManagementSettings
+
+    def _members(self) -> np.ndarray:
+        f = self.model.firms
+        return np.flatnonzero(f.alive & np.isin(f.node, self.target_nodes))
+
+    def act(self) -> None:
+        """Broker ties and lift members' reach."""
+        m, s = self.model, self.settings
+        members = self._members()
+        if len(members) >= 2:
+            k = m.rng.poisson(s.ties_per_firm * self.intensity * len(members))
+            m.add_collaboration_ties(m.rng.choice(members, size=(k, 2)))
+        f = m.firms
+        f.market_reach[members] = 1.0 + s.market_reach_gain * self.intensity
+
+    def on_stop(self) -> None:
+        """Members lose the programme's extra reach; ties remain and lapse over time."""
+        self.model.firms.market_reach[self._members()] = 1.0
+
+
+@dataclass
+class CitizenInvolvementSettings(LeverSettings):
+    """Citizen involvement / local support group."""
+
+    openness_gain: float = param(
+        0.2, unit="openness units", doc="openness gain at full effect (scaled by intensity)", ge=0
+    )
+    months_to_effect: int = param(24, unit="months", doc="months to full effect", ge=1)
+    target: Any = param("focus", unit="-", doc="nodes whose openness rises")
+    cost_monthly: float = param(5_000.0, unit="EUR/month", doc="facilitation, events", ge=0)
+
+
+class CitizenInvolvement(Lever):
+    """Citizen involvement and a local support group: openness and tolerance rise slowly.
+
+    Openness (tolerance) at the target nodes rises toward a higher level while
+    the group works and stays; openness draws talents (Florida 2002; Boschma &
+    Fritsch 2009). Seeds: inclusion and empowerment through culture.
+    """
+
+    Settings = CitizenInvolvementSettings
+
+    def on_start(self) -> None:
+        """Record the starting openness."""
+        nodes = self.target_nodes
+        self._from = self.model.openness[nodes].copy()
+        self._to = np.minimum(self._from + self.settings.openness_gain * self.intensity, 1.0)
+        self._month = 0
+
+    def act(self) -> None:
+        """Move openness a step toward the target level."""
+        if self._month >= self.settings.months_to_effect:
+            return
+        self._month += 1
+        share = self._month / self.settings.months_to_effect
+        self.model.openness[self.target_nodes] = self._from + share * (self._to - self._from)
+
+
+#: Lever name (as in configs/policy/) -> class.
+LEVERS: dict[str, type[Lever]] = {
+    "creative_hub": CreativeHub,
+    "festival": Festival,
+    "cultural_institution": CulturalInvestment,
+    "broadband": Broadband,
+    "transport": Transport,
+    "talent_attraction": TalentAttraction,
+    "temporary_use": TemporaryUse,
+    "university_partnership": UniversityPartnership,
+    "tax_incentive": TaxIncentive,
+    "cluster_management": ClusterManagement,
+    "citizen_involvement": CitizenInvolvement,
+}
+
+
+def _lever_name(key: str) -> str:
+    """Lever type of a policy key: ``festival`` or ``festival_2`` (a second festival)."""
+    if key in LEVERS:
+        return key
+    base, _, suffix = key.rpartition("_")
+    if base in LEVERS and suffix.isdigit():
+        return base
+    raise ConfigError(f"policy.{key} is not a known lever; allowed: {', '.join(LEVERS)}")
+
+
+def settings_for(key: str, values: dict[str, Any] | None) -> LeverSettings:
+    """Typed, validated settings of one lever (raises ConfigError naming lever and field)."""
+    cls = LEVERS[_lever_name(key)].Settings
+    values = dict(values or {})
+    known = {f.name for f in dataclasses.fields(cls)}
+    for field_name in values:
+        if field_name not in known:
+            raise ConfigError(
+                f"policy.{key}.{field_name} is not a setting of this lever; "
+                f"allowed: {', '.join(sorted(known))}"
+            )
+    settings = cls()
+    for name, value in values.items():
+        default = getattr(settings, name)
+        integer = name == "duration" or (isinstance(default, int) and name != "target")
+        if name != "target" and value is not None:
+            allowed = (int,) if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, allowed):
+                kind = "an integer" if integer else "a number"
+                raise ConfigError(f"policy.{key}.{name} must be {kind}, got {value!r}")
+            if not integer:
+                value = float(value)
+        setattr(settings, name, value)
+    for f in dataclasses.fields(cls):
+        _check_value(f"policy.{key}.{f.name}", getattr(settings, f.name), dict(f.metadata))
+    return settings
+
+
+def validate_policy_config(policy: dict[str, Any], steps: int) -> None:
+    """Check every lever's settings and that it starts within the horizon."""
+    for key, values in (policy or {}).items():
+        settings = settings_for(key, values)
+        if settings.start > steps:
+            raise ConfigError(
+                f"policy.{key}.start must be <= steps ({steps}), got {settings.start}"
+            )
+
+
+def build_policies(model: CreativeClusterModel, policy: dict[str, Any]) -> list[Policy]:
+    """Create the configured levers as Policy agents of ``model`` (in config order)."""
+    return [
+        LEVERS[_lever_name(key)](model, key, settings_for(key, values))
+        for key, values in (policy or {}).items()
+    ]
