@@ -220,3 +220,17 @@ def test_metrics_columns_requested_by_users_are_present():
     assert required <= set(ts.columns)
     assert ts["creative_share"].between(0, 1).all()
     assert ts["spatial_gini"].between(0, 1).all()
+
+
+def test_stylized_facts_micro_firms_and_early_exits():
+    """Most creative firms are micro firms; many young firms exit within a few years."""
+    model = CreativeClusterModel(rng=0, city="medium_city", population=60_000)
+    model.run_for(120)
+    firms = model.firm_table()
+    alive = firms[firms["exit_step"].isna()]
+    assert (alive["employees"] < 10).mean() > 0.85
+    assert alive["employees"].max() >= 5 * alive["employees"].median()
+    young = firms[firms["founded_step"].between(1, 60)]
+    assert len(young) > 50
+    exited = young["exit_step"].notna() & (young["exit_step"] - young["founded_step"] <= 60)
+    assert 0.2 < exited.mean() < 0.8
