@@ -265,6 +265,8 @@ def measure(
     case["agent_steps_per_cpu_s"] = case["agent_steps"] / case["run_cpu_s"]
     # best run: the least disturbed by other processes (median is the headline)
     case["best_agent_steps_per_s"] = max(r["agent_steps_per_s"] for r in runs)
+    case["best_s_per_step"] = min(r["run_s"] for r in runs) / steps
+    case["cpu_s_per_step"] = case["run_cpu_s"] / steps
     case["agent_steps_per_s"] = case["agent_steps"] / case["run_s"]
     case["us_per_agent_step"] = 1e6 * case["run_s"] / case["agent_steps"]
     case["rss_bytes_per_agent"] = case["rss_growth_bytes"] / case["peak_agents"]
@@ -410,6 +412,10 @@ def print_report(result: dict[str, Any]) -> None:
         )
     print(f"log-log slope = {sc['slope']:.3f} (R² = {sc['r2']:.3f}; 1 = linear in agents)")
     print(
+        f"  same slope on the best run of each size: {sc['slope_best_run']:.3f}; "
+        f"on CPU time: {sc['slope_cpu_time']:.3f}"
+    )
+    print(
         f"affine fit: s/step = {sc['fixed_s_per_step'] * 1e3:.2f} ms fixed + "
         f"{sc['marginal_s_per_agent_step'] * 1e6:.3f} us x agents "
         f"(marginal {1 / sc['marginal_s_per_agent_step']:,.0f} agent-steps/s)"
@@ -474,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
                     "us_per_agent_step",
                     "init_s",
                     "cpu_wall_ratio",
+                    "best_s_per_step",
+                    "cpu_s_per_step",
                 )
             }
         )
@@ -481,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     ys = [p["s_per_step"] for p in points]
     slope, r2 = loglog_slope(xs, ys)
     fixed_s, marginal_s = affine_fit(xs, ys)
+    # robustness checks against other processes sharing the machine
+    slope_best, _ = loglog_slope(xs, [p["best_s_per_step"] for p in points])
+    slope_cpu, _ = loglog_slope(xs, [p["cpu_s_per_step"] for p in points])
 
     ten_k = cases["10k-talent city"]
     rate = ten_k["agent_steps_per_s"]
@@ -504,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
             "points": points,
             "slope": slope,
             "r2": r2,
+            "slope_best_run": slope_best,
+            "slope_cpu_time": slope_cpu,
             "fixed_s_per_step": fixed_s,
             "marginal_s_per_agent_step": marginal_s,
         },

@@ -135,8 +135,7 @@ def test_firm_age_grows_by_one_each_month(model):
 
 
 def test_firm_collaborators_list_its_tie_partners(model):
-    model.collaboration.add_edge(0, 3)
-    model.collaboration.add_edge(0, 1)
+    model.add_collaboration_ties([[0, 3], [1, 0]])
     assert model.firm_agents[0].collaborators == [1, 3]
     assert model.firm_agents[3].collaborators == [0]
     assert model.firm_agents[2].collaborators == []
@@ -214,6 +213,7 @@ def test_incubator_graduates_tenants_after_its_programme_and_admits_new_ones(mod
         assert f.incubator[firm] == -1
         assert f.ever_incubated[firm] == 1
     second = set(hub.tenants().tolist())
-    assert len(second) == 3
+    assert set(range(5)) - first <= second  # the two young firms left waiting get in
+    assert len(second) <= 3
     assert not first & second  # graduates are not admitted again
     assert all(model.steps - f.founded[i] <= 12 for i in second)

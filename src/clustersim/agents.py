@@ -59,7 +59,7 @@ class Talent(Agent):
     @property
     def income(self) -> float:
         """Monthly income in EUR: wage if employed, else unemployment income."""
-        return float(self.model.talent_income()[self.index])
+        return float(self.model.talent_income([self.index])[0])
 
     @property
     def amenity_taste(self) -> float:
@@ -124,8 +124,9 @@ class CreativeFirm(CellAgent):
     @property
     def collaborators(self) -> list[int]:
         """Firm ids this firm has collaboration ties with."""
-        g = self.model.collaboration
-        return sorted(g.neighbors(self.index)) if self.index in g else []
+        edges = self.model._edges
+        mine = edges[(edges == self.index).any(axis=1)]
+        return sorted(int(i) for i in mine.ravel() if i != self.index)
 
 
 class University(FixedAgent):

@@ -206,7 +206,6 @@ class CreativeClusterModel(mesa.Model):
         self.firms = AgentTable(_FIRM_COLUMNS, capacity=256)
         self.talent_agents: list[Talent | None] = []
         self.firm_agents: list[CreativeFirm | None] = []
-        self.collaboration = nx.Graph()
         self._edges = np.zeros((0, 2), dtype=np.int64)
         self._setup_institutions()
         self._setup_talents_and_firms()
@@ -293,9 +292,22 @@ class CreativeClusterModel(mesa.Model):
         if len(pairs) == 0:
             return 0
         before = len(self._edges)
-        self._edges = np.unique(np.concatenate([self._edges, pairs]), axis=0)
-        self.collaboration.add_edges_from(map(tuple, pairs.tolist()))
+        # unique ties via one int64 key per pair (much faster than unique over rows)
+        keys = np.unique(np.concatenate([self._edges, pairs]) @ np.array([1 << 32, 1]))
+        self._edges = np.stack([keys >> 32, keys & 0xFFFFFFFF], axis=1)
         return len(self._edges) - before
+
+    @property
+    def collaboration(self) -> nx.Graph:
+        """The firm collaboration network as a networkx graph (living firms, current ties).
+
+        Built on demand from the tie arrays the mechanisms use, so the monthly
+        step does no per-tie Python work.
+        """
+        graph = nx.Graph()
+        graph.add_nodes_from(int(i) for i in np.flatnonzero(self.firms.alive))
+        graph.add_edges_from(map(tuple, self._edges.tolist()))
+        return graph
 
     def set_travel_time(self, u: int, v: int, minutes: float) -> None:
         """Change the travel time of edge (u, v) and recompute reach (the transport lever)."""
@@ -488,7 +500,6 @@ class CreativeClusterModel(mesa.Model):
             cash=fp.startup_cash if cash is None else cash,
         )
         self.firm_agents.extend(CreativeFirm(self, int(i)) for i in ids)
-        self.collaboration.add_nodes_from(int(i) for i in ids)
         return ids
 
     def _reset_counters(self) -> None:
@@ -521,13 +532,15 @@ class CreativeClusterModel(mesa.Model):
         weights = t.skill[emp] * self._match_factor(emp)
         return np.bincount(t.employer[emp], weights=weights, minlength=f.n)[: f.n]
 
-    def talent_income(self) -> np.ndarray:
-        """Monthly income of every talent row: wage if employed, else unemployment income."""
+    def talent_income(self, ids: np.ndarray | None = None) -> np.ndarray:
+        """Monthly income of talent rows ``ids`` (default all): wage if employed, else benefit."""
         t = self.talents
-        income = np.full(t.n, self.params.talent.unemployment_income)
-        emp = np.flatnonzero(t.alive & (t.employer >= 0))
-        firm_place = self.place[self.firms.node[t.employer[emp]]]
-        income[emp] = self.wage[firm_place] * t.skill[emp] * self._match_factor(emp)
+        ids = np.arange(t.n) if ids is None else np.asarray(ids, dtype=np.int64)
+        income = np.full(len(ids), self.params.talent.unemployment_income)
+        emp = np.flatnonzero(t.alive[ids] & (t.employer[ids] >= 0))
+        rows = ids[emp]
+        firm_place = self.place[self.firms.node[t.employer[rows]]]
+        income[emp] = self.wage[firm_place] * t.skill[rows] * self._match_factor(rows)
         return income
 
     def _firms_at_node(self) -> np.ndarray:
@@ -683,14 +696,16 @@ class CreativeClusterModel(mesa.Model):
         # layoffs: the firm keeps at least one person (its founder)
         cut = np.minimum(np.maximum(-change, 0), np.maximum(f.employees[alive] - 1, 0))
         if cut.any():
-            employed = np.flatnonzero(t.alive & (t.employer >= 0))
-            firm_of = t.employer[employed]
-            order = np.lexsort((rng.random(len(employed)), firm_of))
-            employed, firm_of = employed[order], firm_of[order]
-            rank = np.arange(len(firm_of)) - np.searchsorted(firm_of, firm_of, side="left")
             cut_by_firm = np.zeros(f.n, dtype=np.int64)
             cut_by_firm[alive] = cut
-            t.employer[employed[rank < cut_by_firm[firm_of]]] = -1
+            # only staff of firms that cut: rank them in random order within their firm
+            staff = np.flatnonzero(t.alive & (t.employer >= 0))
+            staff = staff[cut_by_firm[t.employer[staff]] > 0]
+            firm_of = t.employer[staff]
+            order = np.argsort(firm_of + rng.random(len(staff)), kind="stable")
+            staff, firm_of = staff[order], firm_of[order]
+            rank = np.arange(len(firm_of)) - np.searchsorted(firm_of, firm_of, side="left")
+            t.employer[staff[rank < cut_by_firm[firm_of]]] = -1
         vacancies = np.zeros(f.n, dtype=np.int64)
         vacancies[alive] = np.maximum(change, 0)
         vacancies[alive[f.employees[alive] == 0]] += 1
@@ -743,7 +758,6 @@ class CreativeClusterModel(mesa.Model):
         if len(self._edges):
             keep = ~(dead_mask[self._edges[:, 0]] | dead_mask[self._edges[:, 1]])
             self._edges = self._edges[keep]
-        self.collaboration.remove_nodes_from(int(i) for i in dead)
         for i in dead:
             agent = self.firm_agents[i]
             if agent is not None:
@@ -879,7 +893,7 @@ class CreativeClusterModel(mesa.Model):
         skill_new = rng.lognormal(-0.5 * sigma**2, sigma, size=n_new)
         taste_new = np.maximum(rng.normal(tp.amenity_weight, tp.amenity_weight_sd, n_new), 0.0)
         income = np.concatenate(
-            [self.talent_income()[reviewing], np.full(n_new, tp.unemployment_income)]
+            [self.talent_income(reviewing), np.full(n_new, tp.unemployment_income)]
         )
         employer = t.employer[reviewing]
         employer_node = np.concatenate(
@@ -1052,8 +1066,6 @@ class CreativeClusterModel(mesa.Model):
         f, rng = self.firms, self.rng
         if len(self._edges):
             keep = rng.random(len(self._edges)) >= nw.tie_decay
-            gone = self._edges[~keep]
-            self.collaboration.remove_edges_from(map(tuple, gone.tolist()))
             self._edges = self._edges[keep]
         alive = np.flatnonzero(f.alive)
         if len(alive) < 2:
@@ -1095,8 +1107,8 @@ class CreativeClusterModel(mesa.Model):
         creative_employment = float(jobs_at[focus].sum())
         share = metrics.creative_share(creative_employment, float(employment_at[focus].sum()))
         unemployed = np.bincount(t.home[alive_t & (t.employer < 0)], minlength=self.n_nodes)
-        income = self.talent_income()
-        in_focus = alive_t & (self.place[t.home] == fp_)
+        in_focus = np.flatnonzero(alive_t & (self.place[t.home] == fp_))
+        income = self.talent_income(in_focus)
         row = {
             "step": self.steps,
             "population": float(population[focus].sum()),
@@ -1116,7 +1128,7 @@ class CreativeClusterModel(mesa.Model):
             "innovation": int(self.innovations_by_node[focus].sum()),
             "policy_spend": float(sum(self.municipality.spent_this_step.values())),
             "unemployment_rate": float(unemployed[focus].sum() / max(talents_at[focus].sum(), 1)),
-            "mean_income": float(income[in_focus].mean()) if in_focus.any() else 0.0,
+            "mean_income": float(income.mean()) if len(income) else 0.0,
             "wage": float(self.wage[fp_]),
             "mean_amenity": metrics.weighted_mean(self.amenity[focus], population[focus]),
             "graduates": int(self.graduates_by_place[fp_]),
