@@ -7,17 +7,23 @@ mechanisms read (amenity, rents, travel times, broadband, openness, subsidies,
 incubator places, collaboration ties, newcomers' choices) and pay for it from
 the municipal budget. Evidence and defaults: ``docs/policies.md`` and
 domain.md's policy table.
+
+Each lever draws its own random numbers from a child stream of the model's
+seed, keyed by its name, so adding a lever does not shift the random numbers
+the rest of the model uses (common random numbers across scenarios).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clustersim.config import _check_value, param
+from clustersim.config import _allowed, _check_value, param
 from clustersim.errors import ConfigError
 from clustersim.policy import Policy
 
@@ -33,6 +39,7 @@ __all__ = [
     "CreativeHub",
     "CulturalInvestment",
     "Festival",
+    "Lever",
     "LeverSettings",
     "TalentAttraction",
     "TaxIncentive",
@@ -40,7 +47,9 @@ __all__ = [
     "Transport",
     "UniversityPartnership",
     "build_policies",
+    "lever_table",
     "resolve_targets",
+    "settings_for",
     "validate_policy_config",
 ]
 
@@ -61,18 +70,32 @@ TARGET_RULES = {
 class LeverSettings:
     """Settings every lever shares: timing, target, intensity and costs."""
 
-    start: int = param(12, unit="month", doc="first month the lever acts", ge=1)
+    start: int = param(
+        12, unit="month", doc="first month the lever acts (<= steps)", source="-", ge=1
+    )
     duration: int | None = param(
-        None, unit="months", doc="months it runs; null = to the end", ge=1, optional=True
+        None,
+        unit="months",
+        doc="months it runs; null = to the end",
+        source="-",
+        ge=1,
+        optional=True,
     )
     target: Any = param(
         "centre",
         unit="-",
         doc="node names (list) or a rule: " + ", ".join(TARGET_RULES),
+        source="-",
     )
-    intensity: float = param(1.0, unit="-", doc="strength relative to the default", ge=0, le=10)
-    cost_once: float = param(0.0, unit="EUR", doc="one-off cost paid at the start", ge=0)
-    cost_monthly: float = param(0.0, unit="EUR/month", doc="running cost per month", ge=0)
+    intensity: float = param(
+        1.0, unit="-", doc="strength relative to the default", source="-", ge=0, le=10
+    )
+    cost_once: float = param(
+        0.0, unit="EUR", doc="one-off cost paid at the start", source="-", ge=0
+    )
+    cost_monthly: float = param(
+        0.0, unit="EUR/month", doc="running cost per month", source="-", ge=0
+    )
 
 
 def resolve_targets(model: CreativeClusterModel, target: Any, *, lever: str) -> list[int]:
@@ -118,13 +141,34 @@ def resolve_targets(model: CreativeClusterModel, target: Any, *, lever: str) -> 
     return nodes
 
 
+_LEVER_STREAM = 0x6C65766572  # "lever": separates lever streams from other spawned children
+
+
+def lever_rng(model: CreativeClusterModel, name: str) -> np.random.Generator:
+    """A random generator for lever ``name``: a child of the model's seed keyed by the name.
+
+    Drawing from it leaves ``model.rng`` untouched, so a run with the lever and
+    one without share the model's random numbers (common random numbers), and
+    a lever's own draws do not depend on which other levers are configured.
+    """
+    seq = model.rng.bit_generator.seed_seq
+    key = (*getattr(seq, "spawn_key", ()), _LEVER_STREAM, zlib.crc32(name.encode()))
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
+
+
 class Lever(Policy):
-    """A configured lever: reads its settings, resolves its target nodes."""
+    """A configured lever: reads its settings, resolves its target nodes.
+
+    Attributes:
+        settings: the lever's validated settings dataclass.
+        lever_rng: the lever's own random generator (see :func:`lever_rng`).
+    """
 
     Settings: type[LeverSettings] = LeverSettings
 
     def __init__(self, model: CreativeClusterModel, name: str, settings: LeverSettings) -> None:
         self.settings = settings
+        self.lever_rng = lever_rng(model, name)
         nodes = resolve_targets(model, settings.target, lever=name)
         super().__init__(
             model,
@@ -158,11 +202,14 @@ class CreativeHubSettings(LeverSettings):
 class CreativeHub(Lever):
     """A creative hub / incubator: subsidised space, faster growth, networking, then graduation.
 
-    Evidence (domain.md): incubated firms grow faster in jobs and sales but
-    survive less well after they leave. Tenants get a workspace discount and a
-    productivity boost for ``months``; young firms in reach are admitted up to
-    capacity; tenants form collaboration ties with each other. When the hub
-    closes (budget or end), tenants lose both at once.
+    Evidence (domain.md policy table): incubated firms grow faster in jobs and
+    sales but survive less well after they leave (US matched samples). Young
+    firms (founded within 12 months) in commuting reach of the hub are admitted
+    up to ``capacity`` (scaled by intensity). Tenants get a workspace rent
+    discount and a productivity boost for ``months``, and form collaboration
+    ties with each other (networking). At graduation they pay full costs at
+    once, the exit risk the evidence warns of. When the hub closes (budget
+    exhausted or end of ``duration``), all tenants lose both at once.
     """
 
     Settings = CreativeHubSettings
@@ -184,7 +231,7 @@ class CreativeHub(Lever):
         tenants = self.hub.tenants()
         if len(tenants) < 2:
             return
-        rng = self.model.rng
+        rng = self.lever_rng
         k = rng.poisson(self.settings.ties_per_tenant * len(tenants))
         pairs = rng.choice(tenants, size=(k, 2))
         self.model.add_collaboration_ties(pairs)
@@ -238,11 +285,15 @@ class FestivalSettings(LeverSettings):
 class Festival(Lever):
     """Cultural events and festivals: a yearly amenity and demand pulse, with crowding.
 
-    In the festival month the target nodes gain amenity and visitor spending
-    (local demand), and visitors occupy space, pushing rents up (crowding and
-    rent pressure; Steiner, Frey & Hotz 2015 found lower resident satisfaction
-    in the event year). Each edition leaves a small lasting amenity
-    (Gomes & Librero-Cano 2018), capped at five editions.
+    In the festival month (``month_of_year``; simulation month 1 is January)
+    the target nodes gain amenity and visitor spending (local demand, shared
+    by the target nodes), and visitors occupy space, pushing rents up and
+    displacing low-income residents (crowding and rent pressure; Steiner, Frey
+    & Hotz 2015 found no significant effect and lower resident satisfaction in
+    the event year). Each edition leaves a small lasting amenity (Gomes &
+    Librero-Cano 2018: +4.5% GDP/head lasting >5 years), capped at five
+    editions. Defaults: Obidos chocolate festival, ~200k visitors, cost cut
+    from EUR 500k to 250k per edition (domain.md).
     """
 
     Settings = FestivalSettings
@@ -309,10 +360,13 @@ class CulturalInvestmentSettings(LeverSettings):
 class CulturalInvestment(Lever):
     """Cultural institution investment: a museum, theatre or venue with lasting amenity.
 
-    The institution adds amenity around its node for as long as it runs
-    (Glaeser, Kolko & Saiz 2001: amenity draws people). It stays open when the
-    programme completes (handed over), but closes if the budget cannot pay its
-    running costs.
+    The institution adds amenity around its node, decaying with travel time,
+    for as long as it runs; amenity draws talents (Glaeser, Kolko & Saiz 2001).
+    Evidence for a lasting cultural investment (domain.md): European Capital
+    of Culture, +4.5% GDP/head vs runners-up lasting >5 years (Gomes &
+    Librero-Cano 2018), budgets EUR 5.5m-59m. It stays open when the programme
+    completes (handed over), but closes if the budget cannot pay its running
+    costs.
     """
 
     Settings = CulturalInvestmentSettings
@@ -334,7 +388,12 @@ class BroadbandSettings(LeverSettings):
     """Technological facilities / broadband settings."""
 
     tech_gain: float = param(
-        0.3, unit="tech units", doc="broadband gain at full rollout (scaled by intensity)", ge=0
+        0.3,
+        unit="tech units",
+        doc="broadband gain at full rollout (scaled by intensity)",
+        source="Czernich et al. 2011: +10 pp broadband -> +0.9-1.5 pp GDP/head growth "
+        "(size an assumption)",
+        ge=0,
     )
     rollout_months: int = param(12, unit="months", doc="months to full rollout", ge=1)
     target: Any = param("focus", unit="-", doc="nodes that get broadband")
@@ -345,27 +404,28 @@ class BroadbandSettings(LeverSettings):
 class Broadband(Lever):
     """Broadband and technological facilities: digital sectors reach external markets better.
 
-    Tech rises at the target nodes over the rollout and stays. Through the
-    revenue rule it raises external-market prices of digital sectors
-    (Czernich et al. 2011: +10 pp broadband -> +0.9-1.5 pp GDP/head growth).
+    Tech (broadband) rises at the target nodes by an equal step each month of
+    the rollout (capped at 1) and stays. Through the revenue rule it raises
+    the external-market price of digital sectors (film, software, publishing,
+    advertising, TV/radio, design); Czernich et al. 2011: +10 pp broadband
+    penetration -> +0.9-1.5 pp annual GDP/head growth.
     """
 
     Settings = BroadbandSettings
 
     def on_start(self) -> None:
-        """Record the starting tech level and the target level."""
-        nodes = self.target_nodes
-        self._from = self.model.tech[nodes].copy()
-        self._to = np.minimum(self._from + self.settings.tech_gain * self.intensity, 1.0)
+        """Start the rollout."""
         self._month = 0
 
     def act(self) -> None:
-        """Roll out a share of the gain each month."""
-        if self._month >= self.settings.rollout_months:
+        """Roll out one month's share of the gain (adds to any other broadband lever)."""
+        s = self.settings
+        if self._month >= s.rollout_months:
             return
         self._month += 1
-        share = self._month / self.settings.rollout_months
-        self.model.tech[self.target_nodes] = self._from + share * (self._to - self._from)
+        step = s.tech_gain * self.intensity / s.rollout_months
+        nodes = self.target_nodes
+        self.model.tech[nodes] = np.minimum(self.model.tech[nodes] + step, 1.0)
 
 
 @dataclass
@@ -382,42 +442,71 @@ class TransportSettings(LeverSettings):
     accessibility_gain: float = param(
         0.1, unit="accessibility units", doc="accessibility gain of the focus place", ge=0
     )
-    target: Any = param("transport_link", unit="-", doc="edges: transport_link, or node names")
-    cost_once: float = param(25_000_000.0, unit="EUR", doc="infrastructure", ge=0)
+    target: Any = param(
+        "transport_link",
+        unit="-",
+        doc="edges: transport_link (the focus place's links to other places; in a one-place "
+        "city the roads at its centre), or node names (every edge between them)",
+    )
+    cost_once: float = param(
+        2_500_000.0,
+        unit="EUR",
+        doc="municipal share of the works (the state or region pays the rest)",
+        source="assumption: ~10% of a EUR 25m rail/road upgrade",
+        ge=0,
+    )
+
+
+def _transport_edges(
+    model: CreativeClusterModel, target: Any, nodes: list[int]
+) -> list[tuple[int, int]]:
+    """Edges a transport lever improves: the focus place's links, or edges between ``nodes``."""
+    g = model.graph
+    if target == "transport_link":
+        focus = set(int(n) for n in model.focus_nodes)
+        links = [
+            (u, v)
+            for u, v, d in g.edges(data=True)
+            if d.get("kind") == "transport" and ((u in focus) != (v in focus))
+        ]
+        if links or len(model.place_names) > 1:
+            return links
+        return [(nodes[0], v) for v in g.neighbors(nodes[0])]  # one place: roads at the centre
+    chosen = set(nodes)
+    return [(u, v) for u, v in g.edges if u in chosen and v in chosen]
 
 
 class Transport(Lever):
     """Transport accessibility: shorter travel times on chosen edges, better market access.
 
     Cuts travel time on the focus place's transport links (or on all edges
-    between the named nodes) and raises the focus place's accessibility. It can
-    DRAIN a small town: city firms then reach the town's households and the
-    town's talents reach city jobs (Qin 2017; Diao 2018: high-speed rail left
-    small cities marginal or negative effects).
+    between the named nodes) and raises the focus place's accessibility
+    (external market prices, Krugman 1991). It can DRAIN a small town: the
+    large city's firms then reach the town's households and the town's
+    talents reach city jobs, so the town's own creative firms lose ground
+    (Qin 2017; Diao 2018: counties bypassed by high-speed rail lost, small
+    cities on the line saw marginal or negative effects). The works are
+    lasting: nothing is undone when the programme stops.
     """
 
     Settings = TransportSettings
 
-    def _edges(self) -> list[tuple[int, int]]:
-        g, m = self.model.graph, self.model
-        if self.settings.target == "transport_link":
-            focus = set(int(n) for n in m.focus_nodes)
-            return [
-                (u, v)
-                for u, v, d in g.edges(data=True)
-                if d.get("kind") == "transport" and ((u in focus) != (v in focus))
-            ]
-        nodes = set(self.target_nodes)
-        return [(u, v) for u, v in g.edges if u in nodes and v in nodes]
+    def __init__(self, model: CreativeClusterModel, name: str, settings: LeverSettings) -> None:
+        nodes = resolve_targets(model, settings.target, lever=name)
+        self.edges = _transport_edges(model, settings.target, nodes)
+        if not self.edges:
+            raise ConfigError(
+                f"policy.{name}.target: no edges to improve between {settings.target!r}; "
+                "name two or more adjacent nodes"
+            )
+        super().__init__(model, name, settings)
 
     def on_start(self) -> None:
         """Cut travel times and raise accessibility (lasting infrastructure)."""
         m = self.model
         cut = min(self.settings.time_cut * self.intensity, 0.9)
-        edges = self._edges()
-        if not edges:
-            raise ConfigError(f"policy.{self.name}.target: no edges to improve")
-        for u, v in edges:
+        m.graph = m.graph.copy()  # copy on write: never edit the caller's graph object
+        for u, v in self.edges:
             minutes = m.graph.edges[u, v]["travel_time"] * (1.0 - cut)
             m.graph.edges[u, v]["travel_time"] = max(minutes, 1.0)
         m.set_travel_times_changed()
@@ -430,20 +519,27 @@ class TalentAttractionSettings(LeverSettings):
     """Talent attraction: relocation grants and artist residencies."""
 
     grants_per_month: float = param(
-        2.0, unit="grants/month", doc="grants offered per month (scaled by intensity)", ge=0
+        1.5,
+        unit="grants/month",
+        doc="grants offered per month (scaled by intensity)",
+        source="Paducah artist relocation: ~40 newcomers in 2.5 years (domain.md)",
+        ge=0,
     )
     grant: float = param(
-        5_000.0,
+        2_500.0,
         unit="EUR",
         doc="grant per relocating talent",
-        source="Paducah artist relocation: up to $2,500 per artist plus cheap houses (domain.md)",
+        source="Paducah artist relocation: houses from $1, up to $2,500 per artist (domain.md)",
         ge=0,
     )
     appeal: float = param(
         1.5, unit="utils", doc="pull of the grant and residency on a prospect's choice", ge=0
     )
     prospects_per_grant: float = param(
-        3.0, unit="-", doc="prospective talents who hear of each grant", ge=1
+        1.0,
+        unit="-",
+        doc="prospective talents considering the region per grant offered",
+        ge=1,
     )
     cost_monthly: float = param(2_000.0, unit="EUR/month", doc="programme office", ge=0)
 
@@ -451,10 +547,14 @@ class TalentAttractionSettings(LeverSettings):
 class TalentAttraction(Lever):
     """Relocation grants and artist residencies: extra prospects who may choose the target.
 
-    Each month prospective newcomers consider the region with an extra pull at
-    the target nodes; those who come receive a grant (paid per arrival, up to
-    the monthly number of grants). Small absolute numbers (Paducah: ~40
-    newcomers in 2.5 years).
+    Each month prospective newcomers (``prospects_per_grant`` per grant on
+    offer) consider the region like other newcomers, with an extra pull
+    ``appeal`` at the target nodes (grant, cheap house or studio). They enter
+    the talent table with origin ``policy``; those who settle at a target node
+    receive a grant (paid per arrival, up to the month's grants). Evidence
+    (domain.md): Paducah's artist relocation programme, houses from $1 and up
+    to $2,500 per artist, brought ~40 newcomers in 2.5 years: small absolute
+    numbers, which the defaults reproduce.
     """
 
     Settings = TalentAttractionSettings
@@ -462,7 +562,7 @@ class TalentAttraction(Lever):
     def act(self) -> None:
         """Queue this month's prospects for the model's location choice."""
         s = self.settings
-        grants = self.model.rng.poisson(s.grants_per_month * self.intensity)
+        grants = self.lever_rng.poisson(s.grants_per_month * self.intensity)
         if grants:
             self._grants_left = grants
             prospects = round(grants * s.prospects_per_grant)
@@ -484,7 +584,11 @@ class TemporaryUseSettings(LeverSettings):
     """Temporary use of vacant space."""
 
     rent_cut: float = param(
-        0.6, unit="share", doc="workspace rent cut on target nodes (scaled by intensity)", ge=0
+        0.6,
+        unit="share",
+        doc="workspace rent cut on target nodes (scaled by intensity, floor 5% of rent)",
+        ge=0,
+        le=1,
     )
     duration: int | None = param(
         36, unit="months", doc="months the space is available", ge=1, optional=True
@@ -497,9 +601,10 @@ class TemporaryUseSettings(LeverSettings):
 class TemporaryUse(Lever):
     """Temporary use of vacant space: cheap workspace on vacant nodes for a limited time.
 
-    Firms at the target nodes pay less workspace rent and founders choosing a
-    node see the cheaper rent (URBACT TUTUR: qualitative results only, so the
-    defaults are assumptions). When the time is up the discount ends.
+    Firms at the target nodes pay less workspace rent (``rent_factor``) and
+    founders choosing a node see the cheaper rent. URBACT TUTUR reports
+    qualitative results only, so the defaults are assumptions. When the time
+    is up (``duration``, default 36 months) the discount ends.
     """
 
     Settings = TemporaryUseSettings
@@ -519,10 +624,18 @@ class UniversityPartnershipSettings(LeverSettings):
     """University-city partnership settings."""
 
     retention_gain: float = param(
-        1.0, unit="utils", doc="extra attachment of new graduates to the focus place", ge=0
+        1.0,
+        unit="utils",
+        doc="extra attachment of the focus place's new graduates to it (scaled by intensity)",
+        ge=0,
     )
     knowledge_gain: float = param(
-        0.5, unit="share", doc="extra knowledge spillover in the focus place", ge=0
+        0.5,
+        unit="share",
+        doc="extra university knowledge spillover at the target nodes (scaled by intensity)",
+        source="Valero & Van Reenen 2019: +10% universities per head -> +0.4% GDP/head "
+        "(size an assumption)",
+        ge=0,
     )
     target: Any = param("focus", unit="-", doc="nodes whose knowledge spillover rises")
     cost_monthly: float = param(12_000.0, unit="EUR/month", doc="liaison office, projects", ge=0)
@@ -531,9 +644,13 @@ class UniversityPartnershipSettings(LeverSettings):
 class UniversityPartnership(Lever):
     """University-city partnership: graduates stay more, knowledge spills over more.
 
-    Raises the retention bonus of new graduates for the focus place and the
-    knowledge field at the target nodes (Valero & Van Reenen 2019). Effects end
-    with the partnership.
+    Raises the attachment (retention bonus) of new graduates of the focus
+    place's universities to the focus place, and multiplies the university
+    knowledge field at the target nodes, which raises productivity and
+    innovation (Valero & Van Reenen 2019: +10% universities per head -> +0.4%
+    GDP/head, with spillover to neighbours). Retention needs a university in
+    the focus place; knowledge also flows from universities in reach. Effects
+    end with the partnership.
     """
 
     Settings = UniversityPartnershipSettings
@@ -567,26 +684,38 @@ class TaxIncentive(Lever):
     """Tax incentives and subsidies: lower costs while paid, and dependence when they stop.
 
     Creative firms at the target nodes receive a monthly subsidy per employee,
-    paid from the budget (the cost varies with employment). Dependence on
-    subsidies is a known failure mode: firms viable only with the subsidy exit
-    when it stops.
+    paid from the budget (the cost varies with employment) and added to the
+    same month's revenue. Evidence (domain.md): dependence on subsidies is a
+    known failure mode; firms viable only with the subsidy exit in the months
+    after it stops.
     """
 
     Settings = TaxIncentiveSettings
 
+    def on_start(self) -> None:
+        """No subsidy paid yet."""
+        self._paid = np.zeros(0)
+
+    def _withdraw(self) -> None:
+        """Take back last month's subsidy (other levers' subsidies stay)."""
+        f = self.model.firms
+        n = len(self._paid)
+        f.subsidy[:n] = np.maximum(f.subsidy[:n] - self._paid, 0.0)
+        self._paid = np.zeros(0)
+
     def act(self) -> None:
-        """Pay this month's subsidies; they enter next month's revenue."""
+        """Pay this month's subsidies; they enter this month's revenue."""
+        self._withdraw()
         f = self.model.firms
         eligible = f.alive & np.isin(f.node, self.target_nodes)
         amount = self.settings.per_employee * self.intensity * f.employees * eligible
         if self.pay(float(amount.sum()), "subsidies"):
-            f.subsidy = amount
+            f.subsidy[:] += amount
+            self._paid = amount
 
     def on_stop(self) -> None:
         """Subsidies end."""
-        f = self.model.firms
-        eligible = np.isin(f.node, self.target_nodes)
-        f.subsidy = np.where(eligible, 0.0, f.subsidy)
+        self._withdraw()
 
 
 @dataclass
@@ -594,13 +723,18 @@ class ClusterManagementSettings(LeverSettings):
     """Cluster management and global networking."""
 
     ties_per_firm: float = param(
-        0.05, unit="1/month", doc="brokered ties per firm per month (scaled by intensity)", ge=0
+        0.05,
+        unit="1/month",
+        doc="brokered ties per member firm per month (scaled by intensity)",
+        source="Falck, Heblich & Kipar 2010: +4.6-5.7 pp innovation probability "
+        "(size an assumption)",
+        ge=0,
     )
     market_reach_gain: float = param(
         0.1,
         unit="share",
-        doc="extra external-market reach of networked member firms",
-        source="Falck, Heblich & Kipar 2010 (+4.6-5.7 pp innovation probability)",
+        doc="extra external-market reach of member firms (fairs, trade missions; "
+        "scaled by intensity)",
         ge=0,
     )
     target: Any = param("focus", unit="-", doc="nodes whose firms are members")
@@ -611,31 +745,39 @@ class ClusterManagementSettings(LeverSettings):
 class ClusterManagement(Lever):
     """Cluster management and global networking: brokered ties and external market access.
 
-    A cluster manager brokers collaboration ties among member firms (which
-    raise innovation and external reach through the model's network rules) and
-    takes members with ties to fairs abroad (extra external-market reach while
-    the programme runs).
+    A cluster manager brokers collaboration ties among member firms (creative
+    firms at the target nodes); ties raise innovation and external prices
+    through the model's network rules. Members also go to fairs and trade
+    missions abroad: extra external-market reach while the programme runs.
+    Evidence: Bavaria's cluster policy, +4.6-5.7 pp innovation probability
+    (Falck, Heblich & Kipar 2010).
     """
 
     Settings = ClusterManagementSettings
+
+    def on_start(self) -> None:
+        """No member lifted yet."""
+        self._lifted = np.zeros(0, dtype=np.int64)
 
     def _members(self) -> np.ndarray:
         f = self.model.firms
         return np.flatnonzero(f.alive & np.isin(f.node, self.target_nodes))
 
     def act(self) -> None:
-        """Broker ties and lift members' reach."""
+        """Broker ties and lift new members' reach (multiplies any other lever's lift)."""
         m, s = self.model, self.settings
         members = self._members()
         if len(members) >= 2:
-            k = m.rng.poisson(s.ties_per_firm * self.intensity * len(members))
-            m.add_collaboration_ties(m.rng.choice(members, size=(k, 2)))
-        f = m.firms
-        f.market_reach[members] = 1.0 + s.market_reach_gain * self.intensity
+            k = self.lever_rng.poisson(s.ties_per_firm * self.intensity * len(members))
+            m.add_collaboration_ties(self.lever_rng.choice(members, size=(k, 2)))
+        new = np.setdiff1d(members, self._lifted)
+        m.firms.market_reach[new] *= 1.0 + s.market_reach_gain * self.intensity
+        self._lifted = np.union1d(self._lifted, new)
 
     def on_stop(self) -> None:
         """Members lose the programme's extra reach; ties remain and lapse over time."""
-        self.model.firms.market_reach[self._members()] = 1.0
+        lift = 1.0 + self.settings.market_reach_gain * self.intensity
+        self.model.firms.market_reach[self._lifted] /= lift
 
 
 @dataclass
@@ -653,27 +795,30 @@ class CitizenInvolvementSettings(LeverSettings):
 class CitizenInvolvement(Lever):
     """Citizen involvement and a local support group: openness and tolerance rise slowly.
 
-    Openness (tolerance) at the target nodes rises toward a higher level while
-    the group works and stays; openness draws talents (Florida 2002; Boschma &
-    Fritsch 2009). Seeds: inclusion and empowerment through culture.
+    Openness (tolerance) at the target nodes rises over ``months_to_effect``
+    while the group works, and stays; talents weigh openness when they choose
+    where to live, so more come and fewer leave (Florida 2002; Boschma &
+    Fritsch 2009, 500+ regions: openness raises the creative share). Seeds:
+    inclusion and empowerment through culture (domain.md); the size and speed
+    of the change are assumptions. Better policy targeting, the seeds' other
+    benefit, is not modelled.
     """
 
     Settings = CitizenInvolvementSettings
 
     def on_start(self) -> None:
-        """Record the starting openness."""
-        nodes = self.target_nodes
-        self._from = self.model.openness[nodes].copy()
-        self._to = np.minimum(self._from + self.settings.openness_gain * self.intensity, 1.0)
+        """Start the slow change."""
         self._month = 0
 
     def act(self) -> None:
-        """Move openness a step toward the target level."""
-        if self._month >= self.settings.months_to_effect:
+        """Raise openness by one month's share of the gain (capped at 1)."""
+        s = self.settings
+        if self._month >= s.months_to_effect:
             return
         self._month += 1
-        share = self._month / self.settings.months_to_effect
-        self.model.openness[self.target_nodes] = self._from + share * (self._to - self._from)
+        step = s.openness_gain * self.intensity / s.months_to_effect
+        nodes = self.target_nodes
+        self.model.openness[nodes] = np.minimum(self.model.openness[nodes] + step, 1.0)
 
 
 #: Lever name (as in configs/policy/) -> class.
@@ -705,6 +850,10 @@ def _lever_name(key: str) -> str:
 def settings_for(key: str, values: dict[str, Any] | None) -> LeverSettings:
     """Typed, validated settings of one lever (raises ConfigError naming lever and field)."""
     cls = LEVERS[_lever_name(key)].Settings
+    if values is not None and not isinstance(values, Mapping):
+        raise ConfigError(
+            f"policy.{key} must be a mapping of settings (e.g. {{start: 12}}), got {values!r}"
+        )
     values = dict(values or {})
     known = {f.name for f in dataclasses.fields(cls)}
     for field_name in values:
@@ -717,6 +866,11 @@ def settings_for(key: str, values: dict[str, Any] | None) -> LeverSettings:
     for name, value in values.items():
         default = getattr(settings, name)
         integer = name == "duration" or (isinstance(default, int) and name != "target")
+        if name == "target" and not _is_target(value):
+            raise ConfigError(
+                f"policy.{key}.target must be a node name, a rule ({', '.join(TARGET_RULES)}) "
+                f"or a list of node names, got {value!r}"
+            )
         if name != "target" and value is not None:
             allowed = (int,) if integer else (int, float)
             if isinstance(value, bool) or not isinstance(value, allowed):
@@ -728,6 +882,49 @@ def settings_for(key: str, values: dict[str, Any] | None) -> LeverSettings:
     for f in dataclasses.fields(cls):
         _check_value(f"policy.{key}.{f.name}", getattr(settings, f.name), dict(f.metadata))
     return settings
+
+
+def _is_target(value: Any) -> bool:
+    """Whether ``value`` can name targets: a string, a node id, or a list of them."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return all(isinstance(v, str | int) and not isinstance(v, bool) for v in items)
+
+
+def _show_default(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 1000 else str(value)
+    return f"`{value}`"
+
+
+def lever_table(name: str) -> str:
+    """Markdown table of a lever's settings: default, unit, allowed values, meaning, source.
+
+    Generated from the settings dataclass metadata; ``docs/policies.md`` embeds
+    one per lever and a test keeps them in sync.
+
+    Examples:
+        >>> print(lever_table("festival").splitlines()[0])
+        | setting | default | unit | allowed | meaning | source |
+    """
+    cls = LEVERS[_lever_name(name)].Settings
+    rows = [
+        "| setting | default | unit | allowed | meaning | source |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        allowed = "names or a rule" if f.name == "target" else _allowed(dict(meta))
+        if meta.get("optional"):
+            allowed += " or null"
+        rows.append(
+            f"| `{f.name}` | {_show_default(getattr(cls(), f.name))} | {meta['unit']} "
+            f"| {allowed} | {meta['doc']} | {meta['source']} |"
+        )
+    return "\n".join(rows)
 
 
 def validate_policy_config(policy: dict[str, Any], steps: int) -> None:

@@ -183,14 +183,20 @@ class CreativeClusterModel(mesa.Model):
         super().__init__(rng=rng)
         cfg = config if config is not None else _params_from(groups)
         if policy is not None:
-            cfg.policy = {name: dict(settings or {}) for name, settings in policy.items()}
+            cfg.policy = {
+                name: dict(settings) if isinstance(settings, Mapping) else settings
+                for name, settings in policy.items()
+            }
         if isinstance(city, CityConfig):
             cfg.city = city
         elif isinstance(city, str):
             cfg.city = _city_config_from_name(city, population)
         validate(cfg)
         self.params = cfg
-        self.graph = city if isinstance(city, nx.Graph) else build_city_graph(cfg.city, self.rng)
+        # a caller's graph is copied: levers edit travel times in place
+        self.graph = (
+            city.copy() if isinstance(city, nx.Graph) else build_city_graph(cfg.city, self.rng)
+        )
         self.graph = city_module.validate_city_graph(self.graph)
         self.sector_traits = sector_arrays()
         self.n_sectors = len(SECTOR_NAMES)
