@@ -4,8 +4,10 @@
 venv:
 	@bash scripts/bootstrap.sh
 
+# The flagship experiment (configs/experiment/town_vs_metropolis.yaml) on its defaults; it
+# resumes if interrupted and prints where the report is. ARGS go to clustersim-experiment run.
 run: venv
-	.venv/bin/clustersim $(ARGS)
+	.venv/bin/clustersim-experiment run town_vs_metropolis $(ARGS)
 
 test: venv
 	.venv/bin/python -m pytest $(PYTEST_ARGS)

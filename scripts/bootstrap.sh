@@ -21,6 +21,20 @@ find_python() {
   return 1
 }
 
+# The classroom app's browser tests run in Debian's Chromium (never `playwright install`:
+# it downloads a browser). Installed in CI, or when missing and we are root.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
+    sudo=""
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+    echo "Installing chromium (for the app's browser tests) ..." >&2
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: chromium is missing, so the app's browser tests will fail; install it with: sudo apt-get install chromium" >&2
+  fi
+fi
+
 stamp=.venv/.installed
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
   exit 0

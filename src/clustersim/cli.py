@@ -19,6 +19,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from clustersim.config import config_dir, from_dictconfig, load_config, register_configs
@@ -84,6 +85,12 @@ register_configs()
 
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def _hydra_app(cfg: DictConfig) -> dict:
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        # Each sweep job goes through the runner: results in <sweep dir>/runs/<hash>-s<seed>,
+        # complete runs skipped on re-launch, failures recorded without stopping the sweep.
+        from clustersim.runner import run_hydra_job
+
+        return run_hydra_job(cfg)
     try:
         return run_job(cfg)
     except ClusterSimError as exc:

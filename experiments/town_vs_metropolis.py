@@ -1,0 +1,14 @@
+"""Entry point: run the town_vs_metropolis experiment (configs/experiment/town_vs_metropolis.yaml).
+
+Usage: ``python experiments/town_vs_metropolis.py [--replicates N] [--out DIR] [--launcher NAME]
+[overrides...]``, the same as ``clustersim-experiment run town_vs_metropolis ...``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from clustersim.experiment import main
+
+if __name__ == "__main__":
+    sys.exit(main(["run", "town_vs_metropolis", *sys.argv[1:]]))
