@@ -18,7 +18,7 @@ import numpy as np
 
 from clustersim.city import CITY_KINDS, PRESETS, place_names
 from clustersim.config import FirmParams, InstitutionParams
-from clustersim.model import CreativeClusterModel, _city_config_from_name, build_city_graph
+from clustersim.model import CreativeClusterModel, build_city_graph, city_config_from_name
 
 __all__ = [
     "CITY_LABELS",
@@ -41,7 +41,7 @@ CITY_LABELS: dict[str, str] = {
         key: f"{spec.name} ({spec.population:,})"
         for key in _GENERATED
         if key in CITY_KINDS
-        for spec in [_city_config_from_name(key, None)]
+        for spec in [city_config_from_name(key, None)]
     },
     **{
         key: f"{p.town} ({p.country}, {p.population:,}) + {p.city}"
@@ -174,7 +174,7 @@ def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Grap
     build, except for accessibility; building it here keeps the random stream
     the same whatever the accessibility, so changing it changes nothing else.
     """
-    spec = _city_config_from_name(settings.city, None)
+    spec = city_config_from_name(settings.city, None)
     graph = build_city_graph(spec, rng)
     focus = graph.graph.get("focus") or place_names(graph)[0]
     for data in graph.nodes.values():

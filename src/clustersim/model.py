@@ -37,7 +37,7 @@ from clustersim.policy import Policy
 from clustersim.sectors import SECTOR_NAMES, sector_arrays
 from clustersim.state import AgentTable
 
-__all__ = ["ORIGINS", "CreativeClusterModel", "build_city_graph"]
+__all__ = ["ORIGINS", "CreativeClusterModel", "build_city_graph", "city_config_from_name"]
 
 #: Codes of the ``origin`` column of the firm and talent tables.
 ORIGINS = {
@@ -190,7 +190,7 @@ class CreativeClusterModel(mesa.Model):
         if isinstance(city, CityConfig):
             cfg.city = city
         elif isinstance(city, str):
-            cfg.city = _city_config_from_name(city, population)
+            cfg.city = city_config_from_name(city, population)
         validate(cfg)
         self.params = cfg
         # a caller's graph is copied: levers edit travel times in place
@@ -1239,7 +1239,7 @@ def _nullable(values: np.ndarray):
     return pd.Series(values, dtype="Int64").mask(values < 0)
 
 
-def _city_config_from_name(name: str, population: int | None) -> CityConfig:
+def city_config_from_name(name: str, population: int | None) -> CityConfig:
     """A CityConfig for a generator name or preset key, with an optional population."""
     if name in city_module.CITY_KINDS:
         defaults = {"small_town": 12_000, "medium_city": 150_000, "metropolis": 1_000_000}
