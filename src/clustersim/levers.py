@@ -180,6 +180,19 @@ class Lever(Policy):
             cost_once=settings.cost_once,
             cost_monthly=settings.cost_monthly,
         )
+        self._ramp_month = 0
+
+    def _ramp(self, values: np.ndarray, total_gain: float, months: int) -> None:
+        """Raise ``values`` at the target nodes by one month's share of a gain (capped at 1).
+
+        Gradual levers (broadband rollout, openness) add their step to whatever
+        the array holds, so two levers on the same nodes add up.
+        """
+        if self._ramp_month >= months:
+            return
+        self._ramp_month += 1
+        nodes = self.target_nodes
+        values[nodes] = np.minimum(values[nodes] + total_gain / months, 1.0)
 
 
 @dataclass
@@ -413,19 +426,10 @@ class Broadband(Lever):
 
     Settings = BroadbandSettings
 
-    def on_start(self) -> None:
-        """Start the rollout."""
-        self._month = 0
-
     def act(self) -> None:
         """Roll out one month's share of the gain (adds to any other broadband lever)."""
         s = self.settings
-        if self._month >= s.rollout_months:
-            return
-        self._month += 1
-        step = s.tech_gain * self.intensity / s.rollout_months
-        nodes = self.target_nodes
-        self.model.tech[nodes] = np.minimum(self.model.tech[nodes] + step, 1.0)
+        self._ramp(self.model.tech, s.tech_gain * self.intensity, s.rollout_months)
 
 
 @dataclass
@@ -806,19 +810,10 @@ class CitizenInvolvement(Lever):
 
     Settings = CitizenInvolvementSettings
 
-    def on_start(self) -> None:
-        """Start the slow change."""
-        self._month = 0
-
     def act(self) -> None:
         """Raise openness by one month's share of the gain (capped at 1)."""
         s = self.settings
-        if self._month >= s.months_to_effect:
-            return
-        self._month += 1
-        step = s.openness_gain * self.intensity / s.months_to_effect
-        nodes = self.target_nodes
-        self.model.openness[nodes] = np.minimum(self.model.openness[nodes] + step, 1.0)
+        self._ramp(self.model.openness, s.openness_gain * self.intensity, s.months_to_effect)
 
 
 #: Lever name (as in configs/policy/) -> class.

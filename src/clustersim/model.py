@@ -33,6 +33,7 @@ from clustersim.agents import (
 )
 from clustersim.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.errors import ConfigError
+from clustersim.levers import build_policies
 from clustersim.policy import Policy
 from clustersim.sectors import SECTOR_NAMES, sector_arrays
 from clustersim.state import AgentTable
@@ -217,8 +218,6 @@ class CreativeClusterModel(mesa.Model):
         self._setup_talents_and_firms()
         self._reset_counters()
         self._attraction_requests: list[tuple[int, list[int], float, Any]] = []
-        from clustersim.levers import build_policies
-
         build_policies(self, cfg.policy)
         self.records: list[dict[str, float]] = []
         self.place_records: list[dict[str, Any]] = []
