@@ -5,6 +5,19 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
+#: Flags for headless Debian Chromium on a machine without internet (see stack-notes):
+#: without the background-networking flags it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
 
 def uniform_city(
     n_nodes: int = 5,

@@ -34,18 +34,9 @@ from clustersim.app_scenarios import (
     model_kwargs,
 )
 from clustersim.model import CreativeClusterModel
+from conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LOAD_TIMEOUT_MS = 60_000
 
 pytestmark = [

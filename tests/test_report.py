@@ -11,22 +11,12 @@ from matplotlib.figure import Figure
 
 from clustersim.experiment import Design, run_experiment
 from clustersim.report import Report, markdown_table
+from conftest import CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.filterwarnings(  # pytest-playwright's base_url fixture
         "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestDeprecationWarning"
     ),
-]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
 ]
 
 
