@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import networkx as nx
 import pytest
 
@@ -17,6 +19,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def chromium_path() -> str:
+    """Debian's chromium, or a clear failure (CI installs it through scripts/bootstrap.sh)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "chromium is not installed: the browser tests need it. "
+            "Install it with `sudo apt-get install chromium` (CI: scripts/bootstrap.sh does)."
+        )
+    return path
 
 
 def uniform_city(

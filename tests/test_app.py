@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from clustersim.app_scenarios import (
     model_kwargs,
 )
 from clustersim.model import CreativeClusterModel
-from conftest import CHROMIUM_ARGS
+from conftest import CHROMIUM_ARGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_TIMEOUT_MS = 60_000
@@ -47,17 +46,6 @@ pytestmark = [
         "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestDeprecationWarning"
     ),
 ]
-
-
-def chromium_path() -> str:
-    """Debian's chromium, or a clear failure (CI installs it through scripts/bootstrap.sh)."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "chromium is not installed: the classroom app's browser tests need it. "
-            "Install it with `sudo apt-get install chromium` (CI: scripts/bootstrap.sh does)."
-        )
-    return path
 
 
 # ------------------------------------------------------------------ settings and model

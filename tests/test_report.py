@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pandas as pd
 import pytest
@@ -11,7 +10,7 @@ from matplotlib.figure import Figure
 
 from clustersim.experiment import Design, run_experiment
 from clustersim.report import Report, markdown_table
-from conftest import CHROMIUM_ARGS
+from conftest import CHROMIUM_ARGS, chromium_path
 
 pytestmark = [
     pytest.mark.filterwarnings(  # pytest-playwright's base_url fixture
@@ -20,19 +19,9 @@ pytestmark = [
 ]
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail(
-            "chromium is not installed (CI installs it through scripts/bootstrap.sh); "
-            "install it with `sudo apt-get install chromium`"
-        )
-    return path
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": _chromium(), "args": CHROMIUM_ARGS}
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_ARGS}
 
 
 def test_report_builder_html_is_self_contained_and_markdown_links_figures(tmp_path):

@@ -448,7 +448,6 @@ class CreativeClusterModel(mesa.Model):
             if labour > 0:
                 value = self.params.labour.labour_share * f.revenue[mask].sum() / labour
                 self.wage[p] = max(self.params.labour.wage_floor, value)
-        self.wage0 = self.wage.copy()
         self.base_demand = self._space_demand()
         self.capacity = self.base_demand / np.maximum(1.0 - self.vacant_space0, 0.05)
 
