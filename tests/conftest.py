@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import threading
+import time
 
 import networkx as nx
 import pytest
+
+#: How long the run may wait at the end for threads that tests left running.
+LINGER_SECONDS = 30
 
 #: Flags for headless Debian Chromium on a machine without internet (see stack-notes):
 #: without the background-networking flags it keeps trying to reach Google's hosts.
@@ -72,3 +79,34 @@ def uniform_city(
 @pytest.fixture
 def make_city():
     return uniform_city
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Fail the run, instead of hanging it, when a test leaves a non-daemon thread running.
+
+    Python waits for every non-daemon thread before it exits, so one left stepping (as
+    SolaraViz's Play loop did once when a browser test failed mid-play) would keep the
+    test command, and CI, waiting forever. Threads get ``LINGER_SECONDS`` to end.
+    """
+    deadline = time.monotonic() + LINGER_SECONDS
+    for thread in _non_daemon_threads():
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    left = _non_daemon_threads()
+    if left:
+        names = ", ".join(thread.name for thread in left)
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"tests left {len(left)} non-daemon thread(s) running after "
+            f"{LINGER_SECONDS} s ({names}); exiting with failure instead of hanging\n"
+        )
+        sys.stderr.flush()
+        os._exit(3)
+
+
+def _non_daemon_threads() -> list[threading.Thread]:
+    return [
+        t
+        for t in threading.enumerate()
+        if t.is_alive() and not t.daemon and t is not threading.main_thread()
+    ]

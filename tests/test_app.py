@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -326,6 +327,17 @@ class Session:
     def wait_month(self, month: int, timeout: float | None = None) -> None:
         self.page.get_by_text(f"Time: {month:.1f}", exact=True).wait_for(timeout=timeout)
 
+    def wait_month_at_least(self, month: int, timeout: float | None = None) -> None:
+        """Wait until the page shows ``month`` or later (Play may redraw past a month unseen)."""
+        self.page.wait_for_function(
+            """month => {
+                const m = document.body.innerText.match(/Time: (\\d+)\\.0/);
+                return m !== null && Number(m[1]) >= month;
+            }""",
+            arg=month,
+            timeout=timeout,
+        )
+
     def images(self) -> list[str]:
         imgs = self.page.locator(".vue-grid-item img")
         return [imgs.nth(i).get_attribute("src") for i in range(imgs.count())]
@@ -393,8 +405,10 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
     _wait_for_redraw(app, images, figures=(0,))
 
     app.page.get_by_role("button", name="▶").click()
-    app.wait_month(3, timeout=30_000)
-    app.page.get_by_role("button", name="❚❚").click()
+    try:
+        app.wait_month_at_least(3, timeout=60_000)
+    finally:
+        app.page.get_by_role("button", name="❚❚").click()
     app.assert_healthy()
 
 
@@ -502,3 +516,23 @@ def take_screenshots(out_dir: Path = ROOT / "docs" / "img") -> list[Path]:
 if __name__ == "__main__":
     for saved_path in take_screenshots():
         print(f"saved {saved_path.relative_to(ROOT)}")
+
+
+def _stepping_threads() -> list[threading.Thread]:
+    """Non-daemon threads besides the main one: what would keep the server from exiting."""
+    return [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+
+
+def test_closing_the_tab_while_playing_ends_the_play_thread(app_url, context) -> None:
+    # SolaraViz plays in a non-daemon thread; if it outlived the tab, Ctrl+C could not
+    # stop the server (and a test run could not end).
+    page = context.new_page()
+    app = Session(page, app_url)
+    app.page.get_by_role("button", name="▶").click()
+    app.wait_month_at_least(2, timeout=60_000)
+    assert _stepping_threads(), "Play should step the town in a server thread"
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 30
+    while _stepping_threads() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _stepping_threads() == [], "the Play thread kept stepping after the tab closed"

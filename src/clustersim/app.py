@@ -15,6 +15,7 @@ import dataclasses
 import html
 import io
 import re
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_PORT",
     "LAYERS",
     "TITLE",
+    "BrowserTown",
     "CityMap",
     "CityMapFigure",
     "CityPlots",
@@ -73,6 +75,32 @@ LAYERS: dict[str, tuple[str, str, str]] = {
 _PLACE_GAP = 0.35  # gap between drawn places, as a share of the focus town's width
 _FIRM_COLOUR, _TENANT_COLOUR = "#1f2937", "#c026d3"
 _HALO = [withStroke(linewidth=2.5, foreground="white")]  # keeps labels legible over firms
+
+
+class BrowserTown(ClassroomTown):
+    """A :class:`ClassroomTown` that stops playing when its browser session closes.
+
+    SolaraViz's Play button steps the model in a non-daemon thread until the model
+    stops running. A student who closes the tab (or a server shut down with Ctrl+C)
+    while the town plays would otherwise leave that thread stepping forever and keep
+    the server process from exiting. The town remembers its session's
+    ``solara.kernel_closed_event()`` and, once it is set, takes no more steps and
+    reports ``running = False``, which ends the Play loop.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        try:
+            self.session_closed: threading.Event | None = solara.kernel_closed_event()
+        except RuntimeError:  # built outside a browser session (tests, notebooks)
+            self.session_closed = None
+
+    def step(self) -> None:
+        """Advance one month, unless the browser session that owns the town has closed."""
+        if self.session_closed is not None and self.session_closed.is_set():
+            self.running = False
+            return
+        super().step()
 
 
 def _unit_hash(ids: np.ndarray, salt: int) -> np.ndarray:
@@ -658,14 +686,14 @@ def Page():
     """The classroom page: one town per browser session, controls, map and plots."""
     scenario = solara.use_reactive(DEFAULT_SCENARIO)
     settings = solara.use_reactive(SCENARIOS[DEFAULT_SCENARIO].settings)
-    first_town = solara.use_memo(lambda: ClassroomTown(settings=settings.value), [])
+    first_town = solara.use_memo(lambda: BrowserTown(settings=settings.value), [])
     model = solara.use_reactive(first_town)
 
     error = solara.use_reactive("")
 
     def apply(new: ClassroomSettings) -> None:
         try:
-            town = ClassroomTown(settings=new)
+            town = BrowserTown(settings=new)
         except (ClusterSimError, ValueError) as problem:  # keep the current town
             error.set(f"That setting does not work: {problem}")
             return
