@@ -88,8 +88,15 @@ class BrowserTown(ClassroomTown):
     reports ``running = False``, which ends the Play loop.
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    # The signature repeats ClassroomTown's on purpose: SolaraViz's Reset passes a
+    # ``scenario`` to any model whose __init__ takes **kwargs.
+    def __init__(
+        self,
+        *,
+        settings: ClassroomSettings | Callable[[], ClassroomSettings] | None = None,
+        baseline: bool = True,
+    ) -> None:
+        super().__init__(settings=settings, baseline=baseline)
         try:
             self.session_closed: threading.Event | None = solara.kernel_closed_event()
         except RuntimeError:  # built outside a browser session (tests, notebooks)
