@@ -29,6 +29,8 @@ from clustersim.city import region
 from clustersim.levers import (
     LEVERS,
     TARGET_RULES,
+    CreativeHubSettings,
+    FestivalSettings,
     lever_table,
     resolve_targets,
     settings_for,
@@ -626,6 +628,35 @@ def test_two_cluster_programmes_lift_reach_together_and_end_separately():
     model.step()
     assert model.policy_table()["stop_reason"].fillna("-").tolist() == ["-", "completed"]
     assert f.market_reach[f.alive & (f.founded < 3)] == pytest.approx(1.1)
+
+
+@pytest.mark.parametrize(
+    ("intensity", "cost_scaling", "factor"),
+    [(1.0, 1.0, 1.0), (2.0, 1.0, 2.0), (4.0, 0.5, 2.0), (3.0, 0.0, 1.0), (0.5, 1.0, 0.5)],
+)
+def test_lever_costs_grow_with_intensity_as_cost_scaling_says(intensity, cost_scaling, factor):
+    # a bigger hub (more tenant places) and a bigger festival (more visitors) cost more
+    policy = {
+        "creative_hub": {"start": 1, "intensity": intensity, "cost_scaling": cost_scaling},
+        "festival": {"start": 1, "intensity": intensity, "cost_scaling": cost_scaling},
+    }
+    model = CreativeClusterModel(rng=0, city=uniform_city(5, 4000), policy=policy)
+    model.run_for(12)
+    spend = ts(model)
+    hub, fest = CreativeHubSettings(), FestivalSettings()
+    assert spend["spend_creative_hub"].iloc[1] == pytest.approx(
+        factor * (hub.cost_once + hub.cost_monthly)
+    )
+    assert spend["spend_creative_hub"].iloc[2] == pytest.approx(factor * hub.cost_monthly)
+    assert spend["spend_festival"].sum() == pytest.approx(factor * fest.cost_per_edition)
+    assert model.policy_table()["spent"].sum() == pytest.approx(
+        factor * (hub.cost_once + 12 * hub.cost_monthly + fest.cost_per_edition)
+    )
+
+
+def test_cost_scaling_outside_zero_to_one_is_refused():
+    with pytest.raises(ConfigError, match=r"policy.transport.cost_scaling must be >= 0 and <= 1"):
+        settings_for("transport", {"cost_scaling": 1.5})
 
 
 def test_spend_per_lever_sums_to_policy_spend_and_to_the_budget_drawn():

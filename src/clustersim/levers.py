@@ -47,6 +47,7 @@ __all__ = [
     "Transport",
     "UniversityPartnership",
     "build_policies",
+    "cost_factor",
     "lever_table",
     "resolve_targets",
     "settings_for",
@@ -95,6 +96,16 @@ class LeverSettings:
     )
     cost_monthly: float = param(
         0.0, unit="EUR/month", doc="running cost per month", source="-", ge=0
+    )
+    cost_scaling: float = param(
+        1.0,
+        unit="-",
+        doc="costs are quoted at intensity 1 and grow as intensity ** cost_scaling: 1 = in "
+        "proportion, 0 = the same at any intensity, between = economies of scale (applies to "
+        "cost_once, cost_monthly and per-edition costs; grants and subsidies are paid per unit)",
+        source="assumption",
+        ge=0,
+        le=1,
     )
 
 
@@ -156,6 +167,26 @@ def lever_rng(model: CreativeClusterModel, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
 
 
+def cost_factor(settings: LeverSettings) -> float:
+    """What a lever's quoted costs are multiplied by at its intensity.
+
+    Costs in the settings are those of the default scale (intensity 1). A lever
+    run at twice the intensity buys twice the tenant places, visitors, travel-time
+    cut or broadband gain, so by default it costs twice as much
+    (``cost_scaling = 1``); ``cost_scaling < 1`` models economies of scale and
+    ``0`` a fixed price.
+
+    Examples:
+        >>> cost_factor(LeverSettings(intensity=2.0))
+        2.0
+        >>> cost_factor(LeverSettings(intensity=4.0, cost_scaling=0.5))
+        2.0
+        >>> cost_factor(LeverSettings(intensity=3.0, cost_scaling=0.0))
+        1.0
+    """
+    return float(settings.intensity**settings.cost_scaling)
+
+
 class Lever(Policy):
     """A configured lever: reads its settings, resolves its target nodes.
 
@@ -177,8 +208,8 @@ class Lever(Policy):
             duration=settings.duration,
             target=nodes,
             intensity=settings.intensity,
-            cost_once=settings.cost_once,
-            cost_monthly=settings.cost_monthly,
+            cost_once=settings.cost_once * cost_factor(settings),
+            cost_monthly=settings.cost_monthly * cost_factor(settings),
         )
         self._ramp_month = 0
 
@@ -288,7 +319,7 @@ class FestivalSettings(LeverSettings):
     cost_per_edition: float = param(
         250_000.0,
         unit="EUR/edition",
-        doc="cost of one edition",
+        doc="cost of one edition (at intensity 1, see cost_scaling)",
         source="Obidos chocolate festival cost cut from EUR 500k to 250k (domain.md)",
         ge=0,
     )
@@ -324,7 +355,8 @@ class Festival(Lever):
         self._end_pulse()
         if self._calendar_month() != self.settings.month_of_year:
             return
-        if not self.pay(self.settings.cost_per_edition, "festival edition"):
+        cost = self.settings.cost_per_edition * cost_factor(self.settings)
+        if not self.pay(cost, "festival edition"):
             return
         s, m, nodes = self.settings, self.model, self.target_nodes
         self.editions += 1
