@@ -44,13 +44,20 @@ SEEDS = (0, 1, 2)
 
 # ------------------------------------------------------------------ helpers
 def town_and_city(
-    *, town_pop: int = 3000, city_pop: int = 30000, travel_time: float = 60.0, university=False
+    *,
+    town_pop: int = 3000,
+    city_pop: int = 30000,
+    travel_time: float = 60.0,
+    university=False,
+    city_university=False,
 ):
     """A controlled region: 4 identical town nodes linked to 4 identical, larger city nodes."""
     town = uniform_city(4, town_pop, place="Smalltown")
     if university:
         town.nodes[0]["university"] = 1
     big = uniform_city(4, city_pop, place="Bigcity")
+    if city_university:
+        big.nodes[0]["university"] = 1
     return region(town, big, travel_time=travel_time)
 
 
@@ -423,6 +430,45 @@ def test_university_partnership_keeps_graduates_in_the_town():
         assert stayed(uni) > stayed(base) + 0.05
         assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
         assert ts(uni)["creative_employment"].iloc[-1] > ts(base)["creative_employment"].iloc[-1]
+
+
+def test_university_partnership_of_a_town_without_one_pulls_the_city_graduates():
+    # most small towns have no university: they partner with the large city's
+    policy = {"university_partnership": {"start": 1}}
+    for seed in SEEDS:
+        base, uni = pair(
+            policy,
+            months=24,
+            seed=seed,
+            city=lambda: town_and_city(city_pop=20000, travel_time=40, city_university=True),
+            institutions={"graduates_per_university": 240},
+        )
+        bigcity = uni.place_names.index("Bigcity")
+        assert uni.graduate_pull[bigcity, :4] == pytest.approx(1.0)
+        assert uni.graduate_pull[:, 4:] == pytest.approx(0.0)
+        assert uni.retention_bonus == pytest.approx(0.0)
+
+        def in_town(model):
+            grads = model.talent_table().query("origin == 'graduate'")
+            return ((grads["place"] == "Smalltown") & ~grads["left_region"]).mean()
+
+        assert in_town(uni) > in_town(base) + 0.05
+        assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
+
+
+def test_university_partnership_ends_the_pull_when_it_stops():
+    policy = {"university_partnership": {"start": 1, "duration": 2}}
+    model = CreativeClusterModel(
+        rng=0,
+        city=town_and_city(city_university=True),
+        policy=policy,
+    )
+    model.run_for(2)
+    assert model.graduate_pull.max() == pytest.approx(1.0)
+    model.step()
+    assert model.policy_table()["stop_reason"].tolist() == ["completed"]
+    assert model.graduate_pull == pytest.approx(0.0)
+    assert model.knowledge_multiplier == pytest.approx(1.0)
 
 
 # ------------------------------------------------------------ tax incentive

@@ -662,7 +662,8 @@ class UniversityPartnershipSettings(LeverSettings):
     retention_gain: float = param(
         1.0,
         unit="utils",
-        doc="extra attachment of the focus place's new graduates to it (scaled by intensity)",
+        doc="extra attachment of new graduates to the focus place: its own graduates', or "
+        "those of the region's universities when it has none (scaled by intensity)",
         ge=0,
     )
     knowledge_gain: float = param(
@@ -684,9 +685,12 @@ class UniversityPartnership(Lever):
     place's universities to the focus place, and multiplies the university
     knowledge field at the target nodes, which raises productivity and
     innovation (Valero & Van Reenen 2019: +10% universities per head -> +0.4%
-    GDP/head, with spillover to neighbours). Retention needs a university in
-    the focus place; knowledge also flows from universities in reach. Effects
-    end with the partnership.
+    GDP/head, with spillover to neighbours). A town without a university of
+    its own partners with the universities of the rest of the region (the
+    large city's): placements and joint projects pull their new graduates
+    toward the town's nodes by the same ``retention_gain`` (``graduate_pull``).
+    Knowledge flows from universities in reach either way. Effects end with
+    the partnership.
     """
 
     Settings = UniversityPartnershipSettings
@@ -696,14 +700,30 @@ class UniversityPartnership(Lever):
         m, s = self.model, self.settings
         self._retention = s.retention_gain * self.intensity
         self._knowledge = 1.0 + s.knowledge_gain * self.intensity
-        m.retention_bonus[m.focus_place] += self._retention
+        self.partner_places = self._partner_places()
+        self._apply_retention(+self._retention)
         m.knowledge_multiplier[self.target_nodes] *= self._knowledge
+
+    def _partner_places(self) -> list[int]:
+        """The focus place if it has a university, else the region's places that have one."""
+        m = self.model
+        with_uni = sorted({int(m.place[u.node]) for u in m.universities})
+        if m.focus_place in with_uni:
+            return [int(m.focus_place)]
+        return with_uni
+
+    def _apply_retention(self, gain: float) -> None:
+        m = self.model
+        for place in self.partner_places:
+            if place == m.focus_place:
+                m.retention_bonus[place] += gain
+            else:
+                m.graduate_pull[place, m.focus_nodes] += gain
 
     def on_stop(self) -> None:
         """Undo both."""
-        m = self.model
-        m.retention_bonus[m.focus_place] -= self._retention
-        m.knowledge_multiplier[self.target_nodes] /= self._knowledge
+        self._apply_retention(-self._retention)
+        self.model.knowledge_multiplier[self.target_nodes] /= self._knowledge
 
 
 @dataclass

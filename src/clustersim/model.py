@@ -275,6 +275,8 @@ class CreativeClusterModel(mesa.Model):
         self.productivity_bonus = np.zeros(n)
         self.knowledge_multiplier = np.ones(n)
         self.retention_bonus = np.zeros(len(self.place_names))
+        # extra utility of node j for a new graduate of a university in place p (placements)
+        self.graduate_pull = np.zeros((len(self.place_names), n))
         self._set_travel_times()
 
     def _set_travel_times(self) -> None:
@@ -854,7 +856,9 @@ class CreativeClusterModel(mesa.Model):
 
         A reviewing talent picks a node of the region or leaving it (brain drain);
         prospective newcomers pick a node or not coming; new graduates choose with
-        a retention bonus for their university's place.
+        a retention bonus for their university's place and, where a partnership
+        links their university to another town, a pull toward that town
+        (``graduate_pull``).
         """
         tp, ip = self.params.talent, self.params.institutions
         t, rng = self.talents, self.rng
@@ -949,6 +953,9 @@ class CreativeClusterModel(mesa.Model):
             outside_openness=tp.outside_openness,
             outside_rent=tp.outside_rent,
         )
+        if len(new_grads) and self.graduate_pull.any():  # partnerships with other places
+            rows = np.searchsorted(reviewing, new_grads)  # reviewing is sorted, holds them
+            utilities[rows, : self.n_nodes] += self.graduate_pull[self.place[t.home[new_grads]]]
         row = len(reviewing) + n_immigrants
         for count, nodes, bonus, _ in requests:  # policy prospects: extra pull of targets
             utilities[row : row + count, nodes] += bonus
