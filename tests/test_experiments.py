@@ -25,7 +25,7 @@ from clustersim.experiment import (
     main,
     run_experiment,
 )
-from clustersim.runner import is_complete, replicate_seed
+from clustersim.runner import is_complete, model_fingerprint, replicate_seed
 
 BIN = Path(sys.executable).parent
 
@@ -325,3 +325,32 @@ def test_a_failing_arm_is_reported_and_the_rest_still_analysed(tmp_path, capsys)
     assert "2 run(s) failed" in html and "missing.graphml" in html
     effects = pd.read_csv(tmp_path / "out" / "tables" / "effects.csv")
     assert set(effects["arm"]) == {"talent"}
+
+
+def test_resume_reuses_finished_runs_and_re_runs_stale_ones_saying_how_many(tmp_path, capsys):
+    path = _design(tmp_path, name="stale", replicates=2, steps=12)
+    cmd = ["run", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"]
+    assert main(cmd) == 0
+    assert "resuming" not in capsys.readouterr().err  # nothing to resume the first time
+    metas = sorted((tmp_path / "out" / "runs").glob("*/meta.json"))
+    assert len(metas) == 4
+    for i, path_ in enumerate(metas[:2]):  # made by another model version, or an older clustersim
+        meta = json.loads(path_.read_text())
+        assert meta["model_fingerprint"] == model_fingerprint()
+        meta["model_fingerprint"] = "0123456789abcdef" if i == 0 else None
+        path_.write_text(json.dumps(meta))
+
+    assert main(cmd) == 0
+    err = capsys.readouterr().err
+    assert (
+        "stale: resuming: 2 finished run(s) reused, 2 stale run(s) made by a different "
+        "model version re-run, 0 other(s) to run" in err
+    )
+    assert err.count("] skipped ") == 2 and err.count("] ok ") == 2
+    assert err.count("replaced a stale run of another model version") == 2
+    assert all(json.loads(p.read_text())["model_fingerprint"] == model_fingerprint() for p in metas)
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert list(runs["status"]) == ["ok"] * 4
+    assert set(runs["model_fingerprint"]) == {model_fingerprint()}
+    assert main(cmd) == 0
+    assert "4 finished run(s) reused, 0 stale" in capsys.readouterr().err

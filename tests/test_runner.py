@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from clustersim import __version__
+import clustersim
+from clustersim import __version__, runner
 from clustersim.runner import (
+    MODEL_MODULES,
     RESULT_FILES,
     RunSpec,
     compose_config,
     config_hash,
     is_complete,
+    model_fingerprint,
     parse_overrides,
     replicate_seed,
     replicate_seeds,
     run_dir_name,
     run_spec,
+    run_status,
 )
 
 TINY = ("city=small_town", "city.population=5000")
@@ -67,6 +73,7 @@ def test_run_writes_a_complete_directory_with_metadata(tmp_path):
     assert meta["status"] == "ok" and meta["error"] is None
     assert meta["seed"] == 11 and meta["config_hash"] == record.config_hash
     assert meta["clustersim_version"] == __version__
+    assert meta["model_fingerprint"] == model_fingerprint()
     assert "git_commit" in meta and meta["wall_time_s"] > 0 and meta["host"]
     assert meta["labels"] == {"arm": "none", "replicate": 0}
     config = json.loads((record.run_dir / "config.json").read_text())
@@ -122,3 +129,94 @@ def test_an_invalid_config_is_recorded_not_raised(tmp_path):
     assert "firm.returns_to_labour" in record.error
     meta = json.loads((record.run_dir / "meta.json").read_text())
     assert meta["status"] == "failed" and meta["overrides"][-1] == "firm.returns_to_labour=7"
+
+
+# modules that do not change what a run computes: views, analysis, tooling
+NOT_MODEL = {
+    "__init__",
+    "aggregate",
+    "analysis",
+    "app",
+    "app_scenarios",
+    "cli",
+    "errors",
+    "experiment",
+    "report",
+    "runner",
+}
+
+
+def test_model_fingerprint_covers_the_model_code_and_libraries(monkeypatch):
+    fp = model_fingerprint()
+    assert len(fp) == 16 and int(fp, 16) >= 0
+    assert model_fingerprint.__wrapped__() == fp  # stable, not only cached
+    # every module of the package is either fingerprinted or known not to affect results
+    modules = {p.stem for p in Path(clustersim.__file__).parent.glob("*.py")}
+    assert modules == set(MODEL_MODULES) | NOT_MODEL, modules ^ (set(MODEL_MODULES) | NOT_MODEL)
+    assert {"model", "mechanisms", "agents", "city", "levers", "policy"} <= set(MODEL_MODULES)
+
+    source = runner._module_source
+    monkeypatch.setattr(
+        runner,
+        "_module_source",
+        lambda name: source(name) + (b"# edited\n" if name == "mechanisms" else b""),
+    )
+    edited = model_fingerprint.__wrapped__()
+    monkeypatch.undo()
+    monkeypatch.setattr(np, "__version__", "0.0.1")
+    other_numpy = model_fingerprint.__wrapped__()
+    assert len({fp, edited, other_numpy}) == 3
+
+
+def _set_fingerprint(run_dir, value):
+    meta = json.loads((run_dir / "meta.json").read_text())
+    if value is None:
+        meta.pop("model_fingerprint")
+    else:
+        meta["model_fingerprint"] = value
+    (run_dir / "meta.json").write_text(json.dumps(meta))
+
+
+def test_a_run_of_another_model_version_is_stale_and_re_run(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=4, steps=3)
+    first = run_spec(spec, tmp_path)
+    assert first.status == "ok" and not first.stale
+    again = run_spec(spec, tmp_path)  # same model: reused
+    assert again.status == "skipped" and not again.stale
+    before = json.loads((first.run_dir / "meta.json").read_text())
+    tables = pd.read_parquet(first.run_dir / "timeseries.parquet")
+
+    _set_fingerprint(first.run_dir, "0123456789abcdef")  # made by another model version
+    assert run_status(first.run_dir) == "stale" and not is_complete(first.run_dir)
+    assert is_complete(first.run_dir, fingerprint="0123456789abcdef")
+    redone = run_spec(spec, tmp_path)
+    assert redone.status == "ok" and redone.stale and redone.run_dir == first.run_dir
+    after = json.loads((first.run_dir / "meta.json").read_text())
+    assert after["model_fingerprint"] == model_fingerprint()
+    assert after["started_at"] >= before["finished_at"]
+    assert is_complete(first.run_dir, first.config_hash, 4)
+    pd.testing.assert_frame_equal(pd.read_parquet(first.run_dir / "timeseries.parquet"), tables)
+    assert [p.name for p in tmp_path.iterdir()] == [first.run_dir.name]  # replaced in place
+
+    _set_fingerprint(first.run_dir, None)  # from before fingerprints were recorded
+    assert run_status(first.run_dir) == "stale"
+    assert run_spec(spec, tmp_path).stale
+    assert run_spec(spec, tmp_path).status == "skipped"
+
+
+def test_a_stale_run_being_re_run_no_longer_passes_for_finished(tmp_path, monkeypatch):
+    spec = RunSpec(overrides=TINY, seed=8, steps=3)
+    first = run_spec(spec, tmp_path)
+    _set_fingerprint(first.run_dir, "0123456789abcdef")
+    seen = []
+
+    def boom(cfg):  # the re-run dies (a crash, or a killed process): what is on disk then?
+        seen.append(run_status(first.run_dir, fingerprint="0123456789abcdef"))
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(importlib.import_module("clustersim.simulate"), "run_config", boom)
+    record = run_spec(spec, tmp_path)
+    assert seen == ["missing"]  # the stale meta.json went before the tables are replaced
+    assert record.status == "failed" and record.stale and "model crashed" in record.error
+    assert run_status(first.run_dir) == "failed"
+    assert not is_complete(first.run_dir, fingerprint="0123456789abcdef")

@@ -8,8 +8,14 @@ A sweep directory holds ``runs/<hash>-s<seed>/`` run directories (see
   site, arm, replicate, swept parameters) and ``seed``, ``config_hash``,
   ``run_id`` as columns, then the model's time series;
 * ``places.parquet``: the same for the per-place table (one row per run, month, place);
-* ``runs.parquet``: one row per run directory with its status (``ok``/``failed``),
-  error, seed, hash, wall time and labels: failed runs are listed, not lost.
+* ``runs.parquet``: one row per run directory with its status (``ok``, ``stale``,
+  ``failed``, ``broken``, ``missing``), error, seed, hash, model fingerprint, wall
+  time and labels: runs left out are listed, not lost.
+
+Runs made by different model versions are never mixed: only runs whose ``meta.json``
+records the current :func:`~clustersim.runner.model_fingerprint` (or the one asked
+for with ``fingerprint=``) go into the tables; the others are *stale*, listed in
+``runs.parquet`` and counted in :class:`AggregateResult`.
 
 It streams: the schemas are read first (Parquet footers only), then each run's
 table is read, labelled and appended to a :class:`pyarrow.parquet.ParquetWriter`,
@@ -29,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clustersim.runner import is_complete, read_meta
+from clustersim.runner import model_fingerprint, read_meta, run_status
 
 __all__ = ["AggregateResult", "aggregate", "find_runs", "label_schema", "run_index"]
 
@@ -51,6 +57,10 @@ class AggregateResult:
         ok: number of complete runs aggregated.
         failed: number of runs recorded as failed (or incomplete).
         errors: ``run_id -> error`` of the failed runs.
+        stale: number of finished runs left out because another model version made them.
+        fingerprint: the model fingerprint of the aggregated runs.
+        stale_fingerprints: ``fingerprint -> number of stale runs`` made by it
+            (``"none"`` for runs that recorded no fingerprint).
     """
 
     directory: Path
@@ -60,6 +70,9 @@ class AggregateResult:
     ok: int
     failed: int
     errors: dict[str, str]
+    stale: int
+    fingerprint: str
+    stale_fingerprints: dict[str, int]
 
 
 def find_runs(sweep_dir: str | os.PathLike) -> list[Path]:
@@ -113,19 +126,30 @@ def label_schema(metas: Iterable[dict[str, Any]]) -> pa.Schema:
     return pa.schema([(k, _arrow_type(values[k])) for k in keys])
 
 
-def run_index(run_dirs: Iterable[Path]) -> pd.DataFrame:
-    """One row per run directory: labels, status, error, seed, hash, timings, provenance."""
+def run_index(run_dirs: Iterable[Path], *, fingerprint: str | None = None) -> pd.DataFrame:
+    """One row per run directory: labels, status, error, seed, hash, timings, provenance.
+
+    Args:
+        run_dirs: the run directories.
+        fingerprint: the model fingerprint of ``ok`` runs (None: the current model's);
+            finished runs recording another one get the status ``stale``.
+    """
+    expected = model_fingerprint() if fingerprint is None else fingerprint
     rows = []
     for run_dir in run_dirs:
-        meta = read_meta(run_dir)
-        if meta is None:
-            status, error, meta = "missing", "not run (no readable meta.json)", {}
-        elif is_complete(run_dir, meta.get("config_hash"), meta.get("seed")):
-            status, error = "ok", None
-        elif meta.get("status") == "ok":
-            status, error = "broken", "result files missing"
+        status = run_status(run_dir, fingerprint=expected)
+        meta = read_meta(run_dir) or {}
+        if status == "missing":
+            error = "not run (no readable meta.json)"
+        elif status == "stale":
+            error = (
+                "made by a different model version (model fingerprint "
+                f"{meta.get('model_fingerprint') or 'not recorded'}, not {expected})"
+            )
+        elif status == "broken":
+            error = "result files missing"
         else:
-            status, error = "failed", meta.get("error")
+            error = meta.get("error")
         row = dict(meta.get("labels") or {})
         row.update(
             run_id=run_dir.name,
@@ -133,6 +157,7 @@ def run_index(run_dirs: Iterable[Path]) -> pd.DataFrame:
             error=error,
             seed=meta.get("seed"),
             config_hash=meta.get("config_hash"),
+            model_fingerprint=meta.get("model_fingerprint"),
             wall_time_s=meta.get("wall_time_s"),
             finished_at=meta.get("finished_at"),
             clustersim_version=meta.get("clustersim_version"),
@@ -209,23 +234,31 @@ def aggregate(
     run_dirs: Iterable[str | os.PathLike] | None = None,
     out_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    fingerprint: str | None = None,
 ) -> AggregateResult:
     """Aggregate the runs of a sweep into tidy Parquet files (see the module docstring).
+
+    Only runs of one model version are aggregated, so tables never mix results of
+    different model code: those made by the current model, or by the one whose
+    fingerprint is given (to read a sweep made by another version of clustersim).
 
     Args:
         sweep_dir: the sweep directory (holding ``runs/``).
         run_dirs: only these run directories (default: every run under ``runs/``).
         out_dir: where to write (default: ``sweep_dir``).
         progress: show a progress bar.
+        fingerprint: aggregate the runs made by this model fingerprint (default: the
+            current model's, :func:`~clustersim.runner.model_fingerprint`).
 
     Returns:
-        Paths and counts; failed or broken runs are listed in ``runs.parquet``.
+        Paths and counts; failed, broken and stale runs are listed in ``runs.parquet``.
     """
     sweep_dir = Path(sweep_dir)
     out = Path(out_dir) if out_dir is not None else sweep_dir
     out.mkdir(parents=True, exist_ok=True)
+    fingerprint = model_fingerprint() if fingerprint is None else fingerprint
     dirs = [Path(d) for d in run_dirs] if run_dirs is not None else find_runs(sweep_dir)
-    index = run_index(dirs)
+    index = run_index(dirs, fingerprint=fingerprint)
     runs_path = out / "runs.parquet"
     tmp = runs_path.with_name(".runs.parquet.tmp")
     index.to_parquet(tmp, index=False)
@@ -237,14 +270,22 @@ def aggregate(
         name: _write_table(name, ok_dirs, metas, labels, out / f"{name}.parquet", progress)
         for name in ("timeseries", "places")
     }
-    failed = index[index["status"] != "ok"] if len(index) else index
+    statuses = index["status"] if len(index) else pd.Series([], dtype=object)
+    failed = index[~statuses.isin(["ok", "stale"])] if len(index) else index
     errors = {r.run_id: str(r.error) for r in failed.itertuples()} if len(failed) else {}
+    stale = index[statuses == "stale"] if len(index) else index
+    stale_fingerprints = (
+        stale["model_fingerprint"].fillna("none").value_counts().to_dict() if len(stale) else {}
+    )
     return AggregateResult(
         directory=out,
         timeseries=written["timeseries"],
         places=written["places"],
         runs=runs_path,
         ok=len(ok_dirs),
-        failed=len(dirs) - len(ok_dirs),
+        failed=len(failed),
         errors=errors,
+        stale=len(stale),
+        fingerprint=fingerprint,
+        stale_fingerprints={str(k): int(v) for k, v in stale_fingerprints.items()},
     )

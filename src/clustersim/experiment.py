@@ -9,9 +9,11 @@ Run one with ``clustersim-experiment run NAME`` (``make run`` runs the flagship
 ``town_vs_metropolis``). Runs go through :mod:`clustersim.runner`, in parallel
 worker processes (``--launcher local``, the default) or as a Hydra multirun with
 any launcher (``--launcher joblib|ray_cluster|ray_local|submitit_local|slurm``...).
-Either way they land in ``<out>/runs/``, finished runs are skipped when re-run,
-and failures are recorded; then the runs are aggregated (:mod:`clustersim.aggregate`),
-analysed (:mod:`clustersim.analysis`) and written up (:mod:`clustersim.report`).
+Either way they land in ``<out>/runs/``, finished runs are skipped when re-run
+(unless another model version made them: those are stale and re-run, see
+:func:`clustersim.runner.model_fingerprint`), and failures are recorded; then the
+runs are aggregated (:mod:`clustersim.aggregate`), analysed (:mod:`clustersim.analysis`)
+and written up (:mod:`clustersim.report`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -38,11 +40,11 @@ from clustersim.runner import (
     RunSpec,
     compose_config,
     config_hash,
-    git_commit,
-    read_meta,
+    model_fingerprint,
     replicate_seed,
     run_dir_name,
     run_spec,
+    run_status,
 )
 
 __all__ = [
@@ -413,9 +415,10 @@ def _progress_line(
     if computed and done < total:
         eta = f"  eta {elapsed / done * (total - done):.0f}s"
     error = f"  {record.error}" if record.error else ""
+    stale = "  (replaced a stale run of another model version)" if record.stale else ""
     return (
         f"[{done:>{len(str(total))}}/{total}] {record.status:<7} {_run_label(spec):<40} "
-        f"seed={spec.seed:<10} {record.wall_time_s:5.1f}s{eta}{error}"
+        f"seed={spec.seed:<10} {record.wall_time_s:5.1f}s{eta}{error}{stale}"
     )
 
 
@@ -429,8 +432,9 @@ def run_local(
 ) -> list[RunRecord]:
     """Run every run of the design in ``n_jobs`` worker processes (1: in this process).
 
-    Complete runs are skipped (resume), failures are recorded and the others go on.
-    One log line per finished run shows progress. Returns the records in design order.
+    Complete runs are skipped (resume), stale ones (made by another model version)
+    are re-run, failures are recorded and the others go on. One log line per
+    finished run shows progress. Returns the records in design order.
     """
     out = Path(out_dir)
     design.save(out / "experiment.yaml")
@@ -534,6 +538,8 @@ class ExperimentOutcome:
         ok: complete runs.
         failed: failed or missing runs (``run_id -> error``).
         tables: the analysis tables by name.
+        stale: finished runs left out of the tables because another model version
+            made them (possible after ``run`` only when Hydra workers run other code).
     """
 
     out_dir: Path
@@ -542,6 +548,7 @@ class ExperimentOutcome:
     ok: int
     failed: dict[str, str]
     tables: dict[str, Any] = field(default_factory=dict)
+    stale: int = 0
 
 
 def analyse(design: Design, timeseries: Any) -> dict[str, Any]:
@@ -596,13 +603,40 @@ def _aggregate_and_report(
 
     agg = aggregate(out, run_dirs=run_dirs, progress=False)
     failed = dict(agg.errors)
+    if agg.stale:
+        echo(
+            f"note: {agg.stale} finished run(s) were made by a different model version and are "
+            f"left out (see {agg.runs}); run the experiment again to recompute them"
+        )
     if agg.timeseries is None:
         echo(f"no run finished; see {agg.runs}")
-        return ExperimentOutcome(out, None, None, 0, failed)
+        return ExperimentOutcome(out, None, None, 0, failed, stale=agg.stale)
     ts = pd.read_parquet(agg.timeseries)
     tables = analyse(design, ts)
     html, md = write_report(design, out, ts, tables, runs=pd.read_parquet(agg.runs))
-    return ExperimentOutcome(out, html, md, agg.ok, failed, tables)
+    return ExperimentOutcome(out, html, md, agg.ok, failed, tables, agg.stale)
+
+
+def _resume_line(name: str, run_dirs: Sequence[Path], *, force: bool) -> str | None:
+    """One line on the finished runs found: how many are reused, how many are stale.
+
+    None when no finished run is there (a fresh experiment).
+    """
+    statuses = [run_status(d) for d in run_dirs]
+    finished, stale = statuses.count("ok"), statuses.count("stale")
+    if not finished and not stale:
+        return None
+    if force:
+        return (
+            f"{name}: --force: recomputing all {len(run_dirs)} runs ({finished} finished "
+            f"and {stale} stale run(s) replaced)"
+        )
+    todo = len(run_dirs) - finished - stale
+    return (
+        f"{name}: resuming: {finished} finished run(s) reused, {stale} stale run(s) "
+        f"made by a different model version re-run, {todo} other(s) to run "
+        f"(model fingerprint {model_fingerprint()})"
+    )
 
 
 def run_experiment(
@@ -629,32 +663,22 @@ def run_experiment(
     out = Path(out_dir).resolve()
     started = time.perf_counter()
     run_dirs = expected_run_dirs(design, out / "runs")
+    if launcher != "local" and force:
+        raise ConfigError("--force works with --launcher local only; use a new --out")
+    resume = _resume_line(design.name, run_dirs, force=force)
+    if resume:
+        echo(resume)
     if launcher == "local":
         run_local(design, out, n_jobs=n_jobs, force=force, echo=echo)
     else:
-        if force:
-            raise ConfigError("--force works with --launcher local only; use a new --out")
         run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides)
-    _warn_other_code(run_dirs, echo)
     outcome = _aggregate_and_report(design, out, run_dirs, echo)
+    stale = f", {outcome.stale} stale left out" if outcome.stale else ""
     echo(
-        f"{design.name}: {outcome.ok} runs ok, {len(outcome.failed)} failed, "
+        f"{design.name}: {outcome.ok} runs ok, {len(outcome.failed)} failed{stale}, "
         f"{time.perf_counter() - started:.0f}s"
     )
     return outcome
-
-
-def _warn_other_code(run_dirs: Iterable[Path], echo: Callable[[str], None]) -> None:
-    """Say when reused runs were computed by another commit of clustersim."""
-    now = git_commit()
-    if now is None:
-        return
-    older = {m.get("git_commit") for d in run_dirs if (m := read_meta(d))} - {now, None}
-    if older:
-        echo(
-            f"note: some runs were computed by other commits ({', '.join(sorted(older))[:60]}); "
-            "use --force (or a new --out) to recompute them with this code"
-        )
 
 
 # ---------------------------------------------------------------------- CLI
@@ -690,6 +714,11 @@ def _parser() -> argparse.ArgumentParser:
     agg = sub.add_parser("aggregate", help="aggregate a sweep directory into tidy Parquet")
     agg.add_argument("sweep_dir")
     agg.add_argument("--out", help="where to write (default: the sweep directory)")
+    agg.add_argument(
+        "--fingerprint",
+        help="aggregate the runs made by this model fingerprint (default: the installed "
+        "model's); runs of other model versions are never mixed in",
+    )
     rep = sub.add_parser("report", help="re-analyse an experiment directory and rewrite its report")
     rep.add_argument("out_dir")
     sub.add_parser("list", help="list the experiment designs")
@@ -699,8 +728,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``clustersim-experiment``; returns the exit code.
 
-    Exit codes: 0 all runs ok, 1 some runs failed (everything else was written),
-    2 bad input.
+    Exit codes: 0 all runs ok, 1 some runs failed or were left out as stale
+    (everything else was written), 2 bad input.
     """
     args = _parser().parse_args(argv)
     try:
@@ -723,14 +752,26 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "aggregate":
             from clustersim.aggregate import aggregate
 
-            res = aggregate(args.sweep_dir, out_dir=args.out, progress=True)
-            print(f"{res.ok} runs ok, {res.failed} failed")
+            res = aggregate(
+                args.sweep_dir, out_dir=args.out, progress=True, fingerprint=args.fingerprint
+            )
+            stale = f", {res.stale} stale" if res.stale else ""
+            model = f"model fingerprint {res.fingerprint}"
+            print(f"{res.ok} runs ok, {res.failed} failed{stale} ({model})")
             for path in (res.timeseries, res.places, res.runs):
                 if path is not None:
                     print(path)
             for run_id, error in res.errors.items():
                 print(f"failed: {run_id}: {error}", file=sys.stderr)
-            return 1 if res.failed else 0
+            if res.stale:
+                found = ", ".join(f"{fp} ({n})" for fp, n in res.stale_fingerprints.items())
+                print(
+                    f"stale: {res.stale} finished run(s) made by a different model version are "
+                    f"left out (model fingerprints: {found}); re-run the sweep to recompute them, "
+                    "or aggregate one version's runs alone with --fingerprint",
+                    file=sys.stderr,
+                )
+            return 1 if res.failed or res.stale else 0
         if args.command == "report":
             out = Path(args.out_dir).resolve()
             design = Design.load(out / "experiment.yaml")
@@ -764,7 +805,7 @@ def _main(args: argparse.Namespace) -> int:
     if outcome.report is not None:
         print(f"report: {outcome.report}")
         print(f"summary: {outcome.summary}")
-    return 1 if outcome.failed or outcome.report is None else 0
+    return 1 if outcome.failed or outcome.stale or outcome.report is None else 0
 
 
 if __name__ == "__main__":

@@ -561,16 +561,20 @@ DEFINITIONS = (
 
 def _provenance(design: Design, runs: pd.DataFrame) -> str:
     from clustersim import __version__
-    from clustersim.runner import git_commit
+    from clustersim.runner import git_commit, model_fingerprint
 
     ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
-    failed = len(runs) - ok
+    stale = int((runs["status"] == "stale").sum()) if len(runs) else 0
+    failed = len(runs) - ok - stale
     commit = git_commit()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"clustersim {__version__}"
         + (f", commit {commit[:10]}" if commit else "")
-        + f"; {ok} runs ok, {failed} failed; {design.replicates} replicates, "
+        + f", model fingerprint {model_fingerprint()}"
+        + f"; {ok} runs ok, {failed} failed"
+        + (f", {stale} stale (another model version) left out" if stale else "")
+        + f"; {design.replicates} replicates, "
         f"{design.steps} months, root seed {design.root_seed}; written {when}"
     )
 
@@ -611,14 +615,27 @@ def write_report(
     report = Report(design.title)
     if design.description:
         report.text(design.description)
-    failed = runs[runs["status"] != "ok"] if len(runs) else runs
-    if len(failed):
-        report.text(f"{len(failed)} run(s) failed and are left out; see runs.parquet.", note=True)
+    left_out = runs[runs["status"] != "ok"] if len(runs) else runs
+    if len(left_out):
+        n_stale = int((left_out["status"] == "stale").sum())
+        n_failed = len(left_out) - n_stale
+        if n_failed:
+            report.text(f"{n_failed} run(s) failed and are left out; see runs.parquet.", note=True)
+        if n_stale:
+            report.text(
+                f"{n_stale} run(s) were made by a different model version (another model "
+                "fingerprint) and are left out; run the experiment again to recompute them.",
+                note=True,
+            )
         report.table(
-            failed[
-                [c for c in ("site", "arm", "replicate", "run_id", "error") if c in failed]
+            left_out[
+                [
+                    c
+                    for c in ("site", "arm", "replicate", "run_id", "status", "error")
+                    if c in left_out
+                ]
             ].head(20),
-            "Failed runs",
+            "Runs left out" if n_stale else "Failed runs",
         )
     sites = list(design.sites)
     arms = [x for x in design.arms if x in set(timeseries["arm"])]

@@ -4,10 +4,12 @@ One run = a resolved model config + a seed -> ``<runs_dir>/<hash>-s<seed>/`` hol
 the result tables (``timeseries``, ``firms``, ``talents``, ``places`` as Parquet),
 ``config.json``, ``summary.json`` and ``meta.json``. ``meta.json`` is written last:
 a run directory is *complete* when its ``meta.json`` says ``"status": "ok"`` for the
-same config hash and seed and all result files are present. Complete runs are
+same config hash and seed, was made by the same model code (the same
+:func:`model_fingerprint`) and all result files are present. Complete runs are
 skipped, so re-running an interrupted sweep redoes only missing or broken runs.
-A run that raises gets ``meta.json`` with ``"status": "failed"`` and the error,
-and is retried next time; the exception never escapes :func:`run_spec`.
+A finished run made by another model version is *stale*: it is re-run and replaced,
+never reused. A run that raises gets ``meta.json`` with ``"status": "failed"`` and
+the error, and is retried next time; the exception never escapes :func:`run_spec`.
 
 Replicate seeds come from one root seed through :class:`numpy.random.SeedSequence`
 (child ``i`` of the root), and every arm of a comparison uses the same replicate
@@ -20,6 +22,8 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -41,6 +45,8 @@ from clustersim.results import write_atomically
 
 __all__ = [
     "GROUP_KEYS",
+    "MODEL_LIBRARIES",
+    "MODEL_MODULES",
     "RESULT_FILES",
     "RunRecord",
     "RunSpec",
@@ -48,6 +54,7 @@ __all__ = [
     "config_hash",
     "git_commit",
     "is_complete",
+    "model_fingerprint",
     "parse_overrides",
     "read_meta",
     "replicate_seed",
@@ -56,6 +63,7 @@ __all__ = [
     "run_dir_name",
     "run_hydra_job",
     "run_spec",
+    "run_status",
 ]
 
 log = logging.getLogger("clustersim.runner")
@@ -74,6 +82,30 @@ GROUP_KEYS = ("city", "policy")
 """Config groups chosen by ``key=name`` overrides (composition, not values)."""
 
 HASH_LENGTH = 16
+
+MODEL_MODULES = (
+    "agents",
+    "city",
+    "config",
+    "levers",
+    "mechanisms",
+    "metrics",
+    "model",
+    "policy",
+    "results",
+    "sectors",
+    "simulate",
+    "state",
+)
+"""Modules of ``clustersim`` whose code determines a run's numbers (see :func:`model_fingerprint`).
+
+Views and tooling (``app``, ``app_scenarios``, ``report``, ``analysis``, ``aggregate``,
+``experiment``, ``cli``, ``runner``, ``errors``) are left out: editing them does not
+change what a run computes.
+"""
+
+MODEL_LIBRARIES = ("numpy", "networkx", "mesa")
+"""Libraries whose version is part of :func:`model_fingerprint` (RNG streams, algorithms)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +139,8 @@ class RunRecord:
         labels: the run's labels.
         wall_time_s: seconds spent (0 when skipped).
         error: one-line error for failed runs.
+        stale: the directory held a finished run made by another model version
+            (another :func:`model_fingerprint`), which this run replaced.
     """
 
     status: str
@@ -116,6 +150,7 @@ class RunRecord:
     labels: dict[str, Any]
     wall_time_s: float = 0.0
     error: str | None = None
+    stale: bool = False
 
 
 def replicate_seed(root_seed: int, replicate: int) -> int:
@@ -168,19 +203,101 @@ def read_meta(run_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def is_complete(run_dir: Path, hash_: str | None = None, seed: int | None = None) -> bool:
-    """Whether ``run_dir`` holds a finished run (of this hash and seed, when given)."""
+def _module_source(name: str) -> bytes:
+    """Source file of ``clustersim.<name>`` as installed, Windows line endings normalised."""
+    spec = importlib.util.find_spec(f"clustersim.{name}")
+    if spec is None or spec.origin is None:
+        raise ImportError(f"clustersim.{name} has no source file to fingerprint")
+    return Path(spec.origin).read_bytes().replace(b"\r\n", b"\n")
+
+
+@functools.cache
+def model_fingerprint() -> str:
+    """Short hash of the model code and libraries that determine a run's results.
+
+    It covers the source files of :data:`MODEL_MODULES` (the agents, the city, config
+    validation, levers and policies, mechanisms, metrics, the model, result tables,
+    sectors, state, the simulation loop) as installed, and the versions of
+    :data:`MODEL_LIBRARIES` (numpy, networkx and mesa: their random streams and
+    algorithms can change results). Together with the config hash and the seed it
+    identifies what a run computed: a finished run recorded with another fingerprint
+    was made by another model version and is not reused (it is *stale*).
+
+    Neither ``clustersim.__version__`` nor the git commit would do: the version does
+    not change when the model is edited in a development checkout, and the commit
+    changes on an edit of the docs. Editing views and tooling (the app, reports,
+    analysis, aggregation, the experiment driver, the CLI, the runner) leaves the
+    fingerprint alone; any edit of a model module, even of a comment, changes it.
+    Computed once per process.
+
+    Returns:
+        The first 16 hex digits of a SHA-256 digest.
+    """
+    digest = hashlib.sha256()
+    for name in MODEL_MODULES:
+        source = _module_source(name)
+        digest.update(f"clustersim.{name} {len(source)}\n".encode())
+        digest.update(source)
+    for library in MODEL_LIBRARIES:
+        version = importlib.import_module(library).__version__
+        digest.update(f"{library}=={version}\n".encode())
+    return digest.hexdigest()[:HASH_LENGTH]
+
+
+def run_status(
+    run_dir: Path,
+    hash_: str | None = None,
+    seed: int | None = None,
+    *,
+    fingerprint: str | None = None,
+) -> str:
+    """What ``run_dir`` holds, for a run of this hash and seed (when given).
+
+    Args:
+        run_dir: a run directory.
+        hash_: the expected config hash (None: any).
+        seed: the expected seed (None: any).
+        fingerprint: the expected model fingerprint (None: this model's,
+            :func:`model_fingerprint`).
+
+    Returns:
+        ``"ok"`` (a complete run of this model), ``"stale"`` (a finished run whose
+        ``meta.json`` records another model fingerprint, or none), ``"broken"``
+        (finished, but result files are missing), ``"failed"`` (the run raised, or is
+        not finished), or ``"missing"`` (no readable ``meta.json``, or one of another
+        config or seed).
+    """
     run_dir = Path(run_dir)
     meta = read_meta(run_dir)
-    if not meta or meta.get("status") != "ok":
-        return False
+    if not meta:
+        return "missing"
     if hash_ is not None and meta.get("config_hash") != hash_:
-        return False
+        return "missing"
     if seed is not None and meta.get("seed") != seed:
-        return False
-    return all(
+        return "missing"
+    if meta.get("status") != "ok":
+        return "failed"
+    if not all(
         (run_dir / name).is_file() and (run_dir / name).stat().st_size > 0 for name in RESULT_FILES
-    )
+    ):
+        return "broken"
+    expected = model_fingerprint() if fingerprint is None else fingerprint
+    return "ok" if meta.get("model_fingerprint") == expected else "stale"
+
+
+def is_complete(
+    run_dir: Path,
+    hash_: str | None = None,
+    seed: int | None = None,
+    *,
+    fingerprint: str | None = None,
+) -> bool:
+    """Whether ``run_dir`` holds a finished run of this model (of this hash and seed, when given).
+
+    A finished run made by another model version (see :func:`model_fingerprint`) is
+    not complete: it is stale. ``fingerprint`` as in :func:`run_status`.
+    """
+    return run_status(run_dir, hash_, seed, fingerprint=fingerprint) == "ok"
 
 
 @functools.cache
@@ -283,6 +400,7 @@ def _base_meta(seed: int, hash_: str | None, labels: dict, overrides: tuple | li
         "seed": int(seed),
         "labels": dict(labels),
         "overrides": list(overrides),
+        "model_fingerprint": model_fingerprint(),
         "clustersim_version": __version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),
@@ -319,14 +437,22 @@ def run_config_in(
         overrides: the overrides it came from (saved in ``meta.json``).
         force: recompute even when a complete run exists.
 
+    A stale run (finished by another model version, see :func:`model_fingerprint`) in
+    the directory is recomputed: its ``meta.json`` is removed first, so the directory
+    never passes for a finished run while its tables are being replaced.
+
     Returns:
         The run's record; failures are recorded, never raised.
     """
     labels = dict(labels or {})
     hash_ = config_hash(cfg)
     run_dir = Path(runs_dir) / run_dir_name(hash_, cfg.seed)
-    if not force and is_complete(run_dir, hash_, cfg.seed):
+    status = run_status(run_dir, hash_, cfg.seed)
+    if not force and status == "ok":
         return RunRecord("skipped", run_dir, cfg.seed, hash_, labels)
+    stale = status == "stale"
+    if stale:
+        (run_dir / "meta.json").unlink(missing_ok=True)
     _clean_partial_saves(run_dir)
     meta = _base_meta(cfg.seed, hash_, labels, overrides)
     meta["steps"] = cfg.steps
@@ -339,7 +465,7 @@ def run_config_in(
         result.save(run_dir)
     except Exception as exc:  # a failed run is recorded; the sweep goes on
         if is_complete(run_dir, hash_, cfg.seed):  # a concurrent duplicate finished it
-            return RunRecord("skipped", run_dir, cfg.seed, hash_, labels)
+            return RunRecord("skipped", run_dir, cfg.seed, hash_, labels, stale=stale)
         wall = time.perf_counter() - started
         meta.update(
             status="failed",
@@ -349,7 +475,7 @@ def run_config_in(
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         _write_meta(run_dir, meta)
-        return RunRecord("failed", run_dir, cfg.seed, hash_, labels, wall, meta["error"])
+        return RunRecord("failed", run_dir, cfg.seed, hash_, labels, wall, meta["error"], stale)
     wall = time.perf_counter() - started
     meta.update(
         status="ok",
@@ -358,7 +484,7 @@ def run_config_in(
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write_meta(run_dir, meta)
-    return RunRecord("ok", run_dir, cfg.seed, hash_, labels, wall)
+    return RunRecord("ok", run_dir, cfg.seed, hash_, labels, wall, stale=stale)
 
 
 def run_spec(spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False) -> RunRecord:
@@ -432,6 +558,8 @@ def run_hydra_job(cfg: Any) -> dict[str, Any]:
         spec = RunSpec(overrides=tuple(overrides), seed=seed, labels=labels)
     record = run_spec(spec, runs_dir)
     where = record.run_dir
+    if record.stale:
+        log.warning("stale run made by a different model version, re-run: %s", where)
     if record.status == "failed":
         log.error("run FAILED (%s): %s -> %s", " ".join(task), record.error, where)
     else:
