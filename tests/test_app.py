@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -465,6 +466,49 @@ def test_two_sessions_have_their_own_towns(app_url, page_session, browser) -> No
         context.close()
 
 
+def _stepping_threads() -> list[threading.Thread]:
+    """Non-daemon threads besides the main one: what would keep the server from exiting."""
+    return [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+
+
+def test_closing_the_tab_while_playing_ends_the_play_thread(app_url, context) -> None:
+    # SolaraViz plays in a non-daemon thread; if it outlived the tab, Ctrl+C could not
+    # stop the server (and a test run could not end).
+    page = context.new_page()
+    app = Session(page, app_url)
+    app.page.get_by_role("button", name="▶").click()
+    app.wait_month_at_least(2, timeout=60_000)
+    assert _stepping_threads(), "Play should step the town in a server thread"
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 30
+    while _stepping_threads() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _stepping_threads() == [], "the Play thread kept stepping after the tab closed"
+
+
+def test_ctrl_c_stops_the_app_while_a_tab_plays(browser) -> None:
+    # a teacher stopping clustersim-app with Ctrl+C while a student's town plays
+    exe = Path(sys.executable).with_name("clustersim-app")
+    port = _free_port()
+    server = subprocess.Popen([str(exe), "--port", str(port)], stdout=subprocess.DEVNULL)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _wait_for_server(port, server)
+        app = Session(page, f"http://127.0.0.1:{port}/")
+        app.page.get_by_role("button", name="▶").click()
+        app.wait_month_at_least(2, timeout=60_000)
+        server.send_signal(signal.SIGINT)  # the tab stays open and playing
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("clustersim-app still running 30 s after Ctrl+C while a town played")
+    finally:
+        page.close()
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=20)
+
+
 # ------------------------------------------------------------------ screenshots for docs
 
 
@@ -516,23 +560,3 @@ def take_screenshots(out_dir: Path = ROOT / "docs" / "img") -> list[Path]:
 if __name__ == "__main__":
     for saved_path in take_screenshots():
         print(f"saved {saved_path.relative_to(ROOT)}")
-
-
-def _stepping_threads() -> list[threading.Thread]:
-    """Non-daemon threads besides the main one: what would keep the server from exiting."""
-    return [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
-
-
-def test_closing_the_tab_while_playing_ends_the_play_thread(app_url, context) -> None:
-    # SolaraViz plays in a non-daemon thread; if it outlived the tab, Ctrl+C could not
-    # stop the server (and a test run could not end).
-    page = context.new_page()
-    app = Session(page, app_url)
-    app.page.get_by_role("button", name="▶").click()
-    app.wait_month_at_least(2, timeout=60_000)
-    assert _stepping_threads(), "Play should step the town in a server thread"
-    page.close(run_before_unload=True)
-    deadline = time.monotonic() + 30
-    while _stepping_threads() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _stepping_threads() == [], "the Play thread kept stepping after the tab closed"
