@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -148,6 +149,16 @@ def test_cost_per_job_known_answer_and_undefined_cases():
     assert "includes" in cost.loc["useless", "note"]
     free = _outcomes({"free": [10.0] * 3}, base=[100.0] * 3, spend=0.0)
     assert an.cost_per_job(free, baseline="none")["note"].iloc[0] == "no policy spend"
+
+
+def test_cost_per_job_interval_when_a_few_resamples_gain_no_jobs():
+    # one replicate in ten loses jobs: about 0.3% of bootstrap resamples gain none
+    table = _outcomes({"mostly": [30.0] * 9 + [-30.0]}, base=[100.0] * 10, spend=600_000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero, no negative costs
+        cost = an.cost_per_job(table, baseline="none").iloc[0]
+    assert cost["cost_per_job"] == 25_000.0
+    assert 0 < cost["cost_low"] <= 25_000.0 <= cost["cost_high"] < math.inf
 
 
 def test_scaling_exponent_of_an_exact_power_law():

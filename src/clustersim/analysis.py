@@ -354,8 +354,9 @@ def cost_per_job(
 
     ``cost_per_job = mean spend of the arm / mean paired difference in final
     creative employment``. Its interval comes from a joint bootstrap of the pairs
-    (spend and difference resampled together). When the interval of the job
-    difference includes 0 or lies below it, the cost is NaN and ``note`` says why.
+    (spend and difference resampled together); a resample with no job gain counts
+    as infinitely expensive. When the interval of the job difference includes 0 or
+    lies below it, the cost is NaN and ``note`` says why.
     """
     group_cols = [c for c in group_cols if c in outcomes]
     keys = [*group_cols, pair_col]
@@ -399,7 +400,11 @@ def cost_per_job(
                 "is below 0)",
             )
         else:
-            ratio = boot_cost / boot_jobs
+            # a resample without a job gain has no finite cost per job: count it as
+            # infinitely expensive (not as a negative cost) so the upper bound reflects it
+            gain = boot_jobs > 0
+            ratio = np.full(n_boot, np.inf)
+            ratio[gain] = boot_cost[gain] / boot_jobs[gain]
             c_low, c_high = np.quantile(ratio, [alpha, 1 - alpha])
             row.update(
                 cost_per_job=float(cost.mean() / jobs.mean()),
