@@ -96,6 +96,12 @@ def town_commuters_to_city(model) -> int:
     return int((model.place[model.firms.node[t.employer[working]]] != model.focus_place).sum())
 
 
+def graduates_in_town(model) -> float:
+    """Share of the graduates ever created who live in Smalltown (not left the region)."""
+    grads = model.talent_table().query("origin == 'graduate'")
+    return ((grads["place"] == "Smalltown") & ~grads["left_region"]).mean()
+
+
 # ---------------------------------------------------- registry and evidence
 def test_every_lever_has_a_config_file_and_every_config_file_a_lever():
     files = {p.stem: p for p in (ROOT / "configs" / "policy").glob("*.yaml")}
@@ -422,12 +428,7 @@ def test_university_partnership_keeps_graduates_in_the_town():
         )
         assert uni.knowledge_multiplier[:4] == pytest.approx(1.5)
         assert uni.knowledge[:4] == pytest.approx(1.5 * base.knowledge[:4])
-
-        def stayed(model):
-            grads = model.talent_table().query("origin == 'graduate'")
-            return ((grads["place"] == "Smalltown") & ~grads["left_region"]).mean()
-
-        assert stayed(uni) > stayed(base) + 0.05
+        assert graduates_in_town(uni) > graduates_in_town(base) + 0.05
         assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
         assert ts(uni)["creative_employment"].iloc[-1] > ts(base)["creative_employment"].iloc[-1]
 
@@ -447,12 +448,7 @@ def test_university_partnership_of_a_town_without_one_pulls_the_city_graduates()
         assert uni.graduate_pull[bigcity, :4] == pytest.approx(1.0)
         assert uni.graduate_pull[:, 4:] == pytest.approx(0.0)
         assert uni.retention_bonus == pytest.approx(0.0)
-
-        def in_town(model):
-            grads = model.talent_table().query("origin == 'graduate'")
-            return ((grads["place"] == "Smalltown") & ~grads["left_region"]).mean()
-
-        assert in_town(uni) > in_town(base) + 0.05
+        assert graduates_in_town(uni) > graduates_in_town(base) + 0.05
         assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
 
 
