@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,19 @@ def chromium_path() -> str:
             "Install it with `sudo apt-get install chromium` (CI: scripts/bootstrap.sh does)."
         )
     return path
+
+
+def run_cli(args: list[str], cwd) -> subprocess.CompletedProcess:
+    """Launch the ``clustersim`` command (``python -m clustersim.cli``) for real."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "clustersim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def uniform_city(

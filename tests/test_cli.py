@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-CLI = [sys.executable, "-m", "clustersim.cli"]
-
-
-def run_cli(args, cwd):
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
-    )
+from conftest import run_cli
 
 
 def test_run_writes_tables_config_and_summary(tmp_path):

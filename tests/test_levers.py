@@ -12,9 +12,7 @@ Run ``python tests/test_levers.py`` to regenerate the lever tables in docs/polic
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -35,7 +33,7 @@ from clustersim.levers import (
     resolve_targets,
     settings_for,
 )
-from conftest import uniform_city
+from conftest import run_cli, uniform_city
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "policies.md"
@@ -416,16 +414,24 @@ def test_temporary_use_opens_cheap_space_on_the_most_vacant_node_for_a_limited_t
 
 
 # ------------------------------------------------ university partnership
+def partnership_pair(seed: int, **university):
+    """(baseline, with a partnership from month 1) over two years in a town 40 min from a city.
+
+    ``university``: where the university is (``university=True``: the town,
+    ``city_university=True``: the city), passed to :func:`town_and_city`.
+    """
+    return pair(
+        {"university_partnership": {"start": 1}},
+        months=24,
+        seed=seed,
+        city=lambda: town_and_city(city_pop=20000, travel_time=40, **university),
+        institutions={"graduates_per_university": 240},
+    )
+
+
 def test_university_partnership_keeps_graduates_in_the_town():
-    policy = {"university_partnership": {"start": 1}}
     for seed in SEEDS:
-        base, uni = pair(
-            policy,
-            months=24,
-            seed=seed,
-            city=lambda: town_and_city(city_pop=20000, travel_time=40, university=True),
-            institutions={"graduates_per_university": 240},
-        )
+        base, uni = partnership_pair(seed, university=True)
         assert uni.knowledge_multiplier[:4] == pytest.approx(1.5)
         assert uni.knowledge[:4] == pytest.approx(1.5 * base.knowledge[:4])
         assert graduates_in_town(uni) > graduates_in_town(base) + 0.05
@@ -435,15 +441,8 @@ def test_university_partnership_keeps_graduates_in_the_town():
 
 def test_university_partnership_of_a_town_without_one_pulls_the_city_graduates():
     # most small towns have no university: they partner with the large city's
-    policy = {"university_partnership": {"start": 1}}
     for seed in SEEDS:
-        base, uni = pair(
-            policy,
-            months=24,
-            seed=seed,
-            city=lambda: town_and_city(city_pop=20000, travel_time=40, city_university=True),
-            institutions={"graduates_per_university": 240},
-        )
+        base, uni = partnership_pair(seed, city_university=True)
         bigcity = uni.place_names.index("Bigcity")
         assert uni.graduate_pull[bigcity, :4] == pytest.approx(1.0)
         assert uni.graduate_pull[:, 4:] == pytest.approx(0.0)
@@ -764,18 +763,6 @@ def test_invalid_lever_settings_raise_one_line_errors_naming_lever_and_field(pol
 def test_invalid_settings_through_hydra_are_config_errors(policy, overrides, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config("small_town", policy, steps=24, overrides=overrides)
-
-
-def run_cli(args, cwd):
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "clustersim.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
 
 
 @pytest.mark.parametrize(

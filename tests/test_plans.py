@@ -6,9 +6,6 @@ spend per lever back from timeseries.parquet.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ from clustersim import load_config
 from clustersim.city import PRESETS
 from clustersim.levers import LEVERS
 from clustersim.simulate import run_config
+from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_DIR = ROOT / "configs" / "plan"
@@ -88,15 +86,7 @@ def test_clustersim_runs_levers_from_the_command_line(tmp_path):
         "city.population=5000",
         f"hydra.run.dir={out}",
     ]
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "clustersim.cli", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    proc = run_cli(args, tmp_path)
     assert proc.returncode == 0, proc.stderr
     t = pd.read_parquet(out / "timeseries.parquet")
     assert {"spend_creative_hub", "spend_festival"} <= set(t.columns)
