@@ -1,0 +1,69 @@
+"""Record (or check) content hashes of the result tables of a fixed set of runs.
+
+The set (issue 8): small town, region, metropolis and a preset, without a plan and
+with two plans, 36 months, two seeds. A restructuring of the code must reproduce
+every hash; ``python scripts/golden_hashes.py --write`` records them anew after a
+deliberate change of results (say which and why in the commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden_hashes.json"
+CITIES = {
+    "small_town": [],
+    "region": [],
+    "metropolis": ["city.population=300000"],
+    "obidos": [],
+}
+PLANS = ("none", "creative_city", "talent_first")
+SEEDS = (0, 1)
+STEPS = 36
+TABLES = ("timeseries", "firms", "talents", "places", "policies")
+
+
+def table_hash(df: pd.DataFrame) -> str:
+    """sha256 of a table's column names, dtypes and values (bitwise for floats)."""
+    h = hashlib.sha256()
+    for name in df.columns:
+        col = df[name]
+        h.update(f"{name}:{col.dtype}\n".encode())
+        h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cases() -> list[tuple[str, str, int]]:
+    """Every (city, plan, seed) of the golden set."""
+    return [(c, p, s) for c in CITIES for p in PLANS for s in SEEDS]
+
+
+def run_hashes(city: str, plan: str, seed: int) -> dict[str, str]:
+    """Hashes of the tables of one run of the golden set."""
+    import clustersim
+
+    result = clustersim.simulate(
+        city, steps=STEPS, seed=seed, overrides=[*CITIES[city], f"plan={plan}"]
+    )
+    return {t: table_hash(getattr(result, t)) for t in TABLES}
+
+
+def main() -> int:
+    out = {f"{c}/{p}/{s}": run_hashes(c, p, s) for c, p, s in cases()}
+    if "--write" in sys.argv:
+        GOLDEN.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {GOLDEN}")
+        return 0
+    expected = json.loads(GOLDEN.read_text())
+    bad = [k for k in out if out[k] != expected.get(k)]
+    print("identical" if not bad else f"differ: {bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
