@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from clustersim.experiment import main
+from clustersim.experiments.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["run", "policy_sweep", *sys.argv[1:]]))

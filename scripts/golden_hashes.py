@@ -54,6 +54,7 @@ def run_hashes(city: str, plan: str, seed: int) -> dict[str, str]:
 
 
 def main() -> int:
+    """Check the golden set against the recorded hashes (or record them with --write)."""
     out = {f"{c}/{p}/{s}": run_hashes(c, p, s) for c, p, s in cases()}
     if "--write" in sys.argv:
         GOLDEN.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")

@@ -41,10 +41,10 @@ def chromium_path() -> str:
 
 
 def run_cli(args: list[str], cwd) -> subprocess.CompletedProcess:
-    """Launch the ``clustersim`` command (``python -m clustersim.cli``) for real."""
+    """Launch the ``clustersim`` command (``python -m clustersim.experiments.launch``) for real."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     return subprocess.run(
-        [sys.executable, "-m", "clustersim.cli", *args],
+        [sys.executable, "-m", "clustersim.experiments.launch", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clustersim.config import iter_parameters, parameter_table
-from clustersim.sectors import SECTORS
+from clustersim.model.config import iter_parameters, parameter_table
+from clustersim.model.sectors import SECTORS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 START = "<!-- parameters:start -->"
@@ -44,7 +44,7 @@ def test_parameter_table_matches_config() -> None:
     expected = parameter_table()
     assert table.strip() == expected.strip(), (
         "the parameter table in docs/model.md differs from "
-        f"clustersim.config.parameter_table(); {REGENERATE}"
+        f"clustersim.model.config.parameter_table(); {REGENERATE}"
     )
 
 

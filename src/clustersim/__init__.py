@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from clustersim.config import SimConfig, load_config
+from clustersim import policy as _policy  # noqa: F401  (plugs the levers into the model)
 from clustersim.errors import CityGraphError, ClusterSimError, ConfigError
-from clustersim.model import CreativeClusterModel
-from clustersim.policy import Policy
-from clustersim.results import SimulationResult
-from clustersim.simulate import run_config, simulate
-
-__version__ = "0.1.0"
+from clustersim.model.compose import load_config
+from clustersim.model.config import SimConfig
+from clustersim.model.core import CreativeClusterModel
+from clustersim.model.results import SimulationResult
+from clustersim.model.simulate import run_config, simulate
+from clustersim.policy.base import Policy
+from clustersim.version import __version__
 
 __all__ = [
     "CityGraphError",

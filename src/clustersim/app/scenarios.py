@@ -1,0 +1,288 @@
+"""Classroom app settings: city choices, policy levers and guided lesson scenarios (no UI code).
+
+The browser page (:mod:`clustersim.app.page`) only turns widgets into a
+:class:`ClassroomSettings` and hands it to :class:`ClassroomTown`; everything a
+setting means for the model lives here, so it can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from clustersim.model.city import CITY_KINDS, PRESETS, place_names
+from clustersim.model.config import FirmParams, InstitutionParams
+from clustersim.model.core import CreativeClusterModel, build_city_graph, city_config_from_name
+
+__all__ = [
+    "CITY_LABELS",
+    "LEVER_INFO",
+    "SCENARIOS",
+    "ClassroomSettings",
+    "ClassroomTown",
+    "LeverInfo",
+    "Scenario",
+    "available_levers",
+    "city_graph",
+    "model_kwargs",
+]
+
+_GENERATED = ("small_town", "medium_city", "metropolis")
+
+#: City choices of the page: generator names, then the URBACT partner towns (with their city).
+CITY_LABELS: dict[str, str] = {
+    **{
+        key: f"{spec.name} ({spec.population:,})"
+        for key in _GENERATED
+        if key in CITY_KINDS
+        for spec in [city_config_from_name(key, None)]
+    },
+    **{
+        key: f"{p.town} ({p.country}, {p.population:,}) + {p.city}"
+        for key, p in sorted(PRESETS.items(), key=lambda item: item[1].population)
+    },
+}
+
+
+@dataclass(frozen=True)
+class LeverInfo:
+    """How the page shows one policy lever.
+
+    Attributes:
+        label: Short name on the switch.
+        summary: One sentence for students: what the lever does in the model.
+        main: Shown first; the others sit under "More levers".
+    """
+
+    label: str
+    summary: str
+    main: bool = False
+
+
+#: Page labels of the levers of :mod:`clustersim.policy.levers` (``LEVERS`` decides which exist).
+LEVER_INFO: dict[str, LeverInfo] = {
+    "creative_hub": LeverInfo(
+        "Creative hub", "Cheap workspace and coaching for young firms at the centre.", main=True
+    ),
+    "festival": LeverInfo(
+        "Festival", "A yearly festival: visitors, spending and amenity, and crowding.", main=True
+    ),
+    "cultural_institution": LeverInfo(
+        "Cultural institution", "A museum or venue that raises amenity around it.", main=True
+    ),
+    "broadband": LeverInfo(
+        "Broadband", "Fast internet: digital firms reach outside markets.", main=True
+    ),
+    "talent_attraction": LeverInfo(
+        "Talent attraction", "Grants and residencies that bring creative workers.", main=True
+    ),
+    "transport": LeverInfo("Transport", "A faster link to the nearest large city."),
+    "temporary_use": LeverInfo("Temporary use", "Empty buildings opened cheaply to creatives."),
+    "university_partnership": LeverInfo(
+        "University partnership", "More knowledge from universities reaches local firms."
+    ),
+    "tax_incentive": LeverInfo("Tax incentive", "A subsidy for creative firms in town."),
+    "cluster_management": LeverInfo(
+        "Cluster management", "A manager who links firms and opens markets."
+    ),
+    "citizen_involvement": LeverInfo(
+        "Citizen involvement", "Residents take part: the town becomes more open."
+    ),
+}
+
+
+def available_levers() -> list[str]:
+    """Lever names the installed model accepts, main levers first; empty if it has no levers."""
+    if "policy" not in inspect.signature(CreativeClusterModel.__init__).parameters:
+        return []
+    try:
+        from clustersim.policy.levers import LEVERS
+    except ImportError:
+        return []
+    known = [name for name in LEVER_INFO if name in LEVERS]
+    return known + sorted(set(LEVERS) - set(known))
+
+
+_FIRM = FirmParams()
+_INSTITUTIONS = InstitutionParams()
+
+
+@dataclass(frozen=True)
+class ClassroomSettings:
+    """Everything a student can set on the page; one value = one reproducible town.
+
+    Attributes:
+        city: A key of :data:`CITY_LABELS`.
+        seed: Seed of the town and of its agents (same seed, same town).
+        levers: (lever name, intensity) of each lever switched on.
+        policy_start: Month the levers start.
+        budget: Municipal budget for creative policies at the start (EUR).
+        agglomeration_cap: Creative firms at a node beyond which clustering adds no
+            productivity; None = uncapped.
+        accessibility: Multiplier on the town's accessibility (external markets and
+            transport hubs), clipped to the 0-1 index.
+    """
+
+    city: str = "small_town"
+    seed: int = 0
+    levers: tuple[tuple[str, float], ...] = ()
+    policy_start: int = 12
+    budget: float = _INSTITUTIONS.municipality_budget
+    agglomeration_cap: float | None = _FIRM.agglomeration_cap
+    accessibility: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.city not in CITY_LABELS:
+            raise ValueError(f"city must be one of {', '.join(CITY_LABELS)}; got {self.city!r}")
+        if not 0.1 <= self.accessibility <= 5:
+            raise ValueError(f"accessibility must be 0.1-5 times today's, got {self.accessibility}")
+        names = [name for name, _ in self.levers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"each lever may be switched on once, got {names}")
+
+    def lever_intensity(self, name: str) -> float | None:
+        """Intensity of lever ``name``, or None when it is off."""
+        return dict(self.levers).get(name)
+
+    def with_lever(self, name: str, intensity: float | None) -> ClassroomSettings:
+        """These settings with lever ``name`` switched off (None) or on at ``intensity``."""
+        levers = [(n, i) for n, i in self.levers if n != name]
+        if intensity is not None:
+            levers.append((name, float(intensity)))
+        order = list(LEVER_INFO)
+        levers.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+        return dataclasses.replace(self, levers=tuple(levers))
+
+    def policy(self) -> dict[str, dict[str, Any]]:
+        """The model's ``policy`` argument: lever name -> settings."""
+        return {
+            name: {"intensity": intensity, "start": self.policy_start}
+            for name, intensity in self.levers
+        }
+
+
+def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Graph:
+    """The city graph of ``settings``, drawn from ``rng``, with the town's accessibility scaled.
+
+    It is the graph ``CreativeClusterModel(city=settings.city, rng=seed)`` would
+    build, except for accessibility; building it here keeps the random stream
+    the same whatever the accessibility, so changing it changes nothing else.
+    """
+    spec = city_config_from_name(settings.city, None)
+    graph = build_city_graph(spec, rng)
+    focus = graph.graph.get("focus") or place_names(graph)[0]
+    for data in graph.nodes.values():
+        if data["place"] == focus:
+            scaled = data["accessibility"] * settings.accessibility
+            data["accessibility"] = float(np.clip(scaled, 0.0, 1.0))
+    return graph
+
+
+def model_kwargs(settings: ClassroomSettings) -> dict[str, Any]:
+    """Keyword arguments of :class:`~clustersim.model.core.CreativeClusterModel` for settings."""
+    rng = np.random.default_rng(settings.seed)
+    kwargs: dict[str, Any] = {
+        "city": city_graph(settings, rng),
+        "rng": rng,
+        "firm": {"agglomeration_cap": settings.agglomeration_cap},
+        "institutions": {"municipality_budget": float(settings.budget)},
+    }
+    if settings.levers:
+        kwargs["policy"] = settings.policy()
+    return kwargs
+
+
+class ClassroomTown(CreativeClusterModel):
+    """The town of the classroom page: a CreativeClusterModel built from ClassroomSettings.
+
+    With levers on it also runs the same town without them (``baseline``, same
+    seed, same graph), so the plots can show what the policy changed.
+
+    Args:
+        settings: The settings, or a function returning the current ones (the
+            page's Reset button rebuilds the town from what the controls show now).
+        baseline: Also run the town without levers when levers are on.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: ClassroomSettings | Callable[[], ClassroomSettings] | None = None,
+        baseline: bool = True,
+    ) -> None:
+        if callable(settings):
+            settings = settings()
+        self.settings = settings if settings is not None else ClassroomSettings()
+        super().__init__(**model_kwargs(self.settings))
+        self.baseline: CreativeClusterModel | None = None
+        if baseline and self.settings.levers:
+            plain = dataclasses.replace(self.settings, levers=())
+            self.baseline = CreativeClusterModel(**model_kwargs(plain))
+
+    def step(self) -> None:
+        """Advance the town (and its baseline) by one month."""
+        super().step()
+        if self.baseline is not None:
+            self.baseline.step()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A guided lesson step: settings to load and what students should watch for.
+
+    Attributes:
+        title: Shown in the scenario menu.
+        settings: What the controls are set to.
+        watch_for: A few sentences (Markdown) shown above the town.
+    """
+
+    title: str
+    settings: ClassroomSettings
+    watch_for: str
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "small_town": Scenario(
+        "1. A small town without policy",
+        ClassroomSettings(),
+        "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
+        "creative firms, the number under a circle counts the creative workers (talents) "
+        "living there. **Watch for:** press ▶ and follow five years (60 months). Firms open "
+        "and close, but on balance the town slowly loses creative firms, jobs and talents, "
+        "and the jobs left gather in fewer neighbourhoods (switch the map to Creative "
+        "density). Rents hardly move. The jump in month 1 is the model settling.",
+    ),
+    "hub_and_festival": Scenario(
+        "2. The same town with a creative hub and a festival",
+        ClassroomSettings(levers=(("creative_hub", 1.0), ("festival", 1.0))),
+        "The same town (same seed) with a creative hub and a yearly festival from month 12; "
+        "the grey dashed lines are the town without them. **Watch for:** the spending (the "
+        "hub's building in month 12, its running costs, one festival a year), the hub and "
+        "its tenant firms in magenta, and rents at the centre that step up with every "
+        "festival. Do creative jobs pull away from the grey line? Is it money well spent, "
+        "and what would you change: intensity, start month, another lever, another town?",
+    ),
+    "metropolis": Scenario(
+        "3. A metropolis",
+        ClassroomSettings(city="metropolis"),
+        "A polycentric metropolis of one million. **Watch for:** creative jobs and firms "
+        "growing month after month, and concentrating in the centre and a few subcentres "
+        "(map: Creative density). Then untick *Clustering benefits stop at a cap* and watch "
+        "again: firms gather into fewer, bigger clusters. Compare with scenario 1: why does "
+        "the same model grow here and shrink in the small town?",
+    ),
+    "free_play": Scenario(
+        "Free play",
+        ClassroomSettings(),
+        "Choose a town, for example a partner town next to its large city, and switch levers "
+        "on and off. Every change rebuilds the town from month 0 with the same seed, so "
+        "differences come from your choices, not from luck.",
+    ),
+}
+"""The guided lesson, in order (docs/teaching.md has the lesson plan)."""

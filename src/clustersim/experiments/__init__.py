@@ -1,0 +1,1 @@
+"""Experiments: designs, the runner, provenance, aggregation, analysis, reports and commands."""

@@ -1,0 +1,533 @@
+"""Pure analysis functions over aggregated run tables: effects, take-off, cost, scaling.
+
+Every function takes tidy pandas tables (one row per run and step, as written by
+:mod:`clustersim.experiments.aggregate`, or one row per run from :func:`run_outcomes`) and
+returns a new table; nothing here runs the model or touches files. Random
+resampling uses a generator built from an explicit ``seed``.
+
+Definitions (also in ``docs/experiments.md``):
+
+* **Effect** of an arm on a metric: the mean over replicates of the *paired*
+  difference arm - baseline, pairing runs that share a site and a replicate seed
+  (common random numbers), with a percentile bootstrap confidence interval.
+* **Take-off**: the focus place's creative cluster *takes off* in a run if, at
+  the last month, its creative location quotient is at least ``lq_threshold``
+  (1.25: a quarter above the EU creative share, the usual cluster threshold,
+  see ``metrics.cluster_lq``) *and* its creative employment has grown by at
+  least ``growth`` (20%) over month 0. The LQ alone would count a town whose
+  other jobs shrank; growth alone would count a metropolis growing with
+  everything else. *Time to take-off* is the first month from which both
+  conditions hold in every later month (a sustained take-off, not a blip).
+  The probability of take-off is the share of replicates that take off, with a
+  Wilson score interval (the bootstrap interval collapses to a point at 0 and 1).
+* **Cost per creative job**: mean total policy spend of the arm divided by the
+  mean paired difference in final creative employment. It is undefined (NaN,
+  with a note) when that difference is not positive with confidence, i.e. when
+  its interval includes 0 or lies below it.
+* **Scaling exponent**: the slope beta of ``log y = log a + beta log N`` over runs
+  (N: population of the focus place at the last month), with a bootstrap
+  interval resampling runs. beta > 1 is superlinear scaling (Bettencourt et al.
+  2007, PNAS 104:7301).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FLOW_METRICS",
+    "bootstrap_mean_ci",
+    "cost_per_job",
+    "effects",
+    "mean_bands",
+    "paired_differences",
+    "run_outcomes",
+    "scaling_exponents",
+    "take_off",
+    "takeoff_summary",
+    "wilson_interval",
+]
+
+FLOW_METRICS = (
+    "firm_births",
+    "firm_exits",
+    "innovation",
+    "net_migration",
+    "graduates",
+    "brain_drain",
+    "displaced",
+    "policy_spend",
+)
+"""Time-series columns counted per month; :func:`run_outcomes` sums them over the run."""
+
+RUN_KEY = "run_id"
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float] | np.ndarray,
+    *,
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (NaN for no values).
+
+    Resampling works along the first axis; for a 2-D array (replicates x steps)
+    it returns arrays of lower and upper bounds per column.
+
+    Examples:
+        >>> bootstrap_mean_ci([2.0, 2.0, 2.0])
+        (2.0, 2.0)
+    """
+    arr = np.asarray(values, dtype=float)
+    n = arr.shape[0] if arr.ndim else 0
+    if n == 0:
+        return (float("nan"), float("nan"))
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be between 0 and 1, got {ci}")
+    idx = _rng(seed).integers(0, n, size=(n_boot, n))
+    means = arr[idx].mean(axis=1)
+    alpha = (1 - ci) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    if arr.ndim == 1:
+        return (float(low), float(high))
+    return low, high  # type: ignore[return-value]
+
+
+def wilson_interval(successes: int, n: int, *, ci: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``successes / n``.
+
+    Examples:
+        >>> low, high = wilson_interval(0, 10)
+        >>> low, round(high, 3)
+        (0.0, 0.278)
+    """
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + ci / 2)
+    p = successes / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (float(low), float(high))
+
+
+def run_outcomes(
+    timeseries: pd.DataFrame,
+    *,
+    run_key: str = RUN_KEY,
+    flows: Sequence[str] = FLOW_METRICS,
+    last_months: int = 12,
+) -> pd.DataFrame:
+    """One row per run: its labels, final values of level metrics and totals of flows.
+
+    Columns: every column constant within a run (labels, seed, ...), every metric
+    at the last step, ``<flow>_total`` for flow metrics and ``spend_*`` columns
+    summed over the run, ``<flow>_last_year`` summed over the last ``last_months``
+    steps, and ``<metric>_start`` for creative employment and population.
+    """
+    if timeseries.empty:
+        return pd.DataFrame()
+    ts = timeseries.sort_values([run_key, "step"])
+    groups = ts.groupby(run_key, sort=False)
+    last = groups.tail(1).set_index(run_key)
+    first = groups.head(1).set_index(run_key)
+    out = last.copy()
+    flow_cols = [c for c in ts.columns if c in flows or c.startswith("spend_")]
+    totals = groups[flow_cols].sum()
+    max_step = groups["step"].transform("max")
+    recent = ts[ts["step"] > max_step - last_months].groupby(run_key)[flow_cols].sum()
+    for col in flow_cols:
+        out[f"{col}_total"] = totals[col]
+        out[f"{col}_last_year"] = recent[col]
+    for col in ("creative_employment", "population", "creative_firms", "location_quotient"):
+        if col in first:
+            out[f"{col}_start"] = first[col]
+    return out.reset_index()
+
+
+def paired_differences(
+    outcomes: pd.DataFrame,
+    metric: str,
+    *,
+    baseline: str,
+    arm_col: str = "arm",
+    pair_col: str = "replicate",
+    group_cols: Sequence[str] = ("site",),
+) -> pd.DataFrame:
+    """Arm minus baseline for each pair of runs sharing group and replicate.
+
+    Returns one row per (group, arm, replicate) with ``baseline_value``,
+    ``arm_value`` and ``difference``; the baseline arm itself is left out, and
+    replicates missing on either side (e.g. a failed run) are dropped.
+    """
+    group_cols = [c for c in group_cols if c in outcomes]
+    keys = [*group_cols, pair_col]
+    base = outcomes[outcomes[arm_col] == baseline][[*keys, metric]]
+    base = base.rename(columns={metric: "baseline_value"})
+    other = outcomes[outcomes[arm_col] != baseline][[*keys, arm_col, metric]]
+    other = other.rename(columns={metric: "arm_value"})
+    pairs = other.merge(base, on=keys, how="inner")
+    pairs["difference"] = pairs["arm_value"] - pairs["baseline_value"]
+    pairs.insert(0, "metric", metric)
+    return pairs[
+        ["metric", *group_cols, arm_col, pair_col, "baseline_value", "arm_value", "difference"]
+    ]
+
+
+def effects(
+    outcomes: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    baseline: str,
+    arm_col: str = "arm",
+    pair_col: str = "replicate",
+    group_cols: Sequence[str] = ("site",),
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Effect of each arm against the baseline per metric and group, with bootstrap CIs.
+
+    Returns one row per (metric, group, arm): ``n_pairs``, ``baseline_mean``,
+    ``arm_mean``, ``effect`` (mean paired difference), ``ci_low``, ``ci_high``,
+    ``relative_effect`` (effect / baseline mean) and ``significant`` (CI excludes 0).
+    Each row's resampling uses its own child of ``SeedSequence(seed)``, so rows do
+    not depend on one another's order.
+    """
+    rows: list[dict[str, Any]] = []
+    group_cols = [c for c in group_cols if c in outcomes]
+    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    for metric in metrics:
+        if metric not in outcomes:
+            continue
+        pairs = paired_differences(
+            outcomes,
+            metric,
+            baseline=baseline,
+            arm_col=arm_col,
+            pair_col=pair_col,
+            group_cols=group_cols,
+        )
+        for key, grp in pairs.groupby([*group_cols, arm_col], sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            diffs = grp["difference"].to_numpy(dtype=float)
+            low, high = bootstrap_mean_ci(
+                diffs, ci=ci, n_boot=n_boot, seed=np.random.default_rng(next(seeds))
+            )
+            base_mean = float(grp["baseline_value"].mean())
+            effect = float(diffs.mean())
+            row = dict(zip([*group_cols, arm_col], key, strict=True))
+            row.update(
+                metric=metric,
+                n_pairs=len(diffs),
+                baseline_mean=base_mean,
+                arm_mean=float(grp["arm_value"].mean()),
+                effect=effect,
+                ci_low=low,
+                ci_high=high,
+                relative_effect=effect / base_mean if base_mean else float("nan"),
+                significant=bool(low > 0 or high < 0),
+            )
+            rows.append(row)
+    columns = [
+        "metric",
+        *group_cols,
+        arm_col,
+        "n_pairs",
+        "baseline_mean",
+        "arm_mean",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "relative_effect",
+        "significant",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def take_off(
+    timeseries: pd.DataFrame,
+    *,
+    lq_threshold: float = 1.25,
+    growth: float = 0.2,
+    run_key: str = RUN_KEY,
+) -> pd.DataFrame:
+    """Whether each run's focus cluster takes off, and when (see the module docstring).
+
+    Returns one row per run with ``took_off`` (bool), ``takeoff_step`` (first month
+    from which LQ >= ``lq_threshold`` and creative employment >= (1 + ``growth``) x
+    month 0 hold until the end; NaN when it does not take off), ``final_lq`` and
+    ``employment_growth`` (final / month 0 - 1). Label columns constant within a
+    run are kept.
+    """
+    rows = []
+    ts = timeseries.sort_values([run_key, "step"])
+    constant = [
+        c
+        for c in ts.columns
+        if c != run_key and ts.groupby(run_key)[c].nunique(dropna=False).max() <= 1
+    ]
+    for run, grp in ts.groupby(run_key, sort=False):
+        emp = grp["creative_employment"].to_numpy(dtype=float)
+        lq = grp["location_quotient"].to_numpy(dtype=float)
+        steps = grp["step"].to_numpy()
+        ok = (lq >= lq_threshold) & (emp >= (1 + growth) * emp[0])
+        sustained = np.flip(np.logical_and.accumulate(np.flip(ok)))
+        took = bool(ok[-1])
+        row = {run_key: run, **{c: grp[c].iloc[0] for c in constant}}
+        row.update(
+            took_off=took,
+            takeoff_step=float(steps[np.argmax(sustained)]) if took else float("nan"),
+            final_lq=float(lq[-1]),
+            employment_growth=float(emp[-1] / emp[0] - 1) if emp[0] > 0 else float("nan"),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def takeoff_summary(
+    takeoffs: pd.DataFrame,
+    *,
+    group_cols: Sequence[str] = ("site", "arm"),
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Probability of take-off per group (Wilson interval) and mean time to take-off.
+
+    Time to take-off is averaged over the runs that took off, with a bootstrap
+    interval (NaN when fewer than one run took off).
+    """
+    group_cols = [c for c in group_cols if c in takeoffs]
+    rows = []
+    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    for key, grp in takeoffs.groupby(group_cols, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        n, k = len(grp), int(grp["took_off"].sum())
+        low, high = wilson_interval(k, n, ci=ci)
+        times = grp.loc[grp["took_off"], "takeoff_step"].to_numpy(dtype=float)
+        t_low, t_high = bootstrap_mean_ci(
+            times, ci=ci, n_boot=n_boot, seed=np.random.default_rng(next(seeds))
+        )
+        row = dict(zip(group_cols, key, strict=True))
+        row.update(
+            runs=n,
+            took_off=k,
+            probability=k / n,
+            probability_low=low,
+            probability_high=high,
+            mean_takeoff_step=float(times.mean()) if len(times) else float("nan"),
+            takeoff_step_low=t_low,
+            takeoff_step_high=t_high,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cost_per_job(
+    outcomes: pd.DataFrame,
+    *,
+    baseline: str,
+    employment: str = "creative_employment",
+    spend: str = "policy_spend_total",
+    arm_col: str = "arm",
+    pair_col: str = "replicate",
+    group_cols: Sequence[str] = ("site",),
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Policy spend per creative job created, against the baseline, per group and arm.
+
+    ``cost_per_job = mean spend of the arm / mean paired difference in final
+    creative employment``. Its interval comes from a joint bootstrap of the pairs
+    (spend and difference resampled together); a resample with no job gain counts
+    as infinitely expensive. When the interval of the job difference includes 0 or
+    lies below it, the cost is NaN and ``note`` says why.
+    """
+    group_cols = [c for c in group_cols if c in outcomes]
+    keys = [*group_cols, pair_col]
+    base = outcomes[outcomes[arm_col] == baseline][[*keys, employment]]
+    other = outcomes[outcomes[arm_col] != baseline][[*keys, arm_col, employment, spend]]
+    pairs = other.merge(base, on=keys, suffixes=("", "_baseline"))
+    pairs["jobs"] = pairs[employment] - pairs[f"{employment}_baseline"]
+    rows = []
+    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    alpha = (1 - ci) / 2
+    for key, grp in pairs.groupby([*group_cols, arm_col], sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        jobs = grp["jobs"].to_numpy(dtype=float)
+        cost = grp[spend].to_numpy(dtype=float)
+        rng = np.random.default_rng(next(seeds))
+        idx = rng.integers(0, len(jobs), size=(n_boot, len(jobs)))
+        boot_jobs = jobs[idx].mean(axis=1)
+        boot_cost = cost[idx].mean(axis=1)
+        j_low, j_high = np.quantile(boot_jobs, [alpha, 1 - alpha])
+        row = dict(zip([*group_cols, arm_col], key, strict=True))
+        row.update(
+            n_pairs=len(jobs),
+            total_spend=float(cost.mean()),
+            jobs_created=float(jobs.mean()),
+            jobs_low=float(j_low),
+            jobs_high=float(j_high),
+        )
+        if cost.mean() <= 0:
+            row.update(
+                cost_per_job=float("nan"),
+                cost_low=float("nan"),
+                cost_high=float("nan"),
+                note="no policy spend",
+            )
+        elif j_low <= 0:
+            row.update(
+                cost_per_job=float("nan"),
+                cost_low=float("nan"),
+                cost_high=float("nan"),
+                note="no job gain with confidence (interval of jobs created includes or "
+                "is below 0)",
+            )
+        else:
+            # a resample without a job gain has no finite cost per job: count it as
+            # infinitely expensive (not as a negative cost) so the upper bound reflects it
+            gain = boot_jobs > 0
+            ratio = np.full(n_boot, np.inf)
+            ratio[gain] = boot_cost[gain] / boot_jobs[gain]
+            c_low, c_high = np.quantile(ratio, [alpha, 1 - alpha])
+            row.update(
+                cost_per_job=float(cost.mean() / jobs.mean()),
+                cost_low=float(c_low),
+                cost_high=float(c_high),
+                note="",
+            )
+        rows.append(row)
+    columns = [
+        *group_cols,
+        arm_col,
+        "n_pairs",
+        "total_spend",
+        "jobs_created",
+        "jobs_low",
+        "jobs_high",
+        "cost_per_job",
+        "cost_low",
+        "cost_high",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def scaling_exponents(
+    outcomes: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    x: str = "population",
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Log-log slope of each metric against population, with bootstrap intervals.
+
+    Fits ``log y = log a + beta log x`` by least squares over runs with positive
+    x and y. Returns one row per metric: ``exponent`` (beta), ``ci_low``,
+    ``ci_high`` (percentile bootstrap resampling runs), ``prefactor`` (a),
+    ``r2`` and ``n_runs``.
+    """
+    rows = []
+    alpha = (1 - ci) / 2
+    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    for metric in metrics:
+        data = outcomes[[x, metric]].astype(float)
+        data = data[(data[x] > 0) & (data[metric] > 0)]
+        lx, ly = np.log(data[x].to_numpy()), np.log(data[metric].to_numpy())
+        n = len(lx)
+        if n < 3 or np.ptp(lx) == 0:
+            rows.append(
+                {
+                    "metric": metric,
+                    "exponent": float("nan"),
+                    "ci_low": float("nan"),
+                    "ci_high": float("nan"),
+                    "prefactor": float("nan"),
+                    "r2": float("nan"),
+                    "n_runs": n,
+                }
+            )
+            continue
+        beta, log_a = np.polyfit(lx, ly, 1)
+        resid = ly - (log_a + beta * lx)
+        r2 = 1 - resid.var() / ly.var() if ly.var() > 0 else 1.0
+        rng = np.random.default_rng(next(seeds))
+        idx = rng.integers(0, n, size=(n_boot, n))
+        bx, by = lx[idx], ly[idx]
+        mx, my = bx.mean(axis=1, keepdims=True), by.mean(axis=1, keepdims=True)
+        sxx = ((bx - mx) ** 2).sum(axis=1)
+        sxy = ((bx - mx) * (by - my)).sum(axis=1)
+        slopes = np.divide(sxy, sxx, out=np.full(n_boot, np.nan), where=sxx > 0)
+        low, high = np.nanquantile(slopes, [alpha, 1 - alpha])
+        rows.append(
+            {
+                "metric": metric,
+                "exponent": float(beta),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "prefactor": float(np.exp(log_a)),
+                "r2": float(r2),
+                "n_runs": n,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def mean_bands(
+    timeseries: pd.DataFrame,
+    metric: str,
+    *,
+    group_cols: Sequence[str] = ("site", "arm"),
+    run_key: str = RUN_KEY,
+    ci: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Mean of a metric per group and step across runs, with a bootstrap band.
+
+    Returns one row per (group, step): ``mean``, ``low``, ``high``, ``runs``.
+    """
+    group_cols = [c for c in group_cols if c in timeseries]
+    frames = []
+    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    for key, grp in timeseries.groupby(group_cols, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        wide = grp.pivot_table(index=run_key, columns="step", values=metric, aggfunc="first")
+        wide = wide.dropna(axis=0, how="any")
+        values = wide.to_numpy(dtype=float)
+        if values.shape[0] == 0:
+            continue
+        low, high = bootstrap_mean_ci(
+            values, ci=ci, n_boot=n_boot, seed=np.random.default_rng(next(seeds))
+        )
+        frame = pd.DataFrame(
+            {
+                "step": wide.columns.to_numpy(),
+                "mean": values.mean(axis=0),
+                "low": low,
+                "high": high,
+                "runs": values.shape[0],
+            }
+        )
+        for col, value in reversed(list(zip(group_cols, key, strict=True))):
+            frame.insert(0, col, value)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

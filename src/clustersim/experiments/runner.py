@@ -1,0 +1,481 @@
+"""Run one configuration and seed into its own directory, resumably, recording failures.
+
+One run = a resolved model config + a seed -> ``<runs_dir>/<hash>-s<seed>/`` holding
+the result tables (``timeseries``, ``firms``, ``talents``, ``places`` as Parquet),
+``config.json``, ``summary.json`` and ``meta.json``. ``meta.json`` is written last:
+a run directory is *complete* when its ``meta.json`` says ``"status": "ok"`` for the
+same config hash and seed, was made by the same model code (the same
+:func:`model_fingerprint`) and all result files are present. Complete runs are
+skipped, so re-running an interrupted sweep redoes only missing or broken runs.
+A finished run made by another model version is *stale*: it is re-run and replaced,
+never reused. A run that raises gets ``meta.json`` with ``"status": "failed"`` and
+the error, and is retried next time; the exception never escapes :func:`run_spec`.
+
+Replicate seeds come from one root seed through :class:`numpy.random.SeedSequence`
+(child ``i`` of the root), and every arm of a comparison uses the same replicate
+seeds (common random numbers), so arm differences are not luck.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.model.compose import load_config
+from clustersim.model.config import SimConfig, to_plain_dict
+from clustersim.model.results import write_atomically
+
+__all__ = [
+    "GROUP_KEYS",
+    "RESULT_FILES",
+    "RunRecord",
+    "RunSpec",
+    "compose_config",
+    "config_hash",
+    "git_commit",
+    "is_complete",
+    "model_fingerprint",
+    "parse_overrides",
+    "read_meta",
+    "replicate_seed",
+    "replicate_seeds",
+    "run_config_in",
+    "run_dir_name",
+    "run_hydra_job",
+    "run_spec",
+    "run_status",
+]
+
+log = logging.getLogger("clustersim.experiments.runner")
+
+RESULT_FILES = (
+    "timeseries.parquet",
+    "firms.parquet",
+    "talents.parquet",
+    "places.parquet",
+    "config.json",
+    "summary.json",
+)
+"""Files a complete run directory holds besides ``meta.json``."""
+
+GROUP_KEYS = ("city", "policy")
+"""Config groups chosen by ``key=name`` overrides (composition, not values)."""
+
+HASH_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to run: Hydra overrides, a seed, and labels identifying the run in its sweep.
+
+    Attributes:
+        overrides: Hydra override strings (``city=region``, ``plan=creative_city``,
+            ``city.population=12000``...), applied in order.
+        seed: the model's root seed for this run.
+        labels: what the run stands for in its sweep (experiment, site, arm,
+            replicate, swept parameters); they become columns when aggregating.
+        steps: months to simulate (None: the config's ``steps``).
+    """
+
+    overrides: tuple[str, ...] = ()
+    seed: int = 0
+    labels: dict[str, Any] = field(default_factory=dict)
+    steps: int | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What happened to one run.
+
+    Attributes:
+        status: ``"ok"`` (computed now), ``"skipped"`` (already complete) or ``"failed"``.
+        run_dir: the run's directory.
+        seed: the run's seed.
+        config_hash: hash of the resolved config without the seed (None if it did not resolve).
+        labels: the run's labels.
+        wall_time_s: seconds spent (0 when skipped).
+        error: one-line error for failed runs.
+        stale: the directory held a finished run made by another model version
+            (another :func:`model_fingerprint`), which this run replaced.
+    """
+
+    status: str
+    run_dir: Path
+    seed: int
+    config_hash: str | None
+    labels: dict[str, Any]
+    wall_time_s: float = 0.0
+    error: str | None = None
+    stale: bool = False
+
+
+def replicate_seed(root_seed: int, replicate: int) -> int:
+    """Seed of replicate ``replicate``: child ``replicate`` of ``SeedSequence(root_seed)``.
+
+    Equal to ``SeedSequence(root_seed).spawn(n)[replicate]`` for any ``n > replicate``,
+    so adding replicates later never changes the seeds of existing ones.
+
+    Examples:
+        >>> replicate_seed(2026, 3) == replicate_seeds(2026, 5)[3]
+        True
+    """
+    if root_seed < 0 or replicate < 0:
+        raise ValueError(f"root seed and replicate must be >= 0, got {root_seed}, {replicate}")
+    child = np.random.SeedSequence(root_seed, spawn_key=(replicate,))
+    return int(child.generate_state(1, dtype=np.uint32)[0])
+
+
+def replicate_seeds(root_seed: int, n: int) -> list[int]:
+    """Seeds of ``n`` replicates spawned from one root seed (see :func:`replicate_seed`)."""
+    children = np.random.SeedSequence(root_seed).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(cfg: SimConfig | dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of the resolved config, without seed and Hydra keys.
+
+    Two runs with the same hash and seed are the same simulation.
+    """
+    plain = dict(cfg) if isinstance(cfg, dict) else to_plain_dict(cfg)
+    plain.pop("seed", None)
+    plain.pop("hydra", None)
+    return hashlib.sha256(_canonical(plain).encode()).hexdigest()
+
+
+def run_dir_name(hash_: str, seed: int) -> str:
+    """Directory name of a run: shortened config hash and seed, e.g. ``3f2a...-s123``."""
+    return f"{hash_[:HASH_LENGTH]}-s{seed}"
+
+
+def read_meta(run_dir: Path) -> dict[str, Any] | None:
+    """The run's ``meta.json`` as a dict, or None when missing or unreadable."""
+    try:
+        return json.loads((Path(run_dir) / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_status(
+    run_dir: Path,
+    hash_: str | None = None,
+    seed: int | None = None,
+    *,
+    fingerprint: str | None = None,
+) -> str:
+    """What ``run_dir`` holds, for a run of this hash and seed (when given).
+
+    Args:
+        run_dir: a run directory.
+        hash_: the expected config hash (None: any).
+        seed: the expected seed (None: any).
+        fingerprint: the expected model fingerprint (None: this model's,
+            :func:`model_fingerprint`).
+
+    Returns:
+        ``"ok"`` (a complete run of this model), ``"stale"`` (a finished run whose
+        ``meta.json`` records another model fingerprint, or none), ``"broken"``
+        (finished, but result files are missing), ``"failed"`` (the run raised, or is
+        not finished), or ``"missing"`` (no readable ``meta.json``, or one of another
+        config or seed).
+    """
+    run_dir = Path(run_dir)
+    meta = read_meta(run_dir)
+    if not meta:
+        return "missing"
+    if hash_ is not None and meta.get("config_hash") != hash_:
+        return "missing"
+    if seed is not None and meta.get("seed") != seed:
+        return "missing"
+    if meta.get("status") != "ok":
+        return "failed"
+    if not all(
+        (run_dir / name).is_file() and (run_dir / name).stat().st_size > 0 for name in RESULT_FILES
+    ):
+        return "broken"
+    expected = model_fingerprint() if fingerprint is None else fingerprint
+    return "ok" if meta.get("model_fingerprint") == expected else "stale"
+
+
+def is_complete(
+    run_dir: Path,
+    hash_: str | None = None,
+    seed: int | None = None,
+    *,
+    fingerprint: str | None = None,
+) -> bool:
+    """Whether ``run_dir`` holds a finished run of this model (of this hash and seed, when given).
+
+    A finished run made by another model version (see :func:`model_fingerprint`) is
+    not complete: it is stale. ``fingerprint`` as in :func:`run_status`.
+    """
+    return run_status(run_dir, hash_, seed, fingerprint=fingerprint) == "ok"
+
+
+def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Hydra override strings as ``{key: value}`` labels, values parsed as YAML scalars.
+
+    Hydra's own settings (``hydra...``) are left out.
+
+    Examples:
+        >>> parse_overrides(["city=region", "+replicate=2", "firm.agglomeration_cap=null"])
+        {'city': 'region', 'replicate': 2, 'firm.agglomeration_cap': None}
+    """
+    import yaml
+
+    labels: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.lstrip("+~")
+        if not sep or key.startswith("hydra.") or key.startswith("hydra/"):
+            continue
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        labels[key] = parsed if isinstance(parsed, str | int | float | bool | None) else value
+    return labels
+
+
+def _isolated_load_config(
+    city: str, policy: str, overrides: list[str], steps: int | None
+) -> SimConfig:
+    """:func:`~clustersim.model.config.load_config`, keeping a running Hydra app's global state."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    backup = get_gh_backup()
+    try:
+        GlobalHydra.instance().clear()
+        cfg, _ = load_config(city, policy, steps=steps, overrides=overrides)
+    finally:
+        restore_gh_from_backup(backup)
+    return cfg
+
+
+@functools.lru_cache(maxsize=64)
+def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
+    groups = {"city": "small_town", "policy": "none"}
+    rest = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if sep and key in GROUP_KEYS:
+            groups[key] = value
+        else:
+            rest.append(item)
+    return _isolated_load_config(groups["city"], groups["policy"], rest, steps)
+
+
+def compose_config(
+    overrides: list[str] | tuple[str, ...], *, seed: int, steps: int | None = None
+) -> SimConfig:
+    """Compose and validate the model config for overrides and a seed.
+
+    Compositions are cached per override list, so replicates of one arm compose once.
+
+    Raises:
+        clustersim.errors.ConfigError: one-line message on an invalid value.
+    """
+    cfg = copy.deepcopy(_compose_cached(tuple(overrides), steps))
+    return dataclasses.replace(cfg, seed=int(seed))
+
+
+def _write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
+    text = json.dumps(meta, indent=2, default=str)
+    write_atomically(run_dir, {"meta.json": lambda p: p.write_text(text)})
+
+
+def _base_meta(seed: int, hash_: str | None, labels: dict, overrides: tuple | list) -> dict:
+    from clustersim.version import __version__
+
+    return {
+        "status": None,
+        "config_hash": hash_,
+        "seed": int(seed),
+        "labels": dict(labels),
+        "overrides": list(overrides),
+        "model_fingerprint": model_fingerprint(),
+        "clustersim_version": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def _clean_partial_saves(run_dir: Path) -> None:
+    """Remove temporary siblings an interrupted atomic save left behind."""
+    for tmp in run_dir.parent.glob(f".{run_dir.name}.*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def run_config_in(
+    cfg: SimConfig,
+    runs_dir: str | os.PathLike,
+    *,
+    labels: dict[str, Any] | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+    force: bool = False,
+) -> RunRecord:
+    """Run a validated config into ``runs_dir/<hash>-s<seed>``, unless already complete.
+
+    Args:
+        cfg: the validated config (its ``seed`` is the run's seed).
+        runs_dir: directory holding one subdirectory per run.
+        labels: what the run stands for (saved in ``meta.json``).
+        overrides: the overrides it came from (saved in ``meta.json``).
+        force: recompute even when a complete run exists.
+
+    A stale run (finished by another model version, see :func:`model_fingerprint`) in
+    the directory is recomputed: its ``meta.json`` is removed first, so the directory
+    never passes for a finished run while its tables are being replaced.
+
+    Returns:
+        The run's record; failures are recorded, never raised.
+    """
+    labels = dict(labels or {})
+    hash_ = config_hash(cfg)
+    run_dir = Path(runs_dir) / run_dir_name(hash_, cfg.seed)
+    status = run_status(run_dir, hash_, cfg.seed)
+    if not force and status == "ok":
+        return RunRecord("skipped", run_dir, cfg.seed, hash_, labels)
+    stale = status == "stale"
+    if stale:
+        (run_dir / "meta.json").unlink(missing_ok=True)
+    _clean_partial_saves(run_dir)
+    meta = _base_meta(cfg.seed, hash_, labels, overrides)
+    meta["steps"] = cfg.steps
+    meta["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    try:
+        from clustersim.model.simulate import run_config
+
+        result = run_config(cfg)
+        result.save(run_dir)
+    except Exception as exc:  # a failed run is recorded; the sweep goes on
+        if is_complete(run_dir, hash_, cfg.seed):  # a concurrent duplicate finished it
+            return RunRecord("skipped", run_dir, cfg.seed, hash_, labels, stale=stale)
+        wall = time.perf_counter() - started
+        meta.update(
+            status="failed",
+            error=_one_line(exc),
+            traceback=traceback.format_exc(),
+            wall_time_s=round(wall, 3),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        _write_meta(run_dir, meta)
+        return RunRecord("failed", run_dir, cfg.seed, hash_, labels, wall, meta["error"], stale)
+    wall = time.perf_counter() - started
+    meta.update(
+        status="ok",
+        error=None,
+        wall_time_s=round(wall, 3),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    _write_meta(run_dir, meta)
+    return RunRecord("ok", run_dir, cfg.seed, hash_, labels, wall, stale=stale)
+
+
+def run_spec(spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False) -> RunRecord:
+    """Compose a :class:`RunSpec`'s config and run it (see :func:`run_config_in`).
+
+    A config that does not compose or validate is recorded as a failed run in
+    ``runs_dir/invalid-<hash of the overrides>-s<seed>``.
+    """
+    try:
+        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+    except Exception as exc:  # invalid input is recorded like any other failure
+        key = hashlib.sha256(_canonical([list(spec.overrides), spec.steps]).encode()).hexdigest()
+        run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"
+        meta = _base_meta(spec.seed, None, spec.labels, spec.overrides)
+        meta.update(status="failed", error=_one_line(exc), traceback=traceback.format_exc())
+        _write_meta(run_dir, meta)
+        return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, meta["error"])
+    return run_config_in(cfg, runs_dir, labels=spec.labels, overrides=spec.overrides, force=force)
+
+
+def _sweep_dir() -> Path:
+    """The multirun's sweep directory, made absolute against the launching directory."""
+    from hydra.core.hydra_config import HydraConfig
+
+    hc = HydraConfig.get()
+    sweep = Path(str(hc.sweep.dir))
+    return sweep if sweep.is_absolute() else Path(str(hc.runtime.cwd)) / sweep
+
+
+def run_hydra_job(cfg: Any) -> dict[str, Any]:
+    """The task of one Hydra multirun job (any launcher): run it through :func:`run_spec`.
+
+    Results go to ``<hydra.sweep.dir>/runs/<hash>-s<seed>/`` whatever the job number,
+    so a re-launched sweep skips what is complete. Two extra keys are understood:
+
+    * ``+replicate=i``: the seed becomes child ``i`` of ``SeedSequence(seed)``
+      (``seed`` is then the root seed), e.g. ``+replicate=range(0,8)``.
+    * ``+xp.site=S +xp.arm=A +xp.replicate=i``: one run of the experiment design
+      saved in ``<hydra.sweep.dir>/experiment.yaml`` (written by ``clustersim-experiment``).
+
+    Failures are recorded in the run's ``meta.json`` and logged; the job returns
+    normally so the launcher goes on with the other jobs.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    hc = HydraConfig.get()
+    sweep_dir = _sweep_dir()
+    runs_dir = sweep_dir / "runs"
+    task = [str(o) for o in hc.overrides.task]
+    if "xp" in cfg:
+        from clustersim.experiments.cli import Design
+
+        try:
+            design = Design.load(sweep_dir / "experiment.yaml")
+            xp = cfg.xp
+            extra = [o for o in task if not o.lstrip("+").startswith("xp.")]
+            spec = design.spec(str(xp.site), str(xp.arm), int(xp.replicate), extra_overrides=extra)
+        except Exception as exc:  # no design to record the run under: log it, go on
+            log.error("job FAILED (%s): %s", " ".join(task), _one_line(exc))
+            return {"status": "failed", "run_dir": None, "error": _one_line(exc)}
+    else:
+        plain = OmegaConf.to_container(cfg, resolve=False)
+        labels = parse_overrides(task)
+        overrides = [o for o in task if not o.lstrip("+").startswith("replicate=")]
+        seed = int(plain.get("seed", 0))
+        if "replicate" in plain:
+            labels["root_seed"] = seed
+            seed = replicate_seed(seed, int(plain["replicate"]))
+        overrides = [o for o in overrides if not o.startswith("seed=")]
+        spec = RunSpec(overrides=tuple(overrides), seed=seed, labels=labels)
+    record = run_spec(spec, runs_dir)
+    where = record.run_dir
+    if record.stale:
+        log.warning("stale run made by a different model version, re-run: %s", where)
+    if record.status == "failed":
+        log.error("run FAILED (%s): %s -> %s", " ".join(task), record.error, where)
+    else:
+        log.info("run %s in %.1fs: %s", record.status, record.wall_time_s, where)
+    return {"status": record.status, "run_dir": str(where), "error": record.error}

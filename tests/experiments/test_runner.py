@@ -1,0 +1,183 @@
+"""The runner: seeds, config hash, run directories, skip-if-complete, recorded failures."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim import __version__
+from clustersim.experiments.runner import (
+    RESULT_FILES,
+    RunSpec,
+    compose_config,
+    config_hash,
+    is_complete,
+    model_fingerprint,
+    parse_overrides,
+    replicate_seed,
+    replicate_seeds,
+    run_dir_name,
+    run_spec,
+    run_status,
+)
+
+TINY = ("city=small_town", "city.population=5000")
+
+
+def test_replicate_seeds_are_seedsequence_children_independent_of_count():
+    seeds = replicate_seeds(7, 6)
+    assert len(set(seeds)) == 6
+    assert seeds[:3] == replicate_seeds(7, 3)
+    assert [replicate_seed(7, i) for i in range(6)] == seeds
+    child = np.random.SeedSequence(7).spawn(6)[4]
+    assert seeds[4] == int(child.generate_state(1, dtype=np.uint32)[0])
+    assert replicate_seeds(8, 3) != seeds[:3]
+    with pytest.raises(ValueError):
+        replicate_seed(-1, 0)
+
+
+def test_config_hash_ignores_the_seed_but_not_parameters():
+    a = compose_config(TINY, seed=1, steps=5)
+    b = compose_config(TINY, seed=2, steps=5)
+    c = compose_config((*TINY, "talent.review_rate=0.03"), seed=1, steps=5)
+    d = compose_config(TINY, seed=1, steps=6)
+    assert config_hash(a) == config_hash(b)
+    assert len({config_hash(a), config_hash(c), config_hash(d)}) == 3
+    assert (a.seed, b.seed) == (1, 2)
+    assert run_dir_name(config_hash(a), 1).endswith("-s1")
+
+
+def test_parse_overrides_types_values_and_drops_hydra_keys():
+    labels = parse_overrides(
+        ["city=region", "+replicate=3", "x.y=0.5", "hydra.job.chdir=true", "policy=[festival]"]
+    )
+    assert labels == {"city": "region", "replicate": 3, "x.y": 0.5, "policy": "[festival]"}
+
+
+def test_run_writes_a_complete_directory_with_metadata(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=11, labels={"arm": "none", "replicate": 0}, steps=4)
+    record = run_spec(spec, tmp_path)
+    assert record.status == "ok", record.error
+    assert record.run_dir.parent == tmp_path
+    assert is_complete(record.run_dir, record.config_hash, 11)
+    for name in (*RESULT_FILES, "meta.json"):
+        assert (record.run_dir / name).is_file()
+    meta = json.loads((record.run_dir / "meta.json").read_text())
+    assert meta["status"] == "ok" and meta["error"] is None
+    assert meta["seed"] == 11 and meta["config_hash"] == record.config_hash
+    assert meta["clustersim_version"] == __version__
+    assert meta["model_fingerprint"] == model_fingerprint()
+    assert "git_commit" in meta and meta["wall_time_s"] > 0 and meta["host"]
+    assert meta["labels"] == {"arm": "none", "replicate": 0}
+    config = json.loads((record.run_dir / "config.json").read_text())
+    assert config["seed"] == 11 and config["steps"] == 4
+    ts = pd.read_parquet(record.run_dir / "timeseries.parquet")
+    assert list(ts["step"]) == [0, 1, 2, 3, 4]
+
+
+def test_complete_runs_are_skipped_and_broken_ones_redone(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=3, steps=3)
+    first = run_spec(spec, tmp_path)
+    meta_before = (first.run_dir / "meta.json").stat().st_mtime_ns
+    again = run_spec(spec, tmp_path)
+    assert again.status == "skipped" and again.run_dir == first.run_dir
+    assert (first.run_dir / "meta.json").stat().st_mtime_ns == meta_before
+    (first.run_dir / "timeseries.parquet").unlink()  # broken: a result file is missing
+    assert not is_complete(first.run_dir)
+    redone = run_spec(spec, tmp_path)
+    assert redone.status == "ok" and is_complete(first.run_dir)
+    assert run_spec(spec, tmp_path, force=True).status == "ok"
+
+
+def test_same_seed_same_tables_other_seed_other_tables(tmp_path):
+    a = run_spec(RunSpec(overrides=TINY, seed=5, steps=6), tmp_path / "a")
+    b = run_spec(RunSpec(overrides=TINY, seed=5, steps=6), tmp_path / "b")
+    c = run_spec(RunSpec(overrides=TINY, seed=6, steps=6), tmp_path / "a")
+    read = lambda r: pd.read_parquet(r.run_dir / "timeseries.parquet")  # noqa: E731
+    pd.testing.assert_frame_equal(read(a), read(b))
+    assert not read(a).equals(read(c))
+
+
+def test_a_failing_run_is_recorded_and_retried(tmp_path):
+    spec = RunSpec(
+        overrides=("city=graphml", f"city.graphml={tmp_path}/missing.graphml"),
+        seed=1,
+        labels={"arm": "broken"},
+        steps=3,
+    )
+    record = run_spec(spec, tmp_path / "runs")
+    assert record.status == "failed"
+    assert "missing.graphml" in record.error
+    meta = json.loads((record.run_dir / "meta.json").read_text())
+    assert meta["status"] == "failed" and meta["config_hash"] == record.config_hash
+    assert "Traceback" in meta["traceback"]
+    assert not is_complete(record.run_dir)
+    assert run_spec(spec, tmp_path / "runs").status == "failed"  # retried, not skipped
+
+
+def test_an_invalid_config_is_recorded_not_raised(tmp_path):
+    record = run_spec(RunSpec(overrides=(*TINY, "firm.returns_to_labour=7"), seed=0), tmp_path)
+    assert record.status == "failed" and record.config_hash is None
+    assert record.run_dir.name.startswith("invalid-")
+    assert "firm.returns_to_labour" in record.error
+    meta = json.loads((record.run_dir / "meta.json").read_text())
+    assert meta["status"] == "failed" and meta["overrides"][-1] == "firm.returns_to_labour=7"
+
+
+# modules that do not change what a run computes: views, analysis, tooling
+def _set_fingerprint(run_dir, value):
+    meta = json.loads((run_dir / "meta.json").read_text())
+    if value is None:
+        meta.pop("model_fingerprint")
+    else:
+        meta["model_fingerprint"] = value
+    (run_dir / "meta.json").write_text(json.dumps(meta))
+
+
+def test_a_run_of_another_model_version_is_stale_and_re_run(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=4, steps=3)
+    first = run_spec(spec, tmp_path)
+    assert first.status == "ok" and not first.stale
+    again = run_spec(spec, tmp_path)  # same model: reused
+    assert again.status == "skipped" and not again.stale
+    before = json.loads((first.run_dir / "meta.json").read_text())
+    tables = pd.read_parquet(first.run_dir / "timeseries.parquet")
+
+    _set_fingerprint(first.run_dir, "0123456789abcdef")  # made by another model version
+    assert run_status(first.run_dir) == "stale" and not is_complete(first.run_dir)
+    assert is_complete(first.run_dir, fingerprint="0123456789abcdef")
+    redone = run_spec(spec, tmp_path)
+    assert redone.status == "ok" and redone.stale and redone.run_dir == first.run_dir
+    after = json.loads((first.run_dir / "meta.json").read_text())
+    assert after["model_fingerprint"] == model_fingerprint()
+    assert after["started_at"] >= before["finished_at"]
+    assert is_complete(first.run_dir, first.config_hash, 4)
+    pd.testing.assert_frame_equal(pd.read_parquet(first.run_dir / "timeseries.parquet"), tables)
+    assert [p.name for p in tmp_path.iterdir()] == [first.run_dir.name]  # replaced in place
+
+    _set_fingerprint(first.run_dir, None)  # from before fingerprints were recorded
+    assert run_status(first.run_dir) == "stale"
+    assert run_spec(spec, tmp_path).stale
+    assert run_spec(spec, tmp_path).status == "skipped"
+
+
+def test_a_stale_run_being_re_run_no_longer_passes_for_finished(tmp_path, monkeypatch):
+    spec = RunSpec(overrides=TINY, seed=8, steps=3)
+    first = run_spec(spec, tmp_path)
+    _set_fingerprint(first.run_dir, "0123456789abcdef")
+    seen = []
+
+    def boom(cfg):  # the re-run dies (a crash, or a killed process): what is on disk then?
+        seen.append(run_status(first.run_dir, fingerprint="0123456789abcdef"))
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(importlib.import_module("clustersim.model.simulate"), "run_config", boom)
+    record = run_spec(spec, tmp_path)
+    assert seen == ["missing"]  # the stale meta.json went before the tables are replaced
+    assert record.status == "failed" and record.stale and "model crashed" in record.error
+    assert run_status(first.run_dir) == "failed"
+    assert not is_complete(first.run_dir, fingerprint="0123456789abcdef")

@@ -1,0 +1,77 @@
+"""Config loading and validation: every shipped config composes; bad values name the field."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from clustersim.errors import ConfigError
+from clustersim.model import city
+from clustersim.model.compose import config_dir, load_config
+from clustersim.model.config import SimConfig, iter_parameters, validate
+
+CITY_CONFIGS = sorted(p.stem for p in (config_dir() / "city").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", [c for c in CITY_CONFIGS if c != "graphml"])
+def test_every_city_config_composes_and_validates(name):
+    cfg, dcfg = load_config(name)
+    assert isinstance(cfg, SimConfig)
+    assert dcfg.city.kind == cfg.city.kind
+
+
+@pytest.mark.parametrize("key", sorted(city.PRESETS))
+def test_preset_configs_use_the_census_population(key):
+    cfg, _ = load_config(key)
+    assert cfg.city.kind == "preset"
+    assert cfg.city.preset == key
+    assert cfg.city.population == city.PRESETS[key].population
+
+
+def test_every_parameter_documents_unit_meaning_and_source():
+    for path, f, _ in iter_parameters():
+        assert f.metadata["unit"], path
+        assert f.metadata["doc"], path
+        assert f.metadata["source"], path
+
+
+def test_defaults_are_valid():
+    validate(SimConfig())
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("steps=0", "steps must be >= 1 and <= 2400, got 0"),
+        ("talent.review_rate=1.5", "talent.review_rate must be >= 0 and <= 1, got 1.5"),
+        ("firm.agglomeration_cap=-3", "firm.agglomeration_cap must be > 0, got -3.0"),
+        ("labour.labour_share=1", "labour.labour_share must be > 0 and < 1, got 1.0"),
+        ("city.kind=village", "city.kind must be one of small_town"),
+        ("rent.elasticity=nan", "rent.elasticity must be >= 0, got nan"),
+        ("institutions.incubator_months=1.5", "institutions.incubator_months must be an integer"),
+    ],
+)
+def test_bad_values_raise_one_line_errors_naming_field(override, message):
+    with pytest.raises(ConfigError) as info:
+        load_config("small_town", overrides=[override])
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_uncapped_agglomeration_is_allowed():
+    cfg, _ = load_config("small_town", overrides=["firm.agglomeration_cap=null"])
+    assert cfg.firm.agglomeration_cap is None
+
+
+def test_graphml_city_needs_a_file():
+    with pytest.raises(ConfigError, match=r"city\.graphml must name a GraphML file"):
+        load_config("graphml")
+
+
+def test_validate_checks_dataclasses_built_in_python():
+    cfg = SimConfig()
+    cfg.talent = dataclasses.replace(cfg.talent, initial_share=0.9)
+    with pytest.raises(ConfigError, match=r"talent\.initial_share must be > 0 and < 0\.5"):
+        validate(cfg)

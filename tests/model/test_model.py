@@ -1,0 +1,236 @@
+"""CreativeClusterModel: Mesa usage, reproducibility, invariants and emergent behaviour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim import ConfigError, CreativeClusterModel, load_config
+from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.core import ORIGINS
+from conftest import uniform_city
+
+
+def run(model: CreativeClusterModel, months: int) -> pd.DataFrame:
+    model.run_for(months)
+    return pd.DataFrame(model.records)
+
+
+def test_model_runs_as_a_plain_mesa_model():
+    model = CreativeClusterModel(rng=42, city="small_town", population=5000)
+    model.run_for(6)
+    assert model.steps == 6
+    assert [r["step"] for r in model.records] == list(range(7))
+    talents = model.agents_by_type[Talent]
+    firms = model.agents_by_type[CreativeFirm]
+    assert len(talents) == int(model.talents.alive.sum())
+    assert len(firms) == int(model.firms.alive.sum())
+
+
+def test_same_seed_gives_identical_tables_and_different_seeds_differ():
+    def tables(seed):
+        m = CreativeClusterModel(rng=seed, city="small_town", population=6000)
+        m.run_for(24)
+        return pd.DataFrame(m.records), m.firm_table(), m.talent_table()
+
+    a, b, c = tables(7), tables(7), tables(8)
+    for left, right in zip(a, b, strict=True):
+        pd.testing.assert_frame_equal(left, right)
+    assert not a[0].equals(c[0])
+
+
+def test_from_config_matches_keyword_construction():
+    _, dcfg = load_config("small_town", steps=12, seed=3, overrides=["city.population=5000"])
+    by_cfg = CreativeClusterModel.from_config(dcfg)
+    by_kwargs = CreativeClusterModel(rng=3, city="small_town", population=5000)
+    by_cfg.run_for(12)
+    by_kwargs.run_for(12)
+    pd.testing.assert_frame_equal(pd.DataFrame(by_cfg.records), pd.DataFrame(by_kwargs.records))
+
+
+def test_bad_keyword_parameters_are_rejected_with_the_field_name():
+    with pytest.raises(ConfigError, match=r"talent\.review_rate must be >= 0"):
+        CreativeClusterModel(rng=0, city="small_town", talent={"review_rate": -1})
+    with pytest.raises(ConfigError, match=r"firm\.nonsense is not a known parameter"):
+        CreativeClusterModel(rng=0, city="small_town", firm={"nonsense": 1})
+    with pytest.raises(ConfigError, match="city must be one of"):
+        CreativeClusterModel(rng=0, city="atlantis")
+
+
+def test_state_invariants_hold_every_month():
+    model = CreativeClusterModel(rng=1, city="small_town", population=8000)
+    for _ in range(36):
+        model.step()
+        t, f = model.talents, model.firms
+        employed = t.alive & (t.employer >= 0)
+        # nobody works for a closed firm, dead talents hold no job
+        assert f.alive[t.employer[employed]].all()
+        assert (t.employer[~t.alive] == -1).all()
+        # employee counts agree with the talent table; living firms keep at least 0
+        counts = np.bincount(t.employer[employed], minlength=f.n)
+        assert (counts == f.employees).all()
+        # every employed talent lives within commuting reach of the workplace
+        commute = model.travel_time[t.home[employed], f.node[t.employer[employed]]]
+        assert (commute <= model.params.labour.max_commute + 1e-9).all()
+        assert (model.rent > 0).all()
+        assert (model.residents >= 0).all()
+
+
+def test_firm_table_has_one_row_per_firm_ever_created():
+    model = CreativeClusterModel(rng=2, city="small_town", population=8000)
+    model.run_for(60)
+    firms = model.firm_table()
+    assert len(firms) == model.firms.n
+    assert firms["firm_id"].is_unique
+    closed = firms["exit_step"].notna()
+    assert closed.sum() == int((~model.firms.alive).sum())
+    assert (firms.loc[closed, "exit_step"] >= firms.loc[closed, "founded_step"]).all()
+    assert set(firms["origin"].unique()) <= set(ORIGINS["firm"])
+    assert {"spin-off", "start-up"} & set(firms["origin"].unique())
+    spinoffs = firms[firms["origin"] == "spin-off"]
+    assert spinoffs["parent_id"].notna().all()
+
+
+def test_firm_exit_when_cash_runs_out():
+    model = CreativeClusterModel(rng=3, city="small_town", population=5000)
+    victim = int(np.flatnonzero(model.firms.alive)[0])
+    staff = np.flatnonzero(model.talents.employer == victim)
+    model.firms.cash[victim] = -1e9
+    model.step()
+    assert not model.firms.alive[victim]
+    assert model.firms.exit_step[victim] == 1
+    assert (model.talents.employer[staff] != victim).all()
+    assert model.records[-1]["firm_exits"] >= 1
+
+
+def test_university_graduates_enter_the_local_labour_market():
+    with_uni = uniform_city(3, 5000, university=1)
+    model = CreativeClusterModel(
+        rng=0, city=with_uni, institutions={"graduates_per_university": 1200}
+    )
+    run(model, 12)
+    grads = model.talent_table().query("origin == 'graduate'")
+    assert len(grads) > 12 * 3 * 1200 / 12 * 0.7
+    assert sum(r["graduates"] for r in model.records) == len(grads)
+
+
+def test_cultural_institution_raises_amenity_around_it():
+    model = CreativeClusterModel(rng=0, city=uniform_city(3, 5000, complete=False, travel_time=15))
+    before = model.amenity.copy()
+    model.add_cultural_institution(0, strength=0.3)
+    model.step()
+    gain = model.amenity - before
+    assert gain[0] == pytest.approx(0.3, rel=1e-6)
+    assert gain[0] > gain[1] > gain[2] > 0
+
+
+def agglomeration_run(cap, seed):
+    model = CreativeClusterModel(
+        rng=seed,
+        city=uniform_city(5, 6000),
+        firm={"agglomeration_strength": 0.3, "agglomeration_cap": cap},
+    )
+    model.run_for(180)
+    return model
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_uncapped_agglomeration_concentrates_firms_and_a_cap_lets_nodes_share(seed):
+    """Arthur (1990): unbounded g(n) locks firms into few locations, a capped g(n) shares."""
+    uncapped = agglomeration_run(None, seed)._firms_at_node()
+    capped = agglomeration_run(5, seed)._firms_at_node()
+    assert uncapped.max() / uncapped.sum() > 0.45
+    assert (uncapped / uncapped.sum() < 0.02).sum() >= 1
+    assert capped.max() / capped.sum() < 0.35
+    assert (capped / capped.sum() >= 0.1).all()
+
+
+def test_rents_rise_where_creative_firms_cluster():
+    model = agglomeration_run(None, 0)
+    jobs = np.bincount(
+        model.firms.node[model.firms.alive],
+        weights=model.firms.employees[model.firms.alive],
+        minlength=model.n_nodes,
+    )
+    rise = model.rent / model.base_rent
+    cluster, empty = int(np.argmax(jobs)), int(np.argmin(jobs))
+    assert rise[cluster] > 1.0
+    assert rise[cluster] > rise[empty]
+    assert np.corrcoef(jobs, rise)[0, 1] > 0.8
+
+
+def region_run(travel_time, seed=0):
+    cfg, _ = load_config(
+        "region",
+        seed=seed,
+        overrides=[f"city.travel_time={travel_time}", "city.city_population=200000"],
+    )
+    model = CreativeClusterModel.from_config(cfg)
+    model.run_for(120)
+    return model
+
+
+def test_better_transport_link_moves_talent_between_town_and_city():
+    slow, fast = region_run(120), region_run(15)
+
+    def town_residents_working_in_city(m):
+        t = m.talents
+        working = t.alive & (t.employer >= 0) & (m.place[t.home] == m.focus_place)
+        firm_place = m.place[m.firms.node[t.employer[working]]]
+        return int((firm_place != m.focus_place).sum())
+
+    assert town_residents_working_in_city(slow) == 0
+    assert town_residents_working_in_city(fast) > 50
+    slow_ts, fast_ts = pd.DataFrame(slow.records), pd.DataFrame(fast.records)
+    # the town's own creative firms drain toward the city (Qin 2017; Diao 2018)
+    assert fast_ts["creative_firms"].iloc[-1] < slow_ts["creative_firms"].iloc[-1]
+
+
+def test_brain_drain_when_the_outside_pays_much_more():
+    stay = CreativeClusterModel(rng=0, city="small_town", population=6000)
+    drain = CreativeClusterModel(
+        rng=0, city="small_town", population=6000, talent={"outside_income": 6000}
+    )
+    a, b = run(stay, 36), run(drain, 36)
+    assert b["brain_drain"].sum() > a["brain_drain"].sum() + 10
+    assert b["talents"].iloc[-1] < a["talents"].iloc[-1]
+
+
+def test_metrics_columns_requested_by_users_are_present():
+    model = CreativeClusterModel(rng=0, city="small_town", population=5000)
+    ts = run(model, 2)
+    required = {
+        "step",
+        "population",
+        "talents",
+        "creative_employment",
+        "creative_firms",
+        "firm_births",
+        "firm_exits",
+        "mean_rent",
+        "creative_share",
+        "location_quotient",
+        "spatial_gini",
+        "largest_cluster",
+        "net_migration",
+        "innovation",
+        "policy_spend",
+    }
+    assert required <= set(ts.columns)
+    assert ts["creative_share"].between(0, 1).all()
+    assert ts["spatial_gini"].between(0, 1).all()
+
+
+def test_stylized_facts_micro_firms_and_early_exits():
+    """Most creative firms are micro firms; many young firms exit within a few years."""
+    model = CreativeClusterModel(rng=0, city="medium_city", population=60_000)
+    model.run_for(120)
+    firms = model.firm_table()
+    alive = firms[firms["exit_step"].isna()]
+    assert (alive["employees"] < 10).mean() > 0.85
+    assert alive["employees"].max() >= 5 * alive["employees"].median()
+    young = firms[firms["founded_step"].between(1, 60)]
+    assert len(young) > 50
+    exited = young["exit_step"].notna() & (young["exit_step"] - young["founded_step"] <= 60)
+    assert 0.2 < exited.mean() < 0.8

@@ -1,0 +1,94 @@
+"""Tests for clustersim.model.state.AgentTable: growable struct-of-arrays agent state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clustersim.model.state import AgentTable
+
+COLUMNS = {"skill": (np.float64, 1.0), "home": (np.int32, -1), "alive": (np.bool_, False)}
+
+
+def test_new_table_is_empty_and_lists_its_columns():
+    table = AgentTable(COLUMNS)
+    assert table.n == 0
+    assert table.columns == ["skill", "home", "alive"]
+    assert len(table.skill) == 0
+
+
+def test_append_returns_consecutive_row_ids():
+    table = AgentTable(COLUMNS)
+    np.testing.assert_array_equal(table.append(3), [0, 1, 2])
+    np.testing.assert_array_equal(table.append(2), [3, 4])
+    assert table.n == 5
+
+
+def test_unspecified_columns_get_their_fill_values():
+    table = AgentTable(COLUMNS)
+    table.append(2, skill=[0.5, 2.0])
+    np.testing.assert_array_equal(table.skill, [0.5, 2.0])
+    np.testing.assert_array_equal(table.home, [-1, -1])
+    np.testing.assert_array_equal(table.alive, [False, False])
+
+
+def test_append_grows_beyond_capacity_keeping_old_values_and_dtypes():
+    table = AgentTable(COLUMNS, capacity=2)
+    table.append(2, skill=[1.5, 2.5], home=[7, 8], alive=True)
+    ids = table.append(5, home=np.arange(5))
+    np.testing.assert_array_equal(ids, [2, 3, 4, 5, 6])
+    assert table.n == 7
+    np.testing.assert_array_equal(table.skill, [1.5, 2.5, 1.0, 1.0, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(table.home, [7, 8, 0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(table.alive, [True, True, False, False, False, False, False])
+    assert table.home.dtype == np.int32
+    assert table.alive.dtype == np.bool_
+
+
+def test_many_small_appends_keep_every_row():
+    table = AgentTable(COLUMNS, capacity=1)
+    for i in range(100):
+        table.append(1, home=i)
+    np.testing.assert_array_equal(table.home, np.arange(100))
+
+
+def test_writing_into_a_column_slice_writes_through_to_the_table():
+    table = AgentTable(COLUMNS)
+    table.append(4)
+    table.skill[1] = 9.0
+    table.home[2:] = [5, 6]
+    mask = table.home >= 5
+    table.alive[mask] = True
+    np.testing.assert_array_equal(table.skill, [1.0, 9.0, 1.0, 1.0])
+    np.testing.assert_array_equal(table.home, [-1, -1, 5, 6])
+    np.testing.assert_array_equal(table.alive, [False, False, True, True])
+
+
+def test_assigning_a_column_sets_existing_rows_only():
+    table = AgentTable(COLUMNS)
+    table.append(3)
+    table.skill = 0.25
+    np.testing.assert_array_equal(table.skill, [0.25, 0.25, 0.25])
+    table.append(1)
+    assert table.skill[3] == 1.0
+
+
+def test_column_views_only_show_existing_rows():
+    table = AgentTable(COLUMNS, capacity=64)
+    table.append(3)
+    assert len(table.skill) == 3
+    assert table.nbytes() >= 64 * (8 + 4 + 1)
+
+
+def test_appending_an_unknown_column_raises_key_error():
+    table = AgentTable(COLUMNS)
+    table.append(2)
+    with pytest.raises(KeyError, match="wealth"):
+        table.append(1, skill=[3.0], wealth=[1.0])
+    assert table.n == 2
+
+
+def test_reading_an_unknown_column_raises_attribute_error():
+    table = AgentTable(COLUMNS)
+    with pytest.raises(AttributeError):
+        _ = table.wealth
