@@ -9,7 +9,7 @@ import pytest
 
 import clustersim
 from clustersim import ConfigError, simulate
-from clustersim.model.results import write_atomically
+from clustersim.files import write_atomically
 
 
 @pytest.fixture(scope="module")

@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 
 from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.files import write_atomically
 from clustersim.model.compose import load_config
 from clustersim.model.config import SimConfig, to_plain_dict
-from clustersim.model.results import write_atomically
+from clustersim.model.results import RESULT_FILES
 
 __all__ = [
     "GROUP_KEYS",
@@ -64,16 +65,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("clustersim.experiments.runner")
-
-RESULT_FILES = (
-    "timeseries.parquet",
-    "firms.parquet",
-    "talents.parquet",
-    "places.parquet",
-    "config.json",
-    "summary.json",
-)
-"""Files a complete run directory holds besides ``meta.json``."""
 
 GROUP_KEYS = ("city", "policy")
 """Config groups chosen by ``key=name`` overrides (composition, not values)."""

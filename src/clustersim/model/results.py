@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["SimulationResult", "write_atomically"]
+from clustersim.files import write_atomically
+from clustersim.model.outcomes import summary_names
 
-SUMMARY_COLUMNS = (
-    "population",
-    "talents",
-    "creative_employment",
-    "creative_firms",
-    "creative_share",
-    "location_quotient",
-    "mean_rent",
-    "spatial_gini",
-    "largest_cluster",
+__all__ = ["RESULT_FILES", "SUMMARY_COLUMNS", "SimulationResult"]
+
+RESULT_FILES = (
+    "timeseries.parquet",
+    "firms.parquet",
+    "talents.parquet",
+    "places.parquet",
+    "policies.parquet",
+    "config.json",
+    "summary.json",
 )
+"""The files :meth:`SimulationResult.save` writes, in order; ``summary.json`` last marks a
+complete result. The runner adds ``meta.json`` beside them."""
+
+SUMMARY_COLUMNS = summary_names()
+"""Outcomes shown with start and end values in summaries (declared in :mod:`.outcomes`)."""
 
 
 @dataclass
@@ -84,7 +88,7 @@ class SimulationResult:
         moved in, ``summary.json`` last: a directory holding ``summary.json`` is a
         complete result, and an interrupted save leaves no partial file behind.
         """
-        files = {
+        writers = {
             "timeseries.parquet": lambda p: self.timeseries.to_parquet(p, index=False),
             "firms.parquet": lambda p: self.firms.to_parquet(p, index=False),
             "talents.parquet": lambda p: self.talents.to_parquet(p, index=False),
@@ -95,31 +99,8 @@ class SimulationResult:
                 json.dumps(self.summary(), indent=2, default=str)
             ),
         }
+        files = {name: writers[name] for name in RESULT_FILES}
         return write_atomically(Path(directory), files)
-
-
-def write_atomically(directory: Path, files: dict[str, Any]) -> Path:
-    """Write files (name -> writer taking a Path) into ``directory`` atomically.
-
-    Everything is written to a temporary sibling first. A new directory is
-    renamed into place in one step; into an existing one the files are moved
-    one by one with ``os.replace``, the last one named last (the completion marker).
-    """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        for name, writer in files.items():
-            writer(tmp / name)
-        if not directory.exists():
-            os.replace(tmp, directory)
-            return directory
-        for name in files:
-            os.replace(tmp / name, directory / name)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return directory
 
 
 def _plain(value: Any) -> Any:
