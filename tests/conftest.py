@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import networkx as nx
 import pytest
+import yaml
 
 #: How long the run may wait at the end for threads that tests left running.
 LINGER_SECONDS = 30
@@ -51,6 +53,32 @@ def run_cli(args: list[str], cwd) -> subprocess.CompletedProcess:
         timeout=300,
         env=env,
     )
+
+
+def write_design(directory, **changes) -> Path:
+    """A tiny comparison design (one town, two arms, 3 replicates) as ``<name>.yaml``."""
+    raw = {
+        "name": "tiny",
+        "kind": "comparison",
+        "title": "Tiny comparison",
+        "root_seed": 5,
+        "replicates": 3,
+        "steps": 24,
+        "baseline": "none",
+        "n_jobs": 1,
+        "sites": {
+            "town": {
+                "label": "Town of 5,000",
+                "overrides": ["city=small_town", "city.population=5000"],
+            }
+        },
+        "arms": {"none": ["plan=none"], "talent": ["plan=talent_first"]},
+        "analysis": {"n_boot": 200},
+    }
+    raw.update(changes)
+    path = Path(directory) / f"{raw['name']}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
 
 
 def uniform_city(

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 
 from clustersim.experiments.aggregate import aggregate, find_runs, label_schema
 from clustersim.experiments.cli import main
-from clustersim.experiments.runner import RESULT_FILES, model_fingerprint
+from clustersim.experiments.provenance import model_fingerprint
+from clustersim.model.results import RESULT_FILES
 
 
 def _fake_run(

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from clustersim.experiments.cli import Design, run_experiment
+from clustersim.experiments.cli import run_experiment
+from clustersim.experiments.design import Design
 from clustersim.experiments.report import Report, markdown_table
 from conftest import CHROMIUM_ARGS, chromium_path
 

@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 
 from clustersim import __version__
+from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import (
-    RESULT_FILES,
     RunSpec,
     compose_config,
     config_hash,
     is_complete,
-    model_fingerprint,
     parse_overrides,
     replicate_seed,
     replicate_seeds,
@@ -24,6 +23,7 @@ from clustersim.experiments.runner import (
     run_spec,
     run_status,
 )
+from clustersim.model.results import RESULT_FILES
 
 TINY = ("city=small_town", "city.population=5000")
 
@@ -181,3 +181,15 @@ def test_a_stale_run_being_re_run_no_longer_passes_for_finished(tmp_path, monkey
     assert record.status == "failed" and record.stale and "model crashed" in record.error
     assert run_status(first.run_dir) == "failed"
     assert not is_complete(first.run_dir, fingerprint="0123456789abcdef")
+
+
+def test_composing_inside_a_running_hydra_app_keeps_its_state():
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from clustersim.model.compose import config_dir
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose_config(("city=small_town", "city.population=5123", "steps=7"), seed=3)
+        assert GlobalHydra.instance().is_initialized()  # the app's state survives
+    assert cfg.steps == 7 and cfg.seed == 3

@@ -446,3 +446,17 @@ def test_attribute_tables_describe_units() -> None:
     assert "EUR" in NODE_ATTRIBUTES["rent"][3]
     assert "minutes" in EDGE_ATTRIBUTES["travel_time"][3]
     assert set(city.__all__) >= {"small_town", "PRESETS", "Preset", "load_graphml"}
+
+
+def test_one_list_of_generated_kinds_each_with_a_profile() -> None:
+    from clustersim.model.city.profiles import PROFILES
+
+    assert city.CITY_KINDS == city.GENERATED_KINDS == ("small_town", "medium_city", "metropolis")
+    assert tuple(PROFILES) == city.GENERATED_KINDS
+    with pytest.raises(CityGraphError, match="city kind must be one of small_town, medium_city"):
+        generate("region", 10_000, rng=rng(0), name="A")
+
+
+def test_every_public_name_is_offered_by_the_package() -> None:
+    for name in city.__all__:
+        assert hasattr(city, name), name

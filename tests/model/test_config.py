@@ -9,7 +9,13 @@ import pytest
 from clustersim.errors import ConfigError
 from clustersim.model import city
 from clustersim.model.compose import config_dir, load_config
-from clustersim.model.config import SimConfig, iter_parameters, validate
+from clustersim.model.config import (
+    CITY_KIND_CHOICES,
+    CityConfig,
+    SimConfig,
+    iter_parameters,
+    validate,
+)
 
 CITY_CONFIGS = sorted(p.stem for p in (config_dir() / "city").glob("*.yaml"))
 
@@ -75,3 +81,26 @@ def test_validate_checks_dataclasses_built_in_python():
     cfg.talent = dataclasses.replace(cfg.talent, initial_share=0.9)
     with pytest.raises(ConfigError, match=r"talent\.initial_share must be > 0 and < 0\.5"):
         validate(cfg)
+
+
+def test_city_kind_choices_are_the_generated_kinds_then_region_preset_graphml():
+    fields = {f.name: f for f in dataclasses.fields(CityConfig)}
+    assert fields["kind"].metadata["choices"] == CITY_KIND_CHOICES
+    assert CITY_KIND_CHOICES == (*city.GENERATED_KINDS, "region", "preset", "graphml")
+    assert fields["town_kind"].metadata["choices"] == city.GENERATED_KINDS
+    assert fields["city_kind"].metadata["choices"] == city.GENERATED_KINDS
+
+
+@pytest.mark.parametrize("kind", ["small_town", "medium_city", "metropolis", "region"])
+def test_every_generated_kind_and_region_is_accepted(kind):
+    cfg, _ = load_config("small_town", overrides=[f"city.kind={kind}"])
+    assert cfg.city.kind == kind
+
+
+def test_the_config_module_still_offers_every_parameter_group():
+    from clustersim.model import config
+
+    for name in config.__all__:
+        assert hasattr(config, name), name
+    groups = {type(getattr(SimConfig(), f.name)) for f in dataclasses.fields(SimConfig)}
+    assert {g.__name__ for g in groups if dataclasses.is_dataclass(g)} <= set(config.__all__)

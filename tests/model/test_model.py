@@ -8,7 +8,8 @@ import pytest
 
 from clustersim import ConfigError, CreativeClusterModel, load_config
 from clustersim.model.agents import CreativeFirm, Talent
-from clustersim.model.core import ORIGINS
+from clustersim.model.phases.aggregates import firms_per_node
+from clustersim.model.state import FirmOrigin
 from conftest import uniform_city
 
 
@@ -86,7 +87,7 @@ def test_firm_table_has_one_row_per_firm_ever_created():
     closed = firms["exit_step"].notna()
     assert closed.sum() == int((~model.firms.alive).sum())
     assert (firms.loc[closed, "exit_step"] >= firms.loc[closed, "founded_step"]).all()
-    assert set(firms["origin"].unique()) <= set(ORIGINS["firm"])
+    assert set(firms["origin"].unique()) <= set(FirmOrigin.labels())
     assert {"spin-off", "start-up"} & set(firms["origin"].unique())
     spinoffs = firms[firms["origin"] == "spin-off"]
     assert spinoffs["parent_id"].notna().all()
@@ -138,8 +139,8 @@ def agglomeration_run(cap, seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_uncapped_agglomeration_concentrates_firms_and_a_cap_lets_nodes_share(seed):
     """Arthur (1990): unbounded g(n) locks firms into few locations, a capped g(n) shares."""
-    uncapped = agglomeration_run(None, seed)._firms_at_node()
-    capped = agglomeration_run(5, seed)._firms_at_node()
+    uncapped = firms_per_node(agglomeration_run(None, seed))
+    capped = firms_per_node(agglomeration_run(5, seed))
     assert uncapped.max() / uncapped.sum() > 0.45
     assert (uncapped / uncapped.sum() < 0.02).sum() >= 1
     assert capped.max() / capped.sum() < 0.35

@@ -1,11 +1,17 @@
-"""Tests for clustersim.model.state.AgentTable: growable struct-of-arrays agent state."""
+"""Tests for clustersim.model.state: growable agent tables, their columns, the origin codes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from clustersim.model.state import AgentTable
+from clustersim.model.state import (
+    FIRM_COLUMNS,
+    TALENT_COLUMNS,
+    AgentTable,
+    FirmOrigin,
+    TalentOrigin,
+)
 
 COLUMNS = {"skill": (np.float64, 1.0), "home": (np.int32, -1), "alive": (np.bool_, False)}
 
@@ -92,3 +98,45 @@ def test_reading_an_unknown_column_raises_attribute_error():
     table = AgentTable(COLUMNS)
     with pytest.raises(AttributeError):
         _ = table.wealth
+
+
+# ------------------------------------------------------------------ origins
+
+
+def test_origin_codes_keep_the_table_labels_of_the_result_files():
+    assert FirmOrigin.labels() == ("initial", "spin-off", "start-up", "policy")
+    assert TalentOrigin.labels() == ("initial", "immigrant", "graduate", "local", "policy")
+    assert [int(o) for o in FirmOrigin] == [0, 1, 2, 3]
+    assert [int(o) for o in TalentOrigin] == [0, 1, 2, 3, 4]
+    assert FirmOrigin.SPIN_OFF.label == "spin-off"
+
+
+def test_firm_and_talent_origins_are_different_codes_for_the_same_integer():
+    # code 1 is a spin-off for firms but an immigrant for talents
+    assert FirmOrigin(1) is FirmOrigin.SPIN_OFF
+    assert TalentOrigin(1) is TalentOrigin.IMMIGRANT
+    assert FirmOrigin.POLICY != TalentOrigin.POLICY
+
+
+def test_origin_columns_hold_the_codes_of_the_tables_labels():
+    from clustersim.model.core import CreativeClusterModel
+
+    model = CreativeClusterModel(rng=0, city="small_town", population=3000)
+    model.run_for(12)
+    talents, firms = model.talent_table(), model.firm_table()
+    assert list(talents["origin"].cat.categories) == list(TalentOrigin.labels())
+    assert list(firms["origin"].cat.categories) == list(FirmOrigin.labels())
+    codes = model.talents.origin
+    labels = [TalentOrigin(int(c)).label for c in codes]
+    assert list(talents["origin"].astype(str)) == labels
+    assert (firms["origin"] == "initial").sum() == int((model.firms.founded <= 0).sum())
+    assert {"initial", "local"} <= set(talents["origin"])
+
+
+def test_column_specs_give_every_new_row_its_fill_value():
+    table = AgentTable(TALENT_COLUMNS)
+    table.append(1)
+    assert table.employer[0] == -1 and table.home[0] == -1 and not table.alive[0]
+    firms = AgentTable(FIRM_COLUMNS)
+    firms.append(1)
+    assert firms.parent[0] == -1 and firms.incubator[0] == -1 and firms.market_reach[0] == 1.0

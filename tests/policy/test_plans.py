@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from clustersim import load_config
+from clustersim import load_config, simulate
 from clustersim.model.city import PRESETS
 from clustersim.model.simulate import run_config
-from clustersim.policy.levers import LEVERS
+from clustersim.policy.registry import LEVERS
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +99,14 @@ def test_clustersim_runs_levers_from_the_command_line(tmp_path):
     assert policies["policy"].tolist() == ["creative_hub", "festival"]
     firms = pd.read_parquet(out / "firms.parquet")
     assert firms["ever_incubated"].any()
+
+
+def test_spend_per_lever_sums_to_policy_spend_and_to_the_budget_drawn():
+    result = simulate("obidos", steps=24, seed=0, overrides=["plan=obidos", "city.population=6000"])
+    t = result.timeseries
+    spend = t[[c for c in t if c.startswith("spend_")]]
+    assert list(spend) == ["spend_broadband", "spend_festival", "spend_creative_hub"]
+    np.testing.assert_allclose(spend.sum(axis=1), t["policy_spend"])
+    np.testing.assert_allclose(-t["municipal_budget"].diff().iloc[1:], t["policy_spend"].iloc[1:])
+    assert (spend.sum() > 0).all()
+    np.testing.assert_allclose(spend.sum().to_numpy(), result.policies["spent"].to_numpy())

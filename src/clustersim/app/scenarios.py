@@ -16,9 +16,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from clustersim.model.city import CITY_KINDS, PRESETS, place_names
+from clustersim.model.city import (
+    CITY_KINDS,
+    PRESETS,
+    build_city_graph,
+    city_config_from_name,
+    place_names,
+)
 from clustersim.model.config import FirmParams, InstitutionParams
-from clustersim.model.core import CreativeClusterModel, build_city_graph, city_config_from_name
+from clustersim.model.core import CreativeClusterModel
 
 __all__ = [
     "CITY_LABELS",
@@ -33,7 +39,7 @@ __all__ = [
     "model_kwargs",
 ]
 
-_GENERATED = ("small_town", "medium_city", "metropolis")
+_GENERATED = CITY_KINDS  # the generated kinds, listed once in clustersim.model.city
 
 #: City choices of the page: generator names, then the URBACT partner towns (with their city).
 CITY_LABELS: dict[str, str] = {
@@ -65,36 +71,18 @@ class LeverInfo:
     main: bool = False
 
 
+def _lever_info() -> dict[str, LeverInfo]:
+    """Page labels from the lever modules (their ``label``, ``summary``, ``main``), main first."""
+    try:
+        from clustersim.policy.levers import LEVERS
+    except ImportError:
+        return {}
+    ordered = sorted(LEVERS.items(), key=lambda item: not item[1].main)  # stable: registry order
+    return {name: LeverInfo(cls.label, cls.summary, cls.main) for name, cls in ordered}
+
+
 #: Page labels of the levers of :mod:`clustersim.policy.levers` (``LEVERS`` decides which exist).
-LEVER_INFO: dict[str, LeverInfo] = {
-    "creative_hub": LeverInfo(
-        "Creative hub", "Cheap workspace and coaching for young firms at the centre.", main=True
-    ),
-    "festival": LeverInfo(
-        "Festival", "A yearly festival: visitors, spending and amenity, and crowding.", main=True
-    ),
-    "cultural_institution": LeverInfo(
-        "Cultural institution", "A museum or venue that raises amenity around it.", main=True
-    ),
-    "broadband": LeverInfo(
-        "Broadband", "Fast internet: digital firms reach outside markets.", main=True
-    ),
-    "talent_attraction": LeverInfo(
-        "Talent attraction", "Grants and residencies that bring creative workers.", main=True
-    ),
-    "transport": LeverInfo("Transport", "A faster link to the nearest large city."),
-    "temporary_use": LeverInfo("Temporary use", "Empty buildings opened cheaply to creatives."),
-    "university_partnership": LeverInfo(
-        "University partnership", "More knowledge from universities reaches local firms."
-    ),
-    "tax_incentive": LeverInfo("Tax incentive", "A subsidy for creative firms in town."),
-    "cluster_management": LeverInfo(
-        "Cluster management", "A manager who links firms and opens markets."
-    ),
-    "citizen_involvement": LeverInfo(
-        "Citizen involvement", "Residents take part: the town becomes more open."
-    ),
-}
+LEVER_INFO: dict[str, LeverInfo] = _lever_info()
 
 
 def available_levers() -> list[str]:

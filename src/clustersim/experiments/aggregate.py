@@ -13,7 +13,7 @@ A sweep directory holds ``runs/<hash>-s<seed>/`` run directories (see
   time and labels: runs left out are listed, not lost.
 
 Runs made by different model versions are never mixed: only runs whose ``meta.json``
-records the current :func:`~clustersim.experiments.runner.model_fingerprint` (or the one asked
+records the current :func:`~clustersim.experiments.provenance.model_fingerprint` (or the one asked
 for with ``fingerprint=``) go into the tables; the others are *stale*, listed in
 ``runs.parquet`` and counted in :class:`AggregateResult`.
 
@@ -35,7 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clustersim.experiments.runner import model_fingerprint, read_meta, run_status
+from clustersim.experiments.provenance import model_fingerprint
+from clustersim.experiments.runner import read_meta, run_status
+from clustersim.files import write_file_atomically
 
 __all__ = ["AggregateResult", "aggregate", "find_runs", "label_schema", "run_index"]
 
@@ -198,33 +200,35 @@ def _write_table(
     source = dict(zip(labels.names, renamed, strict=True))
     ids = pa.schema([("seed", pa.int64()), ("config_hash", pa.string()), ("run_id", pa.string())])
     schema = pa.schema([*labels, *ids, *data])
-    tmp = target.with_name(f".{target.name}.tmp")
     iterator: Iterable = zip(files, metas, strict=True)
     if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(list(iterator), desc=f"aggregate {name}", unit="run", leave=False)
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for path, meta in iterator:
-            table = pq.read_table(path)
-            n = table.num_rows
-            columns = []
-            run_labels = meta.get("labels") or {}
-            for f in labels:
-                value = _coerce(run_labels.get(source[f.name]), f.type)
-                columns.append(pa.array([value] * n, type=f.type))
-            columns += [
-                pa.array([meta.get("seed")] * n, type=pa.int64()),
-                pa.array([meta.get("config_hash")] * n, type=pa.string()),
-                pa.array([path.parent.name] * n, type=pa.string()),
-            ]
-            for f in data:
-                if f.name in table.column_names:
-                    columns.append(table.column(f.name).cast(f.type))
-                else:
-                    columns.append(pa.nulls(n, type=f.type))
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-    os.replace(tmp, target)
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for path, meta in iterator:
+                table = pq.read_table(path)
+                n = table.num_rows
+                columns = []
+                run_labels = meta.get("labels") or {}
+                for f in labels:
+                    value = _coerce(run_labels.get(source[f.name]), f.type)
+                    columns.append(pa.array([value] * n, type=f.type))
+                columns += [
+                    pa.array([meta.get("seed")] * n, type=pa.int64()),
+                    pa.array([meta.get("config_hash")] * n, type=pa.string()),
+                    pa.array([path.parent.name] * n, type=pa.string()),
+                ]
+                for f in data:
+                    if f.name in table.column_names:
+                        columns.append(table.column(f.name).cast(f.type))
+                    else:
+                        columns.append(pa.nulls(n, type=f.type))
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+    write_file_atomically(target, write)
     return target
 
 
@@ -248,7 +252,7 @@ def aggregate(
         out_dir: where to write (default: ``sweep_dir``).
         progress: show a progress bar.
         fingerprint: aggregate the runs made by this model fingerprint (default: the
-            current model's, :func:`~clustersim.experiments.runner.model_fingerprint`).
+            current model's, :func:`~clustersim.experiments.provenance.model_fingerprint`).
 
     Returns:
         Paths and counts; failed, broken and stale runs are listed in ``runs.parquet``.
@@ -260,9 +264,7 @@ def aggregate(
     dirs = [Path(d) for d in run_dirs] if run_dirs is not None else find_runs(sweep_dir)
     index = run_index(dirs, fingerprint=fingerprint)
     runs_path = out / "runs.parquet"
-    tmp = runs_path.with_name(".runs.parquet.tmp")
-    index.to_parquet(tmp, index=False)
-    os.replace(tmp, runs_path)
+    write_file_atomically(runs_path, lambda path: index.to_parquet(path, index=False))
     ok_dirs = [d for d, s in zip(dirs, index.get("status", []), strict=True) if s == "ok"]
     metas = [read_meta(d) or {} for d in ok_dirs]
     labels = label_schema(metas)

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clustersim.model.outcomes import flow_names
+
 __all__ = [
-    "FLOW_METRICS",
     "bootstrap_mean_ci",
     "cost_per_job",
     "effects",
@@ -51,18 +52,6 @@ __all__ = [
     "takeoff_summary",
     "wilson_interval",
 ]
-
-FLOW_METRICS = (
-    "firm_births",
-    "firm_exits",
-    "innovation",
-    "net_migration",
-    "graduates",
-    "brain_drain",
-    "displaced",
-    "policy_spend",
-)
-"""Time-series columns counted per month; :func:`run_outcomes` sums them over the run."""
 
 RUN_KEY = "run_id"
 
@@ -128,7 +117,7 @@ def run_outcomes(
     timeseries: pd.DataFrame,
     *,
     run_key: str = RUN_KEY,
-    flows: Sequence[str] = FLOW_METRICS,
+    flows: Sequence[str] | None = None,
     last_months: int = 12,
 ) -> pd.DataFrame:
     """One row per run: its labels, final values of level metrics and totals of flows.
@@ -137,9 +126,17 @@ def run_outcomes(
     at the last step, ``<flow>_total`` for flow metrics and ``spend_*`` columns
     summed over the run, ``<flow>_last_year`` summed over the last ``last_months``
     steps, and ``<metric>_start`` for creative employment and population.
+
+    Args:
+        timeseries: the aggregated time series (one row per run and step).
+        run_key: the column identifying a run.
+        flows: the columns counted per month (default: the declared flows,
+            :func:`clustersim.model.outcomes.flow_names`).
+        last_months: how many last steps ``<flow>_last_year`` sums.
     """
     if timeseries.empty:
         return pd.DataFrame()
+    flows = flow_names() if flows is None else flows
     ts = timeseries.sort_values([run_key, "step"])
     groups = ts.groupby(run_key, sort=False)
     last = groups.tail(1).set_index(run_key)
@@ -366,52 +363,18 @@ def cost_per_job(
     pairs["jobs"] = pairs[employment] - pairs[f"{employment}_baseline"]
     rows = []
     seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
-    alpha = (1 - ci) / 2
     for key, grp in pairs.groupby([*group_cols, arm_col], sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        jobs = grp["jobs"].to_numpy(dtype=float)
-        cost = grp[spend].to_numpy(dtype=float)
-        rng = np.random.default_rng(next(seeds))
-        idx = rng.integers(0, len(jobs), size=(n_boot, len(jobs)))
-        boot_jobs = jobs[idx].mean(axis=1)
-        boot_cost = cost[idx].mean(axis=1)
-        j_low, j_high = np.quantile(boot_jobs, [alpha, 1 - alpha])
         row = dict(zip([*group_cols, arm_col], key, strict=True))
         row.update(
-            n_pairs=len(jobs),
-            total_spend=float(cost.mean()),
-            jobs_created=float(jobs.mean()),
-            jobs_low=float(j_low),
-            jobs_high=float(j_high),
+            _cost_row(
+                grp["jobs"].to_numpy(dtype=float),
+                grp[spend].to_numpy(dtype=float),
+                rng=np.random.default_rng(next(seeds)),
+                ci=ci,
+                n_boot=n_boot,
+            )
         )
-        if cost.mean() <= 0:
-            row.update(
-                cost_per_job=float("nan"),
-                cost_low=float("nan"),
-                cost_high=float("nan"),
-                note="no policy spend",
-            )
-        elif j_low <= 0:
-            row.update(
-                cost_per_job=float("nan"),
-                cost_low=float("nan"),
-                cost_high=float("nan"),
-                note="no job gain with confidence (interval of jobs created includes or "
-                "is below 0)",
-            )
-        else:
-            # a resample without a job gain has no finite cost per job: count it as
-            # infinitely expensive (not as a negative cost) so the upper bound reflects it
-            gain = boot_jobs > 0
-            ratio = np.full(n_boot, np.inf)
-            ratio[gain] = boot_cost[gain] / boot_jobs[gain]
-            c_low, c_high = np.quantile(ratio, [alpha, 1 - alpha])
-            row.update(
-                cost_per_job=float(cost.mean() / jobs.mean()),
-                cost_low=float(c_low),
-                cost_high=float(c_high),
-                note="",
-            )
         rows.append(row)
     columns = [
         *group_cols,
@@ -427,6 +390,43 @@ def cost_per_job(
         "note",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _cost_row(
+    jobs: np.ndarray, cost: np.ndarray, *, rng: np.random.Generator, ci: float, n_boot: int
+) -> dict[str, Any]:
+    """Jobs created and cost per job of one arm from its pairs (see :func:`cost_per_job`)."""
+    alpha = (1 - ci) / 2
+    idx = rng.integers(0, len(jobs), size=(n_boot, len(jobs)))
+    boot_jobs = jobs[idx].mean(axis=1)
+    boot_cost = cost[idx].mean(axis=1)
+    j_low, j_high = np.quantile(boot_jobs, [alpha, 1 - alpha])
+    row: dict[str, Any] = {
+        "n_pairs": len(jobs),
+        "total_spend": float(cost.mean()),
+        "jobs_created": float(jobs.mean()),
+        "jobs_low": float(j_low),
+        "jobs_high": float(j_high),
+    }
+    undefined = {"cost_per_job": float("nan"), "cost_low": float("nan"), "cost_high": float("nan")}
+    if cost.mean() <= 0:
+        return {**row, **undefined, "note": "no policy spend"}
+    if j_low <= 0:
+        note = "no job gain with confidence (interval of jobs created includes or is below 0)"
+        return {**row, **undefined, "note": note}
+    # a resample without a job gain has no finite cost per job: count it as
+    # infinitely expensive (not as a negative cost) so the upper bound reflects it
+    gain = boot_jobs > 0
+    ratio = np.full(n_boot, np.inf)
+    ratio[gain] = boot_cost[gain] / boot_jobs[gain]
+    c_low, c_high = np.quantile(ratio, [alpha, 1 - alpha])
+    return {
+        **row,
+        "cost_per_job": float(cost.mean() / jobs.mean()),
+        "cost_low": float(c_low),
+        "cost_high": float(c_high),
+        "note": "",
+    }
 
 
 def scaling_exponents(

@@ -22,33 +22,23 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from clustersim.experiments import analysis as an
+from clustersim.experiments.figures import (
+    figure_city,
+    figure_cost_effectiveness,
+    figure_effects,
+    figure_scaling,
+    figure_takeoff,
+    figure_timeseries,
+)
+from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.files import write_file_atomically, write_text_atomically
+from clustersim.model.outcomes import label
+from clustersim.version import __version__
 
 if TYPE_CHECKING:
-    from clustersim.experiments.cli import Design
+    from clustersim.experiments.design import Design
 
-__all__ = [
-    "Report",
-    "figure_city",
-    "figure_cost_effectiveness",
-    "figure_effects",
-    "figure_scaling",
-    "figure_takeoff",
-    "figure_timeseries",
-    "markdown_table",
-    "write_report",
-]
-
-METRIC_LABELS = {
-    "creative_employment": "creative employment (jobs)",
-    "creative_firms": "creative firms",
-    "location_quotient": "creative location quotient",
-    "talents": "creative workers living there",
-    "mean_rent": "mean rent (EUR/month)",
-    "innovation_total": "innovations (whole run)",
-    "innovation_last_year": "innovations (last 12 months)",
-    "population": "population",
-}
+__all__ = ["Report", "markdown_table", "write_report"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -103,6 +93,10 @@ def _html_table(df: pd.DataFrame) -> str:
         for row in df.itertuples(index=False)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _bytes_writer(data: bytes):
+    return lambda path: path.write_bytes(data)
 
 
 def _png(fig: Figure) -> bytes:
@@ -204,280 +198,13 @@ class Report:
 
     def save_figures(self, directory: Path) -> None:
         """Write every figure as ``<directory>/<name>.png``."""
-        directory.mkdir(parents=True, exist_ok=True)
         for kind, payload in self.sections:
             if kind == "figure":
                 name, png, _caption = payload
-                (directory / f"{name}.png").write_bytes(png)
-
-
-# ------------------------------------------------------------------ figures
-def _colors(names: list[str]) -> dict[str, Any]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
-    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
-
-
-def figure_timeseries(
-    timeseries: pd.DataFrame,
-    metrics: list[str],
-    *,
-    sites: list[str],
-    arms: list[str],
-    site_labels: dict[str, str] | None = None,
-    ci: float = 0.95,
-    seed: int = 0,
-) -> Figure:
-    """Mean time series per arm (one panel per metric and site) with bootstrap bands."""
-    fig = Figure(figsize=(4.2 * len(sites), 2.6 * len(metrics)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(metrics), len(sites), squeeze=False))
-    colors = _colors(arms)
-    for i, metric in enumerate(metrics):
-        bands = an.mean_bands(timeseries, metric, group_cols=("site", "arm"), ci=ci, seed=seed)
-        for j, site in enumerate(sites):
-            ax = axes[i, j]
-            for arm in arms:
-                b = bands[(bands["site"] == site) & (bands["arm"] == arm)]
-                if b.empty:
-                    continue
-                ax.plot(b["step"], b["mean"], color=colors[arm], label=arm, lw=1.4)
-                ax.fill_between(b["step"], b["low"], b["high"], color=colors[arm], alpha=0.2, lw=0)
-            if i == 0:
-                ax.set_title((site_labels or {}).get(site, site), fontsize=9)
-            if j == 0:
-                ax.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize=8)
-            if i == len(metrics) - 1:
-                ax.set_xlabel("month")
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="best")
-    return fig
-
-
-def figure_effects(effects: pd.DataFrame, *, arm_col: str = "arm") -> Figure:
-    """Paired effects with confidence intervals: one panel per metric, one row per site x arm."""
-    metrics = list(dict.fromkeys(effects["metric"]))
-    fig = Figure(
-        figsize=(
-            4.0 * min(len(metrics), 3),
-            0.25 * len(effects) / max(len(metrics), 1) * math.ceil(len(metrics) / 3)
-            + 2.2 * math.ceil(len(metrics) / 3),
-        ),
-        layout="constrained",
-    )
-    ncols = min(len(metrics), 3)
-    axes = fig.subplots(math.ceil(len(metrics) / ncols), ncols, squeeze=False).ravel()
-    sites = list(dict.fromkeys(effects["site"])) if "site" in effects else [None]
-    colors = _colors([str(s) for s in sites])
-    for ax, metric in zip(axes, metrics, strict=False):
-        sub = effects[effects["metric"] == metric].reset_index(drop=True)
-        y = np.arange(len(sub))[::-1]
-        for k, row in sub.iterrows():
-            c = colors[str(row["site"])] if "site" in sub else "C0"
-            ax.errorbar(
-                row["effect"],
-                y[k],
-                xerr=[[row["effect"] - row["ci_low"]], [row["ci_high"] - row["effect"]]],
-                fmt="o",
-                color=c,
-                ms=4,
-                capsize=2,
-            )
-        labels = [f"{r.get('site', '')}: {r[arm_col]}" for _, r in sub.iterrows()]
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.axvline(0, color="k", lw=0.8)
-        ax.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
-    for ax in axes[len(metrics) :]:
-        ax.set_visible(False)
-    fig.suptitle("Effect vs baseline (mean paired difference at the last month, CI)", fontsize=10)
-    return fig
-
-
-def figure_takeoff(summary: pd.DataFrame) -> Figure:
-    """Probability of take-off per site and arm, with Wilson intervals."""
-    fig = Figure(figsize=(max(5.0, 0.5 * len(summary) + 2), 3.2), layout="constrained")
-    ax = fig.subplots()
-    labels = [f"{r.site}\n{r.arm}" for r in summary.itertuples()]
-    x = np.arange(len(summary))
-    p = summary["probability"].to_numpy()
-    err = np.clip(
-        [p - summary["probability_low"].to_numpy(), summary["probability_high"].to_numpy() - p],
-        0,
-        None,
-    )
-    sites = list(dict.fromkeys(summary["site"]))
-    colors = _colors(sites)
-    ax.bar(x, p, color=[colors[s] for s in summary["site"]], alpha=0.8)
-    ax.errorbar(x, p, yerr=err, fmt="none", color="k", capsize=3, lw=1)
-    ax.set_xticks(x, labels, fontsize=7, rotation=90 if len(x) > 12 else 0)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("probability of take-off")
-    ax.grid(axis="y", alpha=0.3)
-    return fig
-
-
-def _draw_city(
-    ax: Any, graph: Any, firms: pd.DataFrame, nodes: list[int], title: str, seed: int
-) -> None:
-    from matplotlib import colormaps
-
-    from clustersim.model.sectors import SECTOR_NAMES
-
-    keep = set(nodes)
-    pos = {n: (graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in keep}
-    for u, v in graph.edges():
-        if u in keep and v in keep:
-            ax.plot([pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]], color="#bbb", lw=0.7, zorder=1)
-    xs = np.array([pos[n][0] for n in nodes])
-    ys = np.array([pos[n][1] for n in nodes])
-    pops = np.array([graph.nodes[n]["population"] for n in nodes], dtype=float)
-    ax.scatter(
-        xs,
-        ys,
-        s=20 + 400 * pops / max(pops.max(), 1),
-        facecolor="none",
-        edgecolor="#555",
-        lw=0.8,
-        zorder=2,
-    )
-    alive = firms[firms["exit_step"].isna() & firms["node"].isin(keep)]
-    span = max(np.ptp(xs), np.ptp(ys), 1.0)
-    radius = span / max(8.0, math.sqrt(len(nodes)) * 4)
-    rng = np.random.default_rng(seed)
-    angle = rng.uniform(0, 2 * np.pi, len(alive))
-    dist = radius * np.sqrt(rng.uniform(0, 1, len(alive)))
-    fx = np.array([pos[n][0] for n in alive["node"]]) + dist * np.cos(angle)
-    fy = np.array([pos[n][1] for n in alive["node"]]) + dist * np.sin(angle)
-    cmap = colormaps["tab20"]
-    colors = {s: cmap(i % 20) for i, s in enumerate(SECTOR_NAMES)}
-    ax.scatter(
-        fx,
-        fy,
-        s=3 + 2 * np.sqrt(alive["employees"].to_numpy(dtype=float)),
-        c=[colors.get(str(s), "k") for s in alive["sector"]],
-        alpha=0.8,
-        lw=0,
-        zorder=3,
-    )
-    present = {str(v) for v in alive["sector"]}
-    for s in SECTOR_NAMES:
-        if s in present:
-            ax.scatter([], [], color=colors[s], s=12, label=s.replace("_", " "))
-    ax.set_title(f"{title}\n{len(alive):,} live creative firms", fontsize=9)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("km", fontsize=8)
-    ax.tick_params(labelsize=7)
-
-
-def figure_city(
-    graph: Any,
-    panels: list[tuple[pd.DataFrame, str]],
-    *,
-    nodes: list[int],
-    seed: int = 0,
-) -> Figure:
-    """The city graph (nodes sized by population) with live creative firms drawn as dots.
-
-    One panel per ``(firms table, title)``; firms are scattered around their node,
-    coloured by sector and sized by employees.
-    """
-    fig = Figure(figsize=(4.6 * len(panels) + 1.6, 4.6), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (firms, title) in zip(axes, panels, strict=True):
-        _draw_city(ax, graph, firms, nodes, title, seed)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, fontsize=7, loc="outside right center", frameon=False)
-    return fig
-
-
-def figure_scaling(outcomes: pd.DataFrame, fits: pd.DataFrame, *, x: str = "population") -> Figure:
-    """Log-log plots of each metric against population with the fitted power law."""
-    metrics = list(fits["metric"])
-    fig = Figure(figsize=(4.0 * len(metrics), 3.6), layout="constrained")
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    for ax, fit in zip(axes, fits.itertuples(), strict=True):
-        data = outcomes[(outcomes[x] > 0) & (outcomes[fit.metric] > 0)]
-        ax.scatter(data[x], data[fit.metric], s=12, alpha=0.6)
-        if not math.isnan(fit.exponent):
-            grid = np.geomspace(data[x].min(), data[x].max(), 50)
-            ax.plot(
-                grid,
-                fit.prefactor * grid**fit.exponent,
-                color="C3",
-                lw=1.5,
-                label=f"beta = {fit.exponent:.3f} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]",
-            )
-            ref = fit.prefactor * grid**1.0
-            ref *= (fit.prefactor * np.median(grid) ** fit.exponent) / np.interp(
-                np.median(grid), grid, ref
-            )
-            ax.plot(grid, ref, color="k", lw=0.8, ls="--", label="linear (beta = 1)")
-            ax.legend(fontsize=7)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("population (last month)", fontsize=8)
-        ax.set_title(METRIC_LABELS.get(fit.metric, fit.metric), fontsize=9)
-        ax.grid(alpha=0.3, which="both")
-    return fig
-
-
-def figure_cost_effectiveness(cost: pd.DataFrame) -> Figure:
-    """Jobs created and cost per job against intensity, one line per lever."""
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    levers = list(dict.fromkeys(cost["lever"]))
-    colors = _colors(levers)
-    for lever in levers:
-        sub = cost[cost["lever"] == lever].sort_values("intensity")
-        c = colors[lever]
-        ax1.errorbar(
-            sub["intensity"],
-            sub["jobs_created"],
-            yerr=[sub["jobs_created"] - sub["jobs_low"], sub["jobs_high"] - sub["jobs_created"]],
-            marker="o",
-            ms=3,
-            capsize=2,
-            color=c,
-            label=lever,
-            lw=1,
-        )
-        ok = sub[sub["cost_per_job"].notna()]
-        if len(ok):
-            ax2.errorbar(
-                ok["intensity"],
-                ok["cost_per_job"] / 1000,
-                yerr=[
-                    (ok["cost_per_job"] - ok["cost_low"]) / 1000,
-                    (ok["cost_high"] - ok["cost_per_job"]) / 1000,
-                ],
-                marker="o",
-                ms=3,
-                capsize=2,
-                color=c,
-                label=lever,
-                lw=1,
-            )
-    ax1.axhline(0, color="k", lw=0.8)
-    ax1.set_xlabel("intensity")
-    ax1.set_ylabel("creative jobs created vs baseline")
-    ax1.legend(fontsize=6, ncols=2)
-    ax2.set_xlabel("intensity")
-    ax2.set_ylabel("cost per creative job (kEUR)")
-    ax2.set_title("only where jobs were created with confidence", fontsize=8)
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    return fig
+                write_file_atomically(directory / f"{name}.png", _bytes_writer(png))
 
 
 # ------------------------------------------------------------------ assembly
-def _site_labels(design: Design) -> dict[str, str]:
-    return {k: s.label for k, s in design.sites.items()}
-
-
 def _ci_text(value: float, low: float, high: float) -> str:
     if any(isinstance(v, float) and math.isnan(v) for v in (value, low, high)):
         return ""
@@ -560,9 +287,6 @@ DEFINITIONS = (
 
 
 def _provenance(design: Design, runs: pd.DataFrame) -> str:
-    from clustersim.experiments.runner import git_commit, model_fingerprint
-    from clustersim.version import __version__
-
     ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
     stale = int((runs["status"] == "stale").sum()) if len(runs) else 0
     failed = len(runs) - ok - stale
@@ -655,19 +379,17 @@ def write_report(
         _comparison_sections(report, design, timeseries, tables, runs, sites, arms)
     _config_blocks(report, design, runs)
     meta = _provenance(design, runs)
-    tables_dir = out_dir / "tables"
-    tables_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame) and name != "outcomes":
-            table.to_csv(tables_dir / f"{name}.csv", index=False)
+            write_file_atomically(out_dir / "tables" / f"{name}.csv", _csv_writer(table))
     report.save_figures(out_dir / "figures")
-    html_path = out_dir / "report.html"
-    md_path = out_dir / "summary.md"
-    tmp = out_dir / ".report.html.tmp"
-    tmp.write_text(report.to_html(meta), encoding="utf-8")
-    tmp.replace(html_path)
-    md_path.write_text(report.to_markdown(meta=meta), encoding="utf-8")
+    html_path = write_text_atomically(out_dir / "report.html", report.to_html(meta))
+    md_path = write_text_atomically(out_dir / "summary.md", report.to_markdown(meta=meta))
     return html_path, md_path
+
+
+def _csv_writer(table: pd.DataFrame):
+    return lambda path: table.to_csv(path, index=False)
 
 
 def _comparison_sections(
@@ -679,58 +401,11 @@ def _comparison_sections(
     sites: list[str],
     arms: list[str],
 ) -> None:
-    a = design.analysis
     effects = tables["effects"]
     if design.kind == "policy_sweep":
-        cost = (
-            tables["cost"].merge(
-                runs.drop_duplicates("arm")[["arm", "lever", "intensity"]], on="arm", how="left"
-            )
-            if {"lever", "intensity"} <= set(runs.columns)
-            else tables["cost"]
-        )
-        report.heading("Cost-effectiveness")
-        if {"lever", "intensity"} <= set(cost.columns):
-            report.figure(
-                figure_cost_effectiveness(cost),
-                "cost_effectiveness",
-                "Creative jobs created vs the baseline (left) and EUR per job "
-                "(right) by lever and intensity, with intervals",
-            )
-            cost = cost.sort_values(
-                ["cost_per_job", "jobs_created"], ascending=[True, False], na_position="last"
-            )
-        report.table(_cost_table(cost), "Cost per creative job created, cheapest first")
+        _cost_effectiveness_section(report, tables["cost"], runs)
     else:
-        report.heading("Headline effects")
-        head = effects[effects["metric"] == "creative_employment"]
-        for row in head.itertuples():
-            verdict = (
-                "raises"
-                if row.ci_low > 0
-                else "lowers"
-                if row.ci_high < 0
-                else "does not clearly change"
-            )
-            report.text(
-                f"{row.site}: {row.arm} {verdict} creative employment at month "
-                f"{design.steps}: {_ci_text(row.effect, row.ci_low, row.ci_high)} jobs "
-                f"({row.relative_effect:+.1%} of {_fmt(row.baseline_mean)} without policy)."
-            )
-        report.heading("Time series")
-        report.figure(
-            figure_timeseries(
-                ts,
-                list(a["band_metrics"]),
-                sites=sites,
-                arms=arms,
-                site_labels={k: k for k in sites},
-                ci=float(a["ci"]),
-                seed=int(a["seed"]),
-            ),
-            "timeseries",
-            f"Mean over replicates per arm with {float(a['ci']):.0%} bootstrap bands",
-        )
+        _headline_sections(report, design, ts, effects, sites, arms)
     report.heading("Effects against the baseline")
     report.figure(figure_effects(effects), "effects", "Mean paired differences with intervals")
     report.table(_effects_table(effects), "Effects per metric (last month; totals for flows)")
@@ -744,20 +419,88 @@ def _comparison_sections(
     if design.kind == "comparison":
         report.heading("Cost per creative job")
         report.table(_cost_table(tables["cost"]), "Policy spend per creative job created")
-        report.heading("The cities")
-        best = effects[effects["metric"] == "creative_employment"]
-        for site in sites:
-            top = best[best["site"] == site].sort_values("effect", ascending=False)
-            shown = [design.baseline, *([str(top.iloc[0]["arm"])] if len(top) else [])]
-            fig = _city_figure(runs, site, shown, design.steps)
-            if fig is not None:
-                report.figure(
-                    fig,
-                    f"city_{site}",
-                    f"{design.sites[site].label}: firms at the last month of "
-                    f"replicate 0, {' vs '.join(shown)} (the arm with the largest "
-                    "effect on creative employment)",
-                )
+        _city_sections(report, design, effects, runs, sites)
+
+
+def _cost_effectiveness_section(report: Report, cost: pd.DataFrame, runs: pd.DataFrame) -> None:
+    """A policy sweep's cost per job by lever and intensity, cheapest first."""
+    if {"lever", "intensity"} <= set(runs.columns):
+        cost = cost.merge(
+            runs.drop_duplicates("arm")[["arm", "lever", "intensity"]], on="arm", how="left"
+        )
+    report.heading("Cost-effectiveness")
+    if {"lever", "intensity"} <= set(cost.columns):
+        report.figure(
+            figure_cost_effectiveness(cost),
+            "cost_effectiveness",
+            "Creative jobs created vs the baseline (left) and EUR per job "
+            "(right) by lever and intensity, with intervals",
+        )
+        cost = cost.sort_values(
+            ["cost_per_job", "jobs_created"], ascending=[True, False], na_position="last"
+        )
+    report.table(_cost_table(cost), "Cost per creative job created, cheapest first")
+
+
+def _headline_sections(
+    report: Report,
+    design: Design,
+    ts: pd.DataFrame,
+    effects: pd.DataFrame,
+    sites: list[str],
+    arms: list[str],
+) -> None:
+    """One sentence per arm on creative employment, then the mean time series."""
+    a = design.analysis
+    report.heading("Headline effects")
+    head = effects[effects["metric"] == "creative_employment"]
+    for row in head.itertuples():
+        verdict = (
+            "raises"
+            if row.ci_low > 0
+            else "lowers"
+            if row.ci_high < 0
+            else "does not clearly change"
+        )
+        report.text(
+            f"{row.site}: {row.arm} {verdict} creative employment at month "
+            f"{design.steps}: {_ci_text(row.effect, row.ci_low, row.ci_high)} jobs "
+            f"({row.relative_effect:+.1%} of {_fmt(row.baseline_mean)} without policy)."
+        )
+    report.heading("Time series")
+    report.figure(
+        figure_timeseries(
+            ts,
+            list(a["band_metrics"]),
+            sites=sites,
+            arms=arms,
+            site_labels={k: k for k in sites},
+            ci=float(a["ci"]),
+            seed=int(a["seed"]),
+        ),
+        "timeseries",
+        f"Mean over replicates per arm with {float(a['ci']):.0%} bootstrap bands",
+    )
+
+
+def _city_sections(
+    report: Report, design: Design, effects: pd.DataFrame, runs: pd.DataFrame, sites: list[str]
+) -> None:
+    """Each site's firms at the last month: the baseline and the arm with the largest effect."""
+    report.heading("The cities")
+    best = effects[effects["metric"] == "creative_employment"]
+    for site in sites:
+        top = best[best["site"] == site].sort_values("effect", ascending=False)
+        shown = [design.baseline, *([str(top.iloc[0]["arm"])] if len(top) else [])]
+        fig = _city_figure(runs, site, shown, design.steps)
+        if fig is not None:
+            report.figure(
+                fig,
+                f"city_{site}",
+                f"{design.sites[site].label}: firms at the last month of "
+                f"replicate 0, {' vs '.join(shown)} (the arm with the largest "
+                "effect on creative employment)",
+            )
 
 
 def _scaling_sections(report: Report, design: Design, tables: dict[str, Any]) -> None:
@@ -772,7 +515,7 @@ def _scaling_sections(report: Report, design: Design, tables: dict[str, Any]) ->
             else "not distinguishable from linear"
         )
         report.text(
-            f"{METRIC_LABELS.get(fit.metric, fit.metric)}: beta = "
+            f"{label(fit.metric)}: beta = "
             f"{_ci_text(fit.exponent, fit.ci_low, fit.ci_high)} ({kind}), "
             f"R2 = {fit.r2:.3f}, {fit.n_runs} runs."
         )

@@ -23,7 +23,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import logging
 import os
 import platform
 import shutil
@@ -45,26 +44,21 @@ from clustersim.model.results import RESULT_FILES
 
 __all__ = [
     "GROUP_KEYS",
-    "RESULT_FILES",
     "RunRecord",
     "RunSpec",
     "compose_config",
     "config_hash",
-    "git_commit",
+    "error_line",
     "is_complete",
-    "model_fingerprint",
     "parse_overrides",
     "read_meta",
     "replicate_seed",
     "replicate_seeds",
     "run_config_in",
     "run_dir_name",
-    "run_hydra_job",
     "run_spec",
     "run_status",
 ]
-
-log = logging.getLogger("clustersim.experiments.runner")
 
 GROUP_KEYS = ("city", "policy")
 """Config groups chosen by ``key=name`` overrides (composition, not values)."""
@@ -248,22 +242,6 @@ def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
     return labels
 
 
-def _isolated_load_config(
-    city: str, policy: str, overrides: list[str], steps: int | None
-) -> SimConfig:
-    """:func:`~clustersim.model.config.load_config`, keeping a running Hydra app's global state."""
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.initialize import get_gh_backup, restore_gh_from_backup
-
-    backup = get_gh_backup()
-    try:
-        GlobalHydra.instance().clear()
-        cfg, _ = load_config(city, policy, steps=steps, overrides=overrides)
-    finally:
-        restore_gh_from_backup(backup)
-    return cfg
-
-
 @functools.lru_cache(maxsize=64)
 def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
     groups = {"city": "small_town", "policy": "none"}
@@ -274,7 +252,11 @@ def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
             groups[key] = value
         else:
             rest.append(item)
-    return _isolated_load_config(groups["city"], groups["policy"], rest, steps)
+    # keep_global_state: inside a running Hydra app (a multirun job) its state must survive
+    cfg, _ = load_config(
+        groups["city"], groups["policy"], steps=steps, overrides=rest, keep_global_state=True
+    )
+    return cfg
 
 
 def compose_config(
@@ -320,7 +302,8 @@ def _clean_partial_saves(run_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _one_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -374,7 +357,7 @@ def run_config_in(
         wall = time.perf_counter() - started
         meta.update(
             status="failed",
-            error=_one_line(exc),
+            error=error_line(exc),
             traceback=traceback.format_exc(),
             wall_time_s=round(wall, 3),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -404,69 +387,7 @@ def run_spec(spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False)
         key = hashlib.sha256(_canonical([list(spec.overrides), spec.steps]).encode()).hexdigest()
         run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"
         meta = _base_meta(spec.seed, None, spec.labels, spec.overrides)
-        meta.update(status="failed", error=_one_line(exc), traceback=traceback.format_exc())
+        meta.update(status="failed", error=error_line(exc), traceback=traceback.format_exc())
         _write_meta(run_dir, meta)
         return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, meta["error"])
     return run_config_in(cfg, runs_dir, labels=spec.labels, overrides=spec.overrides, force=force)
-
-
-def _sweep_dir() -> Path:
-    """The multirun's sweep directory, made absolute against the launching directory."""
-    from hydra.core.hydra_config import HydraConfig
-
-    hc = HydraConfig.get()
-    sweep = Path(str(hc.sweep.dir))
-    return sweep if sweep.is_absolute() else Path(str(hc.runtime.cwd)) / sweep
-
-
-def run_hydra_job(cfg: Any) -> dict[str, Any]:
-    """The task of one Hydra multirun job (any launcher): run it through :func:`run_spec`.
-
-    Results go to ``<hydra.sweep.dir>/runs/<hash>-s<seed>/`` whatever the job number,
-    so a re-launched sweep skips what is complete. Two extra keys are understood:
-
-    * ``+replicate=i``: the seed becomes child ``i`` of ``SeedSequence(seed)``
-      (``seed`` is then the root seed), e.g. ``+replicate=range(0,8)``.
-    * ``+xp.site=S +xp.arm=A +xp.replicate=i``: one run of the experiment design
-      saved in ``<hydra.sweep.dir>/experiment.yaml`` (written by ``clustersim-experiment``).
-
-    Failures are recorded in the run's ``meta.json`` and logged; the job returns
-    normally so the launcher goes on with the other jobs.
-    """
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import OmegaConf
-
-    hc = HydraConfig.get()
-    sweep_dir = _sweep_dir()
-    runs_dir = sweep_dir / "runs"
-    task = [str(o) for o in hc.overrides.task]
-    if "xp" in cfg:
-        from clustersim.experiments.cli import Design
-
-        try:
-            design = Design.load(sweep_dir / "experiment.yaml")
-            xp = cfg.xp
-            extra = [o for o in task if not o.lstrip("+").startswith("xp.")]
-            spec = design.spec(str(xp.site), str(xp.arm), int(xp.replicate), extra_overrides=extra)
-        except Exception as exc:  # no design to record the run under: log it, go on
-            log.error("job FAILED (%s): %s", " ".join(task), _one_line(exc))
-            return {"status": "failed", "run_dir": None, "error": _one_line(exc)}
-    else:
-        plain = OmegaConf.to_container(cfg, resolve=False)
-        labels = parse_overrides(task)
-        overrides = [o for o in task if not o.lstrip("+").startswith("replicate=")]
-        seed = int(plain.get("seed", 0))
-        if "replicate" in plain:
-            labels["root_seed"] = seed
-            seed = replicate_seed(seed, int(plain["replicate"]))
-        overrides = [o for o in overrides if not o.startswith("seed=")]
-        spec = RunSpec(overrides=tuple(overrides), seed=seed, labels=labels)
-    record = run_spec(spec, runs_dir)
-    where = record.run_dir
-    if record.stale:
-        log.warning("stale run made by a different model version, re-run: %s", where)
-    if record.status == "failed":
-        log.error("run FAILED (%s): %s -> %s", " ".join(task), record.error, where)
-    else:
-        log.info("run %s in %.1fs: %s", record.status, record.wall_time_s, where)
-    return {"status": record.status, "run_dir": str(where), "error": record.error}

@@ -9,16 +9,11 @@ Institutions are ``FixedAgent`` objects at one node.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-from mesa import Agent
+from mesa import Agent, Model
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from clustersim.model.sectors import SECTOR_NAMES
-
-if TYPE_CHECKING:
-    from clustersim.model.core import CreativeClusterModel
 
 __all__ = [
     "CreativeFirm",
@@ -42,7 +37,7 @@ class Talent(Agent):
         index: row of this talent in ``model.talents``.
     """
 
-    def __init__(self, model: CreativeClusterModel, index: int) -> None:
+    def __init__(self, model: Model, index: int) -> None:
         super().__init__(model)
         self.index = index
 
@@ -86,7 +81,7 @@ class CreativeFirm(CellAgent):
         index: row of this firm in ``model.firms`` (its id in result tables).
     """
 
-    def __init__(self, model: CreativeClusterModel, index: int) -> None:
+    def __init__(self, model: Model, index: int) -> None:
         super().__init__(model)
         self.index = index
         self.cell = model.space[int(model.firms.node[index])]
@@ -124,7 +119,7 @@ class CreativeFirm(CellAgent):
     @property
     def collaborators(self) -> list[int]:
         """Firm ids this firm has collaboration ties with."""
-        edges = self.model._edges
+        edges = self.model.ties
         mine = edges[(edges == self.index).any(axis=1)]
         return sorted(int(i) for i in mine.ravel() if i != self.index)
 
@@ -136,7 +131,7 @@ class University(FixedAgent):
     spillover to neighbouring regions).
     """
 
-    def __init__(self, model: CreativeClusterModel, node: int, graduates_per_year: float) -> None:
+    def __init__(self, model: Model, node: int, graduates_per_year: float) -> None:
         super().__init__(model)
         self.node = node
         self.graduates_per_year = graduates_per_year
@@ -150,7 +145,7 @@ class University(FixedAgent):
 class CulturalInstitution(FixedAgent):
     """A museum, theatre or festival venue adding amenity around its node."""
 
-    def __init__(self, model: CreativeClusterModel, node: int, strength: float) -> None:
+    def __init__(self, model: Model, node: int, strength: float) -> None:
         super().__init__(model)
         self.node = node
         self.strength = strength
@@ -162,12 +157,13 @@ class Incubator(FixedAgent):
 
     Tenants get subsidised workspace and a productivity/networking boost for a
     fixed programme, then graduate and pay full costs (incubated firms grow
-    faster but survive less well after leaving; see domain.md).
+    faster but survive less well after leaving; see docs/evidence.md, "Creative hub and
+    incubator").
     """
 
     def __init__(
         self,
-        model: CreativeClusterModel,
+        model: Model,
         node: int,
         capacity: int,
         *,
@@ -223,9 +219,7 @@ class Municipality(FixedAgent):
     per lever; a payment the budget cannot cover is refused.
     """
 
-    def __init__(
-        self, model: CreativeClusterModel, node: int, budget: float, monthly_income: float
-    ) -> None:
+    def __init__(self, model: Model, node: int, budget: float, monthly_income: float) -> None:
         super().__init__(model)
         self.node = node
         self.budget = float(budget)

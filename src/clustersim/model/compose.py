@@ -64,8 +64,20 @@ def load_config(
     steps: int | None = None,
     seed: int | None = None,
     overrides: list[str] | None = None,
+    keep_global_state: bool = False,
 ) -> tuple[SimConfig, DictConfig]:
     """Compose the Hydra config for a city and policy, apply overrides, and validate it.
+
+    Args:
+        city: the city config (``configs/city/<city>.yaml``).
+        policy: the policy config (``configs/policy/<policy>.yaml``; None or ``none``:
+            the default, where a plan may still choose levers).
+        steps: months to simulate (None: the config's).
+        seed: the root seed (None: the config's).
+        overrides: further Hydra overrides, applied in order.
+        keep_global_state: restore Hydra's global state afterwards, so a config can be
+            composed inside a running Hydra app (a multirun job) without disturbing it.
+            Otherwise that state is cleared.
 
     Returns:
         The validated typed config and the resolved DictConfig it came from.
@@ -75,7 +87,9 @@ def load_config(
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
+    backup = get_gh_backup() if keep_global_state else None  # None: no Hydra state yet
     register_configs()
     all_overrides = [f"city={city}"]
     if policy not in (None, "none"):  # "none" is the default; a plan may still choose levers
@@ -94,4 +108,7 @@ def load_config(
         raise
     except Exception as exc:  # Hydra and OmegaConf raise many types; all are user input errors
         raise _friendly_hydra_error(exc, all_overrides) from None
+    finally:
+        if keep_global_state:
+            restore_gh_from_backup(backup)
     return from_dictconfig(dcfg), dcfg

@@ -1,12 +1,98 @@
-"""Growable struct-of-arrays tables holding agent state for vectorised mechanisms."""
+"""Agent state: growable struct-of-arrays tables, their columns and the origin codes."""
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AgentTable"]
+__all__ = ["FIRM_COLUMNS", "TALENT_COLUMNS", "AgentTable", "FirmOrigin", "TalentOrigin"]
+
+
+class _Origin(IntEnum):
+    """An origin code: stored as a small integer, shown by its label."""
+
+    @property
+    def label(self) -> str:
+        """Category label in the result tables ("spin-off" for ``SPIN_OFF``)."""
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        """Labels of all codes in code order (the categories of the ``origin`` column)."""
+        return tuple(member.label for member in cls)
+
+
+class FirmOrigin(_Origin):
+    """How a firm came about (the ``origin`` column of the firm table).
+
+    Examples:
+        >>> FirmOrigin.labels()
+        ('initial', 'spin-off', 'start-up', 'policy')
+    """
+
+    INITIAL = 0  #: present at the start of the run
+    SPIN_OFF = 1  #: founded by an employee of a living firm (its ``parent``)
+    START_UP = 2  #: founded by an unemployed talent
+    POLICY = 3  #: created by a policy lever
+
+
+class TalentOrigin(_Origin):
+    """How a talent came to the region (the ``origin`` column of the talent table).
+
+    Examples:
+        >>> TalentOrigin.labels()
+        ('initial', 'immigrant', 'graduate', 'local', 'policy')
+    """
+
+    INITIAL = 0  #: living in the region at the start of the run
+    IMMIGRANT = 1  #: moved in from outside the region
+    GRADUATE = 2  #: graduated from a university of the region
+    LOCAL = 3  #: a young local resident entering creative work
+    POLICY = 4  #: came through a policy lever (talent attraction)
+
+
+#: Columns of ``model.talents``: name -> (dtype, fill value of a new row).
+TALENT_COLUMNS: dict[str, tuple[Any, Any]] = {
+    "sector": (np.int16, 0),
+    "skill": (np.float64, 1.0),
+    "taste": (np.float64, 0.0),
+    "home": (np.int32, -1),
+    "employer": (np.int64, -1),
+    "alive": (np.bool_, False),
+    "arrived": (np.int32, 0),
+    "left": (np.int32, -1),
+    "left_region": (np.bool_, False),
+    "origin": (np.int8, 0),
+    "retention": (np.float64, 0.0),
+    "grant": (np.float64, 0.0),
+}
+
+#: Columns of ``model.firms``: name -> (dtype, fill value of a new row).
+FIRM_COLUMNS: dict[str, tuple[Any, Any]] = {
+    "sector": (np.int16, 0),
+    "node": (np.int32, 0),
+    "productivity": (np.float64, 1.0),
+    "cash": (np.float64, 0.0),
+    "founded": (np.int32, 0),
+    "exit_step": (np.int32, -1),
+    "alive": (np.bool_, False),
+    "employees": (np.int32, 0),
+    "peak_employees": (np.int32, 0),
+    "revenue": (np.float64, 0.0),
+    "profit": (np.float64, 0.0),
+    "margin": (np.float64, 0.0),
+    "origin": (np.int8, 0),
+    "parent": (np.int64, -1),
+    "innovations": (np.int32, 0),
+    "incubator": (np.int64, -1),
+    "incubated_since": (np.int32, -1),
+    "ever_incubated": (np.int8, 0),
+    "subsidy": (np.float64, 0.0),
+    "market_reach": (np.float64, 1.0),
+    "subsidy_received": (np.float64, 0.0),
+}
 
 
 class AgentTable:

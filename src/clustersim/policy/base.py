@@ -1,9 +1,11 @@
 """The Policy base agent: timing, targeting, costs paid from the municipal budget.
 
-A concrete lever subclasses :class:`Policy` and overrides :meth:`Policy.on_start`,
+A concrete lever subclasses :class:`Policy` (through
+:class:`clustersim.policy.lever.Lever`) and overrides :meth:`Policy.on_start`,
 :meth:`Policy.act` (each paid month) and :meth:`Policy.on_stop`. It must act
 through the model's mechanisms (e.g. change amenity, rents, travel times,
-productivity), never by writing outcomes directly.
+productivity), never by writing outcomes directly, and it reaches the model
+only through :class:`clustersim.model.host.PolicyHost`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from clustersim.model.core import CreativeClusterModel
+    from clustersim.model.host import PolicyHost
 
 __all__ = ["Policy"]
 
@@ -23,7 +25,7 @@ class Policy(mesa.Agent):
     """A policy intervention that acts each month while active and books its cost.
 
     Args:
-        model: the model.
+        model: the model (see :class:`~clustersim.model.host.PolicyHost`).
         name: label used in spend tables.
         start: first month (model step) the policy acts, >= 1.
         duration: months it runs; None runs to the end of the simulation.
@@ -39,9 +41,11 @@ class Policy(mesa.Agent):
         spent: total EUR paid so far.
     """
 
+    model: PolicyHost
+
     def __init__(
         self,
-        model: CreativeClusterModel,
+        model: PolicyHost,
         *,
         name: str = "policy",
         start: int = 1,

@@ -1,4 +1,4 @@
-"""Tests for clustersim.policy.base.Policy: timing, costs paid from the budget, validation."""
+"""The Policy base agent (clustersim.policy.base): timing, costs paid from the budget, checks."""
 
 from __future__ import annotations
 

@@ -1,0 +1,391 @@
+"""Experiment designs: sites x arms x replicates, and how to analyse them.
+
+A design lives in ``configs/experiment/<name>.yaml``: *sites* (where: a city and its
+overrides), *arms* (what is done there: a plan, levers, parameters; one arm is the
+baseline), a number of *replicates* whose seeds are spawned from one root seed and
+shared by every site and arm (common random numbers), and analysis settings. A
+:class:`Design` turns into one :class:`~clustersim.experiments.runner.RunSpec` per run;
+:mod:`clustersim.experiments.execute` runs them and :mod:`clustersim.experiments.cli`
+is the command.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.runner import (
+    RunSpec,
+    compose_config,
+    config_hash,
+    replicate_seed,
+    run_dir_name,
+)
+from clustersim.files import write_text_atomically
+from clustersim.model.compose import config_dir
+from clustersim.model.outcomes import flow_names, outcome
+
+__all__ = [
+    "DEFAULT_ANALYSIS",
+    "KINDS",
+    "Arm",
+    "Design",
+    "Site",
+    "available",
+    "expected_run_dirs",
+]
+
+KINDS = ("comparison", "scaling", "policy_sweep")
+"""Kinds of experiment; each has its own analysis and report."""
+
+
+def _levels(*names: str) -> list[str]:
+    """Names of declared outcomes (KeyError at import when one is not in the table)."""
+    return [outcome(name).name for name in names]
+
+
+def _flow(name: str, suffix: str) -> str:
+    """A flow's derived column of the analysis (``<flow>_total``, ``<flow>_last_year``)."""
+    if name not in flow_names():
+        raise KeyError(f"{name!r} is not a declared flow; flows: {', '.join(flow_names())}")
+    return f"{name}_{suffix}"
+
+
+DEFAULT_ANALYSIS: dict[str, Any] = {
+    "metrics": [
+        *_levels(
+            "creative_employment", "creative_firms", "location_quotient", "talents", "mean_rent"
+        ),
+        _flow("innovation", "total"),
+    ],
+    "band_metrics": _levels(
+        "creative_employment", "location_quotient", "creative_firms", "mean_rent"
+    ),
+    "scaling_metrics": [
+        *_levels("creative_employment", "creative_firms"),
+        _flow("innovation", "last_year"),
+    ],
+    "takeoff_lq": 1.25,
+    "takeoff_growth": 0.2,
+    "ci": 0.95,
+    "n_boot": 2000,
+    "seed": 0,
+}
+"""Analysis settings a design starts from; its metric names are declared outcomes
+(:mod:`clustersim.model.outcomes`) or a flow's whole-run or last-year total."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where runs happen: a city config and overrides (e.g. its population).
+
+    Attributes:
+        name: short key used in tables and paths.
+        label: human-readable description.
+        overrides: Hydra overrides selecting and sizing the city.
+        labels: extra columns for this site's runs (e.g. ``population``).
+    """
+
+    name: str
+    label: str
+    overrides: tuple[str, ...]
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """What is done at a site: a plan, levers or parameter changes, as overrides.
+
+    Attributes:
+        name: short key used in tables (the baseline is usually ``none``).
+        label: human-readable description.
+        overrides: Hydra overrides, e.g. ``plan=creative_city``.
+        labels: extra columns for this arm's runs (e.g. ``lever``, ``intensity``).
+    """
+
+    name: str
+    label: str
+    overrides: tuple[str, ...]
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+def _sites(raw: dict[str, Any]) -> dict[str, Site]:
+    return {
+        name: Site(
+            name,
+            str(spec.get("label", name)),
+            tuple(spec.get("overrides", [])),
+            dict(spec.get("labels", {}) or {}),
+        )
+        for name, spec in raw.items()
+    }
+
+
+def _arms(raw: dict[str, Any]) -> dict[str, Arm]:
+    arms = {}
+    for name, spec in raw.items():
+        if isinstance(spec, list | tuple):
+            spec = {"overrides": list(spec)}
+        arms[name] = Arm(
+            name,
+            str(spec.get("label", name)),
+            tuple(spec.get("overrides", [])),
+            dict(spec.get("labels", {}) or {}),
+        )
+    return arms
+
+
+def _grid_arms(grid: dict[str, Any]) -> dict[str, Arm]:
+    """Arms ``<lever>_<intensity in %>`` for every lever at every intensity."""
+    arms = {}
+    for lever, intensity in itertools.product(grid["levers"], grid["intensities"]):
+        intensity = float(intensity)
+        name = f"{lever}_{round(intensity * 100)}"
+        arms[name] = Arm(
+            name,
+            f"{lever.replace('_', ' ')} at intensity {intensity:g}",
+            (
+                f"policy=[{lever}]",
+                f"policy.{lever}.intensity={intensity:g}",
+                *grid.get("overrides", []),
+            ),
+            {"lever": lever, "intensity": intensity},
+        )
+    return arms
+
+
+@dataclass(frozen=True)
+class Design:
+    """A whole experiment: sites x arms x replicates, plus how to analyse it.
+
+    Attributes:
+        name: experiment key (file name in ``configs/experiment/``).
+        kind: ``comparison``, ``scaling`` or ``policy_sweep``.
+        title: report title.
+        description: what the experiment asks, for the report.
+        root_seed: root of the replicate seeds.
+        replicates: replicates per site and arm.
+        steps: months per run.
+        baseline: the arm others are compared against.
+        sites: where.
+        arms: what.
+        common: overrides applied to every run (before site and arm overrides).
+        n_jobs: parallel worker processes for the local launcher.
+        analysis: analysis settings (see ``DEFAULT_ANALYSIS``).
+    """
+
+    name: str
+    kind: str
+    title: str
+    description: str
+    root_seed: int
+    replicates: int
+    steps: int
+    baseline: str
+    sites: dict[str, Site]
+    arms: dict[str, Arm]
+    common: tuple[str, ...] = ()
+    n_jobs: int = 2
+    analysis: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS))
+
+    # ------------------------------------------------------------ loading
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> Design:
+        """Build and check a design from a plain mapping (a loaded YAML file)."""
+        raw = dict(raw)
+        arms = _arms(raw.get("arms", {}) or {})
+        if raw.get("grid"):
+            arms.update(_grid_arms(raw["grid"]))
+        analysis = dict(DEFAULT_ANALYSIS)
+        analysis.update(raw.get("analysis", {}) or {})
+        design = cls(
+            name=str(raw["name"]),
+            kind=str(raw.get("kind", "comparison")),
+            title=str(raw.get("title", raw["name"])),
+            description=str(raw.get("description", "")).strip(),
+            root_seed=int(raw.get("root_seed", 0)),
+            replicates=int(raw.get("replicates", 1)),
+            steps=int(raw.get("steps", 120)),
+            baseline=str(raw.get("baseline", "none")),
+            sites=_sites(raw.get("sites", {}) or {}),
+            arms=arms,
+            common=tuple(raw.get("common", []) or []),
+            n_jobs=int(raw.get("n_jobs", 2)),
+            analysis=analysis,
+        )
+        design.check()
+        return design
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Design:
+        """Load a design from a YAML file."""
+        raw = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        return cls.from_mapping(raw)  # type: ignore[arg-type]
+
+    @classmethod
+    def named(cls, name: str) -> Design:
+        """Load ``configs/experiment/<name>.yaml`` (a path to a YAML file works too)."""
+        path = Path(name)
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            return cls.load(path)
+        path = config_dir() / "experiment" / f"{name}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"experiment must be one of {', '.join(available())}; got {name!r}")
+        return cls.load(path)
+
+    def check(self) -> None:
+        """Raise ConfigError with one line when the design is inconsistent."""
+        if self.kind not in KINDS:
+            raise ConfigError(f"experiment kind must be one of {', '.join(KINDS)}; got {self.kind}")
+        if self.replicates < 1:
+            raise ConfigError(f"replicates must be >= 1, got {self.replicates}")
+        if self.steps < 1:
+            raise ConfigError(f"steps must be >= 1, got {self.steps}")
+        if not self.sites or not self.arms:
+            raise ConfigError(f"experiment {self.name} needs at least one site and one arm")
+        if self.kind != "scaling" and self.baseline not in self.arms:
+            raise ConfigError(
+                f"baseline must be one of the arms ({', '.join(self.arms)}); got {self.baseline}"
+            )
+        for name in [*self.sites, *self.arms]:
+            if not name.replace("_", "").replace("-", "").isalnum():
+                raise ConfigError(f"site and arm names may hold letters, digits, _ and -: {name!r}")
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The design as plain data (what :meth:`save` writes)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "title": self.title,
+            "description": self.description,
+            "root_seed": self.root_seed,
+            "replicates": self.replicates,
+            "steps": self.steps,
+            "baseline": self.baseline,
+            "n_jobs": self.n_jobs,
+            "common": list(self.common),
+            "sites": {
+                s.name: {"label": s.label, "overrides": list(s.overrides), "labels": s.labels}
+                for s in self.sites.values()
+            },
+            "arms": {
+                a.name: {"label": a.label, "overrides": list(a.overrides), "labels": a.labels}
+                for a in self.arms.values()
+            },
+            "analysis": self.analysis,
+        }
+
+    def to_yaml(self) -> str:
+        """The design as YAML text."""
+        return OmegaConf.to_yaml(OmegaConf.create(self.to_mapping()))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the design as YAML (atomically)."""
+        return write_text_atomically(path, self.to_yaml())
+
+    def with_changes(
+        self,
+        *,
+        replicates: int | None = None,
+        steps: int | None = None,
+        root_seed: int | None = None,
+        n_jobs: int | None = None,
+        overrides: Sequence[str] = (),
+        sites: Sequence[str] | None = None,
+        arms: Sequence[str] | None = None,
+    ) -> Design:
+        """A copy with other sizes, extra overrides for every run, or a subset of sites/arms."""
+        changes: dict[str, Any] = {}
+        if replicates is not None:
+            changes["replicates"] = replicates
+        if steps is not None:
+            changes["steps"] = steps
+        if root_seed is not None:
+            changes["root_seed"] = root_seed
+        if n_jobs is not None:
+            changes["n_jobs"] = n_jobs
+        if overrides:
+            changes["common"] = (*self.common, *overrides)
+        if sites:
+            unknown = set(sites) - set(self.sites)
+            if unknown:
+                raise ConfigError(
+                    f"unknown site {sorted(unknown)[0]!r}; sites: {', '.join(self.sites)}"
+                )
+            changes["sites"] = {k: v for k, v in self.sites.items() if k in sites}
+        if arms:
+            unknown = set(arms) - set(self.arms)
+            if unknown:
+                raise ConfigError(
+                    f"unknown arm {sorted(unknown)[0]!r}; arms: {', '.join(self.arms)}"
+                )
+            keep = set(arms) | ({self.baseline} if self.kind != "scaling" else set())
+            changes["arms"] = {k: v for k, v in self.arms.items() if k in keep}
+        design = replace(self, **changes)
+        design.check()
+        return design
+
+    # ------------------------------------------------------------ runs
+    def spec(
+        self, site: str, arm: str, replicate: int, *, extra_overrides: Sequence[str] = ()
+    ) -> RunSpec:
+        """The run of ``replicate`` of ``arm`` at ``site``; its seed is shared by all arms."""
+        s, a = self.sites[site], self.arms[arm]
+        labels = {"experiment": self.name, "site": site, "arm": arm, "replicate": replicate}
+        labels.update(s.labels)
+        labels.update(a.labels)
+        overrides = (*self.common, *s.overrides, *a.overrides, *extra_overrides)
+        return RunSpec(
+            overrides=overrides,
+            seed=replicate_seed(self.root_seed, replicate),
+            labels=labels,
+            steps=self.steps,
+        )
+
+    def specs(self) -> list[RunSpec]:
+        """Every run, replicate-major so partial results cover all arms early."""
+        return [
+            self.spec(site, arm, r)
+            for r in range(self.replicates)
+            for site in self.sites
+            for arm in self.arms
+        ]
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs in the design."""
+        return self.replicates * len(self.sites) * len(self.arms)
+
+
+def available() -> list[str]:
+    """Names of the experiment designs shipped in ``configs/experiment/``."""
+    return sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+def expected_run_dirs(design: Design, runs_dir: Path) -> list[Path]:
+    """Run directory of every run in the design (composes each site x arm once).
+
+    Raises:
+        ConfigError: when two arms at one site resolve to the same model config
+            (their runs would be one and the same), or a config is invalid.
+    """
+    dirs = []
+    seen: dict[tuple[str, int], str] = {}
+    for spec in design.specs():
+        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+        h = config_hash(cfg)
+        who = f"{spec.labels['site']}/{spec.labels['arm']}"
+        other = seen.setdefault((h, spec.seed), who)
+        if other != who:
+            raise ConfigError(
+                f"{other} and {who} resolve to the same model config; drop one of them"
+            )
+        dirs.append(runs_dir / run_dir_name(h, spec.seed))
+    return dirs

@@ -1,0 +1,137 @@
+"""Per-step aggregates of the agent tables: counts by node, sector and firm.
+
+The phases take these counts once from the state they start from and hand them
+on (a :class:`Census`), and count anew only after the state counted has changed:
+a firm's exit changes the firms per node, a move the talents per node, a hire
+the jobs. Every count is an integer, so sums of counts are exact in any order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mesa import Model
+
+__all__ = [
+    "Census",
+    "count_employees",
+    "effective_labour",
+    "firms_per_node",
+    "jobs_by_node_sector",
+    "match_factor",
+    "per_place",
+    "talent_income",
+    "talents_by_node_sector",
+    "talents_per_node",
+]
+
+
+def firms_per_node(model: Model) -> np.ndarray:
+    """Living firms at each node."""
+    f = model.firms
+    return np.bincount(f.node[f.alive], minlength=model.n_nodes)
+
+
+def jobs_by_node_sector(model: Model) -> np.ndarray:
+    """Jobs (employees of living firms) by node (rows) and sector (columns)."""
+    f = model.firms
+    alive = np.flatnonzero(f.alive)
+    key = f.node[alive].astype(np.int64) * model.n_sectors + f.sector[alive]
+    jobs = np.bincount(key, weights=f.employees[alive], minlength=model.n_nodes * model.n_sectors)
+    return jobs.reshape(model.n_nodes, model.n_sectors)
+
+
+def talents_per_node(model: Model) -> np.ndarray:
+    """Living talents whose home is each node."""
+    t = model.talents
+    return np.bincount(t.home[t.alive], minlength=model.n_nodes)
+
+
+def talents_by_node_sector(model: Model) -> np.ndarray:
+    """Living talents by home node (rows) and sector (columns), as floats."""
+    t = model.talents
+    alive = np.flatnonzero(t.alive)
+    key = t.home[alive].astype(np.int64) * model.n_sectors + t.sector[alive]
+    counts = np.bincount(key, minlength=model.n_nodes * model.n_sectors)
+    return counts.reshape(model.n_nodes, model.n_sectors).astype(float)
+
+
+def per_place(model: Model, by_node: np.ndarray) -> np.ndarray:
+    """Sum a node array over the nodes of each place."""
+    return np.bincount(model.place, weights=by_node, minlength=len(model.place_names))
+
+
+@dataclass(frozen=True)
+class Census:
+    """Counts of the agent tables at one moment of the month.
+
+    Take it with :meth:`of` where a phase starts and pass it to the phases that
+    follow for as long as the counted state (firms alive, their employees,
+    talents' homes) does not change.
+
+    Attributes:
+        firms_at: living firms per node.
+        jobs: jobs by node and sector (:func:`jobs_by_node_sector`).
+        jobs_at: jobs per node.
+        talents_at: living talents per home node.
+    """
+
+    firms_at: np.ndarray
+    jobs: np.ndarray
+    jobs_at: np.ndarray
+    talents_at: np.ndarray
+
+    @classmethod
+    def of(cls, model: Model) -> Census:
+        """Count the model's tables now."""
+        jobs = jobs_by_node_sector(model)
+        return cls(
+            firms_at=firms_per_node(model),
+            jobs=jobs,
+            jobs_at=jobs.sum(axis=1),
+            talents_at=talents_per_node(model),
+        )
+
+
+def count_employees(model: Model) -> None:
+    """Recount each firm's employees from the talents' employers (and update the peaks).
+
+    Call it after any change of employers, firms or talents alive, before the
+    ``employees`` column is read again.
+    """
+    t, f = model.talents, model.firms
+    emp = t.employer[t.alive & (t.employer >= 0)]
+    f.employees = np.bincount(emp, minlength=f.n)[: f.n]
+    f.peak_employees = np.maximum(f.peak_employees, f.employees)
+
+
+def match_factor(model: Model, talent_ids: np.ndarray) -> np.ndarray:
+    """Productivity factor of employed talents: 1 in their own sector, lower in another."""
+    t = model.talents
+    firm_sector = model.firms.sector[t.employer[talent_ids]]
+    same = firm_sector == t.sector[talent_ids]
+    return np.where(same, 1.0, model.params.labour.cross_sector_productivity)
+
+
+def effective_labour(model: Model) -> np.ndarray:
+    """Skill-weighted labour of each firm (row of ``model.firms``), with the match factor."""
+    t, f = model.talents, model.firms
+    emp = np.flatnonzero(t.alive & (t.employer >= 0))
+    weights = t.skill[emp] * match_factor(model, emp)
+    return np.bincount(t.employer[emp], weights=weights, minlength=f.n)[: f.n]
+
+
+def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:
+    """Monthly income of talent rows ``ids`` (default all): wage if employed, else benefit.
+
+    The wage is that of the employer's place, per unit of skill times the match factor.
+    """
+    t = model.talents
+    ids = np.arange(t.n) if ids is None else np.asarray(ids, dtype=np.int64)
+    income = np.full(len(ids), model.params.talent.unemployment_income)
+    emp = np.flatnonzero(t.alive[ids] & (t.employer[ids] >= 0))
+    rows = ids[emp]
+    firm_place = model.place[model.firms.node[t.employer[rows]]]
+    income[emp] = model.wage[firm_place] * t.skill[rows] * match_factor(model, rows)
+    return income

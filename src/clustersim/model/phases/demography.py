@@ -1,0 +1,153 @@
+"""Firm demography phase: firms out of cash exit; spin-offs and start-ups enter.
+
+Employees found spin-offs near their parent (Klepper 2010) and unemployed
+talents found start-ups, often imitating locally successful sectors (Zhang
+2003). Founders pick a node within commuting reach by a logit over expected
+unit revenue with the agglomeration benefit (Arthur 1990), rent and the local
+success of their sector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model import mechanisms as mech
+from clustersim.model.phases.aggregates import count_employees, firms_per_node
+from clustersim.model.phases.roster import add_firms
+from clustersim.model.state import FirmOrigin
+
+__all__ = ["enter_firms", "exit_firms"]
+
+
+def exit_firms(model: Model) -> None:
+    """Firms whose cash has run out exit; their employees become unemployed, their ties end."""
+    f, t = model.firms, model.talents
+    dead = np.flatnonzero(f.alive & (f.cash < 0))
+    if len(dead) == 0:
+        return
+    f.alive[dead] = False
+    f.exit_step[dead] = model.steps
+    f.incubator[dead] = -1
+    model.exits_by_node += np.bincount(f.node[dead], minlength=model.n_nodes)
+    dead_mask = np.zeros(f.n, dtype=bool)
+    dead_mask[dead] = True
+    emp = t.employer
+    laid_off = np.flatnonzero((emp >= 0) & dead_mask[np.maximum(emp, 0)])
+    t.employer[laid_off] = -1
+    if len(model.ties):
+        keep = ~(dead_mask[model.ties[:, 0]] | dead_mask[model.ties[:, 1]])
+        model.ties = model.ties[keep]
+    for i in dead:
+        agent = model.firm_agents[i]
+        if agent is not None:
+            agent.remove()
+            model.firm_agents[i] = None
+    count_employees(model)
+
+
+def enter_firms(model: Model) -> None:
+    """Spin-offs and start-ups: draw founders, their sectors and nodes, and open the firms."""
+    t, f = model.talents, model.firms
+    spinners, spin_parent = _spin_off_founders(model)
+    starters = _start_up_founders(model)
+    if len(spinners) == 0 and len(starters) == 0:
+        return
+    success = _sector_success(model)
+    founders = np.concatenate([starters, spinners])
+    origins = np.concatenate([t.home[starters], f.node[spin_parent]])
+    sectors = np.concatenate([_start_up_sectors(model, starters, success), f.sector[spin_parent]])
+    nodes = _founder_nodes(model, origins, sectors, success)
+    stay = np.zeros(len(founders), dtype=bool)
+    stay[len(starters) :] = model.rng.random(len(spinners)) < model.params.firm.spinoff_near_parent
+    nodes = np.where(stay, origins, nodes)
+    start_up = np.arange(len(founders)) < len(starters)  # founders: start-ups, then spin-offs
+    ids = np.concatenate(
+        [
+            add_firms(model, nodes[start_up], sectors[start_up], origin=FirmOrigin.START_UP),
+            add_firms(
+                model,
+                nodes[~start_up],
+                sectors[~start_up],
+                origin=FirmOrigin.SPIN_OFF,
+                parent=spin_parent,
+            ),
+        ]
+    )
+    t.employer[founders] = ids
+    model.births_by_node += np.bincount(nodes, minlength=model.n_nodes)
+    count_employees(model)
+
+
+def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Employees who found a spin-off, and their parent firms.
+
+    The rate rises with the parent's margin; a parent keeps at least one
+    person, so at most ``employees - 1`` spin-offs leave it in a month.
+    """
+    fp = model.params.firm
+    t, f = model.talents, model.firms
+    employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    parent = t.employer[employed]
+    p_spin = fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin[parent], 0.0, 3.0)
+    spin = model.rng.random(len(employed)) < p_spin
+    spinners, spin_parent = employed[spin], parent[spin]
+    order = np.argsort(spin_parent, kind="stable")
+    spinners, spin_parent = spinners[order], spin_parent[order]
+    rank = np.arange(len(spin_parent)) - np.searchsorted(spin_parent, spin_parent)
+    keep = rank < f.employees[spin_parent] - 1
+    return spinners[keep], spin_parent[keep]
+
+
+def _start_up_founders(model: Model) -> np.ndarray:
+    """Unemployed talents who found a start-up (``firm.entrepreneurship_rate``)."""
+    t = model.talents
+    unemployed = np.flatnonzero(t.alive & (t.employer < 0))
+    return unemployed[model.rng.random(len(unemployed)) < model.params.firm.entrepreneurship_rate]
+
+
+def _sector_success(model: Model) -> np.ndarray:
+    """Reach-weighted positive profits of each sector by node, as a share of all sectors."""
+    f = model.firms
+    alive = np.flatnonzero(f.alive)
+    profits = np.bincount(
+        f.node[alive].astype(np.int64) * model.n_sectors + f.sector[alive],
+        weights=np.maximum(f.profit[alive], 0.0),
+        minlength=model.n_nodes * model.n_sectors,
+    ).reshape(model.n_nodes, model.n_sectors)
+    near = model.commute_reach @ profits
+    return near / np.maximum(near.sum(axis=1, keepdims=True), 1.0)
+
+
+def _start_up_sectors(model: Model, starters: np.ndarray, success: np.ndarray) -> np.ndarray:
+    """A start-up's sector: the founder's own, or copied from successful neighbours."""
+    fp = model.params.firm
+    t, rng = model.talents, model.rng
+    sectors = t.sector[starters].astype(np.int64)
+    copy = rng.random(len(starters)) < fp.imitation_weight / (1.0 + fp.imitation_weight)
+    copied = mech.choose_rows(success[t.home[starters[copy]]], rng)
+    sectors[np.flatnonzero(copy)[copied >= 0]] = copied[copied >= 0]
+    return sectors
+
+
+def _founder_nodes(
+    model: Model, origins: np.ndarray, sectors: np.ndarray, success: np.ndarray
+) -> np.ndarray:
+    """Node each founder picks within commuting reach of ``origins`` (logit choice)."""
+    fp = model.params.firm
+    agglo = mech.agglomeration_benefit(
+        firms_per_node(model), fp.agglomeration_strength, fp.agglomeration_cap
+    )
+    unit = model.market.unit_revenue(model.sector_traits["local_share"])
+    utility = mech.founder_node_utility(
+        unit[:, sectors].T,
+        agglo,
+        model.rent * model.rent_factor,
+        success[:, sectors].T,
+        fp.workspace_rent_share,
+        fp.imitation_weight,
+        fp.location_noise,
+    )
+    reachable = model.travel_time[origins] <= model.params.labour.max_commute
+    utility = np.where(reachable, utility, -np.inf)
+    return mech.logit_choice(utility, model.rng)

@@ -1,0 +1,110 @@
+"""Labour-market phase: quits, hiring plans, layoffs, matching within reach, wages.
+
+Firms plan to grow with their margin and shrink when it is low; job seekers are
+matched to open vacancies within commuting reach; each place's wage follows
+the tightness of its labour market.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model import mechanisms as mech
+from clustersim.model.phases.aggregates import Census, count_employees, per_place
+
+__all__ = ["clear_labour_market"]
+
+
+def clear_labour_market(model: Model, census: Census) -> None:
+    """Quits, layoffs, and matching of job seekers to vacancies; then wages adjust.
+
+    Leaves ``model.open_vacancies`` (per firm, still open after matching) for
+    talents' job prospects. ``census`` gives the talents per node (homes do not
+    change in this phase).
+    """
+    _quit(model)
+    count_employees(model)
+    alive, change = _hiring_plans(model)
+    _lay_off(model, alive, change)
+    vacancies = np.zeros(model.firms.n, dtype=np.int64)
+    vacancies[alive] = np.maximum(change, 0)
+    vacancies[alive[model.firms.employees[alive] == 0]] += 1
+    firm = _match(model, vacancies)
+    count_employees(model)
+    model.open_vacancies = vacancies - np.bincount(firm, minlength=model.firms.n)
+    _adjust_wages(model, census, vacancies, firm)
+
+
+def _quit(model: Model) -> None:
+    """Employed talents quit at ``labour.quit_rate``."""
+    t = model.talents
+    employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    quits = employed[model.rng.random(len(employed)) < model.params.labour.quit_rate]
+    t.employer[quits] = -1
+
+
+def _hiring_plans(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Living firms and their planned change of staff (no growth without cash)."""
+    fp = model.params.firm
+    f = model.firms
+    alive = np.flatnonzero(f.alive)
+    change = mech.hiring_targets(
+        f.employees[alive], f.margin[alive], fp.growth_sensitivity, fp.target_margin, model.rng
+    )
+    change = np.where(f.cash[alive] <= 0, np.minimum(change, 0), change)
+    return alive, change
+
+
+def _lay_off(model: Model, alive: np.ndarray, change: np.ndarray) -> None:
+    """Firms planning to shrink lay off staff at random; each keeps at least its founder."""
+    t, f = model.talents, model.firms
+    cut = np.minimum(np.maximum(-change, 0), np.maximum(f.employees[alive] - 1, 0))
+    if not cut.any():
+        return
+    cut_by_firm = np.zeros(f.n, dtype=np.int64)
+    cut_by_firm[alive] = cut
+    # only staff of firms that cut: rank them in random order within their firm
+    staff = np.flatnonzero(t.alive & (t.employer >= 0))
+    staff = staff[cut_by_firm[t.employer[staff]] > 0]
+    firm_of = t.employer[staff]
+    order = np.argsort(firm_of + model.rng.random(len(staff)), kind="stable")
+    staff, firm_of = staff[order], firm_of[order]
+    rank = np.arange(len(firm_of)) - np.searchsorted(firm_of, firm_of, side="left")
+    t.employer[staff[rank < cut_by_firm[firm_of]]] = -1
+
+
+def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
+    """Searching job seekers apply within reach; returns the firm of each hire."""
+    lab = model.params.labour
+    t, f = model.talents, model.firms
+    seekers = np.flatnonzero(t.alive & (t.employer < 0))
+    seekers = seekers[model.rng.random(len(seekers)) < lab.search_rate]
+    hired, firm = mech.match_labour(
+        t.home[seekers],
+        t.sector[seekers],
+        f.node,
+        f.sector,
+        vacancies,
+        model.commute_reach,
+        lab.cross_sector_productivity,
+        model.rng,
+    )
+    t.employer[seekers[hired]] = firm
+    return firm
+
+
+def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np.ndarray) -> None:
+    """Each place's wage follows its tightness (open jobs minus unemployed, per talent)."""
+    lab = model.params.labour
+    t, f = model.talents, model.firms
+    n_places = len(model.place_names)
+    unemployed = np.bincount(model.place[t.home[t.alive & (t.employer < 0)]], minlength=n_places)
+    open_jobs = np.bincount(
+        model.place[f.node], weights=np.maximum(vacancies, 0), minlength=n_places
+    )
+    open_jobs = open_jobs - np.bincount(model.place[f.node[hires]], minlength=n_places)
+    talents = per_place(model, census.talents_at)
+    tightness = (open_jobs - unemployed) / np.maximum(talents, 1)
+    change = np.clip(lab.wage_adjustment * tightness, -0.01, 0.01)
+    model.wage = np.maximum(model.wage * (1.0 + change), lab.wage_floor)

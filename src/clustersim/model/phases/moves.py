@@ -1,0 +1,286 @@
+"""Talent-moves phase: retirement, new graduates and locals, location review, newcomers.
+
+A reviewing talent picks a node of the region or leaving it (brain drain);
+prospective newcomers (immigrants and those a lever attracts) pick a node or
+not coming; new graduates choose with a retention bonus for their university's
+place and, where a partnership links their university to another town, a pull
+toward that town (``graduate_pull``). All choose by one logit over the same
+location utilities (amenity, openness, rent, expected income, commute, ties).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model import mechanisms as mech
+from clustersim.model.agents import Talent
+from clustersim.model.phases.aggregates import (
+    count_employees,
+    jobs_by_node_sector,
+    talents_by_node_sector,
+)
+from clustersim.model.phases.roster import add_talents, remove_talents
+from clustersim.model.state import TalentOrigin
+
+__all__ = ["Choosers", "Request", "move_talents"]
+
+#: A lever's request for newcomers: (prospects, target nodes, extra utility there, policy).
+Request = tuple[int, list[int], float, Any]
+
+
+@dataclass(frozen=True)
+class Choosers:
+    """Everyone choosing a location this month: reviewing residents, then newcomers.
+
+    Attributes:
+        reviewing: talent ids of the residents reviewing their location (sorted).
+        n_immigrants: prospective immigrants (the first newcomers).
+        requests: the levers' requests for newcomers (the newcomers after the immigrants).
+        sector, skill, taste, home, employer_node, wage, retention: one entry per
+            chooser (residents first); newcomers have no home (-1), no employer
+            node (-1), no wage and no retention.
+    """
+
+    reviewing: np.ndarray
+    n_immigrants: int
+    requests: list[Request]
+    sector: np.ndarray
+    skill: np.ndarray
+    taste: np.ndarray
+    home: np.ndarray
+    employer_node: np.ndarray
+    wage: np.ndarray
+    retention: np.ndarray
+
+    @property
+    def n_residents(self) -> int:
+        """Reviewing residents (the first rows)."""
+        return len(self.reviewing)
+
+
+def move_talents(model: Model) -> None:
+    """Retirement, entry of graduates and locals, then everyone reviewing chooses a node."""
+    t, rng = model.talents, model.rng
+    _retire(model)
+    new_grads, new_locals = _new_entrants(model)
+    alive = np.flatnonzero(t.alive)
+    reviewing = alive[rng.random(len(alive)) < model.params.talent.review_rate]
+    reviewing = np.union1d(reviewing, np.concatenate([new_grads, new_locals]))
+    requests, model.attraction_requests = model.attraction_requests, []
+    n_immigrants = rng.poisson(model.params.talent.immigration_rate * len(alive))
+    choosers = _choosers(model, reviewing, n_immigrants, requests)
+    utilities = _utilities(model, choosers)
+    _add_pulls(model, utilities, choosers, new_grads)
+    choice = mech.logit_choice(utilities, rng)
+    _residents_choose(model, reviewing, choice[: choosers.n_residents])
+    _newcomers_arrive(model, choosers, choice[choosers.n_residents :])
+    count_employees(model)
+
+
+def _retire(model: Model) -> None:
+    """Talents retire at ``talent.retirement_rate``."""
+    t = model.talents
+    alive = np.flatnonzero(t.alive)
+    retire = alive[model.rng.random(len(alive)) < model.params.talent.retirement_rate]
+    remove_talents(model, retire)
+
+
+def _new_entrants(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """New graduates at their university's node and young locals entering creative work."""
+    tp, ip = model.params.talent, model.params.institutions
+    rng, weight = model.rng, model.sector_traits["weight"]
+    grads = [np.full(uni.graduates_this_month(), uni.node) for uni in model.universities]
+    homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
+    sectors = rng.choice(model.n_sectors, size=len(homes), p=weight)
+    new_grads = add_talents(
+        model,
+        homes,
+        sectors,
+        origin=TalentOrigin.GRADUATE,
+        skill_mean=ip.graduate_skill,
+        retention=ip.graduate_retention + model.retention_bonus[model.place[homes]],
+    )
+    np.add.at(model.graduates_by_place, model.place[homes], 1)
+    locals_per_node = rng.poisson(tp.local_entry_rate * np.maximum(model.residents, 0.0))
+    homes = np.repeat(np.arange(model.n_nodes), locals_per_node)
+    sectors = rng.choice(model.n_sectors, size=len(homes), p=weight)
+    new_locals = add_talents(
+        model, homes, sectors, origin=TalentOrigin.LOCAL, retention=tp.local_attachment
+    )
+    return new_grads, new_locals
+
+
+def _choosers(
+    model: Model, reviewing: np.ndarray, n_immigrants: int, requests: list[Request]
+) -> Choosers:
+    """Gather the choosers' traits; newcomers' sector, skill and taste are drawn."""
+    tp = model.params.talent
+    t, rng = model.talents, model.rng
+    n_new = n_immigrants + sum(r[0] for r in requests)
+    sector = np.concatenate(
+        [
+            t.sector[reviewing],
+            rng.choice(model.n_sectors, size=n_new, p=model.sector_traits["weight"]),
+        ]
+    )
+    sigma = tp.skill_sigma
+    skill_new = rng.lognormal(-0.5 * sigma**2, sigma, size=n_new)
+    taste_new = np.maximum(rng.normal(tp.amenity_weight, tp.amenity_weight_sd, n_new), 0.0)
+    employer = t.employer[reviewing]
+    employed = employer >= 0
+    employer_node = np.where(employed, model.firms.node[np.maximum(employer, 0)], -1)
+    wage = np.where(employed, model.talent_income(reviewing), 0.0)
+    return Choosers(
+        reviewing=reviewing,
+        n_immigrants=n_immigrants,
+        requests=requests,
+        sector=sector,
+        skill=np.concatenate([t.skill[reviewing], skill_new]),
+        taste=np.concatenate([t.taste[reviewing], taste_new]),
+        home=np.concatenate([t.home[reviewing].astype(np.int64), np.full(n_new, -1)]),
+        employer_node=np.concatenate([employer_node, np.full(n_new, -1)]),
+        wage=np.concatenate([wage, np.zeros(n_new)]),
+        retention=np.concatenate([t.retention[reviewing], np.zeros(n_new)]),
+    )
+
+
+def _utilities(model: Model, choosers: Choosers) -> np.ndarray:
+    """Utility of each node (and of leaving, the last column) for each chooser."""
+    tp = model.params.talent
+    talents_ns = talents_by_node_sector(model)
+    return mech.talent_location_utilities(
+        sector=choosers.sector.astype(np.int64),
+        skill=choosers.skill,
+        amenity_taste=choosers.taste,
+        home=choosers.home,
+        employer_node=choosers.employer_node,
+        wage=choosers.wage,
+        retention=choosers.retention,
+        node_income=_node_income(model, talents_ns),
+        amenity=model.amenity,
+        openness=model.openness,
+        rent=model.rent,
+        ties=np.log1p(talents_ns),
+        travel_time=model.travel_time,
+        place=model.place,
+        max_commute=model.params.labour.max_commute,
+        wage_weight=tp.wage_weight,
+        openness_weight=tp.openness_weight,
+        rent_weight=tp.rent_weight,
+        commute_weight=tp.commute_weight,
+        ties_weight=tp.ties_weight,
+        move_cost=tp.move_cost,
+        place_change_cost=tp.place_change_cost,
+        emigration_cost=tp.emigration_cost,
+        outside_income=tp.outside_income,
+        outside_amenity=tp.outside_amenity,
+        outside_openness=tp.outside_openness,
+        outside_rent=tp.outside_rent,
+    )
+
+
+def _node_income(model: Model, talents_ns: np.ndarray) -> np.ndarray:
+    """Expected income by node and sector: wages in reach, jobs and vacancies per talent."""
+    jobs = jobs_by_node_sector(model)
+    wage_ns = np.repeat(_wage_in_reach(model, jobs)[:, None], model.n_sectors, axis=1)
+    return mech.expected_income(
+        wage_ns,
+        jobs + _vacancies_by_node_sector(model),
+        talents_ns,
+        model.commute_reach,
+        model.params.talent.unemployment_income,
+        model.params.labour.cross_sector_productivity,
+    )
+
+
+def _wage_in_reach(model: Model, jobs: np.ndarray) -> np.ndarray:
+    """Wage per skill unit a talent living at each node can expect from the jobs in reach.
+
+    Jobs in another place (a commute to the large city) pay that place's wage.
+    """
+    jobs_at = jobs.sum(axis=1) + 1e-9
+    paid = model.commute_reach @ (jobs_at * model.wage[model.place])
+    return paid / (model.commute_reach @ jobs_at)
+
+
+def _vacancies_by_node_sector(model: Model) -> np.ndarray:
+    """Vacancies still open after this month's matching, at living firms, by node and sector."""
+    f, vac = model.firms, model.open_vacancies
+    n = min(len(vac), f.n)
+    key = f.node[:n].astype(np.int64) * model.n_sectors + f.sector[:n]
+    out = np.bincount(key, weights=vac[:n] * f.alive[:n], minlength=model.n_nodes * model.n_sectors)
+    return out.reshape(model.n_nodes, model.n_sectors)
+
+
+def _add_pulls(
+    model: Model, utilities: np.ndarray, choosers: Choosers, new_grads: np.ndarray
+) -> None:
+    """Add partnership pulls of new graduates and levers' pulls of their prospects (in place)."""
+    if len(new_grads) and model.graduate_pull.any():  # partnerships with other places
+        rows = np.searchsorted(choosers.reviewing, new_grads)  # reviewing is sorted, holds them
+        home_place = model.place[model.talents.home[new_grads]]
+        utilities[rows, : model.n_nodes] += model.graduate_pull[home_place]
+    row = choosers.n_residents + choosers.n_immigrants
+    for count, nodes, bonus, _ in choosers.requests:  # policy prospects: extra pull of targets
+        utilities[row : row + count, nodes] += bonus
+        row += count
+
+
+def _residents_choose(model: Model, reviewing: np.ndarray, choice: np.ndarray) -> None:
+    """Residents leave the region or move; a mover keeps the job only if it is still in reach."""
+    t, place = model.talents, model.place
+    leave = choice == model.n_nodes
+    t.retention[reviewing] = 0.0
+    leavers = reviewing[leave]
+    np.add.at(model.left_region, place[t.home[leavers]], 1)
+    remove_talents(model, leavers, left_region=True)
+    moving = ~leave & (choice != t.home[reviewing])
+    movers, targets = reviewing[moving], choice[moving]
+    from_place, to_place = place[t.home[movers]], place[targets]
+    crossing = from_place != to_place
+    np.add.at(model.moves_out, from_place[crossing], 1)
+    np.add.at(model.moves_in, to_place[crossing], 1)
+    t.home[movers] = targets
+    emp = t.employer[movers]
+    has_job = emp >= 0
+    too_far = np.zeros(len(movers), dtype=bool)
+    too_far[has_job] = (
+        model.travel_time[targets[has_job], model.firms.node[emp[has_job]]]
+        > model.params.labour.max_commute
+    )
+    t.employer[movers[too_far]] = -1
+
+
+def _newcomers_arrive(model: Model, choosers: Choosers, choice: np.ndarray) -> None:
+    """Newcomers who chose a node come (immigrants first, then each lever's prospects).
+
+    Each lever's ``on_attracted`` receives the ids of its prospects who came.
+    """
+    t = model.talents
+    come = choice < model.n_nodes
+    n_new = len(choice)
+    origin = np.where(
+        np.arange(n_new) < choosers.n_immigrants, TalentOrigin.IMMIGRANT, TalentOrigin.POLICY
+    )
+    start = choosers.n_residents
+    ids = t.append(
+        int(come.sum()),
+        sector=choosers.sector[start:][come],
+        skill=choosers.skill[start:][come],
+        taste=choosers.taste[start:][come],
+        home=choice[come],
+        alive=True,
+        arrived=model.steps,
+        origin=origin[come],
+    )
+    model.talent_agents.extend(Talent(model, int(i)) for i in ids)
+    np.add.at(model.moves_in, model.place[choice[come]], 1)
+    row_of = np.flatnonzero(come)  # newcomer row of each new id
+    row = choosers.n_immigrants
+    for count, _, _, policy in choosers.requests:
+        policy.on_attracted(ids[(row_of >= row) & (row_of < row + count)])
+        row += count

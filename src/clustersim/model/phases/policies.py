@@ -1,0 +1,20 @@
+"""Policies phase: the municipality's month begins, the levers act, incubators take in firms.
+
+Levers act first in the month: they change what the mechanisms of the later
+phases read (amenity and demand bonuses, rent factors, subsidies, ...).
+"""
+
+from __future__ import annotations
+
+from mesa import Model
+
+__all__ = ["act"]
+
+
+def act(model: Model) -> None:
+    """Add the municipality's income, step each policy in order, then each incubator."""
+    model.municipality.step()
+    for policy in list(model.policies):
+        policy.step()
+    for hub in model.incubators:
+        hub.step()

@@ -1,0 +1,107 @@
+"""Adding and removing talents and firms: rows of the agent tables and their Mesa agents.
+
+Rows are never reused: a row index is the agent's permanent id, and removing an
+agent marks its row as gone and removes its Mesa agent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.state import FirmOrigin, TalentOrigin
+
+__all__ = ["add_firms", "add_talents", "remove_talents"]
+
+
+def add_talents(
+    model: Model,
+    homes: np.ndarray,
+    sectors: np.ndarray,
+    *,
+    origin: TalentOrigin,
+    skill_mean: float = 1.0,
+    retention: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Add talents living at ``homes``; skill and amenity taste are drawn. Returns their ids.
+
+    Args:
+        model: the model whose talent table grows.
+        homes: home node of each new talent.
+        sectors: sector of each new talent.
+        origin: how they came to the region.
+        skill_mean: mean skill (lognormal around it).
+        retention: extra attachment to their home place at their next location review.
+    """
+    tp = model.params.talent
+    n = len(homes)
+    sigma = tp.skill_sigma
+    skill = skill_mean * model.rng.lognormal(-0.5 * sigma**2, sigma, size=n)
+    taste = np.maximum(model.rng.normal(tp.amenity_weight, tp.amenity_weight_sd, size=n), 0.0)
+    ids = model.talents.append(
+        n,
+        sector=sectors,
+        skill=skill,
+        taste=taste,
+        home=homes,
+        alive=True,
+        arrived=model.steps,
+        origin=int(origin),
+        retention=retention,
+    )
+    model.talent_agents.extend(Talent(model, int(i)) for i in ids)
+    return ids
+
+
+def add_firms(
+    model: Model,
+    nodes: np.ndarray,
+    sectors: np.ndarray,
+    *,
+    origin: FirmOrigin,
+    founded: np.ndarray | int | None = None,
+    cash: np.ndarray | float | None = None,
+    parent: np.ndarray | int = -1,
+) -> np.ndarray:
+    """Add firms at ``nodes``; productivity is drawn. Returns their ids.
+
+    Args:
+        model: the model whose firm table grows.
+        nodes: node of each new firm.
+        sectors: sector of each new firm.
+        origin: how the firms came about.
+        founded: founding month (default: this month).
+        cash: starting cash in EUR (default: ``firm.startup_cash``).
+        parent: parent firm of spin-offs (-1 for none).
+    """
+    fp = model.params.firm
+    n = len(nodes)
+    sigma = fp.productivity_sigma
+    ids = model.firms.append(
+        n,
+        sector=sectors,
+        node=nodes,
+        alive=True,
+        origin=int(origin),
+        parent=parent,
+        productivity=model.rng.lognormal(-0.5 * sigma**2, sigma, size=n),
+        founded=model.steps if founded is None else founded,
+        cash=fp.startup_cash if cash is None else cash,
+    )
+    model.firm_agents.extend(CreativeFirm(model, int(i)) for i in ids)
+    return ids
+
+
+def remove_talents(model: Model, ids: np.ndarray, *, left_region: bool = False) -> None:
+    """Talents ``ids`` leave (retire, or emigrate when ``left_region``): jobs end, agents go."""
+    t = model.talents
+    t.alive[ids] = False
+    t.left[ids] = model.steps
+    t.left_region[ids] = left_region
+    t.employer[ids] = -1
+    for i in ids:
+        agent = model.talent_agents[i]
+        if agent is not None:
+            agent.remove()
+            model.talent_agents[i] = None

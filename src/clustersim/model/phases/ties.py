@@ -1,0 +1,53 @@
+"""Collaboration-ties phase: ties between firms lapse at random and new ones form.
+
+A firm seeks partners at nearby nodes (more firms, shorter travel, better
+access) and accepts firms of other sectors less readily than its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model import mechanisms as mech
+from clustersim.model.phases.aggregates import Census
+
+__all__ = ["form_ties"]
+
+
+def form_ties(model: Model, census: Census) -> None:
+    """Ties lapse at ``network.tie_decay``; new ties form by proximity and sector similarity.
+
+    ``census`` gives the living firms per node.
+    """
+    nw = model.params.network
+    f, rng = model.firms, model.rng
+    if len(model.ties):
+        keep = rng.random(len(model.ties)) >= nw.tie_decay
+        model.ties = model.ties[keep]
+    alive = np.flatnonzero(f.alive)
+    if len(alive) < 2:
+        return
+    n_new = rng.poisson(nw.tie_rate * len(alive))
+    if n_new == 0:
+        return
+    source = rng.choice(alive, size=n_new)
+    target = _partners(model, census, alive, source)
+    same = f.sector[source] == f.sector[target]
+    accept_p = np.where(same, 1.0, 1.0 / max(nw.same_sector_affinity, 1e-9))
+    ok = (source != target) & (rng.random(n_new) < np.minimum(accept_p, 1.0))
+    model.add_collaboration_ties(np.stack([source[ok], target[ok]], axis=1))
+
+
+def _partners(model: Model, census: Census, alive: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """A candidate partner for each seeking firm: a node by proximity, then a firm there."""
+    nw = model.params.network
+    f, rng = model.firms, model.rng
+    firms_at = census.firms_at.astype(float)
+    node = mech.collaboration_targets(
+        f.node[source], firms_at, model.travel_time, model.accessibility, nw.distance_scale, rng
+    )
+    order = alive[np.argsort(f.node[alive], kind="stable")]
+    starts = np.searchsorted(f.node[order], np.arange(model.n_nodes))
+    pick = starts[node] + (rng.random(len(source)) * firms_at[node]).astype(np.int64)
+    return order[np.minimum(pick, len(order) - 1)]

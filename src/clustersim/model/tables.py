@@ -1,0 +1,92 @@
+"""Result tables of a model: one row per firm, per talent and per policy (pandas)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Model
+
+from clustersim.model.phases.aggregates import talent_income
+from clustersim.model.sectors import SECTOR_NAMES
+from clustersim.model.state import FirmOrigin, TalentOrigin
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["firm_table", "policy_table", "talent_table"]
+
+
+def firm_table(model: Model) -> pd.DataFrame:
+    """One row per firm ever created."""
+    import pandas as pd
+
+    f = model.firms
+    return pd.DataFrame(
+        {
+            "firm_id": np.arange(f.n),
+            "sector": pd.Categorical.from_codes(f.sector.astype(int), SECTOR_NAMES),
+            "node": f.node.astype(np.int64),
+            "place": [model.place_names[p] for p in model.place[f.node]],
+            "founded_step": f.founded.astype(np.int64),
+            "exit_step": _nullable(f.exit_step),
+            "employees": f.employees.astype(np.int64),
+            "peak_employees": f.peak_employees.astype(np.int64),
+            "origin": pd.Categorical.from_codes(f.origin.astype(int), FirmOrigin.labels()),
+            "parent_id": _nullable(f.parent),
+            "productivity": f.productivity.copy(),
+            "cash": f.cash.copy(),
+            "innovations": f.innovations.astype(np.int64),
+            "ever_incubated": f.ever_incubated.astype(bool),
+            "subsidy_received": f.subsidy_received.copy(),
+        }
+    )
+
+
+def talent_table(model: Model) -> pd.DataFrame:
+    """One row per talent who ever lived in the region."""
+    import pandas as pd
+
+    t = model.talents
+    return pd.DataFrame(
+        {
+            "talent_id": np.arange(t.n),
+            "sector": pd.Categorical.from_codes(t.sector.astype(int), SECTOR_NAMES),
+            "skill": t.skill.copy(),
+            "home": t.home.astype(np.int64),
+            "place": [model.place_names[p] for p in model.place[t.home]],
+            "employer": _nullable(t.employer),
+            "income": np.where(t.alive, talent_income(model), np.nan),
+            "origin": pd.Categorical.from_codes(t.origin.astype(int), TalentOrigin.labels()),
+            "arrived_step": t.arrived.astype(np.int64),
+            "left_step": _nullable(t.left),
+            "left_region": t.left_region.copy(),
+            "grant": t.grant.copy(),
+        }
+    )
+
+
+def policy_table(model: Model) -> pd.DataFrame:
+    """One row per policy: lever, timing, status, why it stopped, and what it spent."""
+    import pandas as pd
+
+    policies = model.policies
+    return pd.DataFrame(
+        {
+            "policy": [p.name for p in policies],
+            "lever": [type(p).__name__ for p in policies],
+            "start": [p.start for p in policies],
+            "duration": pd.array([p.duration for p in policies], dtype="Int64"),
+            "status": [p.status for p in policies],
+            "stop_step": pd.array([p.stop_step for p in policies], dtype="Int64"),
+            "stop_reason": [p.stop_reason for p in policies],
+            "spent": [float(p.spent) for p in policies],
+        }
+    )
+
+
+def _nullable(values: np.ndarray) -> pd.Series:
+    """Integer column with -1 shown as missing (pandas Int64)."""
+    import pandas as pd
+
+    return pd.Series(values, dtype="Int64").mask(values < 0)

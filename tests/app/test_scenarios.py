@@ -1,0 +1,122 @@
+"""The app's settings: what the controls and lesson scenarios mean for the model (no browser)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import numpy as np
+import pytest
+
+from clustersim.app.scenarios import (
+    CITY_LABELS,
+    LEVER_INFO,
+    SCENARIOS,
+    ClassroomSettings,
+    ClassroomTown,
+    available_levers,
+    city_graph,
+    model_kwargs,
+)
+from clustersim.model.core import CreativeClusterModel
+
+
+def test_levers_become_the_models_policy_argument() -> None:
+    settings = ClassroomSettings(levers=(("creative_hub", 1.5), ("festival", 1.0)), policy_start=6)
+    assert settings.policy() == {
+        "creative_hub": {"intensity": 1.5, "start": 6},
+        "festival": {"intensity": 1.0, "start": 6},
+    }
+    kwargs = model_kwargs(settings)
+    assert kwargs["policy"] == settings.policy()
+    assert kwargs["institutions"] == {"municipality_budget": settings.budget}
+    assert "policy" not in model_kwargs(ClassroomSettings())
+
+
+def test_switching_levers_on_and_off() -> None:
+    settings = ClassroomSettings().with_lever("festival", 2.0).with_lever("creative_hub", 1.0)
+    assert settings.levers == (("creative_hub", 1.0), ("festival", 2.0))
+    assert settings.with_lever("festival", None).levers == (("creative_hub", 1.0),)
+    assert settings.lever_intensity("festival") == 2.0
+    assert settings.lever_intensity("broadband") is None
+
+
+def test_every_model_lever_is_offered() -> None:
+    levers = available_levers()
+    from clustersim.policy.levers import LEVERS
+
+    assert set(levers) == set(LEVERS)
+    assert levers[: sum(info.main for info in LEVER_INFO.values())] == [
+        name for name, info in LEVER_INFO.items() if info.main
+    ]
+
+
+def test_no_lever_controls_without_the_levers_module(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "clustersim.policy.levers", None)  # import fails
+    assert available_levers() == []
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="city must be one of"):
+        ClassroomSettings(city="atlantis")
+    with pytest.raises(ValueError, match="accessibility"):
+        ClassroomSettings(accessibility=0.0)
+    with pytest.raises(ValueError, match="once"):
+        ClassroomSettings(levers=(("festival", 1.0), ("festival", 2.0)))
+
+
+def test_the_app_draws_the_same_city_as_the_model() -> None:
+    for city in ("small_town", "obidos"):
+        ours = city_graph(ClassroomSettings(city=city), np.random.default_rng(3))
+        theirs = CreativeClusterModel(city=city, rng=3).graph
+        assert dict(ours.nodes(data=True)) == dict(theirs.nodes(data=True))
+        assert list(ours.edges(data=True)) == list(theirs.edges(data=True))
+
+
+def test_accessibility_scales_only_the_town_and_keeps_the_random_stream() -> None:
+    plain = ClassroomSettings(city="obidos")
+    faster = dataclasses.replace(plain, accessibility=1.5)
+    g0, g1 = (city_graph(s, np.random.default_rng(s.seed)) for s in (plain, faster))
+    focus = g0.graph["focus"]
+    for node, data in g0.nodes(data=True):
+        expected = data["accessibility"]
+        if data["place"] == focus:
+            expected = min(expected * 1.5, 1.0)
+        assert g1.nodes[node]["accessibility"] == pytest.approx(expected)
+        assert g1.nodes[node]["population"] == data["population"]
+    town0, town1 = ClassroomTown(settings=plain), ClassroomTown(settings=faster)
+    assert np.array_equal(town0.talents.home, town1.talents.home)
+    assert np.array_equal(town0.firms.node, town1.firms.node)
+
+
+def test_agglomeration_cap_and_budget_reach_the_model() -> None:
+    town = ClassroomTown(settings=ClassroomSettings(agglomeration_cap=None, budget=1e6))
+    assert town.params.firm.agglomeration_cap is None
+    assert town.municipality.budget == 1e6
+
+
+def test_baseline_is_the_same_town_until_the_levers_start() -> None:
+    settings = SCENARIOS["hub_and_festival"].settings
+    town = ClassroomTown(settings=settings)
+    assert {p.name for p in town.policies} == {"creative_hub", "festival"}
+    assert town.baseline is not None and not town.baseline.policies
+    town.run_for(settings.policy_start + 3)
+    assert len(town.records) == len(town.baseline.records) == settings.policy_start + 4
+    before = settings.policy_start  # records[k] is month k
+    for row, base in zip(town.records[:before], town.baseline.records[:before], strict=True):
+        assert row["creative_employment"] == base["creative_employment"]
+    assert sum(r["policy_spend"] for r in town.records) > 0
+    assert ClassroomTown(settings=ClassroomSettings()).baseline is None
+
+
+def test_every_scenario_and_city_builds_and_steps() -> None:
+    for scenario in SCENARIOS.values():
+        town = ClassroomTown(settings=scenario.settings)
+        town.step()
+        assert town.steps == 1
+        assert scenario.watch_for
+    for city in CITY_LABELS:
+        settings = ClassroomSettings(city=city)
+        assert city_graph(settings, np.random.default_rng(0)).number_of_nodes() > 0
+    town = CreativeClusterModel(**model_kwargs(ClassroomSettings(city="obidos")))
+    assert town.place_names == ["Obidos", "Lisbon"]

@@ -1,0 +1,51 @@
+"""The ``clustersim-app`` command: the Solara call it makes, and a real server answering."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from app_server import free_port, wait_for_server
+
+from clustersim.app import main
+
+
+def test_clustersim_app_runs_solara_on_localhost(monkeypatch) -> None:
+    from solara.__main__ import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda **kwargs: calls.append(kwargs))
+    main([])
+    main(["--host", "0.0.0.0", "--port", "9000", "--open"])
+    assert calls[0]["args"] == [
+        "run",
+        "clustersim.app.page",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8765",
+        "--production",
+        "--no-open",
+    ]
+    assert calls[1]["args"][2:7] == ["--host", "0.0.0.0", "--port", "9000", "--production"]
+    assert calls[1]["args"][-1] == "--open"
+
+
+def test_clustersim_app_command_serves_the_page() -> None:
+    exe = Path(sys.executable).with_name("clustersim-app")
+    assert exe.exists(), f"{exe} is missing: reinstall with pip install -e '.[app]'"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(exe), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page = wait_for_server(port, server)
+        assert "solara" in page.lower()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    assert f"http://127.0.0.1:{port}" in output

@@ -1,0 +1,181 @@
+"""The clustersim-experiment command: run, resume, report, failures, stale runs, docs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clustersim.experiments.cli import _parse, _parser, main, run_experiment
+from clustersim.experiments.design import Design, available
+from clustersim.experiments.provenance import model_fingerprint
+from clustersim.model.compose import config_dir
+from conftest import write_design as _design
+
+
+def test_an_unknown_experiment_is_bad_input():
+    assert main(["run", "no_such_experiment"]) == 2
+
+
+def test_overrides_may_follow_the_options_as_the_docs_show_them(capsys):
+    args = _parse(["run", "tvm", "--site", "small_town", "talent.review_rate=0.04", "--force"])
+    assert args.site == ["small_town"] and args.force
+    assert args.overrides == ["talent.review_rate=0.04"]
+    args = _parse(["run", "tvm", "a=1", "--launcher", "slurm", "hydra.launcher.partition=cpu"])
+    assert args.overrides == ["a=1", "hydra.launcher.partition=cpu"]
+    with pytest.raises(SystemExit):
+        _parse(["run", "tvm", "--no-such-option"])
+    with pytest.raises(SystemExit):
+        _parse(["list", "extra"])
+    assert "unrecognized arguments: extra" in capsys.readouterr().err
+
+
+def _lines(echoed: list[str], status: str) -> int:
+    return sum(1 for line in echoed if f"] {status} " in line)
+
+
+def test_tiny_experiment_end_to_end_then_resumed(tmp_path):
+    design = Design.load(_design(tmp_path))
+    echoed: list[str] = []
+    outcome = run_experiment(design, tmp_path / "out", echo=echoed.append)
+    assert outcome.ok == 6 and not outcome.failed
+    assert _lines(echoed, "ok") == 6
+    assert outcome.report.is_file() and outcome.summary.is_file()
+    ts = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    assert len(ts) == 6 * 25
+    assert {"experiment", "site", "arm", "replicate", "seed"} <= set(ts.columns)
+    effects = outcome.tables["effects"]
+    assert set(effects["arm"]) == {"talent"} and (effects["n_pairs"] == 3).all()
+    assert (tmp_path / "out" / "tables" / "effects.csv").is_file()
+    assert "talent" in outcome.summary.read_text()
+
+    echoed.clear()
+    again = run_experiment(design, tmp_path / "out", echo=echoed.append)
+    assert _lines(echoed, "skipped") == 6 and _lines(echoed, "ok") == 0
+    pd.testing.assert_frame_equal(again.tables["effects"], outcome.tables["effects"])
+
+
+def test_scaling_and_policy_sweep_reports(tmp_path):
+    scaling = Design.load(
+        _design(
+            tmp_path,
+            name="tinyscale",
+            kind="scaling",
+            replicates=2,
+            steps=12,
+            sites={
+                f"t{p}": {"overrides": ["city=small_town", f"city.population={p}"]}
+                for p in (5000, 10000, 20000)
+            },
+            arms={"none": ["plan=none"]},
+        )
+    )
+    out = run_experiment(scaling, tmp_path / "scale", echo=lambda _m: None)
+    fits = out.tables["scaling"].set_index("metric")
+    assert out.ok == 6 and fits.loc["creative_employment", "n_runs"] == 6
+    assert 0.5 < fits.loc["creative_employment", "exponent"] < 1.5
+    assert "beta" in out.summary.read_text()
+
+    sweep = Design.load(
+        _design(
+            tmp_path,
+            name="tinysweep",
+            kind="policy_sweep",
+            replicates=2,
+            steps=24,
+            common=["institutions.municipality_budget=100000000"],
+            arms={
+                "none": {"overrides": ["plan=none"], "labels": {"lever": "none", "intensity": 0}}
+            },
+            grid={"levers": ["festival", "talent_attraction"], "intensities": [1.0, 2.0]},
+        )
+    )
+    assert set(sweep.arms) == {
+        "none",
+        "festival_100",
+        "festival_200",
+        "talent_attraction_100",
+        "talent_attraction_200",
+    }
+    out = run_experiment(sweep, tmp_path / "sweep", echo=lambda _m: None)
+    cost = out.tables["cost"].set_index("arm")
+    assert out.ok == 10 and len(cost) == 4
+    assert (cost["total_spend"] > 0).all()
+    assert (out.out_dir / "figures" / "cost_effectiveness.png").is_file()
+
+
+def test_docs_name_only_real_experiments_launchers_and_options():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
+    plugin = {"basic", "joblib", "ray", "submitit_local", "submitit_slurm"}
+    shipped = {p.stem for p in (config_dir() / "hydra" / "launcher").glob("*.yaml")}
+    named = set(re.findall(r"hydra/launcher=(\w+)", docs)) | set(
+        re.findall(r"--launcher (\w+)", docs)
+    )
+    named -= {"NAME"}  # the placeholder in "name them with hydra/launcher=NAME"
+    assert named and named <= plugin | shipped, named - plugin - shipped
+    for name in re.findall(r"clustersim-experiment run (\w+)(?![\w.])", docs):
+        assert name in available(), name
+    options = {
+        a.option_strings[0]
+        for a in _parser()._subparsers._group_actions[0].choices["run"]._actions
+        if a.option_strings
+    }
+    for option in set(re.findall(r"`(--[a-z-]+)", docs)) - {"--multirun"}:
+        assert option in options, option
+
+
+def test_a_failing_arm_is_reported_and_the_rest_still_analysed(tmp_path, capsys):
+    path = _design(
+        tmp_path,
+        name="partly_broken",
+        replicates=2,
+        steps=24,
+        arms={
+            "none": ["plan=none"],
+            "talent": ["plan=talent_first"],
+            "broken": ["city=graphml", f"city.graphml={tmp_path}/missing.graphml"],
+        },
+    )
+    code = main(["run", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("] failed ") == 2 and captured.err.count("] ok ") == 4
+    assert captured.err.count("failed: ") == 2 and "missing.graphml" in captured.err
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert sorted(runs["status"]) == ["failed", "failed", "ok", "ok", "ok", "ok"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "2 run(s) failed" in html and "missing.graphml" in html
+    effects = pd.read_csv(tmp_path / "out" / "tables" / "effects.csv")
+    assert set(effects["arm"]) == {"talent"}
+
+
+def test_resume_reuses_finished_runs_and_re_runs_stale_ones_saying_how_many(tmp_path, capsys):
+    path = _design(tmp_path, name="stale", replicates=2, steps=12)
+    cmd = ["run", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"]
+    assert main(cmd) == 0
+    assert "resuming" not in capsys.readouterr().err  # nothing to resume the first time
+    metas = sorted((tmp_path / "out" / "runs").glob("*/meta.json"))
+    assert len(metas) == 4
+    for i, path_ in enumerate(metas[:2]):  # made by another model version, or an older clustersim
+        meta = json.loads(path_.read_text())
+        assert meta["model_fingerprint"] == model_fingerprint()
+        meta["model_fingerprint"] = "0123456789abcdef" if i == 0 else None
+        path_.write_text(json.dumps(meta))
+
+    assert main(cmd) == 0
+    err = capsys.readouterr().err
+    assert (
+        "stale: resuming: 2 finished run(s) reused, 2 stale run(s) made by a different "
+        "model version re-run, 0 other(s) to run" in err
+    )
+    assert err.count("] skipped ") == 2 and err.count("] ok ") == 2
+    assert err.count("replaced a stale run of another model version") == 2
+    assert all(json.loads(p.read_text())["model_fingerprint"] == model_fingerprint() for p in metas)
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert list(runs["status"]) == ["ok"] * 4
+    assert set(runs["model_fingerprint"]) == {model_fingerprint()}
+    assert main(cmd) == 0
+    assert "4 finished run(s) reused, 0 stale" in capsys.readouterr().err

@@ -1,0 +1,89 @@
+"""Experiment designs: shipped designs, seeds shared by arms, errors, saving."""
+
+from __future__ import annotations
+
+import pytest
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.design import DEFAULT_ANALYSIS, Design, available, expected_run_dirs
+from clustersim.experiments.runner import replicate_seed
+from clustersim.model.compose import config_dir
+from conftest import write_design as _design
+
+
+def test_shipped_designs_share_replicate_seeds_across_sites_and_arms():
+    assert {"town_vs_metropolis", "scaling", "policy_sweep"} <= set(available())
+    for name in available():
+        design = Design.named(name)
+        specs = design.specs()
+        assert len(specs) == design.n_runs
+        by_replicate: dict[int, set[int]] = {}
+        for spec in specs:
+            by_replicate.setdefault(spec.labels["replicate"], set()).add(spec.seed)
+            assert spec.labels["experiment"] == name and spec.steps == design.steps
+        assert all(len(seeds) == 1 for seeds in by_replicate.values())  # common random numbers
+        assert [next(iter(by_replicate[r])) for r in sorted(by_replicate)] == [
+            replicate_seed(design.root_seed, r) for r in range(design.replicates)
+        ]
+
+
+def test_flagship_compares_real_plans_in_a_small_town_and_a_metropolis():
+    design = Design.named("town_vs_metropolis")
+    assert design.kind == "comparison" and design.baseline == "none"
+    assert set(design.sites) == {"small_town", "metropolis"}
+    assert "city=region" in design.sites["small_town"].overrides
+    assert "city=metropolis" in design.sites["metropolis"].overrides
+    plans = [
+        o.split("=", 1)[1]
+        for a in design.arms.values()
+        for o in a.overrides
+        if o.startswith("plan=")
+    ]
+    assert len(plans) == len(design.arms) >= 3
+    for plan in plans:
+        assert (config_dir() / "plan" / f"{plan}.yaml").is_file(), plan
+    sweep = Design.named("policy_sweep")
+    levers = {a.labels.get("lever") for a in sweep.arms.values()} - {"none"}
+    assert levers == {p.stem for p in (config_dir() / "policy").glob("*.yaml")} - {"none"}
+
+
+@pytest.mark.slow
+def test_every_shipped_design_composes_into_distinct_runs(tmp_path):
+    for name in available():
+        design = Design.named(name).with_changes(replicates=1)
+        if name == "policy_sweep":  # every lever once (intensity only changes one number)
+            design = design.with_changes(arms=[a for a in design.arms if a.endswith("_100")])
+        dirs = expected_run_dirs(design, tmp_path)
+        assert len(set(dirs)) == design.n_runs, name
+
+
+def test_design_errors_are_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="baseline must be one of the arms"):
+        Design.load(_design(tmp_path, baseline="nothing"))
+    with pytest.raises(ConfigError, match="experiment must be one of"):
+        Design.named("no_such_experiment")
+    design = Design.load(_design(tmp_path))
+    with pytest.raises(ConfigError, match="unknown site"):
+        design.with_changes(sites=["mars"])
+    assert set(design.with_changes(arms=["talent"]).arms) == {"none", "talent"}
+    twin = Design.load(
+        _design(tmp_path, name="twin", arms={"none": ["plan=none"], "same": ["plan=none"]})
+    )
+    with pytest.raises(ConfigError, match="resolve to the same model config"):
+        expected_run_dirs(twin, tmp_path)
+
+
+def test_a_saved_design_loads_back_the_same(tmp_path):
+    design = Design.load(_design(tmp_path)).with_changes(replicates=2, overrides=["steps=6"])
+    path = design.save(tmp_path / "out" / "experiment.yaml")
+    assert Design.load(path) == design
+    assert [p.name for p in path.parent.iterdir()] == ["experiment.yaml"]  # no temporary left
+
+
+def test_default_metrics_are_declared_outcomes():
+    from clustersim.model.outcomes import OUTCOME_NAMES, flow_names
+
+    for key in ("metrics", "band_metrics", "scaling_metrics"):
+        for metric in DEFAULT_ANALYSIS[key]:
+            base = metric.removesuffix("_total").removesuffix("_last_year")
+            assert metric in OUTCOME_NAMES or base in flow_names(), metric

@@ -1,0 +1,180 @@
+"""Executing a design: local worker processes killed and resumed, a Hydra launcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clustersim.experiments.cli import main, run_experiment
+from clustersim.experiments.design import Design, expected_run_dirs
+from clustersim.experiments.execute import hydra_multirun_args
+from clustersim.experiments.runner import is_complete
+from conftest import write_design as _design
+
+BIN = Path(sys.executable).parent
+
+
+def _lines(echoed: list[str], status: str) -> int:
+    return sum(1 for line in echoed if f"] {status} " in line)
+
+
+def _complete(out: Path) -> dict[str, int]:
+    return {
+        p.parent.name: p.stat().st_mtime_ns
+        for p in (out / "runs").glob("*/meta.json")
+        if is_complete(p.parent)
+    }
+
+
+@pytest.mark.slow
+def test_driver_killed_part_way_resumes_without_losing_or_redoing_runs(tmp_path):
+    path = _design(
+        tmp_path,
+        name="killme",
+        replicates=4,
+        steps=60,
+        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
+        arms={
+            "none": ["plan=none"],
+            "talent": ["plan=talent_first"],
+            "creative": ["plan=creative_city"],
+        },
+    )
+    out = tmp_path / "out"
+    cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out), "--n-jobs", "2"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while len(_complete(out)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its worker processes
+        proc.wait()
+    before = _complete(out)
+    assert 2 <= len(before) < 12, "the sweep should have been killed part-way"
+
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = _complete(out)
+    assert len(after) == 12
+    assert all(after[k] == before[k] for k in before)  # nothing finished was redone
+    assert done.stderr.count("] skipped ") == len(before)
+    assert done.stderr.count("] ok ") == 12 - len(before)
+    assert "report:" in done.stdout
+
+
+@pytest.mark.slow
+def test_experiment_through_a_hydra_launcher_shares_runs_with_the_driver(tmp_path):
+    path = _design(tmp_path, replicates=2, steps=12)
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [
+            str(BIN / "clustersim-experiment"),
+            "run",
+            str(path),
+            "--out",
+            str(out),
+            "--launcher",
+            "basic",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (out / "jobs" / "0" / ".hydra").is_dir() and (out / "report.html").is_file()
+    design = Design.load(out / "experiment.yaml")
+    expected = expected_run_dirs(design, out / "runs")
+    assert all(is_complete(d) for d in expected), (
+        [d.name for d in expected],
+        sorted(p.name for p in (out / "runs").iterdir()),
+    )
+    metas = [json.loads(p.read_text()) for p in (out / "runs").glob("*/meta.json")]
+    assert sorted((m["labels"]["arm"], m["labels"]["replicate"]) for m in metas) == [
+        ("none", 0),
+        ("none", 1),
+        ("talent", 0),
+        ("talent", 1),
+    ]
+    echoed: list[str] = []
+    run_experiment(design, out, echo=echoed.append)  # local driver: everything already done
+    assert _lines(echoed, "skipped") == 4
+
+
+def test_a_hydra_multirun_runs_every_run_of_the_saved_design(tmp_path):
+    design = Design.load(_design(tmp_path))
+    args = hydra_multirun_args(
+        design, tmp_path / "out", launcher="joblib", hydra_overrides=["hydra.launcher.n_jobs=2"]
+    )
+    assert args[0] == "--multirun" and "hydra/launcher=joblib" in args
+    assert f"hydra.sweep.dir={tmp_path / 'out'}" in args
+    assert {"+xp.site=town", "+xp.arm=none,talent", "+xp.replicate=range(0,3)"} <= set(args)
+    assert args[-1] == "hydra.launcher.n_jobs=2"
+
+
+def test_a_failed_hydra_launch_exits_1_and_writes_no_report(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(_design(tmp_path)), "--out", str(out), "--launcher", "no_such"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "the Hydra multirun exited with code 1" in err and "run the same command again" in err
+    assert (out / "experiment.yaml").is_file() and not (out / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
+    path = _design(
+        tmp_path,
+        name="stopme",
+        replicates=4,
+        steps=60,
+        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
+    )
+    out = tmp_path / "out"
+    cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
+    cmd += ["--launcher", "basic"]
+    log = open(tmp_path / "driver.log", "w")
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while len(_complete(out)) < 1 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)  # the driver only: it stops its Hydra child
+        code = proc.wait(timeout=60)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # nothing should be left to kill
+            left = True
+        except ProcessLookupError:
+            left = False
+        proc.wait()
+        log.close()
+    said = (tmp_path / "driver.log").read_text()
+    assert code == 130, said
+    assert "interrupted; run the same command again to resume" in said
+    assert not left, "the Hydra child process outlived the interrupted driver"
+    before = _complete(out)
+    assert 1 <= len(before) < 8, "the sweep should have been interrupted part-way"
+
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = _complete(out)
+    assert len(after) == 8
+    assert all(after[k] == before[k] for k in before)  # nothing finished was redone
+    assert (done.stdout + done.stderr).count("run skipped") == len(before)

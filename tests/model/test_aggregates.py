@@ -1,0 +1,100 @@
+"""Per-step aggregates: the census of the tables, employee counts, incomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clustersim import CreativeClusterModel
+from clustersim.model.phases import (
+    demography,
+    fields,
+    labour,
+    moves,
+    policies,
+    production,
+    rents,
+    ties,
+)
+from clustersim.model.phases.aggregates import (
+    Census,
+    count_employees,
+    per_place,
+    talent_income,
+    talents_by_node_sector,
+)
+from clustersim.model.phases.recording import start_month
+from conftest import uniform_city
+
+
+@pytest.fixture
+def model():
+    m = CreativeClusterModel(rng=0, city="small_town", population=4000)
+    m.run_for(6)
+    return m
+
+
+def test_census_counts_living_firms_jobs_and_talents(model):
+    census = Census.of(model)
+    t, f = model.talents, model.firms
+    assert census.firms_at.sum() == f.alive.sum()
+    assert census.jobs_at.sum() == (t.alive & (t.employer >= 0)).sum()
+    np.testing.assert_array_equal(census.jobs.sum(axis=1), census.jobs_at)
+    assert census.talents_at.sum() == t.alive.sum()
+    for node in range(model.n_nodes):
+        assert census.firms_at[node] == (f.alive & (f.node == node)).sum()
+        assert census.talents_at[node] == (t.alive & (t.home == node)).sum()
+    np.testing.assert_array_equal(talents_by_node_sector(model).sum(axis=1), census.talents_at)
+
+
+def test_the_census_after_moves_still_counts_the_tables_at_recording():
+    """Rents and ties change no firm, job or home: the step may reuse one census."""
+    model = CreativeClusterModel(rng=3, city=uniform_city(4, 5000))
+    for _ in range(6):
+        start_month(model)
+        policies.act(model)
+        fields.refresh_fields(model)
+        census = Census.of(model)
+        production.produce(model, census, pay=True)
+        before_labour = census.talents_at.copy()
+        labour.clear_labour_market(model, census)
+        np.testing.assert_array_equal(Census.of(model).talents_at, before_labour)
+        demography.exit_firms(model)
+        demography.enter_firms(model)
+        moves.move_talents(model)
+        census = Census.of(model)
+        rents.update_rents(model, census)
+        ties.form_ties(model, census)
+        after = Census.of(model)
+        for name in ("firms_at", "jobs", "jobs_at", "talents_at"):
+            np.testing.assert_array_equal(getattr(after, name), getattr(census, name))
+
+
+def test_count_employees_follows_employers_and_keeps_the_peak(model):
+    f, t = model.firms, model.talents
+    firm = int(np.argmax(f.employees))
+    peak = int(f.employees[firm])
+    staff = np.flatnonzero(t.alive & (t.employer == firm))
+    t.employer[staff[1:]] = -1
+    count_employees(model)
+    assert f.employees[firm] == 1
+    assert f.peak_employees[firm] == peak
+
+
+def test_income_is_the_wage_of_the_employers_place_times_skill(model):
+    t = model.talents
+    employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    idle = np.flatnonzero(t.alive & (t.employer < 0))
+    income = talent_income(model)
+    same = model.firms.sector[t.employer[employed]] == t.sector[employed]
+    expected = model.wage[model.place[model.firms.node[t.employer[employed]]]] * t.skill[employed]
+    cross = model.params.labour.cross_sector_productivity
+    np.testing.assert_allclose(income[employed], np.where(same, 1.0, cross) * expected)
+    assert (income[idle] == model.params.talent.unemployment_income).all()
+    np.testing.assert_array_equal(model.talent_income(employed), income[employed])
+
+
+def test_per_place_sums_node_values_over_each_place(model):
+    values = np.arange(model.n_nodes, dtype=float)
+    assert per_place(model, values).sum() == values.sum()
+    assert len(per_place(model, values)) == len(model.place_names)

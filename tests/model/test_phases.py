@@ -1,0 +1,230 @@
+"""The monthly phases, each on a tiny model: what one phase reads and writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim import CreativeClusterModel
+from clustersim.model.phases import (
+    demography,
+    fields,
+    labour,
+    moves,
+    policies,
+    production,
+    recording,
+    rents,
+    ties,
+)
+from clustersim.model.phases.aggregates import Census
+from clustersim.model.state import FirmOrigin, TalentOrigin
+from conftest import uniform_city
+
+
+def tiny(seed=0, **groups):
+    return CreativeClusterModel(rng=seed, city=uniform_city(3, 3000), **groups)
+
+
+def test_a_step_is_the_phases_in_the_order_of_the_process_overview():
+    by_step, by_phases = tiny(4), tiny(4)
+    by_step.run_for(6)
+    for _ in range(6):
+        _step_like_mesa(by_phases)
+    pd.testing.assert_frame_equal(pd.DataFrame(by_step.records), pd.DataFrame(by_phases.records))
+    pd.testing.assert_frame_equal(by_step.talent_table(), by_phases.talent_table())
+
+
+def _step_like_mesa(model):
+    """One month, phase by phase (Mesa counts the month before it calls ``step``)."""
+    model.steps += 1
+    recording.start_month(model)
+    policies.act(model)
+    fields.refresh_fields(model)
+    census = Census.of(model)
+    production.produce(model, census, pay=True)
+    labour.clear_labour_market(model, census)
+    demography.exit_firms(model)
+    demography.enter_firms(model)
+    moves.move_talents(model)
+    census = Census.of(model)
+    rents.update_rents(model, census)
+    ties.form_ties(model, census)
+    recording.record(model, census)
+
+
+# ---------------------------------------------------------------- fields
+
+
+def test_fields_add_the_policy_amenity_bonus_and_cap_amenity():
+    model = tiny()
+    before = model.amenity.copy()
+    model.amenity_bonus[1] += 0.2
+    model.amenity_bonus[2] += 5.0
+    fields.refresh_fields(model)
+    assert model.amenity[1] == pytest.approx(before[1] + 0.2)
+    assert model.amenity[2] == 1.5
+    assert model.amenity[0] == before[0]
+
+
+def test_reach_follows_a_changed_travel_time():
+    model = CreativeClusterModel(rng=0, city=uniform_city(3, 3000, complete=False))
+    far = model.commute_reach[0, 2]
+    model.set_travel_time(1, 2, 1.0)
+    assert model.travel_time[0, 2] == pytest.approx(11.0)
+    assert model.commute_reach[0, 2] > far
+
+
+# ------------------------------------------------------------ production
+
+
+def test_pricing_without_pay_changes_no_cash_and_draws_no_random_numbers():
+    model = tiny()
+    cash = model.firms.cash.copy()
+    state = model.rng.bit_generator.state
+    production.produce(model, Census.of(model), pay=False)
+    np.testing.assert_array_equal(model.firms.cash, cash)
+    assert model.rng.bit_generator.state == state
+
+
+def test_paying_books_profit_as_cash_and_subsidy_as_received():
+    model = tiny()
+    f = model.firms
+    f.subsidy[:] = 100.0
+    cash = f.cash.copy()
+    production.produce(model, Census.of(model), pay=True)
+    alive = f.alive
+    np.testing.assert_allclose(f.cash[alive], cash[alive] + f.profit[alive])
+    assert (f.subsidy_received[alive] == 100.0).all()
+    assert model.market.local_price.shape == (model.n_nodes, model.n_sectors)
+
+
+def test_unit_revenue_mixes_local_and_external_prices_by_local_share():
+    market = production.Market(
+        local_price=np.array([[2.0, 2.0]]),
+        external_price=np.array([[10.0, 10.0]]),
+        spillover=np.array([[1.0, 3.0]]),
+    )
+    np.testing.assert_allclose(market.unit_revenue(np.array([1.0, 0.5])), [[2.0, 18.0]])
+
+
+# --------------------------------------------------------------- labour
+
+
+def test_labour_market_keeps_counts_and_reach_and_moves_wages_at_most_one_percent():
+    model = tiny(2)
+    wage = model.wage.copy()
+    labour.clear_labour_market(model, Census.of(model))
+    t, f = model.talents, model.firms
+    employed = t.alive & (t.employer >= 0)
+    np.testing.assert_array_equal(np.bincount(t.employer[employed], minlength=f.n), f.employees)
+    assert (f.employees[f.alive] >= 0).all()
+    assert np.all(np.abs(model.wage / wage - 1) <= 0.01 + 1e-12)
+    assert len(model.open_vacancies) == f.n
+
+
+# ------------------------------------------------------------ demography
+
+
+def test_a_firm_out_of_cash_exits_with_its_ties_and_jobs():
+    model = tiny()
+    a, b, c = np.flatnonzero(model.firms.alive)[:3]
+    model.add_collaboration_ties([[a, b], [b, c]])
+    model.firms.cash[a] = -1.0
+    demography.exit_firms(model)
+    assert not model.firms.alive[a]
+    assert model.ties.tolist() == [[b, c]]
+    assert not (model.talents.employer == a).any()
+    assert model.exits_by_node.sum() == 1
+
+
+def test_new_firms_are_start_ups_and_spin_offs_employing_their_founders():
+    model = tiny(1, firm={"spinoff_rate": 0.2, "entrepreneurship_rate": 0.5})
+    production.produce(model, Census.of(model), pay=False)
+    n_before = model.firms.n
+    demography.enter_firms(model)
+    f, t = model.firms, model.talents
+    new = np.arange(n_before, f.n)
+    origins = set(f.origin[new].tolist())
+    assert origins == {FirmOrigin.START_UP, FirmOrigin.SPIN_OFF}
+    spin = new[f.origin[new] == FirmOrigin.SPIN_OFF]
+    assert (f.parent[spin] >= 0).all() and (f.parent[spin] < n_before).all()
+    assert (f.employees[new] == 1).all()
+    assert set(t.employer[t.alive].tolist()) >= set(new.tolist())
+    assert model.births_by_node.sum() == len(new)
+
+
+# ---------------------------------------------------------------- moves
+
+
+class Recruiter:
+    """A stand-in lever that remembers whom it attracted."""
+
+    def __init__(self):
+        self.came = []
+
+    def on_attracted(self, ids):
+        self.came.extend(ids.tolist())
+
+
+def test_attracted_prospects_arrive_with_policy_origin_and_reach_their_lever():
+    model = tiny(0, talent={"immigration_rate": 0.0})
+    recruiter = Recruiter()
+    model.attract_talents(200, [1], 50.0, recruiter)
+    moves.move_talents(model)
+    t = model.talents
+    assert len(recruiter.came) > 150
+    came = np.array(recruiter.came)
+    assert (t.origin[came] == TalentOrigin.POLICY).all()
+    assert (t.home[came] == 1).all()
+    assert model.attraction_requests == []
+    newcomers = np.flatnonzero(t.origin == TalentOrigin.POLICY)
+    np.testing.assert_array_equal(np.sort(came), newcomers)
+
+
+def test_movers_lose_a_job_that_is_out_of_reach():
+    model = tiny(0, talent={"review_rate": 1.0})
+    moves.move_talents(model)
+    t, f = model.talents, model.firms
+    employed = t.alive & (t.employer >= 0)
+    commute = model.travel_time[t.home[employed], f.node[t.employer[employed]]]
+    assert (commute <= model.params.labour.max_commute).all()
+    assert (model.talents.retention[t.alive & (t.arrived < model.steps)] == 0).all()
+
+
+# ---------------------------------------------------------------- rents
+
+
+def test_visitors_raise_rent_where_they_stay():
+    model = tiny()
+    model.visitor_demand[2] += 0.5 * model.base_demand[2]
+    rents.update_rents(model, Census.of(model))
+    assert model.rent[2] > model.rent[0]
+    assert model.rent[2] > model.base_rent[2]
+
+
+def test_space_demand_counts_residents_talents_workspace_and_visitors():
+    model = tiny()
+    census = Census.of(model)
+    demand = rents.space_demand(model, census)
+    workspace = model.params.rent.workspace_weight * census.jobs_at
+    np.testing.assert_allclose(demand, model.residents + census.talents_at + workspace)
+    np.testing.assert_array_equal(model.base_demand, demand)
+
+
+# ----------------------------------------------------------------- ties
+
+
+def test_ties_join_distinct_living_firms_and_lapse_at_the_decay_rate():
+    model = tiny(0, network={"tie_rate": 0.5, "tie_decay": 0.0})
+    census = Census.of(model)
+    ties.form_ties(model, census)
+    pairs = model.ties
+    assert len(pairs) > 0
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+    assert model.firms.alive[pairs].all()
+    model.params.network.tie_decay = 1.0
+    model.params.network.tie_rate = 0.0
+    ties.form_ties(model, census)
+    assert len(model.ties) == 0

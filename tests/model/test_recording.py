@@ -1,0 +1,86 @@
+"""The recording phase: the declared outcomes, in order, per month; a row per place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim import CreativeClusterModel, load_config
+from clustersim.model.outcomes import OUTCOME_NAMES
+from clustersim.model.phases import recording
+from clustersim.model.phases.aggregates import Census
+from conftest import uniform_city
+
+
+@pytest.fixture
+def model():
+    return CreativeClusterModel(rng=0, city="small_town", population=3000)
+
+
+def test_recorded_columns_are_the_declared_outcomes_in_order(model):
+    model.run_for(2)
+    for row in model.records:
+        assert tuple(row) == OUTCOME_NAMES
+
+
+def test_policy_spend_columns_follow_the_declared_outcomes():
+    model = CreativeClusterModel(
+        rng=0, city="small_town", population=3000, policy={"festival": {"start": 1}}
+    )
+    model.run_for(2)
+    ts = pd.DataFrame(model.records)
+    assert list(ts.columns) == [*OUTCOME_NAMES, "spend_festival"]
+    assert ts["spend_festival"].sum() == pytest.approx(ts["policy_spend"].sum())
+
+
+def test_a_column_that_is_not_declared_stops_the_run(model, monkeypatch):
+    monkeypatch.setattr(recording, "OUTCOME_NAMES", OUTCOME_NAMES[:-1])
+    with pytest.raises(AssertionError, match=r"undeclared \['municipal_budget'\]"):
+        model.step()
+
+
+def test_a_declared_column_that_is_not_computed_stops_the_run(model, monkeypatch):
+    monkeypatch.setattr(recording, "OUTCOME_NAMES", (*OUTCOME_NAMES, "happiness"))
+    with pytest.raises(AssertionError, match=r"not computed \['happiness'\]"):
+        recording.outcome_row(model, Census.of(model))
+
+
+def test_place_rows_add_up_to_the_region():
+    cfg, _ = load_config("region", overrides=["city.city_population=100000"])
+    model = CreativeClusterModel.from_config(cfg)
+    assert len(model.place_names) == 2
+    model.run_for(3)
+    places = pd.DataFrame(model.place_records)
+    assert len(places) == 4 * len(model.place_names)
+    last = places[places["step"] == 3]
+    row = model.records[-1]
+    assert last["talents"].sum() == row["region_talents"]
+    assert last["creative_firms"].sum() == row["region_creative_firms"]
+    assert last["creative_employment"].sum() == row["region_creative_employment"]
+    focus = last[last["place"] == model.place_names[model.focus_place]].iloc[0]
+    assert focus["talents"] == row["talents"]
+    assert focus["population"] == row["population"]
+
+
+def test_start_month_sets_the_flow_counters_to_zero(model):
+    model.run_for(3)
+    model.births_by_node[:] = 5
+    model.left_region[:] = 2
+    recording.start_month(model)
+    for name in ("births_by_node", "exits_by_node", "innovations_by_node", "displaced_by_node"):
+        assert getattr(model, name).shape == (model.n_nodes,)
+        assert not getattr(model, name).any()
+    for name in ("moves_in", "moves_out", "left_region", "graduates_by_place"):
+        assert getattr(model, name).shape == (len(model.place_names),)
+        assert not getattr(model, name).any()
+
+
+def test_flows_are_the_counts_of_the_month():
+    model = CreativeClusterModel(rng=1, city=uniform_city(3, 4000))
+    victim = int(np.flatnonzero(model.firms.alive)[0])
+    model.firms.cash[victim] = -1e9
+    model.step()
+    row = model.records[-1]
+    assert row["firm_exits"] == int(model.exits_by_node.sum()) >= 1
+    assert row["firm_births"] == int((model.firms.founded == 1).sum())

@@ -1,0 +1,43 @@
+"""Broadband: tech rises at the target and lifts the revenue of digital firms only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lever_runs import SEEDS, pair, stepper
+
+
+def test_broadband_raises_tech_and_the_revenue_of_digital_firms_only():
+    base, fast = stepper({"broadband": {"start": 1}})
+    digital = base.sector_traits["digital"]
+    base.step()
+    fast.step()
+    f = base.firms
+    is_digital = digital[f.sector] & f.alive
+    assert fast.tech == pytest.approx(base.tech + 0.3 / 12)
+    assert fast.firms.revenue[is_digital].sum() > f.revenue[is_digital].sum()
+    assert (fast.firms.revenue[is_digital] >= f.revenue[is_digital]).all()
+    np.testing.assert_allclose(fast.firms.revenue[~is_digital], f.revenue[~is_digital])
+    base.run_for(23)
+    fast.run_for(23)
+    assert fast.tech == pytest.approx(base.tech + 0.3)  # full rollout after 12 months, lasting
+
+
+def test_broadband_lifts_digital_sales_over_two_years():
+    sales = np.zeros(2)  # digital firms' sales over two years, summed over the seeds
+    for seed in SEEDS:
+        base, fast = stepper({"broadband": {"start": 1}}, seed=seed)
+        digital = base.sector_traits["digital"]
+        for _ in range(24):
+            for i, model in enumerate((base, fast)):
+                model.step()
+                f = model.firms
+                sales[i] += f.revenue[f.alive & digital[f.sector]].sum()
+    assert sales[1] > sales[0]
+
+
+def test_broadband_targets_only_the_named_nodes():
+    base, fast = pair({"broadband": {"start": 1, "target": ["Testville 1"]}}, months=12)
+    assert fast.tech[1] == pytest.approx(base.tech[1] + 0.3)
+    np.testing.assert_allclose(np.delete(fast.tech, 1), np.delete(base.tech, 1))

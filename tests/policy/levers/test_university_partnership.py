@@ -1,0 +1,66 @@
+"""The university partnership: graduates stay in (or come to) the town; knowledge spills over."""
+
+from __future__ import annotations
+
+import pytest
+
+from clustersim import CreativeClusterModel
+from lever_runs import SEEDS, pair, town_and_city, ts
+
+
+def graduates_in_town(model) -> float:
+    """Share of the graduates ever created who live in Smalltown (not left the region)."""
+    grads = model.talent_table().query("origin == 'graduate'")
+    return ((grads["place"] == "Smalltown") & ~grads["left_region"]).mean()
+
+
+def partnership_pair(seed: int, **university):
+    """(baseline, with a partnership from month 1) over two years in a town 40 min from a city.
+
+    ``university``: where the university is (``university=True``: the town,
+    ``city_university=True``: the city), passed to :func:`town_and_city`.
+    """
+    return pair(
+        {"university_partnership": {"start": 1}},
+        months=24,
+        seed=seed,
+        city=lambda: town_and_city(city_pop=20000, travel_time=40, **university),
+        institutions={"graduates_per_university": 240},
+    )
+
+
+def test_university_partnership_keeps_graduates_in_the_town():
+    for seed in SEEDS:
+        base, uni = partnership_pair(seed, university=True)
+        assert uni.knowledge_multiplier[:4] == pytest.approx(1.5)
+        assert uni.knowledge[:4] == pytest.approx(1.5 * base.knowledge[:4])
+        assert graduates_in_town(uni) > graduates_in_town(base) + 0.05
+        assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
+        assert ts(uni)["creative_employment"].iloc[-1] > ts(base)["creative_employment"].iloc[-1]
+
+
+def test_university_partnership_of_a_town_without_one_pulls_the_city_graduates():
+    # most small towns have no university: they partner with the large city's
+    for seed in SEEDS:
+        base, uni = partnership_pair(seed, city_university=True)
+        bigcity = uni.place_names.index("Bigcity")
+        assert uni.graduate_pull[bigcity, :4] == pytest.approx(1.0)
+        assert uni.graduate_pull[:, 4:] == pytest.approx(0.0)
+        assert uni.retention_bonus == pytest.approx(0.0)
+        assert graduates_in_town(uni) > graduates_in_town(base) + 0.05
+        assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
+
+
+def test_university_partnership_ends_the_pull_when_it_stops():
+    policy = {"university_partnership": {"start": 1, "duration": 2}}
+    model = CreativeClusterModel(
+        rng=0,
+        city=town_and_city(city_university=True),
+        policy=policy,
+    )
+    model.run_for(2)
+    assert model.graduate_pull.max() == pytest.approx(1.0)
+    model.step()
+    assert model.policy_table()["stop_reason"].tolist() == ["completed"]
+    assert model.graduate_pull == pytest.approx(0.0)
+    assert model.knowledge_multiplier == pytest.approx(1.0)
