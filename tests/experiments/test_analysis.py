@@ -219,3 +219,38 @@ def test_mean_bands_of_identical_runs_have_no_width():
     assert list(bands["low"]) == list(bands["high"]) == [1.0, 2.0, 3.0]
     assert list(bands.columns[:2]) == ["site", "arm"]
     assert set(bands["runs"]) == {2}
+
+
+def test_minimum_detectable_effect_is_detected_with_the_stated_power():
+    """A true effect equal to the MDE is found by the paired t-test in about 80% of designs."""
+    from scipy import stats
+
+    from clustersim.experiments.analysis import minimum_detectable_effect
+
+    rng = np.random.default_rng(3)
+    n, sd = 8, 5.0
+    # with the true sd the formula gives the design's MDE; check its power by simulation
+    true_mde = (stats.t.ppf(0.975, n - 1) + stats.t.ppf(0.8, n - 1)) * sd / np.sqrt(n)
+    diffs = rng.normal(true_mde, sd, size=(20_000, n))
+    p = stats.ttest_1samp(diffs, 0.0, axis=1).pvalue
+    power = float(np.mean(p < 0.05))
+    assert 0.76 < power < 0.84  # the t approximation of the noncentral t is slightly off
+    # a design's estimate from its replicates is near the true one; four times the
+    # replicates halve it; without spread nothing hides
+    few, many = rng.normal(0.0, sd, size=n), rng.normal(0.0, sd, size=4 * n)
+    assert 0.5 * true_mde < minimum_detectable_effect(few) < 1.5 * true_mde
+    assert minimum_detectable_effect(many) < 0.7 * minimum_detectable_effect(few)
+    assert minimum_detectable_effect([2.0, 2.0, 2.0]) == 0.0
+
+
+def test_effects_report_the_design_minimum_detectable_effect():
+    from clustersim.experiments.analysis import effects, minimum_detectable_effect
+
+    rows = []
+    for rep, (b, a) in enumerate([(10, 12), (11, 14), (9, 10), (10, 13)]):
+        rows += [
+            {"site": "town", "arm": "none", "replicate": rep, "jobs": b},
+            {"site": "town", "arm": "hub", "replicate": rep, "jobs": a},
+        ]
+    table = effects(pd.DataFrame(rows), ["jobs"], baseline="none", n_boot=200)
+    assert table["mde"].iloc[0] == pytest.approx(minimum_detectable_effect([2, 3, 1, 3]))

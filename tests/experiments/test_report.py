@@ -111,3 +111,18 @@ def test_summary_markdown_has_the_tables_and_figure_files(tiny_report):
     assert "# Tiny town vs city" in md and "| creative_employment |" in md
     for link in re.findall(r"\]\((figures/[^)]+)\)", md):
         assert (tiny_report.out_dir / link).is_file(), link
+
+
+def test_report_states_the_noise_floor_of_the_design(tiny_report):
+    """With 2 replicates the report says how large an effect must be to be told from chance."""
+    md = tiny_report.summary.read_text()
+    assert "detectable from" in md
+    floors = re.findall(
+        r"(\w+): with 2 replicates, effects on creative employment smaller than about "
+        r"([\d,.e+-]+) jobs cannot be told from chance",
+        md,
+    )
+    assert {site for site, _ in floors} == {"town", "city"}
+    effects = tiny_report.tables["effects"]
+    town = effects[(effects.metric == "creative_employment") & (effects.site == "town")]
+    assert float(town["mde"].max()) > 0

@@ -24,6 +24,14 @@ Definitions (also in ``docs/experiments.md``):
   mean paired difference in final creative employment. It is undefined (NaN,
   with a note) when that difference is not positive with confidence, i.e. when
   its interval includes 0 or lies below it.
+* **Minimum detectable effect** (MDE) of a design for an arm and metric: the
+  smallest true mean paired effect that a two-sided paired t-test at level
+  ``alpha`` (5%) detects with probability ``power`` (80%), given the spread of
+  the paired differences over the design's replicates:
+  ``MDE = (t[1 - alpha/2, n-1] + t[power, n-1]) * sd(differences) / sqrt(n)``
+  (Bloom 1995, Evaluation Review 19:547-556). Effects smaller than the MDE
+  cannot be told from chance with that many replicates: more replicates or a
+  larger intervention are needed to see them.
 * **Scaling exponent**: the slope beta of ``log y = log a + beta log N`` over runs
   (N: population of the focus place at the last month), with a bootstrap
   interval resampling runs. beta > 1 is superlinear scaling (Bettencourt et al.
@@ -45,6 +53,7 @@ __all__ = [
     "cost_per_job",
     "effects",
     "mean_bands",
+    "minimum_detectable_effect",
     "paired_differences",
     "run_outcomes",
     "scaling_exponents",
@@ -184,6 +193,35 @@ def paired_differences(
     ]
 
 
+def minimum_detectable_effect(
+    differences: Sequence[float] | np.ndarray, *, alpha: float = 0.05, power: float = 0.8
+) -> float:
+    """Smallest true mean paired effect detected with probability ``power`` at level ``alpha``.
+
+    For ``n`` paired differences with sample standard deviation ``s``:
+    ``(t[1 - alpha/2, n-1] + t[power, n-1]) * s / sqrt(n)`` (Bloom 1995). NaN
+    with fewer than two pairs.
+
+    Examples:
+        >>> round(minimum_detectable_effect([1.0, -1.0] * 10), 3)
+        0.678
+        >>> import math
+        >>> math.isnan(minimum_detectable_effect([3.0]))
+        True
+    """
+    from scipy import stats
+
+    diffs = np.asarray(differences, dtype=float)
+    diffs = diffs[~np.isnan(diffs)]
+    n = len(diffs)
+    if n < 2:
+        return float("nan")
+    if not (0 < alpha < 1 and 0 < power < 1):
+        raise ValueError(f"alpha and power must lie in (0, 1), got {alpha} and {power}")
+    t_sum = stats.t.ppf(1 - alpha / 2, n - 1) + stats.t.ppf(power, n - 1)
+    return float(t_sum * diffs.std(ddof=1) / np.sqrt(n))
+
+
 def effects(
     outcomes: pd.DataFrame,
     metrics: Sequence[str],
@@ -200,7 +238,9 @@ def effects(
 
     Returns one row per (metric, group, arm): ``n_pairs``, ``baseline_mean``,
     ``arm_mean``, ``effect`` (mean paired difference), ``ci_low``, ``ci_high``,
-    ``relative_effect`` (effect / baseline mean) and ``significant`` (CI excludes 0).
+    ``relative_effect`` (effect / baseline mean), ``significant`` (CI excludes 0) and
+    ``mde``, the design's minimum detectable effect (:func:`minimum_detectable_effect`,
+    5% level, 80% power) from the spread of the paired differences.
     Each row's resampling uses its own child of ``SeedSequence(seed)``, so rows do
     not depend on one another's order.
     """
@@ -237,6 +277,7 @@ def effects(
                 ci_high=high,
                 relative_effect=effect / base_mean if base_mean else float("nan"),
                 significant=bool(low > 0 or high < 0),
+                mde=minimum_detectable_effect(diffs),
             )
             rows.append(row)
     columns = [
@@ -251,6 +292,7 @@ def effects(
         "ci_high",
         "relative_effect",
         "significant",
+        "mde",
     ]
     return pd.DataFrame(rows, columns=columns)
 

@@ -215,8 +215,19 @@ def _effects_table(effects: pd.DataFrame) -> pd.DataFrame:
     out = effects.copy()
     out["effect [CI]"] = [_ci_text(r.effect, r.ci_low, r.ci_high) for r in effects.itertuples()]
     out["relative"] = [f"{v:+.1%}" if not math.isnan(v) else "" for v in effects["relative_effect"]]
+    out["detectable from"] = [_fmt(v) for v in effects["mde"]] if "mde" in effects else ""
     cols = [c for c in ("metric", "site", "arm") if c in out]
-    return out[[*cols, "baseline_mean", "arm_mean", "effect [CI]", "relative", "n_pairs"]]
+    return out[
+        [
+            *cols,
+            "baseline_mean",
+            "arm_mean",
+            "effect [CI]",
+            "relative",
+            "detectable from",
+            "n_pairs",
+        ]
+    ]
 
 
 def _takeoff_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -442,6 +453,22 @@ def _cost_effectiveness_section(report: Report, cost: pd.DataFrame, runs: pd.Dat
     report.table(_cost_table(cost), "Cost per creative job created, cheapest first")
 
 
+def _noise_floor_text(report: Report, head: pd.DataFrame) -> None:
+    """Say per site how large an effect on creative employment the design can detect."""
+    if "mde" not in head or head.empty:
+        return
+    for site, rows in head.groupby("site", sort=False):
+        mde = float(rows["mde"].max())
+        if np.isnan(mde):
+            continue
+        n = int(rows["n_pairs"].min())
+        report.text(
+            f"{site}: with {n} replicates, effects on creative employment smaller than about "
+            f"{_fmt(mde)} jobs cannot be told from chance (paired test, 5% level, 80% power); "
+            "more replicates shrink this noise floor by the square root of their number."
+        )
+
+
 def _headline_sections(
     report: Report,
     design: Design,
@@ -467,6 +494,7 @@ def _headline_sections(
             f"{design.steps}: {_ci_text(row.effect, row.ci_low, row.ci_high)} jobs "
             f"({row.relative_effect:+.1%} of {_fmt(row.baseline_mean)} without policy)."
         )
+    _noise_floor_text(report, head)
     report.heading("Time series")
     report.figure(
         figure_timeseries(
