@@ -143,6 +143,7 @@ class CreativeClusterModel(mesa.Model):
             policy_plugin().build(self, self.params.policy)
         self.records: list[dict[str, float]] = []
         self.place_records: list[dict[str, Any]] = []
+        self.datacollector = recording.datacollector()
         recording.record(self, Census.of(self))
 
     @classmethod

@@ -10,16 +10,17 @@ sets to zero.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
-from mesa import Model
+from mesa import DataCollector, Model
 
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.model.phases.aggregates import Census
 
-__all__ = ["outcome_row", "place_rows", "record", "start_month"]
+__all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
 
 
 def start_month(model: Model) -> None:
@@ -35,14 +36,37 @@ def start_month(model: Model) -> None:
     model.displaced_by_node = np.zeros(n)
 
 
+def datacollector() -> DataCollector:
+    """A Mesa DataCollector whose model reporters read the declared outcomes just recorded.
+
+    It lets Mesa's tools work on the model as on any Mesa model: ``mesa.batch_run``
+    and Mesa's plotting components read ``model.datacollector``. Its reporters only
+    copy this month's row of ``model.records`` (no second computation), one
+    reporter per declared outcome except ``step``.
+    """
+    return DataCollector(
+        model_reporters={
+            name: functools.partial(_latest, name=name) for name in OUTCOME_NAMES if name != "step"
+        }
+    )
+
+
+def _latest(model: Model, *, name: str) -> Any:
+    return model.records[-1][name]
+
+
 def record(model: Model, census: Census) -> None:
-    """Append this month's row to ``model.records`` and its rows to ``model.place_records``."""
+    """Append this month's row to ``model.records`` and its rows to ``model.place_records``.
+
+    Then the model's Mesa DataCollector collects the same row.
+    """
     row = outcome_row(model, census)
     spent = model.municipality.spent_this_step
     for policy in model.policies:
         row[f"spend_{policy.name}"] = float(spent.get(policy.name, 0.0))
     model.records.append(row)
     model.place_records.extend(place_rows(model, census))
+    model.datacollector.collect(model)
 
 
 def outcome_row(model: Model, census: Census) -> dict[str, Any]:
