@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from clustersim.experiments.aggregate import aggregate, find_runs, label_schema
+from clustersim.experiments.aggregate import LOCK, OUTPUTS, aggregate, find_runs, label_schema
 from clustersim.experiments.cli import main
 from clustersim.experiments.provenance import model_fingerprint
+from clustersim.files import temporary_sibling
 from clustersim.model.results import RESULT_FILES
 
 
@@ -167,3 +171,41 @@ def test_aggregate_command_says_how_many_stale_runs_it_left_out(tmp_path, capsys
     assert "0ld0ld0ld0ld0ld0 (1)" in captured.err
     assert main(["aggregate", str(tmp_path), "--fingerprint", "0ld0ld0ld0ld0ld0"]) == 1
     assert "1 runs ok, 0 failed, 1 stale (model fingerprint 0ld0" in capsys.readouterr().out
+
+
+HOLD = """
+import sys
+from clustersim.files import hold_lock
+with hold_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_an_aggregation_waits_for_another_one_in_the_folder_and_cleans_its_leftovers(
+    tmp_path, capsys
+):
+    _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
+    killed = temporary_sibling(tmp_path / "timeseries.parquet")  # an aggregation killed mid-way
+    killed.write_bytes(b"PAR1 half a table")
+    kept = temporary_sibling(tmp_path / "experiment.yaml")  # not an aggregation's: left alone
+    kept.write_text("name: x")
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / LOCK)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout.readline().strip() == "held"
+        threading.Timer(0.5, lambda: (other.stdin.write("\n"), other.stdin.flush())).start()
+        assert main(["aggregate", str(tmp_path)]) == 0
+        assert other.wait(timeout=60) == 0
+    finally:
+        other.kill()
+        other.wait()
+    err = capsys.readouterr().err
+    assert f"waiting for {tmp_path / LOCK}: held by pid {other.pid} on " in err
+    assert len(pd.read_parquet(tmp_path / "timeseries.parquet")) == 3
+    assert not killed.exists() and kept.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([LOCK, kept.name, "runs", *OUTPUTS])

@@ -123,7 +123,10 @@ def test_docs_name_only_real_experiments_launchers_and_options():
         for a in _parser()._subparsers._group_actions[0].choices["run"]._actions
         if a.option_strings
     }
-    for option in set(re.findall(r"`(--[a-z-]+)", docs)) - {"--multirun"}:
+    # options of clustersim-experiment; the Ray section's table and advice name `ray start` flags
+    before, _, after = docs.partition("## Ray and SLURM")
+    ours = before + after.split("\n## ", 1)[-1]
+    for option in set(re.findall(r"`(--[a-z-]+)", ours)) - {"--multirun"}:
         assert option in options, option
 
 
@@ -139,6 +142,7 @@ def test_a_failing_arm_is_reported_and_the_rest_still_analysed(tmp_path, capsys)
             "broken": ["city=graphml", f"city.graphml={tmp_path}/missing.graphml"],
         },
     )
+    # a positional design file, the form before --design, still works
     code = main(["run", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"])
     assert code == 1
     captured = capsys.readouterr()
@@ -154,7 +158,7 @@ def test_a_failing_arm_is_reported_and_the_rest_still_analysed(tmp_path, capsys)
 
 def test_resume_reuses_finished_runs_and_re_runs_stale_ones_saying_how_many(tmp_path, capsys):
     path = _design(tmp_path, name="stale", replicates=2, steps=12)
-    cmd = ["run", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"]
+    cmd = ["run", "--design", str(path), "--out", str(tmp_path / "out"), "--n-jobs", "1"]
     assert main(cmd) == 0
     assert "resuming" not in capsys.readouterr().err  # nothing to resume the first time
     metas = sorted((tmp_path / "out" / "runs").glob("*/meta.json"))
@@ -179,3 +183,76 @@ def test_resume_reuses_finished_runs_and_re_runs_stale_ones_saying_how_many(tmp_
     assert set(runs["model_fingerprint"]) == {model_fingerprint()}
     assert main(cmd) == 0
     assert "4 finished run(s) reused, 0 stale" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- bad input: one line, exit 2
+def _refused(capsys, argv: list[str]) -> str:
+    assert main(argv) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("clustersim-experiment: error: ")
+    return lines[0]
+
+
+def test_a_design_name_is_looked_up_only_in_the_experiment_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "x" / "evil_design.yaml"  # reachable by a path: never read by name
+    evil.parent.mkdir()
+    evil.write_text((config_dir() / "experiment" / "town_vs_metropolis.yaml").read_text())
+    line = _refused(capsys, ["run", "../x/evil_design"])
+    assert "not paths; got '../x/evil_design' (your own design file: --design FILE)" in line
+    assert "did you mean 'town_vs_metropolis'?" in _refused(capsys, ["run", "town_vs_metropolis_"])
+    assert "give an experiment name" in _refused(capsys, ["run"])
+    assert "not both" in _refused(capsys, ["run", "scaling", "--design", str(evil)])
+    assert "no design file at" in _refused(capsys, ["run", "--design", "missing.yaml"])
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["evil_design.yaml", "x"]
+
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/clustersim_evil_abs", "sub/dir"])
+def test_a_design_whose_name_is_not_a_slug_writes_nothing(tmp_path, monkeypatch, capsys, name):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    path = _design(tmp_path, name="tiny")
+    path.write_text(path.read_text().replace("name: tiny", f"name: {name}"))
+    line = _refused(capsys, ["run", "--design", str(path)])
+    assert "name must hold only letters, digits, _ and -" in line and repr(name) in line
+    assert list(work.iterdir()) == [] and not Path("/tmp/clustersim_evil_abs").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml", "work"]
+
+
+def test_bad_overrides_and_launchers_are_refused_before_anything_is_written(tmp_path, capsys):
+    path = str(_design(tmp_path))
+    out = tmp_path / "out"
+    run = ["run", "--design", path, "--out", str(out)]
+    assert "did you mean 'talent.review_rate'?" in _refused(capsys, [*run, "talent.revew_rate=1"])
+    assert "did you mean 'obidos'?" in _refused(capsys, [*run, "plan=obidoss"])
+    assert "did you mean 'joblib'?" in _refused(capsys, [*run, "--launcher", "joblibb"])
+    line = _refused(capsys, [*run, "--launcher", "joblib", "hydra.launcher.n_jobz=2"])
+    assert "did you mean 'hydra.launcher.n_jobs'?" in line
+    line = _refused(capsys, [*run, "--launcher", "joblib", "hydra.sweep.dir=/tmp/elsewhere"])
+    assert "the sweep's folder is --out" in line
+    assert "not a path" in _refused(capsys, [*run, "--launcher", "../x"])
+    assert not out.exists()
+
+
+def test_aggregate_and_report_of_a_folder_that_is_not_one_are_one_line(tmp_path, capsys):
+    missing = tmp_path / "nonexistent"
+    assert "does not exist: not a sweep folder" in _refused(capsys, ["aggregate", str(missing)])
+    assert not missing.exists()
+    line = _refused(capsys, ["aggregate", str(tmp_path)])
+    assert "holds no runs/ folder" in line
+    assert "holds no experiment.yaml" in _refused(capsys, ["report", str(tmp_path)])
+    assert "holds no experiment.yaml" in _refused(capsys, ["report", str(missing)])
+    assert list(tmp_path.iterdir()) == [] and not missing.exists()
+
+
+def test_a_design_file_is_given_with_design_and_overrides_may_follow(tmp_path):
+    path = str(_design(tmp_path))
+    args = _parse(["run", "--design", path, "talent.review_rate=0.04", "--force"])
+    assert args.design == path and args.force
+    from clustersim.experiments.cli import _design as design_of
+
+    assert design_of(args).name == "tiny"
+    assert args.overrides == ["talent.review_rate=0.04"]
+    assert design_of(_parse(["run", path])).name == "tiny"  # a positional file, as before

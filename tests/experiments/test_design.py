@@ -87,3 +87,57 @@ def test_default_metrics_are_declared_outcomes():
         for metric in DEFAULT_ANALYSIS[key]:
             base = metric.removesuffix("_total").removesuffix("_last_year")
             assert metric in OUTCOME_NAMES or base in flow_names(), metric
+
+
+@pytest.mark.parametrize("name", ["../../../x/evil_design", "/tmp/evil", "sub/design", "a.yaml"])
+def test_a_named_design_is_looked_up_only_in_the_experiment_folder(tmp_path, name):
+    with pytest.raises(ConfigError, match="not paths") as info:
+        Design.named(name)
+    assert "--design FILE" in str(info.value)
+    with pytest.raises(ConfigError, match=r"did you mean 'town_vs_metropolis'\?"):
+        Design.named("town_vs_metropoliss")
+
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/abs", "a/b", "a.b", "..", "-", " x"])
+def test_a_design_name_is_a_slug(tmp_path, name):
+    with pytest.raises(ConfigError) as info:
+        Design.load(_named(tmp_path, name))
+    assert str(info.value).startswith("name must hold only letters, digits, _ and -")
+    assert repr(name) in str(info.value)
+
+
+def _named(tmp_path, name):
+    """A design file whose ``name:`` is ``name`` (the file itself has a plain name)."""
+    import yaml
+
+    path = _design(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    raw["name"] = name
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_a_broken_design_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: ok\narms:\n  festival: [policy=[festival]]\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml is not valid YAML: .* at line 3"):
+        Design.load(bad)
+    with pytest.raises(ConfigError, match="no design file at"):
+        Design.load(tmp_path / "missing.yaml")
+    bad.write_text("kind: comparison\n")
+    with pytest.raises(ConfigError, match="a design needs a name"):
+        Design.load(bad)
+    bad.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="a design is a mapping"):
+        Design.load(bad)
+    bad.write_text("name: x\nreplicates: many\n")
+    with pytest.raises(ConfigError, match="the design is not valid: ValueError"):
+        Design.load(bad)
+
+
+def test_an_arm_choosing_a_plan_by_path_is_refused_naming_the_arm(tmp_path):
+    design = Design.load(
+        _design(tmp_path, arms={"none": ["plan=none"], "evil": ["plan=../../../../tmp/x/evil"]})
+    )
+    with pytest.raises(ConfigError, match=r"^town/evil: plan takes a name from configs/plan/"):
+        expected_run_dirs(design, tmp_path)

@@ -10,12 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from clustersim.experiments.aggregate import aggregate
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design, expected_run_dirs
-from clustersim.experiments.execute import hydra_multirun_args
+from clustersim.experiments.execute import hydra_multirun_args, run_local
 from clustersim.experiments.runner import is_complete
+from clustersim.files import temporaries
 from conftest import write_design as _design
 
 BIN = Path(sys.executable).parent
@@ -74,6 +77,18 @@ def test_driver_killed_part_way_resumes_without_losing_or_redoing_runs(tmp_path)
     assert done.stderr.count("] skipped ") == len(before)
     assert done.stderr.count("] ok ") == 12 - len(before)
     assert "report:" in done.stdout
+    assert not [p for d in (out / "runs").iterdir() for p in temporaries(d)]  # cleaned up
+
+    # the same tables as an experiment never interrupted
+    ref = tmp_path / "uninterrupted"
+    run_local(Design.load(path), ref, n_jobs=2, echo=None)
+    expected = pd.read_parquet(aggregate(ref).timeseries)
+    got = pd.read_parquet(out / "timeseries.parquet")
+    order = ["run_id", "step"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(order).reset_index(drop=True),
+        expected.sort_values(order).reset_index(drop=True)[got.columns],
+    )
 
 
 @pytest.mark.slow
@@ -129,6 +144,10 @@ def test_a_hydra_multirun_runs_every_run_of_the_saved_design(tmp_path):
 def test_a_failed_hydra_launch_exits_1_and_writes_no_report(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["run", str(_design(tmp_path)), "--out", str(out), "--launcher", "no_such"])
+    assert code == 2  # an unknown launcher is bad input: refused before anything is written
+    assert "hydra/launcher must be one of" in capsys.readouterr().err and not out.exists()
+    late = "hydra.launcher.n_jobs=${no_such_key}"  # valid until the launcher resolves it
+    code = main(["run", str(_design(tmp_path)), "--out", str(out), "--launcher", "joblib", late])
     assert code == 1
     err = capsys.readouterr().err
     assert "the Hydra multirun exited with code 1" in err and "run the same command again" in err

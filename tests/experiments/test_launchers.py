@@ -2,12 +2,16 @@
 
 Every job goes through the runner, so results land in ``<sweep dir>/runs/<hash>-s<seed>``,
 re-launching skips finished runs, and a failing job is recorded while the others go on.
+Ray runs with token authentication on, and a Ray started on this machine for a sweep
+(``ray_local``) must listen on 127.0.0.1 only: nothing of it may be reachable from the network.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -110,6 +114,166 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# ------------------------------------------------------------ who listens where (Linux /proc)
+
+RAY_LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch for a single-machine instance: at "0" its node address is 127.0.0.1 and every
+server binds to it (read when ray is imported; Ray has no ray.init argument for it)."""
+
+
+def _descendants(root: int) -> set[int]:
+    """``root`` and every process below it (by parent id, read from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    family, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    return family
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _listening_tcp() -> dict[str, tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]]:
+    """Socket inode -> (address, port) of every listening TCP socket, IPv4 and IPv6 (ss -ltn)."""
+    found = {}
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/net/{table}") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[3] != "0A":  # 0A: LISTEN
+                    continue
+                host, port = fields[1].split(":")
+                raw = bytes.fromhex(host)  # 32-bit words in host (little-endian) order
+                raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found[fields[9]] = (ipaddress.ip_address(raw), int(port, 16))
+    return found
+
+
+def _is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is loopback too
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _listeners(root: int) -> set[tuple[str, int, str]]:
+    """(process name, pid, "address:port") of every TCP socket listening in ``root``'s tree."""
+    tcp = _listening_tcp()
+    seen = set()
+    for pid in _descendants(root):
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        for inode in _socket_inodes(pid):
+            if inode in tcp:
+                address, port = tcp[inode]
+                seen.add((name, pid, f"{address}:{port}"))
+    return seen
+
+
+def _watched_sweep(
+    sweep_dir: Path, *args: str, env: dict, timeout: float = 300
+) -> tuple[subprocess.Popen, str, set[tuple[str, int, str]]]:
+    """Run a sweep like :func:`_sweep`, recording every listening socket of its process tree."""
+    log_path = sweep_dir.parent / f"{sweep_dir.name}.log"
+    cmd = [str(BIN / "clustersim"), "--multirun", f"hydra.sweep.dir={sweep_dir}", *args]
+    seen: set[tuple[str, int, str]] = set()
+    with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would stall the sweep
+        proc = subprocess.Popen(
+            cmd, cwd=sweep_dir.parent, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the sweep did not end within {timeout} s")
+                seen |= _listeners(proc.pid)
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:  # timed out or interrupted: stop the sweep and its Ray
+                for pid in sorted(_descendants(proc.pid), reverse=True):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                proc.wait()
+    return proc, log_path.read_text(), seen
+
+
+def _exposed(seen: set[tuple[str, int, str]]) -> list[str]:
+    return sorted(
+        f"{name} (pid {pid}) listens on {where}"
+        for name, pid, where in seen
+        if not _is_loopback(ipaddress.ip_address(where.rsplit(":", 1)[0]))
+    )
+
+
+def _ray_auth_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for Ray with token authentication ON, its token in ``tmp_path``.
+
+    Nothing is written to ``~/.ray``; another Ray setting of the caller is not inherited.
+    """
+    token = tmp_path / "ray_auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
+    return env
+
+
+def test_socket_reader_sees_a_listener_and_its_address(tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        seen = _listeners(os.getpid())
+    assert any(pid == os.getpid() and where == f"127.0.0.1:{port}" for _, pid, where in seen)
+    assert _exposed(seen) == []
+    assert _exposed({("x", 1, "0.0.0.0:80"), ("y", 2, ":::81"), ("z", 3, "::ffff:127.0.0.1:82")})
+    assert _exposed({("z", 3, "::ffff:127.0.0.1:82"), ("w", 4, "::1:83")}) == []
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="reads sockets from Linux /proc")
+def test_ray_local_sweep_listens_on_loopback_only(tmp_path):
+    """A new Ray instance for a 2-job sweep: every port of it on 127.0.0.1, auth on."""
+    sweep = tmp_path / "sweep"
+    env = _ray_auth_env(tmp_path)  # no RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER: the launcher's job
+    proc, out, seen = _watched_sweep(
+        sweep, "hydra/launcher=ray_local", "city=small_town", *SMALL, "seed=0,1", env=env
+    )
+    assert proc.returncode == 0, out
+    metas = _metas(sweep)
+    assert len(metas) == 2 and all(m["status"] == "ok" for m in metas.values()), out
+    assert all(m["pid"] != proc.pid for m in metas.values())  # ran in Ray workers
+    assert any(name == "gcs_server" for name, _, _ in seen), f"no Ray server seen: {seen}"
+    assert _exposed(seen) == [], (
+        "Ray started by hydra/launcher=ray_local listens beyond this machine; "
+        f"{RAY_LOOPBACK_ENV}=0 must be set before ray is imported:\n" + "\n".join(_exposed(seen))
+    )
+
+
 def _wait_for_port(port: int, head: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -124,10 +288,12 @@ def _wait_for_port(port: int, head: subprocess.Popen, timeout: float = 90) -> No
 
 @pytest.fixture
 def ray_head(tmp_path):
-    """A Ray head on 127.0.0.1, started here and stopped by its process group id."""
+    """A Ray head on 127.0.0.1 only, with token authentication, stopped by its process group.
+
+    Yields its address and the environment (token) a driver needs to join it.
+    """
     port = _free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    env.pop("RAY_ADDRESS", None)
+    env = {**_ray_auth_env(tmp_path), RAY_LOOPBACK_ENV: "0"}  # a single-machine cluster
     log = open(tmp_path / "ray_head.log", "w")
     head = subprocess.Popen(
         [
@@ -136,6 +302,7 @@ def ray_head(tmp_path):
             "--head",
             f"--port={port}",
             "--node-ip-address=127.0.0.1",
+            f"--ray-client-server-port={_free_port()}",
             "--num-cpus=2",
             "--include-dashboard=false",
             "--disable-usage-stats",
@@ -149,7 +316,7 @@ def ray_head(tmp_path):
     )
     try:
         _wait_for_port(port, head)
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", env, head
     finally:
         for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
             try:
@@ -168,19 +335,23 @@ def ray_head(tmp_path):
 
 
 def test_ray_launcher_on_an_existing_head(tmp_path, ray_head):
+    address, head_env, head = ray_head
     sweep = tmp_path / "sweep"
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_ADDRESS": ray_head}
-    proc, out = _sweep(
+    env = {**head_env, "RAY_ADDRESS": address}  # same token; authentication stays on
+    proc, out, seen = _watched_sweep(
         sweep, "hydra/launcher=ray_cluster", "city=small_town", *SMALL, "seed=0,1", env=env
     )
     assert proc.returncode == 0, out
-    assert f"Initializing ray with config: {{'address': '{ray_head}'" in out, out
+    assert f"Initializing ray with config: {{'address': '{address}'" in out, out
     assert "Connected to Ray cluster" in out, out
     metas = _metas(sweep)
     assert len(metas) == 2 and all(m["status"] == "ok" for m in metas.values()), out
     assert {m["seed"] for m in metas.values()} == {0, 1}
     assert all(m["pid"] != proc.pid for m in metas.values())  # ran in Ray workers
     assert all(is_complete(sweep / "runs" / k) for k in metas)
+    head_ports = _listeners(head.pid)
+    assert any(name == "gcs_server" for name, _, _ in head_ports), head_ports
+    assert _exposed(head_ports | seen) == []  # a single-machine head: nothing beyond loopback
 
 
 def test_submitit_local_launcher(tmp_path):

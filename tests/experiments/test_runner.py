@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,7 @@ import pytest
 from clustersim import __version__
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import (
+    RUN_LOCK,
     RunSpec,
     compose_config,
     config_hash,
@@ -23,6 +27,7 @@ from clustersim.experiments.runner import (
     run_spec,
     run_status,
 )
+from clustersim.files import temporary_sibling
 from clustersim.model.results import RESULT_FILES
 
 TINY = ("city=small_town", "city.population=5000")
@@ -193,3 +198,64 @@ def test_composing_inside_a_running_hydra_app_keeps_its_state():
         cfg = compose_config(("city=small_town", "city.population=5123", "steps=7"), seed=3)
         assert GlobalHydra.instance().is_initialized()  # the app's state survives
     assert cfg.steps == 7 and cfg.seed == 3
+
+
+HOLD_AND_RUN = """
+import sys
+from clustersim.experiments.runner import RUN_LOCK, RunSpec, run_spec
+from clustersim.files import hold_lock
+runs, run_id = sys.argv[1], sys.argv[2]
+spec = RunSpec(overrides=("city=small_town", "city.population=5000"), seed=21, steps=4)
+with hold_lock(f"{runs}/{run_id}/{RUN_LOCK}"):
+    print("held", flush=True)
+    sys.stdin.readline()
+    print(run_spec(spec, runs).status, flush=True)  # computed while holding the run's lock
+"""
+
+
+def test_a_run_another_process_computes_is_never_computed_twice_nor_its_save_touched(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=21, steps=4)
+    cfg = compose_config(TINY, seed=21, steps=4)
+    run_dir = tmp_path / run_dir_name(config_hash(cfg), 21)
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_RUN, str(tmp_path), run_dir.name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout.readline().strip() == "held"
+        saving = temporary_sibling(run_dir)  # the other process's save in progress
+        saving.mkdir()
+        busy = run_spec(spec, tmp_path, wait=False)
+        assert busy.status == "busy" and busy.run_dir == run_dir
+        assert saving.is_dir() and not (run_dir / "meta.json").exists()  # left alone
+
+        threading.Timer(0.5, lambda: (other.stdin.write("\n"), other.stdin.flush())).start()
+        waited = run_spec(spec, tmp_path)  # waits for the other process, then finds it done
+        assert other.stdout.readline().strip() == "ok"
+        assert waited.status == "skipped" and is_complete(run_dir, waited.config_hash, 21)
+        assert not saving.exists()  # a leftover once its owner let go: removed by the next holder
+        assert other.wait(timeout=60) == 0
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_killed_save_is_cleaned_up_and_the_run_redone(tmp_path):
+    spec = RunSpec(overrides=TINY, seed=22, steps=3)
+    first = run_spec(spec, tmp_path)
+    meta = json.loads((first.run_dir / "meta.json").read_text())
+    (first.run_dir / "meta.json").unlink()  # killed after moving the tables in, before meta.json
+    left = temporary_sibling(first.run_dir)  # ... and a save killed while writing
+    left.mkdir()
+    (left / "timeseries.parquet").write_bytes(b"PAR1 half")
+    assert run_status(first.run_dir) == "missing"
+    redone = run_spec(spec, tmp_path)
+    assert redone.status == "ok" and is_complete(first.run_dir)
+    assert not left.exists()
+    assert json.loads((first.run_dir / "meta.json").read_text())["seed"] == meta["seed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.run_dir.name]
+    assert sorted(p.name for p in first.run_dir.iterdir()) == sorted(
+        [*RESULT_FILES, "meta.json", RUN_LOCK]
+    )

@@ -344,7 +344,9 @@ def test_load_error_out_of_range_value(tmp_path) -> None:
     )
     with pytest.raises(CityGraphError) as error:
         load_graphml(write(tmp_path, body))
-    assert_one_line(error, "hand.graphml", "node 1 ('Market')", "'rent' must be float > 0", "-5")
+    assert_one_line(
+        error, "hand.graphml", "node 1 ('Market')", "'rent' must be float in (0, 100000]", "-5"
+    )
 
 
 def test_load_error_non_numeric_value(tmp_path) -> None:
@@ -365,7 +367,10 @@ def test_load_error_missing_edge_travel_time(tmp_path) -> None:
     with pytest.raises(CityGraphError) as error:
         load_graphml(write(tmp_path, body))
     assert_one_line(
-        error, "hand.graphml", "edge (0, 1)", "missing attribute 'travel_time' (float > 0, minutes)"
+        error,
+        "hand.graphml",
+        "edge (0, 1)",
+        "missing attribute 'travel_time' (float in (0, 600], minutes)",
     )
 
 

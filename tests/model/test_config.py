@@ -51,10 +51,10 @@ def test_defaults_are_valid():
     [
         ("steps=0", "steps must be >= 1 and <= 2400, got 0"),
         ("talent.review_rate=1.5", "talent.review_rate must be >= 0 and <= 1, got 1.5"),
-        ("firm.agglomeration_cap=-3", "firm.agglomeration_cap must be > 0, got -3.0"),
+        ("firm.agglomeration_cap=-3", "firm.agglomeration_cap must be > 0 and <= 1e+06, got -3.0"),
         ("labour.labour_share=1", "labour.labour_share must be > 0 and < 1, got 1.0"),
         ("city.kind=village", "city.kind must be one of small_town"),
-        ("rent.elasticity=nan", "rent.elasticity must be >= 0, got nan"),
+        ("rent.elasticity=nan", "rent.elasticity must be >= 0 and <= 10, got nan"),
         ("institutions.incubator_months=1.5", "institutions.incubator_months must be an integer"),
     ],
 )

@@ -170,7 +170,10 @@ def test_cost_scaling_outside_zero_to_one_is_refused():
 @pytest.mark.parametrize(
     ("policy", "message"),
     [
-        ({"creative_hub": {"cost_once": -5}}, "policy.creative_hub.cost_once must be >= 0, got -5"),
+        (
+            {"creative_hub": {"cost_once": -5}},
+            "policy.creative_hub.cost_once must be >= 0 and <= 1e+10, got -5",
+        ),
         ({"festival": {"cost_monthly": -1.0}}, "policy.festival.cost_monthly must be >= 0"),
         (
             {"creative_hub": {"target": ["Nowhere"]}},

@@ -20,13 +20,19 @@ for with ``fingerprint=``) go into the tables; the others are *stale*, listed in
 It streams: the schemas are read first (Parquet footers only), then each run's
 table is read, labelled and appended to a :class:`pyarrow.parquet.ParquetWriter`,
 so memory holds one run at a time whatever the sweep's size.
+
+Several processes may aggregate into one folder at once: each table is written to
+a temporary file and moved into place in one step (a reader never sees a partial
+table), and the folder's lock (``<out>/.aggregate.lock``, :data:`LOCK`) is held while
+the tables are written, so one process's set of tables is written whole before the
+next one's begins; the others wait for it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,9 +43,23 @@ import pyarrow.parquet as pq
 
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import read_meta, run_status
-from clustersim.files import write_file_atomically
+from clustersim.files import hold_lock, remove_temporaries, write_file_atomically
 
-__all__ = ["AggregateResult", "aggregate", "find_runs", "label_schema", "run_index"]
+__all__ = [
+    "LOCK",
+    "OUTPUTS",
+    "AggregateResult",
+    "aggregate",
+    "find_runs",
+    "label_schema",
+    "run_index",
+]
+
+LOCK = ".aggregate.lock"
+"""The lock file in an output folder, held while its tables (and report) are written."""
+
+OUTPUTS = ("runs.parquet", "timeseries.parquet", "places.parquet")
+"""The files :func:`aggregate` writes."""
 
 ID_COLUMNS = ("seed", "config_hash", "run_id")
 """Columns identifying a run, after its labels and before its data."""
@@ -239,6 +259,7 @@ def aggregate(
     out_dir: str | os.PathLike | None = None,
     progress: bool = False,
     fingerprint: str | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> AggregateResult:
     """Aggregate the runs of a sweep into tidy Parquet files (see the module docstring).
 
@@ -253,6 +274,8 @@ def aggregate(
         progress: show a progress bar.
         fingerprint: aggregate the runs made by this model fingerprint (default: the
             current model's, :func:`~clustersim.experiments.provenance.model_fingerprint`).
+        on_wait: told in one line whom this process waits for, when another one holds
+            the output folder's lock (:data:`LOCK`).
 
     Returns:
         Paths and counts; failed, broken and stale runs are listed in ``runs.parquet``.
@@ -261,7 +284,15 @@ def aggregate(
     out = Path(out_dir) if out_dir is not None else sweep_dir
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = model_fingerprint() if fingerprint is None else fingerprint
-    dirs = [Path(d) for d in run_dirs] if run_dirs is not None else find_runs(sweep_dir)
+    with hold_lock(out / LOCK, on_wait=on_wait):
+        for name in OUTPUTS:  # what an aggregation killed part-way left
+            remove_temporaries(out / name)
+        dirs = [Path(d) for d in run_dirs] if run_dirs is not None else find_runs(sweep_dir)
+        return _aggregate(dirs, out, fingerprint, progress)
+
+
+def _aggregate(dirs: list[Path], out: Path, fingerprint: str, progress: bool) -> AggregateResult:
+    """Write the run index and the tables (the output folder's lock is held)."""
     index = run_index(dirs, fingerprint=fingerprint)
     runs_path = out / "runs.parquet"
     write_file_atomically(runs_path, lambda path: index.to_parquet(path, index=False))

@@ -30,6 +30,7 @@ from clustersim.experiments.design import Design, available, expected_run_dirs
 from clustersim.experiments.execute import LaunchError, echo_to_stderr, run_hydra, run_local
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import run_status
+from clustersim.files import hold_lock, remove_temporaries
 
 __all__ = [
     "ExperimentOutcome",
@@ -106,6 +107,18 @@ def _in_design_order(table: Any, order: dict[str, list[str]]) -> Any:
 
 
 def _aggregate_and_report(
+    design: Design, out: Path, run_dirs: list[Path], echo: Callable[[str], None]
+) -> ExperimentOutcome:
+    from clustersim.experiments.aggregate import LOCK
+
+    # one process at a time writes the folder's tables and report, each set whole
+    with hold_lock(out / LOCK, on_wait=echo):
+        for name in ("report.html", "summary.md", "tables", "figures"):
+            remove_temporaries(out / name)  # what a report killed part-way left
+        return _aggregate_and_report_locked(design, out, run_dirs, echo)
+
+
+def _aggregate_and_report_locked(
     design: Design, out: Path, run_dirs: list[Path], echo: Callable[[str], None]
 ) -> ExperimentOutcome:
     import pandas as pd
@@ -188,7 +201,7 @@ def run_experiment(
     if launcher == "local":
         run_local(design, out, n_jobs=n_jobs, force=force, echo=echo)
     else:
-        code = run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides)
+        code = run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo)
         if code != 0:
             raise LaunchError(code)
     outcome = _aggregate_and_report(design, out, run_dirs, echo)
@@ -209,7 +222,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an experiment, aggregate it and write its report")
-    run.add_argument("name", help=f"experiment name ({', '.join(available())}) or a YAML file")
+    run.add_argument(
+        "name",
+        nargs="?",
+        help=f"experiment name, from configs/experiment/ ({', '.join(available())})",
+    )
+    run.add_argument("--design", help="a design file of your own (YAML) instead of a name")
     run.add_argument("--out", help="output directory (default: results/<name>)")
     run.add_argument("--replicates", type=int, help="replicates per site and arm")
     run.add_argument("--steps", type=int, help="months per run")
@@ -281,6 +299,11 @@ def _main(args: argparse.Namespace) -> int:
             return _aggregate(args)
         if args.command == "report":
             out = Path(args.out_dir).resolve()
+            if not (out / "experiment.yaml").is_file():
+                raise ConfigError(
+                    f"{out} holds no experiment.yaml: not an experiment folder "
+                    "(clustersim-experiment run makes them)"
+                )
             design = Design.load(out / "experiment.yaml")
             outcome = _aggregate_and_report(
                 design, out, expected_run_dirs(design, out / "runs"), echo_to_stderr
@@ -311,7 +334,20 @@ def _list() -> int:
 def _aggregate(args: argparse.Namespace) -> int:
     from clustersim.experiments.aggregate import aggregate
 
-    res = aggregate(args.sweep_dir, out_dir=args.out, progress=True, fingerprint=args.fingerprint)
+    sweep = Path(args.sweep_dir)
+    if not (sweep / "runs").is_dir():
+        what = "holds no runs/ folder" if sweep.is_dir() else "does not exist"
+        raise ConfigError(
+            f"{sweep} {what}: not a sweep folder (clustersim -m and clustersim-experiment "
+            "run make them)"
+        )
+    res = aggregate(
+        args.sweep_dir,
+        out_dir=args.out,
+        progress=True,
+        fingerprint=args.fingerprint,
+        on_wait=echo_to_stderr,
+    )
     stale = f", {res.stale} stale" if res.stale else ""
     model = f"model fingerprint {res.fingerprint}"
     print(f"{res.ok} runs ok, {res.failed} failed{stale} ({model})")
@@ -331,8 +367,28 @@ def _aggregate(args: argparse.Namespace) -> int:
     return 1 if res.failed or res.stale else 0
 
 
+def _design(args: argparse.Namespace) -> Design:
+    """The design ``run`` names: ``--design FILE``, or a name from ``configs/experiment/``.
+
+    A positional ``FILE.yaml`` (the form before ``--design``) is still read as a file.
+    """
+    name = args.name
+    if args.design is not None and name is not None:
+        if "=" not in name:  # names hold no "=": a lone override was read as the name
+            raise ConfigError("give an experiment name or --design FILE, not both")
+        args.overrides = [name, *args.overrides]
+        name = None
+    if args.design is not None:
+        return Design.load(args.design)
+    if name is None:
+        raise ConfigError(f"give an experiment name ({', '.join(available())}) or --design FILE")
+    if Path(name).suffix in (".yaml", ".yml"):
+        return Design.load(name)
+    return Design.named(name)
+
+
 def _run(args: argparse.Namespace) -> ExperimentOutcome:
-    design = Design.named(args.name)
+    design = _design(args)
     hydra_ovs = [o for o in args.overrides if o.lstrip("+~").startswith("hydra")]
     model_ovs = [o for o in args.overrides if o not in hydra_ovs]
     design = design.with_changes(
@@ -346,10 +402,22 @@ def _run(args: argparse.Namespace) -> ExperimentOutcome:
     )
     if hydra_ovs and args.launcher == "local":
         raise ConfigError("hydra.* overrides need a Hydra launcher (--launcher joblib...)")
+    if args.launcher != "local":
+        _check_hydra_arguments(args.launcher, hydra_ovs)
     out = Path(args.out or Path("results") / design.name)
     return run_experiment(
         design, out, launcher=args.launcher, force=args.force, hydra_overrides=hydra_ovs
     )
+
+
+def _check_hydra_arguments(launcher: str, hydra_ovs: list[str]) -> None:
+    """Refuse a bad launcher or Hydra setting before anything is written (one line)."""
+    from clustersim.experiments.launch import check_arguments
+
+    for override in hydra_ovs:
+        if override.lstrip("+~").startswith(("hydra.sweep.", "hydra.run.")):
+            raise ConfigError(f"{override}: the sweep's folder is --out")
+    check_arguments(["--multirun", f"hydra/launcher={launcher}", *hydra_ovs])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,12 +30,13 @@ from clustersim.experiments.runner import (
     run_dir_name,
 )
 from clustersim.files import write_text_atomically
-from clustersim.model.compose import config_dir
+from clustersim.model.compose import config_dir, did_you_mean
 from clustersim.model.outcomes import flow_names, outcome
 
 __all__ = [
     "DEFAULT_ANALYSIS",
     "KINDS",
+    "SLUG",
     "Arm",
     "Design",
     "Site",
@@ -44,6 +46,9 @@ __all__ = [
 
 KINDS = ("comparison", "scaling", "policy_sweep")
 """Kinds of experiment; each has its own analysis and report."""
+
+SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+"""A design's name (also its output folder ``results/<name>``): letters, digits, ``_``, ``-``."""
 
 
 def _levels(*names: str) -> list[str]:
@@ -198,14 +203,32 @@ class Design:
     # ------------------------------------------------------------ loading
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> Design:
-        """Build and check a design from a plain mapping (a loaded YAML file)."""
-        raw = dict(raw)
+        """Build and check a design from a plain mapping (a loaded YAML file).
+
+        Raises:
+            ConfigError: one line, when a field is missing, of the wrong kind or invalid.
+        """
+        if not isinstance(raw, dict):
+            raise ConfigError("a design is a mapping (name:, kind:, sites:, arms: ...)")
+        if raw.get("name") in (None, ""):
+            raise ConfigError("a design needs a name: (letters, digits, _ and -)")
+        try:
+            design = cls._from_mapping(dict(raw))
+        except ConfigError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"the design is not valid: {type(exc).__name__}: {exc}") from None
+        design.check()
+        return design
+
+    @classmethod
+    def _from_mapping(cls, raw: dict[str, Any]) -> Design:
         arms = _arms(raw.get("arms", {}) or {})
         if raw.get("grid"):
             arms.update(_grid_arms(raw["grid"]))
         analysis = dict(DEFAULT_ANALYSIS)
         analysis.update(raw.get("analysis", {}) or {})
-        design = cls(
+        return cls(
             name=str(raw["name"]),
             kind=str(raw.get("kind", "comparison")),
             title=str(raw.get("title", raw["name"])),
@@ -220,28 +243,57 @@ class Design:
             n_jobs=int(raw.get("n_jobs", 2)),
             analysis=analysis,
         )
-        design.check()
-        return design
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Design:
-        """Load a design from a YAML file."""
-        raw = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        """Load a design from a YAML file (a design file of one's own: ``--design FILE``).
+
+        Raises:
+            ConfigError: one line, when the file is missing, not YAML or not a valid design.
+        """
+        import yaml
+        from omegaconf.errors import OmegaConfBaseException
+
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"no design file at {path}")
+        try:
+            raw = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        except yaml.MarkedYAMLError as exc:
+            line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+            raise ConfigError(f"{path} is not valid YAML: {exc.problem}{line}") from None
+        except (yaml.YAMLError, OmegaConfBaseException, UnicodeDecodeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"{path} is not a valid design file: {first}") from None
         return cls.from_mapping(raw)  # type: ignore[arg-type]
 
     @classmethod
     def named(cls, name: str) -> Design:
-        """Load ``configs/experiment/<name>.yaml`` (a path to a YAML file works too)."""
-        path = Path(name)
-        if path.suffix in (".yaml", ".yml") and path.is_file():
-            return cls.load(path)
+        """Load ``configs/experiment/<name>.yaml``: a plain name, looked up in that folder only.
+
+        A design file of one's own is loaded with :meth:`load` (``--design FILE``).
+        """
+        if not SLUG.fullmatch(name):
+            raise ConfigError(
+                f"experiment names are plain names from configs/experiment/ "
+                f"({', '.join(available())}), not paths; got {name!r} "
+                "(your own design file: --design FILE)"
+            )
         path = config_dir() / "experiment" / f"{name}.yaml"
         if not path.is_file():
-            raise ConfigError(f"experiment must be one of {', '.join(available())}; got {name!r}")
+            raise ConfigError(
+                f"experiment must be one of {', '.join(available())}; got {name!r}"
+                f"{did_you_mean(name, available())}"
+            )
         return cls.load(path)
 
     def check(self) -> None:
         """Raise ConfigError with one line when the design is inconsistent."""
+        if not SLUG.fullmatch(self.name):
+            raise ConfigError(
+                "name must hold only letters, digits, _ and - (it names the output folder "
+                f"results/<name>); got {self.name!r}"
+            )
         if self.kind not in KINDS:
             raise ConfigError(f"experiment kind must be one of {', '.join(KINDS)}; got {self.kind}")
         if self.replicates < 1:
@@ -379,9 +431,12 @@ def expected_run_dirs(design: Design, runs_dir: Path) -> list[Path]:
     dirs = []
     seen: dict[tuple[str, int], str] = {}
     for spec in design.specs():
-        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
-        h = config_hash(cfg)
         who = f"{spec.labels['site']}/{spec.labels['arm']}"
+        try:
+            cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+        except ConfigError as exc:
+            raise ConfigError(f"{who}: {exc}") from None
+        h = config_hash(cfg)
         other = seen.setdefault((h, spec.seed), who)
         if other != who:
             raise ConfigError(

@@ -4,6 +4,11 @@ Either way every run goes through :func:`clustersim.experiments.runner.run_spec`
 ``<out>/runs/<hash>-s<seed>/``: finished runs are skipped, stale ones (made by another
 model version) re-run, failures recorded while the others go on. An interrupted
 execution keeps what finished; running it again resumes.
+
+Local executions of one folder may overlap: they share the runs through the runs'
+locks. A Hydra multirun holds its sweep directory's lock (:func:`sweep_lock`) for its
+whole sweep, as Hydra's job folders (``<sweep dir>/<job number>/``) and
+``multirun.yaml`` are shared by every sweep into one directory.
 """
 
 from __future__ import annotations
@@ -14,22 +19,27 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from clustersim.errors import ClusterSimError
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, run_spec
+from clustersim.files import hold_lock
 
 __all__ = [
     "LAUNCH_MODULE",
+    "SWEEP_LOCK",
+    "SWEEP_LOCK_HELD",
     "LaunchError",
     "echo_to_stderr",
     "hydra_multirun_args",
     "run_hydra",
     "run_local",
+    "sweep_lock",
 ]
 
 LAUNCH_MODULE = "clustersim.experiments.launch"
@@ -37,6 +47,12 @@ LAUNCH_MODULE = "clustersim.experiments.launch"
 
 STOP_GRACE_S = 30.0
 """Seconds an interrupted Hydra multirun gets to end before it is killed."""
+
+SWEEP_LOCK = ".sweep.lock"
+"""The lock file in a sweep directory, held by the process running a Hydra multirun into it."""
+
+SWEEP_LOCK_HELD = "CLUSTERSIM_SWEEP_LOCK_HELD"
+"""Environment variable naming the sweep lock a parent holds for its multirun child process."""
 
 
 class LaunchError(ClusterSimError):
@@ -64,19 +80,44 @@ def _run_label(spec: RunSpec) -> str:
     return f"{lab.get('site')}/{lab.get('arm')}/r{lab.get('replicate')}"
 
 
-def _progress_line(
-    done: int, total: int, record: RunRecord, spec: RunSpec, started: float, computed: int
-) -> str:
-    elapsed = time.perf_counter() - started
-    eta = ""
-    if computed and done < total:
-        eta = f"  eta {elapsed / done * (total - done):.0f}s"
-    error = f"  {record.error}" if record.error else ""
-    stale = "  (replaced a stale run of another model version)" if record.stale else ""
-    return (
-        f"[{done:>{len(str(total))}}/{total}] {record.status:<7} {_run_label(spec):<40} "
-        f"seed={spec.seed:<10} {record.wall_time_s:5.1f}s{eta}{error}{stale}"
-    )
+class _Progress:
+    """The records of a design's runs as they finish, one log line each."""
+
+    def __init__(self, specs: list[RunSpec], say: Callable[[str], None]) -> None:
+        self.specs = specs
+        self.say = say
+        self.records: list[RunRecord | None] = [None] * len(specs)
+        self.started = time.perf_counter()
+        self.done = self.computed = 0
+
+    def finished(self, i: int, record: RunRecord, *, waited: bool = False) -> None:
+        """Record run ``i``; ``waited``: it had been busy in another process first."""
+        self.records[i] = record
+        self.done += 1
+        self.computed += record.status != "skipped"
+        self.say(self._line(record, self.specs[i], waited and record.status == "skipped"))
+
+    def _line(self, record: RunRecord, spec: RunSpec, by_other: bool) -> str:
+        done, total = self.done, len(self.specs)
+        elapsed = time.perf_counter() - self.started
+        eta = ""
+        if self.computed and done < total:
+            eta = f"  eta {elapsed / done * (total - done):.0f}s"
+        error = f"  {record.error}" if record.error else ""
+        stale = "  (replaced a stale run of another model version)" if record.stale else ""
+        other = "  (finished by another process)" if by_other else ""
+        return (
+            f"[{done:>{len(str(total))}}/{total}] {record.status:<7} {_run_label(spec):<40} "
+            f"seed={spec.seed:<10} {record.wall_time_s:5.1f}s{eta}{error}{stale}{other}"
+        )
+
+    def fill_failed(self, runs_dir: Path, error: str) -> None:
+        """Record every run not finished yet as failed with ``error``."""
+        for i, spec in enumerate(self.specs):
+            if self.records[i] is None:
+                self.records[i] = RunRecord(
+                    "failed", runs_dir, spec.seed, None, spec.labels, error=error
+                )
 
 
 def run_local(
@@ -91,7 +132,11 @@ def run_local(
 
     Complete runs are skipped (resume), stale ones (made by another model version)
     are re-run, failures are recorded and the others go on. One log line per
-    finished run shows progress. Returns the records in design order.
+    finished run shows progress. Other processes may run the same design into the
+    same folder at once: a run another process is computing is put last and then
+    waited for (see :func:`~clustersim.experiments.runner.run_config_in`), so the
+    processes share the work and no run is computed twice. Returns the records in
+    design order.
     """
     out = Path(out_dir)
     design.save(out / "experiment.yaml")
@@ -99,55 +144,83 @@ def run_local(
     specs = design.specs()
     n_jobs = design.n_jobs if n_jobs is None else n_jobs
     n_jobs = max(1, min(n_jobs if n_jobs > 0 else (os.cpu_count() or 1), len(specs)))
-    records: list[RunRecord | None] = [None] * len(specs)
-    started = time.perf_counter()
     say = echo or (lambda _m: None)
     say(
         f"{design.name}: {len(specs)} runs ({len(design.sites)} sites x {len(design.arms)} arms "
         f"x {design.replicates} replicates) with {n_jobs} worker(s) -> {out}"
     )
-    done = computed = 0
-
-    def finished(i: int, record: RunRecord) -> None:
-        nonlocal done, computed
-        records[i] = record
-        done += 1
-        computed += record.status != "skipped"
-        say(_progress_line(done, len(specs), record, specs[i], started, computed))
-
+    progress = _Progress(specs, say)
     if n_jobs == 1:
+        busy = []
         for i, spec in enumerate(specs):
-            finished(i, run_spec(spec, runs_dir, force=force))
+            record = run_spec(spec, runs_dir, force=force, wait=False)
+            if record.status == "busy":
+                busy.append(i)
+            else:
+                progress.finished(i, record)
+        for i in busy:  # computed by another process meanwhile, or by this one now
+            progress.finished(i, run_spec(specs[i], runs_dir, force=force), waited=True)
     else:
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
-        try:
-            futures = {
-                pool.submit(run_spec, s, runs_dir, force=force): i for i, s in enumerate(specs)
-            }
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
-        except KeyboardInterrupt:
-            say("interrupted: finished runs are kept; run the same command again to resume")
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()  # runs in flight: their partial files are cleaned on resume
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-            say(f"a worker process died ({exc}); finished runs are kept, re-run to resume")
-            for i, spec in enumerate(specs):
-                if records[i] is None:
-                    records[i] = RunRecord(
-                        "failed",
-                        runs_dir,
-                        spec.seed,
-                        None,
-                        spec.labels,
-                        error="worker process died",
-                    )
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return [r for r in records if r is not None]
+        _run_in_pool(specs, runs_dir, n_jobs, force, progress)
+    return [r for r in progress.records if r is not None]
+
+
+def _run_in_pool(
+    specs: list[RunSpec], runs_dir: Path, n_jobs: int, force: bool, progress: _Progress
+) -> None:
+    """Run the specs in worker processes; a busy run is queued again, then waited for."""
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    try:
+        pending = {
+            pool.submit(run_spec, s, runs_dir, force=force, wait=False): i
+            for i, s in enumerate(specs)
+        }
+        waited: set[int] = set()
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = pending.pop(future)
+                record = future.result()
+                if record.status == "busy":  # after the others; then wait for its lock
+                    waited.add(i)
+                    pending[pool.submit(run_spec, specs[i], runs_dir, force=force)] = i
+                else:
+                    progress.finished(i, record, waited=i in waited)
+    except KeyboardInterrupt:
+        progress.say("interrupted: finished runs are kept; run the same command again to resume")
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()  # runs in flight: their partial files are cleaned on resume
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+        progress.say(f"a worker process died ({exc}); finished runs are kept, re-run to resume")
+        progress.fill_failed(runs_dir, "worker process died")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def sweep_lock(
+    sweep_dir: str | os.PathLike,
+    *,
+    wait: bool,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Path]:
+    """Hold the lock of a sweep directory (``<sweep dir>/.sweep.lock``) for a Hydra multirun.
+
+    A process started by the holder to run the sweep (``SWEEP_LOCK_HELD`` names the
+    lock in its environment) holds it already.
+
+    Raises:
+        clustersim.files.LockHeld: ``wait`` is False and another sweep holds it.
+    """
+    lock = Path(sweep_dir).resolve() / SWEEP_LOCK
+    if os.environ.get(SWEEP_LOCK_HELD) == str(lock):
+        yield lock
+        return
+    with hold_lock(lock, wait=wait, on_wait=on_wait):
+        yield lock
 
 
 def hydra_multirun_args(
@@ -176,10 +249,13 @@ def run_hydra(
     *,
     launcher: str,
     hydra_overrides: Sequence[str] = (),
+    echo: Callable[[str], None] | None = echo_to_stderr,
 ) -> int:
     """Run the design as a Hydra multirun of the ``clustersim`` app with a launcher.
 
-    The design is saved to ``<out>/experiment.yaml`` and the sweep runs in a child
+    It holds the sweep directory's lock (:func:`sweep_lock`; while another process
+    holds it, this one says so through ``echo`` and waits). The design is saved to
+    ``<out>/experiment.yaml`` and the sweep runs in a child
     process, ``python -m clustersim.experiments.launch --multirun ...`` (see
     :func:`hydra_multirun_args`), whose output streams to this process's standard
     output and error. The sweep directory must be on a file system every worker sees
@@ -192,16 +268,18 @@ def run_hydra(
         counted here), otherwise Hydra's (its output says why).
     """
     out = Path(out_dir).resolve()
-    design.save(out / "experiment.yaml")
-    args = hydra_multirun_args(design, out, launcher=launcher, hydra_overrides=hydra_overrides)
-    sys.stdout.flush()  # our lines first, then the child's, in order
-    sys.stderr.flush()
-    child = subprocess.Popen([sys.executable, "-m", LAUNCH_MODULE, *args])
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        _stop(child)
-        raise
+    with sweep_lock(out, wait=True, on_wait=echo) as lock:
+        design.save(out / "experiment.yaml")  # the jobs read it: not while another sweep runs
+        args = hydra_multirun_args(design, out, launcher=launcher, hydra_overrides=hydra_overrides)
+        sys.stdout.flush()  # our lines first, then the child's, in order
+        sys.stderr.flush()
+        env = {**os.environ, SWEEP_LOCK_HELD: str(lock)}
+        child = subprocess.Popen([sys.executable, "-m", LAUNCH_MODULE, *args], env=env)
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            _stop(child)
+            raise
 
 
 def _stop(child: subprocess.Popen) -> None:

@@ -11,6 +11,13 @@ A finished run made by another model version is *stale*: it is re-run and replac
 never reused. A run that raises gets ``meta.json`` with ``"status": "failed"`` and
 the error, and is retried next time; the exception never escapes :func:`run_spec`.
 
+Many processes may run into one ``runs/`` folder at once (two ``clustersim-experiment
+run`` of one design, overlapping Hydra jobs): a run is computed only while its lock,
+``<run dir>/.lock``, is held (:func:`clustersim.files.hold_lock`), and its status is
+checked again once the lock is held, so no run is computed twice and no process
+touches another's save. What a killed process left (temporary siblings of the run
+directory) is removed by the next holder of the run's lock.
+
 Replicate seeds come from one root seed through :class:`numpy.random.SeedSequence`
 (child ``i`` of the root), and every arm of a comparison uses the same replicate
 seeds (common random numbers), so arm differences are not luck.
@@ -25,7 +32,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import socket
 import time
 import traceback
@@ -37,13 +43,14 @@ from typing import Any
 import numpy as np
 
 from clustersim.experiments.provenance import git_commit, model_fingerprint
-from clustersim.files import write_atomically
+from clustersim.files import LockHeld, hold_lock, remove_temporaries, write_text_atomically
 from clustersim.model.compose import load_config
 from clustersim.model.config import SimConfig, to_plain_dict
 from clustersim.model.results import RESULT_FILES
 
 __all__ = [
     "GROUP_KEYS",
+    "RUN_LOCK",
     "RunRecord",
     "RunSpec",
     "compose_config",
@@ -64,6 +71,9 @@ GROUP_KEYS = ("city", "policy")
 """Config groups chosen by ``key=name`` overrides (composition, not values)."""
 
 HASH_LENGTH = 16
+
+RUN_LOCK = ".lock"
+"""The lock file in a run directory, held while the run is computed and saved."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,8 @@ class RunRecord:
     """What happened to one run.
 
     Attributes:
-        status: ``"ok"`` (computed now), ``"skipped"`` (already complete) or ``"failed"``.
+        status: ``"ok"`` (computed now), ``"skipped"`` (already complete), ``"failed"``,
+            or ``"busy"`` (another process is computing it; only when not waiting for it).
         run_dir: the run's directory.
         seed: the run's seed.
         config_hash: hash of the resolved config without the seed (None if it did not resolve).
@@ -274,8 +285,7 @@ def compose_config(
 
 
 def _write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
-    text = json.dumps(meta, indent=2, default=str)
-    write_atomically(run_dir, {"meta.json": lambda p: p.write_text(text)})
+    write_text_atomically(run_dir / "meta.json", json.dumps(meta, indent=2, default=str))
 
 
 def _base_meta(seed: int, hash_: str | None, labels: dict, overrides: tuple | list) -> dict:
@@ -296,12 +306,6 @@ def _base_meta(seed: int, hash_: str | None, labels: dict, overrides: tuple | li
     }
 
 
-def _clean_partial_saves(run_dir: Path) -> None:
-    """Remove temporary siblings an interrupted atomic save left behind."""
-    for tmp in run_dir.parent.glob(f".{run_dir.name}.*"):
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def error_line(exc: BaseException) -> str:
     """An exception as one line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
@@ -315,6 +319,7 @@ def run_config_in(
     labels: dict[str, Any] | None = None,
     overrides: tuple[str, ...] | list[str] = (),
     force: bool = False,
+    wait: bool = True,
 ) -> RunRecord:
     """Run a validated config into ``runs_dir/<hash>-s<seed>``, unless already complete.
 
@@ -324,10 +329,14 @@ def run_config_in(
         labels: what the run stands for (saved in ``meta.json``).
         overrides: the overrides it came from (saved in ``meta.json``).
         force: recompute even when a complete run exists.
+        wait: when another process is computing this run, wait for it (and then
+            skip the run it finished) instead of returning a ``"busy"`` record.
 
-    A stale run (finished by another model version, see :func:`model_fingerprint`) in
-    the directory is recomputed: its ``meta.json`` is removed first, so the directory
-    never passes for a finished run while its tables are being replaced.
+    The run is computed while its lock (``<run dir>/.lock``) is held, so a run is never
+    computed by two processes at once. A run being recomputed (stale: finished by
+    another model version, see :func:`model_fingerprint`; broken; or forced) loses its
+    ``meta.json`` first, so the directory never passes for a finished run while its
+    tables are being replaced.
 
     Returns:
         The run's record; failures are recorded, never raised.
@@ -335,13 +344,32 @@ def run_config_in(
     labels = dict(labels or {})
     hash_ = config_hash(cfg)
     run_dir = Path(runs_dir) / run_dir_name(hash_, cfg.seed)
+    if not force and run_status(run_dir, hash_, cfg.seed) == "ok":
+        return RunRecord("skipped", run_dir, cfg.seed, hash_, labels)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with hold_lock(run_dir / RUN_LOCK, wait=wait):
+            return _run_locked(cfg, run_dir, hash_, labels, overrides, force=force)
+    except LockHeld:
+        return RunRecord("busy", run_dir, cfg.seed, hash_, labels)
+
+
+def _run_locked(
+    cfg: SimConfig,
+    run_dir: Path,
+    hash_: str,
+    labels: dict[str, Any],
+    overrides: tuple[str, ...] | list[str],
+    *,
+    force: bool,
+) -> RunRecord:
+    """Compute the run (its lock is held): check again, clean what a killed run left, run."""
     status = run_status(run_dir, hash_, cfg.seed)
-    if not force and status == "ok":
+    if not force and status == "ok":  # another process finished it while this one waited
         return RunRecord("skipped", run_dir, cfg.seed, hash_, labels)
     stale = status == "stale"
-    if stale:
-        (run_dir / "meta.json").unlink(missing_ok=True)
-    _clean_partial_saves(run_dir)
+    (run_dir / "meta.json").unlink(missing_ok=True)
+    remove_temporaries(run_dir)  # no live process saves this run: the lock is ours
     meta = _base_meta(cfg.seed, hash_, labels, overrides)
     meta["steps"] = cfg.steps
     meta["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -352,8 +380,6 @@ def run_config_in(
         result = run_config(cfg)
         result.save(run_dir)
     except Exception as exc:  # a failed run is recorded; the sweep goes on
-        if is_complete(run_dir, hash_, cfg.seed):  # a concurrent duplicate finished it
-            return RunRecord("skipped", run_dir, cfg.seed, hash_, labels, stale=stale)
         wall = time.perf_counter() - started
         meta.update(
             status="failed",
@@ -375,7 +401,9 @@ def run_config_in(
     return RunRecord("ok", run_dir, cfg.seed, hash_, labels, wall, stale=stale)
 
 
-def run_spec(spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False) -> RunRecord:
+def run_spec(
+    spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False, wait: bool = True
+) -> RunRecord:
     """Compose a :class:`RunSpec`'s config and run it (see :func:`run_config_in`).
 
     A config that does not compose or validate is recorded as a failed run in
@@ -390,4 +418,6 @@ def run_spec(spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False)
         meta.update(status="failed", error=error_line(exc), traceback=traceback.format_exc())
         _write_meta(run_dir, meta)
         return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, meta["error"])
-    return run_config_in(cfg, runs_dir, labels=spec.labels, overrides=spec.overrides, force=force)
+    return run_config_in(
+        cfg, runs_dir, labels=spec.labels, overrides=spec.overrides, force=force, wait=wait
+    )

@@ -31,7 +31,7 @@ from clustersim.model.schema import (
     RentParams,
     TalentParams,
 )
-from clustersim.params import allowed_text, check_value, param
+from clustersim.params import MAX_MONTHS, allowed_text, check_value, param
 
 __all__ = [
     "CITY_KIND_CHOICES",
@@ -57,9 +57,15 @@ __all__ = [
 class SimConfig:
     """A whole simulation: city, horizon, seed, parameters and policies."""
 
-    steps: int = param(120, unit="months", doc="simulated months", source="-", ge=1, le=2400)
+    steps: int = param(120, unit="months", doc="simulated months", source="-", ge=1, le=MAX_MONTHS)
+    # seed < 2**63: results store seeds as int64 (experiments' aggregate tables)
     seed: int = param(
-        0, unit="-", doc="root seed of the model's random generator", source="-", ge=0
+        0,
+        unit="-",
+        doc="root seed of the model's random generator (stored as a 64-bit integer)",
+        source="-",
+        ge=0,
+        lt=2**63,
     )
     city: CityConfig = field(default_factory=CityConfig)
     talent: TalentParams = field(default_factory=TalentParams)
@@ -141,6 +147,9 @@ def friendly_omegaconf_error(exc: Exception) -> ConfigError:
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     cause = exc.__cause__ or exc
+    if isinstance(cause, OverflowError) and _full_key(cause):  # e.g. firm.unit_price=1e999...
+        key = _full_key(cause)
+        return ConfigError(f"{key} must be {_allowed_at(key)}, got a number too large for a float")
     if isinstance(cause, OmegaConfBaseException):
         key = getattr(cause, "full_key", None)
         msg = str(cause).strip().splitlines()[0]
@@ -161,6 +170,22 @@ def friendly_omegaconf_error(exc: Exception) -> ConfigError:
             return ConfigError(f"{key or bad} is not a known parameter of {where}")
         return ConfigError(f"{key}: {msg}" if key else msg)
     return ConfigError(text)
+
+
+def _full_key(exc: BaseException) -> str:
+    """The ``full_key: ...`` OmegaConf writes into an error's text, or ``""``."""
+    for line in str(exc).splitlines():
+        if line.strip().startswith("full_key:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _allowed_at(path: str) -> str:
+    """What the parameter at ``path`` allows, in words (``a number`` if it is unknown)."""
+    for candidate, f, _ in iter_parameters():
+        if candidate == path:
+            return allowed_text(f.metadata)
+    return "a number"
 
 
 def from_dictconfig(dcfg: DictConfig) -> SimConfig:

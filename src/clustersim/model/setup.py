@@ -159,7 +159,7 @@ def _group_into_firms(
     firm_of = np.empty(len(employed), dtype=np.int64)
     firm_nodes, firm_sectors = [], []
     groups, starts = np.unique(key, return_index=True)
-    ends = np.append(starts[1:], len(employed))
+    ends = np.append(starts[1:], len(employed))[: len(starts)]  # no talents: no groups
     for group, start, end in zip(groups, starts, ends, strict=True):
         sizes = model.rng.geometric(1.0 / model.params.firm.mean_initial_size, size=end - start)
         cuts = np.minimum(np.cumsum(sizes), end - start)

@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from clustersim.errors import ConfigError
-from clustersim.params import param
+from clustersim.params import MAX_MONTHS, param
 from clustersim.policy.base import Policy
 
 if TYPE_CHECKING:
     from clustersim.model.host import PolicyHost
 
 __all__ = [
+    "MAX_COST_MONTHLY",
+    "MAX_COST_ONCE",
     "TARGET_RULES",
     "Lever",
     "LeverSettings",
@@ -34,6 +36,13 @@ __all__ = [
     "lever_rng",
     "resolve_targets",
 ]
+
+MAX_COST_ONCE = 1e10
+"""Largest one-off cost of a lever (EUR): ten billion, above any municipal project
+(European Capitals of Culture spent EUR 5.5m-59m; docs/evidence.md)."""
+
+MAX_COST_MONTHLY = 1e9
+"""Largest running cost of a lever (EUR/month): a billion a month."""
 
 #: Rules a lever's ``target`` may name instead of a list of node names.
 TARGET_RULES = {
@@ -53,7 +62,12 @@ class LeverSettings:
     """Settings every lever shares: timing, target, intensity and costs."""
 
     start: int = param(
-        12, unit="month", doc="first month the lever acts (<= steps)", source="-", ge=1
+        12,
+        unit="month",
+        doc="first month the lever acts (<= steps)",
+        source="-",
+        ge=1,
+        le=MAX_MONTHS,
     )
     duration: int | None = param(
         None,
@@ -61,6 +75,7 @@ class LeverSettings:
         doc="months it runs; null = to the end",
         source="-",
         ge=1,
+        le=MAX_MONTHS,
         optional=True,
     )
     target: Any = param(
@@ -73,10 +88,20 @@ class LeverSettings:
         1.0, unit="-", doc="strength relative to the default", source="-", ge=0, le=10
     )
     cost_once: float = param(
-        0.0, unit="EUR", doc="one-off cost paid at the start", source="-", ge=0
+        0.0,
+        unit="EUR",
+        doc="one-off cost paid at the start",
+        source="-",
+        ge=0,
+        le=MAX_COST_ONCE,
     )
     cost_monthly: float = param(
-        0.0, unit="EUR/month", doc="running cost per month", source="-", ge=0
+        0.0,
+        unit="EUR/month",
+        doc="running cost per month",
+        source="-",
+        ge=0,
+        le=MAX_COST_MONTHLY,
     )
     cost_scaling: float = param(
         1.0,

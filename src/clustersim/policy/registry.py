@@ -97,7 +97,10 @@ def _checked_value(key: str, name: str, value: Any, default: Any) -> Any:
             kind = "an integer" if integer else "a number"
             raise ConfigError(f"policy.{key}.{name} must be {kind}, got {value!r}")
         if not integer:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # too large for a float: kept, and refused by its range
+                pass
     return value
 
 

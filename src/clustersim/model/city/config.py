@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clustersim.model.city.contract import MAX_DISTANCE_KM
 from clustersim.model.city.profiles import GENERATED_KINDS
-from clustersim.params import param
+from clustersim.params import MAX_MINUTES, param
 
 __all__ = ["CITY_KIND_CHOICES", "CityConfig"]
 
@@ -70,7 +71,7 @@ class CityConfig:
         unit="minutes",
         doc="travel time of the transport link between town centre and city centre (region)",
         gt=0,
-        le=600,
+        le=MAX_MINUTES,
     )
     distance_km: float = param(
         80.0,
@@ -78,6 +79,7 @@ class CityConfig:
         unit="km",
         doc="approximate road distance town-city (region; drawing only)",
         gt=0,
+        le=MAX_DISTANCE_KM,
     )
     graphml: str | None = param(
         None, source="-", unit="path", doc="GraphML file when kind=graphml", optional=True

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from clustersim.errors import CityGraphError
+from clustersim.params import MAX_EUR_PER_MONTH, MAX_MINUTES
 
 __all__ = [
     "EDGE_ATTRIBUTES",
     "EDGE_KINDS",
+    "MAX_COORDINATE_KM",
+    "MAX_DISTANCE_KM",
+    "MAX_NODE_POPULATION",
+    "MAX_TOTAL_POPULATION",
+    "MAX_UNIVERSITIES",
     "NODE_ATTRIBUTES",
     "ROLES",
     "as_float",
@@ -31,31 +38,54 @@ EDGE_KINDS = ("road", "transport")
 MIN_POPULATION = 1000
 """Smallest population a generator accepts (inhabitants)."""
 
+MAX_TOTAL_POPULATION = 50_000_000
+"""Most inhabitants a city graph may have in all (and so at one node): 2.5 times the
+20,000,000 that ``city.population`` allows, room for a region of a town and a
+megacity; the model keeps a row per creative worker, so the total bounds memory."""
+
+MAX_NODE_POPULATION = MAX_TOTAL_POPULATION
+"""Most inhabitants at one node (a node may hold a whole city)."""
+
+MAX_UNIVERSITIES = 100
+"""Most universities at one node (a count; the largest capitals have a few dozen)."""
+
+MAX_DISTANCE_KM = 20_000.0
+"""Longest distance (km): half the Earth's circumference."""
+
+MAX_COORDINATE_KM = 20_000.0
+"""Largest layout coordinate in absolute value (km east or north of the origin)."""
+
 NODE_ATTRIBUTES: dict[str, tuple[type, float | None, float | None, str]] = {
     "name": (str, None, None, "display name of the node, e.g. 'Obidos village 3'"),
     "place": (str, None, None, "town or city the node belongs to, e.g. 'Obidos' or 'Lisbon'"),
     "role": (str, None, None, "one of 'centre', 'district', 'subcentre', 'hinterland'"),
-    "population": (int, 0, None, "inhabitants living at the node"),
-    "rent": (float, 0.0, None, "EUR per month for a standard dwelling/workspace unit (> 0)"),
+    "population": (int, 0, MAX_NODE_POPULATION, "inhabitants living at the node"),
+    "rent": (
+        float,
+        0.0,
+        MAX_EUR_PER_MONTH,
+        "EUR per month for a standard dwelling/workspace unit (> 0)",
+    ),
     "amenity": (float, 0.0, 1.0, "cultural life index, 0-1 (dimensionless)"),
     "accessibility": (float, 0.0, 1.0, "access to external markets and transport hubs, 0-1"),
     "tech": (float, 0.0, 1.0, "broadband and technological facilities index, 0-1"),
     "vacant_space": (float, 0.0, 1.0, "share of the building stock that is vacant, 0 to < 1"),
-    "university": (int, 0, None, "number of universities at the node"),
+    "university": (int, 0, MAX_UNIVERSITIES, "number of universities at the node"),
     "openness": (float, 0.0, 1.0, "openness/tolerance index, 0-1 (Florida)"),
-    "x": (float, None, None, "layout coordinate, km (east)"),
-    "y": (float, None, None, "layout coordinate, km (north)"),
+    "x": (float, -MAX_COORDINATE_KM, MAX_COORDINATE_KM, "layout coordinate, km (east)"),
+    "y": (float, -MAX_COORDINATE_KM, MAX_COORDINATE_KM, "layout coordinate, km (north)"),
 }
 """Required node attributes: name -> (type, minimum, maximum, description with unit).
 
-``None`` means unbounded. ``rent`` must be strictly positive and ``vacant_space``
-strictly below 1; :func:`validate_city_graph` enforces both.
+Every number must be finite. ``rent`` must be strictly positive and ``vacant_space``
+strictly below 1; :func:`validate_city_graph` enforces both, and that the
+populations add up to more than 0 and at most :data:`MAX_TOTAL_POPULATION`.
 """
 
 EDGE_ATTRIBUTES: dict[str, tuple[type, float | None, float | None, str]] = {
-    "travel_time": (float, 0.0, None, "travel time along the edge, minutes (> 0)"),
+    "travel_time": (float, 0.0, MAX_MINUTES, "travel time along the edge, minutes (> 0)"),
     "kind": (str, None, None, "'road' or 'transport' (public transport / rail link)"),
-    "distance_km": (float, 0.0, None, "optional: length of the link, km (> 0)"),
+    "distance_km": (float, 0.0, MAX_DISTANCE_KM, "optional: length of the link, km (> 0)"),
 }
 """Edge attributes: name -> (type, minimum, maximum, description with unit).
 
@@ -166,19 +196,24 @@ def _missing(where: str, attribute: str, spec: tuple[type, float | None, float |
     )
 
 
-def validate_city_graph(G: nx.Graph, *, source: str = "city graph") -> nx.Graph:
+def validate_city_graph(
+    G: nx.Graph, *, source: str = "city graph", node_ids: Mapping[int, str] | None = None
+) -> nx.Graph:
     """Check the graph contract the model relies on; coerce numeric attributes in place.
 
     The contract: an undirected, connected :class:`networkx.Graph` whose node ids
     are the integers ``0..N-1``, with a ``name`` graph attribute, every node
-    attribute of :data:`NODE_ATTRIBUTES` in range, ``travel_time`` and ``kind``
-    on every edge (see :data:`EDGE_ATTRIBUTES`), and exactly one ``centre`` per
-    place. Numbers given as other numeric types or numeric strings (as GraphML
-    may deliver them) are converted to ``int``/``float``.
+    attribute of :data:`NODE_ATTRIBUTES` finite and in range, populations adding
+    up to more than 0 and at most :data:`MAX_TOTAL_POPULATION`, ``travel_time``
+    and ``kind`` on every edge (see :data:`EDGE_ATTRIBUTES`), and exactly one
+    ``centre`` per place. Numbers given as other numeric types or numeric
+    strings (as GraphML may deliver them) are converted to ``int``/``float``.
 
     Args:
         G: The graph to check; its attributes are coerced in place.
         source: What to call the graph in messages, e.g. the file name.
+        node_ids: The id each node had in its file (GraphML), used in messages;
+            None names nodes by their ids in ``G``.
 
     Returns:
         ``G`` itself, so calls can be chained.
@@ -188,20 +223,46 @@ def validate_city_graph(G: nx.Graph, *, source: str = "city graph") -> nx.Graph:
             the source, the node or edge, the attribute, the value and what is allowed.
     """
     _check_shape(G, source)
+    ids = node_ids or {}
     for node, data in G.nodes(data=True):
         label = data.get("name")
-        where = f"{source}: node {node}" + (f" ({label!r})" if isinstance(label, str) else "")
-        _check_attributes(where, data, NODE_ATTRIBUTES)
+        where = f"{source}: node {_node_ref(node, ids)}"
+        _check_attributes(where + (f" ({label!r})" if isinstance(label, str) else ""), data)
     for u, v, data in G.edges(data=True):
-        where = f"{source}: edge ({u}, {v})"
+        where = f"{source}: edge ({_node_ref(u, ids)}, {_node_ref(v, ids)})"
         if u == v:
             raise CityGraphError(f"{where}: self-loops are not allowed")
         _check_attributes(where, data, EDGE_ATTRIBUTES)
+    _check_total_population(G, source)
     components = nx.number_connected_components(G)
     if components > 1:
         raise CityGraphError(f"{source}: graph is not connected: {components} components")
-    _check_centres(G, source)
+    _check_centres(G, source, ids)
     return G
+
+
+def _node_ref(node: int, node_ids: Mapping[int, str]) -> str:
+    """How messages name a node: its id in the file (quoted unless a plain integer)."""
+    original = node_ids.get(node)
+    if original is None:
+        return str(node)
+    text = str(original)
+    return text if text.strip().isdigit() and text == text.strip() else show_value(text)
+
+
+def _check_total_population(G: nx.Graph, source: str) -> None:
+    """Check that the nodes' populations add up to more than 0 and at most the maximum."""
+    total = sum(int(data["population"]) for _, data in G.nodes(data=True))
+    if total <= 0:
+        raise CityGraphError(
+            f"{source}: attribute 'population' is 0 at every node; "
+            "the city needs inhabitants (total > 0)"
+        )
+    if total > MAX_TOTAL_POPULATION:
+        raise CityGraphError(
+            f"{source}: attribute 'population' adds up to {total} inhabitants; "
+            f"the total must be <= {MAX_TOTAL_POPULATION:g}"
+        )
 
 
 def _check_shape(G: Any, source: str) -> None:
@@ -234,7 +295,7 @@ def _check_shape(G: Any, source: str) -> None:
 def _check_attributes(
     where: str,
     data: dict[str, Any],
-    specs: dict[str, tuple[type, float | None, float | None, str]],
+    specs: dict[str, tuple[type, float | None, float | None, str]] = NODE_ATTRIBUTES,
 ) -> None:
     """Check and coerce, in place, every attribute of ``specs`` in one node's or edge's data."""
     for attribute, spec in specs.items():
@@ -245,7 +306,7 @@ def _check_attributes(
         data[attribute] = _check_attribute(where, attribute, data[attribute], spec)
 
 
-def _check_centres(G: nx.Graph, source: str) -> None:
+def _check_centres(G: nx.Graph, source: str, node_ids: Mapping[int, str]) -> None:
     """Check that every place has exactly one node with role ``centre``."""
     centres: dict[str, list[int]] = {place: [] for place in place_names(G)}
     for node, data in G.nodes(data=True):
@@ -253,7 +314,7 @@ def _check_centres(G: nx.Graph, source: str) -> None:
             centres[data["place"]].append(node)
     for place, nodes in centres.items():
         if len(nodes) != 1:
-            found = "none" if not nodes else ", ".join(str(n) for n in nodes)
+            found = "none" if not nodes else ", ".join(_node_ref(n, node_ids) for n in nodes)
             raise CityGraphError(
                 f"{source}: place {place!r} must have exactly one node with role 'centre', "
                 f"found {found}"

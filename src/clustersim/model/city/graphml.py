@@ -35,7 +35,11 @@ def load_graphml(path: str | os.PathLike[str]) -> nx.Graph:
     name, else the file stem; ``role`` -> ``"district"`` (if a place then has no
     centre, its most populous node becomes the centre); missing ``x``/``y`` ->
     a deterministic spring layout (seed 0) scaled to 10 km. Everything else is
-    required.
+    required. Refused: ``edgedefault="directed"`` (the model's links run both
+    ways), a node id declared twice, two edges between the same nodes, and
+    anything :func:`validate_city_graph` refuses (non-finite or out-of-range
+    values, populations all 0 or above the maximum). Messages name nodes by
+    their ids in the file.
 
     Args:
         path: The ``.graphml`` file.
@@ -54,7 +58,8 @@ def load_graphml(path: str | os.PathLike[str]) -> nx.Graph:
     G, defaulted_role = _relabelled(raw, default_place)
     _default_centres(G, defaulted_role)
     _default_layout(G)
-    return validate_city_graph(G, source=file.name)
+    file_ids = {new: str(original) for new, original in enumerate(_file_order(raw))}
+    return validate_city_graph(G, source=file.name, node_ids=file_ids)
 
 
 def _read(file: Path) -> nx.Graph:
@@ -64,11 +69,62 @@ def _read(file: Path) -> nx.Graph:
     if not file.is_file():
         raise CityGraphError(f"{file}: not a file")
     try:
-        return nx.read_graphml(file)
+        raw = nx.read_graphml(file)
+        repeated = _repeated_node_id(file)
     except _READ_ERRORS as error:
         detail = " ".join(str(error).split()) or type(error).__name__
         detail = detail if len(detail) <= 80 else detail[:77] + "..."
         raise CityGraphError(f"{file}: not a readable GraphML file ({detail})") from error
+    if repeated is not None:
+        raise CityGraphError(
+            f"{file}: node {_file_id(repeated)} is declared more than once; node ids must be unique"
+        )
+    if raw.is_directed():
+        raise CityGraphError(
+            f'{file}: edgedefault="directed" is not supported: links in the model run both '
+            'ways; write <graph edgedefault="undirected">'
+        )
+    if raw.is_multigraph():
+        u, v = _repeated_edge(raw)
+        raise CityGraphError(
+            f"{file}: edge ({_file_id(u)}, {_file_id(v)}) appears more than once; "
+            "give each pair of nodes one edge"
+        )
+    return raw
+
+
+def _repeated_node_id(file: Path) -> str | None:
+    """The first node id the file declares twice, or None.
+
+    networkx merges repeated ``<node id=...>`` elements silently (the last one's
+    data wins), so the file itself is scanned.
+    """
+    seen: set[str | None] = set()
+    for _, element in ET.iterparse(file):
+        if element.tag.rpartition("}")[2] == "node":
+            node_id = element.get("id")
+            if node_id in seen:
+                return node_id
+            seen.add(node_id)
+        element.clear()
+    return None
+
+
+def _repeated_edge(raw: nx.MultiGraph) -> tuple[Any, Any]:
+    """The first pair of nodes joined by more than one edge."""
+    seen: set[frozenset[Any]] = set()
+    for u, v in raw.edges():
+        pair = frozenset((u, v))
+        if pair in seen:
+            return u, v
+        seen.add(pair)
+    raise AssertionError("a multigraph without a repeated edge")  # pragma: no cover
+
+
+def _file_id(node_id: Any) -> str:
+    """A node id as written in the file: plain when an integer, else quoted."""
+    text = str(node_id)
+    return text if text.isdigit() else show_value(text)
 
 
 def _relabelled(raw: nx.Graph, default_place: str) -> tuple[nx.Graph, set[int]]:
@@ -79,10 +135,8 @@ def _relabelled(raw: nx.Graph, default_place: str) -> tuple[nx.Graph, set[int]]:
     """
     originals = list(raw.nodes)
     numeric = [_integer_like(node) for node in originals]
-    if all(n is not None for n in numeric):
-        order = sorted(range(len(originals)), key=lambda i: numeric[i])
-    else:
-        order = sorted(range(len(originals)), key=lambda i: str(originals[i]))
+    position = {node: i for i, node in enumerate(originals)}
+    order = [position[node] for node in _file_order(raw)]
 
     G = nx.Graph()
     G.graph.update(
@@ -108,6 +162,15 @@ def _relabelled(raw: nx.Graph, default_place: str) -> tuple[nx.Graph, set[int]]:
         attributes.pop("id", None)
         G.add_edge(new_id[u], new_id[v], **attributes)
     return G, defaulted_role
+
+
+def _file_order(raw: nx.Graph) -> list[Any]:
+    """The file's node ids in their new order ``0..N-1``: by number if all are integers."""
+    originals = list(raw.nodes)
+    numeric = [_integer_like(node) for node in originals]
+    if all(n is not None for n in numeric):
+        return [originals[i] for i in sorted(range(len(originals)), key=lambda i: numeric[i])]
+    return sorted(originals, key=str)
 
 
 def _default_layout(G: nx.Graph) -> None:

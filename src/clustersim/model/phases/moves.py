@@ -132,7 +132,8 @@ def _choosers(
     taste_new = np.maximum(rng.normal(tp.amenity_weight, tp.amenity_weight_sd, n_new), 0.0)
     employer = t.employer[reviewing]
     employed = employer >= 0
-    employer_node = np.where(employed, model.firms.node[np.maximum(employer, 0)], -1)
+    employer_node = np.full(len(reviewing), -1, dtype=np.int64)
+    employer_node[employed] = model.firms.node[employer[employed]]  # works with no firms yet
     wage = np.where(employed, model.talent_income(reviewing), 0.0)
     return Choosers(
         reviewing=reviewing,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_MONTHS, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, MAX_COST_ONCE, Lever, LeverSettings
 
 __all__ = ["LEVER", "Broadband", "BroadbandSettings"]
 
@@ -19,6 +19,7 @@ __all__ = ["LEVER", "Broadband", "BroadbandSettings"]
 class BroadbandSettings(LeverSettings):
     """Technological facilities / broadband settings."""
 
+    # <= 1 tech unit: the whole broadband index (0-1)
     tech_gain: float = param(
         0.3,
         unit="tech units",
@@ -26,11 +27,30 @@ class BroadbandSettings(LeverSettings):
         source="Czernich et al. 2011: +10 pp broadband -> +0.9-1.5 pp GDP/head growth "
         "(size an assumption)",
         ge=0,
+        le=1.0,
     )
-    rollout_months: int = param(12, unit="months", doc="months to full rollout", ge=1)
+    rollout_months: int = param(
+        12,
+        unit="months",
+        doc="months to full rollout",
+        ge=1,
+        le=MAX_MONTHS,
+    )
     target: Any = param("focus", unit="-", doc="nodes that get broadband")
-    cost_once: float = param(1_500_000.0, unit="EUR", doc="network build-out", ge=0)
-    cost_monthly: float = param(3_000.0, unit="EUR/month", doc="maintenance", ge=0)
+    cost_once: float = param(
+        1_500_000.0,
+        unit="EUR",
+        doc="network build-out",
+        ge=0,
+        le=MAX_COST_ONCE,
+    )
+    cost_monthly: float = param(
+        3_000.0,
+        unit="EUR/month",
+        doc="maintenance",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class Broadband(Lever):

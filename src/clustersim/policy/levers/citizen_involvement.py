@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_MONTHS, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, Lever, LeverSettings
 
 __all__ = ["LEVER", "CitizenInvolvement", "CitizenInvolvementSettings"]
 
@@ -20,12 +20,29 @@ __all__ = ["LEVER", "CitizenInvolvement", "CitizenInvolvementSettings"]
 class CitizenInvolvementSettings(LeverSettings):
     """Citizen involvement / local support group."""
 
+    # <= 1 openness unit: the whole openness index (0-1)
     openness_gain: float = param(
-        0.2, unit="openness units", doc="openness gain at full effect (scaled by intensity)", ge=0
+        0.2,
+        unit="openness units",
+        doc="openness gain at full effect (scaled by intensity)",
+        ge=0,
+        le=1.0,
     )
-    months_to_effect: int = param(24, unit="months", doc="months to full effect", ge=1)
+    months_to_effect: int = param(
+        24,
+        unit="months",
+        doc="months to full effect",
+        ge=1,
+        le=MAX_MONTHS,
+    )
     target: Any = param("focus", unit="-", doc="nodes whose openness rises")
-    cost_monthly: float = param(5_000.0, unit="EUR/month", doc="facilitation, events", ge=0)
+    cost_monthly: float = param(
+        5_000.0,
+        unit="EUR/month",
+        doc="facilitation, events",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class CitizenInvolvement(Lever):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.policy.lever import MAX_COST_MONTHLY, MAX_COST_ONCE, Lever, LeverSettings
 
 __all__ = ["LEVER", "ClusterManagement", "ClusterManagementSettings"]
 
@@ -21,6 +21,7 @@ __all__ = ["LEVER", "ClusterManagement", "ClusterManagementSettings"]
 class ClusterManagementSettings(LeverSettings):
     """Cluster management and global networking."""
 
+    # <= 1 brokered tie per member firm per month: 20 times the default
     ties_per_firm: float = param(
         0.05,
         unit="1/month",
@@ -28,17 +29,32 @@ class ClusterManagementSettings(LeverSettings):
         source="Falck, Heblich & Kipar 2010: +4.6-5.7 pp innovation probability "
         "(size an assumption)",
         ge=0,
+        le=1.0,
     )
+    # <= 1: doubles a member firm's external-market reach
     market_reach_gain: float = param(
         0.1,
         unit="share",
         doc="extra external-market reach of member firms (fairs, trade missions; "
         "scaled by intensity)",
         ge=0,
+        le=1.0,
     )
     target: Any = param("focus", unit="-", doc="nodes whose firms are members")
-    cost_once: float = param(50_000.0, unit="EUR", doc="setting up", ge=0)
-    cost_monthly: float = param(20_000.0, unit="EUR/month", doc="cluster manager, fairs", ge=0)
+    cost_once: float = param(
+        50_000.0,
+        unit="EUR",
+        doc="setting up",
+        ge=0,
+        le=MAX_COST_ONCE,
+    )
+    cost_monthly: float = param(
+        20_000.0,
+        unit="EUR/month",
+        doc="cluster manager, fairs",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class ClusterManagement(Lever):

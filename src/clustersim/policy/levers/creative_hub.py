@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_MONTHS, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, MAX_COST_ONCE, Lever, LeverSettings
 
 __all__ = ["LEVER", "CreativeHub", "CreativeHubSettings"]
 
@@ -19,17 +19,54 @@ __all__ = ["LEVER", "CreativeHub", "CreativeHubSettings"]
 class CreativeHubSettings(LeverSettings):
     """Creative hub / incubator settings."""
 
-    capacity: int = param(12, unit="firms", doc="tenant places (scaled by intensity)", ge=1)
+    # <= 10,000 tenant firms: more than the largest incubators host
+    capacity: int = param(
+        12,
+        unit="firms",
+        doc="tenant places (scaled by intensity)",
+        ge=1,
+        le=10_000,
+    )
     rent_discount: float = param(
         0.6, unit="share", doc="workspace rent discount for tenants", ge=0, le=1
     )
-    boost: float = param(0.15, unit="share", doc="productivity boost for tenants", ge=0)
-    months: int = param(24, unit="months", doc="incubation programme length", ge=1)
-    ties_per_tenant: float = param(
-        0.1, unit="1/month", doc="new collaboration ties per tenant per month", ge=0
+    # <= 1: doubles a tenant's productivity
+    boost: float = param(
+        0.15,
+        unit="share",
+        doc="productivity boost for tenants",
+        ge=0,
+        le=1.0,
     )
-    cost_once: float = param(600_000.0, unit="EUR", doc="refurbishing the building", ge=0)
-    cost_monthly: float = param(15_000.0, unit="EUR/month", doc="staff and upkeep", ge=0)
+    months: int = param(
+        24,
+        unit="months",
+        doc="incubation programme length",
+        ge=1,
+        le=MAX_MONTHS,
+    )
+    # <= 1 new tie per tenant per month: 10 times the default
+    ties_per_tenant: float = param(
+        0.1,
+        unit="1/month",
+        doc="new collaboration ties per tenant per month",
+        ge=0,
+        le=1.0,
+    )
+    cost_once: float = param(
+        600_000.0,
+        unit="EUR",
+        doc="refurbishing the building",
+        ge=0,
+        le=MAX_COST_ONCE,
+    )
+    cost_monthly: float = param(
+        15_000.0,
+        unit="EUR/month",
+        doc="staff and upkeep",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class CreativeHub(Lever):

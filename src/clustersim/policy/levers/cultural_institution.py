@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.policy.lever import MAX_COST_MONTHLY, MAX_COST_ONCE, Lever, LeverSettings
 
 __all__ = ["LEVER", "CulturalInvestment", "CulturalInvestmentSettings"]
 
@@ -19,11 +19,28 @@ __all__ = ["LEVER", "CulturalInvestment", "CulturalInvestmentSettings"]
 class CulturalInvestmentSettings(LeverSettings):
     """Cultural institution investment settings."""
 
+    # <= 1 amenity unit: the whole amenity scale (0-1)
     strength: float = param(
-        0.2, unit="amenity units", doc="amenity the institution adds (scaled by intensity)", ge=0
+        0.2,
+        unit="amenity units",
+        doc="amenity the institution adds (scaled by intensity)",
+        ge=0,
+        le=1.0,
     )
-    cost_once: float = param(3_000_000.0, unit="EUR", doc="building or restoring a venue", ge=0)
-    cost_monthly: float = param(25_000.0, unit="EUR/month", doc="running costs", ge=0)
+    cost_once: float = param(
+        3_000_000.0,
+        unit="EUR",
+        doc="building or restoring a venue",
+        ge=0,
+        le=MAX_COST_ONCE,
+    )
+    cost_monthly: float = param(
+        25_000.0,
+        unit="EUR/month",
+        doc="running costs",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class CulturalInvestment(Lever):

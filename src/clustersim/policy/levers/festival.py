@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings, cost_factor
+from clustersim.policy.lever import MAX_COST_ONCE, Lever, LeverSettings, cost_factor
 
 __all__ = ["LEVER", "Festival", "FestivalSettings"]
 
@@ -25,6 +25,7 @@ class FestivalSettings(LeverSettings):
     """Cultural events and festivals settings."""
 
     month_of_year: int = param(7, unit="month", doc="calendar month of each edition", ge=1, le=12)
+    # <= 1e8 visitors: more than the largest gatherings on record
     visitors: float = param(
         200_000.0,
         unit="visitors/edition",
@@ -34,25 +35,40 @@ class FestivalSettings(LeverSettings):
             " (docs/evidence.md, section Events and festivals)"
         ),
         ge=0,
+        le=1e8,
     )
+    # <= 10,000 EUR per visitor: 400 times the default
     spend_per_visitor: float = param(
-        25.0, unit="EUR", doc="visitor spending on local creative goods", ge=0
+        25.0,
+        unit="EUR",
+        doc="visitor spending on local creative goods",
+        ge=0,
+        le=10_000.0,
     )
+    # <= 1 amenity unit: the whole amenity scale (0-1)
     amenity_boost: float = param(
-        0.3, unit="amenity units", doc="amenity during the festival month", ge=0
+        0.3,
+        unit="amenity units",
+        doc="amenity during the festival month",
+        ge=0,
+        le=1.0,
     )
+    # <= 0.2: five editions then add the whole amenity scale
     legacy_per_edition: float = param(
         0.01,
         unit="amenity units",
         doc="lasting amenity each edition leaves (capped at 5 editions)",
         source="Gomes & Librero-Cano 2018 (lasting effect) vs Steiner et al. 2015 (none)",
         ge=0,
+        le=0.2,
     )
+    # <= 1 dwelling per visitor
     visitor_space: float = param(
         0.02,
         unit="dwellings per visitor",
         doc="space visitors occupy in the festival month (crowding, short lets)",
         ge=0,
+        le=1.0,
     )
     cost_per_edition: float = param(
         250_000.0,
@@ -63,6 +79,7 @@ class FestivalSettings(LeverSettings):
             " (docs/evidence.md, section Events and festivals)"
         ),
         ge=0,
+        le=MAX_COST_ONCE,
     )
     target: Any = param("centre", unit="-", doc="node(s) hosting the festival")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_UTILS, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, Lever, LeverSettings
 
 __all__ = ["LEVER", "TalentAttraction", "TalentAttractionSettings"]
 
@@ -21,6 +21,7 @@ __all__ = ["LEVER", "TalentAttraction", "TalentAttractionSettings"]
 class TalentAttractionSettings(LeverSettings):
     """Talent attraction: relocation grants and artist residencies."""
 
+    # <= 100 grants/month: about 65 times the Paducah programme
     grants_per_month: float = param(
         1.5,
         unit="grants/month",
@@ -30,7 +31,9 @@ class TalentAttractionSettings(LeverSettings):
             " (docs/evidence.md, section Talent attraction and residencies)"
         ),
         ge=0,
+        le=100.0,
     )
+    # <= 1e6 EUR per talent: 400 times the Paducah grant
     grant: float = param(
         2_500.0,
         unit="EUR",
@@ -40,17 +43,30 @@ class TalentAttractionSettings(LeverSettings):
             " (docs/evidence.md, section Talent attraction and residencies)"
         ),
         ge=0,
+        le=1e6,
     )
     appeal: float = param(
-        1.5, unit="utils", doc="pull of the grant and residency on a prospect's choice", ge=0
+        1.5,
+        unit="utils",
+        doc="pull of the grant and residency on a prospect's choice",
+        ge=0,
+        le=MAX_UTILS,
     )
+    # <= 10 prospects per grant: each month's newcomers stay a bounded crowd
     prospects_per_grant: float = param(
         1.0,
         unit="-",
         doc="prospective talents considering the region per grant offered",
         ge=1,
+        le=10.0,
     )
-    cost_monthly: float = param(2_000.0, unit="EUR/month", doc="programme office", ge=0)
+    cost_monthly: float = param(
+        2_000.0,
+        unit="EUR/month",
+        doc="programme office",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class TalentAttraction(Lever):

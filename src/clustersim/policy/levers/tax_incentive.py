@@ -22,8 +22,13 @@ __all__ = ["LEVER", "TaxIncentive", "TaxIncentiveSettings"]
 class TaxIncentiveSettings(LeverSettings):
     """Tax incentives / subsidies for creative firms."""
 
+    # <= 10,000 EUR/employee/month: several monthly wages
     per_employee: float = param(
-        250.0, unit="EUR/employee/month", doc="subsidy (scaled by intensity)", ge=0
+        250.0,
+        unit="EUR/employee/month",
+        doc="subsidy (scaled by intensity)",
+        ge=0,
+        le=10_000.0,
     )
     target: Any = param("focus", unit="-", doc="nodes whose creative firms qualify")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_MONTHS, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, MAX_COST_ONCE, Lever, LeverSettings
 
 __all__ = ["LEVER", "TemporaryUse", "TemporaryUseSettings"]
 
@@ -27,11 +27,28 @@ class TemporaryUseSettings(LeverSettings):
         le=1,
     )
     duration: int | None = param(
-        36, unit="months", doc="months the space is available", ge=1, optional=True
+        36,
+        unit="months",
+        doc="months the space is available",
+        ge=1,
+        optional=True,
+        le=MAX_MONTHS,
     )
     target: Any = param("most_vacant_3", unit="-", doc="nodes with vacant space to open")
-    cost_once: float = param(50_000.0, unit="EUR", doc="making spaces usable", ge=0)
-    cost_monthly: float = param(4_000.0, unit="EUR/month", doc="coordination", ge=0)
+    cost_once: float = param(
+        50_000.0,
+        unit="EUR",
+        doc="making spaces usable",
+        ge=0,
+        le=MAX_COST_ONCE,
+    )
+    cost_monthly: float = param(
+        4_000.0,
+        unit="EUR/month",
+        doc="coordination",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class TemporaryUse(Lever):

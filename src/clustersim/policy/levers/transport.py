@@ -14,7 +14,7 @@ import numpy as np
 
 from clustersim.errors import ConfigError
 from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings, resolve_targets
+from clustersim.policy.lever import MAX_COST_ONCE, Lever, LeverSettings, resolve_targets
 
 if TYPE_CHECKING:
     from clustersim.model.host import PolicyHost
@@ -33,8 +33,13 @@ class TransportSettings(LeverSettings):
         ge=0,
         le=0.9,
     )
+    # <= 1 accessibility unit: the whole accessibility index (0-1)
     accessibility_gain: float = param(
-        0.1, unit="accessibility units", doc="accessibility gain of the focus place", ge=0
+        0.1,
+        unit="accessibility units",
+        doc="accessibility gain of the focus place",
+        ge=0,
+        le=1.0,
     )
     target: Any = param(
         "transport_link",
@@ -48,6 +53,7 @@ class TransportSettings(LeverSettings):
         doc="municipal share of the works (the state or region pays the rest)",
         source="assumption: ~10% of a EUR 25m rail/road upgrade",
         ge=0,
+        le=MAX_COST_ONCE,
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.params import param
-from clustersim.policy.lever import Lever, LeverSettings
+from clustersim.params import MAX_UTILS, MAX_WEIGHT, param
+from clustersim.policy.lever import MAX_COST_MONTHLY, Lever, LeverSettings
 
 __all__ = ["LEVER", "UniversityPartnership", "UniversityPartnershipSettings"]
 
@@ -25,6 +25,7 @@ class UniversityPartnershipSettings(LeverSettings):
         doc="extra attachment of new graduates to the focus place: its own graduates', or "
         "those of the region's universities when it has none (scaled by intensity)",
         ge=0,
+        le=MAX_UTILS,
     )
     knowledge_gain: float = param(
         0.5,
@@ -33,9 +34,16 @@ class UniversityPartnershipSettings(LeverSettings):
         source="Valero & Van Reenen 2019: +10% universities per head -> +0.4% GDP/head "
         "(size an assumption)",
         ge=0,
+        le=MAX_WEIGHT,
     )
     target: Any = param("focus", unit="-", doc="nodes whose knowledge spillover rises")
-    cost_monthly: float = param(12_000.0, unit="EUR/month", doc="liaison office, projects", ge=0)
+    cost_monthly: float = param(
+        12_000.0,
+        unit="EUR/month",
+        doc="liaison office, projects",
+        ge=0,
+        le=MAX_COST_MONTHLY,
+    )
 
 
 class UniversityPartnership(Lever):

@@ -1,0 +1,201 @@
+"""Parameter group of creative firms: production, revenue, spillovers, entry and exit.
+
+Declared with :func:`~clustersim.params.param` like the other groups of
+:mod:`~clustersim.model.schema`, which re-exports :class:`FirmParams`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clustersim.params import MAX_UTILS, MAX_WEIGHT, param
+
+__all__ = ["FirmParams"]
+
+
+@dataclass
+class FirmParams:
+    """Creative firms: production, revenue, spillovers, entry and exit."""
+
+    initial_employment_rate: float = param(
+        0.9, unit="share", doc="share of initial talents employed at start", ge=0, le=1
+    )
+    # <= 1000 employees: the largest creative firms; the geometric draw's p stays >= 0.001
+    mean_initial_size: float = param(
+        3.0,
+        unit="employees",
+        doc="mean size of initial firms (geometric: most are micro firms)",
+        source="Eurostat SBS: >90% of creative firms are micro firms",
+        ge=1,
+        le=1000,
+    )
+    productivity_sigma: float = param(
+        0.3, unit="log-sd", doc="dispersion of firm productivity", ge=0, le=2
+    )
+    returns_to_labour: float = param(
+        0.85, unit="-", doc="exponent alpha of output = A * L^alpha", gt=0, le=1
+    )
+    # <= 1e6 EUR per unit: 500 times the default; revenues stay finite
+    unit_price: float = param(
+        2000.0,
+        unit="EUR per output unit",
+        doc="price of one unit of output on external markets at full accessibility",
+        gt=0,
+        le=1e6,
+    )
+    accessibility_elasticity: float = param(
+        1.0,
+        unit="-",
+        doc="external market price scales as accessibility^elasticity",
+        source="Krugman 1991; Barbero & Zofio 2016",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    # <= 10,000 EUR/inhabitant/month: more than a whole monthly income
+    local_spend: float = param(
+        40.0,
+        unit="EUR/inhabitant/month",
+        doc="household spending on creative goods and services",
+        source="Eurostat household cultural expenditure ~3% of consumption (assumption)",
+        ge=0,
+        le=10_000.0,
+    )
+    # <= 1e6 EUR/month: 2,500 times the default
+    fixed_cost: float = param(
+        400.0,
+        unit="EUR/month",
+        doc="fixed cost of running a firm",
+        ge=0,
+        le=1e6,
+    )
+    # <= 100 dwelling rents per worker: 200 times the default
+    workspace_rent_share: float = param(
+        0.5,
+        unit="dwelling rents per worker",
+        doc="workspace cost per employee",
+        ge=0,
+        le=100.0,
+    )
+    # <= 1e8 EUR: more than any creative start-up raises
+    startup_cash: float = param(
+        15_000.0,
+        unit="EUR",
+        doc="cash a new firm starts with",
+        gt=0,
+        le=1e8,
+    )
+    agglomeration_strength: float = param(
+        0.01,
+        unit="per firm",
+        doc="agglomeration benefit g(n) = 1 + strength * min(n, cap) of creative firms at a node",
+        source="Arthur 1990",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    # <= 1e6 firms: more creative firms than any city has
+    agglomeration_cap: float | None = param(
+        40.0,
+        unit="firms",
+        doc="firms beyond which agglomeration adds no benefit; null = uncapped "
+        "(one place takes all)",
+        source="Arthur 1990",
+        gt=0,
+        optional=True,
+        le=1e6,
+    )
+    specialisation_weight: float = param(
+        0.15,
+        unit="-",
+        doc="benefit of own-sector concentration within reach (MAR spillovers)",
+        source="Glaeser et al. 1992 (assumption)",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    diversity_weight: float = param(
+        0.15,
+        unit="-",
+        doc="benefit of sector diversity within reach (Jacobs spillovers)",
+        source="Glaeser et al. 1992 (assumption)",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    knowledge_weight: float = param(
+        0.1,
+        unit="-",
+        doc="productivity benefit per unit of university knowledge field",
+        source="Valero & Van Reenen 2019",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    digital_tech_weight: float = param(
+        0.3,
+        unit="-",
+        doc="extra external-market reach of digital sectors per unit of broadband",
+        source="Czernich et al. 2011",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    networking_weight: float = param(
+        0.05,
+        unit="per log tie",
+        doc="extra external-market reach per log(1 + collaboration ties)",
+        source="Falck, Heblich & Kipar 2010",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    innovation_rate: float = param(
+        0.01, unit="1/month", doc="base probability a firm innovates in a month", ge=0, le=1
+    )
+    innovation_step: float = param(
+        0.05, unit="share", doc="productivity gain from one innovation", ge=0, le=1
+    )
+    # <= 100: a 1% margin gap then doubles the hiring target
+    growth_sensitivity: float = param(
+        0.5,
+        unit="-",
+        doc="hiring target change per unit of profit margin above the target margin",
+        ge=0,
+        le=100.0,
+    )
+    # a margin is profit / revenue: at most 1, and -1 = costs twice revenue
+    target_margin: float = param(
+        0.05,
+        unit="share",
+        doc="profit margin at which a firm neither grows nor shrinks",
+        ge=-1,
+        le=1,
+    )
+    spinoff_rate: float = param(
+        0.002,
+        unit="1/month",
+        doc="probability an employee founds a spin-off, at parent margin 0",
+        source="Klepper 2010",
+        ge=0,
+        le=1,
+    )
+    entrepreneurship_rate: float = param(
+        0.01,
+        unit="1/month",
+        doc="probability an unemployed talent founds a firm",
+        source="Zhang 2003",
+        ge=0,
+        le=1,
+    )
+    imitation_weight: float = param(
+        1.0,
+        unit="-",
+        doc="weight of neighbours' success when a founder picks sector and node",
+        source="Zhang 2003",
+        ge=0,
+        le=MAX_UTILS,
+    )
+    location_noise: float = param(
+        1.0,
+        unit="utils",
+        doc="scale of idiosyncratic taste in a founder's node choice",
+        gt=0,
+        le=MAX_UTILS,
+    )
+    spinoff_near_parent: float = param(
+        0.8, unit="share", doc="probability a spin-off stays at its parent's node", ge=0, le=1
+    )
