@@ -59,3 +59,49 @@ def test_effects_takeoff_and_scaling_figures_from_analysis_tables():
     table = pd.DataFrame({"population": pop, "innovation_last_year": 0.01 * pop**1.2})
     fits = an.scaling_exponents(table, ["innovation_last_year"], n_boot=50)
     assert figure_scaling(table, fits).axes[0].get_title() == "innovations (last 12 months)"
+
+
+def _effects_two_sites() -> pd.DataFrame:
+    rows = []
+    for site, base, effect in (("town", 50.0, 5.0), ("metro", 9000.0, 500.0)):
+        for arm, k in (("hub", 1.0), ("talent", -0.2)):
+            e = effect * k
+            rows.append(
+                {"metric": "creative_employment", "site": site, "arm": arm, "n_pairs": 8,
+                 "baseline_mean": base, "arm_mean": base + e, "effect": e,
+                 "ci_low": e - abs(effect) / 4, "ci_high": e + abs(effect) / 4,
+                 "relative_effect": e / base, "significant": True, "mde": 1.0}
+            )  # fmt: skip
+    rows.append({**rows[0], "metric": "displaced_total", "baseline_mean": 2.0, "effect": 30.0,
+                 "ci_low": 20.0, "ci_high": 40.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_effects_of_each_site_are_drawn_on_their_own_scale_and_relative():
+    """A small town's effects are not squashed on an axis shared with a metropolis."""
+    effects = _effects_two_sites()
+    fig = figure_effects(effects, arm_labels={"hub": "Creative hub plan"}, site_labels={})
+    # columns: town, metro, relative; rows: the two measures
+    town, town_displaced, metro, _metro_displaced, rel, rel_displaced = fig.axes
+    assert town.get_title() == label("creative_employment")
+    assert max(abs(v) for v in town.get_xlim()) < 20  # town's +5 jobs fill its panel
+    assert max(abs(v) for v in metro.get_xlim()) > 400
+    assert [t.get_text() for t in town.get_yticklabels()] == ["Creative hub plan", "talent"]
+    assert {t.get_text() for t in metro.get_yticklabels()} == {""}  # names once: first column
+    assert rel.get_title() == label("creative_employment")
+    assert max(abs(v) for v in rel.get_xlim()) < 20  # +10% and +5.6%, in percent
+    # 30 displaced against a baseline of 2: no relative change is drawn, and it says why
+    assert [t.get_text() for t in rel_displaced.texts] == ["baseline near 0:\nno relative change"]
+    assert town_displaced.get_title() == label("displaced_total")
+
+
+def test_takeoff_bars_are_named_by_plan_and_counted():
+    ts = _timeseries()
+    summary = an.takeoff_summary(an.take_off(ts), n_boot=50)
+    fig = figure_takeoff(summary, arm_labels={"hub": "Creative hub plan"})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "Creative hub\nplan"]
+    assert [t.get_text() for t in ax.texts] == [
+        f"{r.took_off} of {r.runs}" for r in summary.itertuples()
+    ]
+    assert ax.get_ylabel() == "chance of take-off"

@@ -1,7 +1,15 @@
-"""Reports: self-contained HTML that opens in headless Chromium and shows its figures."""
+"""Reports: self-contained HTML that opens in headless Chromium and shows its figures.
+
+The report of a small design whose plan runs out of budget (a town and a city, a
+creative-city plan with EUR 300,000, 2 replicates, 30 months) is read as a policy
+team would: its first section says what the results mean, warns that the money ran
+out and that 2 replicates are too few, names plans and measures readably, and prints
+to clean PDF pages.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pandas as pd
@@ -49,7 +57,7 @@ def test_markdown_table_formats_numbers_and_blanks():
     table = pd.DataFrame({"a": [1_234_567, 2], "b": [float("nan"), 0.001234], "c": [True, False]})
     assert markdown_table(table).splitlines()[2:] == [
         "| 1,234,567 |  | yes |",
-        "| 2 | 1.23e-03 | no |",
+        "| 2 | 0.00123 | no |",
     ]
 
 
@@ -64,7 +72,7 @@ def tiny_report(tmp_path_factory):
             "description": "A report smoke test.",
             "root_seed": 1,
             "replicates": 2,
-            "steps": 12,
+            "steps": 30,
             "baseline": "none",
             "n_jobs": 1,
             "sites": {
@@ -77,7 +85,15 @@ def tiny_report(tmp_path_factory):
                 },
                 "city": {"overrides": ["city=medium_city", "city.population=20000"]},
             },
-            "arms": {"none": ["plan=none"], "creative_city": ["plan=creative_city"]},
+            "arms": {
+                "none": ["plan=none"],
+                "creative_city": {
+                    "label": "Creative city plan: hub, festival, broadband, cluster management",
+                    # EUR 300,000: the hub and broadband cannot be paid at all, the festival
+                    # runs dry in month 19 and cluster management in month 24
+                    "overrides": ["plan=creative_city", "institutions.municipality_budget=300000"],
+                },
+            },
             "analysis": {"n_boot": 200},
         }
     )
@@ -108,7 +124,7 @@ def test_report_opens_in_chromium_without_errors_and_shows_its_figures(tiny_repo
 
 def test_summary_markdown_has_the_tables_and_figure_files(tiny_report):
     md = tiny_report.summary.read_text()
-    assert "# Tiny town vs city" in md and "| creative_employment |" in md
+    assert "# Tiny town vs city" in md and "| creative employment (jobs) |" in md
     for link in re.findall(r"\]\((figures/[^)]+)\)", md):
         assert (tiny_report.out_dir / link).is_file(), link
 
@@ -126,3 +142,118 @@ def test_report_states_the_noise_floor_of_the_design(tiny_report):
     effects = tiny_report.tables["effects"]
     town = effects[(effects.metric == "creative_employment") & (effects.site == "town")]
     assert float(town["mde"].max()) > 0
+
+
+def _body(md: str) -> str:
+    """The summary up to its configuration (which quotes the design's raw settings)."""
+    return md.split("## Configuration")[0]
+
+
+def test_report_opens_with_what_this_means_in_plain_sentences(tiny_report):
+    md = tiny_report.summary.read_text()
+    headings = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert headings[0] == "What this means"
+    first = md.split("## What this means")[1].split("\n## ")[0]
+    # which plan does what where, relative to the baseline, with its interval
+    assert re.search(
+        r"\*\*Creative city plan\*\* (raises|lowers|may raise|may lower|has no clear effect on) "
+        r"creative employment",
+        first,
+    )
+    assert "95% interval" in first
+    assert "jobs of the baseline" in first or "the baseline has" in first
+    # odds of take-off with their Wilson interval, and side effects
+    assert re.search(r"takes off in \d of 2 runs \(\d+%, 95% interval \d+% to \d+%\)", first)
+    assert "side effect" in first.lower()
+    # 2 replicates: the warning and the replicates needed
+    assert "Only 2 replicates per plan and site" in first
+    assert "replicates needed to detect each at its observed size" in first
+    # never more than the intervals allow: an interval including 0 is no clear effect
+    effects = tiny_report.tables["effects"]
+    head = effects[effects.metric == "creative_employment"]
+    for row in head.itertuples():
+        if row.ci_low <= 0 <= row.ci_high:
+            assert "has no clear effect on creative employment" in first
+
+
+def test_report_warns_that_the_plan_ran_out_of_budget_with_the_months(tiny_report):
+    md = tiny_report.summary.read_text()
+    warning = next(line for line in md.splitlines() if "ran out of budget" in line)
+    assert warning.startswith("> **Warning:** **Creative city plan** in town and city")
+    assert "(EUR 300,000) before month 30" in warning
+    assert "Creative hub stopped in month 12 before spending anything" in warning
+    assert "Festival stopped in month 19" in warning
+    assert "Cluster management stopped in month 24" in warning
+    assert "Effects are measured at month 30, 6 months after its last lever stopped." in warning
+    stops = tiny_report.out_dir / "tables" / "budget_stops.csv"
+    assert stops.is_file() and "budget exhausted" in stops.read_text()
+
+
+def test_report_shows_the_plans_with_lever_names_intensities_and_budgets(tiny_report):
+    md = tiny_report.summary.read_text()
+    plans = md.split("## The plans")[1].split("\n## ")[0]
+    assert "| Creative city plan | creative_city | Creative hub, Festival, Broadband, " in plans
+    assert "Cluster management | 1 | 12 | to the end | EUR 300,000 |" in plans
+    assert "| No policy | none | no levers |" in plans or "| none | none | no levers |" in plans
+    assert "Levers that ran out of budget before month 30" in plans
+
+
+def test_side_effects_section_has_readable_labels_and_careful_relatives(tiny_report):
+    md = tiny_report.summary.read_text()
+    side = md.split("## Side effects")[1].split("\n## ")[0]
+    for measure in (
+        "displaced residents (whole run)",
+        "mean rent (EUR/month)",
+        "mean rent (EUR/month), peak month",
+        "mean rent (EUR/month), mean over the run",
+        "unemployment among creative workers (share)",
+    ):
+        assert f"| {measure} |" in side, measure
+    table = tiny_report.out_dir / "tables" / "side_effects.csv"
+    side_effects = pd.read_csv(table)
+    tiny = side_effects[side_effects.baseline_mean.abs() < 10]
+    tiny = tiny[tiny.metric.isin(["displaced_total", "brain_drain_total"])]
+    rows = [line for line in side.splitlines() if line.startswith("| displaced residents")]
+    if len(tiny):  # against fewer than 10 people, no percentage is shown
+        assert any("| n/a |" in line for line in rows)
+
+
+def test_report_numbers_are_human_and_names_readable(tiny_report):
+    body = _body(tiny_report.summary.read_text())
+    assert not re.search(r"\d\.?\d*e[-+]\d", body), "scientific notation"
+    for raw in ("displaced_total", "creative_employment", "mean_rent", "innovation_total"):
+        assert raw not in body, raw
+    assert re.search(r"EUR \d{3},\d{3}", body)  # money with thousands separators
+    assert re.search(r"\| \d+(\.\d)?% \|", body)  # shares as percentages
+
+
+def test_summary_has_no_empty_heading(tiny_report):
+    lines = [line for line in tiny_report.summary.read_text().splitlines() if line.strip()]
+    assert not lines[-1].startswith("#")
+    for here, after in itertools.pairwise(lines):
+        if here.startswith("## "):
+            assert not after.startswith("## "), here
+    config = tiny_report.summary.read_text().split("## Configuration")[1]
+    assert "<summary>Experiment design (experiment.yaml)</summary>" in config
+    assert "kind: comparison" in config
+
+
+def test_report_prints_to_clean_pdf_pages(tiny_report, page, tmp_path):
+    """Print media: figures and table rows are never cut, configs are left to the HTML file."""
+    page.goto(tiny_report.report.as_uri())
+    page.emulate_media(media="print")
+    style = page.evaluate(
+        "() => { const f = getComputedStyle(document.querySelector('figure'));"
+        " const p = getComputedStyle(document.querySelector('details pre'));"
+        " return [f.breakInside, p.display]; }"
+    )
+    assert style == ["avoid", "none"]
+    widths = page.evaluate("Array.from(document.images).map(i => i.getBoundingClientRect().right)")
+    body = page.evaluate("document.body.getBoundingClientRect().right")
+    assert max(widths) <= body + 1
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    data = pdf.read_bytes()
+    assert (
+        data.startswith(b"%PDF") and data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 3
+    )

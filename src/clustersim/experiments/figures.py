@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from clustersim.experiments import analysis as an
+from clustersim.experiments.numbers import relative_is_meaningful, unit_of
 from clustersim.model.outcomes import label
 
 __all__ = [
@@ -43,8 +45,9 @@ def figure_timeseries(
     site_labels: dict[str, str] | None = None,
     ci: float = 0.95,
     seed: int = 0,
+    arm_labels: dict[str, str] | None = None,
 ) -> Figure:
-    """Mean time series per arm (one panel per metric and site) with bootstrap bands."""
+    """Mean time series per arm (a panel per metric and site, each on its own scale), with bands."""
     fig = Figure(figsize=(4.2 * len(sites), 2.6 * len(metrics)), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(metrics), len(sites), squeeze=False))
     colors = _colors(arms)
@@ -56,7 +59,8 @@ def figure_timeseries(
                 b = bands[(bands["site"] == site) & (bands["arm"] == arm)]
                 if b.empty:
                     continue
-                ax.plot(b["step"], b["mean"], color=colors[arm], label=arm, lw=1.4)
+                name = (arm_labels or {}).get(arm, arm)
+                ax.plot(b["step"], b["mean"], color=colors[arm], label=name, lw=1.4)
                 ax.fill_between(b["step"], b["low"], b["high"], color=colors[arm], alpha=0.2, lw=0)
             if i == 0:
                 ax.set_title((site_labels or {}).get(site, site), fontsize=9)
@@ -70,52 +74,192 @@ def figure_timeseries(
     return fig
 
 
-def figure_effects(effects: pd.DataFrame, *, arm_col: str = "arm") -> Figure:
-    """Paired effects with confidence intervals: one panel per metric, one row per site x arm."""
+def _effect_rows(
+    ax: Any, rows: pd.DataFrame, ys: np.ndarray, color: Any, scale: np.ndarray | float
+) -> None:
+    """Points with interval bars: filled when the interval excludes 0, hollow when not."""
+    for y, row, k in zip(
+        ys, rows.itertuples(index=False), np.broadcast_to(scale, len(ys)), strict=True
+    ):
+        value, low, high = row.effect * k, row.ci_low * k, row.ci_high * k
+        clear = low > 0 or high < 0
+        ax.errorbar(
+            value,
+            y,
+            xerr=[[max(value - low, 0)], [max(high - value, 0)]],
+            fmt="o",
+            color=color,
+            mfc=color if clear else "white",
+            ms=4.5,
+            capsize=2,
+            lw=1.2,
+        )
+
+
+def _effect_axis(ax: Any, title: str, ticks: list[str], *, labelled: bool = True) -> None:
+    ax.set_yticks(np.arange(len(ticks))[::-1], ticks if labelled else [], fontsize=7)
+    ax.set_ylim(-0.7, len(ticks) - 0.3)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _panel_title(metric: str) -> tuple[str, float]:
+    """A panel's title and the factor its values are shown with (shares in percentage points)."""
+    if unit_of(metric) == "share":
+        return f"{label(metric).removesuffix(' (share)')} (percentage points)", 100.0
+    return label(metric), 1.0
+
+
+def figure_effects(
+    effects: pd.DataFrame,
+    *,
+    arm_col: str = "arm",
+    arm_labels: dict[str, str] | None = None,
+    site_labels: dict[str, str] | None = None,
+    relative: bool = True,
+) -> Figure:
+    """Paired effects with intervals: one column per site on its own scale, one row per metric.
+
+    Each site's panels have their own axis, so a small town's effects are not squashed
+    on a scale shared with a metropolis. With ``relative``, a last column shows each
+    effect relative to its site's baseline (%, sites in colour), left out where the
+    baseline is too small for a relative change to mean anything
+    (:func:`clustersim.experiments.numbers.relative_is_meaningful`). Filled points:
+    the interval excludes 0.
+    """
     metrics = list(dict.fromkeys(effects["metric"]))
+    sites = list(dict.fromkeys(effects["site"])) if "site" in effects else [None]
+    arms = list(dict.fromkeys(effects[arm_col]))
+    names = [(arm_labels or {}).get(str(a), str(a)) for a in arms]
+    ncols = len(sites) + int(relative)
+    label_room = min(2.2, 1 + 0.055 * max(len(n) for n in names) / 3.0)
     fig = Figure(
-        figsize=(
-            4.0 * min(len(metrics), 3),
-            0.25 * len(effects) / max(len(metrics), 1) * math.ceil(len(metrics) / 3)
-            + 2.2 * math.ceil(len(metrics) / 3),
-        ),
+        figsize=(3.0 * (ncols + label_room - 1), len(metrics) * (0.3 * len(arms) + 0.8) + 0.5),
         layout="constrained",
     )
-    ncols = min(len(metrics), 3)
-    axes = fig.subplots(math.ceil(len(metrics) / ncols), ncols, squeeze=False).ravel()
-    sites = list(dict.fromkeys(effects["site"])) if "site" in effects else [None]
+    # the first column carries the plans' names: wider, so every panel gets the same room
+    subfigs = fig.subfigures(
+        1, ncols, squeeze=False, width_ratios=[label_room] + [1] * (ncols - 1)
+    )[0]
     colors = _colors([str(s) for s in sites])
-    for ax, metric in zip(axes, metrics, strict=False):
-        sub = effects[effects["metric"] == metric].reset_index(drop=True)
-        y = np.arange(len(sub))[::-1]
-        for k, row in sub.iterrows():
-            c = colors[str(row["site"])] if "site" in sub else "C0"
-            ax.errorbar(
-                row["effect"],
-                y[k],
-                xerr=[[row["effect"] - row["ci_low"]], [row["ci_high"] - row["effect"]]],
-                fmt="o",
-                color=c,
-                ms=4,
-                capsize=2,
+    for j, site in enumerate(sites):
+        sub = effects[effects["site"] == site] if site is not None else effects
+        axes = subfigs[j].subplots(len(metrics), 1, squeeze=False)[:, 0]
+        subfigs[j].suptitle((site_labels or {}).get(str(site), str(site or "")), fontsize=9)
+        for ax, metric in zip(axes, metrics, strict=True):
+            title, k = _panel_title(metric)
+            rows = (
+                sub[sub["metric"] == metric]
+                .set_index(arm_col)
+                .reindex(arms)
+                .dropna(subset=["effect"])
             )
-        labels = [f"{r.get('site', '')}: {r[arm_col]}" for _, r in sub.iterrows()]
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.axvline(0, color="k", lw=0.8)
-        ax.set_title(label(metric), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
-    for ax in axes[len(metrics) :]:
-        ax.set_visible(False)
-    fig.suptitle("Effect vs baseline (mean paired difference at the last month, CI)", fontsize=10)
+            ys = np.array([len(arms) - 1 - arms.index(a) for a in rows.index])
+            _effect_rows(ax, rows, ys, colors[str(site)], k)
+            _effect_axis(ax, title, names, labelled=j == 0)
+    if relative:
+        panels = effects.rename(columns={arm_col: "arm"})
+        _relative_column(subfigs[-1], panels, metrics, sites, arms, names, colors, site_labels)
+    fig.suptitle(
+        "Effect against the baseline: mean paired difference at the last month (totals for "
+        "flows) with its interval; filled: the interval excludes 0",
+        fontsize=9,
+    )
     return fig
 
 
-def figure_takeoff(summary: pd.DataFrame) -> Figure:
-    """Probability of take-off per site and arm, with Wilson intervals."""
-    fig = Figure(figsize=(max(5.0, 0.5 * len(summary) + 2), 3.2), layout="constrained")
+def _relative_column(
+    subfig: Any,
+    effects: pd.DataFrame,
+    metrics: list[str],
+    sites: list[Any],
+    arms: list[Any],
+    names: list[str],
+    colors: dict[str, Any],
+    site_labels: dict[str, str] | None,
+) -> None:
+    """Effects relative to each site's baseline (%), sites side by side in colour."""
+    axes = subfig.subplots(len(metrics), 1, squeeze=False)[:, 0]
+    subfig.suptitle("relative to the baseline (%)", fontsize=9)
+    offsets = np.linspace(0.15, -0.15, len(sites)) if len(sites) > 1 else [0.0]
+    for ax, metric in zip(axes, metrics, strict=True):
+        unit, shown = unit_of(metric), 0
+        for site, dy in zip(sites, offsets, strict=True):
+            sub = effects[(effects["metric"] == metric)]
+            sub = sub[sub["site"] == site] if site is not None else sub
+            sub = sub[
+                [
+                    relative_is_meaningful(b, e, unit)
+                    for b, e in zip(sub["baseline_mean"], sub["effect"], strict=True)
+                ]
+            ]
+            if sub.empty:
+                continue
+            ys = np.array([len(arms) - 1 - arms.index(a) for a in sub["arm"]]) + dy
+            _effect_rows(
+                ax, sub, ys, colors[str(site)], 100 / sub["baseline_mean"].abs().to_numpy()
+            )
+            shown += len(sub)
+        _effect_axis(ax, label(metric), names, labelled=False)
+        if not shown:
+            ax.text(
+                0.5,
+                0.5,
+                "baseline near 0:\nno relative change",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=7,
+                color="#555",
+            )
+    if len(sites) > 1:
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                color=colors[str(site)],
+                label=(site_labels or {}).get(str(site), str(site)),
+            )
+            for site in sites
+        ]
+        subfig.legend(
+            handles=handles,
+            fontsize=7,
+            loc="outside lower center",
+            ncols=min(len(sites), 2),
+            frameon=False,
+        )
+
+
+def figure_takeoff(
+    summary: pd.DataFrame,
+    *,
+    arm_labels: dict[str, str] | None = None,
+    site_labels: dict[str, str] | None = None,
+) -> Figure:
+    """Chance of take-off per site and arm (bars coloured by site), with Wilson intervals.
+
+    Each bar is labelled with its plan and topped with its count ("2 of 8").
+    """
+    import textwrap
+
+    from matplotlib.ticker import PercentFormatter
+
+    many = len(summary) > 12
+    fig = Figure(
+        figsize=(max(5.0, (0.45 if many else 1.05) * len(summary) + 1.6), 3.6), layout="constrained"
+    )
     ax = fig.subplots()
-    labels = [f"{r.site}\n{r.arm}" for r in summary.itertuples()]
+    names = [(arm_labels or {}).get(r.arm, r.arm) for r in summary.itertuples()]
+    labels = names if many else [textwrap.fill(n, 14) for n in names]
     x = np.arange(len(summary))
     p = summary["probability"].to_numpy()
     err = np.clip(
@@ -127,9 +271,28 @@ def figure_takeoff(summary: pd.DataFrame) -> Figure:
     colors = _colors(sites)
     ax.bar(x, p, color=[colors[s] for s in summary["site"]], alpha=0.8)
     ax.errorbar(x, p, yerr=err, fmt="none", color="k", capsize=3, lw=1)
-    ax.set_xticks(x, labels, fontsize=7, rotation=90 if len(x) > 12 else 0)
+    for xi, row in zip(x, summary.itertuples(), strict=True):
+        ax.text(
+            xi,
+            0.01,
+            f"{row.took_off} of {row.runs}",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            rotation=90 if many else 0,
+        )
+    if len(sites) > 1:
+        from matplotlib.patches import Patch
+
+        handles = [
+            Patch(color=colors[site], alpha=0.8, label=(site_labels or {}).get(site, site))
+            for site in sites
+        ]
+        fig.legend(handles=handles, fontsize=7, loc="outside right upper", frameon=False)
+    ax.set_xticks(x, labels, fontsize=7, rotation=90 if many else 0)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("probability of take-off")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("chance of take-off")
     ax.grid(axis="y", alpha=0.3)
     return fig
 

@@ -1,27 +1,26 @@
 """Experiment reports: one self-contained HTML file (figures inlined) and a Markdown summary.
 
-The HTML report holds every figure as a base64 PNG ``<img>``, the tables, the
-definitions used and the configuration (design and resolved model configs), so
-it can be mailed or archived on its own. The Markdown summary holds the key
-tables and links the same figures saved under ``figures/``.
+The report opens with "What this means", the results in plain sentences with their
+uncertainty (:mod:`clustersim.experiments.conclusions`), warnings for plans that ran
+out of budget and for too few replicates, then the plans as they ran (levers,
+intensities, budget), time series, effects, side effects, take-off, cost per job,
+maps of the cities, the definitions and the configuration (design and resolved
+model configs), so it can be mailed or archived on its own. The Markdown summary
+holds the same text and tables and links the figures saved under ``figures/``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
-import math
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from clustersim.experiments import conclusions
+from clustersim.experiments.document import Report, markdown_table
 from clustersim.experiments.figures import (
     figure_city,
     figure_cost_effectiveness,
@@ -30,7 +29,17 @@ from clustersim.experiments.figures import (
     figure_takeoff,
     figure_timeseries,
 )
+from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_range
+from clustersim.experiments.plan_runs import budget_stops, plan_contents
 from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.experiments.readable import (
+    Names,
+    cost_table,
+    effects_table,
+    in_order,
+    plans_table,
+    takeoff_table,
+)
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.outcomes import label
 from clustersim.version import __version__
@@ -39,220 +48,6 @@ if TYPE_CHECKING:
     from clustersim.experiments.design import Design
 
 __all__ = ["Report", "markdown_table", "write_report"]
-
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
-max-width:1150px;padding:0 1rem;color:#1d2327;line-height:1.45}
-h1{font-size:1.7rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;
-padding-bottom:.2rem}table{border-collapse:collapse;margin:.6rem 0;font-size:.86rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right}
-th{background:#f3f5f7}td:first-child,th:first-child{text-align:left}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.85rem;color:#555}pre{background:#f6f8fa;padding:.7rem;overflow:auto;
-font-size:.8rem}.meta{color:#555;font-size:.9rem}.note{background:#fff8e1;padding:.5rem .8rem;
-border-left:4px solid #f0b400}
-"""
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if v != 0 and abs(v) < 0.01:
-            return f"{v:.2e}"
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
-    return str(value)
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub-flavoured Markdown table with readable numbers.
-
-    Examples:
-        >>> print(markdown_table(pd.DataFrame({"arm": ["a"], "effect": [1234.5]})))
-        | arm | effect |
-        | --- | --- |
-        | a | 1,234 |
-    """
-    head = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
-    rows = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
-
-
-def _html_table(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-        for row in df.itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _bytes_writer(data: bytes):
-    return lambda path: path.write_bytes(data)
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
-
-
-@dataclass
-class Report:
-    """A report under construction: headings, text, tables and figures, in order.
-
-    Attributes:
-        title: the report's title.
-        sections: ``(kind, payload)`` items in order.
-    """
-
-    title: str
-    sections: list[tuple[str, Any]] = field(default_factory=list)
-
-    def heading(self, text: str) -> None:
-        """Start a section."""
-        self.sections.append(("h2", text))
-
-    def text(self, text: str, *, note: bool = False) -> None:
-        """A paragraph (plain text)."""
-        self.sections.append(("note" if note else "p", text))
-
-    def table(self, df: pd.DataFrame, caption: str = "") -> None:
-        """A table with an optional caption."""
-        self.sections.append(("table", (df, caption)))
-
-    def figure(self, fig: Figure, name: str, caption: str) -> None:
-        """A matplotlib figure, kept as PNG bytes."""
-        self.sections.append(("figure", (name, _png(fig), caption)))
-
-    def code(self, text: str, summary: str) -> None:
-        """A collapsible block of preformatted text (configs)."""
-        self.sections.append(("code", (summary, text)))
-
-    def to_html(self, meta: str = "") -> str:
-        """The whole report as one self-contained HTML page."""
-        parts = [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{html.escape(self.title)}</title><style>{CSS}</style></head><body>",
-            f"<h1>{html.escape(self.title)}</h1>",
-            f'<p class="meta">{html.escape(meta)}</p>' if meta else "",
-        ]
-        for kind, payload in self.sections:
-            if kind == "h2":
-                parts.append(f"<h2>{html.escape(payload)}</h2>")
-            elif kind == "p":
-                parts.append(f"<p>{html.escape(payload)}</p>")
-            elif kind == "note":
-                parts.append(f'<p class="note">{html.escape(payload)}</p>')
-            elif kind == "table":
-                df, caption = payload
-                if caption:
-                    parts.append(f"<p><b>{html.escape(caption)}</b></p>")
-                parts.append(_html_table(df))
-            elif kind == "figure":
-                name, png, caption = payload
-                data = base64.b64encode(png).decode("ascii")
-                parts.append(
-                    f'<figure id="fig-{html.escape(name)}"><img alt="{html.escape(caption)}" '
-                    f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}'
-                    "</figcaption></figure>"
-                )
-            elif kind == "code":
-                summary, text = payload
-                parts.append(
-                    f"<details><summary>{html.escape(summary)}</summary>"
-                    f"<pre>{html.escape(text)}</pre></details>"
-                )
-        parts.append("</body></html>")
-        return "\n".join(p for p in parts if p)
-
-    def to_markdown(self, figures_dir: str = "figures", meta: str = "") -> str:
-        """The report as Markdown; figures are linked from ``figures_dir``."""
-        lines = [f"# {self.title}", ""]
-        if meta:
-            lines += [f"_{meta}_", ""]
-        for kind, payload in self.sections:
-            if kind == "h2":
-                lines += [f"## {payload}", ""]
-            elif kind in ("p", "note"):
-                lines += [("> " if kind == "note" else "") + payload, ""]
-            elif kind == "table":
-                df, caption = payload
-                if caption:
-                    lines += [f"**{caption}**", ""]
-                lines += [markdown_table(df), ""]
-            elif kind == "figure":
-                name, _png_bytes, caption = payload
-                lines += [f"![{caption}]({figures_dir}/{name}.png)", ""]
-        return "\n".join(lines)
-
-    def save_figures(self, directory: Path) -> None:
-        """Write every figure as ``<directory>/<name>.png``."""
-        for kind, payload in self.sections:
-            if kind == "figure":
-                name, png, _caption = payload
-                write_file_atomically(directory / f"{name}.png", _bytes_writer(png))
-
-
-# ------------------------------------------------------------------ assembly
-def _ci_text(value: float, low: float, high: float) -> str:
-    if any(isinstance(v, float) and math.isnan(v) for v in (value, low, high)):
-        return ""
-    return f"{_fmt(value)} [{_fmt(low)}, {_fmt(high)}]"
-
-
-def _effects_table(effects: pd.DataFrame) -> pd.DataFrame:
-    out = effects.copy()
-    out["effect [CI]"] = [_ci_text(r.effect, r.ci_low, r.ci_high) for r in effects.itertuples()]
-    out["relative"] = [f"{v:+.1%}" if not math.isnan(v) else "" for v in effects["relative_effect"]]
-    out["detectable from"] = [_fmt(v) for v in effects["mde"]] if "mde" in effects else ""
-    cols = [c for c in ("metric", "site", "arm") if c in out]
-    return out[
-        [
-            *cols,
-            "baseline_mean",
-            "arm_mean",
-            "effect [CI]",
-            "relative",
-            "detectable from",
-            "n_pairs",
-        ]
-    ]
-
-
-def _takeoff_table(summary: pd.DataFrame) -> pd.DataFrame:
-    out = summary[["site", "arm", "runs", "took_off"]].copy()
-    out["probability [CI]"] = [
-        _ci_text(r.probability, r.probability_low, r.probability_high) for r in summary.itertuples()
-    ]
-    out["month of take-off [CI]"] = [
-        _ci_text(r.mean_takeoff_step, r.takeoff_step_low, r.takeoff_step_high)
-        for r in summary.itertuples()
-    ]
-    return out
-
-
-def _cost_table(cost: pd.DataFrame) -> pd.DataFrame:
-    out = cost[[c for c in ("site", "arm", "lever", "intensity") if c in cost]].copy()
-    out["total spend (EUR)"] = cost["total_spend"]
-    out["jobs created [CI]"] = [
-        _ci_text(r.jobs_created, r.jobs_low, r.jobs_high) for r in cost.itertuples()
-    ]
-    out["EUR per job [CI]"] = [
-        _ci_text(r.cost_per_job, r.cost_low, r.cost_high) for r in cost.itertuples()
-    ]
-    out["note"] = cost["note"]
-    return out
 
 
 def _run_config(runs: pd.DataFrame, site: str, arm: str) -> tuple[dict, Path] | None:
@@ -264,7 +59,9 @@ def _run_config(runs: pd.DataFrame, site: str, arm: str) -> tuple[dict, Path] | 
     return json.loads((run_dir / "config.json").read_text()), run_dir
 
 
-def _city_figure(runs: pd.DataFrame, site: str, arms: list[str], steps: int) -> Figure | None:
+def _city_figure(
+    runs: pd.DataFrame, site: str, arms: list[str], steps: int, names: Names
+) -> Figure | None:
     """Rebuild the site's city (deterministic from config and seed) and draw each arm's firms."""
     from omegaconf import OmegaConf
 
@@ -280,20 +77,30 @@ def _city_figure(runs: pd.DataFrame, site: str, arms: list[str], steps: int) -> 
     focus = model.place_names[model.focus_place]
     nodes = [n for n, d in model.graph.nodes(data=True) if d.get("place") == focus]
     panels = [
-        (pd.read_parquet(run_dir / "firms.parquet"), f"{site}: {arm}, month {steps}")
+        (
+            pd.read_parquet(run_dir / "firms.parquet"),
+            f"{names.site(site)}: {names.arm(arm)}, month {steps}",
+        )
         for arm, (_cfg, run_dir) in found
     ]
     return figure_city(model.graph, panels, nodes=nodes)
 
 
 DEFINITIONS = (
-    "Effects are mean paired differences arm - baseline at the last month over replicates that "
-    "share a seed (common random numbers), with {ci:.0%} percentile bootstrap intervals. "
+    "Effects are mean paired differences plan - baseline at the last month (for flows such as "
+    "displaced residents: totals over the run) over replicates that share a seed (common random "
+    "numbers), with {ci:.0%} percentile bootstrap intervals. An effect is clear when its "
+    "interval excludes 0 and a paired t-test at the 5% level also tells it from chance; "
+    "tentative when only the interval excludes 0 (bootstrap intervals are too narrow with few "
+    "replicates); no clear effect when the interval includes 0. The detectable effect is the "
+    "smallest true effect the design finds with 80% probability (paired t-test, 5% level). "
     "A cluster takes off when, at the last month, the focus place's creative location quotient "
-    "is >= {lq:g} and its creative employment is >= {growth:.0%} above month 0; the month of "
-    "take-off is the first month from which both hold until the end. Probabilities carry Wilson "
-    "intervals. Cost per creative job = total policy spend / creative jobs created vs the "
-    "baseline; it is left blank when the job gain's interval includes 0."
+    "is at least {lq:g} and its creative employment is at least {growth:.0%} above month 0; the "
+    "month of take-off is the first month from which both hold until the end. Chances of "
+    "take-off carry Wilson intervals. Cost per creative job = policy spend per run / creative "
+    "jobs created against the baseline; it is left blank when the job gain's interval includes "
+    "0. Relative changes are shown only against baselines large enough for them to mean "
+    "something (at least 10 people, jobs or firms)."
 )
 
 
@@ -314,6 +121,27 @@ def _provenance(design: Design, runs: pd.DataFrame) -> str:
     )
 
 
+def _definitions(report: Report, design: Design, names: Names) -> None:
+    a = design.analysis
+    report.heading("Definitions")
+    report.text(
+        DEFINITIONS.format(
+            ci=float(a["ci"]), lq=float(a["takeoff_lq"]), growth=float(a["takeoff_growth"])
+        )
+    )
+    sites = list(design.sites)
+    report.table(
+        pd.DataFrame(
+            {
+                "site": [names.site(s) for s in sites],
+                "code": sites,
+                "description": [design.sites[s].label for s in sites],
+            }
+        ),
+        "Sites",
+    )
+
+
 def _config_blocks(report: Report, design: Design, runs: pd.DataFrame) -> None:
     report.heading("Configuration")
     report.code(design.to_yaml(), "Experiment design (experiment.yaml)")
@@ -330,6 +158,25 @@ def _config_blocks(report: Report, design: Design, runs: pd.DataFrame) -> None:
             )
 
 
+def _left_out(report: Report, runs: pd.DataFrame) -> None:
+    """Notes and a table on the runs that failed or were made by another model version."""
+    left_out = runs[runs["status"] != "ok"] if len(runs) else runs
+    if not len(left_out):
+        return
+    n_stale = int((left_out["status"] == "stale").sum())
+    n_failed = len(left_out) - n_stale
+    if n_failed:
+        report.text(f"{n_failed} run(s) failed and are left out; see runs.parquet.", note=True)
+    if n_stale:
+        report.text(
+            f"{n_stale} run(s) were made by a different model version (another model "
+            "fingerprint) and are left out; run the experiment again to recompute them.",
+            note=True,
+        )
+    cols = [c for c in ("site", "arm", "replicate", "run_id", "status", "error") if c in left_out]
+    report.table(left_out[cols].head(20), "Runs left out" if n_stale else "Failed runs")
+
+
 def write_report(
     design: Design,
     out_dir: Path,
@@ -340,57 +187,28 @@ def write_report(
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``summary.md`` (with ``figures/``) for an experiment.
 
-    Also writes each analysis table as ``tables/<name>.csv``.
+    Also writes each analysis table as ``tables/<name>.csv``, with the report's own
+    tables: ``side_effects``, ``plans`` (levers and budgets as run) and
+    ``budget_stops`` (levers that ran out of money).
 
     Returns:
         The paths of the HTML report and the Markdown summary.
     """
     out_dir = Path(out_dir)
-    a = design.analysis
+    names = Names.of(design)
     report = Report(design.title)
     if design.description:
         report.text(design.description)
-    left_out = runs[runs["status"] != "ok"] if len(runs) else runs
-    if len(left_out):
-        n_stale = int((left_out["status"] == "stale").sum())
-        n_failed = len(left_out) - n_stale
-        if n_failed:
-            report.text(f"{n_failed} run(s) failed and are left out; see runs.parquet.", note=True)
-        if n_stale:
-            report.text(
-                f"{n_stale} run(s) were made by a different model version (another model "
-                "fingerprint) and are left out; run the experiment again to recompute them.",
-                note=True,
-            )
-        report.table(
-            left_out[
-                [
-                    c
-                    for c in ("site", "arm", "replicate", "run_id", "status", "error")
-                    if c in left_out
-                ]
-            ].head(20),
-            "Runs left out" if n_stale else "Failed runs",
-        )
-    sites = list(design.sites)
-    arms = [x for x in design.arms if x in set(timeseries["arm"])]
-    report.heading("Definitions")
-    report.text(
-        DEFINITIONS.format(
-            ci=float(a["ci"]), lq=float(a["takeoff_lq"]), growth=float(a["takeoff_growth"])
-        )
-    )
-    report.table(
-        pd.DataFrame({"site": sites, "description": [design.sites[s].label for s in sites]}),
-        "Sites",
-    )
+    _left_out(report, runs)
+    own: dict[str, pd.DataFrame] = {}
     if design.kind == "scaling":
-        _scaling_sections(report, design, tables)
+        _scaling_sections(report, design, tables, names)
     else:
-        _comparison_sections(report, design, timeseries, tables, runs, sites, arms)
+        own = _comparison_sections(report, design, timeseries, tables, runs, names)
+    _definitions(report, design, names)
     _config_blocks(report, design, runs)
     meta = _provenance(design, runs)
-    for name, table in tables.items():
+    for name, table in {**tables, **own}.items():
         if isinstance(table, pd.DataFrame) and name != "outcomes":
             write_file_atomically(out_dir / "tables" / f"{name}.csv", _csv_writer(table))
     report.save_figures(out_dir / "figures")
@@ -409,31 +227,142 @@ def _comparison_sections(
     ts: pd.DataFrame,
     tables: dict[str, Any],
     runs: pd.DataFrame,
-    sites: list[str],
-    arms: list[str],
-) -> None:
-    effects = tables["effects"]
-    if design.kind == "policy_sweep":
-        _cost_effectiveness_section(report, tables["cost"], runs)
-    else:
-        _headline_sections(report, design, ts, effects, sites, arms)
-    report.heading("Effects against the baseline")
-    report.figure(figure_effects(effects), "effects", "Mean paired differences with intervals")
-    report.table(_effects_table(effects), "Effects per metric (last month; totals for flows)")
-    report.heading("Take-off")
-    report.figure(
-        figure_takeoff(tables["takeoff"]),
-        "takeoff",
-        "Probability that the focus cluster takes off, with Wilson intervals",
+    names: Names,
+) -> dict[str, pd.DataFrame]:
+    """Every section of a comparison or policy sweep; returns the report's own tables."""
+    a = design.analysis
+    opts = {"ci": float(a["ci"]), "n_boot": int(a["n_boot"]), "seed": int(a["seed"])}
+    side = conclusions.side_effects(tables["outcomes"], ts, baseline=design.baseline, **opts)
+    side = in_order(
+        side, {"metric": list(conclusions.SIDE_EFFECTS), "site": names.sites, "arm": names.arms}
     )
-    report.table(_takeoff_table(tables["takeoff"]), "Take-off per site and arm")
+    plans, stops = plan_contents(runs), budget_stops(runs)
+    effects = tables["effects"]
+    report.heading("What this means")
+    report.extend(
+        conclusions.what_this_means(
+            effects, tables["takeoff"], tables["cost"], side, stops, plans, names
+        )
+    )
+    _plans_section(report, plans, stops, names)
+    if design.kind == "policy_sweep":
+        _cost_effectiveness_section(report, tables["cost"], runs, names)
+    else:
+        _timeseries_section(report, design, ts, names)
+    report.heading("Effects against the baseline")
+    report.figure(
+        figure_effects(effects, arm_labels=names.arm_names, site_labels=names.site_names),
+        "effects",
+        "Effects with intervals: each site on its own scale, and relative to its baseline",
+    )
+    report.table(
+        effects_table(effects, names, horizon=False),
+        f"Effects per measure, at month {names.horizon} (whole run: totals over the run)",
+    )
+    _side_effects_section(report, side, names)
+    _takeoff_section(report, tables["takeoff"], names)
     if design.kind == "comparison":
         report.heading("Cost per creative job")
-        report.table(_cost_table(tables["cost"]), "Policy spend per creative job created")
-        _city_sections(report, design, effects, runs, sites)
+        report.table(cost_table(tables["cost"], names), "Policy spend per creative job created")
+        _city_sections(report, design, effects, runs, names)
+    return {"side_effects": side, "plans": plans, "budget_stops": stops}
 
 
-def _cost_effectiveness_section(report: Report, cost: pd.DataFrame, runs: pd.DataFrame) -> None:
+def _stops_table(stops: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """Levers that ran out of money; sites where the same happened share a row."""
+    rows: dict[tuple, list[str]] = {}
+    for r in stops.itertuples(index=False):
+        months = (
+            str(r.first_month)
+            if r.first_month == r.last_month
+            else f"{r.first_month} to {r.last_month}"
+        )
+        key = (
+            names.arm(r.arm),
+            r.lever,
+            f"{r.stopped} of {r.runs} runs",
+            months,
+            fmt_money(r.spent),
+            str(r.reason).removeprefix("budget exhausted: "),
+        )
+        rows.setdefault(key, []).append(names.site(getattr(r, "site", "")))
+    columns = ["plan", "lever", "out of money in", "month", "spent per run", "why"]
+    table = pd.DataFrame(list(rows), columns=columns)
+    if "site" in stops:
+        table.insert(1, "sites", [", ".join(sites) for sites in rows.values()])
+    return table
+
+
+def _plans_section(report: Report, plans: pd.DataFrame, stops: pd.DataFrame, names: Names) -> None:
+    """The plans as they ran: levers with intensities, budgets, and the levers that ran dry."""
+    if plans.empty:
+        return
+    report.heading("The plans")
+    report.table(
+        plans_table(plans, names),
+        "Levers (intensity 1 = the documented default), when they start, for how long, and "
+        "the municipality's budget at the start",
+    )
+    if len(stops):
+        report.table(
+            _stops_table(stops, names),
+            f"Levers that ran out of budget before month {names.horizon}",
+        )
+
+
+def _timeseries_section(report: Report, design: Design, ts: pd.DataFrame, names: Names) -> None:
+    a = design.analysis
+    report.heading("Time series")
+    report.figure(
+        figure_timeseries(
+            ts,
+            list(a["band_metrics"]),
+            sites=names.sites,
+            arms=[x for x in names.arms if x in set(ts["arm"])],
+            site_labels=names.site_names,
+            arm_labels=names.arm_names,
+            ci=float(a["ci"]),
+            seed=int(a["seed"]),
+        ),
+        "timeseries",
+        f"Mean over replicates per plan with {float(a['ci']):.0%} bootstrap bands; "
+        "each site on its own scale",
+    )
+
+
+def _side_effects_section(report: Report, side: pd.DataFrame, names: Names) -> None:
+    """Displacement, rent (last month, peak, mean over the run) and other harms, readable."""
+    report.heading("Side effects")
+    report.text(
+        "What the plans may cost residents: people displaced by rising rents (counted over "
+        "the whole run), rent at the last month, in its peak month and on average over the "
+        "run (a festival's rent spike is gone by the last month, but residents paid it), "
+        "creative workers leaving the region and unemployment among creative workers. "
+        "Changes are absolute; relative changes are given only against baselines large "
+        "enough for them to mean something."
+    )
+    if side.empty:
+        report.text("No side effects were recorded for these runs.")
+        return
+    report.table(
+        effects_table(side, names, horizon=False),
+        f"Side effects per site and plan, at month {names.horizon} unless stated",
+    )
+
+
+def _takeoff_section(report: Report, takeoff: pd.DataFrame, names: Names) -> None:
+    report.heading("Take-off")
+    report.figure(
+        figure_takeoff(takeoff, arm_labels=names.arm_names, site_labels=names.site_names),
+        "takeoff",
+        "Chance that the focus cluster takes off, with Wilson intervals",
+    )
+    report.table(takeoff_table(takeoff, names), "Take-off per site and plan")
+
+
+def _cost_effectiveness_section(
+    report: Report, cost: pd.DataFrame, runs: pd.DataFrame, names: Names
+) -> None:
     """A policy sweep's cost per job by lever and intensity, cheapest first."""
     if {"lever", "intensity"} <= set(runs.columns):
         cost = cost.merge(
@@ -450,111 +379,78 @@ def _cost_effectiveness_section(report: Report, cost: pd.DataFrame, runs: pd.Dat
         cost = cost.sort_values(
             ["cost_per_job", "jobs_created"], ascending=[True, False], na_position="last"
         )
-    report.table(_cost_table(cost), "Cost per creative job created, cheapest first")
-
-
-def _noise_floor_text(report: Report, head: pd.DataFrame) -> None:
-    """Say per site how large an effect on creative employment the design can detect."""
-    if "mde" not in head or head.empty:
-        return
-    for site, rows in head.groupby("site", sort=False):
-        mde = float(rows["mde"].max())
-        if np.isnan(mde):
-            continue
-        n = int(rows["n_pairs"].min())
-        report.text(
-            f"{site}: with {n} replicates, effects on creative employment smaller than about "
-            f"{_fmt(mde)} jobs cannot be told from chance (paired test, 5% level, 80% power); "
-            "more replicates shrink this noise floor by the square root of their number."
-        )
-
-
-def _headline_sections(
-    report: Report,
-    design: Design,
-    ts: pd.DataFrame,
-    effects: pd.DataFrame,
-    sites: list[str],
-    arms: list[str],
-) -> None:
-    """One sentence per arm on creative employment, then the mean time series."""
-    a = design.analysis
-    report.heading("Headline effects")
-    head = effects[effects["metric"] == "creative_employment"]
-    for row in head.itertuples():
-        verdict = (
-            "raises"
-            if row.ci_low > 0
-            else "lowers"
-            if row.ci_high < 0
-            else "does not clearly change"
-        )
-        report.text(
-            f"{row.site}: {row.arm} {verdict} creative employment at month "
-            f"{design.steps}: {_ci_text(row.effect, row.ci_low, row.ci_high)} jobs "
-            f"({row.relative_effect:+.1%} of {_fmt(row.baseline_mean)} without policy)."
-        )
-    _noise_floor_text(report, head)
-    report.heading("Time series")
-    report.figure(
-        figure_timeseries(
-            ts,
-            list(a["band_metrics"]),
-            sites=sites,
-            arms=arms,
-            site_labels={k: k for k in sites},
-            ci=float(a["ci"]),
-            seed=int(a["seed"]),
-        ),
-        "timeseries",
-        f"Mean over replicates per arm with {float(a['ci']):.0%} bootstrap bands",
-    )
+    report.table(cost_table(cost, names), "Cost per creative job created, cheapest first")
 
 
 def _city_sections(
-    report: Report, design: Design, effects: pd.DataFrame, runs: pd.DataFrame, sites: list[str]
+    report: Report, design: Design, effects: pd.DataFrame, runs: pd.DataFrame, names: Names
 ) -> None:
     """Each site's firms at the last month: the baseline and the arm with the largest effect."""
     report.heading("The cities")
     best = effects[effects["metric"] == "creative_employment"]
-    for site in sites:
+    for site in names.sites:
         top = best[best["site"] == site].sort_values("effect", ascending=False)
         shown = [design.baseline, *([str(top.iloc[0]["arm"])] if len(top) else [])]
-        fig = _city_figure(runs, site, shown, design.steps)
+        fig = _city_figure(runs, site, shown, design.steps, names)
         if fig is not None:
             report.figure(
                 fig,
                 f"city_{site}",
-                f"{design.sites[site].label}: firms at the last month of "
-                f"replicate 0, {' vs '.join(shown)} (the arm with the largest "
+                f"{design.sites[site].label}: firms at the last month of replicate 0, "
+                f"{' vs '.join(names.arm(a) for a in shown)} (the plan with the largest "
                 "effect on creative employment)",
             )
 
 
-def _scaling_sections(report: Report, design: Design, tables: dict[str, Any]) -> None:
+def _scaling_sentence(fit: Any) -> str:
+    kind = (
+        "grows faster than population (superlinear)"
+        if fit.ci_low > 1
+        else "grows more slowly than population (sublinear)"
+        if fit.ci_high < 1
+        else "cannot be told from growth in proportion to population"
+    )
+    name = label(fit.metric)
+    name = name[:1].upper() + name[1:]
+    return (
+        f"{name}: {kind}; scaling exponent beta = {fmt_number(fit.exponent)} (95% interval "
+        f"{fmt_range(fit.ci_low, fit.ci_high)}; 1 = proportional), R2 = {fmt_number(fit.r2)}, "
+        f"{fit.n_runs} runs."
+    )
+
+
+def _scaling_table(fits: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "measure": [label(m) for m in fits["metric"]],
+            "exponent beta [95% interval]": [
+                f"{fmt_number(r.exponent)} [{fmt_range(r.ci_low, r.ci_high, sep=', ')}]"
+                for r in fits.itertuples()
+            ],
+            "prefactor": [fmt_number(v) for v in fits["prefactor"]],
+            "R2": [fmt_number(v) for v in fits["r2"]],
+            "runs": fits["n_runs"].to_numpy(),
+        }
+    )
+
+
+def _scaling_sections(report: Report, design: Design, tables: dict[str, Any], names: Names) -> None:
     outcomes, fits = tables["outcomes"], tables["scaling"]
-    report.heading("Scaling with population")
+    report.heading("What this means")
     for fit in fits.itertuples():
-        kind = (
-            "superlinear"
-            if fit.ci_low > 1
-            else "sublinear"
-            if fit.ci_high < 1
-            else "not distinguishable from linear"
-        )
-        report.text(
-            f"{label(fit.metric)}: beta = "
-            f"{_ci_text(fit.exponent, fit.ci_low, fit.ci_high)} ({kind}), "
-            f"R2 = {fit.r2:.3f}, {fit.n_runs} runs."
-        )
+        report.text(_scaling_sentence(fit))
+    report.heading("Scaling with population")
     report.figure(
         figure_scaling(outcomes, fits),
         "scaling",
         "Metrics against population on log-log axes with fitted power laws",
     )
-    report.table(fits, "Scaling exponents (log-log least squares, bootstrap intervals)")
+    report.table(
+        _scaling_table(fits), "Scaling exponents (log-log least squares, bootstrap intervals)"
+    )
     cols = ["site", "population", *[m for m in fits["metric"] if m in outcomes]]
     per_site = outcomes[cols].groupby("site", sort=False).mean().reset_index()
-    report.table(per_site.sort_values("population"), "Means per city size (last month)")
-    report.heading("Take-off")
-    report.table(_takeoff_table(tables["takeoff"]), "Take-off per city size")
+    per_site = per_site.sort_values("population").rename(columns={m: label(m) for m in cols[2:]})
+    per_site["site"] = [names.site(s) for s in per_site["site"]]
+    report.table(per_site, "Means per city size (last month)")
+    _takeoff_section(report, tables["takeoff"], names)

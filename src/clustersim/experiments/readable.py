@@ -1,0 +1,291 @@
+"""Readable report tables: plan and site names, measures under their labels, human numbers.
+
+Every table the report shows goes through here: measures appear under the
+outcomes table's labels (:func:`clustersim.model.outcomes.label`), never as raw
+column names; plans and sites under short names taken from the design; values in
+the formats of :mod:`clustersim.experiments.numbers`; relative changes only
+against baselines large enough to make them meaningful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from clustersim.experiments.inference import verdict
+from clustersim.experiments.numbers import (
+    fmt_interval,
+    fmt_money,
+    fmt_number,
+    fmt_percent,
+    fmt_value,
+    is_missing,
+    relative_is_meaningful,
+    unit_of,
+)
+from clustersim.model.outcomes import label
+
+__all__ = [
+    "VERDICT_WORDS",
+    "Names",
+    "cost_table",
+    "effects_table",
+    "in_order",
+    "measure_label",
+    "plans_table",
+    "short_name",
+    "takeoff_table",
+]
+
+VERDICT_WORDS = {"clear": "clear", "tentative": "tentative", "unclear": "no clear effect"}
+"""How :func:`clustersim.experiments.inference.verdict` reads in tables."""
+
+
+def short_name(code: str, label_text: str) -> str:
+    """A short name for a site or plan: its label before a colon, a short label, or its code.
+
+    Examples:
+        >>> short_name("creative_city", "Creative city plan: creative hub, festival (EUR 6m)")
+        'Creative city plan'
+        >>> short_name("metropolis", "Metropolis of 300,000"), short_name("small_town", "x" * 40)
+        ('Metropolis of 300,000', 'small town')
+    """
+    text = (label_text or "").strip()
+    if ":" in text and 0 < text.index(":") <= 40:
+        return text.split(":", 1)[0].strip()
+    if text and text != code and len(text) <= 32:
+        return text
+    return code.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Names:
+    """How a design's sites and plans are called in the report, and its horizon.
+
+    Attributes:
+        sites: site codes in the design's order.
+        arms: arm codes in the design's order.
+        baseline: the baseline arm's code.
+        horizon: the month effects are measured at (the design's steps).
+        site_names: code -> short name.
+        arm_names: code -> short name.
+        ci: the intervals' level (0.95).
+    """
+
+    sites: list[str]
+    arms: list[str]
+    baseline: str
+    horizon: int
+    site_names: dict[str, str] = field(default_factory=dict)
+    arm_names: dict[str, str] = field(default_factory=dict)
+    ci: float = 0.95
+
+    @classmethod
+    def of(cls, design: Any) -> Names:
+        """The names of a :class:`~clustersim.experiments.design.Design`."""
+        return cls(
+            sites=list(design.sites),
+            arms=list(design.arms),
+            baseline=design.baseline,
+            horizon=int(design.steps),
+            site_names={k: short_name(k, s.label) for k, s in design.sites.items()},
+            arm_names={k: short_name(k, a.label) for k, a in design.arms.items()},
+            ci=float(design.analysis.get("ci", 0.95)),
+        )
+
+    def site(self, code: Any) -> str:
+        """Short name of a site."""
+        return self.site_names.get(str(code), str(code).replace("_", " "))
+
+    def arm(self, code: Any) -> str:
+        """Short name of a plan (arm)."""
+        return self.arm_names.get(str(code), str(code).replace("_", " "))
+
+    @property
+    def interval(self) -> str:
+        """The intervals' name, e.g. "95% interval"."""
+        return f"{self.ci:.0%} interval"
+
+
+def measure_label(column: str, horizon: int | None = None) -> str:
+    """Label of a measure, saying when it is measured.
+
+    Examples:
+        >>> measure_label("mean_rent", 120)
+        'mean rent (EUR/month), month 120'
+        >>> measure_label("mean_rent_peak"), measure_label("displaced_total")
+        ('mean rent (EUR/month), peak month', 'displaced residents (whole run)')
+    """
+    for suffix, when in (("_peak", "peak month"), ("_run_mean", "mean over the run")):
+        if column.endswith(suffix):
+            return f"{label(column.removesuffix(suffix))}, {when}"
+    text = label(column)
+    flow_like = column.endswith(("_total", "_last_year")) or column.startswith("spend_")
+    return f"{text}, month {horizon}" if horizon is not None and not flow_like else text
+
+
+def in_order(table: pd.DataFrame, order: dict[str, list[Any]]) -> pd.DataFrame:
+    """Rows sorted stably by the given columns' orders (values not listed go last).
+
+    Examples:
+        >>> t = pd.DataFrame({"site": ["b", "a", "b"], "arm": ["x", "y", "w"]})
+        >>> in_order(t, {"site": ["a", "b"]})["arm"].tolist()
+        ['y', 'x', 'w']
+    """
+    keys = [k for k in order if k in table and order[k]]
+    if table.empty or not keys:
+        return table
+    ranks = {
+        f"_rank_{k}": table[k].map({v: i for i, v in enumerate(order[k])}).fillna(len(order[k]))
+        for k in keys
+    }
+    ranked = table.assign(**ranks).sort_values(list(ranks), kind="stable")
+    return ranked.drop(columns=list(ranks)).reset_index(drop=True)
+
+
+def _site_and_plan(table: pd.DataFrame, names: Names) -> dict[str, list[str]]:
+    cols: dict[str, list[str]] = {}
+    if "site" in table:
+        cols["site"] = [names.site(s) for s in table["site"]]
+    if "arm" in table:
+        cols["plan"] = [names.arm(a) for a in table["arm"]]
+    return cols
+
+
+def _relative(row: Any, unit: str) -> str:
+    if not relative_is_meaningful(row.baseline_mean, row.effect, unit):
+        return "n/a" if not is_missing(row.baseline_mean) else ""
+    return fmt_percent(row.effect / abs(row.baseline_mean), signed=True)
+
+
+def _mde_text(mde: float, unit: str) -> str:
+    if is_missing(mde):
+        return ""
+    return f"{fmt_number(100 * mde)} pp" if unit == "share" else fmt_value(mde, unit)
+
+
+def effects_table(effects: pd.DataFrame, names: Names, *, horizon: bool = True) -> pd.DataFrame:
+    """The effects table for people: labels, names, units, verdicts, the detectable effect.
+
+    ``horizon``: whether level measures are labelled with the month they are measured at.
+    """
+    rows = []
+    for row in effects.itertuples(index=False):
+        unit = unit_of(row.metric)
+        mde = getattr(row, "mde", float("nan"))
+        rec: dict[str, Any] = {
+            "measure": measure_label(row.metric, names.horizon if horizon else None)
+        }
+        if "site" in effects:
+            rec["site"] = names.site(row.site)
+        if "arm" in effects:
+            rec["plan"] = names.arm(row.arm)
+        rec.update(
+            {
+                "baseline": fmt_value(row.baseline_mean, unit),
+                "with plan": fmt_value(row.arm_mean, unit),
+                f"change [{names.interval}]": fmt_interval(
+                    row.effect, row.ci_low, row.ci_high, unit=unit
+                ),
+                "relative": _relative(row, unit),
+                "verdict": VERDICT_WORDS[
+                    verdict(row.effect, row.ci_low, row.ci_high, mde, int(row.n_pairs))
+                ],
+                "detectable from": _mde_text(mde, unit),
+                "replicates": int(row.n_pairs),
+            }
+        )
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def takeoff_table(summary: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """Take-off per site and plan: runs, how many took off, probability and month (intervals)."""
+    out = pd.DataFrame(_site_and_plan(summary, names))
+    out["runs"] = summary["runs"].to_numpy()
+    out["took off"] = summary["took_off"].to_numpy()
+    out[f"probability [{names.interval}]"] = [
+        f"{fmt_percent(r.probability)} [{fmt_percent(r.probability_low)}, "
+        f"{fmt_percent(r.probability_high)}]"
+        for r in summary.itertuples()
+    ]
+    out[f"month of take-off [{names.interval}]"] = [
+        fmt_interval(r.mean_takeoff_step, r.takeoff_step_low, r.takeoff_step_high, unit="months")
+        for r in summary.itertuples()
+    ]
+    return out
+
+
+def cost_table(cost: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """Spend, jobs created and EUR per job for people (money rounded, intervals aligned)."""
+    out = pd.DataFrame(_site_and_plan(cost, names))
+    for col in ("lever", "intensity"):
+        if col in cost:
+            out[col] = [
+                fmt_number(v) if isinstance(v, float) else str(v).replace("_", " ")
+                for v in cost[col]
+            ]
+    out["spend per run"] = [fmt_money(v) for v in cost["total_spend"]]
+    out[f"creative jobs created [{names.interval}]"] = [
+        fmt_interval(r.jobs_created, r.jobs_low, r.jobs_high, unit="jobs")
+        for r in cost.itertuples()
+    ]
+    out[f"EUR per job [{names.interval}]"] = [
+        fmt_interval(r.cost_per_job, r.cost_low, r.cost_high, unit="EUR").removeprefix("EUR ")
+        for r in cost.itertuples()
+    ]
+    out["note"] = cost["note"].fillna("").to_numpy()
+    return out
+
+
+def _same_or_each(group: pd.DataFrame, column: str, fmt: Any) -> str:
+    """One value when all levers share it, else ``lever value`` for each."""
+    values = [fmt(v) for v in group[column]]
+    if len(set(values)) == 1:
+        return values[0]
+    return "; ".join(f"{lv}: {v}" for lv, v in zip(group["lever"], values, strict=True))
+
+
+def _plan_row(group: pd.DataFrame) -> dict[str, str]:
+    """A plan's levers, their intensities, start and duration, and its budget, as text."""
+    levers = group[group["policy"] != ""]
+    budget = fmt_money(group["budget"].iloc[0])
+    income = float(group["income"].iloc[0]) if "income" in group else 0.0
+    if income:
+        budget += f" + {fmt_money(income)} a month"
+    if levers.empty:
+        empty = {"intensity": "", "from month": "", "for months": ""}
+        return {"levers": "no levers", **empty, "budget": budget}
+    return {
+        "levers": ", ".join(levers["lever"]),
+        "intensity": _same_or_each(levers, "intensity", fmt_number),
+        "from month": _same_or_each(levers, "start", lambda v: fmt_number(int(v))),
+        "for months": _same_or_each(
+            levers, "duration", lambda v: "to the end" if is_missing(v) else fmt_number(int(v))
+        ),
+        "budget": budget,
+    }
+
+
+def plans_table(plans: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """One row per plan (and per site where a plan differs between sites): levers and budget.
+
+    Levers appear under their names with their intensity (1 = the documented
+    default), start month and duration; the budget is the municipality's at the start.
+    """
+    if plans.empty:
+        return pd.DataFrame(columns=["plan", "code", "levers", "budget"])
+    keys = [c for c in ("site", "arm") if c in plans]
+    per: dict[str, list[tuple[Any, dict[str, str]]]] = {}
+    for key, group in plans.groupby(keys, sort=False):
+        kv = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        per.setdefault(kv.get("arm", ""), []).append((kv.get("site"), _plan_row(group)))
+    rows = []
+    for arm, entries in per.items():
+        same = len({tuple(row.items()) for _site, row in entries}) == 1
+        for site, row in entries[:1] if same else entries:
+            where = "" if same or site is None else f" ({names.site(site)})"
+            rows.append({"plan": names.arm(arm) + where, "code": arm, **row})
+    return pd.DataFrame(rows).fillna("")
