@@ -1,42 +1,18 @@
-"""The app's figures: the city map and the plots follow the town (no browser)."""
+"""The app's plots follow the town, in both looks (no browser; the map: test_citymap.py)."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
+import PIL.Image
 import pytest
 
-from clustersim.app.figures import (
-    PLOTS,
-    CityMapFigure,
-    CityPlotsFigure,
-    _y_range,
-    layer_values,
-    plot_title,
-)
+from clustersim.app.citymap import CityMapFigure
+from clustersim.app.figures import DEFAULT_LOOK, LOOKS, PLOTS, CityPlotsFigure, _y_range, plot_title
 from clustersim.app.scenarios import SCENARIOS, ClassroomSettings, ClassroomTown
 from clustersim.model.outcomes import outcome
-
-
-def test_map_sizes_nodes_by_population_and_colours_by_layer() -> None:
-    town = ClassroomTown(settings=ClassroomSettings())
-    drawing = CityMapFigure(town, "rent")
-    talents = np.bincount(town.talents.home[town.talents.alive], minlength=town.n_nodes)
-    people = town.residents + talents
-    sizes = drawing.nodes.get_sizes()
-    assert np.array_equal(np.argsort(sizes, kind="stable"), np.argsort(people, kind="stable"))
-    assert np.allclose(drawing.nodes.get_array(), town.rent)
-    assert len(drawing.firms.get_offsets()) == town.firms.alive.sum()
-    texts = zip(drawing.labelled, drawing.talent_labels, strict=True)
-    labels = {i: text.get_text() for i, text in texts}
-    assert all(labels[i] == f"{talents[i]:,}" for i in labels)
-    for layer in ("creative_density", "amenity", "accessibility"):
-        assert np.allclose(CityMapFigure(town, layer).nodes.get_array(), layer_values(town, layer))
-    town.run_for(3)
-    drawing.update()
-    assert len(drawing.firms.get_offsets()) == town.firms.alive.sum()
-    assert "month 3" in drawing.title.get_text()
 
 
 def test_plots_follow_the_records_and_the_baseline() -> None:
@@ -64,7 +40,8 @@ def test_plot_axes_do_not_turn_noise_into_trends() -> None:
 def test_redraw_time_of_the_default_town(record_property) -> None:
     """Records (never asserts) the server-side time of one step plus both redraws."""
     town = ClassroomTown(settings=SCENARIOS["small_town"].settings)
-    drawings = [CityMapFigure(town, "rent"), CityPlotsFigure(town)]
+    look = LOOKS[DEFAULT_LOOK]  # the page's default layout: the projector's large figures
+    drawings = [CityMapFigure(town, "rent", look), CityPlotsFigure(town, look)]
     times = []
     for _ in range(5):
         start = time.perf_counter()
@@ -90,3 +67,29 @@ def test_plot_titles_are_the_declared_outcomes() -> None:
     for (key, _), title in zip(PLOTS, titles, strict=True):
         assert title.lower().startswith(outcome(key).label.lower())
     assert plot_title("net_migration") == "Net migration of creative workers, cumulative (people)"
+
+
+def test_the_projector_plots_are_twice_the_compact_ones_with_larger_text() -> None:
+    town = ClassroomTown(settings=SCENARIOS["hub_and_festival"].settings)
+    compact, projector = (CityPlotsFigure(town, LOOKS[key]) for key in ("compact", "projector"))
+    for drawing in (compact, projector):
+        png = PIL.Image.open(io.BytesIO(drawing.png()))
+        assert png.size == drawing.look.pixels("plots")
+    # today's compact plots are about 170 px wide each; the projector's at least twice that
+    widths = {
+        name: [ax.get_window_extent().width for ax, _, _ in drawing.lines]
+        for name, drawing in (("compact", compact), ("projector", projector))
+    }
+    assert 150 < min(widths["compact"]) < 240
+    assert min(widths["projector"]) >= 2 * 170
+    for ax, _, _ in projector.lines:
+        assert ax.title.get_fontsize() >= 14
+        assert all(t.get_fontsize() >= 12 for t in ax.get_yticklabels())
+    legend = projector.figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "this town (with its levers)",
+        "the same town without levers",
+    ]
+    assert legend.get_texts()[0].get_fontsize() >= 11
+    # the projector's long titles break before their unit, so they stay within their plot
+    assert projector.lines[3][0].get_title() == "Policy spend, cumulative\n(thousand EUR)"

@@ -1,10 +1,11 @@
-"""The classroom page in Chromium: it renders, Step and Play redraw it, controls work.
+"""The classroom page in Chromium: it renders, Step and Play redraw it, controls work, layouts.
 
 The browser tests serve the real app (pytest-ipywidgets' ``solara_app``) and drive
 Debian's Chromium through Playwright (never ``playwright install``). CI installs
 chromium (scripts/bootstrap.sh); without it these tests fail and say so.
 
-Run ``PYTHONPATH=tests python tests/app/test_page.py`` to retake the screenshots in docs/img/.
+Run ``PYTHONPATH=tests .venv/bin/python tests/app/screenshots.py`` to retake the
+screenshots in docs/img/.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from pathlib import Path
 
 import pytest
 from app_server import free_port, wait_for_server
+from browser_session import Session, wait_for_redraw
 
-from clustersim.app.scenarios import SCENARIOS
+from clustersim.app.readout import baseline_gap
+from clustersim.app.scenarios import SCENARIOS, ClassroomTown
 from conftest import CHROMIUM_ARGS, chromium_path
-
-ROOT = Path(__file__).resolve().parents[2]
-LOAD_TIMEOUT_MS = 60_000
 
 pytestmark = [
     # third-party noise when the suite runs with -W error
@@ -73,87 +73,29 @@ def app_url(solara_server, solara_app):
         yield solara_server.base_url
 
 
-class Session:
-    """One browser tab on the app, collecting page errors."""
-
-    def __init__(self, page, url: str) -> None:
-        self.page, self.errors = page, []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.goto(url)
-        self.wait_month(0, timeout=LOAD_TIMEOUT_MS)
-        page.locator(".vue-grid-item img").nth(1).wait_for(timeout=LOAD_TIMEOUT_MS)
-
-    def wait_month(self, month: int, timeout: float | None = None) -> None:
-        self.page.get_by_text(f"Time: {month:.1f}", exact=True).wait_for(timeout=timeout)
-
-    def wait_month_at_least(self, month: int, timeout: float | None = None) -> None:
-        """Wait until the page shows ``month`` or later (Play may redraw past a month unseen)."""
-        self.page.wait_for_function(
-            """month => {
-                const m = document.body.innerText.match(/Time: (\\d+)\\.0/);
-                return m !== null && Number(m[1]) >= month;
-            }""",
-            arg=month,
-            timeout=timeout,
-        )
-
-    def images(self) -> list[str]:
-        imgs = self.page.locator(".vue-grid-item img")
-        return [imgs.nth(i).get_attribute("src") for i in range(imgs.count())]
-
-    def summary(self) -> str:
-        return self.page.locator("div", has_text=re.compile(r"month \d+ · ")).last.inner_text()
-
-    def step(self, month: int) -> None:
-        self.page.get_by_role("button", name="Step").click()
-        self.wait_month(month)
-
-    def choose(self, label: str, option: str) -> None:
-        self.page.locator(".v-select", has_text=label).click()
-        self.page.locator(".menuable__content__active [role=option]", has_text=option).click()
-
-    def toggle(self, label: str) -> None:
-        self.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).click()
-
-    def wait_summary(self, text: str) -> None:
-        self.page.locator("div", has_text=text).last.wait_for()
-
-    def assert_healthy(self) -> None:
-        assert self.errors == [], f"page errors: {self.errors}"
-        assert self.page.get_by_text("Traceback").count() == 0
-        assert self.page.locator(".v-alert.error").count() == 0
-
-
-def _wait_for_redraw(session: Session, before: list[str], figures=(0, 1), timeout_s=20) -> None:
-    """Wait until each figure in ``figures`` (0: map, 1: plots) differs from ``before``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        now = session.images()
-        if len(now) == len(before) and all(now[i] != before[i] for i in figures):
-            return
-        session.page.wait_for_timeout(50)
-    pytest.fail(f"figures {figures} were not redrawn within {timeout_s} s")
-
-
 def test_page_shows_the_town_and_step_and_play_redraw_it(
     app_url, page_session, record_property
 ) -> None:
     app = Session(page_session, app_url)
     images = app.images()
     assert len(images) == 2, "expected the city map and the plots"
-    widths = app.page.locator(".vue-grid-item img").evaluate_all("s => s.map(i => i.naturalWidth)")
+    widths = [
+        app.page.locator(f"img.clustersim-{name}").evaluate("i => i.naturalWidth")
+        for name in ("map", "plots")
+    ]
     assert min(widths) > 300, f"figures not drawn (image widths {widths})"
     assert "Small town, month 0" in app.summary()
     for name in ("Rent", "Creative density", "Amenity", "Accessibility"):
         assert app.page.get_by_role("button", name=name).count() == 1
-    # Step, Play and Reset sit above the town controls in the sidebar
-    step_y = app.page.get_by_role("button", name="Step").bounding_box()["y"]
-    city_y = app.page.locator(".v-select", has_text="City").bounding_box()["y"]
-    assert step_y < city_y
+    # Step, Play and Reset sit above the map, on screen without opening the side panel
+    step = app.box("button:has-text('Step')")
+    assert step["y"] + step["height"] < app.box("img.clustersim-plots")["y"]
+    assert step["y"] + step["height"] < 1000
+    assert not app.page.locator(".clustersim-panel").is_visible()
 
     start = time.monotonic()
     app.step(1)
-    _wait_for_redraw(app, images)
+    wait_for_redraw(app, images)
     seconds = time.monotonic() - start
     record_property("browser_step_redraw_seconds", seconds)
     print(f"Step click to redrawn map and plots in Chromium: {seconds:.2f} s")
@@ -161,7 +103,7 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
 
     images = app.images()
     app.page.get_by_role("button", name="Creative density").click()
-    _wait_for_redraw(app, images, figures=(0,))
+    wait_for_redraw(app, images, figures=(0,))
 
     app.page.get_by_role("button", name="▶").click()
     try:
@@ -173,6 +115,7 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
 
 def test_controls_and_scenarios_change_the_model(app_url, page_session) -> None:
     app = Session(page_session, app_url)
+    app.open_panel()
     app.choose("Lesson scenario", "2. The same town")
     app.wait_summary("Creative hub x1, Festival x1")
     assert "grey dashed lines" in app.page.inner_text("body")
@@ -201,6 +144,7 @@ def test_controls_and_scenarios_change_the_model(app_url, page_session) -> None:
 
 def test_two_sessions_have_their_own_towns(app_url, page_session, browser) -> None:
     first = Session(page_session, app_url)
+    first.open_panel()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         second = Session(context.new_page(), app_url)
@@ -230,7 +174,7 @@ def _stepping_threads() -> list[threading.Thread]:
 
 
 def test_closing_the_tab_while_playing_ends_the_play_thread(app_url, context) -> None:
-    # SolaraViz plays in a non-daemon thread; if it outlived the tab, Ctrl+C could not
+    # Mesa's controller plays in a non-daemon thread; if it outlived the tab, Ctrl+C could not
     # stop the server (and a test run could not end).
     page = context.new_page()
     app = Session(page, app_url)
@@ -267,54 +211,137 @@ def test_ctrl_c_stops_the_app_while_a_tab_plays(browser) -> None:
             server.wait(timeout=20)
 
 
-# ------------------------------------------------------------------ screenshots for docs
+# ------------------------------------------------------------------ layouts, leftovers, downloads
 
 
-def take_screenshots(out_dir: Path = ROOT / "docs" / "img") -> list[Path]:
-    """Serve the app with clustersim-app and save the screenshots used by docs/teaching.md."""
-    from playwright.sync_api import sync_playwright
+@pytest.fixture
+def tab(browser):
+    """A new tab of the given size (``tab(1920, 1080)``), closed after the test."""
+    contexts = []
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    exe = Path(sys.executable).with_name("clustersim-app")
-    server = subprocess.Popen([str(exe), "--port", str(port)], stdout=subprocess.DEVNULL)
-    saved = []
-    try:
-        wait_for_server(port, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 960})
-            app = Session(page, f"http://127.0.0.1:{port}/")
-            shots = [
-                ("small_town", 24, "Rent", "app-small-town.png"),
-                ("metropolis", 12, "Creative density", "app-metropolis.png"),
-                ("hub_and_festival", 36, "Rent", "app-hub-festival.png"),
-            ]
-            for scenario, months, layer, name in shots:
-                if scenario != "small_town":
-                    app.choose("Lesson scenario", SCENARIOS[scenario].title)
-                    app.wait_summary(", month 0")
-                    app.page.wait_for_timeout(500)
-                app.page.get_by_role("button", name=layer).click()
-                for month in range(1, months + 1):
-                    app.step(month)
-                app.page.wait_for_timeout(1500)
-                path = out_dir / name
-                app.page.screenshot(path=str(path))
-                saved.append(path)
-            app.page.set_viewport_size({"width": 1440, "height": 1900})
-            app.page.wait_for_timeout(1000)
-            path = out_dir / "app-controls.png"
-            app.page.locator(".v-card", has_text="Town and policy").last.screenshot(path=str(path))
-            saved.append(path)
-            app.assert_healthy()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    return saved
+    def open_tab(width: int, height: int):
+        contexts.append(browser.new_context(viewport={"width": width, "height": height}))
+        return contexts[-1].new_page()
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
-if __name__ == "__main__":
-    for saved_path in take_screenshots():
-        print(f"saved {saved_path.relative_to(ROOT)}")
+def _font_px(app: Session, selector: str) -> float:
+    return app.page.locator(selector).first.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+
+
+def test_the_projector_layout_fills_a_1920x1080_screen_with_large_figures(app_url, tab) -> None:
+    app = Session(tab(1920, 1080), app_url)
+    # the default layout: the side panel closed, map and plots each about half the screen
+    assert not app.page.locator(".clustersim-panel").is_visible()
+    assert app.page.locator(".clustersim-projector").count() == 1
+    map_box, plots_box = app.box("img.clustersim-map"), app.box("img.clustersim-plots")
+    # today's (compact) map is about 400 px wide and each plot about 170 px: twice that
+    assert map_box["width"] >= 800, map_box
+    assert plots_box["width"] >= 800, plots_box  # two plots side by side, each >= 340 px
+    assert map_box["x"] + map_box["width"] <= plots_box["x"], "map and plots side by side"
+    for box in (map_box, plots_box):  # all on screen, no scrolling
+        assert box["y"] + box["height"] <= 1080 + 1, box
+    # text legible from the back of the room
+    assert _font_px(app, ".clustersim-month") >= 26
+    lesson = app.page.get_by_text("Watch for:").locator("xpath=..")
+    assert lesson.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 19
+
+    # switching layouts keeps the town, the map's layer and a playing town playing
+    app.page.get_by_role("button", name="Creative density").click()
+    app.page.get_by_role("button", name="▶").click()
+    app.wait_month_at_least(1, timeout=60_000)
+    app.layout("Compact")
+    app.page.locator(".v-select", has_text="City").wait_for()  # the side panel opens
+    compact_map = app.box("img.clustersim-map")
+    assert compact_map["width"] <= 600, compact_map
+    assert _font_px(app, ".clustersim-month") < 26
+    active = app.page.locator(".v-btn--active", has_text="Creative density")
+    assert active.count() == 1
+    app.page.get_by_role("button", name="❚❚").click()  # still playing: pause it
+    paused_at = app.month()
+    app.layout("Projector")
+    assert app.box("img.clustersim-map")["width"] >= 800
+    assert app.month() >= paused_at >= 1
+    app.assert_healthy()
+
+
+def test_the_projector_layout_on_a_1280x800_screen(app_url, tab) -> None:
+    app = Session(tab(1280, 800), app_url)
+    app.choose("Lesson scenario", "2. The same town")  # the longest summary, and the gap
+    app.page.locator(".clustersim-readout", has_text="Without levers").wait_for()
+    app.page.wait_for_timeout(500)
+    map_box, plots_box = app.box("img.clustersim-map"), app.box("img.clustersim-plots")
+    # the same proportions, smaller: still side by side, the plots on screen (font metrics
+    # and the lesson text's line breaks can push their last few pixels below the fold)
+    assert map_box["width"] > 560 and plots_box["width"] > 560
+    assert map_box["x"] + map_box["width"] <= plots_box["x"]
+    assert plots_box["y"] + plots_box["height"] <= 800 * 1.02
+    assert app.box("button:has-text('Step')")["y"] < 400
+    app.assert_healthy()
+
+
+def test_no_mesa_leftovers_on_the_page(app_url, tab) -> None:
+    app = Session(tab(1400, 1000), app_url)  # a tab of its own
+    app.open_panel()
+    text = app.page.inner_text("body")
+    for leftover in ("Model Parameters", "Use Threads", "PAGE 0", "Page 0", "runs on Solara"):
+        assert leftover.lower() not in text.lower(), leftover
+    assert app.page.locator(".v-tab").count() == 0  # Mesa's page tabs
+    assert app.page.locator(".vue-grid-item").count() == 0  # Mesa's draggable grid
+    assert app.page.get_by_text("This website runs on").count() == 0
+    # every checkbox left is one of the town's controls in the side panel
+    checkboxes = app.page.locator("input[type=checkbox]").count()
+    assert checkboxes == app.page.locator(".clustersim-panel input[type=checkbox]").count()
+    app.assert_healthy()
+
+
+def test_the_run_downloads_as_csv(app_url, tab) -> None:
+    app = Session(tab(1400, 1000), app_url)  # a tab of its own
+    app.step_to(3)
+    name, text = app.download("Time series CSV")
+    assert name == "clustersim-small-town-month-003-timeseries.csv"
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("step,population,talents,creative_employment,")
+    assert len(lines) == 1 + 4  # header, months 0-3
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2", "3"]
+    name, text = app.download("Firms CSV")
+    assert name == "clustersim-small-town-month-003-firms.csv"
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("firm_id,sector,node,place,founded_step,exit_step,employees")
+    town = ClassroomTown(settings=SCENARIOS["small_town"].settings)
+    town.run_for(3)
+    assert len(lines) == 1 + town.firms.n  # every firm the run had, same seed, same firms
+    app.assert_healthy()
+
+
+def test_the_gap_to_the_baseline_and_the_cost_per_job_are_shown_live(app_url, tab) -> None:
+    app = Session(tab(1400, 1000), app_url)  # a tab of its own
+    assert "No levers on" in app.readout()
+    app.choose("Lesson scenario", "2. The same town")
+    app.wait_summary("Creative hub x1, Festival x1")
+    app.page.locator(".clustersim-readout", has_text="Without levers").wait_for()
+    assert re.search(r"Gap\s+0\b", app.readout()), app.readout()
+    assert "no extra jobs yet" in app.readout()
+    assert "One run is one history" in app.readout()
+    settings = SCENARIOS["hub_and_festival"].settings
+    town = ClassroomTown(settings=settings)  # the same town, run without a browser
+    shown = {}
+    for month in (settings.policy_start, settings.policy_start + 1):
+        app.step_to(month)
+        town.run_for(month - town.steps)
+        gap = baseline_gap(town)
+        app.page.locator(".clustersim-readout", has_text=gap.spent_text()).wait_for()
+        shown[month] = app.readout()
+        assert re.search(rf"Gap\s+{re.escape(gap.gap_text())}\b", shown[month]), shown[month]
+        assert f"Creative jobs\n{gap.jobs:,.0f}" in shown[month]
+        assert f"Without levers\n{gap.baseline_jobs:,.0f}" in shown[month]
+        cost = gap.cost_per_job
+        assert ("no extra jobs yet" if cost is None else f"{cost:,.0f} EUR") in shown[month]
+    assert shown[settings.policy_start] != shown[settings.policy_start + 1]
+    assert "M EUR" in shown[settings.policy_start]  # the hub's building, in the month it opens
+    app.assert_healthy()

@@ -1,115 +1,111 @@
-"""The app's matplotlib figures: the city map and the time-series plots of a town.
+"""The app's matplotlib figures: their two looks (projector, compact), PNG frames, and the plots.
 
-No Solara here: :class:`CityMapFigure` and :class:`CityPlotsFigure` take a
-:class:`~clustersim.app.scenarios.ClassroomTown`, redraw from its current state
-(:meth:`update`) and hand out PNG frames (:meth:`png`) that the page shows. The
-plots' titles come from the declared outcomes (:mod:`clustersim.model.outcomes`).
+No Solara here. A :class:`FigureLook` says how large a figure is drawn and how big
+its text is (:data:`LOOKS`: a large one for a classroom projector and today's
+compact one); :class:`PngFrames` turns a figure into fast PNG frames; and
+:class:`CityPlotsFigure` draws the time-series plots of a
+:class:`~clustersim.app.scenarios.ClassroomTown`, redrawn from its current state
+(:meth:`~CityPlotsFigure.update`). The plots' titles come from the declared
+outcomes (:mod:`clustersim.model.outcomes`). The city map is in
+:mod:`clustersim.app.citymap`.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patheffects import withStroke
 
 from clustersim.app.scenarios import ClassroomTown
 from clustersim.model.outcomes import outcome
 
 __all__ = [
-    "LAYERS",
+    "DEFAULT_LOOK",
+    "LOOKS",
     "PLOTS",
-    "CityMapFigure",
     "CityPlotsFigure",
-    "draw_positions",
-    "layer_values",
+    "FigureLook",
+    "PngFrames",
     "plot_title",
 ]
 
-#: Map colour layers: key -> (button label, colour bar label, colormap).
-LAYERS: dict[str, tuple[str, str, str]] = {
-    "rent": ("Rent", "Rent (EUR/month)", "YlOrRd"),
-    "creative_density": ("Creative density", "Creative jobs per 1,000 people", "PuBu"),
-    "amenity": ("Amenity", "Amenity (index)", "YlGn"),
-    "accessibility": ("Accessibility", "Accessibility (index)", "BuPu"),
-}
 
-_PLACE_GAP = 0.35  # gap between drawn places, as a share of the focus town's width
-_FIRM_COLOUR, _TENANT_COLOUR = "#1f2937", "#c026d3"
-_HALO = [withStroke(linewidth=2.5, foreground="white")]  # keeps labels legible over firms
+@dataclass(frozen=True)
+class FigureLook:
+    """How large the figures are drawn and how big their text is.
 
+    Sizes of text are in points; a figure is ``map_size`` (or ``plots_size``) inches at
+    ``dpi`` pixels per inch, so its PNG is that many pixels, and the page shows it at
+    that size or smaller.
 
-def _unit_hash(ids: np.ndarray, salt: int) -> np.ndarray:
-    """A deterministic pseudo-random number in [0, 1) per id (for firm jitter; no RNG drawn)."""
-    x = (ids.astype(np.uint64) + np.uint64(salt)) * np.uint64(0x9E3779B97F4A7C15)
-    x ^= x >> np.uint64(29)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(32)
-    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
-def draw_positions(model: ClassroomTown) -> np.ndarray:
-    """Node positions (km) for drawing: other places are moved next to the focus town.
-
-    A partner town is 60-150 km from its large city; drawn to scale, the town
-    would be a dot. Each place keeps its own shape; the link is labelled instead.
+    Attributes:
+        label: Name on the page's layout switch.
+        map_size: Width and height of the map (inches).
+        plots_size: Width and height of the four plots together (inches).
+        dpi: Pixels per inch of the PNG frames.
+        small: Legends, counts under places, link lengths.
+        ticks: Tick labels and axis labels.
+        title: Plot titles and place names.
+        heading: The map's title (town and month).
+        line: Width of the town's lines on the plots.
+        title_chars: A plot title longer than this breaks before its unit; 0 = never.
     """
-    g = model.graph
-    pos = np.array([[g.nodes[i]["x"], g.nodes[i]["y"]] for i in range(model.n_nodes)], float)
-    focus = model.place == model.focus_place
-    right = pos[focus, 0].max()
-    gap = _PLACE_GAP * max(np.ptp(pos[focus, 0]), 1.0)
-    for p in range(len(model.place_names)):
-        nodes = model.place == p
-        if p == model.focus_place or not nodes.any():
-            continue
-        pos[nodes, 0] += right + gap - pos[nodes, 0].min()
-        right = pos[nodes, 0].max()
-    return pos
+
+    label: str
+    map_size: tuple[float, float]
+    plots_size: tuple[float, float]
+    dpi: float
+    small: float
+    ticks: float
+    title: float
+    heading: float
+    line: float
+    title_chars: int = 0
+
+    def pixels(self, figure: str) -> tuple[int, int]:
+        """Width and height of the PNG of ``figure`` ("map" or "plots"), in pixels."""
+        width, height = self.map_size if figure == "map" else self.plots_size
+        return round(width * self.dpi), round(height * self.dpi)
 
 
-def layer_values(model: ClassroomTown, layer: str) -> np.ndarray:
-    """The value of map layer ``layer`` at every node."""
-    if layer == "rent":
-        return np.asarray(model.rent, float)
-    if layer == "amenity":
-        return np.asarray(model.amenity, float)
-    if layer == "accessibility":
-        return np.asarray(model.accessibility, float)
-    if layer == "creative_density":
-        jobs = np.bincount(
-            model.firms.node[model.firms.alive],
-            weights=model.firms.employees[model.firms.alive],
-            minlength=model.n_nodes,
-        )
-        people = np.maximum(model.residents + _talents_at(model), 1.0)
-        return 1000.0 * jobs / people
-    raise ValueError(f"layer must be one of {', '.join(LAYERS)}; got {layer!r}")
+#: The page's layouts: a large one for a classroom projector (legible from the back of
+#: the room on a 1920x1080 screen: the map beside the plots, each about half the screen)
+#: and the compact one of a laptop screen (the sizes of the first classroom page).
+LOOKS: dict[str, FigureLook] = {
+    "projector": FigureLook(
+        "Projector",
+        map_size=(9.2, 7.3),
+        plots_size=(9.4, 5.6),
+        dpi=100,
+        small=11,
+        ticks=12,
+        title=14,
+        heading=15,
+        line=2.6,
+        title_chars=32,
+    ),
+    "compact": FigureLook(
+        "Compact",
+        map_size=(6.4, 5.0),
+        plots_size=(6.4, 5.0),
+        dpi=90,
+        small=7,
+        ticks=8,
+        title=9,
+        heading=10,
+        line=1.6,
+    ),
+}
+DEFAULT_LOOK = "projector"
 
 
-def _talents_at(model: ClassroomTown) -> np.ndarray:
-    t = model.talents
-    return np.bincount(t.home[t.alive], minlength=model.n_nodes)
-
-
-def _layer_range(model: ClassroomTown, layer: str) -> tuple[float, float]:
-    """A fixed colour range per town, so colours change when the town does."""
-    if layer in ("amenity", "accessibility"):
-        return 0.0, 1.5 if layer == "amenity" else 1.0
-    start = layer_values(model, layer)
-    if layer == "rent":
-        return 0.8 * float(start.min()), 1.4 * float(start.max())
-    return 0.0, max(2.0 * float(start.max()), 1.0)
-
-
-class _Frame:
+class PngFrames:
     """Fast PNG frames of a figure whose static part (axes, labels, legend) rarely changes.
 
     The static part is rendered once and kept as a bitmap; each frame restores it
@@ -141,199 +137,6 @@ class _Frame:
         out = io.BytesIO()
         image.convert("RGB").save(out, format="png", compress_level=1)
         return out.getvalue()
-
-
-class CityMapFigure:
-    """The city graph: nodes sized by population and coloured by a layer, firms, talents."""
-
-    def __init__(self, model: ClassroomTown, layer: str) -> None:
-        self.model, self.layer = model, layer
-        self.figure = Figure(figsize=(6.4, 5.0), dpi=90)
-        ax = self.ax = self.figure.add_axes((0.0, 0.0, 0.78, 0.93))
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        self.pos = pos = draw_positions(model)
-        span = np.ptp(pos, axis=0).max() or 1.0
-        pad = 0.08 * span
-        ax.set_xlim(pos[:, 0].min() - pad, pos[:, 0].max() + pad)
-        ax.set_ylim(pos[:, 1].min() - pad, pos[:, 1].max() + pad)
-        self._draw_edges()
-        # points per data unit, to keep firms inside their node's disc
-        width_pt = self.figure.get_figwidth() * 72 * 0.78
-        self.data_per_pt = np.ptp(ax.get_xlim()) / width_pt
-        people = model.residents + _talents_at(model)
-        self.size_scale = 1400.0 / max(float(np.sqrt(people.max())), 1.0)
-        self._draw_nodes(people)
-        self.firms = ax.scatter([], [], s=5, linewidths=0, zorder=3)
-        self.hubs = ax.scatter(
-            [], [], s=320, marker="*", c=_TENANT_COLOUR, edgecolors="k", zorder=5
-        )
-        self.culture = ax.scatter([], [], s=45, marker="D", c="#14b8a6", edgecolors="k", zorder=4)
-        self.unis = ax.scatter([], [], s=55, marker="^", c="#8b5cf6", edgecolors="k", zorder=4)
-        self._add_labels(people)
-        self.title = self.figure.text(0.39, 0.96, "", ha="center", va="center", fontsize=10)
-        self._add_legend()
-        self.frame = _Frame(
-            self.figure,
-            [
-                self.nodes,
-                self.firms,
-                self.hubs,
-                self.culture,
-                self.unis,
-                *self.talent_labels,
-                *self.place_labels,
-                self.title,
-            ],
-        )
-        self.update()
-
-    def _draw_edges(self) -> None:
-        """Streets within a place as grey lines; links between places dashed, with their length."""
-        model, ax, pos = self.model, self.ax, self.pos
-        g = model.graph
-        local = [(pos[u], pos[v]) for u, v in g.edges if model.place[u] == model.place[v]]
-        links = [(u, v) for u, v in g.edges if model.place[u] != model.place[v]]
-        ax.add_collection(LineCollection(local, colors="#9ca3af", linewidths=0.8, zorder=0))
-        for u, v in links:
-            (x0, y0), (x1, y1) = pos[u], pos[v]
-            ax.plot([x0, x1], [y0, y1], ls="--", color="#6b7280", lw=1.2, zorder=0)
-            data = g.edges[u, v]
-            km = f"{data['distance_km']:.0f} km, " if "distance_km" in data else ""
-            ax.annotate(
-                f"{km}{data['travel_time']:.0f} min",
-                ((x0 + x1) / 2, (y0 + y1) / 2),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color="#374151",
-            )
-
-    def _draw_nodes(self, people: np.ndarray) -> None:
-        """The places' discs, sized by ``people`` and coloured by the layer, with a colour bar."""
-        model, pos = self.model, self.pos
-        _, label, cmap = LAYERS[self.layer]
-        vmin, vmax = _layer_range(model, self.layer)
-        self.nodes = self.ax.scatter(
-            pos[:, 0],
-            pos[:, 1],
-            s=self._sizes(people),
-            c=layer_values(model, self.layer),
-            cmap=cmap,
-            norm=mpl.colors.Normalize(vmin, vmax),
-            edgecolors="#374151",
-            linewidths=0.6,
-            alpha=0.9,
-            zorder=1,
-        )
-        colourbar_axes = self.figure.add_axes((0.8, 0.5, 0.025, 0.4))
-        self.figure.colorbar(self.nodes, cax=colourbar_axes, label=label)
-
-    def _add_labels(self, people: np.ndarray) -> None:
-        """Talent counts under the focus town's places (its 20 largest if many), place names."""
-        model, ax, pos = self.model, self.ax, self.pos
-        g = model.graph
-        focus = np.flatnonzero(model.place == model.focus_place)
-        centres = [i for i in range(model.n_nodes) if g.nodes[i].get("role") == "centre"]
-        labelled = focus if len(focus) <= 40 else focus[np.argsort(-people[focus])[:20]]
-        self.labelled = sorted({*map(int, labelled), *centres})
-        self.talent_labels = [
-            ax.annotate(
-                "",
-                pos[i],
-                xytext=(0, -9),
-                textcoords="offset points",  # moved below the disc in update()
-                ha="center",
-                va="top",
-                fontsize=7,
-                color="#111827",
-                path_effects=_HALO,
-                zorder=6,
-            )
-            for i in self.labelled
-        ]
-        self.centres = centres
-        self.place_labels = [
-            ax.annotate(
-                g.nodes[i]["place"],
-                pos[i],
-                xytext=(0, 12),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                fontweight="bold",
-                path_effects=_HALO,
-                zorder=6,
-            )
-            for i in centres
-        ]
-
-    def _add_legend(self) -> None:
-        """What the markers mean, and what the number under a place counts."""
-        self.figure.legend(
-            handles=[
-                Line2D([], [], ls="", marker="o", ms=3, color=_FIRM_COLOUR, label="creative firm"),
-                Line2D([], [], ls="", marker="o", ms=3, color=_TENANT_COLOUR, label="hub tenant"),
-                Line2D(
-                    [], [], ls="", marker="*", ms=11, color=_TENANT_COLOUR, label="creative hub"
-                ),
-                Line2D([], [], ls="", marker="D", ms=5, color="#14b8a6", label="culture"),
-                Line2D([], [], ls="", marker="^", ms=6, color="#8b5cf6", label="university"),
-            ],
-            loc="lower left",
-            bbox_to_anchor=(0.78, 0.02),
-            fontsize=7,
-            frameon=False,
-            title="number under a place:\ntalents living there",
-            title_fontsize=7,
-        )
-
-    def png(self) -> bytes:
-        """The map as PNG (call :meth:`update` first)."""
-        return self.frame.png()
-
-    def _sizes(self, people: np.ndarray) -> np.ndarray:
-        return 30.0 + self.size_scale * np.sqrt(np.maximum(people, 0.0))
-
-    def _at_nodes(self, nodes: Sequence[int]) -> np.ndarray:
-        return self.pos[np.asarray(nodes, dtype=int)].reshape(-1, 2)
-
-    def update(self) -> None:
-        """Redraw from the model's current state (sizes, colours, firms, labels)."""
-        m = self.model
-        talents = _talents_at(m)
-        people = m.residents + talents
-        sizes = self._sizes(people)
-        self.nodes.set_sizes(sizes)
-        self.nodes.set_array(layer_values(m, self.layer))
-        f = m.firms
-        alive = np.flatnonzero(f.alive)
-        node = f.node[alive]
-        radius = 0.8 * np.sqrt(sizes[node]) / 2 * self.data_per_pt
-        angle = 2 * np.pi * _unit_hash(alive, 1)
-        r = radius * np.sqrt(_unit_hash(alive, 2))
-        xy = self.pos[node] + np.column_stack([r * np.cos(angle), r * np.sin(angle)])
-        self.firms.set_offsets(xy.reshape(-1, 2))
-        tenant = f.incubator[alive] >= 0
-        self.firms.set_facecolors(
-            np.where(tenant[:, None], _rgba(_TENANT_COLOUR), _rgba(_FIRM_COLOUR))
-        )
-        self.firms.set_sizes(np.where(tenant, 12.0, 5.0))
-        self.hubs.set_offsets(self._at_nodes([h.node for h in m.incubators]))
-        self.culture.set_offsets(self._at_nodes([c.node for c in m.cultural_institutions]))
-        self.unis.set_offsets(self._at_nodes([u.node for u in m.universities]))
-        radius_pt = np.sqrt(sizes) / 2
-        for text, i in zip(self.talent_labels, self.labelled, strict=True):
-            text.set_text(f"{talents[i]:,}")
-            text.xyann = (0, -radius_pt[i] - 1)
-        for text, i in zip(self.place_labels, self.centres, strict=True):
-            text.xyann = (0, radius_pt[i] + 1)
-        self.title.set_text(f"{m.place_names[m.focus_place]}, month {m.steps}")
-
-
-def _rgba(colour: str) -> np.ndarray:
-    return np.array(mpl.colors.to_rgba(colour))
 
 
 #: The four plots, in reading order: (declared outcome, scale of its values on the plot).
@@ -370,6 +173,11 @@ def plot_title(key: str, scale: float = 1.0) -> str:
     return title[:1].upper() + title[1:]
 
 
+def _tick(value: float, _position: object = None) -> str:
+    """A tick label with thousands separators: 17,500 rather than 17500; 0.25 stays 0.25."""
+    return f"{value:,.0f}" if value == round(value) else f"{value:,.2g}"
+
+
 def _series(model, key: str, scale: float) -> tuple[np.ndarray, np.ndarray]:
     months = np.array([row["step"] for row in model.records], float)
     values = np.array([row[key] for row in model.records], float) * scale
@@ -381,31 +189,72 @@ def _series(model, key: str, scale: float) -> tuple[np.ndarray, np.ndarray]:
 class CityPlotsFigure:
     """Time series of the focus town; grey dashed: the same town without levers."""
 
-    def __init__(self, model: ClassroomTown) -> None:
-        self.model = model
-        self.figure = Figure(figsize=(6.4, 5.0), dpi=90)
-        self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.94, wspace=0.3)
+    def __init__(self, model: ClassroomTown, look: FigureLook = LOOKS["compact"]) -> None:
+        self.model, self.look = model, look
+        self.figure = Figure(figsize=look.plots_size, dpi=look.dpi)
+        # margins in points, from the text they hold, so the larger look gets the room it needs
+        width, height = (72 * side for side in look.plots_size)
+        left = 3.6 * look.ticks + 12  # tick labels such as 17,500
+        bottom = 2.6 * look.ticks + 8  # tick labels and "month"
+        top = 1.8 * look.small + 1.5 * look.title + 6  # the legend and a title
+        self.figure.subplots_adjust(
+            left=left / width,
+            right=0.98,
+            bottom=bottom / height,
+            top=1 - top / height,
+            wspace=0.3,
+            hspace=0.35,
+        )
         axes = self.figure.subplots(2, 2, sharex=True)
-        self.lines = []
-        for ax, (key, scale) in zip(axes.flat, PLOTS, strict=True):
-            ax.set_title(plot_title(key, scale), fontsize=9, y=1.0, pad=4)
-            ax.tick_params(labelsize=8)
-            ax.ticklabel_format(axis="y", useOffset=False, style="plain")
-            ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
-            ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
-            (line,) = ax.plot([], [], color="#2563eb", lw=1.6, label="this town")
-            (ghost,) = ax.plot([], [], color="#9ca3af", lw=1.2, ls="--", label="without levers")
-            if model.settings.levers:
-                ax.axvline(model.settings.policy_start, color="#f97316", lw=0.8, ls=":")
-            self.lines.append((ax, line, ghost))
+        self.lines = [
+            self._plot(ax, key, scale) for ax, (key, scale) in zip(axes.flat, PLOTS, strict=True)
+        ]
         for ax in axes[1]:
-            ax.set_xlabel("month", fontsize=8)
+            ax.set_xlabel("month", fontsize=look.ticks)
         if model.baseline is not None:
-            axes[0, 0].legend(fontsize=7, loc="lower left")
-        self.frame = _Frame(
+            self.figure.legend(
+                handles=[self.lines[0][1], self.lines[0][2]],
+                loc="upper center",
+                ncol=2,
+                fontsize=look.small,
+                frameon=False,
+                borderaxespad=0.1,
+            )
+        self.frame = PngFrames(
             self.figure, [x for _, line, ghost in self.lines for x in (ghost, line)]
         )
         self.update()
+
+    def _plot(self, ax, key: str, scale: float) -> tuple:
+        """One plot's axes, its town line and its baseline line (grey dashed)."""
+        look = self.look
+        title = plot_title(key, scale)
+        if look.title_chars and len(title) > look.title_chars:  # wider than its plot
+            title = title.replace(" (", "\n(")
+        ax.set_title(title, fontsize=look.title, y=1.0, pad=4)
+        ax.tick_params(labelsize=look.ticks)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_tick))
+        (line,) = ax.plot(
+            [],
+            [],
+            color="#2563eb",
+            lw=look.line,
+            label="this town (with its levers)" if self.model.baseline else "this town",
+        )
+        (ghost,) = ax.plot(
+            [],
+            [],
+            color="#9ca3af",
+            lw=0.75 * look.line,
+            ls="--",
+            label="the same town without levers",
+        )
+        if self.model.settings.levers:
+            ax.axvline(self.model.settings.policy_start, color="#f97316", lw=0.8, ls=":")
+        return ax, line, ghost
 
     def update(self) -> None:
         """Set the lines up to the model's current month; axes grow in steps, not every month."""

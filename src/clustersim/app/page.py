@@ -1,35 +1,40 @@
-"""The classroom page: Solara components around a Mesa SolaraViz, one town per browser session.
+"""The classroom page: its own layout around Mesa's run controls, one town per browser session.
 
 ``solara run clustersim.app`` (or ``clustersim-app``, :mod:`clustersim.app.serve`)
 serves :func:`Page`. Every browser session builds its own :class:`BrowserTown`, so
-one student's clicks never move another's city. The page shows the figures of
-:mod:`clustersim.app.figures` (the city map and the plots), the lesson card and the
-sidebar controls; what a setting means for the model lives in
-:mod:`clustersim.app.scenarios`.
+one student's clicks never move another's city. The page has two layouts
+(:data:`~clustersim.app.figures.LOOKS`): *projector* (the default: large map and
+plots, large text, the side panel closed) and *compact* (the side panel open,
+today's laptop sizes), switched in the app bar. Mesa contributes its
+``ModelController`` (Reset, ▶, Step); the page does not use ``SolaraViz``, whose
+parameter card, thread switch and page tabs mean nothing in a classroom. The
+figures are :mod:`clustersim.app.citymap` and :mod:`clustersim.app.figures`; the
+cards are :mod:`clustersim.app.panels`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import re
 import threading
 from collections.abc import Callable
 
 import solara
-from mesa.visualization import SolaraViz
+import solara.server.settings
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 from solara.alias import rw
 
-from clustersim.app.figures import LAYERS, CityMapFigure, CityPlotsFigure
-from clustersim.app.scenarios import (
-    CITY_LABELS,
-    LEVER_INFO,
-    SCENARIOS,
-    ClassroomSettings,
-    ClassroomTown,
-    available_levers,
+from clustersim.app.citymap import LAYERS, CityMapFigure
+from clustersim.app.figures import DEFAULT_LOOK, LOOKS, CityPlotsFigure, FigureLook
+from clustersim.app.panels import (
+    TEXT_SIZES,
+    BaselineReadout,
+    ClassroomControls,
+    Downloads,
+    LessonGuide,
+    SpeedControls,
+    TextSizes,
 )
+from clustersim.app.scenarios import SCENARIOS, ClassroomSettings, ClassroomTown
 from clustersim.errors import ClusterSimError
 
 __all__ = [
@@ -37,20 +42,46 @@ __all__ = [
     "BrowserTown",
     "CityMap",
     "CityPlots",
-    "ClassroomControls",
-    "LessonGuide",
+    "Header",
     "Page",
+    "RunCard",
+    "Workspace",
+    "hide_solara_banner",
 ]
 
 TITLE = "clustersim classroom: a live creative city"
+SHORT_TITLE = "clustersim classroom"
 DEFAULT_SCENARIO = "small_town"
-_DEFAULT_CAP = ClassroomSettings().agglomeration_cap or 40.0
+#: Whether the side panel (town and policy, speed) starts open, per layout.
+PANEL_OPEN = {"projector": False, "compact": True}
+_PANEL_STYLE = {
+    "flex": "0 0 380px",
+    "width": "380px",
+    "position": "sticky",
+    "top": "60px",
+    "max-height": "calc(100vh - 72px)",
+    "overflow-y": "auto",
+}
+_HEADER_STYLE = "position: sticky; top: 0; z-index: 10; flex: none"
+
+
+def hide_solara_banner() -> None:
+    """Turn off Solara's "This website runs on Solara" banner and name the browser tab.
+
+    Both are settings of the Solara server (``solara.server.settings.theme``), read
+    each time it sends the page, so they hold for ``solara run`` and for tests.
+    """
+    solara.server.settings.theme.show_banner = False
+    solara.server.settings.theme.title = TITLE
+
+
+hide_solara_banner()
 
 
 class BrowserTown(ClassroomTown):
     """A :class:`ClassroomTown` that stops playing when its browser session closes.
 
-    SolaraViz's Play button steps the model in a non-daemon thread until the model
+    Mesa's Play button steps the model in a non-daemon thread until the model
     stops running. A student who closes the tab (or a server shut down with Ctrl+C)
     while the town plays would otherwise leave that thread stepping forever and keep
     the server process from exiting. The town remembers its session's
@@ -58,7 +89,7 @@ class BrowserTown(ClassroomTown):
     reports ``running = False``, which ends the Play loop.
     """
 
-    # The signature repeats ClassroomTown's on purpose: SolaraViz's Reset passes a
+    # The signature repeats ClassroomTown's on purpose: Mesa's Reset passes a
     # ``scenario`` to any model whose __init__ takes **kwargs.
     def __init__(
         self,
@@ -80,12 +111,22 @@ class BrowserTown(ClassroomTown):
         super().step()
 
 
+def _figure_image(png: bytes, look: FigureLook, name: str) -> solara.Element:
+    """A figure's PNG, at most its own size, shrinking with the page."""
+    return rw.Image(
+        value=png,
+        format="png",
+        layout={"width": "100%", "max_width": f"{look.pixels(name)[0]}px", "height": "auto"},
+        _dom_classes=[f"clustersim-{name}"],
+    )
+
+
 @solara.component
-def CityMap(model: ClassroomTown):
+def CityMap(model: ClassroomTown, look: FigureLook = LOOKS["compact"]):
     """The city graph with a layer switch (re-drawn every step)."""
     update_counter.get()
     layer, set_layer = solara.use_state("rent")
-    drawing = solara.use_memo(lambda: CityMapFigure(model, layer), [model, layer])
+    drawing = solara.use_memo(lambda: CityMapFigure(model, layer, look), [model, layer, look])
     drawing.update()
     names = {button: key for key, (button, _, _) in LAYERS.items()}
     with solara.Column(gap="4px") as main:
@@ -96,209 +137,122 @@ def CityMap(model: ClassroomTown):
             dense=True,
         )
         png = solara.use_memo(drawing.png, [drawing, model.steps, update_counter.value])
-        rw.Image(value=png, format="png")
+        _figure_image(png, look, "map")
     return main
 
 
 @solara.component
-def CityPlots(model: ClassroomTown):
+def CityPlots(model: ClassroomTown, look: FigureLook = LOOKS["compact"]):
     """Creative employment, firms, rent and policy spend over time."""
     update_counter.get()
-    drawing = solara.use_memo(lambda: CityPlotsFigure(model), [model])
+    drawing = solara.use_memo(lambda: CityPlotsFigure(model, look), [model, look])
     drawing.update()
     png = solara.use_memo(drawing.png, [drawing, model.steps, update_counter.value])
-    return rw.Image(value=png, format="png")
-
-
-def _town_summary(model: ClassroomTown) -> str:
-    """One line about the town and its policy, e.g. for the lesson card."""
-    r = model.records[-1]
-    town = model.place_names[model.focus_place]
-    parts = [
-        f"**{town}**, month {model.steps}",
-        f"{r['creative_employment']:,.0f} creative jobs",
-        f"{r['creative_firms']:,} creative firms",
-        f"{r['talents']:,} talents",
-        f"mean rent {r['mean_rent']:,.0f} EUR",
-        f"budget left {model.municipality.budget / 1e6:,.2f} M EUR",
-    ]
-    levers = [
-        f"{LEVER_INFO[n].label if n in LEVER_INFO else n} x{i:g}" for n, i in model.settings.levers
-    ]
-    policy = (
-        f"levers from month {model.settings.policy_start}: {', '.join(levers)}"
-        if levers
-        else "no policy levers"
-    )
-    stopped = [f"{p.name} stopped ({p.stop_reason})" for p in model.policies if p.stop_reason]
-    return " · ".join(parts) + f" · {policy}" + (f" · {'; '.join(stopped)}" if stopped else "")
-
-
-def _settings_summary(settings: ClassroomSettings) -> str:
-    """The key parameters in force, in one line."""
-    cap = settings.agglomeration_cap
-    return " · ".join(
-        [
-            f"Seed {settings.seed}",
-            f"agglomeration cap {cap:g} firms" if cap is not None else "agglomeration uncapped",
-            f"accessibility x{settings.accessibility:g}",
-            f"municipal budget {settings.budget / 1e6:g} M EUR",
-        ]
-    )
-
-
-def _rich_text(text: str, style: str = "") -> solara.Element:
-    """Text with **bold** and *italic*, as HTML.
-
-    solara.Markdown would fetch KaTeX from a CDN on every page, which fails offline.
-    """
-    body = html.escape(text)
-    body = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", body)
-    body = re.sub(r"\*(.+?)\*", r"<i>\1</i>", body)
-    return solara.HTML(tag="div", unsafe_innerHTML=body, style=f"margin: 4px 0; {style}")
+    return _figure_image(png, look, "plots")
 
 
 @solara.component
-def LessonGuide(
-    model: ClassroomTown,
-    scenario: str,
-    on_scenario: Callable[[str], None],
-    settings: ClassroomSettings,
+def RunCard(
+    model: solara.Reactive[ClassroomTown],
+    settings: Callable[[], ClassroomSettings],
+    play_interval: solara.Reactive[int],
+    render_interval: solara.Reactive[int],
+    sizes: TextSizes = TEXT_SIZES["compact"],
 ):
-    """The scenario menu, what to watch for, and the town in one line."""
+    """Reset, ▶ and Step (Mesa's), the month, and the gap to the same town without levers."""
     update_counter.get()
-    lesson = SCENARIOS[scenario]
-    titles = {s.title: key for key, s in SCENARIOS.items()}
+    use_threads = solara.use_reactive(False)
     with solara.Card(margin=0) as card:
-        solara.Select(
-            "Lesson scenario",
-            value=lesson.title,
-            values=list(titles),
-            on_value=lambda title: on_scenario(titles[title]),
-            style={"max-width": "560px"},
-        )
-        _rich_text(lesson.watch_for)
-        if settings != lesson.settings and scenario != "free_play":
-            _rich_text("*You changed this scenario's settings: it is now your experiment.*")
-        _rich_text(_town_summary(model), style="font-size: 0.9em; color: #374151")
-        _rich_text(_settings_summary(model.settings), style="font-size: 0.8em; color: #6b7280")
+        with solara.Row(gap="32px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Column(style={"width": "280px"}):
+                # Reset rebuilds BrowserTown(settings=<what the controls show now>)
+                ModelController(
+                    model,
+                    model_parameters={"settings": settings},
+                    play_interval=play_interval,
+                    render_interval=render_interval,
+                    use_threads=use_threads,
+                )
+            solara.Text(
+                f"Month {model.value.steps}",
+                classes=["clustersim-month"],
+                style={"font-size": sizes.number, "font-weight": "600", "min-width": "5em"},
+            )
+            with solara.Column(style={"flex": "1 1 480px", "min-width": "0"}):
+                BaselineReadout(model.value, sizes)
     return card
 
 
-@solara.component
-def LeverSwitch(name: str, settings: ClassroomSettings, on_settings: Callable):
-    """On/off and intensity of one lever."""
-    info = LEVER_INFO.get(name)
-    label = info.label if info else name.replace("_", " ").capitalize()
-    intensity = settings.lever_intensity(name)
-    with solara.Column(gap="0px") as column:
-        solara.Checkbox(
-            label=label,
-            value=intensity is not None,
-            on_value=lambda on: on_settings(settings.with_lever(name, 1.0 if on else None)),
-        )
-        if intensity is not None:
-            if info:
-                solara.Text(info.summary, style={"font-size": "0.8em", "color": "#4b5563"})
-            solara.SliderFloat(
-                f"{label} intensity",
-                value=intensity,
-                min=0.25,
-                max=3.0,
-                step=0.25,
-                on_value=lambda v: on_settings(settings.with_lever(name, v)),
-            )
-    return column
+#: Where the run card, the map and the plots go in each layout (a CSS grid, so that the
+#: components keep their place in the tree and Mesa's controller its state when switched).
+_GRIDS = {
+    "projector": {  # the map beside the numbers and the plots
+        "grid-template-columns": "minmax(0, 920fr) minmax(0, 940fr)",
+        "grid-template-areas": "'map run' 'map plots'",
+        "grid-template-rows": "auto 1fr",
+    },
+    "compact": {  # the numbers above the map and the plots
+        "grid-template-columns": "minmax(0, 1fr) minmax(0, 1fr)",
+        "grid-template-areas": "'run run' 'map plots'",
+    },
+}
 
 
 @solara.component
-def ClassroomControls(
-    settings: ClassroomSettings, on_settings: Callable[[ClassroomSettings], None]
+def Workspace(
+    model: solara.Reactive[ClassroomTown],
+    settings: Callable[[], ClassroomSettings],
+    play_interval: solara.Reactive[int],
+    render_interval: solara.Reactive[int],
+    layout: str,
 ):
-    """Sidebar: city, levers and key parameters."""
-    cities = {label: key for key, label in CITY_LABELS.items()}
-    levers = available_levers()
-
-    def change(**values) -> None:
-        on_settings(dataclasses.replace(settings, **values))
-
-    with solara.Card("Town and policy", margin=0) as card:
-        solara.Select(
-            "City",
-            value=CITY_LABELS[settings.city],
-            values=list(cities),
-            on_value=lambda label: change(city=cities[label]),
-        )
-        _rich_text("**Policy levers**")
-        if not levers:
-            solara.Info("This version of clustersim has no policy levers.", dense=True)
-        else:
-            main = [n for n in levers if n in LEVER_INFO and LEVER_INFO[n].main]
-            for name in main:
-                LeverSwitch(name, settings, on_settings)
-            with solara.Details(
-                "More levers", expand=any(n not in main for n, _ in settings.levers)
-            ):
-                for name in levers:
-                    if name not in main:
-                        LeverSwitch(name, settings, on_settings)
-            solara.SliderInt(
-                "Levers start in month",
-                value=settings.policy_start,
-                min=1,
-                max=60,
-                on_value=lambda v: change(policy_start=v),
-            )
-            solara.SliderFloat(
-                "Municipal budget (M EUR)",
-                value=settings.budget / 1e6,
-                min=0.0,
-                max=30.0,
-                step=0.5,
-                on_value=lambda v: change(budget=v * 1e6),
-            )
-        _rich_text("**Key parameters**")
-        capped = settings.agglomeration_cap is not None
-        solara.Checkbox(
-            label="Clustering benefits stop at a cap",
-            value=capped,
-            on_value=lambda on: change(agglomeration_cap=_DEFAULT_CAP if on else None),
-        )
-        if capped:
-            solara.SliderInt(
-                "Agglomeration cap (firms per place)",
-                value=int(settings.agglomeration_cap),
-                min=5,
-                max=200,
-                step=5,
-                on_value=lambda v: change(agglomeration_cap=float(v)),
-            )
-        solara.SliderFloat(
-            "Accessibility (x today's)",
-            value=settings.accessibility,
-            min=0.5,
-            max=2.0,
-            step=0.1,
-            on_value=lambda v: change(accessibility=round(v, 2)),
-        )
-        solara.InputInt(
-            "Seed (another town of the same kind)",
-            value=settings.seed,
-            on_value=lambda v: change(seed=int(v)),
-        )
-    return card
+    """The run card, the map and the plots, placed as the layout wants them."""
+    look, sizes = LOOKS[layout], TEXT_SIZES[layout]
+    grid = {"display": "grid", "gap": "12px 16px", "align-items": "start", **_GRIDS[layout]}
+    with solara.Div(style=grid, classes=[f"clustersim-{layout}"]) as main:
+        with solara.Div(style={"grid-area": "run", "min-width": "0"}):
+            RunCard(model, settings, play_interval, render_interval, sizes)
+        with solara.Div(style={"grid-area": "map", "min-width": "0"}):
+            CityMap(model.value, look)
+        with solara.Div(style={"grid-area": "plots", "min-width": "0"}):
+            CityPlots(model.value, look)
+    return main
 
 
 @solara.component
-def _SidebarBelowMesa(children: list, depth: int = 3):
-    """Sidebar content placed after SolaraViz's cards, so Step, Play and Reset stay on top.
-
-    Solara orders sidebar content by how deep in the component tree it is
-    declared; declaring it a few components deeper than SolaraViz puts it last.
-    """
-    if depth > 0:
-        return _SidebarBelowMesa(children=children, depth=depth - 1)
-    return solara.Sidebar(children=children)
+def Header(
+    model: ClassroomTown,
+    layout: str,
+    on_layout: Callable[[str], None],
+    panel: bool,
+    on_panel: Callable,
+):
+    """The bar on top: title, downloads, the side panel's button, the layout switch."""
+    labels = {look.label: key for key, look in LOOKS.items()}
+    with solara.v.Toolbar(
+        color="primary", dark=True, dense=True, style_=_HEADER_STYLE, class_="clustersim-header"
+    ) as bar:
+        solara.v.ToolbarTitle(children=[SHORT_TITLE])
+        solara.v.Spacer()
+        with solara.Row(gap="16px", style={"align-items": "center", "background": "none"}):
+            solara.Text("Download:")
+            Downloads(model)
+            solara.Button(
+                "Town and policy",
+                icon_name="mdi-chevron-left" if panel else "mdi-tune",
+                on_click=lambda: on_panel(not panel),
+                outlined=not panel,
+                classes=["clustersim-panel-button"],
+            )
+            solara.Text("Layout:")
+            solara.ToggleButtonsSingle(
+                value=LOOKS[layout].label,
+                values=list(labels),
+                on_value=lambda label: on_layout(labels[label]),
+                dense=True,
+                classes=["clustersim-layout"],
+            )
+    return bar
 
 
 @solara.component
@@ -308,8 +262,10 @@ def Page():
     settings = solara.use_reactive(SCENARIOS[DEFAULT_SCENARIO].settings)
     first_town = solara.use_memo(lambda: BrowserTown(settings=settings.value), [])
     model = solara.use_reactive(first_town)
-
     error = solara.use_reactive("")
+    layout = solara.use_reactive(DEFAULT_LOOK)
+    panel = solara.use_reactive(PANEL_OPEN[DEFAULT_LOOK])
+    play_interval, render_interval = solara.use_reactive(250), solara.use_reactive(1)
 
     def apply(new: ClassroomSettings) -> None:
         try:
@@ -325,16 +281,24 @@ def Page():
         scenario.set(key)
         apply(SCENARIOS[key].settings)
 
-    with solara.Column(style={"padding": "0 8px"}) as page:
-        _SidebarBelowMesa(children=[ClassroomControls(settings.value, apply)])
-        LessonGuide(model.value, scenario.value, choose_scenario, settings.value)
-        if error.value:
-            solara.Error(error.value)
-        SolaraViz(
-            model,
-            components=[CityMap, CityPlots],
-            model_params={"settings": settings.get},
-            name=TITLE,
-            play_interval=250,
-        )
+    def choose_layout(key: str) -> None:
+        layout.set(key)
+        panel.set(PANEL_OPEN[key])
+
+    sizes = TEXT_SIZES[layout.value]
+    with solara.Column(gap="0px") as page:
+        solara.Title(TITLE)  # the browser tab's
+        Header(model.value, layout.value, choose_layout, panel.value, panel.set)
+        with solara.Row(gap="16px", style={"align-items": "flex-start", "padding": "12px"}):
+            # always in the tree (hidden when closed), so opening it remounts nothing
+            shown = {"display": "block" if panel.value else "none"}
+            with solara.Div(style={**_PANEL_STYLE, **shown}, classes=["clustersim-panel"]):
+                with solara.Column():
+                    ClassroomControls(settings.value, apply)
+                    SpeedControls(play_interval, render_interval)
+            with solara.Column(gap="12px", style={"flex": "1 1 0", "min-width": "0"}):
+                LessonGuide(model.value, scenario.value, choose_scenario, settings.value, sizes)
+                if error.value:
+                    solara.Error(error.value)
+                Workspace(model, settings.get, play_interval, render_interval, layout.value)
     return page

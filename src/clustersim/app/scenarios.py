@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -212,27 +213,35 @@ class ClassroomTown(CreativeClusterModel):
         if baseline and self.settings.levers:
             plain = dataclasses.replace(self.settings, levers=())
             self.baseline = CreativeClusterModel(**model_kwargs(plain))
+        #: Held during a step; readers in other threads (a download) hold it to see whole months.
+        self.lock = threading.RLock()
 
     def step(self) -> None:
         """Advance the town (and its baseline) by one month."""
-        super().step()
-        if self.baseline is not None:
-            self.baseline.step()
+        with self.lock:
+            super().step()
+            if self.baseline is not None:
+                self.baseline.step()
 
 
 @dataclass(frozen=True)
 class Scenario:
     """A guided lesson step: settings to load and what students should watch for.
 
+    ``watch_for`` announces only what the model shows in most seeds within
+    ``months`` (tests/app/test_lessons.py runs each scenario and checks it).
+
     Attributes:
         title: Shown in the scenario menu.
         settings: What the controls are set to.
         watch_for: A few sentences (Markdown) shown above the town.
+        months: How long the lesson runs the town (the text's "five years" and so on).
     """
 
     title: str
     settings: ClassroomSettings
     watch_for: str
+    months: int = 60
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -241,36 +250,49 @@ SCENARIOS: dict[str, Scenario] = {
         ClassroomSettings(),
         "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
         "creative firms, the number under a circle counts the creative workers (talents) "
-        "living there. **Watch for:** press ▶ and follow five years (60 months). Firms open "
-        "and close, but on balance the town slowly loses creative firms, jobs and talents, "
-        "and the jobs left gather in fewer neighbourhoods (switch the map to Creative "
-        "density). Rents hardly move. The jump in month 1 is the model settling.",
+        "living there. **Watch for:** press ▶ and follow five years (60 months). The dip in "
+        "month 1 is the model settling. Firms open and close; the town gains firms in its "
+        "first year, then loses more than it gains and ends with fewer creative firms than "
+        "it started with, while creative jobs stay near where they started: the firms left "
+        "are bigger. Talents drift slightly down, the jobs gather in fewer neighbourhoods "
+        "(switch the map to Creative density), and rents hardly move. The town does not "
+        "take off by itself.",
     ),
     "hub_and_festival": Scenario(
         "2. The same town with a creative hub and a festival",
         ClassroomSettings(levers=(("creative_hub", 1.0), ("festival", 1.0))),
         "The same town (same seed) with a creative hub and a yearly festival from month 12; "
-        "the grey dashed lines are the town without them. **Watch for:** the spending (the "
-        "hub's building in month 12, its running costs, one festival a year), the hub and "
-        "its tenant firms in magenta, and rents at the centre that step up with every "
-        "festival. Do creative jobs pull away from the grey line? Is it money well spent, "
-        "and what would you change: intensity, start month, another lever, another town?",
+        "the grey dashed lines are the town without them. **Watch for:** the spending (about "
+        "0.6 M EUR for the hub in month 12, its running costs, then a festival every year "
+        "from month 19), the hub's star and its tenant firms in magenta, and the rents at "
+        "the centre (map: Rent), which jump with every festival and ease off in between. "
+        "After five years the town's mean rent is about 5% above the grey line. And creative "
+        "jobs? They do not pull clearly away from the grey line: the gap stays within a few "
+        "dozen jobs, up with one seed and down with another. Is it money well spent, and "
+        "what would you change: intensity, start month, another lever, another town?",
     ),
     "metropolis": Scenario(
         "3. A metropolis",
         ClassroomSettings(city="metropolis"),
-        "A polycentric metropolis of one million. **Watch for:** creative jobs and firms "
-        "growing month after month, and concentrating in the centre and a few subcentres "
-        "(map: Creative density). Then untick *Clustering benefits stop at a cap* and watch "
-        "again: firms gather into fewer, bigger clusters. Compare with scenario 1: why does "
-        "the same model grow here and shrink in the small town?",
+        "A polycentric metropolis of one million; with this many firms the map draws one "
+        "circle per neighbourhood, sized by its creative firms. **Watch for:** after the dip "
+        "of month 1, creative jobs and firms grow month after month, and creative jobs "
+        "gather: at the start all neighbourhoods are alike, after three years the densest "
+        "has several times the creative density of a typical one, and the centre is among "
+        "the two densest (map: Creative density). Then untick *Clustering benefits stop at "
+        "a cap* and watch again: firms crowd into a few neighbourhoods (the busiest ends "
+        "with about twice as many firms), and the metropolis ends with fewer but bigger "
+        "firms for about the same creative jobs. Compare with scenario 1: why does the same "
+        "model grow here and not in the small town?",
+        months=36,
     ),
     "free_play": Scenario(
         "Free play",
         ClassroomSettings(),
         "Choose a town, for example a partner town next to its large city, and switch levers "
-        "on and off. Every change rebuilds the town from month 0 with the same seed, so "
-        "differences come from your choices, not from luck.",
+        "on and off. Every change rebuilds the town from month 0 with the same seed, so it is "
+        "the same town until your levers start; after that, chance plays along, so another "
+        "seed can tell another story: try two or three before you conclude.",
     ),
 }
 """The guided lesson, in order (docs/teaching.md has the lesson plan)."""
