@@ -123,6 +123,18 @@ def make_city():
     return uniform_city
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spin_up_cache(tmp_path_factory):
+    """The spin-up cache of this test session: a temporary folder, never the user's home.
+
+    Set in the environment, so commands the tests launch use it too.
+    """
+    folder = tmp_path_factory.mktemp("spin-up-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLUSTERSIM_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Fail the run, instead of hanging it, when a test leaves a non-daemon thread running.

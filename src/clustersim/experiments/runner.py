@@ -379,6 +379,7 @@ def _run_locked(
 
         result = run_config(cfg)
         result.save(run_dir)
+        meta.update({k: v for k, v in result.meta.items() if k.startswith("spin_up_")})
     except Exception as exc:  # a failed run is recorded; the sweep goes on
         wall = time.perf_counter() - started
         meta.update(

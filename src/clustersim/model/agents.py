@@ -229,17 +229,53 @@ class Municipality(FixedAgent):
         self.cell = model.space[node]
 
     def step(self) -> None:
-        """Start a new month: add income, reset this month's booking."""
+        """Start a new month: external grants arrive, this month's booking is reset."""
         self.budget += self.monthly_income
+        self.model.ledger.book("grants", self._at_town_hall(self.monthly_income))
         self.spent_this_step = {}
 
-    def pay(self, amount: float, payee: str) -> bool:
-        """Pay ``amount`` EUR for ``payee`` if the budget covers it; return whether it did."""
+    def _at_town_hall(self, amount: float) -> np.ndarray:
+        """``amount`` by place: all of it in the municipality's own place."""
+        out = np.zeros(len(self.model.place_names))
+        out[self.model.focus_place] = amount
+        return out
+
+    def pay(self, amount: float, payee: str, to: str = "other_firms") -> bool:
+        """Pay ``amount`` EUR for ``payee`` if the budget covers it; return whether it did.
+
+        ``to`` says where the money goes: ``"other_firms"`` (local staff,
+        buildings, works), ``"world"`` (outside contractors), ``"households"``
+        (grants to people), ``"creative_firms"`` (purchases from local creative
+        firms at the policy's nodes; ``nodes`` via :meth:`purchase`) or
+        ``"subsidies"`` (the firms' ``subsidy`` column, booked when firms receive it).
+        """
         if amount < 0:
             raise ValueError(f"payment must be >= 0, got {amount}")
+        if to not in _DESTINATIONS:
+            raise ValueError(f"payment destination must be one of {_DESTINATIONS}, got {to!r}")
         if amount > self.budget + 1e-9:
             return False
         self.budget -= amount
         self.spent_total += amount
         self.spent_this_step[payee] = self.spent_this_step.get(payee, 0.0) + amount
+        m, at_hall = self.model, self._at_town_hall(amount)
+        if to == "other_firms":
+            m.ledger.book("policy_services", at_hall)
+            m.policy_services = m.policy_services + at_hall
+        elif to == "world":
+            m.ledger.book("policy_abroad", at_hall)
+        elif to == "households":
+            m.ledger.book("policy_grants", at_hall)
+            m.deposits = m.deposits + at_hall
         return True
+
+    def purchase(self, amount: float, payee: str, nodes: list[int]) -> bool:
+        """Pay ``amount`` EUR for purchases from creative firms within reach of ``nodes``."""
+        if not self.pay(amount, payee, to="creative_firms"):
+            return False
+        self.model.policy_purchases[nodes] += amount / len(nodes)
+        return True
+
+
+#: Where a municipal payment can go (see :meth:`Municipality.pay`).
+_DESTINATIONS = ("other_firms", "world", "households", "creative_firms", "subsidies")

@@ -24,11 +24,13 @@ from clustersim.model.city import PRESETS
 from clustersim.model.city.config import CITY_KIND_CHOICES, CityConfig
 from clustersim.model.schema import (
     FirmParams,
+    HouseholdParams,
     InstitutionParams,
     LabourParams,
     MetricsParams,
     NetworkParams,
     RentParams,
+    SpinUpParams,
     TalentParams,
 )
 from clustersim.params import MAX_MONTHS, allowed_text, check_value, param
@@ -37,12 +39,14 @@ __all__ = [
     "CITY_KIND_CHOICES",
     "CityConfig",
     "FirmParams",
+    "HouseholdParams",
     "InstitutionParams",
     "LabourParams",
     "MetricsParams",
     "NetworkParams",
     "RentParams",
     "SimConfig",
+    "SpinUpParams",
     "TalentParams",
     "friendly_omegaconf_error",
     "from_dictconfig",
@@ -75,6 +79,8 @@ class SimConfig:
     network: NetworkParams = field(default_factory=NetworkParams)
     institutions: InstitutionParams = field(default_factory=InstitutionParams)
     metrics: MetricsParams = field(default_factory=MetricsParams)
+    households: HouseholdParams = field(default_factory=HouseholdParams)
+    spin_up: SpinUpParams = field(default_factory=SpinUpParams)
     policy: dict[str, Any] = field(default_factory=dict)
 
 

@@ -22,12 +22,13 @@ from mesa.discrete_space import Network
 from omegaconf import DictConfig
 
 from clustersim.errors import ConfigError
-from clustersim.model import setup, tables
+from clustersim.model import setup, spinup, tables
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
 from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.model.hooks import PolicyAgent, policy_plugin
 from clustersim.model.phases import (
+    accounts,
     demography,
     fields,
     labour,
@@ -47,7 +48,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CreativeClusterModel"]
 
-_PARAM_GROUPS = ("talent", "labour", "firm", "rent", "network", "institutions", "metrics")
+_PARAM_GROUPS = (
+    "talent",
+    "labour",
+    "firm",
+    "rent",
+    "network",
+    "institutions",
+    "metrics",
+    "households",
+    "spin_up",
+)
 
 
 def _params_from(kwargs: Mapping[str, Any]) -> SimConfig:
@@ -85,8 +96,12 @@ class CreativeClusterModel(mesa.Model):
         rng: seed or numpy Generator; the model's only source of randomness.
         config: a whole :class:`~clustersim.model.config.SimConfig` (overrides the groups).
         policy: lever settings by lever key (overrides ``config.policy``).
-        talent, labour, firm, rent, network, institutions, metrics: parameter
+        talent, labour, firm, rent, network, institutions, metrics, spin_up: parameter
             groups, as the config dataclasses or as dicts of overrides.
+
+    Month 0 is the end of a spin-up of ``spin_up.months`` months without policy
+    (:mod:`clustersim.model.spinup`; from the cache when one exists):
+    ``model.spin_up_months`` and ``model.spin_up_source`` tell how it was reached.
 
     Examples:
         >>> model = CreativeClusterModel(rng=42, city="small_town", population=5000)
@@ -139,6 +154,8 @@ class CreativeClusterModel(mesa.Model):
         setup.setup_talents_and_firms(self)
         recording.start_month(self)
         self.attraction_requests: list[moves.Request] = []
+        spinup.spin_up(self, rng)  # month 0: the end of a spin-up without policy
+        accounts.open_books(self)  # the ledger starts at month 0
         if self.params.policy:
             policy_plugin().build(self, self.params.policy)
         self.records: list[dict[str, float]] = []
@@ -166,12 +183,14 @@ class CreativeClusterModel(mesa.Model):
         fields.refresh_fields(self)
         census = Census.of(self)
         production.produce(self, census, pay=True)
+        accounts.pay_dividends(self)
         labour.clear_labour_market(self, census)
         demography.exit_firms(self)
         demography.enter_firms(self)
         moves.move_talents(self)
         census = Census.of(self)
         rents.update_rents(self, census)
+        accounts.settle(self, census)
         ties.form_ties(self, census)
         recording.record(self, census)
 
@@ -259,6 +278,10 @@ class CreativeClusterModel(mesa.Model):
     def talent_table(self) -> pd.DataFrame:
         """One row per talent who ever lived in the region (pandas DataFrame)."""
         return tables.talent_table(self)
+
+    def ledger_table(self) -> pd.DataFrame:
+        """One row per month: each flow of money and each stock in EUR, and the residuals."""
+        return tables.ledger_table(self)
 
     def policy_table(self) -> pd.DataFrame:
         """One row per policy: lever, timing, status, why it stopped, and what it spent."""

@@ -43,7 +43,7 @@ class PolicyHost(Protocol):
 
     # ------------------------------------------------------------ read only
     params: SimConfig
-    """The validated configuration (read only), e.g. ``params.firm.local_spend``."""
+    """The validated configuration (read only), e.g. ``params.households.creative_spend_share``."""
     rng: np.random.Generator
     """The model's generator: read its seed (``lever_rng``); never draw from it in a lever."""
     steps: int
@@ -88,8 +88,8 @@ class PolicyHost(Protocol):
     ``set_travel_times_changed``."""
     amenity_bonus: np.ndarray
     """Extra amenity per node that levers add (and take back)."""
-    demand_bonus: np.ndarray
-    """Extra local demand per node, as a share of households' spending (visitors)."""
+    visitor_budget: np.ndarray
+    """Visitors' spending at creative firms per node this month (EUR from outside)."""
     visitor_demand: np.ndarray
     """Extra space demand per node (visitors occupying dwellings), raising rents."""
     rent_factor: np.ndarray

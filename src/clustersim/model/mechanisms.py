@@ -14,6 +14,7 @@ __all__ = [
     "choose_rows",
     "collaboration_targets",
     "displacement",
+    "exit_hazard",
     "expected_income",
     "firm_output",
     "founder_node_utility",
@@ -342,6 +343,21 @@ def talent_location_utilities(
     costs = np.where(resident, move_cost + place_change_cost + emigration_cost, 0.0)
     utilities[:, n_nodes] = outside - costs
     return utilities
+
+
+def exit_hazard(age: np.ndarray, young: float, mature: float, decline: float) -> np.ndarray:
+    """Monthly exit hazard of firms of ``age`` months: ``young`` at founding, ``mature`` when old.
+
+    h(a) = mature + (young - mature) * exp(-a / decline): the liability of newness
+    (Stinchcombe 1965; Eurostat business demography: survival falls fastest in
+    the first years).
+
+    Examples:
+        >>> exit_hazard(np.array([0, 24, 1000]), 0.02, 0.005, 24.0).round(4)
+        array([0.02  , 0.0105, 0.005 ])
+    """
+    a = np.maximum(np.asarray(age, float), 0.0)
+    return mature + (young - mature) * np.exp(-a / decline)
 
 
 def founder_node_utility(

@@ -21,6 +21,7 @@ RESULT_FILES = (
     "talents.parquet",
     "places.parquet",
     "policies.parquet",
+    "ledger.parquet",
     "config.json",
     "summary.json",
 )
@@ -42,6 +43,10 @@ class SimulationResult:
         talents: one row per talent who ever lived in the region.
         places: one row per step and place (town and large city of a region).
         policies: one row per policy lever: timing, status, stop reason, spend.
+        ledger: one row per step: every flow of money in EUR that month (the flows of
+            :data:`clustersim.model.ledger.FLOWS`), each domestic account's stock at
+            the month's end, and the residuals (sources - uses - change in stock) per
+            account and in total, which are zero to floating-point precision.
         config: the resolved configuration as plain Python containers.
         meta: run metadata (seed, wall time, package version).
     """
@@ -52,6 +57,7 @@ class SimulationResult:
     places: pd.DataFrame
     config: dict[str, Any]
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ledger: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -82,7 +88,7 @@ class SimulationResult:
         return "\n".join(lines)
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write timeseries, firms, talents and places as Parquet, config.json and summary.json.
+        """Write the tables as Parquet (:data:`RESULT_FILES`), config.json and summary.json.
 
         Files are written into a temporary directory next to the target and then
         moved in, ``summary.json`` last: a directory holding ``summary.json`` is a
@@ -94,6 +100,7 @@ class SimulationResult:
             "talents.parquet": lambda p: self.talents.to_parquet(p, index=False),
             "places.parquet": lambda p: self.places.to_parquet(p, index=False),
             "policies.parquet": lambda p: self.policies.to_parquet(p, index=False),
+            "ledger.parquet": lambda p: self.ledger.to_parquet(p, index=False),
             "config.json": lambda p: p.write_text(json.dumps(self.config, indent=2, default=str)),
             "summary.json": lambda p: p.write_text(
                 json.dumps(self.summary(), indent=2, default=str)

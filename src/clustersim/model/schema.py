@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clustersim.model.schema_economy import HouseholdParams
 from clustersim.model.schema_firms import FirmParams
+from clustersim.model.schema_spinup import SpinUpParams
 from clustersim.params import (
     MAX_EUR_PER_MONTH,
     MAX_MINUTES,
@@ -25,11 +27,13 @@ from clustersim.params import (
 
 __all__ = [
     "FirmParams",
+    "HouseholdParams",
     "InstitutionParams",
     "LabourParams",
     "MetricsParams",
     "NetworkParams",
     "RentParams",
+    "SpinUpParams",
     "TalentParams",
 ]
 
@@ -163,19 +167,10 @@ class TalentParams:
         ge=0,
         le=0.2,
     )
-    local_entry_rate: float = param(
-        4e-5,
-        unit="1/resident/month",
-        doc="young residents entering creative work each month; like graduates they "
-        "then choose to stay or leave (brain drain)",
-        source="replaces about the retiring share at a 1.8% creative share (assumption)",
-        ge=0,
-        le=0.01,
-    )
     local_attachment: float = param(
         0.5,
         unit="utils",
-        doc="attachment of young local entrants to their home place",
+        doc="attachment of residents who take up creative work to their home place",
         ge=0,
         le=MAX_UTILS,
     )
@@ -236,6 +231,42 @@ class LabourParams:
         doc="lowest wage for one skill unit",
         ge=0,
         le=MAX_EUR_PER_MONTH,
+    )
+    occupation_review_rate: float = param(
+        0.02,
+        unit="1/month",
+        doc="probability that a worker reconsiders between creative and other work in a month",
+        source="assumption (occupational mobility ~10-20% of workers a year; "
+        "Kambourov & Manovskii 2008)",
+        ge=0,
+        le=1,
+    )
+    creative_vocation: float = param(
+        -2.2,
+        unit="utils",
+        doc="utility of creative over other work at equal income: negative, as few have "
+        "the vocation; with the switching cost it sets the creative share of workers",
+        source="calibrated: ~4% of workers in creative work at equal pay "
+        "(docs/evidence.md, section Cultural employment share)",
+        ge=-MAX_UTILS,
+        le=MAX_UTILS,
+    )
+    occupation_switch_cost: float = param(
+        1.0,
+        unit="utils",
+        doc="one-off cost of switching between creative and other work",
+        source="assumption",
+        ge=0,
+        le=MAX_UTILS,
+    )
+    wage_productivity_pull: float = param(
+        0.02,
+        unit="1/month",
+        doc="share of the gap between a place's wage and labour_share x revenue per "
+        "effective worker closed each month (wages follow productivity)",
+        source="assumption (wage bargaining over value added)",
+        ge=0,
+        le=1,
     )
     wage_adjustment: float = param(
         0.05,
@@ -417,14 +448,6 @@ class InstitutionParams:
 class MetricsParams:
     """Definitions used by the reported metrics."""
 
-    employment_rate: float = param(
-        0.42,
-        unit="jobs per inhabitant",
-        doc="non-creative employment per resident, the denominator of creative_share",
-        source="EU employment ~0.45 per inhabitant (Eurostat, assumption)",
-        gt=0,
-        le=1,
-    )
     # >= 0.001: a real economy's creative share; the location quotient divides by it
     reference_creative_share: float = param(
         0.037,

@@ -51,15 +51,6 @@ class FirmParams:
         ge=0,
         le=MAX_WEIGHT,
     )
-    # <= 10,000 EUR/inhabitant/month: more than a whole monthly income
-    local_spend: float = param(
-        40.0,
-        unit="EUR/inhabitant/month",
-        doc="household spending on creative goods and services",
-        source="Eurostat household cultural expenditure ~3% of consumption (assumption)",
-        ge=0,
-        le=10_000.0,
-    )
     # <= 1e6 EUR/month: 2,500 times the default
     fixed_cost: float = param(
         400.0,
@@ -91,6 +82,59 @@ class FirmParams:
         source="Arthur 1990",
         ge=0,
         le=MAX_WEIGHT,
+    )
+    startup_cash_sigma: float = param(
+        1.0,
+        unit="log-sd",
+        doc="dispersion of start-up capital (lognormal with mean firm.startup_cash)",
+        source="assumption (start-up capital is highly skewed; Hurst & Lusardi 2004)",
+        ge=0,
+        le=3,
+    )
+    payout_rate: float = param(
+        0.2,
+        unit="1/month",
+        doc="share of cash above the buffer that a firm pays out to its owners each month",
+        source="assumption (small firms distribute most profits to owners)",
+        ge=0,
+        le=1,
+    )
+    # <= 120 months: ten years of costs
+    cash_buffer_months: float = param(
+        3.0,
+        unit="months of costs",
+        doc="cash a firm keeps before paying out profits",
+        source="assumption (JPMorgan Chase Institute 2016: median small firm holds 27 days)",
+        ge=0,
+        le=120,
+    )
+    young_exit_hazard: float = param(
+        0.008,
+        unit="1/month",
+        doc="exit hazard of a newly founded firm besides running out of cash (owner's "
+        "choice, health, lost clients); falls with age toward firm.mature_exit_hazard",
+        source="calibrated to Eurostat business demography survival "
+        "(docs/evidence.md, section Survival of new enterprises)",
+        ge=0,
+        le=1,
+    )
+    mature_exit_hazard: float = param(
+        0.002,
+        unit="1/month",
+        doc="exit hazard of an old firm besides running out of cash",
+        source="calibrated to Eurostat business demography exit rates "
+        "(docs/evidence.md, section Survival of new enterprises)",
+        ge=0,
+        le=1,
+    )
+    # <= MAX_MONTHS / 10
+    hazard_decline: float = param(
+        24.0,
+        unit="months",
+        doc="time over which the exit hazard falls from young to mature (exponential scale)",
+        source="Eurostat business demography (hazard highest in the first two years)",
+        gt=0,
+        le=240,
     )
     # <= 1e6 firms: more creative firms than any city has
     agglomeration_cap: float | None = param(
@@ -149,6 +193,14 @@ class FirmParams:
     innovation_step: float = param(
         0.05, unit="share", doc="productivity gain from one innovation", ge=0, le=1
     )
+    innovation_obsolescence: float = param(
+        0.01,
+        unit="1/month",
+        doc="share of a firm's innovation edge lost each month as competitors catch up",
+        source="assumption (knowledge diffusion; Aghion & Howitt 1992 creative destruction)",
+        ge=0,
+        le=1,
+    )
     # <= 100: a 1% margin gap then doubles the hiring target
     growth_sensitivity: float = param(
         0.5,
@@ -166,7 +218,7 @@ class FirmParams:
         le=1,
     )
     spinoff_rate: float = param(
-        0.002,
+        0.0005,
         unit="1/month",
         doc="probability an employee founds a spin-off, at parent margin 0",
         source="Klepper 2010",

@@ -13,6 +13,7 @@ from mesa import Model
 from clustersim.errors import ConfigError
 from clustersim.model import city as city_module
 from clustersim.model.agents import CulturalInstitution, Municipality, University
+from clustersim.model.phases import accounts
 from clustersim.model.phases.aggregates import Census, count_employees, effective_labour
 from clustersim.model.phases.fields import culture_field, refresh_fields, refresh_reach
 from clustersim.model.phases.production import produce
@@ -71,7 +72,7 @@ def _neutral_policy_hooks(model: Model) -> None:
     """The arrays levers act through, at their no-policy values."""
     n, n_places = model.n_nodes, len(model.place_names)
     model.amenity_bonus = np.zeros(n)
-    model.demand_bonus = np.zeros(n)
+    model.visitor_budget = np.zeros(n)
     model.visitor_demand = np.zeros(n)
     model.rent_factor = np.ones(n)
     model.productivity_bonus = np.zeros(n)
@@ -139,10 +140,14 @@ def setup_talents_and_firms(model: Model) -> None:
     )
     t.employer[employed] = firm_of
     count_employees(model)
-    model.wage = np.full(len(model.place_names), 2000.0)
+    model.wage = np.full(len(model.place_names), model.params.households.other_wage)
     census = Census.of(model)
+    accounts.setup_accounts(model, census)  # households' spending at provisional wages
     produce(model, census, pay=False)
     _initial_wages(model)
+    accounts.setup_accounts(model, census)  # again at the initial wages
+    produce(model, census, pay=False)
+    accounts.open_books(model)
     model.base_demand = space_demand(model, census)
     model.capacity = model.base_demand / np.maximum(1.0 - model.vacant_space0, 0.05)
 

@@ -20,6 +20,7 @@ def simulate(
     steps: int = 120,
     seed: int = 0,
     overrides: list[str] | None = None,
+    spin_up: int | None = None,
 ) -> SimulationResult:
     """Run one simulation and return its tables.
 
@@ -31,6 +32,9 @@ def simulate(
         steps: months to simulate.
         seed: root seed; the same seed gives identical tables.
         overrides: Hydra override strings, e.g. ``["city.population=50000"]``.
+        spin_up: months run without policy before month 0 (overrides
+            ``spin_up.months``; 0: month 0 is the drawn initial state). The end state
+            is cached per config and seed (see :mod:`clustersim.model.spinup`).
 
     Raises:
         clustersim.errors.ConfigError: one-line message on any invalid value.
@@ -40,6 +44,9 @@ def simulate(
         >>> list(result.timeseries["step"])
         [0, 1, 2, 3]
     """
+    overrides = list(overrides or [])
+    if spin_up is not None:
+        overrides.append(f"spin_up.months={spin_up}")
     cfg, _ = load_config(city, policy, steps=steps, seed=seed, overrides=overrides)
     return run_config(cfg)
 
@@ -58,6 +65,14 @@ def run_config(cfg: SimConfig) -> SimulationResult:
         talents=model.talent_table(),
         places=pd.DataFrame(model.place_records),
         policies=model.policy_table(),
+        ledger=model.ledger_table(),
         config=to_plain_dict(cfg),
-        meta={"seed": cfg.seed, "wall_time_s": round(wall, 3), "clustersim_version": __version__},
+        meta={
+            "seed": cfg.seed,
+            "wall_time_s": round(wall, 3),
+            "clustersim_version": __version__,
+            # how month 0 was reached: months of spin-up, and "run", "cache" or "none"
+            "spin_up_months": model.spin_up_months,
+            "spin_up_source": model.spin_up_source,
+        },
     )

@@ -64,6 +64,7 @@ TALENT_COLUMNS: dict[str, tuple[Any, Any]] = {
     "arrived": (np.int32, 0),
     "left": (np.int32, -1),
     "left_region": (np.bool_, False),
+    "to_other_work": (np.bool_, False),
     "origin": (np.int8, 0),
     "retention": (np.float64, 0.0),
     "grant": (np.float64, 0.0),
@@ -92,6 +93,8 @@ FIRM_COLUMNS: dict[str, tuple[Any, Any]] = {
     "subsidy": (np.float64, 0.0),
     "market_reach": (np.float64, 1.0),
     "subsidy_received": (np.float64, 0.0),
+    "pay_ratio": (np.float64, 1.0),
+    "edge": (np.float64, 0.0),
 }
 
 

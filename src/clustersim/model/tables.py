@@ -1,4 +1,4 @@
-"""Result tables of a model: one row per firm, per talent and per policy (pandas)."""
+"""Result tables of a model: one row per firm, per talent, per policy, and the ledger (pandas)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from clustersim.model.state import FirmOrigin, TalentOrigin
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["firm_table", "policy_table", "talent_table"]
+__all__ = ["firm_table", "ledger_table", "policy_table", "talent_table"]
 
 
 def firm_table(model: Model) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def firm_table(model: Model) -> pd.DataFrame:
             "peak_employees": f.peak_employees.astype(np.int64),
             "origin": pd.Categorical.from_codes(f.origin.astype(int), FirmOrigin.labels()),
             "parent_id": _nullable(f.parent),
-            "productivity": f.productivity.copy(),
+            "productivity": f.productivity * np.exp(f.edge),
             "cash": f.cash.copy(),
             "innovations": f.innovations.astype(np.int64),
             "ever_incubated": f.ever_incubated.astype(bool),
@@ -61,9 +61,24 @@ def talent_table(model: Model) -> pd.DataFrame:
             "arrived_step": t.arrived.astype(np.int64),
             "left_step": _nullable(t.left),
             "left_region": t.left_region.copy(),
+            "to_other_work": t.to_other_work.copy(),
             "grant": t.grant.copy(),
         }
     )
+
+
+def ledger_table(model: Model) -> pd.DataFrame:
+    """One row per month: flows and stocks of money in EUR, and the residuals.
+
+    The columns are ``step``, one per flow of :data:`clustersim.model.ledger.FLOWS`,
+    ``<account>_stock`` per domestic account, ``residual_<account>`` and ``residual``.
+    """
+    import pandas as pd
+
+    table = pd.DataFrame(model.ledger.rows)
+    if len(table):
+        table["step"] = table["step"].astype(np.int64)
+    return table
 
 
 def policy_table(model: Model) -> pd.DataFrame:

@@ -89,11 +89,29 @@ class Policy(mesa.Agent):
         """Targeted node ids; the focus place's nodes when no target was given."""
         return self.target or [int(n) for n in self.model.focus_nodes]
 
-    def pay(self, amount: float, what: str) -> bool:
-        """Pay ``amount`` EUR from the municipal budget; stop the policy if it cannot."""
+    #: Where the lever's costs go (see ``Municipality.pay``): local staff and works
+    #: by default; a lever overrides it when it pays outside contractors.
+    spends_on = "other_firms"
+
+    def pay(self, amount: float, what: str, to: str | None = None) -> bool:
+        """Pay ``amount`` EUR from the municipal budget; stop the policy if it cannot.
+
+        The money goes to ``to`` (default: the lever's ``spends_on``).
+        """
         if amount <= 0:
             return True
-        if self.model.municipality.pay(amount, self.name):
+        if self.model.municipality.pay(amount, self.name, to=to or self.spends_on):
+            self.spent += amount
+            return True
+        left = self.model.municipality.budget
+        self.stop(f"budget exhausted: {what} of {amount:,.0f} EUR, {left:,.0f} EUR left")
+        return False
+
+    def purchase(self, amount: float, what: str) -> bool:
+        """Pay ``amount`` EUR for purchases from creative firms within reach of the targets."""
+        if amount <= 0:
+            return True
+        if self.model.municipality.purchase(amount, self.name, self.target_nodes):
             self.spent += amount
             return True
         left = self.model.municipality.budget

@@ -125,7 +125,9 @@ def effective_labour(model: Model) -> np.ndarray:
 def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:
     """Monthly income of talent rows ``ids`` (default all): wage if employed, else benefit.
 
-    The wage is that of the employer's place, per unit of skill times the match factor.
+    The wage is that of the employer's place, per unit of skill times the match
+    factor, times the employer's ``pay_ratio`` (below 1 when a one-person firm
+    cannot pay its owner the going wage).
     """
     t = model.talents
     ids = np.arange(t.n) if ids is None else np.asarray(ids, dtype=np.int64)
@@ -133,5 +135,11 @@ def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:
     emp = np.flatnonzero(t.alive[ids] & (t.employer[ids] >= 0))
     rows = ids[emp]
     firm_place = model.place[model.firms.node[t.employer[rows]]]
-    income[emp] = model.wage[firm_place] * t.skill[rows] * match_factor(model, rows)
+    employer = t.employer[rows]
+    income[emp] = (
+        model.wage[firm_place]
+        * t.skill[rows]
+        * match_factor(model, rows)
+        * model.firms.pay_ratio[employer]
+    )
     return income

@@ -1,4 +1,5 @@
-"""Firm demography phase: firms out of cash exit; spin-offs and start-ups enter.
+"""Firm demography phase: firms exit (hazard falling with age, or out of cash); spin-offs
+and start-ups enter with start-up capital from their place's savings.
 
 Employees found spin-offs near their parent (Klepper 2010) and unemployed
 talents found start-ups, often imitating locally successful sectors (Zhang
@@ -13,6 +14,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
+from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import count_employees, firms_per_node
 from clustersim.model.phases.roster import add_firms
 from clustersim.model.state import FirmOrigin
@@ -21,11 +23,26 @@ __all__ = ["enter_firms", "exit_firms"]
 
 
 def exit_firms(model: Model) -> None:
-    """Firms whose cash has run out exit; their employees become unemployed, their ties end."""
+    """Firms exit when nobody works there any more, their cash has run out, or by the
+    age-dependent hazard.
+
+    The hazard falls from ``firm.young_exit_hazard`` at founding toward
+    ``firm.mature_exit_hazard`` with age (scale ``firm.hazard_decline``): the
+    shocks that close young firms most often (lost clients, the founder's
+    other options). Cash left is returned to the owners; debts are written off
+    by outside creditors. Employees become unemployed, ties end.
+    """
+    fp = model.params.firm
     f, t = model.firms, model.talents
-    dead = np.flatnonzero(f.alive & (f.cash < 0))
+    alive = np.flatnonzero(f.alive)
+    age = model.steps - f.founded[alive]
+    hazard = mech.exit_hazard(age, fp.young_exit_hazard, fp.mature_exit_hazard, fp.hazard_decline)
+    gone = f.employees[alive] == 0  # the owner and every employee left
+    leave = gone | (f.cash[alive] < 0) | (model.rng.random(len(alive)) < hazard)
+    dead = alive[leave]
     if len(dead) == 0:
         return
+    _wind_up(model, dead)
     f.alive[dead] = False
     f.exit_step[dead] = model.steps
     f.incubator[dead] = -1
@@ -46,6 +63,17 @@ def exit_firms(model: Model) -> None:
     count_employees(model)
 
 
+def _wind_up(model: Model, dead: np.ndarray) -> None:
+    """Return exiting firms' cash to their owners; outside creditors write off their debts."""
+    f, n_places = model.firms, len(model.place_names)
+    place = model.place[f.node[dead]]
+    cash = f.cash[dead]
+    returned = np.bincount(place, weights=np.maximum(cash, 0.0), minlength=n_places)
+    written_off = np.bincount(place, weights=np.maximum(-cash, 0.0), minlength=n_places)
+    to_households(model, "liquidations", returned)
+    model.ledger.book("debt_write_off", written_off)
+
+
 def enter_firms(model: Model) -> None:
     """Spin-offs and start-ups: draw founders, their sectors and nodes, and open the firms."""
     t, f = model.talents, model.firms
@@ -62,21 +90,42 @@ def enter_firms(model: Model) -> None:
     stay[len(starters) :] = model.rng.random(len(spinners)) < model.params.firm.spinoff_near_parent
     nodes = np.where(stay, origins, nodes)
     start_up = np.arange(len(founders)) < len(starters)  # founders: start-ups, then spin-offs
+    capital = _startup_capital(model, nodes)
     ids = np.concatenate(
         [
-            add_firms(model, nodes[start_up], sectors[start_up], origin=FirmOrigin.START_UP),
+            add_firms(
+                model,
+                nodes[start_up],
+                sectors[start_up],
+                origin=FirmOrigin.START_UP,
+                cash=capital[start_up],
+            ),
             add_firms(
                 model,
                 nodes[~start_up],
                 sectors[~start_up],
                 origin=FirmOrigin.SPIN_OFF,
                 parent=spin_parent,
+                cash=capital[~start_up],
             ),
         ]
     )
     t.employer[founders] = ids
     model.births_by_node += np.bincount(nodes, minlength=model.n_nodes)
     count_employees(model)
+
+
+def _startup_capital(model: Model, nodes: np.ndarray) -> np.ndarray:
+    """Start-up capital of new firms at ``nodes``: lognormal, paid from the place's savings."""
+    fp = model.params.firm
+    sigma = fp.startup_cash_sigma
+    capital = fp.startup_cash * model.rng.lognormal(-0.5 * sigma**2, sigma, size=len(nodes))
+    by_place = np.bincount(
+        model.place[nodes], weights=capital, minlength=len(model.place_names)
+    )
+    model.ledger.book("startup_capital", by_place)
+    model.deposits = model.deposits - by_place
+    return capital
 
 
 def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:

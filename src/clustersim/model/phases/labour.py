@@ -11,9 +11,14 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.phases.aggregates import Census, count_employees, per_place
+from clustersim.model.phases.aggregates import (
+    Census,
+    count_employees,
+    effective_labour,
+    per_place,
+)
 
-__all__ = ["clear_labour_market"]
+__all__ = ["clear_labour_market", "productivity_wage"]
 
 
 def clear_labour_market(model: Model, census: Census) -> None:
@@ -37,9 +42,11 @@ def clear_labour_market(model: Model, census: Census) -> None:
 
 
 def _quit(model: Model) -> None:
-    """Employed talents quit at ``labour.quit_rate``."""
+    """Employees quit at ``labour.quit_rate``; owners of one-person firms do not (they
+    leave by closing the firm: the exit hazard, or taking other work)."""
     t = model.talents
     employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    employed = employed[model.firms.employees[t.employer[employed]] > 1]
     quits = employed[model.rng.random(len(employed)) < model.params.labour.quit_rate]
     t.employer[quits] = -1
 
@@ -107,4 +114,20 @@ def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np
     talents = per_place(model, census.talents_at)
     tightness = (open_jobs - unemployed) / np.maximum(talents, 1)
     change = np.clip(lab.wage_adjustment * tightness, -0.01, 0.01)
-    model.wage = np.maximum(model.wage * (1.0 + change), lab.wage_floor)
+    wage = model.wage * (1.0 + change)
+    target = productivity_wage(model)
+    wage = np.where(np.isnan(target), wage, wage + lab.wage_productivity_pull * (target - wage))
+    model.wage = np.maximum(wage, lab.wage_floor)
+
+
+def productivity_wage(model: Model) -> np.ndarray:
+    """Labour share of each place's creative revenue per effective worker (NaN: no workers)."""
+    lab, f = model.params.labour, model.firms
+    alive = np.flatnonzero(f.alive)
+    n_places = len(model.place_names)
+    place = model.place[f.node[alive]]
+    revenue = np.bincount(place, weights=f.revenue[alive] - f.subsidy[alive], minlength=n_places)
+    labour = np.bincount(place, weights=effective_labour(model)[alive], minlength=n_places)
+    return np.divide(
+        lab.labour_share * revenue, labour, out=np.full(n_places, np.nan), where=labour > 0
+    )

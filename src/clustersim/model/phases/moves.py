@@ -18,6 +18,7 @@ from mesa import Model
 
 from clustersim.model import mechanisms as mech
 from clustersim.model.agents import Talent
+from clustersim.model.phases import occupations
 from clustersim.model.phases.aggregates import (
     count_employees,
     jobs_by_node_sector,
@@ -26,7 +27,7 @@ from clustersim.model.phases.aggregates import (
 from clustersim.model.phases.roster import add_talents, remove_talents
 from clustersim.model.state import TalentOrigin
 
-__all__ = ["Choosers", "Request", "move_talents"]
+__all__ = ["Choosers", "Request", "move_talents", "node_income"]
 
 #: A lever's request for newcomers: (prospects, target nodes, extra utility there, policy).
 Request = tuple[int, list[int], float, Any]
@@ -66,14 +67,17 @@ def move_talents(model: Model) -> None:
     """Retirement, entry of graduates and locals, then everyone reviewing chooses a node."""
     t, rng = model.talents, model.rng
     _retire(model)
-    new_grads, new_locals = _new_entrants(model)
+    talents_ns = talents_by_node_sector(model)
+    income = node_income(model, talents_ns)
+    new_locals = occupations.choose_occupations(model, income)
+    new_grads = _new_graduates(model)
     alive = np.flatnonzero(t.alive)
     reviewing = alive[rng.random(len(alive)) < model.params.talent.review_rate]
     reviewing = np.union1d(reviewing, np.concatenate([new_grads, new_locals]))
     requests, model.attraction_requests = model.attraction_requests, []
     n_immigrants = rng.poisson(model.params.talent.immigration_rate * len(alive))
     choosers = _choosers(model, reviewing, n_immigrants, requests)
-    utilities = _utilities(model, choosers)
+    utilities = _utilities(model, choosers, talents_ns, income)
     _add_pulls(model, utilities, choosers, new_grads)
     choice = mech.logit_choice(utilities, rng)
     _residents_choose(model, reviewing, choice[: choosers.n_residents])
@@ -82,16 +86,26 @@ def move_talents(model: Model) -> None:
 
 
 def _retire(model: Model) -> None:
-    """Talents retire at ``talent.retirement_rate``."""
+    """Talents retire at ``talent.retirement_rate``; a young resident takes their place in
+    the labour force, in other work (and may later choose creative work)."""
     t = model.talents
     alive = np.flatnonzero(t.alive)
     retire = alive[model.rng.random(len(alive)) < model.params.talent.retirement_rate]
+    homes = np.bincount(t.home[retire], minlength=model.n_nodes)
     remove_talents(model, retire)
+    model.other_workers = model.other_workers + homes
+    model.residents = model.residents + homes
 
 
-def _new_entrants(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """New graduates at their university's node and young locals entering creative work."""
-    tp, ip = model.params.talent, model.params.institutions
+def _new_graduates(model: Model) -> np.ndarray:
+    """New graduates at their university's node.
+
+    Graduates are young people of the university's place entering the labour
+    force with a creative degree: each one is a resident who would otherwise
+    have entered other work, so the place's other workers (and residents) fall
+    by one per graduate, while graduates who leave the region take people away.
+    """
+    ip = model.params.institutions
     rng, weight = model.rng, model.sector_traits["weight"]
     grads = [np.full(uni.graduates_this_month(), uni.node) for uni in model.universities]
     homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
@@ -105,13 +119,10 @@ def _new_entrants(model: Model) -> tuple[np.ndarray, np.ndarray]:
         retention=ip.graduate_retention + model.retention_bonus[model.place[homes]],
     )
     np.add.at(model.graduates_by_place, model.place[homes], 1)
-    locals_per_node = rng.poisson(tp.local_entry_rate * np.maximum(model.residents, 0.0))
-    homes = np.repeat(np.arange(model.n_nodes), locals_per_node)
-    sectors = rng.choice(model.n_sectors, size=len(homes), p=weight)
-    new_locals = add_talents(
-        model, homes, sectors, origin=TalentOrigin.LOCAL, retention=tp.local_attachment
-    )
-    return new_grads, new_locals
+    entered = np.minimum(np.bincount(homes, minlength=model.n_nodes), model.other_workers)
+    model.other_workers = model.other_workers - entered
+    model.residents = model.residents - entered
+    return new_grads
 
 
 def _choosers(
@@ -149,10 +160,11 @@ def _choosers(
     )
 
 
-def _utilities(model: Model, choosers: Choosers) -> np.ndarray:
+def _utilities(
+    model: Model, choosers: Choosers, talents_ns: np.ndarray, income: np.ndarray
+) -> np.ndarray:
     """Utility of each node (and of leaving, the last column) for each chooser."""
     tp = model.params.talent
-    talents_ns = talents_by_node_sector(model)
     return mech.talent_location_utilities(
         sector=choosers.sector.astype(np.int64),
         skill=choosers.skill,
@@ -161,7 +173,7 @@ def _utilities(model: Model, choosers: Choosers) -> np.ndarray:
         employer_node=choosers.employer_node,
         wage=choosers.wage,
         retention=choosers.retention,
-        node_income=_node_income(model, talents_ns),
+        node_income=income,
         amenity=model.amenity,
         openness=model.openness,
         rent=model.rent,
@@ -184,7 +196,7 @@ def _utilities(model: Model, choosers: Choosers) -> np.ndarray:
     )
 
 
-def _node_income(model: Model, talents_ns: np.ndarray) -> np.ndarray:
+def node_income(model: Model, talents_ns: np.ndarray) -> np.ndarray:
     """Expected income by node and sector: wages in reach, jobs and vacancies per talent."""
     jobs = jobs_by_node_sector(model)
     wage_ns = np.repeat(_wage_in_reach(model, jobs)[:, None], model.n_sectors, axis=1)

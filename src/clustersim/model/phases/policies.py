@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from mesa import Model
 
+from clustersim.model.phases import accounts
+
 __all__ = ["act"]
 
 
 def act(model: Model) -> None:
-    """Add the municipality's income, step each policy in order, then each incubator."""
+    """Households plan their spending, grants arrive, each policy steps, then each incubator."""
+    accounts.plan_spending(model)
     model.municipality.step()
     for policy in list(model.policies):
         policy.step()

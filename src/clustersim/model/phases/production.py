@@ -15,7 +15,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.phases.aggregates import Census, effective_labour
+from clustersim.model.phases.aggregates import Census, effective_labour, per_place
 
 __all__ = ["Market", "produce"]
 
@@ -59,28 +59,111 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
     boost, discount = _incubator_terms(model, alive)
     spill = spill_node[node, sector] * boost
     labour = effective_labour(model)[alive]
-    q = mech.firm_output(f.productivity[alive], spill, labour, fp.returns_to_labour)
+    productivity = f.productivity[alive] * np.exp(f.edge[alive])
+    q = mech.firm_output(productivity, spill, labour, fp.returns_to_labour)
+    sales = _local_market(model, census, node, sector, q)
     model.market = Market(
-        local_price=_local_prices(model, census, node, sector, q),
+        local_price=sales.price,
         external_price=_external_prices(model),
         spillover=mix * know[:, None],
     )
     ties = model.ties
     degree = np.bincount(ties.ravel(), minlength=f.n)[alive] if len(ties) else 0
-    revenue = _revenue(model, alive, q, degree)
-    if pay:
-        f.subsidy_received[alive] += f.subsidy[alive]
+    local, external = _revenue(model, alive, q, degree)
+    subsidy = f.subsidy[alive]
+    revenue = local + external + subsidy
     wage_bill = model.wage[model.place[node]] * labour
     workspace = model.rent[node] * model.rent_factor[node] * fp.workspace_rent_share
     rent_cost = workspace * np.maximum(f.employees[alive], 1) * (1.0 - discount)
+    pay_ratio = _owner_pay(f.employees[alive], revenue - rent_cost - fp.fixed_cost, wage_bill)
+    wage_bill = wage_bill * pay_ratio
     profit = revenue - wage_bill - rent_cost - fp.fixed_cost
     f.revenue[alive] = revenue
     f.profit[alive] = profit
     f.margin[alive] = profit / np.maximum(revenue, 1.0)
     if not pay:
         return
+    f.subsidy_received[alive] += subsidy
+    f.pay_ratio[alive] = pay_ratio
     f.cash[alive] += profit
+    _book(model, alive, sales, external, subsidy, wage_bill, rent_cost)
     _innovate(model, alive, degree, know)
+
+
+def _owner_pay(employees: np.ndarray, surplus: np.ndarray, wage_bill: np.ndarray) -> np.ndarray:
+    """Share of the going wage each firm pays: one-person firms pay their owner what is left.
+
+    The owner of a one-person firm draws what remains after rent and running
+    costs, up to the going wage (more is profit); firms with staff pay the wage.
+
+    Examples:
+        >>> _owner_pay(np.array([1, 1, 3]), np.array([1000.0, -50.0, 0.0]), np.full(3, 2000.0))
+        array([0.5, 0. , 1. ])
+    """
+    own = np.clip(np.divide(surplus, wage_bill, out=np.ones_like(surplus), where=wage_bill > 0), 0, 1)
+    return np.where(employees == 1, own, 1.0)
+
+
+@dataclass(frozen=True)
+class _Sales:
+    """The local creative market this month: prices and who spent what where (EUR by place).
+
+    ``spent[source]`` is what each source's buyers spent, by the buyers' place;
+    ``sold[source]`` what firms received from them, by the firms' place;
+    ``budget[source]`` what the buyers meant to spend, by their place.
+    """
+
+    price: np.ndarray
+    budget: dict[str, np.ndarray]
+    spent: dict[str, np.ndarray]
+    sold: dict[str, np.ndarray]
+
+
+def _book(
+    model: Model,
+    alive: np.ndarray,
+    sales: _Sales,
+    external: np.ndarray,
+    subsidy: np.ndarray,
+    wage_bill: np.ndarray,
+    rent_cost: np.ndarray,
+) -> None:
+    """Book the month's sales and costs of creative firms in the ledger (by place)."""
+    ledger, n_places = model.ledger, len(model.place_names)
+    firm_place = model.place[model.firms.node[alive]]
+
+    def by_firm_place(values: np.ndarray) -> np.ndarray:
+        return np.bincount(firm_place, weights=values, minlength=n_places)
+
+    focus = np.zeros(n_places)
+    focus[model.focus_place] = 1.0
+    spent, sold, budget = sales.spent, sales.sold, sales.budget
+    ledger.book("creative_purchases", spent["households"], sold["households"])
+    ledger.book("creative_imports", budget["households"] - spent["households"])
+    ledger.book("visitor_spending", sold["visitors"])
+    policy_spent = spent["policy"].sum()
+    ledger.book("policy_purchases", focus * policy_spent, sold["policy"])
+    ledger.book("policy_purchases_abroad", focus * (budget["policy"].sum() - policy_spent))
+    ledger.book("external_sales", by_firm_place(external))
+    ledger.book("subsidies", focus * subsidy.sum(), by_firm_place(subsidy))
+    ledger.book("workspace_rent", by_firm_place(rent_cost))
+    ledger.book("running_costs", by_firm_place(np.full(len(alive), model.params.firm.fixed_cost)))
+    paid, received = _wages_by_place(model)
+    ledger.book("creative_wages", paid, received)
+    model.deposits = model.deposits + received
+
+
+def _wages_by_place(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Creative wages by the employer's place and by the worker's home place."""
+    t = model.talents
+    emp = np.flatnonzero(t.alive & (t.employer >= 0))
+    income = model.talent_income(emp)
+    n_places = len(model.place_names)
+    paid = np.bincount(
+        model.place[model.firms.node[t.employer[emp]]], weights=income, minlength=n_places
+    )
+    received = np.bincount(model.place[t.home[emp]], weights=income, minlength=n_places)
+    return paid, received
 
 
 def _spillovers(model: Model, census: Census) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,22 +193,47 @@ def _incubator_terms(model: Model, alive: np.ndarray) -> tuple[np.ndarray, np.nd
     return boost, discount
 
 
-def _local_prices(
+def _local_market(
     model: Model, census: Census, node: np.ndarray, sector: np.ndarray, q: np.ndarray
-) -> np.ndarray:
-    """Local unit prices: households' budgets within reach split over local supply."""
+) -> _Sales:
+    """Local prices and spending: households', visitors' and policy budgets split over supply.
+
+    Buyers at node k split their budget over suppliers in reach in proportion to
+    ``reach[k, j] * supply[j, s]`` (a Huff split, :func:`mech.local_unit_prices`);
+    where the price would exceed the cap, suppliers sell at the cap and buyers
+    spend correspondingly less there. What finds no supplier is not spent locally.
+    """
     fp = model.params.firm
     ls = model.sector_traits["local_share"]
+    n, ns = model.n_nodes, model.n_sectors
     supply = np.bincount(
-        node.astype(np.int64) * model.n_sectors + sector,
-        weights=ls[sector] * q,
-        minlength=model.n_nodes * model.n_sectors,
-    ).reshape(model.n_nodes, model.n_sectors)
+        node.astype(np.int64) * ns + sector, weights=ls[sector] * q, minlength=n * ns
+    ).reshape(n, ns)
     spend_share = model.sector_traits["weight"] * ls
     spend_share = spend_share / spend_share.sum()
-    people = model.residents + census.talents_at
-    budget = (fp.local_spend * people * (1.0 + model.demand_bonus))[:, None] * spend_share[None, :]
-    return mech.local_unit_prices(budget, supply, model.commute_reach, 2 * fp.unit_price)
+    households = model.creative_budget
+    budgets = {
+        "households": households,
+        "visitors": model.visitor_budget,
+        "policy": model.policy_purchases,
+    }
+    reach = model.commute_reach
+    total = sum(budgets.values())[:, None] * spend_share[None, :]
+    raw = mech.local_unit_prices(total, supply, reach, np.inf)
+    capped = np.divide(
+        2 * fp.unit_price, raw, out=np.ones_like(raw), where=raw > 2 * fp.unit_price
+    )
+    z = reach @ supply
+    bought = reach @ (supply * capped)  # what a unit of budget per z buys at k
+    spent, sold, budget = {}, {}, {}
+    for name, b in budgets.items():
+        ratio = np.divide(
+            b[:, None] * spend_share[None, :], z, out=np.zeros((n, ns)), where=z > 0
+        )
+        spent[name] = per_place(model, (ratio * bought).sum(axis=1))
+        sold[name] = per_place(model, (supply * capped * (reach.T @ ratio)).sum(axis=1))
+        budget[name] = per_place(model, b)
+    return _Sales(price=raw * capped, budget=budget, spent=spent, sold=sold)
 
 
 def _external_prices(model: Model) -> np.ndarray:
@@ -142,20 +250,25 @@ def _external_prices(model: Model) -> np.ndarray:
 
 def _revenue(
     model: Model, alive: np.ndarray, q: np.ndarray, degree: np.ndarray | int
-) -> np.ndarray:
-    """Revenue of living firms: local and external sales of output ``q``, plus subsidy."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local and external sales of living firms' output ``q``."""
     fp = model.params.firm
     f, market = model.firms, model.market
     node, sector = f.node[alive], f.sector[alive]
     ls = model.sector_traits["local_share"]
     networking = 1.0 + fp.networking_weight * np.log1p(degree)
     external = market.external_price[node, sector] * networking * f.market_reach[alive]
-    revenue = q * (ls[sector] * market.local_price[node, sector] + (1 - ls[sector]) * external)
-    return revenue + f.subsidy[alive]
+    local = q * ls[sector] * market.local_price[node, sector]
+    return local, q * (1 - ls[sector]) * external
 
 
 def _innovate(model: Model, alive: np.ndarray, degree: np.ndarray | int, know: np.ndarray) -> None:
-    """Innovation: more likely with ties and near universities; raises productivity."""
+    """Innovation: more likely with ties and near universities; raises productivity.
+
+    An innovation adds to a firm's edge over competitors (log productivity);
+    the edge erodes at ``firm.innovation_obsolescence`` as others catch up, so
+    places that innovate more are more productive, not ever faster growing.
+    """
     fp, nw = model.params.firm, model.params.network
     f = model.firms
     p_innov = (
@@ -163,6 +276,7 @@ def _innovate(model: Model, alive: np.ndarray, degree: np.ndarray | int, know: n
     )
     innovates = model.rng.random(len(alive)) < np.minimum(p_innov, 1.0)
     winners = alive[innovates]
-    f.productivity[winners] *= 1.0 + fp.innovation_step
+    f.edge[alive] *= 1.0 - fp.innovation_obsolescence
+    f.edge[winners] += np.log1p(fp.innovation_step)
     f.innovations[winners] += 1
     model.innovations_by_node += np.bincount(f.node[winners], minlength=model.n_nodes)

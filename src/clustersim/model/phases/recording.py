@@ -18,6 +18,7 @@ from mesa import DataCollector, Model
 
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
+from clustersim.model.phases import accounts
 from clustersim.model.phases.aggregates import Census
 
 __all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
@@ -34,6 +35,9 @@ def start_month(model: Model) -> None:
     model.left_region = np.zeros(n_places, dtype=np.int64)
     model.graduates_by_place = np.zeros(n_places, dtype=np.int64)
     model.displaced_by_node = np.zeros(n)
+    model.took_up_by_node = np.zeros(n)
+    model.other_migration_by_node = np.zeros(n)
+    model.fell_back_by_node = np.zeros(n)
 
 
 def datacollector() -> DataCollector:
@@ -66,6 +70,7 @@ def record(model: Model, census: Census) -> None:
         row[f"spend_{policy.name}"] = float(spent.get(policy.name, 0.0))
     model.records.append(row)
     model.place_records.extend(place_rows(model, census))
+    model.ledger.close(model.steps, accounts.stocks(model))
     model.datacollector.collect(model)
 
 
@@ -92,7 +97,7 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
     t, focus, fp_ = model.talents, model.focus_nodes, model.focus_place
     talents_at, jobs_at = census.talents_at, census.jobs_at
     population = model.residents + talents_at
-    employment_at = mp.employment_rate * model.residents + jobs_at
+    employment_at = model.other_workers + jobs_at
     share_at = np.divide(
         jobs_at, employment_at, out=np.zeros(model.n_nodes), where=employment_at > 0
     )
@@ -120,6 +125,7 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
         "unemployment_rate": float(unemployed[focus].sum() / max(talents_at[focus].sum(), 1)),
         "mean_income": float(income.mean()) if len(income) else 0.0,
         "wage": float(model.wage[fp_]),
+        "other_wage": float(model.other_wage[fp_]),
         "mean_amenity": metrics.weighted_mean(model.amenity[focus], population[focus]),
     }
 
@@ -166,6 +172,7 @@ def place_rows(model: Model, census: Census) -> list[dict[str, Any]]:
                 "creative_firms": int(census.firms_at[nodes].sum()),
                 "mean_rent": metrics.weighted_mean(model.rent[nodes], population[nodes]),
                 "wage": float(model.wage[p]),
+                "other_wage": float(model.other_wage[p]),
             }
         )
     return rows

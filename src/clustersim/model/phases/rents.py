@@ -33,14 +33,18 @@ def update_rents(model: Model, census: Census) -> None:
     out = mech.displacement(model.low_income, model.rent, model.base_rent, rp.displacement_rate)
     if out.sum() <= 0:
         return
+    workers_out = out * np.divide(
+        model.other_workers, model.residents, out=np.zeros(model.n_nodes), where=model.residents > 0
+    )
     model.low_income -= out
     model.residents -= out
+    model.other_workers = model.other_workers - workers_out
     model.displaced_by_node = out
     free = np.maximum(model.capacity - space_demand(model, census), 0.0)
-    _rehouse(model, out, free)
+    _rehouse(model, out, workers_out, free)
 
 
-def _rehouse(model: Model, out: np.ndarray, free: np.ndarray) -> None:
+def _rehouse(model: Model, out: np.ndarray, workers_out: np.ndarray, free: np.ndarray) -> None:
     """Displaced residents of each place move into free space at its cheapest nodes."""
     ratio = model.rent / model.base_rent
     for p in range(len(model.place_names)):
@@ -56,3 +60,4 @@ def _rehouse(model: Model, out: np.ndarray, free: np.ndarray) -> None:
         share = room / room.sum() * moved
         model.low_income[cheap] += share
         model.residents[cheap] += share
+        model.other_workers[cheap] += share * workers_out[nodes].sum() / amount

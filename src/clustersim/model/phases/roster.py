@@ -22,6 +22,7 @@ def add_talents(
     *,
     origin: TalentOrigin,
     skill_mean: float = 1.0,
+    skill: np.ndarray | None = None,
     retention: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Add talents living at ``homes``; skill and amenity taste are drawn. Returns their ids.
@@ -32,12 +33,14 @@ def add_talents(
         sectors: sector of each new talent.
         origin: how they came to the region.
         skill_mean: mean skill (lognormal around it).
+        skill: their skills, when already known (then ``skill_mean`` is not used).
         retention: extra attachment to their home place at their next location review.
     """
     tp = model.params.talent
     n = len(homes)
     sigma = tp.skill_sigma
-    skill = skill_mean * model.rng.lognormal(-0.5 * sigma**2, sigma, size=n)
+    if skill is None:
+        skill = skill_mean * model.rng.lognormal(-0.5 * sigma**2, sigma, size=n)
     taste = np.maximum(model.rng.normal(tp.amenity_weight, tp.amenity_weight_sd, size=n), 0.0)
     ids = model.talents.append(
         n,
@@ -93,12 +96,16 @@ def add_firms(
     return ids
 
 
-def remove_talents(model: Model, ids: np.ndarray, *, left_region: bool = False) -> None:
-    """Talents ``ids`` leave (retire, or emigrate when ``left_region``): jobs end, agents go."""
+def remove_talents(
+    model: Model, ids: np.ndarray, *, left_region: bool = False, to_other_work: bool = False
+) -> None:
+    """Talents ``ids`` leave creative work: they retire, emigrate (``left_region``) or
+    take other work in the region (``to_other_work``). Jobs end, agents go."""
     t = model.talents
     t.alive[ids] = False
     t.left[ids] = model.steps
     t.left_region[ids] = left_region
+    t.to_other_work[ids] = to_other_work
     t.employer[ids] = -1
     for i in ids:
         agent = model.talent_agents[i]

@@ -64,6 +64,7 @@ class Broadband(Lever):
     """
 
     Settings = BroadbandSettings
+    spends_on = "world"  # network operators and contractors from outside
     label = "Broadband"
     summary = "Fast internet: digital firms reach outside markets."
     main = True

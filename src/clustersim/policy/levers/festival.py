@@ -118,23 +118,18 @@ class Festival(Lever):
         if self._calendar_month() != self.settings.month_of_year:
             return
         cost = self.settings.cost_per_edition * cost_factor(self.settings)
-        if not self.pay(cost, "festival edition"):
+        if not self.purchase(cost, "festival edition"):
             return
         s, m, nodes = self.settings, self.model, self.target_nodes
         self.editions += 1
         visitors = s.visitors * self.intensity / len(nodes)
-        people = (
-            m.residents[nodes]
-            + np.bincount(m.talents.home[m.talents.alive], minlength=m.n_nodes)[nodes]
-        )
-        base_spend = m.params.firm.local_spend * np.maximum(people, 1.0)
         self._pulse = {
             "amenity": s.amenity_boost * min(self.intensity, 3.0),
-            "demand": visitors * s.spend_per_visitor / base_spend,
+            "demand": visitors * s.spend_per_visitor,
             "space": visitors * s.visitor_space,
         }
         m.amenity_bonus[nodes] += self._pulse["amenity"]
-        m.demand_bonus[nodes] += self._pulse["demand"]
+        m.visitor_budget[nodes] += self._pulse["demand"]
         m.visitor_demand[nodes] += self._pulse["space"]
         if self.editions <= 5:
             m.amenity_bonus[nodes] += s.legacy_per_edition
@@ -144,7 +139,7 @@ class Festival(Lever):
         if getattr(self, "_pulse_on", False):
             nodes, m = self.target_nodes, self.model
             m.amenity_bonus[nodes] -= self._pulse["amenity"]
-            m.demand_bonus[nodes] -= self._pulse["demand"]
+            m.visitor_budget[nodes] -= self._pulse["demand"]
             m.visitor_demand[nodes] -= self._pulse["space"]
             self._pulse_on = False
 

@@ -103,7 +103,9 @@ class TalentAttraction(Lever):
         t = self.model.talents
         at_target = ids[np.isin(t.home[ids], self.target_nodes)]
         for talent in at_target[: self._grants_left]:
-            if self.status != "active" or not self.pay(self.settings.grant, "relocation grant"):
+            if self.status != "active" or not self.pay(
+                self.settings.grant, "relocation grant", to="households"
+            ):
                 return
             t.grant[talent] += self.settings.grant
             self._grants_left -= 1

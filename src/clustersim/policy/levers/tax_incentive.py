@@ -66,7 +66,7 @@ class TaxIncentive(Lever):
         f = self.model.firms
         eligible = f.alive & np.isin(f.node, self.target_nodes)
         amount = self.settings.per_employee * self.intensity * f.employees * eligible
-        if self.pay(float(amount.sum()), "subsidies"):
+        if self.pay(float(amount.sum()), "subsidies", to="subsidies"):
             f.subsidy[:] += amount
             self._paid = amount
 

@@ -1,0 +1,157 @@
+"""The spin-up cache: one ``.npz`` of plain arrays per config, seed, months, city graph and code.
+
+A file is named by :func:`cache_key`, a SHA-256 over the config (without what
+does not change the spin-up: ``steps``, ``seed``, ``policy`` and
+``spin_up.cache``), the seed, the months, the city graph (nodes, edges and their
+attributes, so a graph passed by a caller counts) and a fingerprint of the model
+code (every ``.py`` file of ``clustersim/model/``, and the versions of numpy,
+networkx and mesa). Files live in ``$CLUSTERSIM_CACHE_DIR`` or else in
+``~/.cache/clustersim/spin-up``; they are written atomically and read with
+``allow_pickle=False``. A file that cannot be read is ignored (and replaced by
+the next run), never an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import json
+import logging
+import os
+import zipfile
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from mesa import Model
+
+from clustersim.files import write_file_atomically
+from clustersim.model.config import SimConfig, to_plain_dict
+
+__all__ = [
+    "CACHE_ENV",
+    "FORMAT",
+    "cache_dir",
+    "cache_key",
+    "cache_path",
+    "code_fingerprint",
+    "config_json",
+    "graph_hash",
+    "load",
+    "save",
+]
+
+_log = logging.getLogger(__name__)
+
+CACHE_ENV = "CLUSTERSIM_CACHE_DIR"
+"""Environment variable naming the folder of the spin-up cache."""
+
+FORMAT = "clustersim-spin-up-1"
+"""Version of the file layout; part of the key and stored in each file."""
+
+_MODEL_DIR = Path(__file__).resolve().parent
+_LIBRARIES = ("numpy", "networkx", "mesa")
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``$CLUSTERSIM_CACHE_DIR``, else ``~/.cache/clustersim/spin-up``."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "clustersim" / "spin-up"
+
+
+def cache_path(key: str) -> Path:
+    """The file of the cached spin-up with ``key``."""
+    return cache_dir() / f"{key}.npz"
+
+
+def config_json(cfg: SimConfig) -> str:
+    """The config as canonical JSON, without ``steps``, ``seed``, ``policy``, ``spin_up.cache``.
+
+    Those do not change the state the spin-up reaches (the seed enters the key
+    on its own; policies start after month 0).
+    """
+    plain = to_plain_dict(cfg)
+    for name in ("steps", "seed", "policy"):
+        plain.pop(name, None)
+    spin = dict(plain.get("spin_up") or {})
+    spin.pop("cache", None)
+    plain["spin_up"] = spin
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def graph_hash(graph: nx.Graph) -> str:
+    """SHA-256 of a city graph: its attributes, nodes and edges with their attributes."""
+    nodes = sorted((repr(n), sorted(d.items())) for n, d in graph.nodes(data=True))
+    edges = sorted(
+        (sorted((repr(u), repr(v))), sorted(d.items())) for u, v, d in graph.edges(data=True)
+    )
+    text = json.dumps([sorted(graph.graph.items()), nodes, edges], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of every ``.py`` file under ``clustersim/model/`` and the model's libraries.
+
+    Computed once per process (like the experiments' model fingerprint, which the
+    model layer may not import).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_MODEL_DIR.rglob("*.py")):
+        source = path.read_bytes().replace(b"\r\n", b"\n")
+        digest.update(f"{path.relative_to(_MODEL_DIR).as_posix()} {len(source)}\n".encode())
+        digest.update(source)
+    for library in _LIBRARIES:
+        digest.update(f"{library}=={importlib.import_module(library).__version__}\n".encode())
+    return digest.hexdigest()
+
+
+def cache_key(model: Model, seed: int, months: int) -> str:
+    """The key of a model's spin-up: config, seed, months, city graph and model code."""
+    parts = {
+        "format": FORMAT,
+        "config": config_json(model.params),
+        "seed": int(seed),
+        "months": int(months),
+        "graph": graph_hash(model.graph),
+        "code": code_fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def save(path: Path, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Write ``arrays`` to ``path`` atomically (uncompressed ``.npz``); None when it cannot.
+
+    A cache that cannot be written (read-only home, full disk) only costs the
+    next run its spin-up: it is logged, not raised.
+    """
+    body = {"format": np.array(FORMAT), **arrays}
+
+    def writer(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, allow_pickle=False, **body)
+
+    try:
+        return write_file_atomically(path, writer)
+    except OSError as exc:
+        _log.warning("could not write the spin-up cache %s: %s", path, exc)
+        return None
+
+
+def load(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of the cache file ``path``, or None when it is missing or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        _log.warning("ignoring unreadable spin-up cache %s: %s", path, exc)
+        return None
+    if str(arrays.pop("format", "")) != FORMAT:
+        _log.warning("ignoring spin-up cache %s of another format", path)
+        return None
+    return arrays

@@ -1,0 +1,249 @@
+"""Spin-up: month 0 is the end of months run without policy, cached as plain arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim.errors import ConfigError
+from clustersim.model import spinup, spinup_cache
+from clustersim.model.compose import load_config
+from clustersim.model.config import SimConfig
+from clustersim.model.core import CreativeClusterModel
+from clustersim.model.simulate import simulate
+
+MONTHS = 36
+HUB = {"creative_hub": {"start": 1, "capacity": 4}}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty spin-up cache folder of the test's own."""
+    folder = tmp_path / "spin-up"
+    monkeypatch.setenv(spinup_cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def town(seed=3, months=MONTHS, **kwargs):
+    spin = {"months": months, **kwargs.pop("spin_up", {})}
+    return CreativeClusterModel(
+        rng=seed, city="small_town", population=6000, spin_up=spin, **kwargs
+    )
+
+
+def assert_same_state(a, b):
+    """Two models hold the same state: every array, table, number and random stream."""
+    left, right = spinup.snapshot(a), spinup.snapshot(b)
+    assert sorted(left) == sorted(right)
+    for key in left:
+        np.testing.assert_array_equal(left[key], right[key], err_msg=key)
+
+
+def assert_same_run(a, b):
+    pd.testing.assert_frame_equal(pd.DataFrame(a.records), pd.DataFrame(b.records))
+    pd.testing.assert_frame_equal(pd.DataFrame(a.place_records), pd.DataFrame(b.place_records))
+    pd.testing.assert_frame_equal(a.firm_table(), b.firm_table())
+    pd.testing.assert_frame_equal(a.talent_table(), b.talent_table())
+    pd.testing.assert_frame_equal(a.policy_table(), b.policy_table())
+    assert_same_state(a, b)
+
+
+def test_with_a_spin_up_the_first_row_is_month_0_and_there_are_steps_plus_1(cache):
+    result = simulate("small_town", steps=6, spin_up=MONTHS, overrides=["city.population=6000"])
+    assert list(result.timeseries["step"]) == list(range(7))
+    assert set(result.places["step"]) == set(range(7))
+    assert result.meta["spin_up_months"] == MONTHS
+    assert result.meta["spin_up_source"] == "run"
+    assert result.summary()["spin_up_source"] == "run"
+    again = simulate("small_town", steps=6, spin_up=MONTHS, overrides=["city.population=6000"])
+    assert again.meta["spin_up_source"] == "cache"
+    pd.testing.assert_frame_equal(result.timeseries, again.timeseries)
+
+
+def test_month_0_has_a_clock_at_zero_and_no_flows_yet(cache):
+    model = town()
+    assert (model.steps, model.time) == (0, 0.0)
+    first = model.records[0]
+    assert first["step"] == 0
+    assert first["firm_births"] == first["firm_exits"] == first["net_migration"] == 0
+    model.run_for(3)
+    assert [r["step"] for r in model.records] == [0, 1, 2, 3]
+    assert model.steps == 3
+
+
+@pytest.mark.parametrize("policy", [None, HUB], ids=["no policy", "creative hub"])
+def test_a_model_restored_from_the_cache_continues_exactly_like_the_one_that_ran(cache, policy):
+    ran = town(policy=policy)
+    restored = town(policy=policy)
+    assert (ran.spin_up_source, restored.spin_up_source) == ("run", "cache")
+    assert_same_state(ran, restored)
+    ran.run_for(24)
+    restored.run_for(24)
+    assert_same_run(ran, restored)
+    # and both are the model that never saw the cache
+    uncached = town(policy=policy, spin_up={"cache": False})
+    assert uncached.spin_up_source == "run"
+    uncached.run_for(24)
+    assert_same_run(ran, uncached)
+
+
+def test_the_cache_is_plain_arrays_in_the_cache_folder(cache):
+    model = town()
+    files = list(cache.glob("*.npz"))
+    assert len(files) == 1
+    with np.load(files[0], allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    assert all(a.dtype != object for a in arrays.values())
+    assert int(arrays["rows:talents"]) == model.talents.n
+    # the random streams are stored as text (PCG64's integers exceed 64 bits)
+    assert arrays["rng:model.rng"].dtype.kind == "U"
+    assert "PCG64" in str(arrays["rng:model.rng"])
+
+
+def test_the_key_follows_seed_config_and_months_but_not_steps_or_policy(cache):
+    def key(seed=3, months=MONTHS, **changes):
+        cfg = SimConfig(seed=seed)
+        for path, value in changes.items():
+            group, _, name = path.partition("__")
+            if name:
+                setattr(getattr(cfg, group), name, value)
+            else:
+                setattr(cfg, group, value)
+        model = CreativeClusterModel(rng=seed, city="small_town", population=6000, config=cfg)
+        return spinup_cache.cache_key(model, seed, months)
+
+    base = key(spin_up__months=0)
+    assert key(spin_up__months=0) == base
+    assert key(seed=4, spin_up__months=0) != base
+    assert key(months=MONTHS + 1, spin_up__months=0) != base
+    assert key(talent__review_rate=0.03, spin_up__months=0) != base
+    assert key(steps=7, spin_up__months=0) == base
+    assert key(policy=HUB, spin_up__months=0) == base
+    assert key(spin_up__months=0, spin_up__cache=False) == base
+
+
+def test_steps_and_policy_reuse_the_spin_up_a_new_seed_does_not(cache):
+    assert town(seed=3).spin_up_source == "run"
+    assert town(seed=3, policy=HUB).spin_up_source == "cache"
+    assert town(seed=4).spin_up_source == "run"
+    assert town(seed=3, months=MONTHS + 1).spin_up_source == "run"
+    assert town(seed=3, talent={"review_rate": 0.03}).spin_up_source == "run"
+    assert len(list(cache.glob("*.npz"))) == 4
+
+
+def test_a_city_graph_passed_by_the_caller_is_part_of_the_key(cache, make_city):
+    spin = {"months": 12}
+    first = CreativeClusterModel(rng=1, city=make_city(4, 3000), spin_up=spin)
+    same = CreativeClusterModel(rng=1, city=make_city(4, 3000), spin_up=spin)
+    other = CreativeClusterModel(rng=1, city=make_city(4, 3000, rent=500.0), spin_up=spin)
+    assert [m.spin_up_source for m in (first, same, other)] == ["run", "cache", "run"]
+
+
+def test_a_model_not_seeded_by_an_integer_runs_its_spin_up_and_caches_nothing(cache):
+    model = CreativeClusterModel(
+        rng=np.random.default_rng(3), city="small_town", population=6000, spin_up={"months": 6}
+    )
+    assert model.spin_up_source == "run"
+    assert not list(cache.glob("*.npz"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not a zip file"),
+        lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]),
+        lambda path: np.savez(path, format=np.array(spinup_cache.FORMAT), junk=np.zeros(3)),
+        lambda path: np.savez(path, format=np.array("another layout"), junk=np.zeros(3)),
+    ],
+    ids=["garbage", "truncated", "wrong arrays", "other format"],
+)
+def test_a_damaged_cache_file_is_run_again_silently_and_replaced(cache, damage):
+    ran = town()
+    (path,) = cache.glob("*.npz")
+    damage(path)
+    again = town()
+    assert again.spin_up_source == "run"
+    assert_same_state(ran, again)
+    with np.load(path, allow_pickle=False) as data:  # replaced by a good file
+        assert "rows:talents" in data.files
+    assert town().spin_up_source == "cache"
+
+
+def test_no_spin_up_is_the_drawn_initial_state(cache):
+    model = town(months=0)
+    assert (model.spin_up_months, model.spin_up_source) == (0, "none")
+    assert not list(cache.glob("*.npz"))
+    firms, talents = model.firm_table(), model.talent_table()
+    assert (firms["origin"] == "initial").all()
+    assert (talents["origin"] == "initial").all()
+    assert (talents["arrived_step"] == 0).all()
+    assert (firms["founded_step"] <= 0).all()
+    model.run_for(12)
+    again = town(months=0)
+    again.run_for(12)
+    assert_same_run(model, again)
+
+
+def test_month_0_holds_only_living_agents_and_every_id_points_to_one(cache):
+    model = town()
+    f, t = model.firms, model.talents
+    assert f.alive.all() and t.alive.all()
+    assert (f.exit_step == -1).all() and (t.left == -1).all()
+    employer = t.employer[t.employer >= 0]
+    assert (employer < f.n).all() and f.alive[employer].all()
+    parent = f.parent[f.parent >= 0]
+    assert (parent < f.n).all()
+    assert (model.ties >= 0).all() and (model.ties < f.n).all()
+    assert len(model.open_vacancies) == f.n
+    assert [a.index for a in model.talent_agents] == list(range(t.n))
+    assert [a.index for a in model.firm_agents] == list(range(f.n))
+    # firms born during the spin-up are in the table; those that closed are not
+    assert (model.firm_table()["origin"] != "initial").any()
+
+
+def test_time_stamps_of_agents_present_at_month_0_are_not_in_the_future(cache):
+    model = town()
+    assert (model.firms.founded <= 0).all()
+    assert (model.talents.arrived <= 0).all()
+    assert model.firms.founded.min() < -MONTHS // 2
+    model.run_for(6)
+    firms, talents = model.firm_table(), model.talent_table()
+    assert firms["founded_step"].max() <= 6
+    newcomers = talents[talents["arrived_step"] > 0]
+    assert newcomers["talent_id"].min() >= int((talents["arrived_step"] <= 0).sum())
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("spin_up.months=-1", "spin_up.months must be >= 0 and <= 2400, got -1"),
+        ("spin_up.months=2401", "spin_up.months must be >= 0 and <= 2400, got 2401"),
+        ("spin_up.months=abc", "spin_up.months must be an integer, got 'abc'"),
+        ("spin_up.months=1.5", "spin_up.months must be an integer"),
+        ("spin_up.cache=abc", "spin_up.cache: Value 'abc' is not a valid bool"),
+    ],
+)
+def test_bad_spin_up_values_give_one_line_errors(override, message):
+    with pytest.raises(ConfigError) as info:
+        load_config("small_town", overrides=[override])
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: simulate("small_town", steps=2, spin_up=-1), "spin_up.months must be >= 0"),
+        (lambda: simulate("small_town", steps=2, spin_up="abc"), "spin_up.months must be an"),
+        (lambda: town(months=-1), "spin_up.months must be >= 0 and <= 2400, got -1"),
+        (lambda: town(months="abc"), "spin_up.months must be an integer"),
+        (lambda: town(spin_up={"cache": "abc"}), "spin_up.cache must be true or false"),
+        (lambda: town(spin_up={"size": 3}), "spin_up.size is not a known parameter"),
+    ],
+)
+def test_bad_spin_up_values_from_python_give_one_line_errors(cache, build, message):
+    with pytest.raises(ConfigError) as info:
+        build()
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
