@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import yaml
+
+from clustersim.model.schema_spinup import SpinUpParams
 
 #: How long the run may wait at the end for threads that tests left running.
 LINGER_SECONDS = 30
@@ -121,6 +124,50 @@ def uniform_city(
 @pytest.fixture
 def make_city():
     return uniform_city
+
+
+#: The spin-up users get (``spin_up.months``'s default). Tests that check what users
+#: see from month 0 on (stationarity, lever effects on a stationary town) pass
+#: ``spin_up=STATIONARY``.
+SPIN_UP_MONTHS = SpinUpParams().months
+STATIONARY = {"months": SPIN_UP_MONTHS}
+
+
+def _start_tests_from_the_drawn_state() -> None:
+    """Unit tests start from the drawn initial state (``spin_up.months = 0``) by default.
+
+    A spin-up runs 30 years of the model before month 0; most tests check a
+    mechanism, a table or an error message and do not need the long-run state,
+    and the suite would take an hour with it. This changes the field's default
+    for this test process only (before Hydra's ConfigStore reads the schema), so
+    composed configs get it too; commands the tests launch in other processes use
+    the real default. Tests that need the stationary start ask for it explicitly.
+    """
+    _set_spin_up_default(0)
+
+
+def _set_spin_up_default(months: int) -> None:
+    SpinUpParams.__dataclass_fields__["months"].default = months
+    defaults = list(SpinUpParams.__init__.__defaults__)
+    defaults[0] = months
+    SpinUpParams.__init__.__defaults__ = tuple(defaults)
+
+
+@contextlib.contextmanager
+def users_spin_up():
+    """Within the block, ``spin_up.months`` defaults to what users get (the stationary start).
+
+    For tests of what users see in places that build their own config (the app's
+    lessons, the documented parameter table).
+    """
+    _set_spin_up_default(SPIN_UP_MONTHS)
+    try:
+        yield
+    finally:
+        _set_spin_up_default(0)
+
+
+_start_tests_from_the_drawn_state()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,7 @@ from clustersim import CreativeClusterModel
 from clustersim.model.city import region
 from conftest import uniform_city
 
-__all__ = ["SEEDS", "pair", "path_city", "stepper", "talents_at", "town_and_city", "ts"]
+__all__ = ["SEEDS", "owners_earnings", "pair", "path_city", "stepper", "talents_at", "town_and_city", "ts"]
 
 SEEDS = (0, 1, 2)
 
@@ -67,3 +67,18 @@ def talents_at(model) -> np.ndarray:
 
 def path_city():
     return uniform_city(5, 4000, complete=False, travel_time=15)
+
+
+def owners_earnings(model, firms) -> np.ndarray:
+    """Profit of ``firms`` plus, for one-person firms, what their owner draws as pay.
+
+    The owner of a one-person firm takes what is left after costs as pay (up to
+    the going wage), so a saving shows in the owner's pay before it shows in profit.
+    """
+    t, f = model.talents, model.firms
+    earnings = f.profit[firms].copy()
+    solo = f.employees[firms] == 1
+    staff = np.flatnonzero(t.alive & (t.employer >= 0))
+    pay = np.bincount(t.employer[staff], weights=model.talent_income(staff), minlength=f.n)
+    earnings[solo] += pay[firms[solo]]
+    return earnings

@@ -82,14 +82,18 @@ def test_count_employees_follows_employers_and_keeps_the_peak(model):
 
 
 def test_income_is_the_wage_of_the_employers_place_times_skill(model):
-    t = model.talents
+    t, f = model.talents, model.firms
     employed = np.flatnonzero(t.alive & (t.employer >= 0))
     idle = np.flatnonzero(t.alive & (t.employer < 0))
     income = talent_income(model)
-    same = model.firms.sector[t.employer[employed]] == t.sector[employed]
-    expected = model.wage[model.place[model.firms.node[t.employer[employed]]]] * t.skill[employed]
+    employer = t.employer[employed]
+    same = f.sector[employer] == t.sector[employed]
+    expected = model.wage[model.place[f.node[employer]]] * t.skill[employed]
     cross = model.params.labour.cross_sector_productivity
-    np.testing.assert_allclose(income[employed], np.where(same, 1.0, cross) * expected)
+    pay = f.pay_ratio[employer]  # owners of one-person firms draw what the firm can pay
+    np.testing.assert_allclose(income[employed], np.where(same, 1.0, cross) * expected * pay)
+    assert ((pay == 1.0) | (f.employees[employer] == 1)).all()
+    assert (pay < 1.0).any()
     assert (income[idle] == model.params.talent.unemployment_income).all()
     np.testing.assert_array_equal(model.talent_income(employed), income[employed])
 

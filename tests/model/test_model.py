@@ -143,8 +143,8 @@ def test_uncapped_agglomeration_concentrates_firms_and_a_cap_lets_nodes_share(se
     capped = firms_per_node(agglomeration_run(5, seed))
     assert uncapped.max() / uncapped.sum() > 0.45
     assert (uncapped / uncapped.sum() < 0.02).sum() >= 1
-    assert capped.max() / capped.sum() < 0.35
-    assert (capped / capped.sum() >= 0.1).all()
+    assert capped.max() / capped.sum() < 0.4
+    assert (capped / capped.sum() >= 0.05).all()
 
 
 def test_rents_rise_where_creative_firms_cluster():

@@ -8,6 +8,7 @@ import pytest
 
 from clustersim import CreativeClusterModel
 from clustersim.model.phases import (
+    accounts,
     demography,
     fields,
     labour,
@@ -44,12 +45,14 @@ def _step_like_mesa(model):
     fields.refresh_fields(model)
     census = Census.of(model)
     production.produce(model, census, pay=True)
+    accounts.pay_dividends(model)
     labour.clear_labour_market(model, census)
     demography.exit_firms(model)
     demography.enter_firms(model)
     moves.move_talents(model)
     census = Census.of(model)
     rents.update_rents(model, census)
+    accounts.settle(model, census)
     ties.form_ties(model, census)
     recording.record(model, census)
 
@@ -132,6 +135,7 @@ def test_a_firm_out_of_cash_exits_with_its_ties_and_jobs():
     a, b, c = np.flatnonzero(model.firms.alive)[:3]
     model.add_collaboration_ties([[a, b], [b, c]])
     model.firms.cash[a] = -1.0
+    model.params.firm.young_exit_hazard = model.params.firm.mature_exit_hazard = 0.0
     demography.exit_firms(model)
     assert not model.firms.alive[a]
     assert model.ties.tolist() == [[b, c]]

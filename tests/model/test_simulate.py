@@ -58,6 +58,7 @@ def test_save_writes_all_tables_and_summary(small_result, tmp_path):
         "talents.parquet",
         "places.parquet",
         "policies.parquet",
+        "ledger.parquet",
         "config.json",
         "summary.json",
     }

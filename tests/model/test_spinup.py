@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -170,6 +174,29 @@ def test_a_damaged_cache_file_is_run_again_silently_and_replaced(cache, damage):
     assert town().spin_up_source == "cache"
 
 
+def test_a_cache_folder_that_cannot_be_written_costs_only_the_spin_up(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(spinup_cache.CACHE_ENV, str(blocker / "spin-up"))
+    assert town().spin_up_source == "run"
+    assert town().spin_up_source == "run"
+
+
+def test_parallel_runs_needing_the_same_spin_up_compute_it_once(cache):
+    script = (
+        "from clustersim.model.core import CreativeClusterModel as M; "
+        "m = M(rng=3, city='small_town', population=6000, spin_up={'months': 120}); "
+        "print(m.spin_up_source)"
+    )
+    env = {**os.environ, spinup_cache.CACHE_ENV: str(cache)}
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    sources = sorted(run.communicate(timeout=300)[0].strip() for run in runs)
+    assert sources == ["cache", "run"]
+
+
 def test_no_spin_up_is_the_drawn_initial_state(cache):
     model = town(months=0)
     assert (model.spin_up_months, model.spin_up_source) == (0, "none")
@@ -195,11 +222,48 @@ def test_month_0_holds_only_living_agents_and_every_id_points_to_one(cache):
     parent = f.parent[f.parent >= 0]
     assert (parent < f.n).all()
     assert (model.ties >= 0).all() and (model.ties < f.n).all()
-    assert len(model.open_vacancies) == f.n
+    assert len(model.open_vacancies) <= f.n
     assert [a.index for a in model.talent_agents] == list(range(t.n))
     assert [a.index for a in model.firm_agents] == list(range(f.n))
     # firms born during the spin-up are in the table; those that closed are not
     assert (model.firm_table()["origin"] != "initial").any()
+
+
+def test_restarting_the_clock_keeps_the_living_agents_and_what_refers_to_them(cache):
+    model = town(months=0)
+    model.run_for(30)
+    f, t = model.firms, model.talents
+    assert not f.alive.all() and not t.alive.all()
+    # a firm is known by its productivity (a continuous draw), a talent by its skill
+    firms, talents = np.flatnonzero(f.alive), np.flatnonzero(t.alive)
+
+    def firm_of(ids, table):
+        return np.where(ids >= 0, table.productivity[np.maximum(ids, 0)], np.nan)
+
+    before = {
+        "skill": t.skill[talents],
+        "arrived": t.arrived[talents],
+        "employer": firm_of(t.employer[talents], f),
+        "firm": f.productivity[firms],
+        "founded": f.founded[firms],
+        "parent": firm_of(np.where(f.alive[f.parent], f.parent, -1)[firms], f),
+        "ties": {tuple(sorted(f.productivity[pair])) for pair in model.ties},
+        "vacancies": model.open_vacancies[firms[firms < len(model.open_vacancies)]],
+    }
+    spinup.restart_clock(model)
+    f, t = model.firms, model.talents
+    assert (model.steps, model.time, model.records, model.place_records) == (0, 0.0, [], [])
+    assert model.births_by_node.sum() == model.exits_by_node.sum() == 0
+    np.testing.assert_array_equal(t.skill, before["skill"])
+    np.testing.assert_array_equal(t.arrived, before["arrived"] - 30)
+    np.testing.assert_array_equal(firm_of(t.employer, f), before["employer"])
+    np.testing.assert_array_equal(f.productivity, before["firm"])
+    np.testing.assert_array_equal(f.founded, before["founded"] - 30)
+    np.testing.assert_array_equal(firm_of(f.parent, f), before["parent"])
+    assert {tuple(sorted(f.productivity[pair])) for pair in model.ties} == before["ties"]
+    np.testing.assert_array_equal(model.open_vacancies, before["vacancies"])
+    model.run_for(2)
+    assert [r["step"] for r in model.records] == [1, 2]
 
 
 def test_time_stamps_of_agents_present_at_month_0_are_not_in_the_future(cache):

@@ -151,11 +151,15 @@ def _canonical(value: Any) -> str:
 def config_hash(cfg: SimConfig | dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the resolved config, without seed and Hydra keys.
 
-    Two runs with the same hash and seed are the same simulation.
+    Two runs with the same hash and seed are the same simulation. Whether the
+    spin-up came from its cache (``spin_up.cache``) does not change a result, so it
+    is not part of the hash.
     """
     plain = dict(cfg) if isinstance(cfg, dict) else to_plain_dict(cfg)
     plain.pop("seed", None)
     plain.pop("hydra", None)
+    if isinstance(plain.get("spin_up"), dict):
+        plain["spin_up"] = {k: v for k, v in plain["spin_up"].items() if k != "cache"}
     return hashlib.sha256(_canonical(plain).encode()).hexdigest()
 
 

@@ -228,6 +228,12 @@ class Municipality(FixedAgent):
         self.spent_this_step: dict[str, float] = {}
         self.cell = model.space[node]
 
+    def reset(self, budget: float) -> None:
+        """Start month 0 with ``budget`` and nothing spent (after the spin-up)."""
+        self.budget = float(budget)
+        self.spent_total = 0.0
+        self.spent_this_step = {}
+
     def step(self) -> None:
         """Start a new month: external grants arrive, this month's booking is reset."""
         self.budget += self.monthly_income

@@ -155,6 +155,7 @@ class CreativeClusterModel(mesa.Model):
         recording.start_month(self)
         self.attraction_requests: list[moves.Request] = []
         spinup.spin_up(self, rng)  # month 0: the end of a spin-up without policy
+        self.municipality.reset(self.params.institutions.municipality_budget)
         accounts.open_books(self)  # the ledger starts at month 0
         if self.params.policy:
             policy_plugin().build(self, self.params.policy)

@@ -15,6 +15,7 @@ __all__ = [
     "collaboration_targets",
     "displacement",
     "exit_hazard",
+    "exit_risk_factor",
     "expected_income",
     "firm_output",
     "founder_node_utility",
@@ -358,6 +359,21 @@ def exit_hazard(age: np.ndarray, young: float, mature: float, decline: float) ->
     """
     a = np.maximum(np.asarray(age, float), 0.0)
     return mature + (young - mature) * np.exp(-a / decline)
+
+
+def exit_risk_factor(margin: np.ndarray, target: float, sensitivity: float) -> np.ndarray:
+    """Multiplier of the exit hazard by profit margin: 1 at the target, up to 2 for losses.
+
+    ``2 / (1 + exp(sensitivity * (margin - target)))``: firms earning more than
+    the target margin close less often, firms earning less more often (an
+    assumption: closing is more likely when the business does not pay).
+
+    Examples:
+        >>> exit_risk_factor(np.array([-0.5, 0.05, 0.5]), 0.05, 10.0).round(3)
+        array([1.992, 1.   , 0.022])
+    """
+    x = np.clip(sensitivity * (np.asarray(margin, float) - target), -50.0, 50.0)
+    return 2.0 / (1.0 + np.exp(x))
 
 
 def founder_node_utility(

@@ -57,7 +57,8 @@ ID_COLUMNS: dict[tuple[str, str], str] = {
     ("talents", "employer"): "firms",
     ("firms", "parent"): "firms",
 }
-#: Model arrays with one entry per row of a table: attribute -> table.
+#: Model arrays with one entry per row of a table (rows added since may be missing at
+#: the end): attribute -> table.
 ROW_ARRAYS: dict[str, str] = {"open_vacancies": "firms"}
 #: Mesa agent lists with one agent (or None) per row of a table: table -> (attribute, class).
 AGENT_LISTS: dict[str, tuple[str, type[Agent]]] = {
@@ -80,7 +81,9 @@ def spin_up(model: Model, seed: Any) -> None:
     Sets ``model.spin_up_months`` and ``model.spin_up_source`` (``"run"``,
     ``"cache"`` or ``"none"``). The cache is used only for a model seeded with an
     integer (a Generator or fresh entropy gives no reproducible key); a cache file
-    that cannot be read or restored is ignored, and overwritten by the run.
+    that cannot be read or restored is ignored, and overwritten by the run. While
+    one process runs a spin-up, others needing the same one wait for its file
+    (parallel runs of a sweep pay for it once).
 
     Args:
         model: a model whose initial state is drawn and that has no policy yet.
@@ -93,15 +96,17 @@ def spin_up(model: Model, seed: Any) -> None:
     if months == 0:
         return
     seeded = isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
-    path = None
-    if params.cache and seeded:
-        path = spinup_cache.cache_path(spinup_cache.cache_key(model, int(seed), months))
+    if not (params.cache and seeded):
+        run_spin_up(model, months)
+        model.spin_up_source = "run"
+        return
+    path = spinup_cache.cache_path(spinup_cache.cache_key(model, int(seed), months))
+    with spinup_cache.locked(path):
         if _restore_cached(model, path):
             model.spin_up_source = "cache"
             return
-    run_spin_up(model, months)
-    model.spin_up_source = "run"
-    if path is not None:
+        run_spin_up(model, months)
+        model.spin_up_source = "run"
         spinup_cache.save(path, snapshot(model))
 
 
@@ -187,8 +192,8 @@ def _compact(model: Model) -> None:
         setattr(tables[name], column, mapped)
     for attr, ref in ROW_ARRAYS.items():
         values = getattr(model, attr, None)
-        if isinstance(values, np.ndarray) and len(values) == tables[ref].n:
-            setattr(model, attr, values[keep[ref]])
+        if isinstance(values, np.ndarray) and values.ndim == 1:
+            setattr(model, attr, values[keep[ref][keep[ref] < len(values)]])
     if len(model.ties):
         ties = new_id["firms"][model.ties]
         model.ties = ties[(ties >= 0).all(axis=1)]  # monotone renumbering: still sorted

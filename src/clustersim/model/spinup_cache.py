@@ -8,7 +8,8 @@ code (every ``.py`` file of ``clustersim/model/``, and the versions of numpy,
 networkx and mesa). Files live in ``$CLUSTERSIM_CACHE_DIR`` or else in
 ``~/.cache/clustersim/spin-up``; they are written atomically and read with
 ``allow_pickle=False``. A file that cannot be read is ignored (and replaced by
-the next run), never an error.
+the next run), never an error. A process computing a spin-up holds the lock
+``<key>.lock`` beside its file, so others needing it wait and then read it.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import json
 import logging
 import os
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 from mesa import Model
 
-from clustersim.files import write_file_atomically
+from clustersim.files import hold_lock, write_file_atomically
 from clustersim.model.config import SimConfig, to_plain_dict
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "config_json",
     "graph_hash",
     "load",
+    "locked",
     "save",
 ]
 
@@ -120,6 +124,20 @@ def cache_key(model: Model, seed: int, months: int) -> str:
         "code": code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock of the cache file ``path`` (waiting for another process's spin-up).
+
+    Where no lock can be taken (a read-only folder), go on without one.
+    """
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(hold_lock(path.with_name(f"{path.stem}.lock")))
+        except OSError as exc:
+            _log.warning("no lock for the spin-up cache %s: %s", path, exc)
+        yield
 
 
 def save(path: Path, arrays: dict[str, np.ndarray]) -> Path | None:

@@ -29,7 +29,8 @@ def exit_firms(model: Model) -> None:
     The hazard falls from ``firm.young_exit_hazard`` at founding toward
     ``firm.mature_exit_hazard`` with age (scale ``firm.hazard_decline``): the
     shocks that close young firms most often (lost clients, the founder's
-    other options). Cash left is returned to the owners; debts are written off
+    other options). It is higher for firms earning less than the target margin
+    and lower for those earning more (``firm.exit_margin_sensitivity``). Cash left is returned to the owners; debts are written off
     by outside creditors. Employees become unemployed, ties end.
     """
     fp = model.params.firm
@@ -37,6 +38,9 @@ def exit_firms(model: Model) -> None:
     alive = np.flatnonzero(f.alive)
     age = model.steps - f.founded[alive]
     hazard = mech.exit_hazard(age, fp.young_exit_hazard, fp.mature_exit_hazard, fp.hazard_decline)
+    hazard = hazard * mech.exit_risk_factor(
+        f.margin[alive], fp.target_margin, fp.exit_margin_sensitivity
+    )
     gone = f.employees[alive] == 0  # the owner and every employee left
     leave = gone | (f.cash[alive] < 0) | (model.rng.random(len(alive)) < hazard)
     dead = alive[leave]
