@@ -139,9 +139,10 @@ def _start_tests_from_the_drawn_state() -> None:
     A spin-up runs 30 years of the model before month 0; most tests check a
     mechanism, a table or an error message and do not need the long-run state,
     and the suite would take an hour with it. This changes the field's default
-    for this test process only (before Hydra's ConfigStore reads the schema), so
-    composed configs get it too; commands the tests launch in other processes use
-    the real default. Tests that need the stationary start ask for it explicitly.
+    for this test process (before Hydra's ConfigStore reads the schema), so
+    composed configs get it too, and ``tests/support/sitecustomize.py`` does the
+    same in the commands the tests launch. Tests that need the stationary start
+    ask for it explicitly (``spin_up=STATIONARY``, :func:`users_spin_up`).
     """
     _set_spin_up_default(0)
 
@@ -177,8 +178,12 @@ def spin_up_cache(tmp_path_factory):
     Set in the environment, so commands the tests launch use it too.
     """
     folder = tmp_path_factory.mktemp("spin-up-cache")
+    support = str(Path(__file__).parent / "support")  # sitecustomize.py: drawn start
+    path = os.pathsep.join(p for p in (support, os.environ.get("PYTHONPATH", "")) if p)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CLUSTERSIM_CACHE_DIR", str(folder))
+        patch.setenv("PYTHONPATH", path)
+        patch.setenv("CLUSTERSIM_TESTS_DRAWN_START", "1")
         yield folder
 
 

@@ -14,7 +14,16 @@ from clustersim import CreativeClusterModel
 from clustersim.model.city import region
 from conftest import uniform_city
 
-__all__ = ["SEEDS", "owners_earnings", "pair", "path_city", "stepper", "talents_at", "town_and_city", "ts"]
+__all__ = [
+    "SEEDS",
+    "owners_earnings",
+    "pair",
+    "path_city",
+    "stepper",
+    "talents_at",
+    "town_and_city",
+    "ts",
+]
 
 SEEDS = (0, 1, 2)
 

@@ -57,14 +57,19 @@ def test_money_is_conserved_across_places_of_a_region():
 def test_money_is_conserved_with_every_lever(lever):
     policy = {lever: {"start": 2, "intensity": 2.0}}
     model = CreativeClusterModel(
-        rng=1, city=CityConfig(kind="region", population=8000, city_population=60000),
-        policy=policy, spin_up=SPIN, institutions={"municipality_budget": 5e7},
+        rng=1,
+        city=CityConfig(kind="region", population=8000, city_population=60000),
+        policy=policy,
+        spin_up=SPIN,
+        institutions={"municipality_budget": 5e7},
     )
     model.run_for(30)
     table = _check_books(model)
     spent = sum(p.spent for p in model.policies)
     assert spent > 0, "the lever spent nothing: the test would not exercise its payments"
-    policy_flows = [f.name for f in FLOWS if f.source == "municipality" and f.name != "public_services"]
+    policy_flows = [
+        f.name for f in FLOWS if f.source == "municipality" and f.name != "public_services"
+    ]
     assert table[policy_flows].to_numpy().sum() == pytest.approx(spent, rel=1e-9)
 
 
@@ -88,7 +93,10 @@ def test_local_creative_demand_follows_local_income():
     """Households spend a share of their income on creative goods: richer towns buy more."""
     base = CreativeClusterModel(rng=4, city="small_town", population=8000, spin_up=SPIN)
     richer = CreativeClusterModel(
-        rng=4, city="small_town", population=8000, spin_up=SPIN,
+        rng=4,
+        city="small_town",
+        population=8000,
+        spin_up=SPIN,
         households={"transfer": 1200.0},
     )
     for m in (base, richer):

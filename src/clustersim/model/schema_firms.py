@@ -32,6 +32,16 @@ class FirmParams:
     productivity_sigma: float = param(
         0.3, unit="log-sd", doc="dispersion of firm productivity", ge=0, le=2
     )
+    productivity_reversion: float = param(
+        0.02,
+        unit="1/month",
+        doc="rate at which a firm's productivity reverts toward the mean under monthly "
+        "shocks (0: productivity is fixed at founding)",
+        source="Foster, Haltiwanger & Syverson 2008 (yearly persistence of productivity "
+        "about 0.8, i.e. 0.02/month); Hopenhayn 1992",
+        ge=0,
+        le=1,
+    )
     returns_to_labour: float = param(
         0.7,
         unit="-",
@@ -115,7 +125,7 @@ class FirmParams:
         le=120,
     )
     young_exit_hazard: float = param(
-        0.014,
+        0.022,
         unit="1/month",
         doc="exit hazard of a newly founded firm besides running out of cash (owner's "
         "choice, health, lost clients); falls with age toward firm.mature_exit_hazard",

@@ -8,7 +8,7 @@ import pytest
 
 from clustersim import CreativeClusterModel
 from conftest import uniform_city
-from lever_runs import SEEDS, pair, stepper, ts
+from lever_runs import SEEDS, pair, stepper
 
 
 def _median_margins(model, months: int) -> np.ndarray:

@@ -38,12 +38,14 @@ def stocks(model: Model) -> dict[str, np.ndarray]:
     n_places = len(model.place_names)
     f = model.firms
     alive = f.alive
-    firm_cash = np.bincount(
-        model.place[f.node[alive]], weights=f.cash[alive], minlength=n_places
-    )
+    firm_cash = np.bincount(model.place[f.node[alive]], weights=f.cash[alive], minlength=n_places)
     budget = np.zeros(n_places)
     budget[model.focus_place] = model.municipality.budget
-    return {"households": model.deposits.copy(), "creative_firms": firm_cash, "municipality": budget}
+    return {
+        "households": model.deposits.copy(),
+        "creative_firms": firm_cash,
+        "municipality": budget,
+    }
 
 
 def _housing_rent(model: Model, people_at: np.ndarray) -> np.ndarray:
@@ -98,11 +100,14 @@ def setup_accounts(model: Model, census: Census) -> None:
     )
     disposable = (1.0 - hp.tax_rate) * income - rents
     model.disposable_prev = np.maximum(disposable, 0.0)
-    model.deposits = (1.0 - hp.consumption_propensity) * model.disposable_prev / hp.wealth_propensity
+    model.deposits = (
+        (1.0 - hp.consumption_propensity) * model.disposable_prev / hp.wealth_propensity
+    )
     consumption = model.disposable_prev  # steady state: households spend what they earn
-    running = np.bincount(
-        model.place[model.firms.node[model.firms.alive]], minlength=n_places
-    ) * model.params.firm.fixed_cost
+    running = (
+        np.bincount(model.place[model.firms.node[model.firms.alive]], minlength=n_places)
+        * model.params.firm.fixed_cost
+    )
     local = hp.local_share * (1.0 - hp.creative_spend_share) * consumption
     needed = other_wages / hp.other_labour_share
     model.other_exports = np.maximum(needed - local - running - hp.tax_rate * income, 0.0)
@@ -171,7 +176,8 @@ def pay_dividends(model: Model) -> None:
 
 def _migrate(model: Model) -> None:
     """Households of other workers move in where other work pays more than elsewhere, out
-    where it pays less (``households.migration_response``), with their dependants."""
+    where it pays less (``households.migration_response``), with their dependants.
+    """
     hp = model.params.households
     gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage)
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]

@@ -124,9 +124,7 @@ def _startup_capital(model: Model, nodes: np.ndarray) -> np.ndarray:
     fp = model.params.firm
     sigma = fp.startup_cash_sigma
     capital = fp.startup_cash * model.rng.lognormal(-0.5 * sigma**2, sigma, size=len(nodes))
-    by_place = np.bincount(
-        model.place[nodes], weights=capital, minlength=len(model.place_names)
-    )
+    by_place = np.bincount(model.place[nodes], weights=capital, minlength=len(model.place_names))
     model.ledger.book("startup_capital", by_place)
     model.deposits = model.deposits - by_place
     return capital

@@ -43,7 +43,8 @@ def clear_labour_market(model: Model, census: Census) -> None:
 
 def _quit(model: Model) -> None:
     """Employees quit at ``labour.quit_rate``; owners of one-person firms do not (they
-    leave by closing the firm: the exit hazard, or taking other work)."""
+    leave by closing the firm: the exit hazard, or taking other work).
+    """
     t = model.talents
     employed = np.flatnonzero(t.alive & (t.employer >= 0))
     employed = employed[model.firms.employees[t.employer[employed]] > 1]

@@ -87,7 +87,8 @@ def move_talents(model: Model) -> None:
 
 def _retire(model: Model) -> None:
     """Talents retire at ``talent.retirement_rate``; a young resident takes their place in
-    the labour force, in other work (and may later choose creative work)."""
+    the labour force, in other work (and may later choose creative work).
+    """
     t = model.talents
     alive = np.flatnonzero(t.alive)
     retire = alive[model.rng.random(len(alive)) < model.params.talent.retirement_rate]

@@ -88,6 +88,7 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
     f.cash[alive] += profit
     _book(model, alive, sales, external, subsidy, wage_bill, rent_cost)
     _innovate(model, alive, degree, know)
+    _productivity_shocks(model, alive)
 
 
 def _owner_pay(employees: np.ndarray, surplus: np.ndarray, wage_bill: np.ndarray) -> np.ndarray:
@@ -100,7 +101,9 @@ def _owner_pay(employees: np.ndarray, surplus: np.ndarray, wage_bill: np.ndarray
         >>> _owner_pay(np.array([1, 1, 3]), np.array([1000.0, -50.0, 0.0]), np.full(3, 2000.0))
         array([0.5, 0. , 1. ])
     """
-    own = np.clip(np.divide(surplus, wage_bill, out=np.ones_like(surplus), where=wage_bill > 0), 0, 1)
+    own = np.clip(
+        np.divide(surplus, wage_bill, out=np.ones_like(surplus), where=wage_bill > 0), 0, 1
+    )
     return np.where(employees == 1, own, 1.0)
 
 
@@ -220,16 +223,12 @@ def _local_market(
     reach = model.commute_reach
     total = sum(budgets.values())[:, None] * spend_share[None, :]
     raw = mech.local_unit_prices(total, supply, reach, np.inf)
-    capped = np.divide(
-        2 * fp.unit_price, raw, out=np.ones_like(raw), where=raw > 2 * fp.unit_price
-    )
+    capped = np.divide(2 * fp.unit_price, raw, out=np.ones_like(raw), where=raw > 2 * fp.unit_price)
     z = reach @ supply
     bought = reach @ (supply * capped)  # what a unit of budget per z buys at k
     spent, sold, budget = {}, {}, {}
     for name, b in budgets.items():
-        ratio = np.divide(
-            b[:, None] * spend_share[None, :], z, out=np.zeros((n, ns)), where=z > 0
-        )
+        ratio = np.divide(b[:, None] * spend_share[None, :], z, out=np.zeros((n, ns)), where=z > 0)
         spent[name] = per_place(model, (ratio * bought).sum(axis=1))
         sold[name] = per_place(model, (supply * capped * (reach.T @ ratio)).sum(axis=1))
         budget[name] = per_place(model, b)
@@ -260,6 +259,28 @@ def _revenue(
     external = market.external_price[node, sector] * networking * f.market_reach[alive]
     local = q * ls[sector] * market.local_price[node, sector]
     return local, q * (1 - ls[sector]) * external
+
+
+def _productivity_shocks(model: Model, alive: np.ndarray) -> None:
+    """Firms' productivity moves: persistent shocks that revert to the mean over years.
+
+    ``log A += theta * (mu - log A) + sigma * sqrt(theta * (2 - theta)) * e`` with
+    ``theta = firm.productivity_reversion``, keeping the entry distribution
+    (lognormal, mean 1, log-sd ``firm.productivity_sigma``) as the stationary one:
+    selection of the productive firms then settles within years instead of
+    driving productivity up for ever (Hopenhayn 1992; Foster, Haltiwanger &
+    Syverson 2008).
+    """
+    fp = model.params.firm
+    theta, sigma = fp.productivity_reversion, fp.productivity_sigma
+    if theta <= 0 or len(alive) == 0:
+        return
+    f = model.firms
+    mu = -0.5 * sigma**2
+    log_a = np.log(f.productivity[alive])
+    noise = model.rng.standard_normal(len(alive))
+    log_a += theta * (mu - log_a) + sigma * np.sqrt(theta * (2.0 - theta)) * noise
+    f.productivity[alive] = np.exp(log_a)
 
 
 def _innovate(model: Model, alive: np.ndarray, degree: np.ndarray | int, know: np.ndarray) -> None:

@@ -100,7 +100,8 @@ def remove_talents(
     model: Model, ids: np.ndarray, *, left_region: bool = False, to_other_work: bool = False
 ) -> None:
     """Talents ``ids`` leave creative work: they retire, emigrate (``left_region``) or
-    take other work in the region (``to_other_work``). Jobs end, agents go."""
+    take other work in the region (``to_other_work``). Jobs end, agents go.
+    """
     t = model.talents
     t.alive[ids] = False
     t.left[ids] = model.steps

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from clustersim.params import param
 from clustersim.policy.lever import MAX_COST_ONCE, Lever, LeverSettings, cost_factor
 
