@@ -64,7 +64,8 @@ FLOWS: tuple[Flow, ...] = (
     # households' income
     _f("creative_wages", "creative_firms", "households",
        "Wages of creative workers, paid by the firm, received where the worker lives."),
-    _f("other_wages", "other_firms", "households", "Wages of workers in other (non-creative) work."),
+    _f("other_wages", "other_firms", "households",
+       "Wages of workers in other (non-creative) work."),
     _f("benefits", "world", "households",
        "Unemployment income of creative workers without a job (national insurance)."),
     _f("transfers", "world", "households",
@@ -73,7 +74,8 @@ FLOWS: tuple[Flow, ...] = (
        "Profits paid out by creative firms to their owners in the firm's place."),
     _f("liquidations", "creative_firms", "households",
        "Cash left in exiting creative firms, returned to their owners."),
-    _f("rent_income", "landlords", "households", "Rent received by local owners of dwellings and space."),
+    _f("rent_income", "landlords", "households",
+       "Rent received by local owners of dwellings and space."),
     _f("policy_grants", "municipality", "households",
        "Policy grants paid to people (relocation grants)."),
     # households' spending
@@ -83,12 +85,14 @@ FLOWS: tuple[Flow, ...] = (
        "Household spending on creative goods and services of firms within reach."),
     _f("creative_imports", "households", "world",
        "Household creative spending that finds no local supplier (bought outside)."),
-    _f("other_purchases", "households", "other_firms", "Household spending at local non-creative firms."),
+    _f("other_purchases", "households", "other_firms",
+       "Household spending at local non-creative firms."),
     _f("imports", "households", "world", "Household spending on goods and services from outside."),
     _f("startup_capital", "households", "creative_firms", "Founders' savings put into new firms."),
     # creative firms
     _f("external_sales", "world", "creative_firms", "Creative firms' sales outside the region."),
-    _f("visitor_spending", "world", "creative_firms", "Visitors' spending at creative firms (festivals)."),
+    _f("visitor_spending", "world", "creative_firms",
+       "Visitors' spending at creative firms (festivals)."),
     _f("subsidies", "municipality", "creative_firms", "Policy subsidies to creative firms."),
     _f("policy_purchases", "municipality", "creative_firms",
        "Policy purchases from local creative firms (festival programme)."),
@@ -100,7 +104,8 @@ FLOWS: tuple[Flow, ...] = (
     _f("debt_write_off", "world", "creative_firms",
        "Debts of creative firms that exit with negative cash, written off by outside creditors."),
     # other firms
-    _f("other_exports", "world", "other_firms", "Sales of the non-creative sector outside the region."),
+    _f("other_exports", "world", "other_firms",
+       "Sales of the non-creative sector outside the region."),
     _f("other_inputs", "other_firms", "world",
        "Non-wage costs of the non-creative sector: inputs, outside owners' profits."),
     # landlords

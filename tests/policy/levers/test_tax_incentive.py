@@ -32,7 +32,7 @@ def tax_runs():
 
 
 def test_tax_incentive_pays_firms_at_the_target_and_raises_their_margins_while_paid(tax_runs):
-    for base, paid, base_margin, paid_margin in tax_runs:
+    for _, paid, base_margin, paid_margin in tax_runs:
         firms = paid.firm_table()
         assert firms["subsidy_received"].sum() == pytest.approx(paid.policy_table()["spent"][0])
         assert paid_margin[:24].mean() > base_margin[:24].mean() + 0.03

@@ -1,5 +1,6 @@
-"""Accounts phase: households earn, pay taxes and rent, spend and save; the other sector and
-landlords pass money on; every payment is booked in the ledger.
+"""Accounts phase: households earn, spend and save; other firms and landlords pass money on.
+
+Every payment is booked in the ledger (:mod:`clustersim.model.ledger`).
 
 Households of each place spend at the start of a month out of last month's
 disposable income and their savings (Godley & Lavoie 2007): a share on creative
@@ -175,8 +176,10 @@ def pay_dividends(model: Model) -> None:
 
 
 def _migrate(model: Model) -> None:
-    """Households of other workers move in where other work pays more than elsewhere, out
-    where it pays less (``households.migration_response``), with their dependants.
+    """Households of other workers move where other work pays more than elsewhere.
+
+    They move in where it pays more than ``households.other_wage`` and out where
+    it pays less (``households.migration_response``), with their dependants.
     """
     hp = model.params.households
     gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage)

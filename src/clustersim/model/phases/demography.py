@@ -1,5 +1,7 @@
-"""Firm demography phase: firms exit (hazard falling with age, or out of cash); spin-offs
-and start-ups enter with start-up capital from their place's savings.
+"""Firm demography phase: firms exit, spin-offs and start-ups enter.
+
+Firms exit by a hazard falling with age, when out of cash, or when nobody is
+left; new firms start with capital from their place's savings.
 
 Employees found spin-offs near their parent (Klepper 2010) and unemployed
 talents found start-ups, often imitating locally successful sectors (Zhang
@@ -23,15 +25,15 @@ __all__ = ["enter_firms", "exit_firms"]
 
 
 def exit_firms(model: Model) -> None:
-    """Firms exit when nobody works there any more, their cash has run out, or by the
-    age-dependent hazard.
+    """Firms exit when nobody works there, their cash has run out, or by the hazard.
 
     The hazard falls from ``firm.young_exit_hazard`` at founding toward
     ``firm.mature_exit_hazard`` with age (scale ``firm.hazard_decline``): the
     shocks that close young firms most often (lost clients, the founder's
     other options). It is higher for firms earning less than the target margin
-    and lower for those earning more (``firm.exit_margin_sensitivity``). Cash left is returned to the owners; debts are written off
-    by outside creditors. Employees become unemployed, ties end.
+    and lower for those earning more (``firm.exit_margin_sensitivity``). Cash
+    left is returned to the owners; debts are written off by outside creditors.
+    Employees become unemployed, ties end.
     """
     fp = model.params.firm
     f, t = model.firms, model.talents

@@ -42,8 +42,9 @@ def clear_labour_market(model: Model, census: Census) -> None:
 
 
 def _quit(model: Model) -> None:
-    """Employees quit at ``labour.quit_rate``; owners of one-person firms do not (they
-    leave by closing the firm: the exit hazard, or taking other work).
+    """Employees quit at ``labour.quit_rate``; owners of one-person firms do not.
+
+    Owners leave by closing the firm (the exit hazard) or by taking other work.
     """
     t = model.talents
     employed = np.flatnonzero(t.alive & (t.employer >= 0))

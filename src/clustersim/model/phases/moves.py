@@ -86,8 +86,10 @@ def move_talents(model: Model) -> None:
 
 
 def _retire(model: Model) -> None:
-    """Talents retire at ``talent.retirement_rate``; a young resident takes their place in
-    the labour force, in other work (and may later choose creative work).
+    """Talents retire at ``talent.retirement_rate``; a young resident takes their place.
+
+    The young resident joins the labour force in other work (and may later
+    choose creative work).
     """
     t = model.talents
     alive = np.flatnonzero(t.alive)

@@ -99,8 +99,10 @@ def add_firms(
 def remove_talents(
     model: Model, ids: np.ndarray, *, left_region: bool = False, to_other_work: bool = False
 ) -> None:
-    """Talents ``ids`` leave creative work: they retire, emigrate (``left_region``) or
-    take other work in the region (``to_other_work``). Jobs end, agents go.
+    """Talents ``ids`` leave creative work: jobs end, agents go.
+
+    They retire, emigrate (``left_region``) or take other work in the region
+    (``to_other_work``).
     """
     t = model.talents
     t.alive[ids] = False
