@@ -123,12 +123,15 @@ def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np
 
 
 def productivity_wage(model: Model) -> np.ndarray:
-    """Labour share of each place's creative revenue per effective worker (NaN: no workers)."""
+    """Labour share of each place's creative revenue (subsidies included) per effective worker.
+
+    NaN where a place has no workers.
+    """
     lab, f = model.params.labour, model.firms
     alive = np.flatnonzero(f.alive)
     n_places = len(model.place_names)
     place = model.place[f.node[alive]]
-    revenue = np.bincount(place, weights=f.revenue[alive] - f.subsidy[alive], minlength=n_places)
+    revenue = np.bincount(place, weights=f.revenue[alive], minlength=n_places)
     labour = np.bincount(place, weights=effective_labour(model)[alive], minlength=n_places)
     return np.divide(
         lab.labour_share * revenue, labour, out=np.full(n_places, np.nan), where=labour > 0
