@@ -103,9 +103,16 @@ class BrowserTown(ClassroomTown):
         except RuntimeError:  # built outside a browser session (tests, notebooks)
             self.session_closed = None
 
+    #: The session's closed event; None outside a browser session and until built.
+    session_closed: threading.Event | None = None
+
     def step(self) -> None:
-        """Advance one month, unless the browser session that owns the town has closed."""
-        if self.session_closed is not None and self.session_closed.is_set():
+        """Advance one month, unless the browser session that owns the town has closed.
+
+        The spin-up inside the constructor steps the town before the session is
+        known: those months always run (a cut spin-up would not be month 0).
+        """
+        if self.built and self.session_closed is not None and self.session_closed.is_set():
             self.running = False
             return
         super().step()

@@ -174,14 +174,25 @@ def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Grap
 
 
 def model_kwargs(settings: ClassroomSettings) -> dict[str, Any]:
-    """Keyword arguments of :class:`~clustersim.model.core.CreativeClusterModel` for settings."""
-    rng = np.random.default_rng(settings.seed)
+    """Keyword arguments of :class:`~clustersim.model.core.CreativeClusterModel` for settings.
+
+    At today's accessibility the town is the one ``clustersim city=<city>
+    seed=<seed>`` runs (the city's name and the integer seed), so its spin-up is
+    read from the cache that runs of the same town share. Another accessibility
+    needs the scaled graph of :func:`city_graph`, drawn from the seed's random
+    stream, which the model then continues (the same stream as at today's
+    accessibility); a model seeded with a stream is not cached, so such a town
+    runs its spin-up each time it is built.
+    """
     kwargs: dict[str, Any] = {
-        "city": city_graph(settings, rng),
-        "rng": rng,
         "firm": {"agglomeration_cap": settings.agglomeration_cap},
         "institutions": {"municipality_budget": float(settings.budget)},
     }
+    if settings.accessibility == 1.0:
+        kwargs.update(city=settings.city, rng=settings.seed)
+    else:
+        rng = np.random.default_rng(settings.seed)
+        kwargs.update(city=city_graph(settings, rng), rng=rng)
     if settings.levers:
         kwargs["policy"] = settings.policy()
     return kwargs
@@ -199,6 +210,11 @@ class ClassroomTown(CreativeClusterModel):
         baseline: Also run the town without levers when levers are on.
     """
 
+    #: False until the constructor is done: the spin-up inside it steps the bare town.
+    built = False
+    #: The same town without levers (None without levers, or not built yet).
+    baseline: CreativeClusterModel | None = None
+
     def __init__(
         self,
         *,
@@ -209,15 +225,23 @@ class ClassroomTown(CreativeClusterModel):
             settings = settings()
         self.settings = settings if settings is not None else ClassroomSettings()
         super().__init__(**model_kwargs(self.settings))
-        self.baseline: CreativeClusterModel | None = None
         if baseline and self.settings.levers:
             plain = dataclasses.replace(self.settings, levers=())
             self.baseline = CreativeClusterModel(**model_kwargs(plain))
         #: Held during a step; readers in other threads (a download) hold it to see whole months.
         self.lock = threading.RLock()
+        self.built = True
 
     def step(self) -> None:
-        """Advance the town (and its baseline) by one month."""
+        """Advance the town (and its baseline) by one month.
+
+        The model's constructor runs the spin-up (months without policy before
+        month 0) through this method, before this class's constructor has set
+        anything up: those months step the town alone.
+        """
+        if not self.built:
+            super().step()
+            return
         with self.lock:
             super().step()
             if self.baseline is not None:
