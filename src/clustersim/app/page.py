@@ -14,8 +14,10 @@ cards are :mod:`clustersim.app.panels`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import solara
 import solara.server.settings
@@ -31,10 +33,11 @@ from clustersim.app.panels import (
     ClassroomControls,
     Downloads,
     LessonGuide,
+    PreparingNotice,
     SpeedControls,
     TextSizes,
 )
-from clustersim.app.scenarios import SCENARIOS, ClassroomSettings, ClassroomTown
+from clustersim.app.scenarios import SCENARIOS, ClassroomSettings, ClassroomTown, spin_up_months
 from clustersim.errors import ClusterSimError
 
 __all__ = [
@@ -45,8 +48,10 @@ __all__ = [
     "Header",
     "Page",
     "RunCard",
+    "TownRequest",
     "Workspace",
     "hide_solara_banner",
+    "use_town_builder",
 ]
 
 TITLE = "clustersim classroom: a live creative city"
@@ -63,6 +68,7 @@ _PANEL_STYLE = {
     "overflow-y": "auto",
 }
 _HEADER_STYLE = "position: sticky; top: 0; z-index: 10; flex: none"
+_log = logging.getLogger(__name__)
 
 
 def hide_solara_banner() -> None:
@@ -228,7 +234,7 @@ def Workspace(
 
 @solara.component
 def Header(
-    model: ClassroomTown,
+    model: ClassroomTown | None,
     layout: str,
     on_layout: Callable[[str], None],
     panel: bool,
@@ -242,8 +248,9 @@ def Header(
         solara.v.ToolbarTitle(children=[SHORT_TITLE])
         solara.v.Spacer()
         with solara.Row(gap="16px", style={"align-items": "center", "background": "none"}):
-            solara.Text("Download:")
-            Downloads(model)
+            if model is not None:  # none until the first town is built
+                solara.Text("Download:")
+                Downloads(model)
             solara.Button(
                 "Town and policy",
                 icon_name="mdi-chevron-left" if panel else "mdi-tune",
@@ -262,50 +269,92 @@ def Header(
     return bar
 
 
+#: A town to show: (lesson scenario key, settings).
+TownRequest = tuple[str, ClassroomSettings]
+
+
+def use_town_builder(
+    wanted: solara.Reactive[TownRequest | None],
+    shown: solara.Reactive[TownRequest],
+    model: solara.Reactive[BrowserTown | None],
+    error: solara.Reactive[str],
+) -> None:
+    """Build the town ``wanted`` asks for in a thread; once built, show it.
+
+    Building a town runs its spin-up (years without policy before month 0), or
+    reads it from the cache: for a metropolis a quarter of a minute or more the
+    first time. Built in a thread, the page meanwhile says so and the current
+    town stays usable. A request that a newer one replaced while it was built
+    is dropped; a setting the model refuses leaves the current town and says why.
+    """
+    request = wanted.value
+
+    def build() -> None:
+        if request is None:
+            return
+        town, problem = None, ""
+        try:
+            town = BrowserTown(settings=request[1])
+        except (ClusterSimError, ValueError) as refused:
+            problem = f"That setting does not work: {refused}"
+        except Exception as failure:  # the page must not say "Preparing" forever
+            _log.exception("building the town failed")
+            problem = f"The town could not be built: {type(failure).__name__}: {failure}"
+        if wanted.value is not request:  # a newer request came meanwhile
+            return
+        error.set(problem)
+        if town is not None:
+            shown.set(request)
+            model.set(town)
+        wanted.set(None)
+
+    solara.use_thread(build, dependencies=[request], intrusive_cancel=False)
+
+
 @solara.component
 def Page():
     """The classroom page: one town per browser session, controls, map and plots."""
-    scenario = solara.use_reactive(DEFAULT_SCENARIO)
-    settings = solara.use_reactive(SCENARIOS[DEFAULT_SCENARIO].settings)
-    first_town = solara.use_memo(lambda: BrowserTown(settings=settings.value), [])
-    model = solara.use_reactive(first_town)
+    first: TownRequest = (DEFAULT_SCENARIO, SCENARIOS[DEFAULT_SCENARIO].settings)
+    shown = solara.use_reactive(first)  # the lesson and settings of the town shown
+    wanted = solara.use_reactive(cast(TownRequest | None, first))  # the town being built
+    model = solara.use_reactive(cast(BrowserTown | None, None))
     error = solara.use_reactive("")
+    use_town_builder(wanted, shown, model, error)
     layout = solara.use_reactive(DEFAULT_LOOK)
     panel = solara.use_reactive(PANEL_OPEN[DEFAULT_LOOK])
     play_interval, render_interval = solara.use_reactive(250), solara.use_reactive(1)
-
-    def apply(new: ClassroomSettings) -> None:
-        try:
-            town = BrowserTown(settings=new)
-        except (ClusterSimError, ValueError) as problem:  # keep the current town
-            error.set(f"That setting does not work: {problem}")
-            return
-        error.set("")
-        settings.set(new)
-        model.set(town)
-
-    def choose_scenario(key: str) -> None:
-        scenario.set(key)
-        apply(SCENARIOS[key].settings)
+    scenario, settings = shown.value
 
     def choose_layout(key: str) -> None:
         layout.set(key)
         panel.set(PANEL_OPEN[key])
 
     sizes = TEXT_SIZES[layout.value]
+    town = model.value
     with solara.Column(gap="0px") as page:
         solara.Title(TITLE)  # the browser tab's
-        Header(model.value, layout.value, choose_layout, panel.value, panel.set)
+        Header(town, layout.value, choose_layout, panel.value, panel.set)
         with solara.Row(gap="16px", style={"align-items": "flex-start", "padding": "12px"}):
             # always in the tree (hidden when closed), so opening it remounts nothing
-            shown = {"display": "block" if panel.value else "none"}
-            with solara.Div(style={**_PANEL_STYLE, **shown}, classes=["clustersim-panel"]):
+            open_ = {"display": "block" if panel.value else "none"}
+            with solara.Div(style={**_PANEL_STYLE, **open_}, classes=["clustersim-panel"]):
                 with solara.Column():
-                    ClassroomControls(settings.value, apply)
+                    ClassroomControls(settings, lambda new: wanted.set((scenario, new)))
                     SpeedControls(play_interval, render_interval)
             with solara.Column(gap="12px", style={"flex": "1 1 0", "min-width": "0"}):
-                LessonGuide(model.value, scenario.value, choose_scenario, settings.value, sizes)
+                if wanted.value is not None:
+                    PreparingNotice(spin_up_months(), sizes)
                 if error.value:
                     solara.Error(error.value)
-                Workspace(model, settings.get, play_interval, render_interval, layout.value)
+                if town is not None:
+                    LessonGuide(
+                        town,
+                        scenario,
+                        lambda key: wanted.set((key, SCENARIOS[key].settings)),
+                        settings,
+                        sizes,
+                    )
+                    Workspace(
+                        model, lambda: shown.value[1], play_interval, render_interval, layout.value
+                    )
     return page

@@ -40,8 +40,10 @@ __all__ = [
     "Downloads",
     "LessonGuide",
     "LeverSwitch",
+    "PreparingNotice",
     "SpeedControls",
     "TextSizes",
+    "preparing_text",
 ]
 
 _DEFAULT_CAP = ClassroomSettings().agglomeration_cap or 40.0
@@ -119,6 +121,40 @@ def _settings_summary(settings: ClassroomSettings) -> str:
             f"municipal budget {settings.budget / 1e6:g} M EUR",
         ]
     )
+
+
+def preparing_text(months: int) -> str:
+    """What the page says while a town is built: 'Preparing the town (30 years without policy)...'.
+
+    Examples:
+        >>> preparing_text(360)
+        'Preparing the town (30 years without policy)...'
+        >>> preparing_text(18)
+        'Preparing the town (18 months without policy)...'
+        >>> preparing_text(0)
+        'Preparing the town...'
+    """
+    if months <= 0:
+        return "Preparing the town..."
+    span = f"{months // 12} years" if months % 12 == 0 else f"{months} months"
+    return f"Preparing the town ({span} without policy)..."
+
+
+@solara.component
+def PreparingNotice(months: int, sizes: TextSizes = TEXT_SIZES["compact"]):
+    """Shown while a town is built: its spin-up runs (only the first time it is opened)."""
+    with solara.Card(margin=0, classes=["clustersim-preparing"]) as card:
+        solara.v.ProgressLinear(indeterminate=True, color="primary")
+        _rich_text(f"**{preparing_text(months)}**", style=f"font-size: {sizes.body}")
+        if months > 0:
+            _rich_text(
+                f"The first time a town is opened, the model runs it for {months} months without "
+                "policy, so that month 0 is what the model's own dynamics made of the town, not "
+                "the drawn starting point. A metropolis takes a while; afterwards the town opens "
+                "at once.",
+                style=f"font-size: {sizes.small}; color: #4b5563",
+            )
+    return card
 
 
 @solara.component

@@ -24,7 +24,7 @@ from clustersim.model.city import (
     city_config_from_name,
     place_names,
 )
-from clustersim.model.config import FirmParams, InstitutionParams
+from clustersim.model.config import FirmParams, InstitutionParams, SpinUpParams
 from clustersim.model.core import CreativeClusterModel
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "available_levers",
     "city_graph",
     "model_kwargs",
+    "spin_up_months",
 ]
 
 _GENERATED = CITY_KINDS  # the generated kinds, listed once in clustersim.model.city
@@ -154,6 +155,11 @@ class ClassroomSettings:
             name: {"intensity": intensity, "start": self.policy_start}
             for name, intensity in self.levers
         }
+
+
+def spin_up_months() -> int:
+    """Months every town runs without policy before its month 0 (``spin_up.months``)."""
+    return int(SpinUpParams().months)
 
 
 def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Graph:

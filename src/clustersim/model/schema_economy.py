@@ -37,8 +37,8 @@ class HouseholdParams:
         600.0,
         unit="EUR/month per person",
         doc="pensions, child and other national transfers per inhabitant outside the labour force",
-        source="EU social protection benefits ~27% of GDP (docs/evidence.md, section "
-        "Local economy; assumption for the per-person figure)",
+        source="EU social protection benefits ~27% of GDP "
+        "(docs/evidence.md, section Local economy; assumption for the per-person figure)",
         ge=0,
         le=MAX_EUR_PER_MONTH,
     )

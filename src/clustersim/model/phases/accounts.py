@@ -84,7 +84,7 @@ def setup_accounts(model: Model, census: Census) -> None:
     model.other_wage = np.full(n_places, hp.other_wage)
     model.policy_purchases = np.zeros(model.n_nodes)
     model.policy_services = np.zeros(n_places)
-    model.creative_wages_home = _initial_creative_wages(model)
+    creative_wages = _initial_creative_wages(model)
     known = _known_income(model, census)
     workers = per_place(model, model.other_workers)
     other_wages = workers * hp.other_wage
@@ -94,7 +94,7 @@ def setup_accounts(model: Model, census: Census) -> None:
     )
     income = (
         other_wages
-        + model.creative_wages_home
+        + creative_wages
         + known["transfers"]
         + known["benefits"]
         + hp.local_owner_share * (rents + workspace)

@@ -1,0 +1,143 @@
+"""Check that every kind of city holds still without policy: no month-1 dip, no drift.
+
+Usage: ``python experiments/stationarity.py [--seeds 5] [--years 30] [--n-jobs 2]
+[--out results/stationarity] [--only NAME ...]``.
+
+For each generated city kind (at its default population), the default region and
+every preset, it runs ``--seeds`` seeds from the stationary start (the default
+spin-up) for ``--years`` years without policy and reports, averaged over the
+seeds, the change of creative employment in month 1 and the drift of the creative
+share (least-squares slope, percentage points per decade). The issue's bounds are
+|month-1 change| < 2% and |drift| < 0.1 pp per decade. Writes ``stationarity.csv``,
+``stationarity.md`` (the table of docs/model.md) and ``stationarity.png`` (the
+creative share over the years, mean of the seeds, one line per city).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clustersim import CreativeClusterModel
+from clustersim.files import write_file_atomically, write_text_atomically
+from clustersim.model.city import GENERATED_KINDS, PRESETS
+from clustersim.model.config import CityConfig
+
+DIP_BOUND = 0.02
+DRIFT_BOUND = 0.1
+
+
+def cities() -> dict[str, dict]:
+    """Every city the check covers: generated kinds, the default region, the presets."""
+    out: dict[str, dict] = {kind: {"city": kind} for kind in GENERATED_KINDS}
+    out["region"] = {"city": CityConfig(kind="region")}
+    out.update({key: {"city": key} for key in PRESETS})
+    return out
+
+
+def run_one(name: str, seed: int, years: int) -> dict:
+    """One city and seed: month-1 change, drift and the yearly creative share."""
+    model = CreativeClusterModel(rng=seed, **cities()[name])
+    model.run_for(12 * years)
+    ts = pd.DataFrame(model.records)
+    jobs = ts["creative_employment"].to_numpy()
+    share = 100 * ts["creative_share"].to_numpy()
+    slope = float(np.polyfit(ts["step"] / 120.0, share, 1)[0])
+    return {
+        "city": name,
+        "seed": seed,
+        "month1_change": (jobs[1] - jobs[0]) / max(jobs[0], 1.0),
+        "drift_pp_per_decade": slope,
+        "share_start": share[0],
+        "share_yearly": share[::12].tolist(),
+        "population": float(ts["population"].iloc[0]),
+    }
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per city: mean month-1 change and drift over the seeds, and whether both are in bounds."""
+    table = runs.groupby("city", sort=False).agg(
+        population=("population", "first"),
+        seeds=("seed", "count"),
+        creative_share_pct=("share_start", "mean"),
+        month1_change=("month1_change", "mean"),
+        drift_pp_per_decade=("drift_pp_per_decade", "mean"),
+    )
+    table["holds_still"] = (table["month1_change"].abs() < DIP_BOUND) & (
+        table["drift_pp_per_decade"].abs() < DRIFT_BOUND
+    )
+    return table
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The summary as a Markdown table."""
+    lines = [
+        "| city | population | seeds | creative share at month 0 | month-1 change "
+        "| drift (pp/decade) | within bounds |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for city, row in table.iterrows():
+        lines.append(
+            f"| {city} | {row.population:,.0f} | {row.seeds} | {row.creative_share_pct:.2f}% "
+            f"| {100 * row.month1_change:+.2f}% | {row.drift_pp_per_decade:+.3f} "
+            f"| {'yes' if row.holds_still else 'NO'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def figure(runs: pd.DataFrame, path: Path) -> None:
+    """Creative share over the years, mean of the seeds, one line per city."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for city, group in runs.groupby("city", sort=False):
+        mean = np.mean(np.stack(group["share_yearly"].to_numpy()), axis=0)
+        ax.plot(np.arange(len(mean)), mean, label=city)
+    ax.set_xlabel("years after month 0 (the end of the spin-up)")
+    ax.set_ylabel("creative share of employment (%)")
+    ax.set_title("Without policy, every city holds still (mean of the seeds)")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--years", type=int, default=30)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("results/stationarity"))
+    parser.add_argument("--only", nargs="*", default=None, help="city names to check")
+    args = parser.parse_args(argv)
+    names = args.only or list(cities())
+    unknown = sorted(set(names) - set(cities()))
+    if unknown:
+        print(f"--only: unknown city {unknown[0]!r}; known: {', '.join(cities())}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    jobs = [(name, seed, args.years) for name in names for seed in range(args.seeds)]
+    with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
+        runs = pd.DataFrame(list(pool.map(run_one, *zip(*jobs, strict=True))))
+    table = summarise(runs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv = runs.drop(columns="share_yearly").to_csv(index=False)
+    write_text_atomically(args.out / "stationarity.csv", csv)
+    write_text_atomically(args.out / "stationarity.md", markdown(table))
+    write_file_atomically(args.out / "stationarity.png", lambda path: figure(runs, path))
+    print(markdown(table))
+    print(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s; written to {args.out}")
+    return 0 if table["holds_still"].all() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
