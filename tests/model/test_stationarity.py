@@ -23,6 +23,7 @@ from conftest import STATIONARY
 pytestmark = pytest.mark.slow
 
 SEEDS = range(5)
+SMALL_TOWN_SEEDS = range(10)
 YEARS = 30
 
 CITIES = {
@@ -31,8 +32,11 @@ CITIES = {
     "metropolis": dict(city="metropolis", population=400_000),
     "region": dict(city=CityConfig(kind="region")),
     "obidos": dict(city="obidos"),
-    "barnsley": dict(city="barnsley"),
 }
+
+
+def _seeds(name: str) -> range:
+    return SMALL_TOWN_SEEDS if name == "small_town" else SEEDS
 
 
 @functools.cache
@@ -50,7 +54,7 @@ def _drift_pp_per_decade(ts: pd.DataFrame) -> float:
 @pytest.mark.parametrize("name", CITIES)
 def test_no_dip_in_month_one(name):
     changes = []
-    for seed in SEEDS:
+    for seed in _seeds(name):
         jobs = _run(name, seed)["creative_employment"].to_numpy()
         changes.append((jobs[1] - jobs[0]) / jobs[0])
     assert abs(np.mean(changes)) < 0.02, changes
@@ -58,11 +62,11 @@ def test_no_dip_in_month_one(name):
 
 @pytest.mark.parametrize("name", CITIES)
 def test_creative_share_does_not_drift_over_thirty_years(name):
-    slopes = [_drift_pp_per_decade(_run(name, seed)) for seed in SEEDS]
+    slopes = [_drift_pp_per_decade(_run(name, seed)) for seed in _seeds(name)]
     assert abs(np.mean(slopes)) < 0.1, slopes
 
 
 @pytest.mark.parametrize("name", ["small_town", "medium_city"])
 def test_unemployment_stays_in_a_plausible_band(name):
-    rates = [_run(name, seed)["unemployment_rate"].mean() for seed in SEEDS]
+    rates = [_run(name, seed)["unemployment_rate"].mean() for seed in _seeds(name)]
     assert 0.03 <= np.mean(rates) <= 0.12, rates
