@@ -218,8 +218,9 @@ class LabourParams:
     labour_share: float = param(
         0.8,
         unit="share of revenue",
-        doc="wages as a share of firm revenue at start, which sets each place's initial wage; "
-        "afterwards wages follow labour-market tightness",
+        doc="wages as a share of firm revenue: sets each place's initial wage, and wages "
+        "are pulled toward it each month (labour.wage_productivity_pull) besides following "
+        "labour-market tightness",
         source="assumption (labour share of value added ~0.6 in the EU, higher in "
         "labour-intensive creative services)",
         gt=0,

@@ -33,12 +33,12 @@ class FirmParams:
         0.3, unit="log-sd", doc="dispersion of firm productivity", ge=0, le=2
     )
     productivity_reversion: float = param(
-        0.02,
+        0.01,
         unit="1/month",
         doc="rate at which a firm's productivity reverts toward the mean under monthly "
-        "shocks (0: productivity is fixed at founding)",
-        source="Foster, Haltiwanger & Syverson 2008 (yearly persistence of productivity "
-        "about 0.8, i.e. 0.02/month); Hopenhayn 1992",
+        "shocks (0: productivity is fixed at founding); 0.01 is a yearly persistence of 0.89",
+        source="yearly persistence of plant productivity about 0.8-0.95 (Bartelsman & Doms "
+        "2000); Hopenhayn 1992",
         ge=0,
         le=1,
     )
