@@ -88,6 +88,6 @@ def test_creative_workers_fall_back_to_other_work_when_it_pays_better():
     for m in runs:
         table = m.talent_table()
         first_year.append(int((table["to_other_work"] & (table["left_step"] <= 12)).sum()))
-    talents = [_series(m)["talents"].iloc[[12, -1]].to_numpy() for m in runs]
+    talents = [_series(m)["talents"].iloc[-1] for m in runs]
     assert first_year[1] > first_year[0]
-    assert (talents[1] < talents[0]).all()
+    assert talents[1] < 0.8 * talents[0]  # five years on, a fifth fewer or less

@@ -38,6 +38,7 @@ __all__ = [
     "available_levers",
     "city_graph",
     "model_kwargs",
+    "scaled_town_seed",
     "spin_up_months",
 ]
 
@@ -165,9 +166,9 @@ def spin_up_months() -> int:
 def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Graph:
     """The city graph of ``settings``, drawn from ``rng``, with the town's accessibility scaled.
 
-    It is the graph ``CreativeClusterModel(city=settings.city, rng=seed)`` would
-    build, except for accessibility; building it here keeps the random stream
-    the same whatever the accessibility, so changing it changes nothing else.
+    With ``rng = np.random.default_rng(seed)`` it is the graph
+    ``CreativeClusterModel(city=settings.city, rng=seed)`` builds, except for
+    accessibility, so changing the accessibility changes nothing else of the city.
     """
     spec = city_config_from_name(settings.city, None)
     graph = build_city_graph(spec, rng)
@@ -184,11 +185,11 @@ def model_kwargs(settings: ClassroomSettings) -> dict[str, Any]:
 
     At today's accessibility the town is the one ``clustersim city=<city>
     seed=<seed>`` runs (the city's name and the integer seed), so its spin-up is
-    read from the cache that runs of the same town share. Another accessibility
-    needs the scaled graph of :func:`city_graph`, drawn from the seed's random
-    stream, which the model then continues (the same stream as at today's
-    accessibility); a model seeded with a stream is not cached, so such a town
-    runs its spin-up each time it is built.
+    shared, through the cache, with every run of that town. At another
+    accessibility the model gets the same city graph with the town's
+    accessibility scaled (:func:`city_graph`) and a seed derived from the seed
+    (:func:`scaled_town_seed`): an integer, so that its spin-up is cached too,
+    and not the graph's own stream, whose numbers the graph has used.
     """
     kwargs: dict[str, Any] = {
         "firm": {"agglomeration_cap": settings.agglomeration_cap},
@@ -197,11 +198,21 @@ def model_kwargs(settings: ClassroomSettings) -> dict[str, Any]:
     if settings.accessibility == 1.0:
         kwargs.update(city=settings.city, rng=settings.seed)
     else:
-        rng = np.random.default_rng(settings.seed)
-        kwargs.update(city=city_graph(settings, rng), rng=rng)
+        graph = city_graph(settings, np.random.default_rng(settings.seed))
+        kwargs.update(city=graph, rng=scaled_town_seed(settings.seed))
     if settings.levers:
         kwargs["policy"] = settings.policy()
     return kwargs
+
+
+def scaled_town_seed(seed: int) -> int:
+    """The model's seed for a town whose accessibility was scaled: derived from ``seed``.
+
+    Examples:
+        >>> scaled_town_seed(0) == scaled_town_seed(0) != scaled_town_seed(1)
+        True
+    """
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
 class ClassroomTown(CreativeClusterModel):
@@ -280,13 +291,14 @@ SCENARIOS: dict[str, Scenario] = {
         ClassroomSettings(),
         "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
         "creative firms, the number under a circle counts the creative workers (talents) "
-        "living there. **Watch for:** press ▶ and follow five years (60 months). The dip in "
-        "month 1 is the model settling. Firms open and close; the town gains firms in its "
-        "first year, then loses more than it gains and ends with fewer creative firms than "
-        "it started with, while creative jobs stay near where they started: the firms left "
-        "are bigger. Talents drift slightly down, the jobs gather in fewer neighbourhoods "
-        "(switch the map to Creative density), and rents hardly move. The town does not "
-        "take off by itself.",
+        "living there. Month 0 is the town as 30 years of the model without policy left it. "
+        "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
+        "small: 20 to 30 creative firms and about a hundred creative jobs, 2 in every 100 "
+        "jobs in town, most of them in one or two neighbourhoods (switch the map to Creative "
+        "density). Creative workers earn about two thirds of what other work pays. Firms "
+        "open and close, a few of each a year, usually a few more closing than opening; "
+        "creative jobs and talents go up and down but stay within a quarter of where they "
+        "started, and rents do not move. The town does not take off by itself.",
     ),
     "hub_and_festival": Scenario(
         "2. The same town with a creative hub and a festival",
@@ -294,26 +306,29 @@ SCENARIOS: dict[str, Scenario] = {
         "The same town (same seed) with a creative hub and a yearly festival from month 12; "
         "the grey dashed lines are the town without them. **Watch for:** the spending (about "
         "0.6 M EUR for the hub in month 12, its running costs, then a festival every year "
-        "from month 19), the hub's star and its tenant firms in magenta, and the rents at "
-        "the centre (map: Rent), which jump with every festival and ease off in between. "
-        "After five years the town's mean rent is about 5% above the grey line. And creative "
-        "jobs? They do not pull clearly away from the grey line: the gap stays within a few "
-        "dozen jobs, up with one seed and down with another. Is it money well spent, and "
-        "what would you change: intensity, start month, another lever, another town?",
+        "from month 19: 2.3 M EUR in five years), the hub's star and its tenant firms in "
+        "magenta, and the rents at the centre (map: Rent), which jump with every festival "
+        "and ease off in between. After five years the town's mean rent is about 6% above "
+        "the grey line. And creative jobs? The gap to the grey line (run card) stays within "
+        "a few dozen jobs, up with one seed and down with another: against a town of about "
+        "a hundred creative jobs, one run cannot tell such a gap from chance. Is it money "
+        "well spent, and what would you change: intensity, start month, another lever, "
+        "another town?",
     ),
     "metropolis": Scenario(
         "3. A metropolis",
         ClassroomSettings(city="metropolis"),
         "A polycentric metropolis of one million; with this many firms the map draws one "
-        "circle per neighbourhood, sized by its creative firms. **Watch for:** after the dip "
-        "of month 1, creative jobs and firms grow month after month, and creative jobs "
-        "gather: at the start all neighbourhoods are alike, after three years the densest "
-        "has several times the creative density of a typical one, and the centre is among "
-        "the two densest (map: Creative density). Then untick *Clustering benefits stop at "
-        "a cap* and watch again: firms crowd into a few neighbourhoods (the busiest ends "
-        "with about twice as many firms), and the metropolis ends with fewer but bigger "
-        "firms for about the same creative jobs. Compare with scenario 1: why does the same "
-        "model grow here and not in the small town?",
+        "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
+        "years (36 months). Like the small town, the metropolis does not grow by itself: "
+        "every month about 50 creative firms open and about as many close, yet creative "
+        "jobs and firms stay within 2% of where they started. What differs from the small "
+        "town is the level: about 7,000 creative firms and 29,000 creative jobs, 6 in every "
+        "100 jobs (the small town: 2); creative workers earn about as much as other work "
+        "pays (the small town: two thirds); and creative jobs gather in the centre, the "
+        "densest neighbourhood, with 7 to 10 times the creative density of a typical one "
+        "(map: Creative density). Why would the same rules give the big city three times "
+        "the small town's creative share?",
         months=36,
     ),
     "free_play": Scenario(
@@ -322,7 +337,9 @@ SCENARIOS: dict[str, Scenario] = {
         "Choose a town, for example a partner town next to its large city, and switch levers "
         "on and off. Every change rebuilds the town from month 0 with the same seed, so it is "
         "the same town until your levers start; after that, chance plays along, so another "
-        "seed can tell another story: try two or three before you conclude.",
+        "seed can tell another story: try two or three before you conclude. Another city, "
+        "seed, agglomeration cap or accessibility is another town, with 30 years of its own "
+        "before month 0.",
     ),
 }
 """The guided lesson, in order (docs/teaching.md has the lesson plan)."""
