@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from clustersim.app.scenarios import SCENARIOS
+
 __all__ = ["LOAD_TIMEOUT_MS", "Session", "wait_for_redraw"]
 
 LOAD_TIMEOUT_MS = 60_000
@@ -72,6 +74,13 @@ class Session:
     def choose(self, label: str, option: str) -> None:
         self.page.locator(".v-select", has_text=label).click()
         self.page.locator(".menuable__content__active [role=option]", has_text=option).click()
+
+    def choose_lesson(self, key: str) -> None:
+        """Choose lesson ``key`` and wait until its town is built and shown with its text."""
+        lesson = SCENARIOS[key]
+        self.choose("Lesson scenario", lesson.title)
+        self.page.get_by_text(lesson.watch_for[:60]).wait_for(timeout=LOAD_TIMEOUT_MS)
+        self.wait_month(0, timeout=LOAD_TIMEOUT_MS)
 
     def toggle(self, label: str) -> None:
         self.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).click()

@@ -118,9 +118,9 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
     assert "After five years" in SCENARIOS["hub_and_festival"].watch_for
     assert SCENARIOS["metropolis"].months == 36
     assert "three years (36 months)" in SCENARIOS["metropolis"].watch_for
-    # "Month 0 is the town as 30 years of the model without policy left it."
+    # "Month 0 is the town after 30 years of the model without policy."
     assert SPIN_UP_MONTHS == 30 * 12
-    assert "30 years of the model without policy" in SCENARIOS["small_town"].watch_for
+    assert "after 30 years of the model without policy" in SCENARIOS["small_town"].watch_for
     town = build(SCENARIOS["small_town"].settings)
     assert town.spin_up_months == SPIN_UP_MONTHS and town.steps == 0
 
@@ -130,38 +130,35 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "20 to 30 creative firms and about a hundred creative jobs" in text
+    assert "20 to 30 creative firms, about a hundred creative jobs (2 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
     # "20 to 30 creative firms"
     assert most(20 <= f[0] <= 30 for f in firms), [f[0] for f in firms]
     # "about a hundred creative jobs"
     assert most(85 <= j[0] <= 130 for j in jobs), [j[0] for j in jobs]
-    # "2 in every 100 jobs in town"
+    # "(2 in every 100 jobs)"
     shares = [run.series("creative_share").mean() for run in small_town]
     assert most(0.015 <= s < 0.025 for s in shares), shares
-    # "most of them in one or two neighbourhoods"
+    # "most in one or two neighbourhoods"
     assert most(top_two_share(run.start_jobs_per_node) > 0.6 for run in small_town)
     assert most(top_two_share(jobs_per_node(run.town)) > 0.6 for run in small_town)
-    # "Creative workers earn about two thirds of what other work pays."
-    pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in small_town]
-    assert most(0.55 < p < 0.75 for p in pay), pay
 
 
 def test_lesson_1_the_small_town_does_not_take_off_by_itself(small_town) -> None:
     jobs = [run.series("creative_employment") for run in small_town]
     births = [run.series("firm_births")[1:].sum() for run in small_town]
     exits = [run.series("firm_exits")[1:].sum() for run in small_town]
-    # "Firms open and close, a few of each a year" (5 to 20 in five years)
+    # "Firms open and close, a few a year" (5 to 20 of each in five years)
     assert most(5 <= b <= 20 and 5 <= e <= 20 for b, e in zip(births, exits, strict=True))
-    # "usually a few more closing than opening"
+    # "usually more closing than opening"
     assert most(e > b for b, e in zip(births, exits, strict=True)), (births, exits)
     # "creative jobs and talents go up and down but stay within a quarter of where they started"
     assert all(j.max() > j.min() for j in jobs)
     assert most(np.abs(j / j[0] - 1).max() < 0.25 for j in jobs)
     talents = [run.series("talents") for run in small_town]
     assert most(np.abs(t / t[0] - 1).max() < 0.25 for t in talents)
-    # "and rents do not move" (within 1%)
+    # "rents do not move" (within 1%)
     rents = [run.series("mean_rent") for run in small_town]
     assert all(np.abs(r / r[0] - 1).max() < 0.01 for r in rents)
     # "The town does not take off by itself": no seed grows its jobs by a fifth
@@ -200,24 +197,26 @@ def test_lesson_2_the_gap_in_creative_jobs_cannot_be_told_from_chance(hub_and_fe
         run.series("creative_employment")[60] - run.series("creative_employment", True)[60]
         for run in hub_and_festival
     ]
-    # "The gap to the grey line (run card) stays within a few dozen jobs"
+    # "The gap stays within a few dozen jobs"
     assert all(abs(gap) <= 36 for gap in gaps), gaps
     # "up with one seed and down with another"
     assert min(gaps) < 0 < max(gaps), gaps
-    # "against a town of about a hundred creative jobs"
-    base = [run.series("creative_employment", True)[60] for run in hub_and_festival]
-    assert most(80 <= b <= 140 for b in base), base
+    # "one run cannot tell it from chance": the gaps' spread over seeds is as large as
+    # their mean (a t statistic of 5 seeds below 2.78, the 95% two-sided bound)
+    t = np.mean(gaps) / (np.std(gaps, ddof=1) / np.sqrt(len(gaps)))
+    assert abs(t) < 2.78, gaps
 
 
 # ------------------------------------------------------------------ lesson 3: the metropolis
 
 
 def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
+    assert "Like the small town, it does not grow by itself" in SCENARIOS["metropolis"].watch_for
     # "with this many firms the map draws one circle per neighbourhood"
     assert all(run.per_place for run in metropolis)
     for run in metropolis:
         births, exits = run.series("firm_births")[1:], run.series("firm_exits")[1:]
-        # "every month about 50 creative firms open and about as many close"
+        # "every month about 50 creative firms open and as many close"
         assert births.min() > 0 and exits.min() > 0
         assert 35 < births.mean() < 65 and 35 < exits.mean() < 65
         assert abs(births.mean() / exits.mean() - 1) < 0.15
@@ -233,19 +232,21 @@ def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, smal
     # "about 7,000 creative firms and 29,000 creative jobs"
     assert most(6_000 <= f <= 8_000 for f in firms), firms
     assert most(26_000 <= j <= 32_000 for j in jobs), jobs
-    # "6 in every 100 jobs (the small town: 2)"
+    # "6 in every 100 jobs (small town: 2)"
     shares = [run.series("creative_share").mean() for run in metropolis]
     assert most(0.05 <= s < 0.07 for s in shares), shares
-    # "creative workers earn about as much as other work pays (the small town: two thirds)"
+    # "creative workers earn about what other work pays (small town: two thirds)"
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in metropolis]
     assert most(0.9 < p < 1.1 for p in pay), pay
+    pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in small_town]
+    assert most(0.58 < p < 0.75 for p in pay), pay
     # "Why would the same rules give the big city three times the small town's creative share?"
     small = np.mean([run.series("creative_share").mean() for run in small_town])
     assert 2.5 < np.mean(shares) / small < 3.5
 
 
 def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
-    # "creative jobs gather in the centre, the densest neighbourhood"
+    # "jobs gather in the centre"
     for when in ("start", "end"):
         densities = [
             run.start_density if when == "start" else layer_values(run.town, "creative_density")
@@ -254,7 +255,7 @@ def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
         assert most(
             int(np.argmax(d)) == run.centre for d, run in zip(densities, metropolis, strict=True)
         ), when
-        # "with 7 to 10 times the creative density of a typical one"
+        # "with 7 to 10 times the creative density of a typical neighbourhood"
         ratios = [density_ratio(d) for d in densities]
         assert most(6.5 <= r <= 10.5 for r in ratios), (when, ratios)
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 from app_server import free_port, wait_for_server
-from browser_session import Session, wait_for_redraw
+from browser_session import LOAD_TIMEOUT_MS, Session, wait_for_redraw
 
 from clustersim.app.readout import baseline_gap
 from clustersim.app.scenarios import SCENARIOS, ClassroomTown
-from conftest import CHROMIUM_ARGS, chromium_path
+from conftest import CHROMIUM_ARGS, chromium_path, users_spin_up
 
 pytestmark = [
     # third-party noise when the suite runs with -W error
@@ -111,6 +111,24 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
     finally:
         app.page.get_by_role("button", name="❚❚").click()
     app.assert_healthy()
+
+
+def test_the_page_says_so_while_it_prepares_a_town(app_url, tab, tmp_path, monkeypatch) -> None:
+    # as users get it: the town's 30 years without policy run (no cache yet) before month 0
+    monkeypatch.setenv("CLUSTERSIM_CACHE_DIR", str(tmp_path))
+    with users_spin_up():
+        page = tab(1920, 1080)
+        page.goto(app_url)
+        notice = page.locator(".clustersim-preparing")
+        notice.wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert "Preparing the town (30 years without policy)..." in notice.inner_text()
+        page.locator(".clustersim-month", has_text="Month 0").wait_for(timeout=LOAD_TIMEOUT_MS)
+        notice.wait_for(state="detached", timeout=10_000)  # and the notice goes
+        town = ClassroomTown(settings=SCENARIOS["small_town"].settings)  # from the cache now
+    assert town.spin_up_source == "cache"
+    jobs = f"{town.records[0]['creative_employment']:,.0f} creative jobs"
+    page.locator("div", has_text=re.compile(f"Small town, month 0 · {jobs}")).last.wait_for()
+    page.locator("img.clustersim-map").wait_for()
 
 
 def test_controls_and_scenarios_change_the_model(app_url, page_session) -> None:
@@ -272,7 +290,7 @@ def test_the_projector_layout_fills_a_1920x1080_screen_with_large_figures(app_ur
 
 def test_the_projector_layout_on_a_1280x800_screen(app_url, tab) -> None:
     app = Session(tab(1280, 800), app_url)
-    app.choose("Lesson scenario", "2. The same town")  # the longest summary, and the gap
+    app.choose_lesson("hub_and_festival")  # the longest summary, and the gap
     app.page.locator(".clustersim-readout", has_text="Without levers").wait_for()
     app.page.wait_for_timeout(500)
     map_box, plots_box = app.box("img.clustersim-map"), app.box("img.clustersim-plots")

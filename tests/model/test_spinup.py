@@ -125,6 +125,16 @@ def test_the_key_follows_seed_config_and_months_but_not_steps_or_policy(cache):
     assert key(steps=7, spin_up__months=0) == base
     assert key(policy=HUB, spin_up__months=0) == base
     assert key(spin_up__months=0, spin_up__cache=False) == base
+    # the policy budget only matters once policies act, after month 0 (plans differ by it)
+    assert key(spin_up__months=0, institutions__municipality_budget=1e7) == base
+    assert key(spin_up__months=0, institutions__municipality_income=1e4) == base
+
+
+def test_a_plan_with_its_own_budget_reuses_the_spin_up_and_starts_with_its_budget(cache):
+    assert town(seed=3).spin_up_source == "run"
+    rich = town(seed=3, policy=HUB, institutions={"municipality_budget": 2e7})
+    assert rich.spin_up_source == "cache"
+    assert rich.municipality.budget <= 2e7 and rich.municipality.budget > 1.9e7
 
 
 def test_steps_and_policy_reuse_the_spin_up_a_new_seed_does_not(cache):

@@ -92,7 +92,8 @@ class BrowserTown(ClassroomTown):
     while the town plays would otherwise leave that thread stepping forever and keep
     the server process from exiting. The town remembers its session's
     ``solara.kernel_closed_event()`` and, once it is set, takes no more steps and
-    reports ``running = False``, which ends the Play loop.
+    reports ``running = False``, which ends the Play loop. It also remembers the
+    lesson scenario it was built for (``lesson``), which the page shows with it.
     """
 
     # The signature repeats ClassroomTown's on purpose: Mesa's Reset passes a
@@ -102,8 +103,10 @@ class BrowserTown(ClassroomTown):
         *,
         settings: ClassroomSettings | Callable[[], ClassroomSettings] | None = None,
         baseline: bool = True,
+        lesson: str | Callable[[], str] = DEFAULT_SCENARIO,
     ) -> None:
         super().__init__(settings=settings, baseline=baseline)
+        self.lesson = lesson() if callable(lesson) else lesson
         try:
             self.session_closed: threading.Event | None = solara.kernel_closed_event()
         except RuntimeError:  # built outside a browser session (tests, notebooks)
@@ -167,7 +170,7 @@ def CityPlots(model: ClassroomTown, look: FigureLook = LOOKS["compact"]):
 @solara.component
 def RunCard(
     model: solara.Reactive[ClassroomTown],
-    settings: Callable[[], ClassroomSettings],
+    rebuild: dict[str, Callable],
     play_interval: solara.Reactive[int],
     render_interval: solara.Reactive[int],
     sizes: TextSizes = TEXT_SIZES["compact"],
@@ -178,10 +181,10 @@ def RunCard(
     with solara.Card(margin=0) as card:
         with solara.Row(gap="32px", style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Column(style={"width": "280px"}):
-                # Reset rebuilds BrowserTown(settings=<what the controls show now>)
+                # Reset rebuilds BrowserTown(**{name: getter() for name, getter in rebuild})
                 ModelController(
                     model,
-                    model_parameters={"settings": settings},
+                    model_parameters=rebuild,
                     play_interval=play_interval,
                     render_interval=render_interval,
                     use_threads=use_threads,
@@ -214,7 +217,7 @@ _GRIDS = {
 @solara.component
 def Workspace(
     model: solara.Reactive[ClassroomTown],
-    settings: Callable[[], ClassroomSettings],
+    rebuild: dict[str, Callable],
     play_interval: solara.Reactive[int],
     render_interval: solara.Reactive[int],
     layout: str,
@@ -224,7 +227,7 @@ def Workspace(
     grid = {"display": "grid", "gap": "12px 16px", "align-items": "start", **_GRIDS[layout]}
     with solara.Div(style=grid, classes=[f"clustersim-{layout}"]) as main:
         with solara.Div(style={"grid-area": "run", "min-width": "0"}):
-            RunCard(model, settings, play_interval, render_interval, sizes)
+            RunCard(model, rebuild, play_interval, render_interval, sizes)
         with solara.Div(style={"grid-area": "map", "min-width": "0"}):
             CityMap(model.value, look)
         with solara.Div(style={"grid-area": "plots", "min-width": "0"}):
@@ -248,9 +251,10 @@ def Header(
         solara.v.ToolbarTitle(children=[SHORT_TITLE])
         solara.v.Spacer()
         with solara.Row(gap="16px", style={"align-items": "center", "background": "none"}):
-            if model is not None:  # none until the first town is built
-                solara.Text("Download:")
-                Downloads(model)
+            with solara.Row(gap="16px", style={"align-items": "center", "background": "none"}):
+                if model is not None:  # none until the first town is built
+                    solara.Text("Download:")
+                    Downloads(model)
             solara.Button(
                 "Town and policy",
                 icon_name="mdi-chevron-left" if panel else "mdi-tune",
@@ -269,13 +273,12 @@ def Header(
     return bar
 
 
-#: A town to show: (lesson scenario key, settings).
+#: A town to build: (lesson scenario key, settings).
 TownRequest = tuple[str, ClassroomSettings]
 
 
 def use_town_builder(
     wanted: solara.Reactive[TownRequest | None],
-    shown: solara.Reactive[TownRequest],
     model: solara.Reactive[BrowserTown | None],
     error: solara.Reactive[str],
 ) -> None:
@@ -294,7 +297,7 @@ def use_town_builder(
             return
         town, problem = None, ""
         try:
-            town = BrowserTown(settings=request[1])
+            town = BrowserTown(settings=request[1], lesson=request[0])
         except (ClusterSimError, ValueError) as refused:
             problem = f"That setting does not work: {refused}"
         except Exception as failure:  # the page must not say "Preparing" forever
@@ -304,8 +307,7 @@ def use_town_builder(
             return
         error.set(problem)
         if town is not None:
-            shown.set(request)
-            model.set(town)
+            model.set(town)  # the town brings its lesson and settings along
         wanted.set(None)
 
     solara.use_thread(build, dependencies=[request], intrusive_cancel=False)
@@ -315,22 +317,23 @@ def use_town_builder(
 def Page():
     """The classroom page: one town per browser session, controls, map and plots."""
     first: TownRequest = (DEFAULT_SCENARIO, SCENARIOS[DEFAULT_SCENARIO].settings)
-    shown = solara.use_reactive(first)  # the lesson and settings of the town shown
     wanted = solara.use_reactive(cast(TownRequest | None, first))  # the town being built
-    model = solara.use_reactive(cast(BrowserTown | None, None))
+    model = solara.use_reactive(cast(BrowserTown | None, None))  # the town shown
     error = solara.use_reactive("")
-    use_town_builder(wanted, shown, model, error)
+    use_town_builder(wanted, model, error)
     layout = solara.use_reactive(DEFAULT_LOOK)
     panel = solara.use_reactive(PANEL_OPEN[DEFAULT_LOOK])
     play_interval, render_interval = solara.use_reactive(250), solara.use_reactive(1)
-    scenario, settings = shown.value
+    town = model.value
+    scenario, settings = (town.lesson, town.settings) if town is not None else first
+    # what Mesa's Reset rebuilds: the town shown, from month 0 (read when Reset is clicked)
+    rebuild = {"settings": lambda: model.value.settings, "lesson": lambda: model.value.lesson}
 
     def choose_layout(key: str) -> None:
         layout.set(key)
         panel.set(PANEL_OPEN[key])
 
     sizes = TEXT_SIZES[layout.value]
-    town = model.value
     with solara.Column(gap="0px") as page:
         solara.Title(TITLE)  # the browser tab's
         Header(town, layout.value, choose_layout, panel.value, panel.set)
@@ -342,10 +345,15 @@ def Page():
                     ClassroomControls(settings, lambda new: wanted.set((scenario, new)))
                     SpeedControls(play_interval, render_interval)
             with solara.Column(gap="12px", style={"flex": "1 1 0", "min-width": "0"}):
-                if wanted.value is not None:
-                    PreparingNotice(spin_up_months(), sizes)
-                if error.value:
-                    solara.Error(error.value)
+                # always there, so that the notice coming and going remounts nothing below
+                # (a remounted run card would forget that ▶ was pressed)
+                quiet = wanted.value is None and not error.value  # no gap for an empty card
+                status = {"display": "none"} if quiet else {"display": "grid", "gap": "12px"}
+                with solara.Div(style=status, classes=["clustersim-status"]):
+                    if wanted.value is not None:
+                        PreparingNotice(spin_up_months(), sizes)
+                    if error.value:
+                        solara.Error(error.value)
                 if town is not None:
                     LessonGuide(
                         town,
@@ -354,7 +362,5 @@ def Page():
                         settings,
                         sizes,
                     )
-                    Workspace(
-                        model, lambda: shown.value[1], play_interval, render_interval, layout.value
-                    )
+                    Workspace(model, rebuild, play_interval, render_interval, layout.value)
     return page

@@ -96,7 +96,7 @@ def _town_summary(model: ClassroomTown) -> str:
         f"{r['creative_firms']:,} creative firms",
         f"{r['talents']:,} talents",
         f"{r['creative_share']:.1%} of jobs creative",
-        f"creative workers earn {r['mean_income']:,.0f} EUR (other work {r['other_wage']:,.0f})",
+        f"creative pay {r['mean_income']:,.0f} EUR (other work {r['other_wage']:,.0f})",
         f"mean rent {r['mean_rent']:,.0f} EUR",
         f"budget left {model.municipality.budget / 1e6:,.2f} M EUR",
     ]

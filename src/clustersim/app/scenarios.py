@@ -291,14 +291,13 @@ SCENARIOS: dict[str, Scenario] = {
         ClassroomSettings(),
         "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
         "creative firms, the number under a circle counts the creative workers (talents) "
-        "living there. Month 0 is the town as 30 years of the model without policy left it. "
+        "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 20 to 30 creative firms and about a hundred creative jobs, 2 in every 100 "
-        "jobs in town, most of them in one or two neighbourhoods (switch the map to Creative "
-        "density). Creative workers earn about two thirds of what other work pays. Firms "
-        "open and close, a few of each a year, usually a few more closing than opening; "
-        "creative jobs and talents go up and down but stay within a quarter of where they "
-        "started, and rents do not move. The town does not take off by itself.",
+        "small: 20 to 30 creative firms, about a hundred creative jobs (2 in every 100 jobs), "
+        "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
+        "few a year, usually more closing than opening; creative jobs and talents go up and "
+        "down but stay within a quarter of where they started; rents do not move. The town "
+        "does not take off by itself.",
     ),
     "hub_and_festival": Scenario(
         "2. The same town with a creative hub and a festival",
@@ -309,24 +308,21 @@ SCENARIOS: dict[str, Scenario] = {
         "from month 19: 2.3 M EUR in five years), the hub's star and its tenant firms in "
         "magenta, and the rents at the centre (map: Rent), which jump with every festival "
         "and ease off in between. After five years the town's mean rent is about 6% above "
-        "the grey line. And creative jobs? The gap to the grey line (run card) stays within "
-        "a few dozen jobs, up with one seed and down with another: against a town of about "
-        "a hundred creative jobs, one run cannot tell such a gap from chance. Is it money "
-        "well spent, and what would you change: intensity, start month, another lever, "
-        "another town?",
+        "the grey line. And creative jobs? The gap stays within a few dozen jobs, up with one "
+        "seed and down with another: one run cannot tell it from chance. Money well spent? "
+        "What would you change?",
     ),
     "metropolis": Scenario(
         "3. A metropolis",
         ClassroomSettings(city="metropolis"),
         "A polycentric metropolis of one million; with this many firms the map draws one "
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
-        "years (36 months). Like the small town, the metropolis does not grow by itself: "
-        "every month about 50 creative firms open and about as many close, yet creative "
-        "jobs and firms stay within 2% of where they started. What differs from the small "
-        "town is the level: about 7,000 creative firms and 29,000 creative jobs, 6 in every "
-        "100 jobs (the small town: 2); creative workers earn about as much as other work "
-        "pays (the small town: two thirds); and creative jobs gather in the centre, the "
-        "densest neighbourhood, with 7 to 10 times the creative density of a typical one "
+        "years (36 months). Like the small town, it does not grow by itself: every month "
+        "about 50 creative firms open and as many close, yet creative jobs and firms stay "
+        "within 2% of where they started. What differs is the level: about 7,000 creative "
+        "firms and 29,000 creative jobs, 6 in every 100 jobs (small town: 2); creative "
+        "workers earn about what other work pays (small town: two thirds); and jobs gather "
+        "in the centre, with 7 to 10 times the creative density of a typical neighbourhood "
         "(map: Creative density). Why would the same rules give the big city three times "
         "the small town's creative share?",
         months=36,

@@ -1,7 +1,9 @@
 """The spin-up cache: one ``.npz`` of plain arrays per config, seed, months, city graph and code.
 
 A file is named by :func:`cache_key`, a SHA-256 over the config (without what
-does not change the spin-up: ``steps``, ``seed``, ``policy`` and
+does not change the spin-up: ``steps``, ``seed``, ``policy``, the policy
+budget ``institutions.municipality_budget`` and ``institutions.municipality_income``
+(no policy spends during the spin-up and the budget is reset at month 0) and
 ``spin_up.cache``), the seed, the months, the city graph (nodes, edges and their
 attributes, so a graph passed by a caller counts) and a fingerprint of the model
 code (every ``.py`` file of ``clustersim/model/``, and the versions of numpy,
@@ -72,14 +74,20 @@ def cache_path(key: str) -> Path:
 
 
 def config_json(cfg: SimConfig) -> str:
-    """The config as canonical JSON, without ``steps``, ``seed``, ``policy``, ``spin_up.cache``.
+    """The config as canonical JSON, without what does not change the spin-up.
 
-    Those do not change the state the spin-up reaches (the seed enters the key
-    on its own; policies start after month 0).
+    Left out: ``steps``, ``seed``, ``policy``, ``spin_up.cache`` and the policy
+    budget (``institutions.municipality_budget`` and ``municipality_income``).
+    The seed enters the key on its own; policies start after month 0, and the
+    budget, which only policies spend, is reset at month 0.
     """
     plain = to_plain_dict(cfg)
     for name in ("steps", "seed", "policy"):
         plain.pop(name, None)
+    institutions = dict(plain.get("institutions") or {})
+    for name in ("municipality_budget", "municipality_income"):
+        institutions.pop(name, None)
+    plain["institutions"] = institutions
     spin = dict(plain.get("spin_up") or {})
     spin.pop("cache", None)
     plain["spin_up"] = spin
