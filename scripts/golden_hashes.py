@@ -2,8 +2,9 @@
 
 The set (issue 8): small town, region, metropolis and a preset, without a plan and
 with two plans, 36 months after a 24-month spin-up, two seeds. A restructuring of
-the code must reproduce every hash; ``python scripts/golden_hashes.py --write`` records them anew after a
-deliberate change of results (say which and why in the commit).
+the code must reproduce every hash; ``python scripts/golden_hashes.py --write``
+records them anew after a deliberate change of results (say which and why in the
+commit).
 """
 
 from __future__ import annotations
