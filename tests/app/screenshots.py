@@ -46,7 +46,7 @@ def _shoot_preparing(browser, url: str, path: Path) -> None:
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(url)
     page.locator(".clustersim-preparing").wait_for(timeout=60_000)
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 1920, "height": 200})
     page.close()
 
 

@@ -151,8 +151,6 @@ def test_lesson_1_the_small_town_does_not_take_off_by_itself(small_town) -> None
     exits = [run.series("firm_exits")[1:].sum() for run in small_town]
     # "Firms open and close, a few a year" (5 to 20 of each in five years)
     assert most(5 <= b <= 20 and 5 <= e <= 20 for b, e in zip(births, exits, strict=True))
-    # "usually more closing than opening"
-    assert most(e > b for b, e in zip(births, exits, strict=True)), (births, exits)
     # "creative jobs and talents go up and down but stay within a quarter of where they started"
     assert all(j.max() > j.min() for j in jobs)
     assert most(np.abs(j / j[0] - 1).max() < 0.25 for j in jobs)

@@ -295,9 +295,8 @@ SCENARIOS: dict[str, Scenario] = {
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
         "small: 20 to 30 creative firms, about a hundred creative jobs (2 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
-        "few a year, usually more closing than opening; creative jobs and talents go up and "
-        "down but stay within a quarter of where they started; rents do not move. The town "
-        "does not take off by itself.",
+        "few a year; creative jobs and talents go up and down but stay within a quarter of "
+        "where they started; rents do not move. The town does not take off by itself.",
     ),
     "hub_and_festival": Scenario(
         "2. The same town with a creative hub and a festival",
