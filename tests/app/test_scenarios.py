@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from clustersim.app.panels import UNCAPPED_CAUTION
 from clustersim.app.scenarios import (
     CITY_LABELS,
     LEVER_INFO,
@@ -19,6 +20,7 @@ from clustersim.app.scenarios import (
     model_kwargs,
 )
 from clustersim.model.core import CreativeClusterModel
+from conftest import users_spin_up
 
 
 def test_levers_become_the_models_policy_argument() -> None:
@@ -134,3 +136,19 @@ def test_every_scenario_and_city_builds_and_steps() -> None:
         assert city_graph(settings, np.random.default_rng(0)).number_of_nodes() > 0
     town = CreativeClusterModel(**model_kwargs(ClassroomSettings(city="obidos")))
     assert town.place_names == ["Obidos", "Lisbon"]
+
+
+def test_in_the_small_town_the_cap_changes_nothing() -> None:
+    # the side panel's caution when the cap is unticked: "In the small town no place
+    # reaches the cap: there it changes nothing." (as users get the town, after its spin-up)
+    assert "In the small town no place reaches the cap: there it changes nothing." in (
+        UNCAPPED_CAUTION
+    )
+    with users_spin_up():
+        capped = ClassroomTown(settings=ClassroomSettings())
+        uncapped = ClassroomTown(settings=ClassroomSettings(agglomeration_cap=None))
+    assert capped.spin_up_months > 0
+    assert max(np.bincount(capped.firms.node[capped.firms.alive])) < 40
+    capped.run_for(12)
+    uncapped.run_for(12)
+    assert capped.records == uncapped.records

@@ -35,6 +35,7 @@ from clustersim.app.scenarios import (
 
 __all__ = [
     "TEXT_SIZES",
+    "UNCAPPED_CAUTION",
     "BaselineReadout",
     "ClassroomControls",
     "Downloads",
@@ -47,6 +48,14 @@ __all__ = [
 ]
 
 _DEFAULT_CAP = ClassroomSettings().agglomeration_cap or 40.0
+
+#: Shown under the cap's box when it is unticked (tests/app/test_scenarios.py checks the
+#: small-town part; an uncapped metropolis's spin-up took 40 minutes when measured).
+UNCAPPED_CAUTION = (
+    "Without the cap a large city's clusters grow without limit in the 30 years before "
+    "month 0, and preparing a metropolis then takes up to an hour. In the small town no "
+    "place reaches the cap: there it changes nothing."
+)
 
 
 @dataclass(frozen=True)
@@ -340,6 +349,12 @@ def ClassroomControls(
             value=capped,
             on_value=lambda on: change(agglomeration_cap=_DEFAULT_CAP if on else None),
         )
+        if not capped:
+            solara.Text(
+                UNCAPPED_CAUTION,
+                style={"font-size": "0.8em", "color": "#b45309"},
+                classes=["clustersim-uncapped"],
+            )
         if capped:
             solara.SliderInt(
                 "Agglomeration cap (firms per place)",
