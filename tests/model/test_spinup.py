@@ -76,6 +76,30 @@ def test_month_0_has_a_clock_at_zero_and_no_flows_yet(cache):
     assert model.steps == 3
 
 
+class CountingTown(CreativeClusterModel):
+    """A subclass whose step needs an attribute its constructor sets after the base one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.own_steps = 0
+
+    def step(self):
+        self.own_steps += 1  # AttributeError if called before __init__ is done
+        super().step()
+
+
+def test_the_spin_up_steps_the_model_s_own_process_not_a_subclass_s_step(cache):
+    model = CountingTown(rng=3, city="small_town", population=6000, spin_up={"months": MONTHS})
+    assert model.spin_up_source == "run"
+    assert (model.steps, model.own_steps) == (0, 0)
+    model.run_for(2)
+    assert (model.steps, model.own_steps) == (2, 2)
+    # the subclass reaches the same month 0 and months as the model itself
+    plain = town()
+    plain.run_for(2)
+    pd.testing.assert_frame_equal(pd.DataFrame(model.records), pd.DataFrame(plain.records))
+
+
 @pytest.mark.parametrize("policy", [None, HUB], ids=["no policy", "creative hub"])
 def test_a_model_restored_from_the_cache_continues_exactly_like_the_one_that_ran(cache, policy):
     ran = town(policy=policy)

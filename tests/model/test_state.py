@@ -63,11 +63,33 @@ def test_writing_into_a_column_slice_writes_through_to_the_table():
     table.append(4)
     table.skill[1] = 9.0
     table.home[2:] = [5, 6]
-    mask = table.home >= 5
-    table.alive[mask] = True
     np.testing.assert_array_equal(table.skill, [1.0, 9.0, 1.0, 1.0])
     np.testing.assert_array_equal(table.home, [-1, -1, 5, 6])
-    np.testing.assert_array_equal(table.alive, [False, False, True, True])
+
+
+def test_living_rows_follow_appends_removals_and_assignment():
+    table = AgentTable(COLUMNS)
+    table.append(4, alive=True)
+    np.testing.assert_array_equal(table.live, [0, 1, 2, 3])
+    table.mark_gone([1, 3])
+    np.testing.assert_array_equal(table.live, [0, 2])
+    table.append(2, alive=[False, True])
+    np.testing.assert_array_equal(table.live, [0, 2, 5])
+    table.alive = table.home < 0  # whole-column assignment (restoring a state)
+    np.testing.assert_array_equal(table.live, np.arange(6))
+    table.append(200, alive=True)  # the columns grow: the alive buffer is replaced
+    table.mark_gone([0])
+    np.testing.assert_array_equal(table.live, np.arange(1, 206))
+
+
+def test_alive_cannot_be_written_in_place_behind_the_living_rows_index():
+    table = AgentTable(COLUMNS)
+    table.append(3, alive=True)
+    with pytest.raises(ValueError, match="read-only"):
+        table.alive[1] = False
+    with pytest.raises(ValueError, match="read-only"):
+        table.live[0] = 2
+    np.testing.assert_array_equal(table.live, [0, 1, 2])
 
 
 def test_assigning_a_column_sets_existing_rows_only():

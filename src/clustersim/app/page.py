@@ -118,12 +118,8 @@ class BrowserTown(ClassroomTown):
     session_closed: threading.Event | None = None
 
     def step(self) -> None:
-        """Advance one month, unless the browser session that owns the town has closed.
-
-        The spin-up inside the constructor steps the town before the session is
-        known: those months always run (a cut spin-up would not be month 0).
-        """
-        if self.built and self.session_closed is not None and self.session_closed.is_set():
+        """Advance one month, unless the browser session that owns the town has closed."""
+        if self.session_closed is not None and self.session_closed.is_set():
             self.running = False
             return
         super().step()

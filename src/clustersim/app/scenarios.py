@@ -227,8 +227,6 @@ class ClassroomTown(CreativeClusterModel):
         baseline: Also run the town without levers when levers are on.
     """
 
-    #: False until the constructor is done: the spin-up inside it steps the bare town.
-    built = False
     #: The same town without levers (None without levers, or not built yet).
     baseline: CreativeClusterModel | None = None
 
@@ -247,18 +245,13 @@ class ClassroomTown(CreativeClusterModel):
             self.baseline = CreativeClusterModel(**model_kwargs(plain))
         #: Held during a step; readers in other threads (a download) hold it to see whole months.
         self.lock = threading.RLock()
-        self.built = True
 
     def step(self) -> None:
         """Advance the town (and its baseline) by one month.
 
-        The model's constructor runs the spin-up (months without policy before
-        month 0) through this method, before this class's constructor has set
-        anything up: those months step the town alone.
+        The spin-up inside the model's constructor steps the model's own monthly
+        process, never this method, so the lock and the baseline always exist here.
         """
-        if not self.built:
-            super().step()
-            return
         with self.lock:
             super().step()
             if self.baseline is not None:

@@ -154,7 +154,9 @@ class CreativeClusterModel(mesa.Model):
         setup.setup_talents_and_firms(self)
         recording.start_month(self)
         self.attraction_requests: list[moves.Request] = []
-        spinup.spin_up(self, rng)  # month 0: the end of a spin-up without policy
+        # month 0: the end of a spin-up without policy; the spin-up steps this class's
+        # monthly process, never a subclass's step (whose object is not built yet)
+        spinup.spin_up(self, rng, step=CreativeClusterModel.step)
         self.municipality.reset(self.params.institutions.municipality_budget)
         accounts.open_books(self)  # the ledger starts at month 0
         if self.params.policy:
@@ -230,7 +232,7 @@ class CreativeClusterModel(mesa.Model):
         step does no per-tie Python work.
         """
         graph = nx.Graph()
-        graph.add_nodes_from(int(i) for i in np.flatnonzero(self.firms.alive))
+        graph.add_nodes_from(int(i) for i in self.firms.live)
         graph.add_edges_from(map(tuple, self.ties.tolist()))
         return graph
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,7 @@ _DEPTH = 2
 
 
 # ------------------------------------------------------------------ spin-up
-def spin_up(model: Model, seed: Any) -> None:
+def spin_up(model: Model, seed: Any, *, step: Callable[[Model], None] | None = None) -> None:
     """Reach month 0: run ``spin_up.months`` months, or restore their end from the cache.
 
     Sets ``model.spin_up_months`` and ``model.spin_up_source`` (``"run"``,
@@ -88,6 +89,10 @@ def spin_up(model: Model, seed: Any) -> None:
     Args:
         model: a model whose initial state is drawn and that has no policy yet.
         seed: the ``rng`` the model was built with.
+        step: the monthly process to run (default ``model.step()``); the model's
+            constructor passes its own class's, so that a subclass's ``step``
+            (which may need attributes its constructor sets later) never runs
+            during the spin-up.
     """
     params = model.params.spin_up
     months = int(params.months)
@@ -97,7 +102,7 @@ def spin_up(model: Model, seed: Any) -> None:
         return
     seeded = isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
     if not (params.cache and seeded):
-        run_spin_up(model, months)
+        run_spin_up(model, months, step=step)
         model.spin_up_source = "run"
         return
     path = spinup_cache.cache_path(spinup_cache.cache_key(model, int(seed), months))
@@ -105,7 +110,7 @@ def spin_up(model: Model, seed: Any) -> None:
         if _restore_cached(model, path):
             model.spin_up_source = "cache"
             return
-        run_spin_up(model, months)
+        run_spin_up(model, months, step=step)
         model.spin_up_source = "run"
         spinup_cache.save(path, snapshot(model))
 
@@ -125,12 +130,14 @@ def _restore_cached(model: Model, path: Any) -> bool:
     return True
 
 
-def run_spin_up(model: Model, months: int) -> None:
+def run_spin_up(model: Model, months: int, *, step: Callable[[Model], None] | None = None) -> None:
     """Run ``months`` months without policy before month 0, then make their end month 0.
 
     Args:
         model: a model whose initial state is drawn and that has no policy yet.
         months: months to run (0 does nothing).
+        step: the monthly process to run, called as ``step(model)`` after Mesa's
+            step count and time advanced (default: ``model.step()``, Mesa's own step).
 
     Raises:
         RuntimeError: the model has policies already (a spin-up runs without policy).
@@ -145,7 +152,12 @@ def run_spin_up(model: Model, months: int) -> None:
     if not hasattr(model, "attraction_requests"):
         model.attraction_requests = []
     for _ in range(months):
-        model.step()
+        if step is None:
+            model.step()
+        else:  # Mesa's clock advances as in its own step; restart_clock resets it after
+            model.steps += 1
+            model.time += 1.0
+            step(model)
     restart_clock(model)
 
 

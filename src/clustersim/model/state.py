@@ -120,6 +120,8 @@ class AgentTable:
             "_data",
             {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in columns.items()},
         )
+        object.__setattr__(self, "_live", None)
+        self._lock_alive()
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -128,10 +130,51 @@ class AgentTable:
             raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._data:
+        if name == "alive":
+            self._write_alive(slice(0, self.n), value)
+        elif name in self._data:
             self._data[name][: self.n] = value
         else:
             object.__setattr__(self, name, value)
+
+    # ``alive`` is written only through append, mark_gone and assignment of the whole
+    # column, so that the index of living rows (``live``) is always current: its buffer
+    # is read-only, and an in-place write elsewhere fails loudly.
+    def _lock_alive(self) -> None:
+        if "alive" in self._data:
+            self._data["alive"].flags.writeable = False
+
+    def _write_alive(self, rows: Any, value: Any) -> None:
+        buffer = self._data["alive"]
+        buffer.flags.writeable = True
+        try:
+            buffer[rows] = value
+        finally:
+            buffer.flags.writeable = False
+        object.__setattr__(self, "_live", None)
+
+    @property
+    def live(self) -> np.ndarray:
+        """Row ids of the living rows (``alive`` true), in order; read-only, recomputed on change.
+
+        Examples:
+            >>> t = AgentTable({"alive": (np.bool_, False)})
+            >>> t.append(3, alive=True)
+            array([0, 1, 2])
+            >>> t.mark_gone([1])
+            >>> t.live
+            array([0, 2])
+        """
+        live = self._live
+        if live is None:
+            live = np.flatnonzero(self._data["alive"][: self.n])
+            live.flags.writeable = False
+            object.__setattr__(self, "_live", live)
+        return live
+
+    def mark_gone(self, ids: Any) -> None:
+        """Mark rows ``ids`` as no longer alive (the only in-place write of ``alive``)."""
+        self._write_alive(np.asarray(ids, dtype=np.int64), False)
 
     @property
     def columns(self) -> list[str]:
@@ -149,11 +192,16 @@ class AgentTable:
                 grown = np.full(new_capacity, fill, dtype=dtype)
                 grown[:start] = self._data[name][:start]
                 self._data[name] = grown
+            self._lock_alive()
         for name, value in values.items():
             if name not in self._data:
                 raise KeyError(f"unknown column {name!r}")
-            self._data[name][start:end] = value
+            if name == "alive":
+                self._write_alive(slice(start, end), value)
+            else:
+                self._data[name][start:end] = value
         object.__setattr__(self, "n", end)
+        object.__setattr__(self, "_live", None)
         return np.arange(start, end)
 
     def nbytes(self) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model.ledger import Ledger
-from clustersim.model.phases.aggregates import Census, per_place
+from clustersim.model.phases.aggregates import Census, employed_rows, per_place, unemployed_rows
 
 __all__ = [
     "open_books",
@@ -38,7 +38,7 @@ def stocks(model: Model) -> dict[str, np.ndarray]:
     """Money stocks by domestic account and place, read from the model's state."""
     n_places = len(model.place_names)
     f = model.firms
-    alive = f.alive
+    alive = f.live
     firm_cash = np.bincount(model.place[f.node[alive]], weights=f.cash[alive], minlength=n_places)
     budget = np.zeros(n_places)
     budget[model.focus_place] = model.municipality.budget
@@ -59,7 +59,7 @@ def _known_income(model: Model, census: Census) -> dict[str, np.ndarray]:
     hp, tp = model.params.households, model.params.talent
     t = model.talents
     unemployed = np.bincount(
-        model.place[t.home[t.alive & (t.employer < 0)]], minlength=len(model.place_names)
+        model.place[t.home[unemployed_rows(model)]], minlength=len(model.place_names)
     )
     inactive = np.maximum(model.residents - model.other_workers, 0.0)
     return {
@@ -106,7 +106,7 @@ def setup_accounts(model: Model, census: Census) -> None:
     )
     consumption = model.disposable_prev  # steady state: households spend what they earn
     running = (
-        np.bincount(model.place[model.firms.node[model.firms.alive]], minlength=n_places)
+        np.bincount(model.place[model.firms.node[model.firms.live]], minlength=n_places)
         * model.params.firm.fixed_cost
     )
     local = hp.local_share * (1.0 - hp.creative_spend_share) * consumption
@@ -124,7 +124,7 @@ def open_books(model: Model) -> None:
 def _initial_creative_wages(model: Model) -> np.ndarray:
     """Creative wages by home place at the initial wages (for the month-0 income)."""
     t = model.talents
-    emp = np.flatnonzero(t.alive & (t.employer >= 0))
+    emp = employed_rows(model)
     income = model.talent_income(emp)
     return np.bincount(model.place[t.home[emp]], weights=income, minlength=len(model.place_names))
 
@@ -157,14 +157,14 @@ def spread_over_nodes(model: Model, by_place: np.ndarray) -> np.ndarray:
 
 def _talents_at(model: Model) -> np.ndarray:
     t = model.talents
-    return np.bincount(t.home[t.alive], minlength=model.n_nodes).astype(float)
+    return np.bincount(t.home[t.live], minlength=model.n_nodes).astype(float)
 
 
 def pay_dividends(model: Model) -> None:
     """Firms pay out part of the cash above their buffer to owners in the firm's place."""
     fp = model.params.firm
     f = model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     costs = np.maximum(f.revenue[alive] - f.profit[alive], 0.0)
     surplus = f.cash[alive] - fp.cash_buffer_months * costs
     payout = fp.payout_rate * np.maximum(surplus, 0.0)

@@ -17,6 +17,7 @@ __all__ = [
     "Census",
     "count_employees",
     "effective_labour",
+    "employed_rows",
     "firms_per_node",
     "jobs_by_node_sector",
     "match_factor",
@@ -24,19 +25,34 @@ __all__ = [
     "talent_income",
     "talents_by_node_sector",
     "talents_per_node",
+    "unemployed_rows",
 ]
+
+
+def employed_rows(model: Model) -> np.ndarray:
+    """Rows of living talents with an employer, in row order."""
+    t = model.talents
+    live = t.live
+    return live[t.employer[live] >= 0]
+
+
+def unemployed_rows(model: Model) -> np.ndarray:
+    """Rows of living talents without an employer, in row order."""
+    t = model.talents
+    live = t.live
+    return live[t.employer[live] < 0]
 
 
 def firms_per_node(model: Model) -> np.ndarray:
     """Living firms at each node."""
     f = model.firms
-    return np.bincount(f.node[f.alive], minlength=model.n_nodes)
+    return np.bincount(f.node[f.live], minlength=model.n_nodes)
 
 
 def jobs_by_node_sector(model: Model) -> np.ndarray:
     """Jobs (employees of living firms) by node (rows) and sector (columns)."""
     f = model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     key = f.node[alive].astype(np.int64) * model.n_sectors + f.sector[alive]
     jobs = np.bincount(key, weights=f.employees[alive], minlength=model.n_nodes * model.n_sectors)
     return jobs.reshape(model.n_nodes, model.n_sectors)
@@ -45,13 +61,13 @@ def jobs_by_node_sector(model: Model) -> np.ndarray:
 def talents_per_node(model: Model) -> np.ndarray:
     """Living talents whose home is each node."""
     t = model.talents
-    return np.bincount(t.home[t.alive], minlength=model.n_nodes)
+    return np.bincount(t.home[t.live], minlength=model.n_nodes)
 
 
 def talents_by_node_sector(model: Model) -> np.ndarray:
     """Living talents by home node (rows) and sector (columns), as floats."""
     t = model.talents
-    alive = np.flatnonzero(t.alive)
+    alive = t.live
     key = t.home[alive].astype(np.int64) * model.n_sectors + t.sector[alive]
     counts = np.bincount(key, minlength=model.n_nodes * model.n_sectors)
     return counts.reshape(model.n_nodes, model.n_sectors).astype(float)
@@ -101,7 +117,7 @@ def count_employees(model: Model) -> None:
     ``employees`` column is read again.
     """
     t, f = model.talents, model.firms
-    emp = t.employer[t.alive & (t.employer >= 0)]
+    emp = t.employer[employed_rows(model)]
     f.employees = np.bincount(emp, minlength=f.n)[: f.n]
     f.peak_employees = np.maximum(f.peak_employees, f.employees)
 
@@ -117,7 +133,7 @@ def match_factor(model: Model, talent_ids: np.ndarray) -> np.ndarray:
 def effective_labour(model: Model) -> np.ndarray:
     """Skill-weighted labour of each firm (row of ``model.firms``), with the match factor."""
     t, f = model.talents, model.firms
-    emp = np.flatnonzero(t.alive & (t.employer >= 0))
+    emp = employed_rows(model)
     weights = t.skill[emp] * match_factor(model, emp)
     return np.bincount(t.employer[emp], weights=weights, minlength=f.n)[: f.n]
 

@@ -17,7 +17,12 @@ from mesa import Model
 
 from clustersim.model import mechanisms as mech
 from clustersim.model.phases.accounts import to_households
-from clustersim.model.phases.aggregates import count_employees, firms_per_node
+from clustersim.model.phases.aggregates import (
+    count_employees,
+    employed_rows,
+    firms_per_node,
+    unemployed_rows,
+)
 from clustersim.model.phases.roster import add_firms
 from clustersim.model.state import FirmOrigin
 
@@ -37,7 +42,7 @@ def exit_firms(model: Model) -> None:
     """
     fp = model.params.firm
     f, t = model.firms, model.talents
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     age = model.steps - f.founded[alive]
     hazard = mech.exit_hazard(age, fp.young_exit_hazard, fp.mature_exit_hazard, fp.hazard_decline)
     hazard = hazard * mech.exit_risk_factor(
@@ -49,7 +54,7 @@ def exit_firms(model: Model) -> None:
     if len(dead) == 0:
         return
     _wind_up(model, dead)
-    f.alive[dead] = False
+    f.mark_gone(dead)
     f.exit_step[dead] = model.steps
     f.incubator[dead] = -1
     model.exits_by_node += np.bincount(f.node[dead], minlength=model.n_nodes)
@@ -140,7 +145,7 @@ def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """
     fp = model.params.firm
     t, f = model.talents, model.firms
-    employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    employed = employed_rows(model)
     parent = t.employer[employed]
     p_spin = fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin[parent], 0.0, 3.0)
     spin = model.rng.random(len(employed)) < p_spin
@@ -154,15 +159,14 @@ def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 def _start_up_founders(model: Model) -> np.ndarray:
     """Unemployed talents who found a start-up (``firm.entrepreneurship_rate``)."""
-    t = model.talents
-    unemployed = np.flatnonzero(t.alive & (t.employer < 0))
+    unemployed = unemployed_rows(model)
     return unemployed[model.rng.random(len(unemployed)) < model.params.firm.entrepreneurship_rate]
 
 
 def _sector_success(model: Model) -> np.ndarray:
     """Reach-weighted positive profits of each sector by node, as a share of all sectors."""
     f = model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     profits = np.bincount(
         f.node[alive].astype(np.int64) * model.n_sectors + f.sector[alive],
         weights=np.maximum(f.profit[alive], 0.0),

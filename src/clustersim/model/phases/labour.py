@@ -15,7 +15,9 @@ from clustersim.model.phases.aggregates import (
     Census,
     count_employees,
     effective_labour,
+    employed_rows,
     per_place,
+    unemployed_rows,
 )
 
 __all__ = ["clear_labour_market", "productivity_wage"]
@@ -47,7 +49,7 @@ def _quit(model: Model) -> None:
     Owners leave by closing the firm (the exit hazard) or by taking other work.
     """
     t = model.talents
-    employed = np.flatnonzero(t.alive & (t.employer >= 0))
+    employed = employed_rows(model)
     employed = employed[model.firms.employees[t.employer[employed]] > 1]
     quits = employed[model.rng.random(len(employed)) < model.params.labour.quit_rate]
     t.employer[quits] = -1
@@ -57,7 +59,7 @@ def _hiring_plans(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Living firms and their planned change of staff (no growth without cash)."""
     fp = model.params.firm
     f = model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     change = mech.hiring_targets(
         f.employees[alive], f.margin[alive], fp.growth_sensitivity, fp.target_margin, model.rng
     )
@@ -74,7 +76,7 @@ def _lay_off(model: Model, alive: np.ndarray, change: np.ndarray) -> None:
     cut_by_firm = np.zeros(f.n, dtype=np.int64)
     cut_by_firm[alive] = cut
     # only staff of firms that cut: rank them in random order within their firm
-    staff = np.flatnonzero(t.alive & (t.employer >= 0))
+    staff = employed_rows(model)
     staff = staff[cut_by_firm[t.employer[staff]] > 0]
     firm_of = t.employer[staff]
     order = np.argsort(firm_of + model.rng.random(len(staff)), kind="stable")
@@ -87,7 +89,7 @@ def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
     """Searching job seekers apply within reach; returns the firm of each hire."""
     lab = model.params.labour
     t, f = model.talents, model.firms
-    seekers = np.flatnonzero(t.alive & (t.employer < 0))
+    seekers = unemployed_rows(model)
     seekers = seekers[model.rng.random(len(seekers)) < lab.search_rate]
     hired, firm = mech.match_labour(
         t.home[seekers],
@@ -108,7 +110,7 @@ def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np
     lab = model.params.labour
     t, f = model.talents, model.firms
     n_places = len(model.place_names)
-    unemployed = np.bincount(model.place[t.home[t.alive & (t.employer < 0)]], minlength=n_places)
+    unemployed = np.bincount(model.place[t.home[unemployed_rows(model)]], minlength=n_places)
     open_jobs = np.bincount(
         model.place[f.node], weights=np.maximum(vacancies, 0), minlength=n_places
     )
@@ -128,7 +130,7 @@ def productivity_wage(model: Model) -> np.ndarray:
     NaN where a place has no workers.
     """
     lab, f = model.params.labour, model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     n_places = len(model.place_names)
     place = model.place[f.node[alive]]
     revenue = np.bincount(place, weights=f.revenue[alive], minlength=n_places)

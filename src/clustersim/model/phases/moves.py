@@ -71,7 +71,7 @@ def move_talents(model: Model) -> None:
     income = node_income(model, talents_ns)
     new_locals = occupations.choose_occupations(model, income)
     new_grads = _new_graduates(model)
-    alive = np.flatnonzero(t.alive)
+    alive = t.live
     reviewing = alive[rng.random(len(alive)) < model.params.talent.review_rate]
     reviewing = np.union1d(reviewing, np.concatenate([new_grads, new_locals]))
     requests, model.attraction_requests = model.attraction_requests, []
@@ -92,7 +92,7 @@ def _retire(model: Model) -> None:
     choose creative work).
     """
     t = model.talents
-    alive = np.flatnonzero(t.alive)
+    alive = t.live
     retire = alive[model.rng.random(len(alive)) < model.params.talent.retirement_rate]
     homes = np.bincount(t.home[retire], minlength=model.n_nodes)
     remove_talents(model, retire)
@@ -226,9 +226,9 @@ def _wage_in_reach(model: Model, jobs: np.ndarray) -> np.ndarray:
 def _vacancies_by_node_sector(model: Model) -> np.ndarray:
     """Vacancies still open after this month's matching, at living firms, by node and sector."""
     f, vac = model.firms, model.open_vacancies
-    n = min(len(vac), f.n)
-    key = f.node[:n].astype(np.int64) * model.n_sectors + f.sector[:n]
-    out = np.bincount(key, weights=vac[:n] * f.alive[:n], minlength=model.n_nodes * model.n_sectors)
+    live = f.live[f.live < len(vac)]
+    key = f.node[live].astype(np.int64) * model.n_sectors + f.sector[live]
+    out = np.bincount(key, weights=vac[live], minlength=model.n_nodes * model.n_sectors)
     return out.reshape(model.n_nodes, model.n_sectors)
 
 

@@ -91,7 +91,7 @@ def _fall_back(model: Model, node_income: np.ndarray) -> None:
     """Creative workers who review and choose other work leave creative work, stay home."""
     lab, tp, rng = model.params.labour, model.params.talent, model.rng
     t = model.talents
-    alive = np.flatnonzero(t.alive)
+    alive = t.live
     review = alive[rng.random(len(alive)) < lab.occupation_review_rate]
     employed = t.employer[review] >= 0
     income = t.skill[review] * node_income[t.home[review], t.sector[review]]

@@ -15,7 +15,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.phases.aggregates import Census, effective_labour, per_place
+from clustersim.model.phases.aggregates import Census, effective_labour, employed_rows, per_place
 
 __all__ = ["Market", "produce"]
 
@@ -52,7 +52,7 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
     """
     fp = model.params.firm
     f = model.firms
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     node, sector = f.node[alive], f.sector[alive]
     agglo, mix, know = _spillovers(model, census)
     spill_node = agglo[:, None] * mix * know[:, None]
@@ -159,7 +159,7 @@ def _book(
 def _wages_by_place(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Creative wages by the employer's place and by the worker's home place."""
     t = model.talents
-    emp = np.flatnonzero(t.alive & (t.employer >= 0))
+    emp = employed_rows(model)
     income = model.talent_income(emp)
     n_places = len(model.place_names)
     paid = np.bincount(

@@ -19,7 +19,7 @@ from mesa import DataCollector, Model
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.model.phases import accounts
-from clustersim.model.phases.aggregates import Census
+from clustersim.model.phases.aggregates import Census, unemployed_rows
 
 __all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
 
@@ -103,8 +103,9 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
     )
     creative_employment = float(jobs_at[focus].sum())
     share = metrics.creative_share(creative_employment, float(employment_at[focus].sum()))
-    unemployed = np.bincount(t.home[t.alive & (t.employer < 0)], minlength=model.n_nodes)
-    income = model.talent_income(np.flatnonzero(t.alive & (model.place[t.home] == fp_)))
+    unemployed = np.bincount(t.home[unemployed_rows(model)], minlength=model.n_nodes)
+    live = t.live
+    income = model.talent_income(live[model.place[t.home[live]] == fp_])
     return {
         "step": model.steps,
         "population": float(population[focus].sum()),
@@ -149,8 +150,8 @@ def _region(model: Model, census: Census) -> dict[str, Any]:
     """Levels of the whole region, and what is left of the municipal budget."""
     return {
         "collaboration_ties": len(model.ties),
-        "region_talents": int(model.talents.alive.sum()),
-        "region_creative_firms": int(model.firms.alive.sum()),
+        "region_talents": len(model.talents.live),
+        "region_creative_firms": len(model.firms.live),
         "region_creative_employment": float(census.jobs_at.sum()),
         "municipal_budget": float(model.municipality.budget),
     }

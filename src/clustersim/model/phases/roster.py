@@ -105,7 +105,7 @@ def remove_talents(
     (``to_other_work``).
     """
     t = model.talents
-    t.alive[ids] = False
+    t.mark_gone(ids)
     t.left[ids] = model.steps
     t.left_region[ids] = left_region
     t.to_other_work[ids] = to_other_work

@@ -25,7 +25,7 @@ def form_ties(model: Model, census: Census) -> None:
     if len(model.ties):
         keep = rng.random(len(model.ties)) >= nw.tie_decay
         model.ties = model.ties[keep]
-    alive = np.flatnonzero(f.alive)
+    alive = f.live
     if len(alive) < 2:
         return
     n_new = rng.poisson(nw.tie_rate * len(alive))
