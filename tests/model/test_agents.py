@@ -96,7 +96,7 @@ def test_talent_properties_follow_changes_to_the_arrays(model):
     agent = model.talent_agents[0]
     model.talents.sector[0] = 5
     model.talents.home[0] = 3
-    model.talents.employer[0] = -1
+    model.talents.put("employer", [0], -1)  # employer is written through put
     assert agent.sector == SECTOR_NAMES[5]
     assert agent.home == 3
     assert agent.employer is None

@@ -19,9 +19,14 @@ from clustersim.model.phases import (
 from clustersim.model.phases.aggregates import (
     Census,
     count_employees,
+    effective_labour,
+    employed_income,
+    employed_rows,
+    match_factor,
     per_place,
     talent_income,
     talents_by_node_sector,
+    unemployed_rows,
 )
 from clustersim.model.phases.recording import start_month
 from conftest import uniform_city
@@ -75,10 +80,46 @@ def test_count_employees_follows_employers_and_keeps_the_peak(model):
     firm = int(np.argmax(f.employees))
     peak = int(f.employees[firm])
     staff = np.flatnonzero(t.alive & (t.employer == firm))
-    t.employer[staff[1:]] = -1
+    t.put("employer", staff[1:], -1)
     count_employees(model)
     assert f.employees[firm] == 1
     assert f.peak_employees[firm] == peak
+
+
+def test_who_is_employed_follows_every_hire_departure_and_new_talent(model):
+    t, f = model.talents, model.firms
+
+    def brute_force():
+        employed = np.flatnonzero(t.alive & (t.employer >= 0))
+        idle = np.flatnonzero(t.alive & (t.employer < 0))
+        labour = np.bincount(
+            t.employer[employed],
+            weights=t.skill[employed] * match_factor(model, employed),
+            minlength=f.n,
+        )
+        return employed, idle, labour
+
+    def check():
+        employed, idle, labour = brute_force()
+        np.testing.assert_array_equal(employed_rows(model), employed)
+        np.testing.assert_array_equal(unemployed_rows(model), idle)
+        np.testing.assert_array_equal(effective_labour(model), labour)
+        rows, income = employed_income(model)
+        np.testing.assert_array_equal(rows, employed)
+        np.testing.assert_array_equal(income, talent_income(model, employed))
+
+    check()
+    worker = int(employed_rows(model)[0])
+    t.put("employer", [worker], -1)  # a job ends
+    check()
+    t.put("employer", [worker], int(f.live[-1]))  # a hire
+    check()
+    t.mark_gone([int(unemployed_rows(model)[0])])  # a talent leaves
+    check()
+    t.append(2, alive=True, employer=[int(f.live[0]), -1], skill=[1.5, 0.5])  # newcomers
+    check()
+    with pytest.raises(ValueError, match="read-only"):
+        t.employer[worker] = -1  # in place, behind the cache's back: refused
 
 
 def test_income_is_the_wage_of_the_employers_place_times_skill(model):

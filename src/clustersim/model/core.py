@@ -218,11 +218,17 @@ class CreativeClusterModel(mesa.Model):
         pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & alive[pairs[:, 0]] & alive[pairs[:, 1]]]
         if len(pairs) == 0:
             return 0
-        before = len(self.ties)
-        # unique ties via one int64 key per pair (much faster than unique over rows)
-        keys = np.unique(np.concatenate([self.ties, pairs]) @ np.array([1 << 32, 1]))
+        # one int64 key per pair; self.ties is kept sorted by key and unique (filters keep
+        # the order), so the new keys are merged in rather than everything sorted again
+        weights = np.array([1 << 32, 1])
+        old = self.ties @ weights
+        new = np.unique(pairs @ weights)
+        new = new[~_sorted_contains(old, new)]
+        if len(new) == 0:
+            return 0
+        keys = np.insert(old, np.searchsorted(old, new), new)
         self.ties = np.stack([keys >> 32, keys & 0xFFFFFFFF], axis=1)
-        return len(self.ties) - before
+        return len(new)
 
     @property
     def collaboration(self) -> nx.Graph:
@@ -311,3 +317,14 @@ def _config(
         cfg.city = city_config_from_name(city, population)
     validate(cfg)
     return cfg
+
+
+def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys`` (ascending).
+
+    Examples:
+        >>> _sorted_contains(np.array([2, 5, 9]), np.array([1, 5, 9, 10]))
+        array([False,  True,  True, False])
+    """
+    at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
+    return (sorted_keys[at] == keys) if len(sorted_keys) else np.zeros(len(keys), dtype=bool)

@@ -138,7 +138,7 @@ def setup_talents_and_firms(model: Model) -> None:
         founded=-ages,
         cash=fp.startup_cash * (1.0 + rng.random(n_firms)),
     )
-    t.employer[employed] = firm_of
+    t.put("employer", employed, firm_of)
     count_employees(model)
     model.wage = np.full(len(model.place_names), model.params.households.other_wage)
     census = Census.of(model)

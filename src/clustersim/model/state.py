@@ -104,6 +104,13 @@ class AgentTable:
     A row index is an agent's permanent id, so tables written at the end
     contain every agent that ever existed.
 
+    The columns in :data:`GUARDED` (``alive``, ``employer``) say who exists and
+    who works where; per-step aggregates derived from them (the living rows
+    ``live``, who is employed) are cached until they change. Their buffers are
+    therefore read-only: they are written through :meth:`put` (or
+    :meth:`mark_gone`), :meth:`append` and assignment of the whole column, each
+    of which bumps :attr:`version`; an in-place write elsewhere fails loudly.
+
     Examples:
         >>> t = AgentTable({"skill": (np.float64, 0.0), "home": (np.int32, -1)})
         >>> t.append(2, skill=[1.0, 2.0])
@@ -111,6 +118,9 @@ class AgentTable:
         >>> t.home[:2]
         array([-1, -1], dtype=int32)
     """
+
+    #: Columns written only through put/mark_gone/append/assignment (their buffers are read-only).
+    GUARDED = ("alive", "employer")
 
     def __init__(self, columns: dict[str, tuple[Any, Any]], capacity: int = 64) -> None:
         object.__setattr__(self, "_spec", dict(columns))
@@ -121,7 +131,9 @@ class AgentTable:
             {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in columns.items()},
         )
         object.__setattr__(self, "_live", None)
-        self._lock_alive()
+        #: Bumped by every write of a guarded column and every append.
+        object.__setattr__(self, "version", 0)
+        self._lock()
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -130,28 +142,39 @@ class AgentTable:
             raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "alive":
-            self._write_alive(slice(0, self.n), value)
+        if name in self.GUARDED and name in self._data:
+            self.put(name, slice(0, self.n), value)
         elif name in self._data:
             self._data[name][: self.n] = value
         else:
             object.__setattr__(self, name, value)
 
-    # ``alive`` is written only through append, mark_gone and assignment of the whole
-    # column, so that the index of living rows (``live``) is always current: its buffer
-    # is read-only, and an in-place write elsewhere fails loudly.
-    def _lock_alive(self) -> None:
-        if "alive" in self._data:
-            self._data["alive"].flags.writeable = False
+    def _lock(self) -> None:
+        for name in self.GUARDED:
+            if name in self._data:
+                self._data[name].flags.writeable = False
 
-    def _write_alive(self, rows: Any, value: Any) -> None:
-        buffer = self._data["alive"]
+    def put(self, column: str, rows: Any, values: Any) -> None:
+        """Write ``values`` into ``column`` at ``rows`` (any numpy index); bumps :attr:`version`.
+
+        The way to write a guarded column in place (``t.put("employer", ids, -1)``).
+        """
+        buffer = self._data[column]
+        if isinstance(rows, slice):
+            rows = slice(*rows.indices(self.n))
+        else:
+            rows = np.asarray(rows)
+            if rows.dtype == np.bool_:
+                rows = np.flatnonzero(rows)
         buffer.flags.writeable = True
         try:
-            buffer[rows] = value
+            buffer[: self.n][rows] = values
         finally:
-            buffer.flags.writeable = False
-        object.__setattr__(self, "_live", None)
+            if column in self.GUARDED:
+                buffer.flags.writeable = False
+        object.__setattr__(self, "version", self.version + 1)
+        if column == "alive":
+            object.__setattr__(self, "_live", None)
 
     @property
     def live(self) -> np.ndarray:
@@ -173,8 +196,8 @@ class AgentTable:
         return live
 
     def mark_gone(self, ids: Any) -> None:
-        """Mark rows ``ids`` as no longer alive (the only in-place write of ``alive``)."""
-        self._write_alive(np.asarray(ids, dtype=np.int64), False)
+        """Mark rows ``ids`` as no longer alive."""
+        self.put("alive", np.asarray(ids, dtype=np.int64), False)
 
     @property
     def columns(self) -> list[str]:
@@ -192,15 +215,17 @@ class AgentTable:
                 grown = np.full(new_capacity, fill, dtype=dtype)
                 grown[:start] = self._data[name][:start]
                 self._data[name] = grown
-            self._lock_alive()
-        for name, value in values.items():
+            self._lock()
+        for name in values:
             if name not in self._data:
                 raise KeyError(f"unknown column {name!r}")
-            if name == "alive":
-                self._write_alive(slice(start, end), value)
+        object.__setattr__(self, "n", end)
+        for name, value in values.items():
+            if name in self.GUARDED:
+                self.put(name, slice(start, end), value)
             else:
                 self._data[name][start:end] = value
-        object.__setattr__(self, "n", end)
+        object.__setattr__(self, "version", self.version + 1)
         object.__setattr__(self, "_live", None)
         return np.arange(start, end)
 

@@ -15,9 +15,12 @@ from mesa import Model
 
 __all__ = [
     "Census",
+    "Employment",
     "count_employees",
     "effective_labour",
+    "employed_income",
     "employed_rows",
+    "employment",
     "firms_per_node",
     "jobs_by_node_sector",
     "match_factor",
@@ -29,18 +32,101 @@ __all__ = [
 ]
 
 
+class Employment:
+    """Who works where: derived from the talent table at one version of its guarded columns.
+
+    Taken by :func:`employment`, which caches it on the talent table until a
+    talent is added, leaves, is hired or loses a job (the table's ``version``).
+    Each part is computed when first asked for.
+
+    Attributes:
+        version: ``talents.version`` when taken.
+        firms: the firm table it was taken with.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self._model = model
+        self._talents = model.talents
+        self.firms = model.firms
+        self.version = model.talents.version
+        self._parts: dict[str, np.ndarray] = {}
+
+    def _part(self, name: str) -> np.ndarray:
+        parts = self._parts
+        if name not in parts:
+            t = self._talents
+            if name in ("rows", "idle"):
+                live = t.live
+                working = t.employer[live] >= 0
+                parts["rows"], parts["idle"] = live[working], live[~working]
+            elif name == "employer":
+                parts[name] = t.employer[self.rows]
+            elif name == "skill":
+                parts[name] = t.skill[self.rows]
+            elif name == "match":
+                same = self.firms.sector[self.employer] == t.sector[self.rows]
+                cross = self._model.params.labour.cross_sector_productivity
+                parts[name] = np.where(same, 1.0, cross)
+            for array in parts.values():
+                array.flags.writeable = False  # shared by every caller until employment changes
+        return parts[name]
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Living talents with an employer, in row order."""
+        return self._part("rows")
+
+    @property
+    def idle(self) -> np.ndarray:
+        """Living talents without an employer, in row order."""
+        return self._part("idle")
+
+    @property
+    def employer(self) -> np.ndarray:
+        """The firm of each of :attr:`rows`."""
+        return self._part("employer")
+
+    @property
+    def skill(self) -> np.ndarray:
+        """The skill of each of :attr:`rows`."""
+        return self._part("skill")
+
+    @property
+    def match(self) -> np.ndarray:
+        """The match factor of each of :attr:`rows` (:func:`match_factor`)."""
+        return self._part("match")
+
+    def per_firm(self, kind: str, n_firms: int) -> np.ndarray:
+        """Employees (``"count"``) or effective labour (``"labour"``) of the first firm rows."""
+        key = f"{kind}:{n_firms}"
+        parts = self._parts
+        if key not in parts:
+            weights = self.skill * self.match if kind == "labour" else None
+            sums = np.bincount(self.employer, weights=weights, minlength=n_firms)[:n_firms]
+            sums.flags.writeable = False
+            parts[key] = sums
+        return parts[key]
+
+
+def employment(model: Model) -> Employment:
+    """The model's :class:`Employment` now (cached until the talent table changes)."""
+    t = model.talents
+    cached = getattr(t, "employment_cache", None)
+    if cached is not None and cached.version == t.version and cached.firms is model.firms:
+        return cached
+    taken = Employment(model)
+    t.employment_cache = taken
+    return taken
+
+
 def employed_rows(model: Model) -> np.ndarray:
     """Rows of living talents with an employer, in row order."""
-    t = model.talents
-    live = t.live
-    return live[t.employer[live] >= 0]
+    return employment(model).rows
 
 
 def unemployed_rows(model: Model) -> np.ndarray:
     """Rows of living talents without an employer, in row order."""
-    t = model.talents
-    live = t.live
-    return live[t.employer[live] < 0]
+    return employment(model).idle
 
 
 def firms_per_node(model: Model) -> np.ndarray:
@@ -116,9 +202,8 @@ def count_employees(model: Model) -> None:
     Call it after any change of employers, firms or talents alive, before the
     ``employees`` column is read again.
     """
-    t, f = model.talents, model.firms
-    emp = t.employer[employed_rows(model)]
-    f.employees = np.bincount(emp, minlength=f.n)[: f.n]
+    f = model.firms
+    f.employees = employment(model).per_firm("count", f.n)
     f.peak_employees = np.maximum(f.peak_employees, f.employees)
 
 
@@ -132,10 +217,15 @@ def match_factor(model: Model, talent_ids: np.ndarray) -> np.ndarray:
 
 def effective_labour(model: Model) -> np.ndarray:
     """Skill-weighted labour of each firm (row of ``model.firms``), with the match factor."""
-    t, f = model.talents, model.firms
-    emp = employed_rows(model)
-    weights = t.skill[emp] * match_factor(model, emp)
-    return np.bincount(t.employer[emp], weights=weights, minlength=f.n)[: f.n]
+    return employment(model).per_firm("labour", model.firms.n)
+
+
+def employed_income(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Living employed talents (row order) and their monthly income (:func:`talent_income`)."""
+    e = employment(model)
+    firm_place = model.place[model.firms.node[e.employer]]
+    income = model.wage[firm_place] * e.skill * e.match * model.firms.pay_ratio[e.employer]
+    return e.rows, income
 
 
 def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:

@@ -62,7 +62,7 @@ def exit_firms(model: Model) -> None:
     dead_mask[dead] = True
     emp = t.employer
     laid_off = np.flatnonzero((emp >= 0) & dead_mask[np.maximum(emp, 0)])
-    t.employer[laid_off] = -1
+    t.put("employer", laid_off, -1)
     if len(model.ties):
         keep = ~(dead_mask[model.ties[:, 0]] | dead_mask[model.ties[:, 1]])
         model.ties = model.ties[keep]
@@ -121,7 +121,7 @@ def enter_firms(model: Model) -> None:
             ),
         ]
     )
-    t.employer[founders] = ids
+    t.put("employer", founders, ids)
     model.births_by_node += np.bincount(nodes, minlength=model.n_nodes)
     count_employees(model)
 

@@ -52,7 +52,7 @@ def _quit(model: Model) -> None:
     employed = employed_rows(model)
     employed = employed[model.firms.employees[t.employer[employed]] > 1]
     quits = employed[model.rng.random(len(employed)) < model.params.labour.quit_rate]
-    t.employer[quits] = -1
+    t.put("employer", quits, -1)
 
 
 def _hiring_plans(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +82,7 @@ def _lay_off(model: Model, alive: np.ndarray, change: np.ndarray) -> None:
     order = np.argsort(firm_of + model.rng.random(len(staff)), kind="stable")
     staff, firm_of = staff[order], firm_of[order]
     rank = np.arange(len(firm_of)) - np.searchsorted(firm_of, firm_of, side="left")
-    t.employer[staff[rank < cut_by_firm[firm_of]]] = -1
+    t.put("employer", staff[rank < cut_by_firm[firm_of]], -1)
 
 
 def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
@@ -101,7 +101,7 @@ def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
         lab.cross_sector_productivity,
         model.rng,
     )
-    t.employer[seekers[hired]] = firm
+    t.put("employer", seekers[hired], firm)
     return firm
 
 

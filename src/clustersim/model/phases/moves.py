@@ -17,7 +17,6 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.agents import Talent
 from clustersim.model.phases import occupations
 from clustersim.model.phases.aggregates import (
     count_employees,
@@ -25,6 +24,7 @@ from clustersim.model.phases.aggregates import (
     talents_by_node_sector,
 )
 from clustersim.model.phases.roster import add_talents, remove_talents
+from clustersim.model.registry import add_talent_agents
 from clustersim.model.state import TalentOrigin
 
 __all__ = ["Choosers", "Request", "move_talents", "node_income"]
@@ -268,7 +268,7 @@ def _residents_choose(model: Model, reviewing: np.ndarray, choice: np.ndarray) -
         model.travel_time[targets[has_job], model.firms.node[emp[has_job]]]
         > model.params.labour.max_commute
     )
-    t.employer[movers[too_far]] = -1
+    t.put("employer", movers[too_far], -1)
 
 
 def _newcomers_arrive(model: Model, choosers: Choosers, choice: np.ndarray) -> None:
@@ -293,7 +293,7 @@ def _newcomers_arrive(model: Model, choosers: Choosers, choice: np.ndarray) -> N
         arrived=model.steps,
         origin=origin[come],
     )
-    model.talent_agents.extend(Talent(model, int(i)) for i in ids)
+    model.talent_agents.extend(add_talent_agents(model, ids))
     np.add.at(model.moves_in, model.place[choice[come]], 1)
     row_of = np.flatnonzero(come)  # newcomer row of each new id
     row = choosers.n_immigrants

@@ -15,7 +15,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.phases.aggregates import Census, effective_labour, employed_rows, per_place
+from clustersim.model.phases.aggregates import Census, effective_labour, employed_income, per_place
 
 __all__ = ["Market", "produce"]
 
@@ -159,8 +159,7 @@ def _book(
 def _wages_by_place(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Creative wages by the employer's place and by the worker's home place."""
     t = model.talents
-    emp = employed_rows(model)
-    income = model.talent_income(emp)
+    emp, income = employed_income(model)
     n_places = len(model.place_names)
     paid = np.bincount(
         model.place[model.firms.node[t.employer[emp]]], weights=income, minlength=n_places

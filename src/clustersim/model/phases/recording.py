@@ -19,7 +19,7 @@ from mesa import DataCollector, Model
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.model.phases import accounts
-from clustersim.model.phases.aggregates import Census, unemployed_rows
+from clustersim.model.phases.aggregates import Census, employed_income, unemployed_rows
 
 __all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
 
@@ -104,8 +104,7 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
     creative_employment = float(jobs_at[focus].sum())
     share = metrics.creative_share(creative_employment, float(employment_at[focus].sum()))
     unemployed = np.bincount(t.home[unemployed_rows(model)], minlength=model.n_nodes)
-    live = t.live
-    income = model.talent_income(live[model.place[t.home[live]] == fp_])
+    income = _focus_incomes(model)
     return {
         "step": model.steps,
         "population": float(population[focus].sum()),
@@ -129,6 +128,17 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
         "other_wage": float(model.other_wage[fp_]),
         "mean_amenity": metrics.weighted_mean(model.amenity[focus], population[focus]),
     }
+
+
+def _focus_incomes(model: Model) -> np.ndarray:
+    """Monthly income of the living talents of the focus place, in row order."""
+    t, place, fp_ = model.talents, model.place, model.focus_place
+    live = t.live
+    rows = live[place[t.home[live]] == fp_]
+    income = np.full(len(rows), model.params.talent.unemployment_income)
+    employed, wages = employed_income(model)
+    income[t.employer[rows] >= 0] = wages[place[t.home[employed]] == fp_]
+    return income
 
 
 def _flows(model: Model) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
-from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.agents import CreativeFirm
+from clustersim.model.registry import add_talent_agents, remove_agents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
 __all__ = ["add_firms", "add_talents", "remove_talents"]
@@ -53,7 +54,7 @@ def add_talents(
         origin=int(origin),
         retention=retention,
     )
-    model.talent_agents.extend(Talent(model, int(i)) for i in ids)
+    model.talent_agents.extend(add_talent_agents(model, ids))
     return ids
 
 
@@ -109,9 +110,9 @@ def remove_talents(
     t.left[ids] = model.steps
     t.left_region[ids] = left_region
     t.to_other_work[ids] = to_other_work
-    t.employer[ids] = -1
-    for i in ids:
-        agent = model.talent_agents[i]
-        if agent is not None:
-            agent.remove()
-            model.talent_agents[i] = None
+    t.put("employer", ids, -1)
+    agents = model.talent_agents
+    rows = ids.tolist() if isinstance(ids, np.ndarray) else [int(i) for i in ids]
+    remove_agents(model, [agents[i] for i in rows if agents[i] is not None])
+    for i in rows:
+        agents[i] = None

@@ -1,0 +1,82 @@
+"""Bulk registration of talents' Mesa agents leaves the model as Mesa's per-agent calls would."""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.model import ModelSignals
+
+from clustersim import CreativeClusterModel
+from clustersim.model.agents import Talent
+from clustersim.model.registry import add_talent_agents, remove_agents
+
+
+def town():
+    # the drawn state: two builds give the same agents in the same order
+    return CreativeClusterModel(rng=5, city="small_town", population=4000, spin_up={"months": 0})
+
+
+def view(model):
+    """What a Mesa user sees of the agents: ids in order, per type, and each agent's attributes."""
+    everyone = [(type(a).__name__, a.unique_id) for a in model.agents]
+    talents = [a.unique_id for a in model.agents_by_type[Talent]]
+    attributes = [
+        {k: (v if k != "model" else id(v) == id(model)) for k, v in vars(a).items()}
+        for a in model.agents_by_type[Talent]
+    ]
+    return everyone, talents, attributes, model.agent_id_counter
+
+
+def test_bulk_added_talents_are_those_mesa_s_own_constructor_makes():
+    bulk, plain = town(), town()
+    assert view(bulk) == view(plain)
+    rows = np.array([3, 1, 7])
+    made = add_talent_agents(bulk, rows)
+    made_plain = [Talent(plain, int(i)) for i in rows]
+    assert [a.index for a in made] == [3, 1, 7]
+    assert [a.unique_id for a in made] == [a.unique_id for a in made_plain]
+    assert all(type(a) is Talent and a.model is bulk and a.pos is None for a in made)
+    assert view(bulk) == view(plain)
+    assert made[0].skill == bulk.talents.skill[3]  # the agent reads its row
+
+
+def test_bulk_removal_is_agent_remove_for_each_and_ignores_agents_already_gone():
+    bulk, plain = town(), town()
+    gone = [a.unique_id for a in list(bulk.agents_by_type[Talent])[::3]]
+    remove_agents(bulk, [a for a in bulk.agents if a.unique_id in gone])
+    for agent in [a for a in plain.agents if a.unique_id in gone]:
+        agent.remove()
+    assert view(bulk) == view(plain)
+    remove_agents(bulk, [bulk.municipality])  # another class, removed by its own remove()
+    assert bulk.municipality not in bulk.agents
+    before = view(bulk)
+    remove_agents(bulk, [])
+    assert view(bulk) == before
+
+
+def test_observers_of_the_model_s_agents_still_get_a_signal_for_each_agent():
+    model = town()
+    seen = []
+
+    def added(signal):
+        seen.append("added")
+
+    def removed(signal):
+        seen.append("removed")
+
+    # Mesa holds its subscribers by weak reference: the handlers live as long as the test
+    model.observe("agents", ModelSignals.AGENT_ADDED, added)
+    model.observe("agents", ModelSignals.AGENT_REMOVED, removed)
+    made = add_talent_agents(model, np.array([0, 1]))
+    remove_agents(model, made)
+    assert seen == ["added", "added", "removed", "removed"]
+    assert all(a not in model.agents for a in made)
+
+
+def test_a_run_makes_as_many_talent_agents_as_living_talent_rows():
+    model = town()
+    model.run_for(12)
+    alive = set(model.talents.live.tolist())
+    agents = {a.index for a in model.agents_by_type[Talent]}
+    assert agents == alive
+    assert all(model.talent_agents[i] is None for i in np.flatnonzero(~model.talents.alive))
+    assert len({a.unique_id for a in model.agents}) == len(model.agents)
