@@ -17,6 +17,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
+from clustersim.model.bulk_agents import add_talent_agents
 from clustersim.model.phases import occupations
 from clustersim.model.phases.aggregates import (
     count_employees,
@@ -24,7 +25,6 @@ from clustersim.model.phases.aggregates import (
     talents_by_node_sector,
 )
 from clustersim.model.phases.roster import add_talents, remove_talents
-from clustersim.model.registry import add_talent_agents
 from clustersim.model.state import TalentOrigin
 
 __all__ = ["Choosers", "Request", "move_talents", "node_income"]

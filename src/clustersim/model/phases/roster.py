@@ -10,7 +10,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model.agents import CreativeFirm
-from clustersim.model.registry import add_talent_agents, remove_agents
+from clustersim.model.bulk_agents import add_talent_agents, remove_agents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
 __all__ = ["add_firms", "add_talents", "remove_talents"]

@@ -15,7 +15,7 @@ signal is ever lost.
 
 This relies on Mesa 3.5's registration internals (``Model._all_agents``,
 ``Model._agents_by_type``, ``_HardKeyAgentSet._agents``); Mesa is pinned, and
-``tests/model/test_registry.py`` compares both paths.
+``tests/model/test_bulk_agents.py`` compares both paths.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from mesa.model import ModelSignals
 
 from clustersim import CreativeClusterModel
 from clustersim.model.agents import Talent
-from clustersim.model.registry import add_talent_agents, remove_agents
+from clustersim.model.bulk_agents import add_talent_agents, remove_agents
 
 
 def town():
