@@ -120,6 +120,9 @@ FLOWS: tuple[Flow, ...] = (
 )  # fmt: skip
 
 _INDEX = {f.name: i for i, f in enumerate(FLOWS)}
+#: Rows of FLOWS each account receives (uses) and pays (sources), in FLOWS order.
+_USES = {a: [i for i, f in enumerate(FLOWS) if f.use == a] for a in ACCOUNTS}
+_SOURCES = {a: [i for i, f in enumerate(FLOWS) if f.source == a] for a in ACCOUNTS}
 
 
 def flow(name: str) -> Flow:
@@ -181,13 +184,11 @@ class Ledger:
 
     def received(self, account: str) -> np.ndarray:
         """What ``account`` received so far this month, by place."""
-        rows = [i for i, f in enumerate(FLOWS) if f.use == account]
-        return self._received[rows].sum(axis=0)
+        return self._received[_USES[account]].sum(axis=0)
 
     def paid(self, account: str) -> np.ndarray:
         """What ``account`` paid so far this month, by place."""
-        rows = [i for i, f in enumerate(FLOWS) if f.source == account]
-        return self._paid[rows].sum(axis=0)
+        return self._paid[_SOURCES[account]].sum(axis=0)
 
     def residuals(self, stocks: dict[str, np.ndarray]) -> np.ndarray:
         """Sources - uses - change in stock, by domestic account (rows) and place (columns)."""

@@ -174,7 +174,14 @@ class AgentTable:
                 buffer.flags.writeable = False
         object.__setattr__(self, "version", self.version + 1)
         if column == "alive":
-            object.__setattr__(self, "_live", None)
+            live = self._live
+            if live is not None and not isinstance(rows, slice) and not np.any(values):
+                # rows only died: the living rows are those of before still alive
+                live = live[buffer[live]]
+                live.flags.writeable = False
+            else:
+                live = None
+            object.__setattr__(self, "_live", live)
 
     @property
     def live(self) -> np.ndarray:
@@ -220,13 +227,18 @@ class AgentTable:
             if name not in self._data:
                 raise KeyError(f"unknown column {name!r}")
         object.__setattr__(self, "n", end)
+        live = self._live
         for name, value in values.items():
             if name in self.GUARDED:
                 self.put(name, slice(start, end), value)
             else:
                 self._data[name][start:end] = value
         object.__setattr__(self, "version", self.version + 1)
-        object.__setattr__(self, "_live", None)
+        if live is not None and "alive" in self._data:
+            # new rows come after every old one: the living rows of before, then the new living
+            live = np.concatenate([live, start + np.flatnonzero(self._data["alive"][start:end])])
+            live.flags.writeable = False
+        object.__setattr__(self, "_live", live)
         return np.arange(start, end)
 
     def nbytes(self) -> int:

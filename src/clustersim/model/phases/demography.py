@@ -20,6 +20,7 @@ from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import (
     count_employees,
     employed_rows,
+    employment,
     firms_per_node,
     unemployed_rows,
 )
@@ -60,9 +61,8 @@ def exit_firms(model: Model) -> None:
     model.exits_by_node += np.bincount(f.node[dead], minlength=model.n_nodes)
     dead_mask = np.zeros(f.n, dtype=bool)
     dead_mask[dead] = True
-    emp = t.employer
-    laid_off = np.flatnonzero((emp >= 0) & dead_mask[np.maximum(emp, 0)])
-    t.put("employer", laid_off, -1)
+    working = employment(model)
+    t.put("employer", working.rows[dead_mask[working.employer]], -1)
     if len(model.ties):
         keep = ~(dead_mask[model.ties[:, 0]] | dead_mask[model.ties[:, 1]])
         model.ties = model.ties[keep]
