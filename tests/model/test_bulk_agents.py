@@ -1,4 +1,4 @@
-"""Bulk registration of talents' Mesa agents leaves the model as Mesa's per-agent calls would."""
+"""Bulk registration of talents' and firms' Mesa agents leaves the model as Mesa's calls would."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 from mesa.model import ModelSignals
 
 from clustersim import CreativeClusterModel
-from clustersim.model.agents import Talent
-from clustersim.model.bulk_agents import add_talent_agents, remove_agents
+from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.bulk_agents import add_firm_agents, add_talent_agents, remove_agents
 
 
 def town():
@@ -16,14 +16,26 @@ def town():
 
 
 def view(model):
-    """What a Mesa user sees of the agents: ids in order, per type, and each agent's attributes."""
+    """What a Mesa user sees of the agents: ids in order, per type, each agent's attributes
+    and, for firms, the agents of each cell of the space in order."""
     everyone = [(type(a).__name__, a.unique_id) for a in model.agents]
-    talents = [a.unique_id for a in model.agents_by_type[Talent]]
+    by_type = {
+        cls.__name__: [a.unique_id for a in model.agents_by_type[cls]]
+        for cls in (Talent, CreativeFirm)
+    }
     attributes = [
-        {k: (v if k != "model" else id(v) == id(model)) for k, v in vars(a).items()}
-        for a in model.agents_by_type[Talent]
+        {
+            k: (id(v) == id(model) if k == "model" else v.coordinate if k == "_mesa_cell" else v)
+            for k, v in vars(a).items()
+        }
+        for cls in (Talent, CreativeFirm)
+        for a in model.agents_by_type[cls]
     ]
-    return everyone, talents, attributes, model.agent_id_counter
+    cells = [
+        (cell.coordinate, [a.unique_id for a in cell.agents], cell.empty)
+        for cell in model.space.all_cells
+    ]
+    return everyone, by_type, attributes, cells, model.agent_id_counter
 
 
 def test_bulk_added_talents_are_those_mesa_s_own_constructor_makes():
@@ -37,6 +49,27 @@ def test_bulk_added_talents_are_those_mesa_s_own_constructor_makes():
     assert all(type(a) is Talent and a.model is bulk and a.pos is None for a in made)
     assert view(bulk) == view(plain)
     assert made[0].skill == bulk.talents.skill[3]  # the agent reads its row
+
+
+def test_bulk_added_firms_are_those_mesa_s_own_constructor_makes_in_their_cells():
+    bulk, plain = town(), town()
+    rows = np.array([4, 0, 2])
+    made = add_firm_agents(bulk, rows)
+    made_plain = [CreativeFirm(plain, int(i)) for i in rows]
+    assert [a.unique_id for a in made] == [a.unique_id for a in made_plain]
+    assert [a.cell.coordinate for a in made] == [int(bulk.firms.node[i]) for i in rows]
+    assert all(a in a.cell.agents for a in made)
+    assert view(bulk) == view(plain)
+
+
+def test_bulk_removal_of_firms_takes_them_out_of_their_cells():
+    bulk, plain = town(), town()
+    gone = [a.unique_id for a in list(bulk.agents_by_type[CreativeFirm])[1::2]]
+    remove_agents(bulk, [a for a in bulk.agents if a.unique_id in gone])
+    for agent in [a for a in plain.agents if a.unique_id in gone]:
+        agent.remove()
+    assert view(bulk) == view(plain)
+    assert all(a.unique_id not in gone for cell in bulk.space.all_cells for a in cell.agents)
 
 
 def test_bulk_removal_is_agent_remove_for_each_and_ignores_agents_already_gone():
@@ -79,4 +112,12 @@ def test_a_run_makes_as_many_talent_agents_as_living_talent_rows():
     agents = {a.index for a in model.agents_by_type[Talent]}
     assert agents == alive
     assert all(model.talent_agents[i] is None for i in np.flatnonzero(~model.talents.alive))
+    firms = set(model.firms.live.tolist())
+    assert {a.index for a in model.agents_by_type[CreativeFirm]} == firms
+    in_cells = [
+        a.index for cell in model.space.all_cells for a in cell.agents if type(a) is CreativeFirm
+    ]
+    assert sorted(in_cells) == sorted(firms)  # each living firm in one cell, no one gone
+    for i in firms:
+        assert model.firm_agents[i].cell.coordinate == model.firms.node[i]
     assert len({a.unique_id for a in model.agents}) == len(model.agents)

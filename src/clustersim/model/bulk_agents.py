@@ -1,4 +1,4 @@
-"""Mesa agents of talent rows registered and removed in bulk, as Mesa's own calls would.
+"""Mesa agents of talent and firm rows registered and removed in bulk, as Mesa's calls would.
 
 Tens of thousands of talents enter and leave creative work each year, each a
 Mesa ``Agent`` registered with the model (``Agent.__init__`` ->
@@ -14,7 +14,8 @@ registry dataset of the class), they take Mesa's own per-agent path, so no
 signal is ever lost.
 
 This relies on Mesa 3.5's registration internals (``Model._all_agents``,
-``Model._agents_by_type``, ``_HardKeyAgentSet._agents``); Mesa is pinned, and
+``Model._agents_by_type``, ``_HardKeyAgentSet._agents``, ``Cell._agents`` and
+``HasCell._mesa_cell`` for the firms' cells); Mesa is pinned, and
 ``tests/model/test_bulk_agents.py`` compares both paths.
 """
 
@@ -24,11 +25,16 @@ from collections.abc import Iterable
 
 import numpy as np
 from mesa import Agent, Model
+from mesa.discrete_space import CellAgent
+from mesa.discrete_space.cell_agent import HasCell
 from mesa.model import ModelSignals
 
-from clustersim.model.agents import Talent
+from clustersim.model.agents import CreativeFirm, Talent
 
-__all__ = ["add_talent_agents", "remove_agents"]
+__all__ = ["add_firm_agents", "add_talent_agents", "remove_agents"]
+
+#: The cell property of Mesa's movable cell agents (a class that replaces it is left alone).
+_CELL = HasCell.__dict__["cell"]
 
 
 def _observed(model: Model, cls: type[Agent], signal: str) -> bool:
@@ -51,22 +57,65 @@ def add_talent_agents(model: Model, ids: np.ndarray) -> list[Talent]:
         return []
     if _observed(model, Talent, ModelSignals.AGENT_ADDED):
         return [Talent(model, int(i)) for i in ids]
-    first = model.agent_id_counter
     agents = []
     new = object.__new__
-    for offset, index in enumerate(ids.tolist()):
+    for index in ids.tolist():
         agent = new(Talent)
         # the attributes Agent.__init__, Model.register_agent and Talent.__init__ set
         agent.model = model
-        agent.unique_id = first + offset
         agent.pos = None
         agent.index = index
         agents.append(agent)
+    _register(model, Talent, agents)
+    return agents
+
+
+def _register(model: Model, cls: type[Agent], agents: list[Agent]) -> None:
+    """Give ``agents`` the next ids and make them members of the model's agent sets."""
+    first = model.agent_id_counter
+    for offset, agent in enumerate(agents):
+        agent.unique_id = first + offset
     model.agent_id_counter = first + len(agents)
     members = dict.fromkeys(agents)
     model._all_agents._agents.update(members)
-    model._agents_by_type[Talent]._agents.update(members)
+    model._agents_by_type[cls]._agents.update(members)
+
+
+def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
+    """Create and register the Mesa agents of firm rows ``ids``, each in its node's cell.
+
+    Equivalent to ``[CreativeFirm(model, int(i)) for i in ids]``.
+    """
+    if len(ids) == 0:
+        return []
+    cells = [model.space[node] for node in model.firms.node[ids].tolist()]
+    bounded = any(cell.capacity is not None for cell in cells)
+    if bounded or _observed(model, CreativeFirm, ModelSignals.AGENT_ADDED):
+        return [CreativeFirm(model, int(i)) for i in ids]
+    agents = []
+    new = object.__new__
+    for index, cell in zip(ids.tolist(), cells, strict=True):
+        agent = new(CreativeFirm)
+        # what Agent.__init__, CreativeFirm.__init__ and the cell setter (HasCell) set
+        agent.model = model
+        agent.pos = None
+        agent.index = index
+        cell._agents.append(agent)
+        cell.empty = False
+        agent._mesa_cell = cell
+        agents.append(agent)
+    _register(model, CreativeFirm, agents)
     return agents
+
+
+def _remove_from_cells(agents: list[CellAgent]) -> None:
+    """Take ``agents`` out of their cells, as their ``cell = None`` would one by one."""
+    for agent in agents:
+        cell = agent._mesa_cell
+        if cell is not None:
+            cell._agents.remove(agent)
+            cell.empty = not cell._agents
+            agent._mesa_cell = None
 
 
 def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
@@ -78,7 +127,9 @@ def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
     for agent in agents:
         by_class.setdefault(type(agent), []).append(agent)
     for cls, group in by_class.items():
-        plain = cls.remove is Agent.remove  # a class with its own clean-up keeps it
+        # a class with clean-up of its own keeps it; a CellAgent's is leaving its cell
+        in_cell = cls.remove is CellAgent.remove and cls.cell is _CELL
+        plain = cls.remove is Agent.remove or in_cell
         if not plain or _observed(model, cls, ModelSignals.AGENT_REMOVED):
             for agent in group:
                 agent.remove()
@@ -88,3 +139,5 @@ def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
             if agent in of_class:  # Agent.remove ignores an agent removed before
                 del of_class[agent]
                 del everyone[agent]
+        if in_cell:
+            _remove_from_cells(group)

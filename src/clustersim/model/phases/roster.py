@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
-from clustersim.model.agents import CreativeFirm
-from clustersim.model.bulk_agents import add_talent_agents, remove_agents
+from clustersim.model.bulk_agents import add_firm_agents, add_talent_agents, remove_agents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
 __all__ = ["add_firms", "add_talents", "remove_talents"]
@@ -93,7 +92,7 @@ def add_firms(
         founded=model.steps if founded is None else founded,
         cash=fp.startup_cash if cash is None else cash,
     )
-    model.firm_agents.extend(CreativeFirm(model, int(i)) for i in ids)
+    model.firm_agents.extend(add_firm_agents(model, ids))
     return ids
 
 
