@@ -119,6 +119,20 @@ def test_a_label_named_like_a_column_is_kept_apart(tmp_path):
     assert ts["population"].tolist() == [1000.0, 1001.0, 1002.0]
 
 
+def test_the_run_index_lists_every_runs_labels_before_its_status(tmp_path):
+    """A key swept only by a later launch into the folder is a label, not a run field."""
+    _fake_run(tmp_path / "runs", "a-s1", {"firm.agglomeration_cap": None, "seed": 7})
+    _fake_run(tmp_path / "runs", "b-s1", {"firm.agglomeration_cap": 20, "talent.review_rate": 0.1})
+    runs = pd.read_parquet(aggregate(tmp_path).runs)
+    assert list(runs.columns[:4]) == [
+        "firm.agglomeration_cap",
+        "talent.review_rate",
+        "run_id",
+        "status",
+    ]
+    assert runs["seed"].tolist() == [1, 1]  # the run's own seed
+
+
 def test_only_the_listed_runs_are_aggregated(tmp_path):
     a = _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
     _fake_run(tmp_path / "runs", "b-s1", {"arm": "old"})

@@ -120,7 +120,8 @@ def test_docs_name_only_real_experiments_launchers_and_options():
         assert name in available(), name
     options = {
         a.option_strings[0]
-        for a in _parser()._subparsers._group_actions[0].choices["run"]._actions
+        for command in _parser()._subparsers._group_actions[0].choices.values()
+        for a in command._actions
         if a.option_strings
     }
     # options of clustersim-experiment; the Ray section's table and advice name `ray start` flags
@@ -243,8 +244,22 @@ def test_aggregate_and_report_of_a_folder_that_is_not_one_are_one_line(tmp_path,
     line = _refused(capsys, ["aggregate", str(tmp_path)])
     assert "holds no runs/ folder" in line
     assert "holds no experiment.yaml" in _refused(capsys, ["report", str(tmp_path)])
-    assert "holds no experiment.yaml" in _refused(capsys, ["report", str(missing)])
+    assert "does not exist: not an experiment or sweep folder" in _refused(
+        capsys, ["report", str(missing)]
+    )
     assert list(tmp_path.iterdir()) == [] and not missing.exists()
+
+
+def test_report_takes_another_baseline_arm_or_says_which_arms_there_are(tmp_path, capsys):
+    out = tmp_path / "tiny"
+    Design.load(_design(tmp_path)).save(out / "experiment.yaml")
+    line = _refused(capsys, ["report", str(out), "--baseline", "talnet"])
+    assert line.endswith(
+        "--baseline talnet: an experiment's baseline is one of its arms (none, talent); got talnet"
+    )
+    assert [p.name for p in out.iterdir()] == ["experiment.yaml"]
+    assert main(["report", str(out), "--baseline", "arm=talent"]) == 1  # no run to report
+    assert "no run finished" in capsys.readouterr().err
 
 
 def test_a_design_file_is_given_with_design_and_overrides_may_follow(tmp_path):

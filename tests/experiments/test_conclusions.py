@@ -6,12 +6,15 @@ where it is clear; a plan whose levers run out of money in month 80 of 120.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from clustersim.experiments.analysis import wilson_interval
 from clustersim.experiments.conclusions import (
     budget_warnings,
+    noise_floor,
     replicate_warnings,
     what_this_means,
 )
@@ -245,3 +248,42 @@ def test_a_loss_of_jobs_is_claimed_only_when_clear(tables):
     assert "may lower creative employment by 40 jobs" in tentative
     assert "costs creative jobs" not in tentative
     assert "without creating creative jobs with confidence" in tentative
+
+
+def test_noise_floor_gives_each_measure_and_each_plan_where_it_differs():
+    names = Names(
+        sites=["metro"],
+        arms=["none", "hub", "fest"],
+        baseline="none",
+        horizon=120,
+        site_names={"metro": "metropolis"},
+        arm_names={"none": "No policy", "hub": "Creative hub plan", "fest": "Festival plan"},
+    )
+    rows = [
+        {**_effect(metric, "metro", 1.0, -1.0, 3.0, mde, 500.0), "arm": arm}
+        for metric, by_arm in (
+            ("creative_employment", {"hub": 10.0, "fest": 30.0}),
+            ("talents", {"hub": 5.0, "fest": 5.0}),
+            ("mean_rent", {"hub": 2.0, "fest": 4.0}),
+        )
+        for arm, mde in by_arm.items()
+    ]
+    floor = noise_floor(pd.DataFrame(rows), names)
+    assert floor[0].startswith(
+        "Smallest detectable effect in metropolis: with 8 replicates, effects on creative "
+        "employment smaller than about 10 jobs (Creative hub plan) and 30 jobs (Festival plan) "
+        "cannot be told from chance"
+    )
+    assert floor[1] == (
+        "On the other measures, effects smaller than these cannot be told from chance (for "
+        "Creative hub plan and Festival plan, in that order, where they differ): creative "
+        "workers living there about 5 people; mean rent about 2 and 4 EUR/month."
+    )
+    # many plans: the smallest and the largest
+    many = dataclasses.replace(names, arms=["none", *"abcd"])
+    mdes = {"a": 8.0, "b": 12.0, "c": 20.0, "d": 16.0}
+    wide = pd.DataFrame([{**rows[0], "arm": arm, "mde": mde} for arm, mde in mdes.items()])
+    assert (
+        "smaller than about 8 to 20 jobs, depending on the plan, cannot be told"
+        in (noise_floor(wide, many)[0])
+    )

@@ -66,6 +66,22 @@ ID_COLUMNS = ("seed", "config_hash", "run_id")
 
 LABEL_ORDER = ("experiment", "site", "arm", "replicate")
 
+RUN_FIELDS = (
+    "run_id",
+    "status",
+    "error",
+    "seed",
+    "config_hash",
+    "model_fingerprint",
+    "wall_time_s",
+    "finished_at",
+    "clustersim_version",
+    "git_commit",
+    "host",
+    "run_dir",
+)
+"""Columns of the run index after the labels."""
+
 
 @dataclass(frozen=True)
 class AggregateResult:
@@ -151,6 +167,8 @@ def label_schema(metas: Iterable[dict[str, Any]]) -> pa.Schema:
 def run_index(run_dirs: Iterable[Path], *, fingerprint: str | None = None) -> pd.DataFrame:
     """One row per run directory: labels, status, error, seed, hash, timings, provenance.
 
+    The labels of every run come first, then :data:`RUN_FIELDS`.
+
     Args:
         run_dirs: the run directories.
         fingerprint: the model fingerprint of ``ok`` runs (None: the current model's);
@@ -189,6 +207,9 @@ def run_index(run_dirs: Iterable[Path], *, fingerprint: str | None = None) -> pd
         )
         rows.append(row)
     index = pd.DataFrame(rows)
+    # every run's labels first (a label only later runs have would otherwise follow run_id)
+    fields = [c for c in RUN_FIELDS if c in index.columns]
+    index = index[[c for c in index.columns if c not in fields] + fields]
     for col in index.columns:  # labels of mixed types (1, 2.5, "high") are stored as text
         kind = _arrow_type([None if _missing(v) else v for v in index[col]])
         if pa.types.is_string(kind) and index[col].dtype == object:

@@ -3,7 +3,10 @@
 Every function takes tidy pandas tables (one row per run and step, as written by
 :mod:`clustersim.experiments.aggregate`, or one row per run from :func:`run_outcomes`) and
 returns a new table; nothing here runs the model or touches files. Random
-resampling uses a generator built from an explicit ``seed``.
+resampling uses a generator built from an explicit ``seed``. Tables of a plain Hydra
+sweep (no ``arm`` column) are compared by :func:`clustersim.experiments.sweeps.compare`:
+arms from the swept columns, ``null`` a level of its own, the baseline named by value
+(``baseline="firm.agglomeration_cap=null"``), runs paired on their seed.
 
 Definitions (also in ``docs/experiments.md``):
 
@@ -46,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clustersim.experiments.sweeps import compare
 from clustersim.model.outcomes import flow_names
 
 __all__ = [
@@ -168,18 +172,20 @@ def paired_differences(
     outcomes: pd.DataFrame,
     metric: str,
     *,
-    baseline: str,
+    baseline: str | Sequence[str] | None,
     arm_col: str = "arm",
-    pair_col: str = "replicate",
+    pair_col: str | None = None,
     group_cols: Sequence[str] = ("site",),
 ) -> pd.DataFrame:
     """Arm minus baseline for each pair of runs sharing group and replicate.
 
     Returns one row per (group, arm, replicate) with ``baseline_value``,
     ``arm_value`` and ``difference``; the baseline arm itself is left out, and
-    replicates missing on either side (e.g. a failed run) are dropped.
+    replicates missing on either side (e.g. a failed run) are dropped. ``pair_col``
+    defaults to ``replicate`` (``seed`` for a sweep, see the module docstring).
     """
-    group_cols = [c for c in group_cols if c in outcomes]
+    c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)
+    outcomes, baseline, pair_col, group_cols = c.table, c.baseline, c.pair_col, c.group_cols
     keys = [*group_cols, pair_col]
     base = outcomes[outcomes[arm_col] == baseline][[*keys, metric]]
     base = base.rename(columns={metric: "baseline_value"})
@@ -226,15 +232,19 @@ def effects(
     outcomes: pd.DataFrame,
     metrics: Sequence[str],
     *,
-    baseline: str,
+    baseline: str | Sequence[str] | None,
     arm_col: str = "arm",
-    pair_col: str = "replicate",
+    pair_col: str | None = None,
     group_cols: Sequence[str] = ("site",),
     ci: float = 0.95,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Effect of each arm against the baseline per metric and group, with bootstrap CIs.
+
+    On a plain Hydra sweep the arms are ``"key=value"`` settings of the swept columns
+    the baseline names (``baseline="firm.agglomeration_cap=null"``), other swept columns
+    are groups, and runs pair on their seed (:func:`~clustersim.experiments.sweeps.compare`).
 
     Returns one row per (metric, group, arm): ``n_pairs``, ``baseline_mean``,
     ``arm_mean``, ``effect`` (mean paired difference), ``ci_low``, ``ci_high``,
@@ -245,7 +255,8 @@ def effects(
     not depend on one another's order.
     """
     rows: list[dict[str, Any]] = []
-    group_cols = [c for c in group_cols if c in outcomes]
+    c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)
+    outcomes, baseline, pair_col, group_cols = c.table, c.baseline, c.pair_col, c.group_cols
     seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for metric in metrics:
         if metric not in outcomes:
@@ -341,6 +352,7 @@ def takeoff_summary(
     takeoffs: pd.DataFrame,
     *,
     group_cols: Sequence[str] = ("site", "arm"),
+    baseline: str | Sequence[str] | None = None,
     ci: float = 0.95,
     n_boot: int = 2000,
     seed: int = 0,
@@ -348,9 +360,10 @@ def takeoff_summary(
     """Probability of take-off per group (Wilson interval) and mean time to take-off.
 
     Time to take-off is averaged over the runs that took off, with a bootstrap
-    interval (NaN when fewer than one run took off).
+    interval (NaN when fewer than one run took off). A sweep's runs (no ``arm``
+    column) are grouped by their settings, ``baseline`` naming the arms' columns.
     """
-    group_cols = [c for c in group_cols if c in takeoffs]
+    takeoffs, group_cols = _grouped(takeoffs, group_cols, baseline)
     rows = []
     seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for key, grp in takeoffs.groupby(group_cols, sort=False):
@@ -379,11 +392,11 @@ def takeoff_summary(
 def cost_per_job(
     outcomes: pd.DataFrame,
     *,
-    baseline: str,
+    baseline: str | Sequence[str] | None,
     employment: str = "creative_employment",
     spend: str = "policy_spend_total",
     arm_col: str = "arm",
-    pair_col: str = "replicate",
+    pair_col: str | None = None,
     group_cols: Sequence[str] = ("site",),
     ci: float = 0.95,
     n_boot: int = 2000,
@@ -395,9 +408,10 @@ def cost_per_job(
     creative employment``. Its interval comes from a joint bootstrap of the pairs
     (spend and difference resampled together); a resample with no job gain counts
     as infinitely expensive. When the interval of the job difference includes 0 or
-    lies below it, the cost is NaN and ``note`` says why.
+    lies below it, the cost is NaN and ``note`` says why. Sweeps: as :func:`effects`.
     """
-    group_cols = [c for c in group_cols if c in outcomes]
+    c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)
+    outcomes, baseline, pair_col, group_cols = c.table, c.baseline, c.pair_col, c.group_cols
     keys = [*group_cols, pair_col]
     base = outcomes[outcomes[arm_col] == baseline][[*keys, employment]]
     other = outcomes[outcomes[arm_col] != baseline][[*keys, arm_col, employment, spend]]
@@ -496,17 +510,8 @@ def scaling_exponents(
         lx, ly = np.log(data[x].to_numpy()), np.log(data[metric].to_numpy())
         n = len(lx)
         if n < 3 or np.ptp(lx) == 0:
-            rows.append(
-                {
-                    "metric": metric,
-                    "exponent": float("nan"),
-                    "ci_low": float("nan"),
-                    "ci_high": float("nan"),
-                    "prefactor": float("nan"),
-                    "r2": float("nan"),
-                    "n_runs": n,
-                }
-            )
+            fit = dict.fromkeys(("exponent", "ci_low", "ci_high", "prefactor", "r2"), float("nan"))
+            rows.append({"metric": metric, **fit, "n_runs": n})
             continue
         beta, log_a = np.polyfit(lx, ly, 1)
         resid = ly - (log_a + beta * lx)
@@ -538,6 +543,7 @@ def mean_bands(
     metric: str,
     *,
     group_cols: Sequence[str] = ("site", "arm"),
+    baseline: str | Sequence[str] | None = None,
     run_key: str = RUN_KEY,
     ci: float = 0.95,
     n_boot: int = 1000,
@@ -545,9 +551,10 @@ def mean_bands(
 ) -> pd.DataFrame:
     """Mean of a metric per group and step across runs, with a bootstrap band.
 
-    Returns one row per (group, step): ``mean``, ``low``, ``high``, ``runs``.
+    Returns one row per (group, step): ``mean``, ``low``, ``high``, ``runs``. A
+    sweep's runs are grouped by their settings, as in :func:`takeoff_summary`.
     """
-    group_cols = [c for c in group_cols if c in timeseries]
+    timeseries, group_cols = _grouped(timeseries, group_cols, baseline)
     frames = []
     seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for key, grp in timeseries.groupby(group_cols, sort=False):
@@ -573,3 +580,13 @@ def mean_bands(
             frame.insert(0, col, value)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _grouped(
+    table: pd.DataFrame, group_cols: Sequence[str], baseline: str | Sequence[str] | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table and its group columns; a sweep's arms and groups when it has no ``arm``."""
+    if "arm" in group_cols and "arm" not in table:
+        c = compare(table, baseline, group_cols=[g for g in group_cols if g != "arm"])
+        return c.table, [*c.group_cols, "arm"]
+    return table, [c for c in group_cols if c in table]

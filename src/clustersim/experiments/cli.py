@@ -11,19 +11,23 @@ runs are skipped when re-run (unless another model version made them: those are 
 and re-run, see :func:`clustersim.experiments.provenance.model_fingerprint`), and
 failures are recorded; then the runs are aggregated
 (:mod:`clustersim.experiments.aggregate`), analysed (:mod:`clustersim.experiments.analysis`)
-and written up (:mod:`clustersim.experiments.report`).
+and written up (:mod:`clustersim.experiments.report`). ``clustersim-experiment report DIR``
+rewrites the report of an experiment folder, or writes one for a plain Hydra sweep
+(``clustersim -m``), compared against ``--baseline KEY=VALUE``
+(:mod:`clustersim.experiments.sweep_study`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.design import Design, available, expected_run_dirs
@@ -31,6 +35,9 @@ from clustersim.experiments.execute import LaunchError, echo_to_stderr, run_hydr
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import run_status
 from clustersim.files import hold_lock, remove_temporaries
+
+if TYPE_CHECKING:
+    from clustersim.experiments.sweep_study import SweepStudy
 
 __all__ = [
     "ExperimentOutcome",
@@ -107,7 +114,11 @@ def _in_design_order(table: Any, order: dict[str, list[str]]) -> Any:
 
 
 def _aggregate_and_report(
-    design: Design, out: Path, run_dirs: list[Path], echo: Callable[[str], None]
+    design: Design,
+    out: Path,
+    run_dirs: list[Path],
+    echo: Callable[[str], None],
+    sweep: SweepStudy | None = None,
 ) -> ExperimentOutcome:
     from clustersim.experiments.aggregate import LOCK
 
@@ -115,11 +126,15 @@ def _aggregate_and_report(
     with hold_lock(out / LOCK, on_wait=echo):
         for name in ("report.html", "summary.md", "tables", "figures"):
             remove_temporaries(out / name)  # what a report killed part-way left
-        return _aggregate_and_report_locked(design, out, run_dirs, echo)
+        return _aggregate_and_report_locked(design, out, run_dirs, echo, sweep)
 
 
 def _aggregate_and_report_locked(
-    design: Design, out: Path, run_dirs: list[Path], echo: Callable[[str], None]
+    design: Design,
+    out: Path,
+    run_dirs: list[Path],
+    echo: Callable[[str], None],
+    sweep: SweepStudy | None,
 ) -> ExperimentOutcome:
     import pandas as pd
 
@@ -136,9 +151,11 @@ def _aggregate_and_report_locked(
     if agg.timeseries is None:
         echo(f"no run finished; see {agg.runs}")
         return ExperimentOutcome(out, None, None, 0, failed, stale=agg.stale)
-    ts = pd.read_parquet(agg.timeseries)
+    ts, runs = pd.read_parquet(agg.timeseries), pd.read_parquet(agg.runs)
+    if sweep is not None:  # the report's sites, arms and pairs
+        ts, runs = sweep.labelled(ts), sweep.labelled(runs)
     tables = analyse(design, ts)
-    html, md = write_report(design, out, ts, tables, runs=pd.read_parquet(agg.runs))
+    html, md = write_report(design, out, ts, tables, runs=runs, sweep=sweep)
     return ExperimentOutcome(out, html, md, agg.ok, failed, tables, agg.stale)
 
 
@@ -256,8 +273,20 @@ def _parser() -> argparse.ArgumentParser:
         help="aggregate the runs made by this model fingerprint (default: the installed "
         "model's); runs of other model versions are never mixed in",
     )
-    rep = sub.add_parser("report", help="re-analyse an experiment directory and rewrite its report")
+    rep = sub.add_parser(
+        "report",
+        help="re-analyse an experiment directory and rewrite its report, or write the report "
+        "of a plain Hydra sweep (clustersim -m)",
+    )
     rep.add_argument("out_dir")
+    rep.add_argument(
+        "--baseline",
+        action="append",
+        metavar="KEY=VALUE",
+        help="what the others are compared with: a swept value (firm.agglomeration_cap=null; "
+        "repeat it to compare settings of several swept keys; default: the first value of the "
+        "one swept key), or an experiment's arm (default: its design's baseline)",
+    )
     sub.add_parser("list", help="list the experiment designs")
     return p
 
@@ -298,16 +327,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "aggregate":
             return _aggregate(args)
         if args.command == "report":
-            out = Path(args.out_dir).resolve()
-            if not (out / "experiment.yaml").is_file():
-                raise ConfigError(
-                    f"{out} holds no experiment.yaml: not an experiment folder "
-                    "(clustersim-experiment run makes them)"
-                )
-            design = Design.load(out / "experiment.yaml")
-            outcome = _aggregate_and_report(
-                design, out, expected_run_dirs(design, out / "runs"), echo_to_stderr
-            )
+            outcome = _report(Path(args.out_dir).resolve(), args.baseline)
         else:
             outcome = _run(args)
     except ConfigError as exc:
@@ -322,6 +342,46 @@ def _main(args: argparse.Namespace) -> int:
         print(f"report: {outcome.report}")
         print(f"summary: {outcome.summary}")
     return 1 if outcome.failed or outcome.stale or outcome.report is None else 0
+
+
+def _report(out: Path, baseline: list[str] | None) -> ExperimentOutcome:
+    """Rewrite an experiment's report, or write a plain Hydra sweep's (checked first)."""
+    if (out / "experiment.yaml").is_file():
+        design = Design.load(out / "experiment.yaml")
+        if baseline:
+            design = _with_baseline(design, baseline)
+        return _aggregate_and_report(
+            design, out, expected_run_dirs(design, out / "runs"), echo_to_stderr
+        )
+    from clustersim.experiments.aggregate import find_runs, run_index
+    from clustersim.experiments.sweep_study import sweep_study
+
+    runs = find_runs(out)
+    if not runs:
+        what = (
+            "does not exist"
+            if not out.is_dir()
+            else "holds no runs"
+            if (out / "runs").is_dir()
+            else "holds no experiment.yaml and no runs/ folder"
+        )
+        raise ConfigError(
+            f"{out} {what}: not an experiment or sweep folder (clustersim-experiment run and "
+            "clustersim -m make them)"
+        )
+    study = sweep_study(out, run_index(runs), baseline)  # checked before anything is written
+    return _aggregate_and_report(study.design, out, runs, echo_to_stderr, study)
+
+
+def _with_baseline(design: Design, baseline: list[str]) -> Design:
+    """The design with another baseline arm (``--baseline ARM`` or ``--baseline arm=ARM``)."""
+    name = baseline[-1].removeprefix("arm=")
+    if len(baseline) > 1 or name not in design.arms:
+        raise ConfigError(
+            f"--baseline {' '.join(baseline)}: an experiment's baseline is one of its arms "
+            f"({', '.join(design.arms)}); got {name}"
+        )
+    return dataclasses.replace(design, baseline=name)
 
 
 def _list() -> int:

@@ -29,6 +29,7 @@ from clustersim.experiments.numbers import (
     unit_of,
 )
 from clustersim.experiments.readable import Names, in_order
+from clustersim.model.outcomes import label
 
 __all__ = [
     "EMPLOYMENT",
@@ -122,6 +123,12 @@ def _employment_sentence(row: Any, names: Names) -> str:
     """What a plan does to creative employment, as far as the interval allows."""
     arm, h, n = f"**{names.arm(row.arm)}**", names.horizon, int(row.n_pairs)
     mde = _jobs(row.mde)
+    if row.effect == 0 and row.mde == 0:  # every pair of runs ended alike
+        return (
+            f"{arm} does not change creative employment: in each of the {n} replicates, it "
+            f"ends with the baseline's creative jobs at month {h} ({_jobs(row.baseline_mean)} "
+            "on average)."
+        )
     if relative_is_meaningful(row.baseline_mean, row.effect, "jobs"):
         rel = (
             f"; {fmt_percent(row.effect / row.baseline_mean, signed=True)} on the "
@@ -154,13 +161,13 @@ def _employment_sentence(row: Any, names: Names) -> str:
     )
 
 
-def _cost_sentence(cost: Any | None, employment: Any) -> str:
+def _cost_sentence(cost: Any | None, employment: Any, names: Names) -> str:
     """What the plan spent per run and per creative job created (only for jobs created)."""
     if cost is None or is_missing(cost.total_spend):
         return ""
     spend = fmt_money(cost.total_spend)
-    if cost.total_spend <= 0:
-        return "It spends no policy money."
+    if cost.total_spend <= 0:  # a parameter's setting is not expected to spend
+        return "It spends no policy money." if names.arm_word == "plan" else ""
     found = _verdict(employment)
     if found == "clear" and employment.effect < 0:
         return f"It spends {spend} per run and costs creative jobs rather than creating them."
@@ -289,22 +296,119 @@ def budget_warnings(stops: pd.DataFrame, plans: pd.DataFrame, names: Names) -> l
     return warnings
 
 
-def noise_floor(head: pd.DataFrame, names: Names) -> list[str]:
-    """Per site, how large an effect on creative employment the design can tell from chance."""
-    if "mde" not in head or head.empty:
+def _amount(value: float, unit: str) -> tuple[str, str]:
+    """A size of effect and its unit: ``("12", "jobs")``, ``("1.5", "percentage points")``."""
+    if unit == "share":
+        return fmt_number(100 * value), "percentage points"
+    if unit in ("EUR", "ratio") or unit.startswith("index"):  # money says EUR; ratios no unit
+        return fmt_value(value, unit), ""
+    return fmt_value(value, unit), unit
+
+
+def _with_unit(number: str, unit: str) -> str:
+    return f"{number} {unit}".rstrip()
+
+
+def _mde_sizes(rows: pd.DataFrame, names: Names, arms: list[str] | None = None) -> str:
+    """One measure's detectable effect: one size when every plan shares it, else each plan's.
+
+    ``12 jobs``; ``12 jobs (A) and 30 jobs (B)``, or ``12 and 30 jobs`` when the plans
+    are named once elsewhere (``arms``, in that order); with more than three plans the
+    smallest and the largest: ``5 to 30 jobs``.
+    """
+    rows = rows[rows["mde"].notna()]
+    unit = unit_of(str(rows["metric"].iloc[0]))
+    sizes = {names.arm(r.arm): _amount(r.mde, unit) for r in rows.itertuples(index=False)}
+    texts = [number for number, _unit in sizes.values()]
+    suffix = next(iter(sizes.values()))[1]
+    if len(set(texts)) == 1:
+        return _with_unit(texts[0], suffix)
+    if len(sizes) > 3:
+        low, high = rows["mde"].min(), rows["mde"].max()
+        return _with_unit(f"{_amount(low, unit)[0]} to {_amount(high, unit)[0]}", suffix)
+    if arms is not None and list(sizes) == arms:
+        return _with_unit(" and ".join(texts), suffix)
+    return " and ".join(f"{_with_unit(n, u)} ({arm})" for arm, (n, u) in sizes.items())
+
+
+def _measure_name(metric: str) -> str:
+    unit = unit_of(metric)
+    return label(metric).removesuffix(f" ({unit})") if unit else label(metric)
+
+
+def _other_measures(rows: pd.DataFrame, site: Any, names: Names) -> list[str]:
+    """The detectable effects on the measures other than creative employment, in sentences.
+
+    Measures whose paired differences do not vary at all (every replicate gives the
+    same difference) are named apart: chance adds no spread, any difference stands out.
+    """
+    rows = rows[(rows["metric"] != EMPLOYMENT) & rows["mde"].notna()]
+    if rows.empty:
+        return []
+    flat = rows.groupby("metric", sort=False)["mde"].transform(lambda m: (m == 0).all())
+    arms = [names.arm(a) for a in dict.fromkeys(rows["arm"])]
+    named = arms if len(arms) <= 3 else None
+    parts = [
+        f"{_measure_name(str(metric))} about {_mde_sizes(group, names, named)}"
+        for metric, group in rows[~flat].groupby("metric", sort=False)
+    ]
+    where = f" in {names.site(site)}" if len(names.sites) > 1 else ""
+    if len(arms) == 1:
+        order = ""
+    elif named:
+        order = f" (for {' and '.join(arms)}, in that order, where they differ)"
+    else:
+        order = f" (from the {names.arm_word} with the smallest to the one with the largest)"
+    out = []
+    if parts:
+        out.append(
+            f"On the other measures{where}, effects smaller than these cannot be told from "
+            f"chance{order}: {'; '.join(parts)}."
+        )
+    if flat.any():
+        same = [_measure_name(str(m)) for m in dict.fromkeys(rows.loc[flat, "metric"])]
+        out.append(
+            f"Every replicate gives the same difference in {_and(same)}{where}, so chance "
+            "adds no spread: any difference in them, however small, stands out."
+        )
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def noise_floor(effects: pd.DataFrame, names: Names) -> list[str]:
+    """Per site, how large an effect the design can tell from chance, per measure and plan.
+
+    Creative employment first, in a sentence of its own; then the other measures of
+    ``effects``. Where plans differ in the spread of their paired differences, each
+    plan's size is given (the smallest and the largest with more than three plans).
+    """
+    if "mde" not in effects or effects.empty:
         return []
     out = []
-    for site, rows in head.groupby("site", sort=False) if "site" in head else [("", head)]:
-        mde = float(rows["mde"].max())
-        if is_missing(mde):
-            continue
-        out.append(
-            f"Smallest detectable effect in {names.site(site)}: with "
-            f"{int(rows['n_pairs'].min())} replicates, effects on "
-            f"creative employment smaller than about {_jobs(mde)} jobs cannot be told from "
-            "chance (paired test, 5% level, 80% power); more replicates shrink this noise floor "
-            "by the square root of their number."
-        )
+    groups = effects.groupby("site", sort=False) if "site" in effects else [("", effects)]
+    for site, rows in groups:
+        head = rows[(rows["metric"] == EMPLOYMENT) & rows["mde"].notna()]
+        if len(head) and (head["mde"] == 0).all():
+            out.append(
+                f"In {names.site(site)} each of the {int(head['n_pairs'].min())} replicates "
+                "gives the same difference in creative employment, so chance adds no spread: "
+                "any difference in it, however small, stands out."
+            )
+        elif len(head):
+            sizes = _mde_sizes(head, names)
+            if len(head) > 3 and " to " in sizes:
+                sizes += f", depending on the {names.arm_word},"
+            out.append(
+                f"Smallest detectable effect in {names.site(site)}: with "
+                f"{int(head['n_pairs'].min())} replicates, effects on creative employment "
+                f"smaller than about {sizes} cannot be told from chance "
+                "(paired test, 5% level, 80% power); more replicates shrink this noise floor "
+                "by the square root of their number."
+            )
+        out += _other_measures(rows, site, names)
     return out
 
 
@@ -315,16 +419,18 @@ def replicate_warnings(head: pd.DataFrame, names: Names) -> list[str]:
     n = int(head["n_pairs"].min())
     notes = []
     if n < FEW_REPLICATES:
+        per = f"per {names.arm_word}" + (
+            " and site" if names.arm_word == "plan" or len(names.sites) > 1 else ""
+        )
         notes.append(
-            f"Only {n} replicates per plan and site: intervals from so few runs are too narrow "
+            f"Only {n} replicates {per}: intervals from so few runs are too narrow "
             "and most effects cannot be told from chance, so every number here is provisional. "
-            "Run the experiment again with more replicates (e.g. --replicates 20; finished runs "
-            "are reused) before drawing conclusions."
+            f"{names.more_replicates} before drawing conclusions."
         )
     needs = []
     for row in head.itertuples(index=False):
-        if _verdict(row) == "clear":
-            continue
+        if _verdict(row) == "clear" or (row.effect == 0 and row.mde == 0):
+            continue  # told apart, or no difference at all: nothing to detect
         need = replicates_needed(row.mde, int(row.n_pairs), row.effect)
         where = f" in {names.site(row.site)}" if "site" in head else ""
         count = "more than 10,000" if is_missing(need) else f"about {fmt_number(int(need))}"
@@ -385,10 +491,11 @@ def _takeoff_findings(takeoff: pd.DataFrame, names: Names) -> list[str]:
             continue
         where = names.site(site)
         if (rows["took_off"] == 0).all():
+            word = names.arm_word
             out.append(
-                f"No plan makes the creative cluster of {where} take off: none of the "
-                f"{int(rows['runs'].min())} runs of any plan does (so many runs cannot rule out "
-                f"a chance of up to {fmt_percent(rows['probability_high'].max())})."
+                f"No {word} makes the creative cluster of {where} take off: none of the "
+                f"{int(rows['runs'].min())} runs of any {word} does (so many runs cannot rule "
+                f"out a chance of up to {fmt_percent(rows['probability_high'].max())})."
             )
         elif base is not None and base.took_off == base.runs:
             out.append(
@@ -422,7 +529,7 @@ def _site_details(
             continue
         sentences = [
             _employment_sentence(row, names),
-            _cost_sentence(_first(cost, site=site, arm=row.arm), row),
+            _cost_sentence(_first(cost, site=site, arm=row.arm), row, names),
             _takeoff_sentence(_first(takeoff, site=site, arm=row.arm), base_t, names),
             _harms_sentence(side, site, row.arm, names),
         ]
@@ -458,7 +565,7 @@ def what_this_means(
     ]
     items += [("note", w) for w in budget_warnings(stops, plans, names)]
     items += [("note", w) for w in replicate_warnings(head, names)]
-    items += [("p", s) for s in noise_floor(head, names)]
+    items += [("p", s) for s in noise_floor(effects, names)]
     tables = {"head": head, "takeoff": takeoff, "cost": cost}
     for site in names.sites if "site" in head else [None]:
         items += _site_details(site, tables, side, names)

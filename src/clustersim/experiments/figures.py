@@ -259,7 +259,17 @@ def figure_takeoff(
     )
     ax = fig.subplots()
     names = [(arm_labels or {}).get(r.arm, r.arm) for r in summary.itertuples()]
-    labels = names if many else [textwrap.fill(n, 14) for n in names]
+    # dotted keys of a sweep's settings may break after a dot, never inside a word
+    labels = (
+        names
+        if many
+        else [
+            textwrap.fill(n.replace(".", ".\0 "), 14, break_long_words=False)
+            .replace("\0 ", "")
+            .replace("\0", "")
+            for n in names
+        ]
+    )
     x = np.arange(len(summary))
     p = summary["probability"].to_numpy()
     err = np.clip(

@@ -28,8 +28,10 @@ from clustersim.experiments.numbers import (
 from clustersim.model.outcomes import label
 
 __all__ = [
+    "SHORT",
     "VERDICT_WORDS",
     "Names",
+    "abbreviate",
     "cost_table",
     "effects_table",
     "in_order",
@@ -43,21 +45,112 @@ VERDICT_WORDS = {"clear": "clear", "tentative": "tentative", "unclear": "no clea
 """How :func:`clustersim.experiments.inference.verdict` reads in tables."""
 
 
-def short_name(code: str, label_text: str) -> str:
+SHORT = 32
+"""Names longer than this are shortened in tables and figures (:func:`short_name`)."""
+
+
+def short_name(code: str, label_text: str, *, limit: int = SHORT) -> str:
     """A short name for a site or plan: its label before a colon, a short label, or its code.
+
+    A name still longer than ``limit`` characters (a long label, and a long code) is
+    shortened readably (:func:`abbreviate`): a setting ``key = value`` keeps its value
+    and the last parts of its key, other text its first and last words.
 
     Examples:
         >>> short_name("creative_city", "Creative city plan: creative hub, festival (EUR 6m)")
         'Creative city plan'
         >>> short_name("metropolis", "Metropolis of 300,000"), short_name("small_town", "x" * 40)
         ('Metropolis of 300,000', 'small town')
+        >>> short_name("a", "policy.cluster_management.start = 12")
+        'cluster_management.start = 12'
     """
     text = (label_text or "").strip()
-    if ":" in text and 0 < text.index(":") <= 40:
-        return text.split(":", 1)[0].strip()
-    if text and text != code and len(text) <= 32:
+    if ":" in text and 0 < text.index(":") <= 40 and " = " not in text:
+        return abbreviate(text.split(":", 1)[0].strip(), limit)
+    if text and text != code and len(text) <= limit:
         return text
-    return code.replace("_", " ")
+    if " = " in text:  # a setting of a sweep: its key and value say what it is
+        return abbreviate(text, limit)
+    plain = code.replace("_", " ")
+    own_label = text and text != code
+    return abbreviate(text if own_label and len(plain) > limit else plain, limit)
+
+
+def abbreviate(text: str, limit: int = SHORT) -> str:
+    """``text`` in at most ``limit`` characters, still readable.
+
+    Settings (``key = value``, several joined by ``", "``) lose the leading parts of
+    their dotted keys but the last two, then the end of the part before the last, then
+    the other leading parts, then the spaces around ``=``, then the ends of their
+    keys; other text keeps its first and last words around an ellipsis, so names that
+    differ at the end stay apart.
+
+    Examples:
+        >>> abbreviate("policy.cluster_management.intensity = 1.5")
+        'cluster_managem….intensity = 1.5'
+        >>> abbreviate("firm.agglomeration_cap = 20, talent.review_rate = 0.03")
+        'agglomerat…=20, review_rate=0.03'
+        >>> abbreviate("festival and hub with a high budget from the region 2026")
+        'festival and hub with … 2026'
+    """
+    if len(text) <= limit:
+        return text
+    if " = " in text:
+        text = _abbreviate_setting(text, limit)
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    words = text.split()
+    head, tail = [], []
+    while words and len(" ".join([*head, words[0]])) <= limit * 2 // 3:
+        head.append(words.pop(0))
+    while words and len(" ".join([*head, "…", words[-1], *tail])) <= limit:
+        tail.insert(0, words.pop())
+    if not head:  # one long word
+        return text[: limit - 1] + "…"
+    return " ".join([*head, "…", *tail]) if words else " ".join([*head, *tail])
+
+
+def _abbreviate_setting(text: str, limit: int) -> str:
+    """A sweep's setting in ``limit`` characters if it can be (see :func:`abbreviate`)."""
+    parts = [p.split(" = ", 1) if " = " in p else [p, ""] for p in text.split(", ")]
+
+    def joined(sep: str = " = ") -> str:
+        return ", ".join(f"{k}{sep}{v}" for k, v in parts)
+
+    def drop_prefixes(dots: int) -> None:
+        """Drop the first part of the longest key with at least ``dots`` dots, while too long."""
+        while len(joined()) > limit and any(k.count(".") >= dots for k, _ in parts):
+            kv = max((kv for kv in parts if kv[0].count(".") >= dots), key=lambda kv: len(kv[0]))
+            kv[0] = kv[0].split(".", 1)[1]
+
+    drop_prefixes(2)  # policy.festival.intensity -> festival.intensity
+    over = len(joined()) - limit
+    for kv in sorted(parts, key=lambda kv: -len(kv[0].partition(".")[0])):
+        head, dot, tail = kv[0].partition(".")
+        if over > 0 and dot and len(head) - over - 1 >= 4:  # cluster_managem….intensity
+            kv[0] = f"{head[: len(head) - over - 1]}….{tail}"
+            break
+    drop_prefixes(1)
+    for sep in (" = ", "="):
+        if len(joined(sep)) <= limit:
+            return joined(sep)
+    for kv in sorted(parts, key=lambda kv: -len(kv[0])):  # the longest keys lose their ends
+        keep = max(3, len(kv[0]) - (len(joined("=")) - limit) - 1)
+        if keep < len(kv[0]) - 1:
+            kv[0] = kv[0][:keep] + "…"
+    return joined("=")
+
+
+def _unique(names: dict[str, str]) -> dict[str, str]:
+    """Short names made unique: names shared by several codes get their code's ending."""
+    seen: dict[str, list[str]] = {}
+    for code, name in names.items():
+        seen.setdefault(name, []).append(code)
+    out = dict(names)
+    for name, codes in seen.items():
+        if len(codes) > 1:
+            for i, code in enumerate(codes, start=1):
+                out[code] = f"{name} ({i})"
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,6 +165,9 @@ class Names:
         site_names: code -> short name.
         arm_names: code -> short name.
         ci: the intervals' level (0.95).
+        arm_word: what an arm is called: ``plan`` (a policy), ``setting`` (a parameter
+            value of a sweep).
+        more_replicates: how to get more replicates, for the warnings.
     """
 
     sites: list[str]
@@ -81,19 +177,25 @@ class Names:
     site_names: dict[str, str] = field(default_factory=dict)
     arm_names: dict[str, str] = field(default_factory=dict)
     ci: float = 0.95
+    arm_word: str = "plan"
+    more_replicates: str = (
+        "Run the experiment again with more replicates (e.g. --replicates 20; finished runs "
+        "are reused)"
+    )
 
     @classmethod
-    def of(cls, design: Any) -> Names:
-        """The names of a :class:`~clustersim.experiments.design.Design`."""
-        return cls(
-            sites=list(design.sites),
-            arms=list(design.arms),
-            baseline=design.baseline,
-            horizon=int(design.steps),
-            site_names={k: short_name(k, s.label) for k, s in design.sites.items()},
-            arm_names={k: short_name(k, a.label) for k, a in design.arms.items()},
-            ci=float(design.analysis.get("ci", 0.95)),
-        )
+    def of(cls, design: Any, **changes: Any) -> Names:
+        """The names of a :class:`~clustersim.experiments.design.Design` (with ``changes``)."""
+        fields: dict[str, Any] = {
+            "sites": list(design.sites),
+            "arms": list(design.arms),
+            "baseline": design.baseline,
+            "horizon": int(design.steps),
+            "site_names": _unique({k: short_name(k, s.label) for k, s in design.sites.items()}),
+            "arm_names": _unique({k: short_name(k, a.label) for k, a in design.arms.items()}),
+            "ci": float(design.analysis.get("ci", 0.95)),
+        }
+        return cls(**{**fields, **changes})
 
     def site(self, code: Any) -> str:
         """Short name of a site."""
@@ -150,7 +252,7 @@ def _site_and_plan(table: pd.DataFrame, names: Names) -> dict[str, list[str]]:
     if "site" in table:
         cols["site"] = [names.site(s) for s in table["site"]]
     if "arm" in table:
-        cols["plan"] = [names.arm(a) for a in table["arm"]]
+        cols[names.arm_word] = [names.arm(a) for a in table["arm"]]
     return cols
 
 
@@ -181,11 +283,11 @@ def effects_table(effects: pd.DataFrame, names: Names, *, horizon: bool = True) 
         if "site" in effects:
             rec["site"] = names.site(row.site)
         if "arm" in effects:
-            rec["plan"] = names.arm(row.arm)
+            rec[names.arm_word] = names.arm(row.arm)
         rec.update(
             {
                 "baseline": fmt_value(row.baseline_mean, unit),
-                "with plan": fmt_value(row.arm_mean, unit),
+                f"with {names.arm_word}": fmt_value(row.arm_mean, unit),
                 f"change [{names.interval}]": fmt_interval(
                     row.effect, row.ci_low, row.ci_high, unit=unit
                 ),

@@ -7,11 +7,16 @@ intensities, budget), time series, effects, side effects, take-off, cost per job
 maps of the cities, the definitions and the configuration (design and resolved
 model configs), so it can be mailed or archived on its own. The Markdown summary
 holds the same text and tables and links the figures saved under ``figures/``.
+
+A plain Hydra sweep gets the same report (:mod:`clustersim.experiments.sweep_study`):
+its settings in place of plans, its command line in place of the design, and no
+plans or cost sections when no setting has levers or spends.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +51,7 @@ from clustersim.version import __version__
 
 if TYPE_CHECKING:
     from clustersim.experiments.design import Design
+    from clustersim.experiments.sweep_study import SweepStudy
 
 __all__ = ["Report", "markdown_table", "write_report"]
 
@@ -87,7 +93,7 @@ def _city_figure(
 
 
 DEFINITIONS = (
-    "Effects are mean paired differences plan - baseline at the last month (for flows such as "
+    "Effects are mean paired differences {arm} - baseline at the last month (for flows such as "
     "displaced residents: totals over the run) over replicates that share a seed (common random "
     "numbers), with {ci:.0%} percentile bootstrap intervals. An effect is clear when its "
     "interval excludes 0 and a paired t-test at the 5% level also tells it from chance; "
@@ -104,7 +110,7 @@ DEFINITIONS = (
 )
 
 
-def _provenance(design: Design, runs: pd.DataFrame) -> str:
+def _provenance(design: Design, runs: pd.DataFrame, sweep: SweepStudy | None) -> str:
     ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
     stale = int((runs["status"] == "stale").sum()) if len(runs) else 0
     failed = len(runs) - ok - stale
@@ -116,8 +122,14 @@ def _provenance(design: Design, runs: pd.DataFrame) -> str:
         + f", model fingerprint {model_fingerprint()}"
         + f"; {ok} runs ok, {failed} failed"
         + (f", {stale} stale (another model version) left out" if stale else "")
-        + f"; {design.replicates} replicates, "
-        f"{design.steps} months, root seed {design.root_seed}; written {when}"
+        + "; "
+        + (
+            sweep.seeds_text
+            if sweep is not None
+            else f"{design.replicates} replicates, {design.steps} months, "
+            f"root seed {design.root_seed}"
+        )
+        + f"; written {when}"
     )
 
 
@@ -126,10 +138,15 @@ def _definitions(report: Report, design: Design, names: Names) -> None:
     report.heading("Definitions")
     report.text(
         DEFINITIONS.format(
-            ci=float(a["ci"]), lq=float(a["takeoff_lq"]), growth=float(a["takeoff_growth"])
+            arm=names.arm_word,
+            ci=float(a["ci"]),
+            lq=float(a["takeoff_lq"]),
+            growth=float(a["takeoff_growth"]),
         )
     )
     sites = list(design.sites)
+    if len(sites) == 1 and not design.sites[sites[0]].overrides:
+        return  # a sweep's one site: nothing to tell apart
     report.table(
         pd.DataFrame(
             {
@@ -142,9 +159,19 @@ def _definitions(report: Report, design: Design, names: Names) -> None:
     )
 
 
-def _config_blocks(report: Report, design: Design, runs: pd.DataFrame) -> None:
+def _config_blocks(
+    report: Report, design: Design, runs: pd.DataFrame, sweep: SweepStudy | None
+) -> None:
     report.heading("Configuration")
-    report.code(design.to_yaml(), "Experiment design (experiment.yaml)")
+    if sweep is None:
+        report.code(design.to_yaml(), "Experiment design (experiment.yaml)")
+    else:
+        compared = "\n".join(f"  {a}" for a in design.arms)
+        report.code(
+            f"{sweep.command or '(no multirun.yaml)'}\n\nsettings compared (baseline first):"
+            f"\n{compared}\nshared by every run: {' '.join(design.common)}",
+            "The sweep (multirun.yaml)",
+        )
     for site in design.sites:
         found = _run_config(
             runs,
@@ -154,11 +181,12 @@ def _config_blocks(report: Report, design: Design, runs: pd.DataFrame) -> None:
         if found:
             report.code(
                 json.dumps(found[0], indent=2, default=str),
-                f"Resolved model config: {site} (baseline arm, replicate 0)",
+                f"Resolved model config: {site if sweep is None else design.sites[site].label} "
+                "(baseline, replicate 0)",
             )
 
 
-def _left_out(report: Report, runs: pd.DataFrame) -> None:
+def _left_out(report: Report, runs: pd.DataFrame, what: str) -> None:
     """Notes and a table on the runs that failed or were made by another model version."""
     left_out = runs[runs["status"] != "ok"] if len(runs) else runs
     if not len(left_out):
@@ -170,7 +198,7 @@ def _left_out(report: Report, runs: pd.DataFrame) -> None:
     if n_stale:
         report.text(
             f"{n_stale} run(s) were made by a different model version (another model "
-            "fingerprint) and are left out; run the experiment again to recompute them.",
+            f"fingerprint) and are left out; run the {what} again to recompute them.",
             note=True,
         )
     cols = [c for c in ("site", "arm", "replicate", "run_id", "status", "error") if c in left_out]
@@ -184,6 +212,7 @@ def write_report(
     tables: dict[str, Any],
     *,
     runs: pd.DataFrame,
+    sweep: SweepStudy | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``summary.md`` (with ``figures/``) for an experiment.
 
@@ -191,23 +220,31 @@ def write_report(
     tables: ``side_effects``, ``plans`` (levers and budgets as run) and
     ``budget_stops`` (levers that ran out of money).
 
+    Args:
+        design: the experiment (for a sweep: ``sweep.design``).
+        out_dir: where to write.
+        timeseries: the aggregated time series (with ``site`` and ``arm``).
+        tables: the analysis tables (:func:`clustersim.experiments.cli.analyse`).
+        runs: the run index.
+        sweep: a plain Hydra sweep's study: its names, words and command line.
+
     Returns:
         The paths of the HTML report and the Markdown summary.
     """
     out_dir = Path(out_dir)
-    names = Names.of(design)
+    names = sweep.names if sweep is not None else Names.of(design)
     report = Report(design.title)
     if design.description:
         report.text(design.description)
-    _left_out(report, runs)
+    _left_out(report, runs, "experiment" if sweep is None else "sweep")
     own: dict[str, pd.DataFrame] = {}
     if design.kind == "scaling":
         _scaling_sections(report, design, tables, names)
     else:
         own = _comparison_sections(report, design, timeseries, tables, runs, names)
     _definitions(report, design, names)
-    _config_blocks(report, design, runs)
-    meta = _provenance(design, runs)
+    _config_blocks(report, design, runs, sweep)
+    meta = _provenance(design, runs, sweep)
     for name, table in {**tables, **own}.items():
         if isinstance(table, pd.DataFrame) and name != "outcomes":
             write_file_atomically(out_dir / "tables" / f"{name}.csv", _csv_writer(table))
@@ -262,8 +299,9 @@ def _comparison_sections(
     _side_effects_section(report, side, names)
     _takeoff_section(report, tables["takeoff"], names)
     if design.kind == "comparison":
-        report.heading("Cost per creative job")
-        report.table(cost_table(tables["cost"], names), "Policy spend per creative job created")
+        if (tables["cost"]["total_spend"] > 0).any():
+            report.heading("Cost per creative job")
+            report.table(cost_table(tables["cost"], names), "Policy spend per creative job created")
         _city_sections(report, design, effects, runs, names)
     return {"side_effects": side, "plans": plans, "budget_stops": stops}
 
@@ -295,8 +333,8 @@ def _stops_table(stops: pd.DataFrame, names: Names) -> pd.DataFrame:
 
 def _plans_section(report: Report, plans: pd.DataFrame, stops: pd.DataFrame, names: Names) -> None:
     """The plans as they ran: levers with intensities, budgets, and the levers that ran dry."""
-    if plans.empty:
-        return
+    if plans.empty or not (plans["policy"] != "").any():
+        return  # no levers anywhere (a parameter sweep)
     report.heading("The plans")
     report.table(
         plans_table(plans, names),
@@ -325,7 +363,7 @@ def _timeseries_section(report: Report, design: Design, ts: pd.DataFrame, names:
             seed=int(a["seed"]),
         ),
         "timeseries",
-        f"Mean over replicates per plan with {float(a['ci']):.0%} bootstrap bands; "
+        f"Mean over replicates per {names.arm_word} with {float(a['ci']):.0%} bootstrap bands; "
         "each site on its own scale",
     )
 
@@ -334,19 +372,19 @@ def _side_effects_section(report: Report, side: pd.DataFrame, names: Names) -> N
     """Displacement, rent (last month, peak, mean over the run) and other harms, readable."""
     report.heading("Side effects")
     report.text(
-        "What the plans may cost residents: people displaced by rising rents (counted over "
-        "the whole run), rent at the last month, in its peak month and on average over the "
-        "run (a festival's rent spike is gone by the last month, but residents paid it), "
-        "creative workers leaving the region and unemployment among creative workers. "
-        "Changes are absolute; relative changes are given only against baselines large "
-        "enough for them to mean something."
+        f"What the {names.arm_word}s may cost residents: people displaced by rising rents "
+        "(counted over the whole run), rent at the last month, in its peak month and on "
+        "average over the run (a festival's rent spike is gone by the last month, but "
+        "residents paid it), creative workers leaving the region and unemployment among "
+        "creative workers. Changes are absolute; relative changes are given only against "
+        "baselines large enough for them to mean something."
     )
     if side.empty:
         report.text("No side effects were recorded for these runs.")
         return
     report.table(
         effects_table(side, names, horizon=False),
-        f"Side effects per site and plan, at month {names.horizon} unless stated",
+        f"Side effects per site and {names.arm_word}, at month {names.horizon} unless stated",
     )
 
 
@@ -357,7 +395,7 @@ def _takeoff_section(report: Report, takeoff: pd.DataFrame, names: Names) -> Non
         "takeoff",
         "Chance that the focus cluster takes off, with Wilson intervals",
     )
-    report.table(takeoff_table(takeoff, names), "Take-off per site and plan")
+    report.table(takeoff_table(takeoff, names), f"Take-off per site and {names.arm_word}")
 
 
 def _cost_effectiveness_section(
@@ -395,10 +433,10 @@ def _city_sections(
         if fig is not None:
             report.figure(
                 fig,
-                f"city_{site}",
+                f"city_{re.sub(r'[^A-Za-z0-9_-]+', '_', str(site))}",
                 f"{design.sites[site].label}: firms at the last month of replicate 0, "
-                f"{' vs '.join(names.arm(a) for a in shown)} (the plan with the largest "
-                "effect on creative employment)",
+                f"{' vs '.join(names.arm(a) for a in shown)} (the {names.arm_word} with the "
+                "largest effect on creative employment)",
             )
 
 

@@ -1,0 +1,78 @@
+"""Readable names: long plan and site names get short ones in the report's tables and figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clustersim.experiments.design import Design
+from clustersim.experiments.figures import figure_effects, figure_takeoff
+from clustersim.experiments.readable import SHORT, Names, effects_table, short_name
+
+A, B = (f"festival_hub_broadband_regional_budget_{year}" for year in (2026, 2027))
+LONG = "Festival, creative hub and broadband with a large regional budget from {}"
+
+
+def _design() -> Design:
+    return Design.from_mapping(
+        {
+            "name": "long_names",
+            "baseline": "none",
+            "sites": {
+                "town": {"label": "Small town of 12,000, 60 minutes from a city of 300,000"},
+                "a_very_long_site_code_for_a_city_region_2026": {"overrides": []},
+            },
+            "arms": {
+                "none": {"label": "No policy", "overrides": ["plan=none"]},
+                A: {"label": LONG.format(2026), "overrides": []},
+                B: {"label": LONG.format(2027), "overrides": []},
+            },
+        }
+    )
+
+
+def test_names_longer_than_32_characters_get_readable_short_names():
+    names = Names.of(_design())
+    shown = [names.arm(a) for a in ("none", A, B)]
+    assert shown[0] == "No policy"
+    assert all(len(n) <= SHORT for n in shown) and len(set(shown)) == 3, shown
+    # long labels (of long codes) keep their first and last words: which plan, which year
+    assert shown[1].startswith("Festival, creative …") and shown[1].endswith("from 2026")
+    assert shown[2].endswith("from 2027")
+    assert names.site("town") == "town"  # a short code beats a long label
+    assert names.site("a_very_long_site_code_for_a_city_region_2026") == (
+        "a very long site code … 2026"
+    )
+    # a sweep's settings keep their value and what they set
+    assert short_name("x", "policy.cluster_management.intensity = 1.5") == (
+        "cluster_managem….intensity = 1.5"
+    )
+    assert short_name("x", "firm.agglomeration_cap = null") == "firm.agglomeration_cap = null"
+
+
+def _effects(arms: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"metric": "creative_employment", "site": "town", "arm": arm, "n_pairs": 8,
+             "baseline_mean": 100.0, "arm_mean": 100.0 + i, "effect": float(i),
+             "ci_low": i - 1.0, "ci_high": i + 1.0, "relative_effect": i / 100, "significant": True,
+             "mde": 2.0}
+            for i, arm in enumerate(arms, start=1)
+        ]
+    )  # fmt: skip
+
+
+def test_tables_and_figures_show_the_short_names():
+    names = Names.of(_design())
+    effects = _effects([A, B])
+    table = effects_table(effects, names)
+    assert table["plan"].tolist() == [names.arm(A), names.arm(B)]
+    fig = figure_effects(effects, arm_labels=names.arm_names, site_labels=names.site_names)
+    ticks = {t.get_text() for ax in fig.axes for t in ax.get_yticklabels()} - {""}
+    assert ticks == {names.arm(A), names.arm(B)}
+    summary = pd.DataFrame(
+        {"site": "town", "arm": [A, B], "runs": 8, "took_off": [1, 2],
+         "probability": [1 / 8, 2 / 8], "probability_low": 0.0, "probability_high": 0.5}
+    )  # fmt: skip
+    fig = figure_takeoff(summary, arm_labels=names.arm_names)
+    labels = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+    assert labels == [names.arm(A), names.arm(B)]
