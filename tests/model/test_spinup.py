@@ -51,6 +51,10 @@ def assert_same_run(a, b):
     pd.testing.assert_frame_equal(a.talent_table(), b.talent_table())
     pd.testing.assert_frame_equal(a.policy_table(), b.policy_table())
     assert_same_state(a, b)
+    # a Mesa user sees the same agents in the same order (model.agents.do(...) runs alike)
+    assert [(type(x).__name__, x.unique_id) for x in a.agents] == [
+        (type(x).__name__, x.unique_id) for x in b.agents
+    ]
 
 
 def test_with_a_spin_up_the_first_row_is_month_0_and_there_are_steps_plus_1(cache):

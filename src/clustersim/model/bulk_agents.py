@@ -31,7 +31,7 @@ from mesa.model import ModelSignals
 
 from clustersim.model.agents import CreativeFirm, Talent
 
-__all__ = ["add_firm_agents", "add_talent_agents", "remove_agents"]
+__all__ = ["add_firm_agents", "add_talent_agents", "move_to_end", "remove_agents"]
 
 #: The cell property of Mesa's movable cell agents (a class that replaces it is left alone).
 _CELL = HasCell.__dict__["cell"]
@@ -141,3 +141,17 @@ def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
                 del everyone[agent]
         if in_cell:
             _remove_from_cells(group)
+
+
+def move_to_end(model: Model, agents: list[Agent]) -> None:
+    """Make ``agents`` the last members of ``model.agents`` and of their type's set, in order.
+
+    The spin-up uses it so that a model whose month 0 was run lists its agents in
+    the order of one whose month 0 was restored from the cache.
+    """
+    everyone = model._all_agents._agents
+    for agent in agents:
+        of_class = model._agents_by_type[type(agent)]._agents
+        del everyone[agent], of_class[agent]
+        everyone[agent] = None
+        of_class[agent] = None

@@ -25,6 +25,7 @@ from mesa import Agent, Model
 
 from clustersim.model import spinup_cache
 from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.bulk_agents import move_to_end
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
@@ -249,11 +250,17 @@ def _agent_rows(model: Model) -> list[Agent]:
 
 
 def _renumber_agents(model: Model) -> None:
-    """Give the agents of the rows the last ``k`` ids before ``agent_id_counter``, in order."""
+    """Give the agents of the rows the last ``k`` ids before ``agent_id_counter``, in order.
+
+    They also become the last members of the model's agent sets in that order, as
+    :func:`restore` builds them, so ``model.agents`` lists the same agents in the same
+    order whether month 0 was run or read from the cache.
+    """
     agents = _agent_rows(model)
     first = model.agent_id_counter - len(agents)
     for offset, agent in enumerate(agents):
         agent.unique_id = first + offset
+    move_to_end(model, agents)
 
 
 def _restart_mesa_clock(model: Model) -> None:
