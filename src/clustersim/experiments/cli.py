@@ -141,6 +141,8 @@ def _aggregate_and_report_locked(
     from clustersim.experiments.aggregate import aggregate
     from clustersim.experiments.report import write_report
 
+    if _is_toy(design):  # a toy model has no runs: it is evaluated with the analysis
+        return _sensitivity_outcome(design, out, None, None)
     agg = aggregate(out, run_dirs=run_dirs, progress=False)
     failed = dict(agg.errors)
     if agg.stale:
@@ -152,11 +154,32 @@ def _aggregate_and_report_locked(
         echo(f"no run finished; see {agg.runs}")
         return ExperimentOutcome(out, None, None, 0, failed, stale=agg.stale)
     ts, runs = pd.read_parquet(agg.timeseries), pd.read_parquet(agg.runs)
+    if design.kind == "sensitivity":
+        return _sensitivity_outcome(design, out, ts, agg)
     if sweep is not None:  # the report's sites, arms and pairs
         ts, runs = sweep.labelled(ts), sweep.labelled(runs)
     tables = analyse(design, ts)
     html, md = write_report(design, out, ts, tables, runs=runs, sweep=sweep)
     return ExperimentOutcome(out, html, md, agg.ok, failed, tables, agg.stale)
+
+
+def _is_toy(design: Design) -> bool:
+    """Whether a design evaluates a registered toy model instead of running clustersim."""
+    from clustersim.experiments.sensitivity_space import parse_settings
+
+    return design.kind == "sensitivity" and parse_settings(design.sensitivity).is_toy
+
+
+def _sensitivity_outcome(design: Design, out: Path, ts: Any, agg: Any) -> ExperimentOutcome:
+    """Analyse a sensitivity design (:mod:`clustersim.experiments.sensitivity`) and report it."""
+    from clustersim.experiments.sensitivity import analyse_design
+
+    ok = agg.ok if agg is not None else 0
+    tables, html, md = analyse_design(design, out, ts, n_ok=ok)
+    if agg is None:
+        ok = len(tables["samples"]) * design.replicates
+        return ExperimentOutcome(out, html, md, ok, {}, tables)
+    return ExperimentOutcome(out, html, md, ok, dict(agg.errors), tables, agg.stale)
 
 
 def _resume_line(name: str, run_dirs: Sequence[Path], *, force: bool) -> str | None:
@@ -215,7 +238,10 @@ def run_experiment(
     resume = _resume_line(design.name, run_dirs, force=force)
     if resume:
         echo(resume)
-    if launcher == "local":
+    if _is_toy(design):
+        design.save(out / "experiment.yaml")
+        echo(f"{design.name}: evaluating a toy model in this process (no runs to launch)")
+    elif launcher == "local":
         run_local(design, out, n_jobs=n_jobs, force=force, echo=echo)
     else:
         code = run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo)
@@ -248,6 +274,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output directory (default: results/<name>)")
     run.add_argument("--replicates", type=int, help="replicates per site and arm")
     run.add_argument("--steps", type=int, help="months per run")
+    run.add_argument(
+        "--samples",
+        type=int,
+        help="sensitivity designs: Morris trajectories or the Sobol base sample N",
+    )
     run.add_argument("--root-seed", type=int, help="root seed of the replicate seeds")
     run.add_argument("--n-jobs", type=int, help="worker processes (local launcher)")
     run.add_argument("--site", action="append", help="run only this site (repeatable)")
@@ -459,6 +490,7 @@ def _run(args: argparse.Namespace) -> ExperimentOutcome:
         overrides=model_ovs,
         sites=args.site,
         arms=args.arm,
+        samples=args.samples,
     )
     if hydra_ovs and args.launcher == "local":
         raise ConfigError("hydra.* overrides need a Hydra launcher (--launcher joblib...)")

@@ -29,6 +29,7 @@ from clustersim.experiments.runner import (
     replicate_seed,
     run_dir_name,
 )
+from clustersim.experiments.sensitivity_space import parse_settings, point_arms, sample
 from clustersim.files import write_text_atomically
 from clustersim.model.compose import config_dir, did_you_mean
 from clustersim.model.outcomes import flow_names, outcome
@@ -44,7 +45,7 @@ __all__ = [
     "expected_run_dirs",
 ]
 
-KINDS = ("comparison", "scaling", "policy_sweep")
+KINDS = ("comparison", "scaling", "policy_sweep", "sensitivity")
 """Kinds of experiment; each has its own analysis and report."""
 
 SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -113,12 +114,14 @@ class Arm:
         label: human-readable description.
         overrides: Hydra overrides, e.g. ``plan=creative_city``.
         labels: extra columns for this arm's runs (e.g. ``lever``, ``intensity``).
+        values: parameter values set after the overrides (a sensitivity sample point).
     """
 
     name: str
     label: str
     overrides: tuple[str, ...]
     labels: dict[str, Any] = field(default_factory=dict)
+    values: tuple[tuple[str, Any], ...] = ()
 
 
 def _sites(raw: dict[str, Any]) -> dict[str, Site]:
@@ -166,13 +169,22 @@ def _grid_arms(grid: dict[str, Any]) -> dict[str, Arm]:
     return arms
 
 
+def _sensitivity_arms(raw: dict[str, Any]) -> dict[str, Arm]:
+    """One arm per distinct sample point of a sensitivity design (none for a toy model)."""
+    settings = parse_settings(raw)
+    if settings.is_toy:
+        return {}
+    points, _ = point_arms(settings, sample(settings))
+    return {name: Arm(name, f"sample point {name}", (), {}, values) for name, values in points}
+
+
 @dataclass(frozen=True)
 class Design:
     """A whole experiment: sites x arms x replicates, plus how to analyse it.
 
     Attributes:
         name: experiment key (file name in ``configs/experiment/``).
-        kind: ``comparison``, ``scaling`` or ``policy_sweep``.
+        kind: ``comparison``, ``scaling``, ``policy_sweep`` or ``sensitivity``.
         title: report title.
         description: what the experiment asks, for the report.
         root_seed: root of the replicate seeds.
@@ -184,6 +196,9 @@ class Design:
         common: overrides applied to every run (before site and arm overrides).
         n_jobs: parallel worker processes for the local launcher.
         analysis: analysis settings (see ``DEFAULT_ANALYSIS``).
+        sensitivity: a sensitivity design's ``sensitivity:`` section
+            (:mod:`clustersim.experiments.sensitivity_space`); its arms are its
+            sample points.
     """
 
     name: str
@@ -199,6 +214,7 @@ class Design:
     common: tuple[str, ...] = ()
     n_jobs: int = 2
     analysis: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS))
+    sensitivity: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -226,6 +242,15 @@ class Design:
         arms = _arms(raw.get("arms", {}) or {})
         if raw.get("grid"):
             arms.update(_grid_arms(raw["grid"]))
+        sensitivity = None
+        if raw.get("kind") == "sensitivity":
+            if arms:
+                raise ConfigError(
+                    "a sensitivity design's runs are its sample points (sensitivity:); "
+                    "drop arms: and grid:"
+                )
+            sensitivity = dict(raw.get("sensitivity") or {})
+            arms = _sensitivity_arms(sensitivity)
         analysis = dict(DEFAULT_ANALYSIS)
         analysis.update(raw.get("analysis", {}) or {})
         return cls(
@@ -242,6 +267,7 @@ class Design:
             common=tuple(raw.get("common", []) or []),
             n_jobs=int(raw.get("n_jobs", 2)),
             analysis=analysis,
+            sensitivity=sensitivity,
         )
 
     @classmethod
@@ -300,6 +326,9 @@ class Design:
             raise ConfigError(f"replicates must be >= 1, got {self.replicates}")
         if self.steps < 1:
             raise ConfigError(f"steps must be >= 1, got {self.steps}")
+        if self.kind == "sensitivity":
+            self._check_sensitivity()
+            return
         if not self.sites or not self.arms:
             raise ConfigError(f"experiment {self.name} needs at least one site and one arm")
         if self.kind != "scaling" and self.baseline not in self.arms:
@@ -309,6 +338,20 @@ class Design:
         for name in [*self.sites, *self.arms]:
             if not name.replace("_", "").replace("-", "").isalnum():
                 raise ConfigError(f"site and arm names may hold letters, digits, _ and -: {name!r}")
+
+    def _check_sensitivity(self) -> None:
+        settings = parse_settings(self.sensitivity)
+        if settings.is_toy:
+            return
+        if len(self.sites) != 1:
+            raise ConfigError(
+                f"a sensitivity design analyses one site (sites:); got {len(self.sites)}"
+                f" ({', '.join(self.sites) or 'none'})"
+            )
+        if settings.month is not None and settings.month > self.steps:
+            raise ConfigError(
+                f"sensitivity.month must be <= steps ({self.steps}), got {settings.month}"
+            )
 
     def to_mapping(self) -> dict[str, Any]:
         """The design as plain data (what :meth:`save` writes)."""
@@ -332,7 +375,13 @@ class Design:
                 for a in self.arms.values()
             },
             "analysis": self.analysis,
-        }
+        } | self._sensitivity_mapping()
+
+    def _sensitivity_mapping(self) -> dict[str, Any]:
+        """A sensitivity design's section, in place of its arms (they are its sample)."""
+        if self.kind != "sensitivity":
+            return {}
+        return {"arms": {}, "sensitivity": dict(self.sensitivity or {})}
 
     def to_yaml(self) -> str:
         """The design as YAML text."""
@@ -352,9 +401,15 @@ class Design:
         overrides: Sequence[str] = (),
         sites: Sequence[str] | None = None,
         arms: Sequence[str] | None = None,
+        samples: int | None = None,
     ) -> Design:
-        """A copy with other sizes, extra overrides for every run, or a subset of sites/arms."""
-        changes: dict[str, Any] = {}
+        """A copy with other sizes, extra overrides for every run, or a subset of sites/arms.
+
+        ``samples`` (sensitivity designs only) sets ``sensitivity.samples`` and draws the
+        sample again; a sensitivity design whose ``month`` is past a shorter ``steps``
+        analyses the last month.
+        """
+        changes: dict[str, Any] = self._sensitivity_changes(samples, steps, arms)
         if replicates is not None:
             changes["replicates"] = replicates
         if steps is not None:
@@ -384,6 +439,29 @@ class Design:
         design.check()
         return design
 
+    def _sensitivity_changes(
+        self, samples: int | None, steps: int | None, arms: Sequence[str] | None
+    ) -> dict[str, Any]:
+        if self.kind != "sensitivity":
+            if samples is not None:
+                raise ConfigError(
+                    f"--samples applies to sensitivity designs; {self.name} is a {self.kind}"
+                )
+            return {}
+        if arms:
+            raise ConfigError(
+                "--arm does not apply to sensitivity designs (their arms are samples)"
+            )
+        raw = dict(self.sensitivity or {})
+        if samples is not None:
+            raw["samples"] = samples
+        month = raw.get("month")
+        if steps is not None and isinstance(month, int) and month > steps:
+            raw["month"] = steps
+        if raw == self.sensitivity:
+            return {}
+        return {"sensitivity": raw, "arms": _sensitivity_arms(raw)}
+
     # ------------------------------------------------------------ runs
     def spec(
         self, site: str, arm: str, replicate: int, *, extra_overrides: Sequence[str] = ()
@@ -399,6 +477,7 @@ class Design:
             seed=replicate_seed(self.root_seed, replicate),
             labels=labels,
             steps=self.steps,
+            values=a.values,
         )
 
     def specs(self) -> list[RunSpec]:
@@ -433,7 +512,9 @@ def expected_run_dirs(design: Design, runs_dir: Path) -> list[Path]:
     for spec in design.specs():
         who = f"{spec.labels['site']}/{spec.labels['arm']}"
         try:
-            cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+            cfg = compose_config(
+                spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values
+            )
         except ConfigError as exc:
             raise ConfigError(f"{who}: {exc}") from None
         h = config_hash(cfg)

@@ -42,10 +42,11 @@ from typing import Any
 
 import numpy as np
 
+from clustersim.errors import ConfigError
 from clustersim.experiments.provenance import git_commit, model_fingerprint
 from clustersim.files import LockHeld, hold_lock, remove_temporaries, write_text_atomically
 from clustersim.model.compose import load_config
-from clustersim.model.config import SimConfig, to_plain_dict
+from clustersim.model.config import SimConfig, to_plain_dict, validate
 from clustersim.model.results import RESULT_FILES
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "run_dir_name",
     "run_spec",
     "run_status",
+    "value_overrides",
 ]
 
 GROUP_KEYS = ("city", "policy")
@@ -87,12 +89,16 @@ class RunSpec:
         labels: what the run stands for in its sweep (experiment, site, arm,
             replicate, swept parameters); they become columns when aggregating.
         steps: months to simulate (None: the config's ``steps``).
+        values: parameter values set on the composed config after the overrides,
+            ``(("talent.review_rate", 0.03), ...)`` (a sensitivity design's sample
+            point: one Hydra composition serves every point).
     """
 
     overrides: tuple[str, ...] = ()
     seed: int = 0
     labels: dict[str, Any] = field(default_factory=dict)
     steps: int | None = None
+    values: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,17 +281,46 @@ def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
 
 
 def compose_config(
-    overrides: list[str] | tuple[str, ...], *, seed: int, steps: int | None = None
+    overrides: list[str] | tuple[str, ...],
+    *,
+    seed: int,
+    steps: int | None = None,
+    values: tuple[tuple[str, Any], ...] = (),
 ) -> SimConfig:
-    """Compose and validate the model config for overrides and a seed.
+    """Compose and validate the model config for overrides, parameter values and a seed.
 
-    Compositions are cached per override list, so replicates of one arm compose once.
+    Compositions are cached per override list, so replicates of one arm compose once;
+    ``values`` (``(path, value)`` pairs) are then set on a copy and checked.
 
     Raises:
         clustersim.errors.ConfigError: one-line message on an invalid value.
     """
     cfg = copy.deepcopy(_compose_cached(tuple(overrides), steps))
+    if values:
+        cfg = _with_values(cfg, values)
     return dataclasses.replace(cfg, seed=int(seed))
+
+
+def _with_values(cfg: SimConfig, values: tuple[tuple[str, Any], ...]) -> SimConfig:
+    """The config with parameters set (``talent.review_rate`` -> value), validated again."""
+    for path, value in values:
+        *parents, leaf = str(path).split(".")
+        obj: Any = cfg
+        for part in parents:
+            obj = getattr(obj, part, None)
+        if not dataclasses.is_dataclass(obj) or leaf not in {
+            f.name for f in dataclasses.fields(obj)
+        }:
+            raise ConfigError(f"{path} is not a model parameter")
+        if dataclasses.is_dataclass(getattr(obj, leaf)):
+            raise ConfigError(f"{path} is a group of parameters, not one parameter")
+        setattr(obj, leaf, value)
+    return validate(cfg)
+
+
+def value_overrides(values: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
+    """Parameter values as override strings (``talent.review_rate=0.03``), for the record."""
+    return tuple(f"{path}={value!r}" for path, value in values)
 
 
 def _write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
@@ -414,15 +449,16 @@ def run_spec(
     A config that does not compose or validate is recorded as a failed run in
     ``runs_dir/invalid-<hash of the overrides>-s<seed>``.
     """
+    overrides = (*spec.overrides, *value_overrides(spec.values))
     try:
-        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)
     except Exception as exc:  # invalid input is recorded like any other failure
-        key = hashlib.sha256(_canonical([list(spec.overrides), spec.steps]).encode()).hexdigest()
+        key = hashlib.sha256(_canonical([list(overrides), spec.steps]).encode()).hexdigest()
         run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"
-        meta = _base_meta(spec.seed, None, spec.labels, spec.overrides)
+        meta = _base_meta(spec.seed, None, spec.labels, overrides)
         meta.update(status="failed", error=error_line(exc), traceback=traceback.format_exc())
         _write_meta(run_dir, meta)
         return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, meta["error"])
     return run_config_in(
-        cfg, runs_dir, labels=spec.labels, overrides=spec.overrides, force=force, wait=wait
+        cfg, runs_dir, labels=spec.labels, overrides=overrides, force=force, wait=wait
     )

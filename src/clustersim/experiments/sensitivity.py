@@ -1,0 +1,306 @@
+"""Sensitivity analysis of a design's runs: outcomes at the sample points, SALib's indices.
+
+A sensitivity design (``kind: sensitivity``, settings in
+:mod:`clustersim.experiments.sensitivity_space`) runs like any other design: one run
+per sample point and replicate through the runner, every point of a replicate with
+the replicate's seed (common random numbers). This module reads the outcomes at the
+chosen month back from the aggregated time series (or evaluates a registered toy
+model, :mod:`clustersim.experiments.toy_models`, at the same sample), averages them
+over replicates, lets SALib compute the indices with bootstrap intervals (Morris:
+mu*, mu, sigma; Sobol: S1, ST), measures the seed-noise share, and writes
+``sensitivity.parquet``, ``seed_noise.parquet``, ``samples.parquet`` and the report
+(:mod:`clustersim.experiments.sensitivity_report`). Toy and clustersim designs share
+every step after the outcomes are known.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.runner import replicate_seed
+from clustersim.experiments.sensitivity_space import (
+    SensitivitySettings,
+    parse_settings,
+    point_arms,
+    sample,
+)
+from clustersim.experiments.toy_models import TOY_MODELS
+from clustersim.files import write_file_atomically
+
+if TYPE_CHECKING:
+    from clustersim.experiments.design import Design
+
+__all__ = [
+    "COLUMNS",
+    "OUTPUTS",
+    "Sample",
+    "analyse_design",
+    "analyse_sample",
+    "design_sample",
+    "evaluate_toy",
+    "missing_points",
+    "outcomes_from_runs",
+    "samples_table",
+    "seed_noise",
+    "write_outputs",
+]
+
+COLUMNS = ("parameter", "outcome", "method", "index", "value", "lower", "upper")
+"""Columns of ``sensitivity.parquet``: one row per parameter, outcome and index."""
+
+OUTPUTS = ("sensitivity.parquet", "seed_noise.parquet", "samples.parquet")
+"""The files a sensitivity analysis writes next to its report."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A design's sample and what the model gave at it.
+
+    Attributes:
+        settings: the checked ``sensitivity:`` section.
+        x: SALib's sample, one row per model evaluation (not rounded).
+        rows: for each row of ``x``, the index of its sample point (arm).
+        arms: the point names (``p0000``...), in order.
+        month: the month analysed (None for toy models).
+        values: outcome -> array (replicates x points); NaN where a run is missing.
+    """
+
+    settings: SensitivitySettings
+    x: np.ndarray
+    rows: np.ndarray
+    arms: list[str]
+    month: int | None
+    values: dict[str, np.ndarray]
+
+    def means(self, outcome: str) -> np.ndarray:
+        """The outcome per row of ``x``: its mean over the replicates that finished."""
+        per_point = self.values[outcome]
+        with warnings.catch_warnings():  # a point without runs stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(per_point, axis=0)
+        return mean[self.rows]
+
+
+def design_sample(design: Design) -> tuple[SensitivitySettings, np.ndarray, np.ndarray, list[str]]:
+    """The design's settings, sample, point of every sample row, and point names.
+
+    The same draw as the design's arms (:func:`point_arms` of the same sample).
+    """
+    if design.kind != "sensitivity":
+        raise ConfigError(f"{design.name} is a {design.kind} design, not a sensitivity design")
+    settings = parse_settings(design.sensitivity)
+    x = sample(settings)
+    points, rows = point_arms(settings, x)
+    return settings, x, rows, [name for name, _ in points]
+
+
+def outcomes_from_runs(design: Design, timeseries: pd.DataFrame) -> Sample:
+    """The outcomes at the analysed month of every point and replicate, from the time series.
+
+    Args:
+        design: the sensitivity design (clustersim model).
+        timeseries: its aggregated time series (columns ``arm``, ``replicate``, ``step``
+            and the outcomes).
+    """
+    settings, x, rows, arms = design_sample(design)
+    month = settings.month if settings.month is not None else design.steps
+    at = timeseries[timeseries["step"] == month]
+    values = {}
+    for name in settings.outcomes:
+        table = at.pivot_table(index="replicate", columns="arm", values=name, aggfunc="first")
+        table = table.reindex(index=range(design.replicates), columns=arms)
+        values[name] = table.to_numpy(dtype=float)
+    return Sample(settings, x, rows, arms, month, values)
+
+
+def evaluate_toy(design: Design) -> Sample:
+    """Evaluate the design's toy model at its sample, once per replicate seed."""
+    settings, x, rows, arms = design_sample(design)
+    if not settings.is_toy:
+        raise ConfigError(f"{design.name} runs clustersim, not a toy model")
+    model = TOY_MODELS[settings.model]
+    firsts = np.array([int(np.flatnonzero(rows == i)[0]) for i in range(len(arms))])
+    points = x[firsts]
+    by_replicate = [
+        model.evaluate(points, replicate_seed(design.root_seed, r))
+        for r in range(design.replicates)
+    ]
+    values = {
+        name: np.vstack([np.asarray(ys[name], dtype=float) for ys in by_replicate])
+        for name in settings.outcomes
+    }
+    return Sample(settings, x, rows, arms, None, values)
+
+
+def seed_noise(sample_: Sample) -> pd.DataFrame:
+    """Per outcome, the share of its variance that is seed noise.
+
+    The variance between replicates at fixed parameters (mean over the points where
+    every replicate finished) over the total variance of all runs. NaN with fewer than
+    two replicates, or when the outcome did not vary.
+
+    Returns:
+        Columns ``outcome``, ``replicates``, ``points``, ``within_variance``,
+        ``total_variance``, ``share``.
+    """
+    out = []
+    for name, values in sample_.values.items():
+        full = values[:, np.isfinite(values).all(axis=0)]
+        n_rep, n_points = full.shape
+        within = total = share = float("nan")
+        if n_rep >= 2 and n_points >= 1:
+            within = float(np.mean(np.var(full, axis=0, ddof=1)))
+            total = float(np.var(full, ddof=1))
+            share = within / total if total > 0 else float("nan")
+        out.append(
+            {
+                "outcome": name,
+                "replicates": n_rep,
+                "points": n_points,
+                "within_variance": within,
+                "total_variance": total,
+                "share": share,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _morris(s: SensitivitySettings, x: np.ndarray, y: np.ndarray, ci: float) -> list[tuple]:
+    from SALib.analyze import morris
+
+    si = morris.analyze(
+        s.problem,
+        x,
+        y,
+        num_resamples=s.resamples,
+        conf_level=ci,
+        num_levels=s.levels,
+        seed=s.seed,
+    )
+    rows = []
+    for i, name in enumerate(s.names):
+        star, conf = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
+        rows.append((name, "mu_star", star, max(0.0, star - conf), star + conf))
+        rows.append((name, "mu", float(si["mu"][i]), np.nan, np.nan))
+        rows.append((name, "sigma", float(si["sigma"][i]), np.nan, np.nan))
+    return rows
+
+
+def _sobol(s: SensitivitySettings, y: np.ndarray, ci: float) -> list[tuple]:
+    from SALib.analyze import sobol
+
+    if not np.ptp(y) > 0:  # the outcome did not vary: no variance to share out
+        return [(n, i, np.nan, np.nan, np.nan) for n in s.names for i in ("S1", "ST")]
+    si = sobol.analyze(
+        s.problem,
+        y,
+        calc_second_order=False,
+        num_resamples=s.resamples,
+        conf_level=ci,
+        seed=s.seed,
+    )
+    rows = []
+    for i, name in enumerate(s.names):
+        for index in ("S1", "ST"):
+            value, conf = float(si[index][i]), float(si[f"{index}_conf"][i])
+            rows.append((name, index, value, value - conf, value + conf))
+    return rows
+
+
+def analyse_sample(sample_: Sample, *, ci: float = 0.95) -> pd.DataFrame:
+    """SALib's indices with bootstrap intervals, per parameter and outcome (``COLUMNS``).
+
+    The outcome of each sample row is its mean over replicates (common random numbers:
+    the replicates' seeds are the same at every point). Morris gives ``mu_star`` (with
+    its interval; the lower end is kept at 0 or above), ``mu`` and ``sigma``; Sobol
+    ``S1`` and ``ST`` with intervals. An outcome missing at some point (a run failed)
+    is left out; the report says so.
+    """
+    s = sample_.settings
+    rows = []
+    for name in s.outcomes:
+        y = sample_.means(name)
+        if not np.isfinite(y).all():
+            continue
+        found = _morris(s, sample_.x, y, ci) if s.method == "morris" else _sobol(s, y, ci)
+        rows += [(p, name, s.method, index, v, lo, hi) for p, index, v, lo, hi in found]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def samples_table(sample_: Sample) -> pd.DataFrame:
+    """One row per sample row: its point, the parameter values and the mean outcomes."""
+    s = sample_.settings
+    table = pd.DataFrame(sample_.x, columns=s.names)
+    for f in s.factors:
+        if f.integer:
+            table[f.name] = table[f.name].round().astype(int)
+    table.insert(0, "point", [sample_.arms[i] for i in sample_.rows])
+    table.insert(0, "row", np.arange(len(table)))
+    for name in s.outcomes:
+        table[name] = sample_.means(name)
+    return table
+
+
+def _parquet_writer(table: pd.DataFrame):
+    return lambda path: table.to_parquet(path, index=False)
+
+
+def write_outputs(out_dir: Path, sample_: Sample, *, ci: float) -> dict[str, pd.DataFrame]:
+    """Analyse the sample and write ``sensitivity.parquet``, ``seed_noise.parquet``, ``samples``.
+
+    Each file is written atomically. Returns the tables by name (``sensitivity``,
+    ``seed_noise``, ``samples``).
+    """
+    tables = {
+        "sensitivity": analyse_sample(sample_, ci=ci),
+        "seed_noise": seed_noise(sample_),
+        "samples": samples_table(sample_),
+    }
+    for name, table in tables.items():
+        write_file_atomically(Path(out_dir) / f"{name}.parquet", _parquet_writer(table))
+    return tables
+
+
+def missing_points(sample_: Sample) -> dict[str, Any]:
+    """How many runs are missing (failed or not run) and how many points have none at all."""
+    values = next(iter(sample_.values.values()))
+    finite = np.isfinite(values)
+    return {"runs": int((~finite).sum()), "points": int((~finite.any(axis=0)).sum())}
+
+
+def analyse_design(
+    design: Design, out_dir: Path, timeseries: pd.DataFrame | None = None, *, n_ok: int = 0
+) -> tuple[dict[str, pd.DataFrame], Path, Path]:
+    """Analyse a sensitivity design and write its tables and report.
+
+    A toy model is evaluated here (in this process, at the design's sample); a
+    clustersim design's outcomes come from its aggregated ``timeseries``.
+
+    Returns:
+        The tables by name, and the paths of ``report.html`` and ``summary.md``.
+    """
+    from clustersim.experiments.sensitivity_report import write_sensitivity_report
+
+    if timeseries is None:
+        sample_ = evaluate_toy(design)
+        n_ok = int(sample_.values[sample_.settings.outcomes[0]].size)
+    else:
+        sample_ = outcomes_from_runs(design, timeseries)
+    tables = write_outputs(out_dir, sample_, ci=float(design.analysis["ci"]))
+    html, md = write_sensitivity_report(
+        design,
+        out_dir,
+        tables,
+        sample_.settings,
+        month=sample_.month,
+        n_ok=n_ok,
+        missing=missing_points(sample_),
+    )
+    return tables, html, md

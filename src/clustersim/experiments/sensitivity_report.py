@@ -1,0 +1,489 @@
+"""The report of a sensitivity design: what drives each outcome, the plots, the tables.
+
+It opens with "What this means": per outcome, the parameters that drive it and those
+that barely matter, said no more firmly than the bootstrap intervals allow, and how
+large the seed noise is. Then the standard plots (Morris: mu* against sigma; Sobol:
+S1 and ST bars with intervals), the index tables, the parameters with their ranges,
+definitions and the design. Written as ``report.html`` and ``summary.md`` with the
+tables under ``tables/`` like every experiment report.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from clustersim.experiments.document import Report
+from clustersim.experiments.numbers import fmt_number, fmt_percent
+from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.experiments.sensitivity_space import SensitivitySettings
+from clustersim.files import write_file_atomically, write_text_atomically
+from clustersim.model.outcomes import label
+from clustersim.version import __version__
+
+if TYPE_CHECKING:
+    from clustersim.experiments.design import Design
+
+__all__ = [
+    "DRIVES",
+    "NEGLIGIBLE",
+    "figure_morris",
+    "figure_sobol",
+    "index_table",
+    "outcome_sentences",
+    "write_sensitivity_report",
+]
+
+DRIVES = 0.1
+"""Morris: a parameter drives an outcome when its mu* interval lies above this share of
+the largest mu*; Sobol: when its ST interval lies above this share of the variance."""
+
+NEGLIGIBLE = 0.05
+"""Morris: a parameter barely matters when its whole mu* interval lies below this share
+of the largest mu*; Sobol: when its whole ST interval lies below it."""
+
+LISTED = 6
+"""Parameters named in one sentence before "and N more"."""
+
+SHOWN = 15
+"""Parameters drawn per outcome in the Sobol bars (the largest ST first)."""
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED])} and {len(names) - LISTED} more"
+
+
+def _wide(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """One outcome's indices, one row per parameter, ``<index>``, ``<index>_lower`` ..."""
+    sub = table[table["outcome"] == outcome]
+    wide = sub.pivot(index="parameter", columns="index", values=["value", "lower", "upper"])
+    out = pd.DataFrame(index=wide.index)
+    for index in sub["index"].unique():
+        out[index] = wide["value"][index]
+        out[f"{index}_lower"] = wide["lower"][index]
+        out[f"{index}_upper"] = wide["upper"][index]
+    return out
+
+
+def _name(outcome_name: str) -> str:
+    """An outcome's plain name (without its unit)."""
+    from clustersim.model.outcomes import OUTCOME_NAMES, outcome
+
+    return outcome(outcome_name).label if outcome_name in OUTCOME_NAMES else outcome_name
+
+
+def _amount(value: float, unit: str) -> str:
+    """A change in an outcome: shares in percentage points, others as numbers in their unit."""
+    if unit == "share":
+        return f"{fmt_number(100 * value)} percentage points"
+    return f"{fmt_number(value)} {unit}".rstrip()
+
+
+def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
+    top = float(wide["mu_star"].max())
+    if not top > 0:
+        return [f"No parameter changed {name} over the ranges sampled."]
+    wide = wide.sort_values("mu_star", ascending=False)
+    drives = wide[wide["mu_star_lower"] >= DRIVES * top]
+    barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
+    said = []
+    for p, r in drives.head(LISTED).iterrows():
+        way = ""
+        if r["mu_star"] > 0 and abs(r["mu"]) >= r["mu_star"] * (1 - 1e-9):
+            way = (
+                f"; raising it {'raised' if r['mu'] > 0 else 'lowered'} {name} at every step tried"
+            )
+        bent = "; its effect depends on the other parameters" if r["sigma"] > r["mu_star"] else ""
+        said.append(
+            f"{p}: across its range it moves {name} by about {_amount(r['mu_star'], unit)} "
+            f"(interval {_amount(r['mu_star_lower'], unit)} to "
+            f"{_amount(r['mu_star_upper'], unit)}){way}{bent}."
+        )
+    lead = (
+        f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
+        if len(drives)
+        else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
+        f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
+    )
+    rest = [
+        f"{len(barely)} of {len(wide)} parameters barely matter for it (their whole mu* "
+        f"interval is below {fmt_percent(NEGLIGIBLE)} of the largest): "
+        f"{_names(list(barely.index))}."
+        if len(barely)
+        else f"No parameter can be said to barely matter for it (no mu* interval lies wholly "
+        f"below {fmt_percent(NEGLIGIBLE)} of the largest)."
+    ]
+    return [lead, *said, *rest]
+
+
+def _sobol_sentences(wide: pd.DataFrame, name: str) -> list[str]:
+    if wide["ST"].isna().all():
+        return [f"{name[:1].upper()}{name[1:]} did not vary over the sample: no indices."]
+    wide = wide.sort_values("ST", ascending=False)
+    drives = wide[wide["ST_lower"] >= DRIVES]
+    barely = wide[wide["ST_upper"] < NEGLIGIBLE]
+    said = [
+        f"{p}: at least {fmt_percent(max(r['ST_lower'], 0))} of the variance of {name} "
+        f"involves it (ST {fmt_number(r['ST'])}, interval {fmt_number(r['ST_lower'])} to "
+        f"{fmt_number(r['ST_upper'])}); alone it explains {fmt_number(r['S1'])} (S1)."
+        for p, r in drives.head(LISTED).iterrows()
+    ]
+    lead = (
+        f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
+        if len(drives)
+        else f"**{name[:1].upper()}{name[1:]}**: no parameter's ST interval lies above "
+        f"{fmt_percent(DRIVES)}."
+    )
+    first = float(wide["S1"].clip(lower=0).sum())
+    tail = [
+        f"{len(barely)} of {len(wide)} parameters barely matter for it (ST interval wholly "
+        f"below {fmt_percent(NEGLIGIBLE)}): {_names(list(barely.index))}."
+        if len(barely)
+        else "No parameter can be said to barely matter for it.",
+        f"First-order effects add up to {fmt_number(first)}: "
+        + (
+            "the rest of the variance comes from parameters acting together."
+            if first < 0.8
+            else "the parameters act mostly one at a time."
+        ),
+    ]
+    return [lead, *said, *tail]
+
+
+def _noise_sentence(noise: pd.Series, name: str) -> str:
+    share = float(noise["share"])
+    if int(noise["replicates"]) < 2:
+        return (
+            f"Seed noise in {name} could not be measured: one replicate (run with "
+            "--replicates 2 or more)."
+        )
+    if math.isnan(share):
+        return f"{name[:1].upper()}{name[1:]} did not vary, so it has no seed noise to measure."
+    size = (
+        "small: the indices reflect the parameters"
+        if share < 0.1
+        else "large: the indices partly measure chance; add replicates"
+        if share > 0.5
+        else "moderate: read small differences between indices with care"
+    )
+    return (
+        f"Seed noise: at fixed parameters, replicates of {name} differ by "
+        f"{fmt_percent(share)} of its total variance ({size})."
+    )
+
+
+def outcome_sentences(
+    table: pd.DataFrame, noise: pd.DataFrame, settings: SensitivitySettings
+) -> list[str]:
+    """The "What this means" paragraphs: per outcome, drivers, negligible ones, seed noise."""
+    out = []
+    for outcome in settings.outcomes:
+        name = _name(outcome)
+        if not (table["outcome"] == outcome).any():
+            out.append(f"{name}: not analysed, runs are missing (see the note above).")
+            continue
+        wide = _wide(table, outcome)
+        if settings.method == "morris":
+            out += _morris_sentences(wide, name, _unit(outcome))
+        else:
+            out += _sobol_sentences(wide, name)
+        rows = noise[noise["outcome"] == outcome]
+        if len(rows):
+            out.append(_noise_sentence(rows.iloc[0], name))
+    return out
+
+
+def _unit(outcome: str) -> str:
+    from clustersim.experiments.numbers import unit_of
+
+    return unit_of(outcome)
+
+
+def figure_morris(table: pd.DataFrame, outcomes: list[str]) -> Figure:
+    """Morris mu* (with its interval) against sigma, one panel per outcome."""
+    fig = Figure(figsize=(5.2 * len(outcomes), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        if not (table["outcome"] == outcome).any():
+            ax.set_visible(False)
+            continue
+        wide = _wide(table, outcome).sort_values("mu_star", ascending=False)
+        err = np.vstack(
+            [wide["mu_star"] - wide["mu_star_lower"], wide["mu_star_upper"] - wide["mu_star"]]
+        )
+        ax.errorbar(wide["mu_star"], wide["sigma"], xerr=err, fmt="o", ms=4, lw=0.8, alpha=0.8)
+        top = max(float(wide["mu_star_upper"].max()), float(wide["sigma"].max()), 1e-12)
+        ax.plot([0, top], [0, top], color="k", lw=0.7, ls="--", label="sigma = mu*")
+        for p, r in wide.head(8).iterrows():
+            ax.annotate(p, (r["mu_star"], r["sigma"]), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")  # fmt: skip
+        ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
+        ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
+        ax.set_title(label(outcome), fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def figure_sobol(table: pd.DataFrame, outcomes: list[str]) -> Figure:
+    """Sobol S1 and ST bars with intervals, one panel per outcome (largest ST first)."""
+    n = min(SHOWN, len(table["parameter"].unique()))
+    fig = Figure(figsize=(5.2 * len(outcomes), 1.2 + 0.32 * n), layout="constrained")
+    axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        if not (table["outcome"] == outcome).any():
+            ax.set_visible(False)
+            continue
+        wide = _wide(table, outcome).sort_values("ST", ascending=False).head(SHOWN)[::-1]
+        y = np.arange(len(wide))
+        for shift, index, color in ((0.2, "S1", "C0"), (-0.2, "ST", "C3")):
+            err = np.vstack(
+                [wide[index] - wide[f"{index}_lower"], wide[f"{index}_upper"] - wide[index]]
+            ).clip(min=0)
+            ax.barh(y + shift, wide[index], height=0.38, xerr=err, color=color, label=index,
+                    error_kw={"lw": 0.8})  # fmt: skip
+        ax.set_yticks(y, wide.index, fontsize=7)
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_xlabel("share of the variance", fontsize=8)
+        ax.set_title(label(outcome), fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    return f"{fmt_number(value)} [{fmt_number(low)}, {fmt_number(high)}]"
+
+
+def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
+    """One outcome's indices for people: the most influential parameter first."""
+    wide = _wide(table, outcome)
+    if method == "morris":
+        wide = wide.sort_values("mu_star", ascending=False)
+        return pd.DataFrame(
+            {
+                "parameter": wide.index,
+                "mu* [interval]": [
+                    _interval(r.mu_star, r.mu_star_lower, r.mu_star_upper)
+                    for r in wide.itertuples()
+                ],
+                "mu": [fmt_number(v) for v in wide["mu"]],
+                "sigma": [fmt_number(v) for v in wide["sigma"]],
+            }
+        )
+    wide = wide.sort_values("ST", ascending=False)
+    return pd.DataFrame(
+        {
+            "parameter": wide.index,
+            "S1 [interval]": [_interval(r.S1, r.S1_lower, r.S1_upper) for r in wide.itertuples()],
+            "ST [interval]": [_interval(r.ST, r.ST_lower, r.ST_upper) for r in wide.itertuples()],
+        }
+    )
+
+
+def _noise_table(noise: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "outcome": [label(o) for o in noise["outcome"]],
+            "replicates": noise["replicates"].to_numpy(),
+            "points": noise["points"].to_numpy(),
+            "seed-noise share": [
+                "not measured" if math.isnan(s) else fmt_percent(s) for s in noise["share"]
+            ],
+        }
+    )
+
+
+def _factor_table(settings: SensitivitySettings) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "parameter": [f.name for f in settings.factors],
+            "low": [fmt_number(f.low) for f in settings.factors],
+            "high": [fmt_number(f.high) for f in settings.factors],
+            "unit": [f.unit or "-" for f in settings.factors],
+            "values": ["whole numbers" if f.integer else "any" for f in settings.factors],
+        }
+    )
+
+
+DEFINITIONS = {
+    "morris": (
+        "Morris screening (SALib): {samples} trajectories on a grid of {levels} levels; each "
+        "moves one parameter at a time by {delta} of its range. An elementary effect is the "
+        "change in the outcome divided by that step as a share of the range, so mu* (the mean "
+        "absolute effect) reads as the change in the outcome across the parameter's whole "
+        "range; mu is the mean signed effect and sigma the spread of the effects (sigma above "
+        "mu*: the effect depends on the other parameters, or is curved). Intervals are "
+        "{ci:.0%} bootstrap intervals of mu* from SALib ({resamples} resamples; the lower end "
+        "is kept at 0). "
+    ),
+    "sobol": (
+        "Sobol indices (SALib) from a Saltelli sample with N = {samples} (N x (k + 2) runs "
+        "for k parameters, uniform over the ranges): S1 is the share of the outcome's "
+        "variance a parameter explains alone, ST the share it takes part in, with others "
+        "included. Intervals are SALib's {ci:.0%} bootstrap intervals ({resamples} "
+        "resamples); small negative values are estimation noise around 0. "
+    ),
+}
+
+COMMON_DEFINITIONS = (
+    "Every sample point of a replicate runs with the replicate's seed (common random "
+    "numbers), and the outcome of a point is its mean over replicates. The seed-noise share "
+    "is the variance between replicates at fixed parameters (mean over the points) over the "
+    "total variance of all runs. A parameter drives an outcome when its interval lies above "
+    "{drives} of the largest mu* (Morris) or of the variance (Sobol ST); it barely matters "
+    "when its whole interval lies below {negligible}. Everything holds for the ranges "
+    "sampled (table above), not beyond them."
+)
+
+
+def _definitions(report: Report, settings: SensitivitySettings, ci: float) -> None:
+    delta = settings.levels / (2 * (settings.levels - 1))
+    report.heading("Definitions")
+    report.text(
+        DEFINITIONS[settings.method].format(
+            samples=settings.samples,
+            levels=settings.levels,
+            delta=fmt_number(delta),
+            ci=ci,
+            resamples=settings.resamples,
+        )
+        + COMMON_DEFINITIONS.format(drives=fmt_percent(DRIVES), negligible=fmt_percent(NEGLIGIBLE))
+    )
+
+
+def _provenance(design: Design, settings: SensitivitySettings, n_runs: int) -> str:
+    commit = git_commit()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    what = (
+        f"toy model {settings.model}; {design.replicates} replicates"
+        if settings.is_toy
+        else f"model fingerprint {model_fingerprint()}; {n_runs} runs ok; "
+        f"{design.replicates} replicates, {design.steps} months"
+    )
+    return (
+        f"clustersim {__version__}"
+        + (f", commit {commit[:10]}" if commit else "")
+        + f"; {what}, root seed {design.root_seed}; written {when}"
+    )
+
+
+def _csv_writer(table: pd.DataFrame):
+    return lambda path: table.to_csv(path, index=False)
+
+
+def _scope(design: Design, settings: SensitivitySettings, month: int | None) -> str:
+    how = "Morris screening" if settings.method == "morris" else "Sobol analysis"
+    if settings.is_toy:
+        from clustersim.experiments.toy_models import TOY_MODELS
+
+        where = f"of the toy model {settings.model}"
+        about = f" {TOY_MODELS[settings.model].description}"
+    else:
+        site = next(iter(design.sites.values()))
+        where = f"of clustersim in {site.label}, outcomes at month {month}"
+        about = ""
+    return (
+        f"{how} {where}: {len(settings.factors)} parameters, "
+        f"{len(settings.outcomes)} outcome(s), {design.replicates} replicate(s).{about}"
+    )
+
+
+def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings) -> None:
+    outcomes = [o for o in settings.outcomes if (table["outcome"] == o).any()]
+    if not outcomes:
+        return
+    if settings.method == "morris":
+        report.heading("Morris screening: mu* against sigma")
+        report.figure(
+            figure_morris(table, outcomes),
+            "morris",
+            "Each point is a parameter: mu* (with its interval) is how much it moves the "
+            "outcome across its range, sigma how much that effect varies; points above the "
+            "dashed line act through interactions or a curved response",
+        )
+    else:
+        report.heading("Sobol indices")
+        report.figure(
+            figure_sobol(table, outcomes),
+            "sobol",
+            f"First-order (S1) and total (ST) indices with intervals, the {SHOWN} largest ST",
+        )
+    for outcome in outcomes:
+        report.table(index_table(table, outcome, settings.method), f"{label(outcome)}: indices")
+
+
+def write_sensitivity_report(
+    design: Design,
+    out_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    settings: SensitivitySettings,
+    *,
+    month: int | None,
+    n_ok: int,
+    missing: dict[str, int],
+) -> tuple[Path, Path]:
+    """Write ``report.html``, ``summary.md``, ``figures/`` and ``tables/`` of a sensitivity design.
+
+    Args:
+        design: the sensitivity design.
+        out_dir: where to write.
+        tables: ``sensitivity``, ``seed_noise`` and ``samples``
+            (:func:`clustersim.experiments.sensitivity.write_outputs`).
+        settings: its checked settings.
+        month: the month analysed (None for toy models).
+        n_ok: runs that finished (evaluations for toy models).
+        missing: ``runs`` missing and ``points`` without any run.
+
+    Returns:
+        The paths of the HTML report and the Markdown summary.
+    """
+    out_dir = Path(out_dir)
+    ci = float(design.analysis["ci"])
+    report = Report(design.title)
+    if design.description:
+        report.text(design.description)
+    report.text(_scope(design, settings, month))
+    if missing["runs"]:
+        report.text(
+            f"{missing['runs']} run(s) failed or are missing (see runs.parquet); "
+            + (
+                f"{missing['points']} sample point(s) have no run, so no indices are "
+                "computed: run the same command again to resume."
+                if missing["points"]
+                else "their points are averaged over the replicates that finished."
+            ),
+            note=True,
+        )
+    if settings.samples < 4:
+        report.text(
+            f"Only {settings.samples} sample(s) (--samples): the intervals are wide and the "
+            "ranking is rough; this is a smoke run, not a result.",
+            note=True,
+        )
+    report.heading("What this means")
+    for sentence in outcome_sentences(tables["sensitivity"], tables["seed_noise"], settings):
+        report.text(sentence)
+    _results(report, tables["sensitivity"], settings)
+    report.heading("Seed noise")
+    report.table(_noise_table(tables["seed_noise"]), "Seed-noise share per outcome")
+    report.heading("Parameters and ranges")
+    report.table(_factor_table(settings), "Parameters varied, sampled uniformly over these ranges")
+    _definitions(report, settings, ci)
+    report.heading("Configuration")
+    report.code(design.to_yaml(), "Experiment design (experiment.yaml)")
+    meta = _provenance(design, settings, n_ok)
+    for name in ("sensitivity", "seed_noise"):
+        write_file_atomically(out_dir / "tables" / f"{name}.csv", _csv_writer(tables[name]))
+    report.save_figures(out_dir / "figures")
+    html_path = write_text_atomically(out_dir / "report.html", report.to_html(meta))
+    md_path = write_text_atomically(out_dir / "summary.md", report.to_markdown(meta=meta))
+    return html_path, md_path

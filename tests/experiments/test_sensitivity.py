@@ -1,0 +1,268 @@
+"""Sensitivity designs: Ishigami through the pipeline, the shipped screening, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from clustersim.experiments.cli import main, run_experiment
+from clustersim.experiments.design import Design, expected_run_dirs
+from clustersim.experiments.runner import is_complete
+from clustersim.experiments.sensitivity import COLUMNS, OUTPUTS
+from clustersim.experiments.sensitivity_space import model_parameters, parse_settings
+from clustersim.model.compose import config_dir
+
+BIN = Path(sys.executable).parent
+
+# Ishigami & Homma (1990), a = 7, b = 0.1: first-order and total Sobol indices
+ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+
+
+def _toy(method: str, samples: int, **sensitivity) -> Design:
+    return Design.from_mapping(
+        {
+            "name": f"ishigami_{method}",
+            "kind": "sensitivity",
+            "title": "Ishigami",
+            "replicates": 2,
+            "sensitivity": {
+                "model": "ishigami",
+                "method": method,
+                "samples": samples,
+                "seed": 3,
+                **sensitivity,
+            },
+        }
+    )
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def test_the_pipeline_recovers_the_sobol_indices_of_ishigami(tmp_path):
+    outcome = run_experiment(_toy("sobol", 2048), tmp_path / "out", echo=_quiet)
+    table = pd.read_parquet(tmp_path / "out" / "sensitivity.parquet")
+    assert list(table.columns) == list(COLUMNS)
+    assert set(table["method"]) == {"sobol"} and set(table["outcome"]) == {"y"}
+    for index, truth in (("S1", ISHIGAMI_S1), ("ST", ISHIGAMI_ST)):
+        got = table[table["index"] == index].set_index("parameter")
+        for name, value in truth.items():
+            row = got.loc[name]
+            assert abs(row["value"] - value) < 0.04, (index, name, row["value"])
+            assert row["lower"] - 0.01 <= value <= row["upper"] + 0.01, (index, name)
+    noise = pd.read_parquet(tmp_path / "out" / "seed_noise.parquet")
+    assert noise.loc[0, "share"] == 0  # a deterministic function has no seed noise
+    text = outcome.summary.read_text()
+    assert "## What this means" in text and "Sobol indices" in text
+    assert (tmp_path / "out" / "figures" / "sobol.png").is_file()
+    assert all((tmp_path / "out" / name).is_file() for name in OUTPUTS)
+
+
+def test_morris_on_ishigami_gives_mu_star_with_intervals_and_sigma(tmp_path):
+    outcome = run_experiment(_toy("morris", 60, levels=6), tmp_path / "out", echo=_quiet)
+    table = outcome.tables["sensitivity"]
+    assert set(table["index"]) == {"mu_star", "mu", "sigma"}
+    star = table[table["index"] == "mu_star"].set_index("parameter")
+    assert (star["lower"] <= star["value"]).all() and (star["value"] <= star["upper"]).all()
+    assert star["value"].min() > 0  # every input of Ishigami matters
+    sigma = table[table["index"] == "sigma"].set_index("parameter")["value"]
+    assert sigma["x3"] > star.loc["x3", "value"]  # x3 acts only with x1: an interaction
+    assert (tmp_path / "out" / "figures" / "morris.png").is_file()
+    assert "mu* against sigma" in outcome.summary.read_text()
+
+
+def test_ranges_default_to_documented_bounds_and_can_be_narrowed():
+    settings = parse_settings(
+        {"parameters": ["talent.review_rate", "firm.unit_price", "institutions.incubator_months"]}
+    )
+    review, price, months = settings.factors
+    assert (review.low, review.high) == (0.0, 1.0)  # >= 0 and <= 1
+    assert 0 < price.low < 0.02e6 and price.high == 1e6  # > 0: kept off the open bound
+    assert months.integer and (months.low, months.high) == (1, 2400)
+    narrowed = parse_settings(
+        {"parameters": ["talent.review_rate"], "ranges": {"talent.review_rate": [0.01, 0.05]}}
+    )
+    assert (narrowed.factors[0].low, narrowed.factors[0].high) == (0.01, 0.05)
+    relative = parse_settings({"parameters": ["talent.review_rate"], "relative_range": 0.5})
+    assert (relative.factors[0].low, relative.factors[0].high) == (0.01, 0.03)
+
+
+def test_assumption_selects_the_parameters_whose_source_says_assumption():
+    settings = parse_settings({"parameters": "assumption"})
+    params = model_parameters()
+    assert settings.names and all("assumption" in params[n][0]["source"] for n in settings.names)
+    assert "talent.wage_weight" not in settings.names  # Glaeser, Kolko & Saiz 2001
+
+
+def _tiny(**sensitivity) -> dict:
+    return {
+        "name": "tiny_morris",
+        "kind": "sensitivity",
+        "title": "Tiny screening",
+        "root_seed": 11,
+        "replicates": 2,
+        "steps": 6,
+        "n_jobs": 1,
+        "sites": {
+            "town": {"label": "Town", "overrides": ["city=small_town", "city.population=4000"]}
+        },
+        "sensitivity": {
+            "method": "morris",
+            "samples": 2,
+            "parameters": ["talent.review_rate", "firm.unit_price"],
+            "relative_range": 0.5,
+            "outcomes": ["creative_employment", "talents"],
+            **sensitivity,
+        },
+        "analysis": {"n_boot": 100},
+    }
+
+
+def _lines(echoed: list[str], status: str) -> int:
+    return sum(1 for line in echoed if f"] {status} " in line)
+
+
+def test_an_interrupted_sensitivity_run_resumes_without_redoing_finished_runs(tmp_path):
+    design = Design.from_mapping(_tiny())
+    points = len(design.arms)
+    assert points == 2 * 3  # 2 trajectories of k + 1 = 3 points
+    out = tmp_path / "out"
+    echoed: list[str] = []
+    part = run_experiment(design.with_changes(replicates=1), out, echo=echoed.append)
+    assert part.ok == points and _lines(echoed, "ok") == points
+    first = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/meta.json")}
+    echoed.clear()
+    whole = run_experiment(design, out, echo=echoed.append)
+    assert _lines(echoed, "skipped") == points and _lines(echoed, "ok") == points
+    assert whole.ok == 2 * points and not whole.failed
+    assert all(p.stat().st_mtime_ns == t for p, t in first.items())  # not recomputed
+    runs = pd.read_parquet(out / "runs.parquet")
+    # common random numbers: every point of a replicate has the replicate's seed
+    assert runs.groupby("replicate")["seed"].nunique().eq(1).all()
+    assert runs["seed"].nunique() == 2
+    noise = whole.tables["seed_noise"].set_index("outcome")
+    assert (noise["replicates"] == 2).all() and noise["share"].between(0, 1).all()
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    assert len(table) == 2 * 2 * 3  # parameters x outcomes x (mu_star, mu, sigma)
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert len(samples) == points and set(samples["point"]) == set(design.arms)
+
+
+def test_a_saved_design_draws_the_same_sample_points(tmp_path):
+    design = Design.from_mapping(_tiny())
+    design.save(tmp_path / "experiment.yaml")
+    again = Design.load(tmp_path / "experiment.yaml")
+    assert again.arms == design.arms and again.sensitivity == design.sensitivity
+    spec = again.spec("town", next(iter(again.arms)), 1)
+    assert [name for name, _ in spec.values] == ["talent.review_rate", "firm.unit_price"]
+    assert again.with_changes(samples=3).n_runs == 3 * 3 * 2
+
+
+@pytest.mark.slow
+def test_the_shipped_morris_screening_runs_as_a_smoke_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["run", "morris_small_town", "--samples", "2", "--replicates", "1", "--steps", "12"]
+    assert main([*argv, "--n-jobs", "1", "--out", str(out)]) == 0
+    design = Design.load(out / "experiment.yaml")
+    assert design.sensitivity["month"] == 12  # the design's month 120 is past --steps 12
+    names = parse_settings(design.sensitivity).names
+    k = len(names)
+    assert k > 40 and "institutions.municipality_income" not in names
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    assert set(table["outcome"]) == {"creative_employment", "creative_share"}
+    assert len(table) == k * 2 * 3 and table["value"].notna().all()
+    html = (out / "report.html").read_text()
+    assert "What this means" in html and 'id="fig-morris"' in html
+    assert "could not be measured: one replicate" in html
+    assert "smoke run" in html
+
+
+@pytest.mark.slow
+def test_a_sensitivity_design_runs_through_a_hydra_launcher(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(_tiny() | {"replicates": 1}))
+    out = tmp_path / "out"
+    cmd = [str(BIN / "clustersim-experiment"), "run", "--design", str(path), "--out", str(out)]
+    res = subprocess.run(
+        [*cmd, "--launcher", "basic"], capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    design = Design.load(out / "experiment.yaml")
+    assert all(is_complete(d) for d in expected_run_dirs(design, out / "runs"))
+    assert (out / "sensitivity.parquet").is_file()
+    metas = [json.loads(p.read_text()) for p in (out / "runs").glob("*/meta.json")]
+    assert sorted(m["labels"]["arm"] for m in metas) == sorted(design.arms)
+    echoed: list[str] = []
+    run_experiment(design, out, echo=echoed.append)  # the local driver finds them done
+    assert _lines(echoed, "skipped") == len(design.arms)
+
+
+BAD = [
+    (
+        {"parameters": ["talent.revew_rate"]},
+        ["sensitivity.parameters", "'talent.revew_rate'", "talent.review_rate"],
+    ),
+    (
+        {"ranges": {"talent.review_rate": [0.0, 2.0]}},
+        ["sensitivity.ranges.talent.review_rate", ">= 0 and <= 1", "2.0"],
+    ),
+    ({"method": "fast"}, ["sensitivity.method", "morris, sobol", "'fast'"]),
+    ({"samples": 0}, ["sensitivity.samples", ">= 1", "0"]),
+    ({"model": "os.system"}, ["sensitivity.model", "clustersim, ishigami", "'os.system'"]),
+    ({"relative_range": 3}, ["sensitivity.relative_range", "<= 1", "3"]),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), BAD, ids=[str(c) for c, _ in BAD])
+def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(
+    tmp_path, capsys, change, words
+):
+    raw = _tiny()
+    raw["sensitivity"].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and all(w in err for w in words), err
+    assert not out.exists()
+
+
+def test_samples_below_one_on_the_command_line_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "morris_small_town", "--samples", "0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        len(err.splitlines()) == 1 and "sensitivity.samples must be an integer >= 1, got 0" in err
+    )
+    assert not out.exists()
+    assert main(["run", "town_vs_metropolis", "--samples", "2", "--out", str(out)]) == 2
+    assert "--samples applies to sensitivity designs" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_shipped_screening_varies_the_assumptions_within_their_bounds():
+    raw = yaml.safe_load((config_dir() / "experiment" / "morris_small_town.yaml").read_text())
+    assert raw["kind"] == "sensitivity" and raw["sensitivity"]["method"] == "morris"
+    settings = parse_settings(raw["sensitivity"])
+    params = model_parameters()
+    for f in settings.factors:
+        meta = params[f.name][0]
+        assert "assumption" in meta["source"]
+        assert f.low < f.high
+        assert meta["ge"] is None or f.low >= meta["ge"]
+        assert meta["le"] is None or f.high <= meta["le"]
+        assert meta["gt"] is None or f.low > meta["gt"]
+        assert meta["lt"] is None or f.high < meta["lt"]
+    design = Design.from_mapping(raw)
+    assert design.n_runs == raw["replicates"] * len(design.arms)
+    assert np.isclose(len(design.arms), 10 * (len(settings.factors) + 1), rtol=0.05)
