@@ -64,9 +64,7 @@ class Employment:
             elif name == "skill":
                 parts[name] = t.skill[self.rows]
             elif name == "match":
-                same = self.firms.sector[self.employer] == t.sector[self.rows]
-                cross = self._model.params.labour.cross_sector_productivity
-                parts[name] = np.where(same, 1.0, cross)
+                parts[name] = match_factor(self._model, self.rows)
             for array in parts.values():
                 array.flags.writeable = False  # shared by every caller until employment changes
         return parts[name]
