@@ -39,6 +39,14 @@ def test_logit_choice_frequencies_match_softmax_probabilities():
     np.testing.assert_allclose(observed, expected, atol=0.005)
 
 
+def test_logit_choice_picks_as_numpy_gumbel_noise_would():
+    # the same uniform draws as Generator.gumbel, so results did not change with the rewrite
+    utilities = rng(7).normal(size=(500, 9))
+    utilities[:, 4] = -np.inf
+    expected = np.argmax(utilities + rng(3).gumbel(size=utilities.shape), axis=1)
+    np.testing.assert_array_equal(mech.logit_choice(utilities, rng(3)), expected)
+
+
 def test_logit_choice_never_picks_an_unavailable_option():
     utilities = np.tile([5.0, -np.inf, -2.0, -np.inf], (50_000, 1))
     choice = mech.logit_choice(utilities, rng(2))

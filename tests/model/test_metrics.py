@@ -5,9 +5,12 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clustersim.model.metrics import (
     creative_share,
+    edge_array,
     gini,
     inverse_simpson,
     largest_cluster,
@@ -135,6 +138,26 @@ def test_largest_cluster_sums_firms_of_a_connected_hot_path():
     assert largest_cluster(nx.path_graph(4), firms, lq) == 9
     firms[3] = 7
     assert largest_cluster(nx.path_graph(4), firms, lq) == 8
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    p=st.floats(0.0, 0.3),
+    seed=st.integers(0, 10**6),
+    restrict=st.booleans(),
+)
+def test_largest_cluster_agrees_with_networkx_components(n, p, seed, restrict):
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    rng = np.random.default_rng(seed)
+    firms = rng.integers(0, 5, n)
+    lq = rng.uniform(0.0, 3.0, n)
+    nodes = np.flatnonzero(rng.random(n) < 0.7) if restrict else None
+    hot = [i for i in (range(n) if nodes is None else nodes) if firms[i] > 0 and lq[i] >= 1.25]
+    comps = nx.connected_components(g.subgraph(hot))
+    expected = max((sum(int(firms[i]) for i in c) for c in comps), default=0)
+    assert largest_cluster(g, firms, lq, nodes=nodes) == expected
+    assert largest_cluster(edge_array(g), firms, lq, nodes=nodes) == expected
 
 
 def test_whole_star_is_one_cluster_when_its_centre_is_hot():

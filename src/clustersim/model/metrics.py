@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "creative_share",
+    "edge_array",
     "gini",
     "inverse_simpson",
     "largest_cluster",
@@ -108,7 +109,7 @@ def inverse_simpson(counts: np.ndarray) -> float:
 
 
 def largest_cluster(
-    graph: nx.Graph,
+    graph: nx.Graph | np.ndarray,
     firms_by_node: np.ndarray,
     lq_by_node: np.ndarray,
     *,
@@ -123,7 +124,8 @@ def largest_cluster(
     0..N-1 so they index the arrays.
 
     Args:
-        graph: the city graph.
+        graph: the city graph, or its edges as an (E, 2) array of node ids
+            (:func:`edge_array`; what the model passes every month).
         firms_by_node: creative firms at each node.
         lq_by_node: creative location quotient at each node.
         lq_threshold: LQ a node needs to count as part of a cluster.
@@ -134,13 +136,37 @@ def largest_cluster(
         >>> largest_cluster(g, np.array([5, 3, 0, 9]), np.array([2.0, 1.5, 0.0, 1.3]))
         9
     """
-    firms_by_node = np.asarray(firms_by_node)
-    lq_by_node = np.asarray(lq_by_node)
-    candidates = range(len(firms_by_node)) if nodes is None else nodes
-    hot = [n for n in candidates if firms_by_node[n] > 0 and lq_by_node[n] >= lq_threshold]
-    if not hot:
+    firms = np.asarray(firms_by_node)
+    hot = (firms > 0) & (np.asarray(lq_by_node) >= lq_threshold)
+    if nodes is not None:
+        hot &= np.isin(np.arange(len(firms)), np.fromiter(nodes, dtype=np.int64))
+    if not hot.any():
         return 0
-    sub = graph.subgraph(hot)
-    return int(
-        max(sum(int(firms_by_node[n]) for n in comp) for comp in nx.connected_components(sub))
-    )
+    edges = edge_array(graph) if isinstance(graph, nx.Graph) else np.asarray(graph)
+    edges = edges[hot[edges[:, 0]] & hot[edges[:, 1]]]
+    label = _component_labels(len(firms), edges)
+    return int(np.bincount(label[hot], weights=firms[hot]).max())
+
+
+def edge_array(graph: nx.Graph) -> np.ndarray:
+    """The edges of a graph whose nodes are 0..N-1, as an (E, 2) int array."""
+    return np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
+
+
+def _component_labels(n: int, edges: np.ndarray) -> np.ndarray:
+    """Label of each node's connected component (its smallest node id) over ``edges``.
+
+    Min-label propagation with pointer jumping: each round gives both ends of
+    every edge the smaller of their labels, then each node its label's label.
+    """
+    label = np.arange(n)
+    u, v = edges[:, 0], edges[:, 1]
+    while True:
+        low = np.minimum(label[u], label[v])
+        new = label.copy()
+        np.minimum.at(new, u, low)
+        np.minimum.at(new, v, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            return label
+        label = new

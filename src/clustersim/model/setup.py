@@ -12,6 +12,7 @@ from mesa import Model
 
 from clustersim.errors import ConfigError
 from clustersim.model import city as city_module
+from clustersim.model import metrics
 from clustersim.model.agents import CulturalInstitution, Municipality, University
 from clustersim.model.phases import accounts
 from clustersim.model.phases.aggregates import Census, count_employees, effective_labour
@@ -45,6 +46,7 @@ def setup_nodes(model: Model) -> None:
     n = g.number_of_nodes()
     attr = {k: np.array([g.nodes[i][k] for i in range(n)], dtype=float) for k in _NODE_ATTRIBUTES}
     model.n_nodes = n
+    model.graph_edges = metrics.edge_array(g)  # the topology never changes in a run
     model.node_names = [g.nodes[i]["name"] for i in range(n)]
     model.place_names = city_module.place_names(g)
     model.place = np.array([model.place_names.index(g.nodes[i]["place"]) for i in range(n)])

@@ -55,16 +55,19 @@ class Employment:
         parts = self._parts
         if name not in parts:
             t = self._talents
-            if name in ("rows", "idle"):
+            if name in ("rows", "idle", "working"):
                 live = t.live
                 working = t.employer[live] >= 0
+                parts["working"] = working
                 parts["rows"], parts["idle"] = live[working], live[~working]
             elif name == "employer":
                 parts[name] = t.employer[self.rows]
             elif name == "skill":
                 parts[name] = t.skill[self.rows]
             elif name == "match":
-                parts[name] = match_factor(self._model, self.rows)
+                parts[name] = match_factor(self._model, self.rows, self.employer)
+            elif name == "firm_place":
+                parts[name] = self._model.place[self.firms.node[self.employer]]
             for array in parts.values():
                 array.flags.writeable = False  # shared by every caller until employment changes
         return parts[name]
@@ -80,6 +83,11 @@ class Employment:
         return self._part("idle")
 
     @property
+    def working(self) -> np.ndarray:
+        """For each living row (``talents.live``), whether it has an employer."""
+        return self._part("working")
+
+    @property
     def employer(self) -> np.ndarray:
         """The firm of each of :attr:`rows`."""
         return self._part("employer")
@@ -88,6 +96,11 @@ class Employment:
     def skill(self) -> np.ndarray:
         """The skill of each of :attr:`rows`."""
         return self._part("skill")
+
+    @property
+    def firm_place(self) -> np.ndarray:
+        """The place of the employer of each of :attr:`rows` (firms never move)."""
+        return self._part("firm_place")
 
     @property
     def match(self) -> np.ndarray:
@@ -99,8 +112,14 @@ class Employment:
         key = f"{kind}:{n_firms}"
         parts = self._parts
         if key not in parts:
-            weights = self.skill * self.match if kind == "labour" else None
-            sums = np.bincount(self.employer, weights=weights, minlength=n_firms)[:n_firms]
+            if kind == "labour":
+                sums = np.bincount(self.employer, self.skill * self.match, minlength=n_firms)
+            elif "employer" in parts:
+                sums = np.bincount(parts["employer"], minlength=n_firms)
+            else:  # counted without listing the employed rows: idle talents land in bin 0
+                t = self._talents
+                sums = np.bincount(t.employer[t.live] + 1, None, n_firms + 1)[1:]
+            sums = sums[:n_firms]
             sums.flags.writeable = False
             parts[key] = sums
         return parts[key]
@@ -205,11 +224,16 @@ def count_employees(model: Model) -> None:
     f.peak_employees = np.maximum(f.peak_employees, f.employees)
 
 
-def match_factor(model: Model, talent_ids: np.ndarray) -> np.ndarray:
-    """Productivity factor of employed talents: 1 in their own sector, lower in another."""
+def match_factor(
+    model: Model, talent_ids: np.ndarray, employer: np.ndarray | None = None
+) -> np.ndarray:
+    """Productivity factor of employed talents: 1 in their own sector, lower in another.
+
+    ``employer`` (the talents' employers, when the caller has them) saves a lookup.
+    """
     t = model.talents
-    firm_sector = model.firms.sector[t.employer[talent_ids]]
-    same = firm_sector == t.sector[talent_ids]
+    employer = t.employer[talent_ids] if employer is None else employer
+    same = model.firms.sector[employer] == t.sector[talent_ids]
     return np.where(same, 1.0, model.params.labour.cross_sector_productivity)
 
 
@@ -221,8 +245,7 @@ def effective_labour(model: Model) -> np.ndarray:
 def employed_income(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Living employed talents (row order) and their monthly income (:func:`talent_income`)."""
     e = employment(model)
-    firm_place = model.place[model.firms.node[e.employer]]
-    income = model.wage[firm_place] * e.skill * e.match * model.firms.pay_ratio[e.employer]
+    income = model.wage[e.firm_place] * e.skill * e.match * model.firms.pay_ratio[e.employer]
     return e.rows, income
 
 
@@ -238,12 +261,12 @@ def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:
     income = np.full(len(ids), model.params.talent.unemployment_income)
     emp = np.flatnonzero(t.alive[ids] & (t.employer[ids] >= 0))
     rows = ids[emp]
-    firm_place = model.place[model.firms.node[t.employer[rows]]]
     employer = t.employer[rows]
+    firm_place = model.place[model.firms.node[employer]]
     income[emp] = (
         model.wage[firm_place]
         * t.skill[rows]
-        * match_factor(model, rows)
+        * match_factor(model, rows, employer)
         * model.firms.pay_ratio[employer]
     )
     return income

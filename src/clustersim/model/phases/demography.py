@@ -20,7 +20,6 @@ from clustersim.model.bulk_agents import remove_agents
 from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import (
     count_employees,
-    employed_rows,
     employment,
     firms_per_node,
     unemployed_rows,
@@ -145,10 +144,10 @@ def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:
     person, so at most ``employees - 1`` spin-offs leave it in a month.
     """
     fp = model.params.firm
-    t, f = model.talents, model.firms
-    employed = employed_rows(model)
-    parent = t.employer[employed]
-    p_spin = fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin[parent], 0.0, 3.0)
+    f = model.firms
+    working = employment(model)
+    employed, parent = working.rows, working.employer
+    p_spin = (fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin, 0.0, 3.0))[parent]
     spin = model.rng.random(len(employed)) < p_spin
     spinners, spin_parent = employed[spin], parent[spin]
     order = np.argsort(spin_parent, kind="stable")

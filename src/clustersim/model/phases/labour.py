@@ -15,7 +15,7 @@ from clustersim.model.phases.aggregates import (
     Census,
     count_employees,
     effective_labour,
-    employed_rows,
+    employment,
     per_place,
     unemployed_rows,
 )
@@ -48,11 +48,10 @@ def _quit(model: Model) -> None:
 
     Owners leave by closing the firm (the exit hazard) or by taking other work.
     """
-    t = model.talents
-    employed = employed_rows(model)
-    employed = employed[model.firms.employees[t.employer[employed]] > 1]
+    e = employment(model)
+    employed = e.rows[model.firms.employees[e.employer] > 1]
     quits = employed[model.rng.random(len(employed)) < model.params.labour.quit_rate]
-    t.put("employer", quits, -1)
+    model.talents.put("employer", quits, -1)
 
 
 def _hiring_plans(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -76,9 +75,9 @@ def _lay_off(model: Model, alive: np.ndarray, change: np.ndarray) -> None:
     cut_by_firm = np.zeros(f.n, dtype=np.int64)
     cut_by_firm[alive] = cut
     # only staff of firms that cut: rank them in random order within their firm
-    staff = employed_rows(model)
-    staff = staff[cut_by_firm[t.employer[staff]] > 0]
-    firm_of = t.employer[staff]
+    e = employment(model)
+    cuts = cut_by_firm[e.employer] > 0
+    staff, firm_of = e.rows[cuts], e.employer[cuts]
     order = np.argsort(firm_of + model.rng.random(len(staff)), kind="stable")
     staff, firm_of = staff[order], firm_of[order]
     rank = np.arange(len(firm_of)) - np.searchsorted(firm_of, firm_of, side="left")

@@ -15,7 +15,13 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import mechanisms as mech
-from clustersim.model.phases.aggregates import Census, effective_labour, employed_income, per_place
+from clustersim.model.phases.aggregates import (
+    Census,
+    effective_labour,
+    employed_income,
+    employment,
+    per_place,
+)
 
 __all__ = ["Market", "produce"]
 
@@ -158,13 +164,10 @@ def _book(
 
 def _wages_by_place(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Creative wages by the employer's place and by the worker's home place."""
-    t = model.talents
     emp, income = employed_income(model)
     n_places = len(model.place_names)
-    paid = np.bincount(
-        model.place[model.firms.node[t.employer[emp]]], weights=income, minlength=n_places
-    )
-    received = np.bincount(model.place[t.home[emp]], weights=income, minlength=n_places)
+    paid = np.bincount(employment(model).firm_place, weights=income, minlength=n_places)
+    received = np.bincount(model.place[model.talents.home[emp]], weights=income, minlength=n_places)
     return paid, received
 
 

@@ -19,7 +19,12 @@ from mesa import DataCollector, Model
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.model.phases import accounts
-from clustersim.model.phases.aggregates import Census, employed_income, unemployed_rows
+from clustersim.model.phases.aggregates import (
+    Census,
+    employed_income,
+    employment,
+    unemployed_rows,
+)
 
 __all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
 
@@ -116,7 +121,7 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
         "location_quotient": metrics.location_quotient(share, mp.reference_creative_share),
         "spatial_gini": metrics.spatial_gini(jobs_at[focus]),
         "largest_cluster": metrics.largest_cluster(
-            model.graph,
+            model.graph_edges,
             census.firms_at,
             share_at / mp.reference_creative_share,
             lq_threshold=mp.cluster_lq,
@@ -134,11 +139,11 @@ def _focus_incomes(model: Model) -> np.ndarray:
     """Monthly income of the living talents of the focus place, in row order."""
     t, place, fp_ = model.talents, model.place, model.focus_place
     live = t.live
-    rows = live[place[t.home[live]] == fp_]
-    income = np.full(len(rows), model.params.talent.unemployment_income)
-    employed, wages = employed_income(model)
-    income[t.employer[rows] >= 0] = wages[place[t.home[employed]] == fp_]
-    return income
+    income = np.full(len(live), model.params.talent.unemployment_income)
+    income[employment(model).working] = employed_income(model)[1]
+    if (place == fp_).all():  # the focus place is the whole region
+        return income
+    return income[place[t.home[live]] == fp_]
 
 
 def _flows(model: Model) -> dict[str, Any]:
