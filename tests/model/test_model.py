@@ -243,3 +243,54 @@ def test_stylized_facts_micro_firms_and_early_exits():
     assert len(young) > 50
     exited = young["exit_step"].notna() & (young["exit_step"] - young["founded_step"] <= 60)
     assert 0.2 < exited.mean() < 0.8
+
+
+# ------------------------------------------------------------------ city.seed
+
+
+def _town(seed: int, graph_seed: int | None) -> CreativeClusterModel:
+    overrides = ["city.population=8000"] + (
+        [] if graph_seed is None else [f"city.seed={graph_seed}"]
+    )
+    cfg, _ = load_config("small_town", overrides=overrides)
+    return CreativeClusterModel(rng=seed, config=cfg, spin_up={"months": 0})
+
+
+def _graph_data(model: CreativeClusterModel) -> tuple:
+    g = model.graph
+    return (
+        sorted(g.nodes(data=True), key=lambda nd: nd[0]),
+        sorted((min(u, v), max(u, v), d["travel_time"]) for u, v, d in g.edges(data=True)),
+    )
+
+
+def test_city_seed_gives_identical_towns_with_different_histories():
+    a, b = _town(0, graph_seed=7), _town(1, graph_seed=7)
+    assert _graph_data(a) == _graph_data(b)  # the same town...
+    for _ in range(12):
+        a.step()
+        b.step()
+    assert a.records[-1] != b.records[-1]  # ...living a different history
+    assert _graph_data(_town(0, graph_seed=8)) != _graph_data(a)
+
+
+def test_without_city_seed_each_run_seed_draws_its_own_town():
+    assert _graph_data(_town(0, None)) != _graph_data(_town(1, None))
+    assert _graph_data(_town(3, None)) == _graph_data(_town(3, None))
+
+
+def test_negative_city_seed_is_a_one_line_config_error():
+    with pytest.raises(ConfigError, match=r"city\.seed must be >= 0.*got -1"):
+        load_config("small_town", overrides=["city.seed=-1"])
+
+
+def test_a_config_brings_its_own_city_unless_city_is_given():
+    cfg, _ = load_config("medium_city", overrides=["city.population=60000", "spin_up.months=0"])
+    model = CreativeClusterModel(rng=0, config=cfg)
+    assert (model.params.city.kind, model.params.city.population) == ("medium_city", 60000)
+    assert model.population0.sum() == pytest.approx(60000)
+    resized = CreativeClusterModel(rng=0, config=cfg, population=40000)
+    assert (resized.params.city.kind, resized.params.city.population) == ("medium_city", 40000)
+    assert cfg.city.population == 60000  # the caller's config is left as it was
+    named = CreativeClusterModel(rng=0, config=cfg, city="small_town", population=5000)
+    assert named.params.city.kind == "small_town"

@@ -91,8 +91,9 @@ class CreativeClusterModel(mesa.Model):
     Args:
         city: a networkx city graph (see :mod:`clustersim.model.city`), a generator name
             ("small_town", "medium_city", "metropolis"), a preset key ("obidos", ...)
-            or a :class:`~clustersim.model.config.CityConfig`.
-        population: population of the (focus) town when ``city`` is a name.
+            or a :class:`~clustersim.model.config.CityConfig`; by default the city of
+            ``config`` when one is given, else "small_town".
+        population: population of the (focus) town when ``city`` is a name or not given.
         rng: seed or numpy Generator; the model's only source of randomness.
         config: a whole :class:`~clustersim.model.config.SimConfig` (overrides the groups).
         policy: lever settings by lever key (overrides ``config.policy``).
@@ -113,7 +114,7 @@ class CreativeClusterModel(mesa.Model):
     def __init__(
         self,
         *,
-        city: nx.Graph | str | CityConfig = "small_town",
+        city: nx.Graph | str | CityConfig | None = None,
         population: int | None = None,
         rng: int | np.random.Generator | None = None,
         config: SimConfig | None = None,
@@ -125,12 +126,12 @@ class CreativeClusterModel(mesa.Model):
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
         super().__init__(rng=rng)
         self.params = _config(city, population, config, policy, groups)
-        # a caller's graph is copied: levers edit travel times in place
-        graph = (
-            city.copy()
-            if isinstance(city, nx.Graph)
-            else build_city_graph(self.params.city, self.rng)
-        )
+        if isinstance(city, nx.Graph):  # a caller's graph is copied: levers edit travel times
+            graph = city.copy()
+        else:
+            seed = self.params.city.seed
+            graph_rng = self.rng if seed is None else np.random.default_rng(seed)
+            graph = build_city_graph(self.params.city, graph_rng)
         self.graph = validate_city_graph(graph)
         self.sector_traits = sector_arrays()
         self.n_sectors = len(SECTOR_NAMES)
@@ -298,23 +299,28 @@ class CreativeClusterModel(mesa.Model):
 
 
 def _config(
-    city: nx.Graph | str | CityConfig,
+    city: nx.Graph | str | CityConfig | None,
     population: int | None,
     config: SimConfig | None,
     policy: Mapping[str, Mapping[str, Any]] | None,
     groups: Mapping[str, Any],
 ) -> SimConfig:
     """The validated config of a model built from the constructor's arguments."""
-    cfg = config if config is not None else _params_from(groups)
+    # a shallow copy: the city and policy set below never change the caller's config
+    cfg = dataclasses.replace(config) if config is not None else _params_from(groups)
     if policy is not None:
         cfg.policy = {
             name: dict(settings) if isinstance(settings, Mapping) else settings
             for name, settings in policy.items()
         }
+    if city is None and config is None:
+        city = "small_town"
     if isinstance(city, CityConfig):
         cfg.city = city
     elif isinstance(city, str):
         cfg.city = city_config_from_name(city, population)
+    elif city is None and population is not None:  # the config's own city, resized
+        cfg.city = dataclasses.replace(cfg.city, population=population)
     validate(cfg)
     return cfg
 

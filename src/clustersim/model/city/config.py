@@ -91,3 +91,13 @@ class CityConfig:
         doc="place whose metrics fill the time series (default: the town)",
         optional=True,
     )
+    seed: int | None = param(
+        None,
+        source="-",
+        unit="-",
+        doc="seed of the generated graph's own random stream: runs with different seeds then "
+        "share one graph (identical towns, different histories); null draws the graph from "
+        "the run's own stream, so each run seed gives its own town",
+        ge=0,
+        optional=True,
+    )
