@@ -75,7 +75,7 @@ def write_design(directory, **changes) -> Path:
                 "overrides": ["city=small_town", "city.population=5000"],
             }
         },
-        "arms": {"none": ["plan=none"], "talent": ["plan=talent_first"]},
+        "arms": {"none": ["plan=none"], "talent": ["policy=talent_attraction"]},
         "analysis": {"n_boot": 200},
     }
     raw.update(changes)

@@ -160,6 +160,24 @@ def test_controls_and_scenarios_change_the_model(app_url, page_session) -> None:
     app.assert_healthy()
 
 
+def test_a_lever_that_cannot_act_in_the_town_is_switched_off_and_says_why(
+    app_url, page_session
+) -> None:
+    app = Session(page_session, app_url)
+    app.open_panel()
+    app.wait_summary("Small town, month 0")  # on its own: no university in its region
+    app.page.get_by_text("More levers").click()
+    box = app.page.get_by_role("checkbox", name="University partnership")
+    box.wait_for(state="attached")
+    assert box.is_disabled()
+    app.page.get_by_text("Not here: this region has no university to partner with.").wait_for()
+    app.choose("City", "Medium city")
+    app.page.locator("b", has_text="Medium city").wait_for(timeout=LOAD_TIMEOUT_MS)
+    assert app.page.get_by_role("checkbox", name="University partnership").is_enabled()
+    assert app.page.locator(".clustersim-lever-refused").count() == 0
+    app.assert_healthy()
+
+
 def test_two_sessions_have_their_own_towns(app_url, page_session, browser) -> None:
     first = Session(page_session, app_url)
     first.open_panel()

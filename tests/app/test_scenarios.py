@@ -18,6 +18,7 @@ from clustersim.app.scenarios import (
     available_levers,
     city_graph,
     model_kwargs,
+    refused_levers,
 )
 from clustersim.model.core import CreativeClusterModel
 from conftest import users_spin_up
@@ -152,3 +153,13 @@ def test_in_the_small_town_the_cap_changes_nothing() -> None:
     capped.run_for(12)
     uncapped.run_for(12)
     assert capped.records == uncapped.records
+
+
+def test_refused_levers_name_the_partnership_in_a_town_without_a_university():
+    town = CreativeClusterModel(rng=0, city="small_town", population=3000, spin_up={"months": 0})
+    city = CreativeClusterModel(rng=0, city="medium_city", population=60000, spin_up={"months": 0})
+    refused = refused_levers(town)
+    assert list(refused) == ["university_partnership"]
+    assert refused["university_partnership"].startswith("this region has no university")
+    assert refused_levers(city) == {}
+    assert refused_levers(None) == {}

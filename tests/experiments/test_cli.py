@@ -139,7 +139,7 @@ def test_a_failing_arm_is_reported_and_the_rest_still_analysed(tmp_path, capsys)
         steps=24,
         arms={
             "none": ["plan=none"],
-            "talent": ["plan=talent_first"],
+            "talent": ["policy=talent_attraction"],
             "broken": ["city=graphml", f"city.graphml={tmp_path}/missing.graphml"],
         },
     )

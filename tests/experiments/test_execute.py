@@ -46,7 +46,7 @@ def test_driver_killed_part_way_resumes_without_losing_or_redoing_runs(tmp_path)
         sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
         arms={
             "none": ["plan=none"],
-            "talent": ["plan=talent_first"],
+            "talent": ["policy=talent_attraction"],
             "creative": ["plan=creative_city"],
         },
     )

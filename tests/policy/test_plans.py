@@ -1,4 +1,7 @@
-"""Local action plans (configs/plan/): each composes with its town and small_town, runs, spends.
+"""Local action plans (configs/plan/): each composes with its town and a small town, runs, spends.
+
+A plan with a university partnership runs in a small town next to a city (a small town on
+its own has no university to partner with, and refuses it).
 
 Also runs ``clustersim policy=[creative_hub,festival]`` for real and reads the
 spend per lever back from timeseries.parquet.
@@ -13,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from clustersim import load_config, simulate
+from clustersim import ConfigError, load_config, simulate
 from clustersim.model.city import PRESETS
 from clustersim.model.simulate import run_config
 from clustersim.policy.registry import LEVERS
@@ -22,8 +25,6 @@ from conftest import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_DIR = ROOT / "configs" / "plan"
 PLANS = sorted(p.stem for p in PLAN_DIR.glob("*.yaml"))
-CASES = [(plan, city) for plan in PLANS for city in dict.fromkeys([plan, "small_town"])]
-CASES = [(plan, city) for plan, city in CASES if city == "small_town" or city in PRESETS]
 
 
 def declared_levers(plan: str) -> list[str]:
@@ -33,6 +34,16 @@ def declared_levers(plan: str) -> list[str]:
         if isinstance(entry, dict) and "override /policy" in entry:
             return list(entry["override /policy"])
     return []
+
+
+def _small_town(plan: str) -> str:
+    return "region" if "university_partnership" in declared_levers(plan) else "small_town"
+
+
+CASES = [(plan, city) for plan in PLANS for city in dict.fromkeys([plan, _small_town(plan)])]
+CASES = [(plan, city) for plan, city in CASES if city in ("small_town", "region", *PRESETS)]
+#: the region's large city kept small: the test is about the plan, not the city
+REGION = ["city.population=12000", "city.city_population=60000"]
 
 
 def test_every_partner_town_has_a_plan_and_every_plan_is_an_override_file():
@@ -45,7 +56,8 @@ def test_every_partner_town_has_a_plan_and_every_plan_is_an_override_file():
 
 @pytest.mark.parametrize(("plan", "city"), CASES)
 def test_plan_composes_with_the_town_runs_24_months_and_spends(plan, city):
-    cfg, _ = load_config(city, steps=24, seed=0, overrides=[f"plan={plan}"])
+    overrides = [f"plan={plan}", *(REGION if city == "region" else [])]
+    cfg, _ = load_config(city, steps=24, seed=0, overrides=overrides)
     levers = declared_levers(plan)
     assert list(cfg.policy) == levers
     result = run_config(cfg)
@@ -64,6 +76,14 @@ def test_plan_composes_with_the_town_runs_24_months_and_spends(plan, city):
         np.testing.assert_allclose(t[spend].sum().to_numpy(), policies["spent"].to_numpy())
     else:
         assert t["policy_spend"].sum() == 0
+
+
+def test_a_plan_with_a_university_partnership_is_refused_in_a_town_without_one():
+    plans = [plan for plan in PLANS if _small_town(plan) == "region"]
+    assert "talent_first" in plans
+    cfg, _ = load_config("small_town", steps=24, overrides=["plan=talent_first"])
+    with pytest.raises(ConfigError, match=r"^policy\.university_partnership: this region has no"):
+        run_config(cfg)
 
 
 def test_plan_settings_override_the_lever_defaults():

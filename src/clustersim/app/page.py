@@ -39,7 +39,13 @@ from clustersim.app.panels import (
     SpeedControls,
     TextSizes,
 )
-from clustersim.app.scenarios import SCENARIOS, ClassroomSettings, ClassroomTown, spin_up_months
+from clustersim.app.scenarios import (
+    SCENARIOS,
+    ClassroomSettings,
+    ClassroomTown,
+    refused_levers,
+    spin_up_months,
+)
 from clustersim.errors import ClusterSimError
 
 __all__ = [
@@ -340,7 +346,9 @@ def Page():
             open_ = {"display": "block" if panel.value else "none"}
             with solara.Div(style={**_PANEL_STYLE, **open_}, classes=["clustersim-panel"]):
                 with solara.Column():
-                    ClassroomControls(settings, lambda new: wanted.set((scenario, new)))
+                    ClassroomControls(
+                        settings, lambda new: wanted.set((scenario, new)), refused_levers(town)
+                    )
                     SpeedControls(play_interval, render_interval)
             with solara.Column(gap="12px", style={"flex": "1 1 0", "min-width": "0"}):
                 # always there, so that the notice coming and going remounts nothing below

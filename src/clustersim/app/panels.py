@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import solara
@@ -268,17 +268,26 @@ def Downloads(model: ClassroomTown):
 
 
 @solara.component
-def LeverSwitch(name: str, settings: ClassroomSettings, on_settings: Callable):
-    """On/off and intensity of one lever."""
+def LeverSwitch(
+    name: str, settings: ClassroomSettings, on_settings: Callable, refused: str | None = None
+):
+    """On/off and intensity of one lever; switched off and greyed, with why, when ``refused``."""
     info = LEVER_INFO.get(name)
     label = info.label if info else name.replace("_", " ").capitalize()
-    intensity = settings.lever_intensity(name)
+    intensity = None if refused else settings.lever_intensity(name)
     with solara.Column(gap="0px") as column:
         solara.Checkbox(
             label=label,
             value=intensity is not None,
+            disabled=refused is not None,
             on_value=lambda on: on_settings(settings.with_lever(name, 1.0 if on else None)),
         )
+        if refused:
+            solara.Text(
+                f"Not here: {refused.split(' (')[0]}.",
+                style={"font-size": "0.8em", "color": "#6b7280"},
+                classes=["clustersim-lever-refused"],
+            )
         if intensity is not None:
             if info:
                 solara.Text(info.summary, style={"font-size": "0.8em", "color": "#4b5563"})
@@ -293,7 +302,9 @@ def LeverSwitch(name: str, settings: ClassroomSettings, on_settings: Callable):
     return column
 
 
-def _lever_switches(settings: ClassroomSettings, on_settings: Callable) -> None:
+def _lever_switches(
+    settings: ClassroomSettings, on_settings: Callable, refused: Mapping[str, str]
+) -> None:
     """The main levers, the others under "More levers", start month and budget."""
     levers = available_levers()
     if not levers:
@@ -301,11 +312,11 @@ def _lever_switches(settings: ClassroomSettings, on_settings: Callable) -> None:
         return
     main = [n for n in levers if n in LEVER_INFO and LEVER_INFO[n].main]
     for name in main:
-        LeverSwitch(name, settings, on_settings)
+        LeverSwitch(name, settings, on_settings, refused.get(name))
     with solara.Details("More levers", expand=any(n not in main for n, _ in settings.levers)):
         for name in levers:
             if name not in main:
-                LeverSwitch(name, settings, on_settings)
+                LeverSwitch(name, settings, on_settings, refused.get(name))
     solara.SliderInt(
         "Levers start in month",
         value=settings.policy_start,
@@ -325,9 +336,15 @@ def _lever_switches(settings: ClassroomSettings, on_settings: Callable) -> None:
 
 @solara.component
 def ClassroomControls(
-    settings: ClassroomSettings, on_settings: Callable[[ClassroomSettings], None]
+    settings: ClassroomSettings,
+    on_settings: Callable[[ClassroomSettings], None],
+    refused: Mapping[str, str] | None = None,
 ):
-    """Side panel: city, levers and key parameters."""
+    """Side panel: city, levers and key parameters.
+
+    ``refused``: levers that cannot act in the town shown, with why
+    (:func:`~clustersim.app.scenarios.refused_levers`); they are shown switched off.
+    """
     cities = {label: key for key, label in CITY_LABELS.items()}
 
     def change(**values) -> None:
@@ -341,7 +358,7 @@ def ClassroomControls(
             on_value=lambda label: change(city=cities[label]),
         )
         _rich_text("**Policy levers**")
-        _lever_switches(settings, on_settings)
+        _lever_switches(settings, on_settings, refused or {})
         _rich_text("**Key parameters**")
         capped = settings.agglomeration_cap is not None
         solara.Checkbox(

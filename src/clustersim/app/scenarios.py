@@ -38,6 +38,7 @@ __all__ = [
     "available_levers",
     "city_graph",
     "model_kwargs",
+    "refused_levers",
     "scaled_town_seed",
     "spin_up_months",
 ]
@@ -98,6 +99,18 @@ def available_levers() -> list[str]:
         return []
     known = [name for name in LEVER_INFO if name in LEVERS]
     return known + sorted(set(LEVERS) - set(known))
+
+
+def refused_levers(model: CreativeClusterModel | None) -> dict[str, str]:
+    """Levers that cannot act in ``model``'s city, with the reason (the lever's ``refusal``)."""
+    if model is None:
+        return {}
+    try:
+        from clustersim.policy.levers import LEVERS
+    except ImportError:
+        return {}
+    reasons = {name: LEVERS[name].refusal(model) for name in available_levers()}
+    return {name: reason for name, reason in reasons.items() if reason is not None}
 
 
 _FIRM = FirmParams()

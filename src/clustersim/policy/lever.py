@@ -219,7 +219,19 @@ class Lever(Policy):
     main: ClassVar[bool] = False
     order: ClassVar[int] = 1000
 
+    @classmethod
+    def refusal(cls, model: PolicyHost) -> str | None:
+        """Why this lever cannot act in ``model``'s city at all (None: it can).
+
+        A lever that would be paid for and do nothing there is refused: building
+        it raises a ConfigError with this reason, and the app shows it switched off.
+        """
+        return None
+
     def __init__(self, model: PolicyHost, name: str, settings: LeverSettings) -> None:
+        reason = self.refusal(model)
+        if reason is not None:
+            raise ConfigError(f"policy.{name}: {reason}")
         self.settings = settings
         self.lever_rng = lever_rng(model, name)
         nodes = resolve_targets(model, settings.target, lever=name)

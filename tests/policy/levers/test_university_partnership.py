@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clustersim import CreativeClusterModel
+from clustersim import ConfigError, CreativeClusterModel
 from conftest import STATIONARY
 from lever_runs import SEEDS, pair, town_and_city, ts
 
@@ -72,3 +72,18 @@ def test_university_partnership_ends_the_pull_when_it_stops():
     assert model.policy_table()["stop_reason"].tolist() == ["completed"]
     assert model.graduate_pull == pytest.approx(0.0)
     assert model.knowledge_multiplier == pytest.approx(1.0)
+
+
+def test_a_region_without_a_university_refuses_the_partnership_in_one_line():
+    # a small town on its own has no university anywhere: the lever would pay for nothing
+    with pytest.raises(ConfigError) as refused:
+        CreativeClusterModel(
+            rng=0,
+            city="small_town",
+            population=3000,
+            policy={"university_partnership": {"start": 1}},
+            spin_up={"months": 0},
+        )
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith("policy.university_partnership: this region has no university")

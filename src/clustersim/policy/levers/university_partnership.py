@@ -7,10 +7,13 @@ with spillover to neighbours (the size of the gain is an assumption).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clustersim.params import MAX_UTILS, MAX_WEIGHT, param
 from clustersim.policy.lever import MAX_COST_MONTHLY, Lever, LeverSettings
+
+if TYPE_CHECKING:
+    from clustersim.model.host import PolicyHost
 
 __all__ = ["LEVER", "UniversityPartnership", "UniversityPartnershipSettings"]
 
@@ -58,13 +61,24 @@ class UniversityPartnership(Lever):
     large city's): placements and joint projects pull their new graduates
     toward the town's nodes by the same ``retention_gain`` (``graduate_pull``).
     Knowledge flows from universities in reach either way. Effects end with
-    the partnership.
+    the partnership. A region without any university has no one to partner
+    with: the lever is refused (a ConfigError) rather than paid for nothing.
     """
 
     Settings = UniversityPartnershipSettings
     label = "University partnership"
     summary = "More knowledge from universities reaches local firms."
     order = 80
+
+    @classmethod
+    def refusal(cls, model: PolicyHost) -> str | None:
+        """A region without any university has no one to partner with."""
+        if model.universities:
+            return None
+        return (
+            "this region has no university to partner with (a small town on its own has "
+            "none); use a region or preset whose city has one"
+        )
 
     def on_start(self) -> None:
         """Raise retention and knowledge spillover."""
