@@ -239,3 +239,28 @@ def test_any_valid_file_loads_with_its_values(tmp_path, nodes, minutes):
         model.run_for(1)
         for row in model.records + model.place_records:
             assert all(math.isfinite(v) for v in row.values() if isinstance(v, float)), row
+
+
+def test_a_city_of_a_thousand_neighbourhoods_loads_and_runs(tmp_path):
+    # issue 10: the model copes with GraphML cities of 1,000 nodes (a 40 x 25 street grid)
+    cols, rows = 40, 25
+    nodes = {
+        f"n{i}": node_values(
+            i,
+            population=200 + 40 * ((i * 7919) % 50),
+            university=1 if i == 0 else 0,
+            x=float(i % cols),
+            y=float(i // cols),
+        )
+        for i in range(cols * rows)
+    }
+    edges = [(f"n{i}", f"n{i + 1}", edge_values()) for i in range(cols * rows) if (i + 1) % cols]
+    edges += [(f"n{i}", f"n{i + cols}", edge_values()) for i in range(cols * (rows - 1))]
+    G = load_graphml(write_city(tmp_path / "grid.graphml", nodes, edges))
+    assert G.number_of_nodes() == 1000
+    model = CreativeClusterModel(city=G, rng=2, spin_up={"months": 0})
+    assert model.travel_time.shape == (1000, 1000)
+    assert model.travel_time[0, cols * rows - 1] == pytest.approx(5.0 * (cols - 1 + rows - 1))
+    model.run_for(3)
+    assert len(model.talents.live) > 0 and len(model.firms.live) > 0
+    assert all(math.isfinite(v) for v in model.records[-1].values() if isinstance(v, float))
