@@ -294,3 +294,27 @@ def test_a_config_brings_its_own_city_unless_city_is_given():
     assert cfg.city.population == 60000  # the caller's config is left as it was
     named = CreativeClusterModel(rng=0, config=cfg, city="small_town", population=5000)
     assert named.params.city.kind == "small_town"
+
+
+# ------------------------------------------------------- sampled choice sets
+
+
+def _path_city_runs(choice_set_size: int) -> list[dict]:
+    city = uniform_city(150, population=1500, complete=False)  # 150 nodes on a line
+    runs = []
+    for seed in range(4):
+        model = CreativeClusterModel(
+            city=city, rng=seed, spin_up={"months": 0}, talent={"choice_set_size": choice_set_size}
+        )
+        model.run_for(24)
+        runs.append(model.records[-1])
+    return runs
+
+
+def test_sampled_choice_sets_keep_a_big_citys_outcomes():
+    full, sampled = _path_city_runs(0), _path_city_runs(50)
+    assert full != sampled  # above 50 nodes the choice sets are sampled...
+    for name, tolerance in (("talents", 0.015), ("creative_employment", 0.02)):
+        a, b = (np.mean([r[name] for r in runs]) for runs in (full, sampled))
+        assert b == pytest.approx(a, rel=tolerance), name  # ...and the city comes out the same
+    assert _path_city_runs(150) == full  # with as many nodes as the city: every node, as before

@@ -26,6 +26,7 @@ __all__ = [
     "match_labour",
     "reach_weights",
     "rent_targets",
+    "sample_alternatives",
     "sector_mix_spillover",
     "talent_location_utilities",
 ]
@@ -150,7 +151,11 @@ def firm_output(
 
 
 def local_unit_prices(
-    household_budget: np.ndarray, local_supply: np.ndarray, reach: np.ndarray, price_cap: float
+    household_budget: np.ndarray,
+    local_supply: np.ndarray,
+    reach: np.ndarray,
+    price_cap: float,
+    supply_in_reach: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unit price of local sales by node and sector from a Huff-type demand split.
 
@@ -159,7 +164,8 @@ def local_unit_prices(
     revenue of a supplier at j per unit sold is then sum_k reach[k, j] B[k, s] / Z[k, s]
     with Z = reach @ supply: more competitors in reach lower everyone's price.
     Budgets with no supplier in reach leak out of the region. Prices are capped
-    at ``price_cap`` (scarcity cannot raise them without limit).
+    at ``price_cap`` (scarcity cannot raise them without limit). ``supply_in_reach``:
+    Z when the caller has it.
 
     Examples:
         >>> reach = np.eye(2)
@@ -167,7 +173,7 @@ def local_unit_prices(
         array([[10.],
                [ 2.]])
     """
-    z = reach @ local_supply
+    z = reach @ local_supply if supply_in_reach is None else supply_in_reach
     ratio = np.divide(household_budget, z, out=np.zeros_like(household_budget), where=z > 0)
     return np.minimum(reach.T @ ratio, price_cap)
 
@@ -225,10 +231,15 @@ def match_labour(
     seg = np.searchsorted(key, np.arange(n_nodes * n_sectors + 1))
     vac_ns = np.diff(cum0[seg]).reshape(n_nodes, n_sectors)
     vac_node = vac_ns.sum(axis=1)
-    # stage 1: node, weighted by reach and sector-adjusted vacancies
+    # stage 1: node, weighted by reach and sector-adjusted vacancies (nodes without
+    # vacancies weigh nothing and are left out: the same draw over fewer columns)
     s = seeker_sector.astype(np.int64)
-    effective = vac_ns[:, s].T * (1.0 - cross_sector) + cross_sector * vac_node[None, :]
-    node = choose_rows(reach[seeker_home] * effective, rng)
+    hiring = np.flatnonzero(vac_node > 0)
+    effective = (
+        vac_ns[hiring][:, s].T * (1.0 - cross_sector) + cross_sector * vac_node[hiring][None, :]
+    )
+    column = choose_rows(reach[np.ix_(seeker_home, hiring)] * effective, rng)
+    node = np.where(column >= 0, hiring[np.maximum(column, 0)], -1)
     applied = np.flatnonzero(node >= 0)
     node, s = node[applied], s[applied]
     # stage 2: own sector with probability V_s / (V_s + cross (V - V_s)), else another sector
@@ -307,8 +318,13 @@ def talent_location_utilities(
     outside_amenity: float,
     outside_openness: float,
     outside_rent: float,
+    alternatives: np.ndarray | None = None,
 ) -> np.ndarray:
     """Location utilities of each talent (rows) for each node plus a last column "leave".
+
+    With ``alternatives`` (node ids, one row per talent: the sampled choice set of a
+    large city, :func:`sample_alternatives`) the columns are those nodes instead of
+    every node, in that order, then "leave".
 
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
@@ -320,30 +336,26 @@ def talent_location_utilities(
     Boschma & Fritsch 2009 (openness); Storper & Scott 2009 (ties to jobs and
     people); brain drain as the outside option.
     """
-    n_nodes = len(amenity)
-    expected = node_income.T[sector] * skill[:, None]  # rows: talents, cols: nodes
-    employed = np.flatnonzero(employer_node >= 0)
-    commute = np.zeros_like(expected)
-    if len(employed):
-        t = travel_time.T[employer_node[employed]]  # from each node to the employer
-        keeps_job = t <= max_commute
-        expected[employed] = np.where(keeps_job, wage[employed, None], expected[employed])
-        commute[employed] = np.where(keeps_job, t / 60.0, 0.0)
-    np.maximum(expected, 1.0, out=expected)
-    utilities = np.empty((len(sector), n_nodes + 1))
-    u = utilities[:, :n_nodes]
+    nodes, expected, commute, at = _alternatives(
+        alternatives, sector, skill, employer_node, wage, max_commute,
+        node_income=node_income, amenity=amenity, openness=openness, rent=rent, ties=ties,
+        travel_time=travel_time,
+    )  # fmt: skip
+    n_cols = expected.shape[1]
+    utilities = np.empty((len(sector), n_cols + 1))
+    u = utilities[:, :n_cols]
     np.log(expected, out=u)
     u *= wage_weight
-    u += amenity_taste[:, None] * amenity[None, :]
-    u += openness_weight * openness[None, :]
-    u -= rent_weight * rent[None, :] / expected
+    u += amenity_taste[:, None] * at["amenity"]
+    u += openness_weight * at["openness"]
+    u -= rent_weight * at["rent"] / expected
     commute *= commute_weight
     u -= commute
-    u += ties_weight * ties.T[sector]
+    u += ties_weight * at["ties"]
     resident = home >= 0
     home_place = np.where(resident, place[np.maximum(home, 0)], -1)
-    same_place = place[None, :] == home_place[:, None]
-    moved = np.arange(n_nodes)[None, :] != home[:, None]
+    same_place = place[nodes] == home_place[:, None]
+    moved = nodes != home[:, None]
     u -= move_cost * moved
     u -= place_change_cost * ~same_place
     u += retention[:, None] * same_place
@@ -352,8 +364,87 @@ def talent_location_utilities(
         outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
     )
     costs = np.where(resident, move_cost + place_change_cost + emigration_cost, 0.0)
-    utilities[:, n_nodes] = outside - costs
+    utilities[:, n_cols] = outside - costs
     return utilities
+
+
+def _alternatives(
+    alternatives: np.ndarray | None,
+    sector: np.ndarray,
+    skill: np.ndarray,
+    employer_node: np.ndarray,
+    wage: np.ndarray,
+    max_commute: float,
+    **node: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The nodes each talent weighs, with income, commuting hours and the attributes there.
+
+    Every node (``alternatives`` None: attributes as rows broadcast over the talents)
+    or each talent's own choice set. Income is the own wage where the employer stays
+    in commuting reach (then the commute counts), else skill times the node's expected
+    income per skill unit; at least 1.
+    """
+    employed = np.flatnonzero(employer_node >= 0)
+    if alternatives is None:
+        nodes = np.arange(len(node["amenity"]))[None, :]
+        expected = node["node_income"].T[sector] * skill[:, None]  # rows: talents, cols: nodes
+        at = {name: node[name][None, :] for name in ("amenity", "openness", "rent")}
+        at["ties"] = node["ties"].T[sector]
+        to_employer = node["travel_time"].T[employer_node[employed]]  # minutes to the employer
+    else:
+        nodes = alternatives
+        expected = node["node_income"][nodes, sector[:, None]] * skill[:, None]
+        at = {name: node[name][nodes] for name in ("amenity", "openness", "rent")}
+        at["ties"] = node["ties"][nodes, sector[:, None]]
+        to_employer = node["travel_time"][nodes[employed], employer_node[employed, None]]
+    commute = np.zeros_like(expected)
+    if len(employed):
+        keeps_job = to_employer <= max_commute
+        expected[employed] = np.where(keeps_job, wage[employed, None], expected[employed])
+        commute[employed] = np.where(keeps_job, to_employer / 60.0, 0.0)
+    np.maximum(expected, 1.0, out=expected)
+    return nodes, expected, commute, at
+
+
+def sample_alternatives(
+    home: np.ndarray,
+    employer_node: np.ndarray,
+    weights: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choice sets of a large city: the nodes each chooser weighs, and their utility corrections.
+
+    Columns: the chooser's home node, the node of their employer, then ``size`` nodes
+    drawn with replacement with probability ``q`` proportional to ``weights`` (rounded
+    to multiples of 1 / (64 * nodes), at least one such multiple each, so that a draw
+    is one integer and one lookup: an urn of node ids). Home and
+    employer are always weighed (correction 0); a drawn node j gets the correction
+    ``-ln(size * q_j)``, so that the logit over the set, whose weights are
+    ``exp(V + correction)``, weighs the nodes not always in it by an unbiased estimate
+    of the sum of their ``exp(V)`` (sampling of alternatives, McFadden 1978; the choice
+    probabilities are consistent as ``size`` grows). A column that does not apply
+    (no home, no employer, employer at home, or a draw of the home or employer node,
+    whose weight its own column carries) gets ``-inf``.
+
+    Returns:
+        (node ids, corrections), both of shape (choosers, size + 2).
+    """
+    n = len(weights)
+    counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
+    q = counts / counts.sum()
+    urn = np.repeat(np.arange(n), counts)
+    draws = urn[rng.integers(0, len(urn), size=(len(home), size))]
+    nodes = np.concatenate(
+        [np.maximum(home, 0)[:, None], np.maximum(employer_node, 0)[:, None], draws], axis=1
+    )
+    correction = np.empty(nodes.shape)
+    correction[:, 0] = np.where(home >= 0, 0.0, -np.inf)
+    correction[:, 1] = np.where((employer_node >= 0) & (employer_node != home), 0.0, -np.inf)
+    drawn = correction[:, 2:]
+    drawn[:] = -np.log(size * q[draws])
+    drawn[(draws == home[:, None]) | (draws == employer_node[:, None])] = -np.inf
+    return nodes, correction
 
 
 def exit_hazard(age: np.ndarray, young: float, mature: float, decline: float) -> np.ndarray:

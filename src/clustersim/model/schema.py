@@ -64,6 +64,17 @@ class TalentParams:
         ge=0,
         le=1,
     )
+    choice_set_size: int = param(
+        100,
+        unit="nodes",
+        doc="in a city of more nodes, a talent choosing where to live weighs home, workplace "
+        "and this many nodes sampled in proportion to population (half) and evenly (half), "
+        "with the logit corrected for the sampling; 0 = always every node",
+        source="McFadden 1978 (sampling of alternatives); a speed setting: every generated "
+        "city and preset has fewer nodes",
+        ge=0,
+        le=100_000,
+    )
     wage_weight: float = param(
         2.0,
         unit="utils per log EUR",

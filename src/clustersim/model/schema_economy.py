@@ -22,7 +22,7 @@ class HouseholdParams:
         unit="workers per inhabitant",
         doc="people in work or looking for it per inhabitant; the rest receive transfers",
         source="EU employment ~0.45 per inhabitant (docs/evidence.md, section Local economy)",
-        gt=0,
+        ge=0.05,  # near 0 a place has no workers to pay transfers and wages from
         le=1,
     )
     size: float = param(
@@ -57,7 +57,7 @@ class HouseholdParams:
         doc="wages as a share of the non-creative sector's revenue; the rest buys inputs "
         "from outside and pays outside owners",
         source="EU labour share of value added ~0.6 (docs/evidence.md, section Local economy)",
-        gt=0,
+        ge=0.05,  # wages are what the sector needs its output for: near 0 it needs infinite sales
         le=1,
     )
     consumption_propensity: float = param(
@@ -74,7 +74,7 @@ class HouseholdParams:
         doc="share of their savings households spend each month; savings settle at "
         "(1 - consumption_propensity) / wealth_propensity months of disposable income",
         source="Godley & Lavoie 2007",
-        gt=0,
+        ge=1e-4,  # savings settle at (1 - c) / this many months of income: finite
         le=1,
     )
     creative_spend_share: float = param(

@@ -77,9 +77,16 @@ def move_talents(model: Model) -> None:
     requests, model.attraction_requests = model.attraction_requests, []
     n_immigrants = rng.poisson(model.params.talent.immigration_rate * len(alive))
     choosers = _choosers(model, reviewing, n_immigrants, requests)
-    utilities = _utilities(model, choosers, talents_ns, income)
-    _add_pulls(model, utilities, choosers, new_grads)
+    sets, correction = _choice_sets(model, choosers, talents_ns)
+    utilities = _utilities(model, choosers, talents_ns, income, sets)
+    if sets is not None:
+        utilities[:, :-1] += correction
+    _add_pulls(model, utilities, choosers, new_grads, sets)
     choice = mech.logit_choice(utilities, rng)
+    if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
+        column = np.minimum(choice, sets.shape[1] - 1)
+        node = sets[np.arange(len(choice)), column]
+        choice = np.where(choice == sets.shape[1], model.n_nodes, node)
     _residents_choose(model, reviewing, choice[: choosers.n_residents])
     _newcomers_arrive(model, choosers, choice[choosers.n_residents :])
     count_employees(model)
@@ -163,10 +170,31 @@ def _choosers(
     )
 
 
+def _choice_sets(
+    model: Model, choosers: Choosers, talents_ns: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Sampled choice sets and their corrections in a city of many nodes, else (None, None).
+
+    Above ``talent.choice_set_size`` nodes each chooser weighs home, workplace and
+    that many nodes drawn with probability half in proportion to population, half
+    evenly (:func:`mech.sample_alternatives`).
+    """
+    size = model.params.talent.choice_set_size
+    if size == 0 or model.n_nodes <= size:
+        return None, None
+    population = model.residents + talents_ns.sum(axis=1)
+    weights = 0.5 * population / population.sum() + 0.5 / model.n_nodes
+    return mech.sample_alternatives(choosers.home, choosers.employer_node, weights, size, model.rng)
+
+
 def _utilities(
-    model: Model, choosers: Choosers, talents_ns: np.ndarray, income: np.ndarray
+    model: Model,
+    choosers: Choosers,
+    talents_ns: np.ndarray,
+    income: np.ndarray,
+    sets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Utility of each node (and of leaving, the last column) for each chooser."""
+    """Utility of each node, or of each node of ``sets``, and of leaving (the last column)."""
     tp = model.params.talent
     return mech.talent_location_utilities(
         sector=choosers.sector.astype(np.int64),
@@ -196,6 +224,7 @@ def _utilities(
         outside_amenity=tp.outside_amenity,
         outside_openness=tp.outside_openness,
         outside_rent=tp.outside_rent,
+        alternatives=sets,
     )
 
 
@@ -233,16 +262,30 @@ def _vacancies_by_node_sector(model: Model) -> np.ndarray:
 
 
 def _add_pulls(
-    model: Model, utilities: np.ndarray, choosers: Choosers, new_grads: np.ndarray
+    model: Model,
+    utilities: np.ndarray,
+    choosers: Choosers,
+    new_grads: np.ndarray,
+    sets: np.ndarray | None = None,
 ) -> None:
-    """Add partnership pulls of new graduates and levers' pulls of their prospects (in place)."""
+    """Add partnership pulls of new graduates and levers' pulls of their prospects (in place).
+
+    ``sets``: the choosers' sampled choice sets (columns are their nodes), or None
+    (columns are all nodes).
+    """
     if len(new_grads) and model.graduate_pull.any():  # partnerships with other places
         rows = np.searchsorted(choosers.reviewing, new_grads)  # reviewing is sorted, holds them
-        home_place = model.place[model.talents.home[new_grads]]
-        utilities[rows, : model.n_nodes] += model.graduate_pull[home_place]
+        pull = model.graduate_pull[model.place[model.talents.home[new_grads]]]
+        if sets is None:
+            utilities[rows, : model.n_nodes] += pull
+        else:
+            utilities[rows, :-1] += np.take_along_axis(pull, sets[rows], axis=1)
     row = choosers.n_residents + choosers.n_immigrants
     for count, nodes, bonus, _ in choosers.requests:  # policy prospects: extra pull of targets
-        utilities[row : row + count, nodes] += bonus
+        if sets is None:
+            utilities[row : row + count, nodes] += bonus
+        else:
+            utilities[row : row + count, :-1] += bonus * np.isin(sets[row : row + count], nodes)
         row += count
 
 

@@ -224,16 +224,19 @@ def _local_market(
     }
     reach = model.commute_reach
     total = sum(budgets.values())[:, None] * spend_share[None, :]
-    raw = mech.local_unit_prices(total, supply, reach, np.inf)
-    capped = np.divide(2 * fp.unit_price, raw, out=np.ones_like(raw), where=raw > 2 * fp.unit_price)
     z = reach @ supply
+    raw = mech.local_unit_prices(total, supply, reach, np.inf, supply_in_reach=z)
+    capped = np.divide(2 * fp.unit_price, raw, out=np.ones_like(raw), where=raw > 2 * fp.unit_price)
     bought = reach @ (supply * capped)  # what a unit of budget per z buys at k
     spent, sold, budget = {}, {}, {}
     for name, b in budgets.items():
+        budget[name] = per_place(model, b)
+        if not b.any():  # no visitors or policy purchases this month: nothing spent or sold
+            spent[name], sold[name] = per_place(model, np.zeros(n)), per_place(model, np.zeros(n))
+            continue
         ratio = np.divide(b[:, None] * spend_share[None, :], z, out=np.zeros((n, ns)), where=z > 0)
         spent[name] = per_place(model, (ratio * bought).sum(axis=1))
         sold[name] = per_place(model, (supply * capped * (reach.T @ ratio)).sum(axis=1))
-        budget[name] = per_place(model, b)
     return _Sales(price=raw * capped, budget=budget, spent=spent, sold=sold)
 
 
