@@ -70,8 +70,8 @@ class TalentParams:
         doc="in a city of more nodes, a talent choosing where to live weighs home, workplace "
         "and this many nodes sampled in proportion to population (half) and evenly (half), "
         "with the logit corrected for the sampling; 0 = always every node",
-        source="McFadden 1978 (sampling of alternatives); a speed setting: every generated "
-        "city and preset has fewer nodes",
+        source="McFadden 1978 (sampling of alternatives); a speed setting: generated cities "
+        "(at most 60 nodes), the default regions and the presets (at most about 70) have fewer",
         ge=0,
         le=100_000,
     )
