@@ -126,13 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"grid cities of {args.population:,} inhabitants, {args.steps} months each in turns")
     print(
         f"{'nodes':>6} {'build s':>8} {'agents':>8} {'us/agent-step':>14} "
-        f"{'vs ' + str(base) + ' nodes':>12} {'x Boltzmann':>12}"
+        f"{'vs ' + str(base) + ' nodes':>12} {'speed / Boltzmann':>18}"
     )
     for n, e in cities.items():
         agents = e["agent_steps"] / (math.ceil(args.steps / args.chunk) * args.chunk)
         print(
             f"{n:>6} {e['build']:>8.2f} {agents:>8,.0f} {per[n]:>14.3f} "
-            f"{per[n] / per[base]:>12.2f} {ref / per[n]:>12.2f}"
+            f"{per[n] / per[base]:>12.2f} {ref / per[n]:>18.2f}"
         )
     print(f"BoltzmannWealth(10k): {ref:.3f} us per agent-step (CPU)")
     return 0

@@ -4,8 +4,8 @@ The set (issue 8): small town, region, metropolis and a preset, without a plan a
 with two plans, 36 months after a 24-month spin-up, two seeds. A restructuring of
 the code must reproduce every hash; ``python scripts/golden_hashes.py --write``
 records them anew after a deliberate change of results (say which and why in the
-commit); ``--add`` records only cases new to the set, when every recorded case
-still holds.
+commit); ``--add`` records the cases new to the set and drops those no longer in it,
+only when every case still in it holds.
 """
 
 from __future__ import annotations

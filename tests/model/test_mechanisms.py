@@ -72,6 +72,26 @@ def test_sampled_choice_sets_reproduce_the_full_logit_shares():
     assert shares[n] == pytest.approx(full[n], abs=0.002)
 
 
+def test_nodes_a_lever_pulls_toward_are_always_weighed_and_keep_their_share():
+    # newcomers pulled toward node 42 by 10 utils: the full logit sends almost all there;
+    # were 42 only drawn at random like the others, its share would fall to about 0.16
+    n, draws = 500, 20_000
+    utility = rng(6).normal(0.0, 1.0, n)
+    utility[42] += 10.0
+    full = np.exp(np.append(utility, 0.0))
+    full /= full.sum()
+    none = np.full(draws, -1)
+    sets, correction = mech.sample_alternatives(
+        none, none, np.ones(n), 100, rng(7), always=np.array([42])
+    )
+    assert (sets[:, 2] == 42).all() and (correction[:, 2] == 0).all()
+    assert np.isneginf(correction[:, 3:][sets[:, 3:] == 42]).all()  # not counted twice
+    utilities = np.concatenate([utility[sets] + correction, np.zeros((draws, 1))], axis=1)
+    column = mech.logit_choice(utilities, rng(8))
+    node = np.where(column == sets.shape[1], n, sets[np.arange(draws), np.minimum(column, 102)])
+    assert np.mean(node == 42) == pytest.approx(full[42], abs=0.01)
+
+
 def test_choice_sets_of_newcomers_and_of_people_working_at_home():
     home = np.array([-1, 3])
     employer = np.array([-1, 3])  # a newcomer; a talent working where they live

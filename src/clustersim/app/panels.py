@@ -284,7 +284,7 @@ def LeverSwitch(
         )
         if refused:
             solara.Text(
-                f"Not here: {refused.split(' (')[0]}.",
+                f"Not here: {refused.split(':')[0]}.",
                 style={"font-size": "0.8em", "color": "#6b7280"},
                 classes=["clustersim-lever-refused"],
             )

@@ -61,9 +61,13 @@ _PARAM_GROUPS = (
 )
 
 
-def _params_from(kwargs: Mapping[str, Any]) -> SimConfig:
-    """Build a validated SimConfig from keyword groups (dataclasses or dicts of overrides)."""
-    cfg = SimConfig()
+def _params_from(kwargs: Mapping[str, Any], base: SimConfig | None = None) -> SimConfig:
+    """A SimConfig of ``base`` (default: the defaults) with keyword groups applied.
+
+    A group is a dataclass (replaces the group) or a dict of overrides of its fields.
+    """
+    # a shallow copy: groups and the city are replaced, never changed in place
+    cfg = SimConfig() if base is None else dataclasses.replace(base)
     for group in _PARAM_GROUPS:
         value = kwargs.get(group)
         if value is None:
@@ -95,7 +99,9 @@ class CreativeClusterModel(mesa.Model):
             ``config`` when one is given, else "small_town".
         population: population of the (focus) town when ``city`` is a name or not given.
         rng: seed or numpy Generator; the model's only source of randomness.
-        config: a whole :class:`~clustersim.model.config.SimConfig` (overrides the groups).
+        config: a whole :class:`~clustersim.model.config.SimConfig` to start from (the
+            groups and ``policy`` given as well are applied on top of it; the caller's
+            config is not changed).
         policy: lever settings by lever key (overrides ``config.policy``).
         talent, labour, firm, rent, network, institutions, metrics, spin_up: parameter
             groups, as the config dataclasses or as dicts of overrides.
@@ -152,6 +158,8 @@ class CreativeClusterModel(mesa.Model):
         #: vacancies per firm still open after the last labour market (talents' prospects)
         self.open_vacancies = np.zeros(0, dtype=np.int64)
         setup.setup_institutions(self)
+        if self.params.policy:  # a lever that cannot act here is refused before the spin-up
+            policy_plugin().check_city(self, self.params.policy)
         setup.setup_talents_and_firms(self)
         recording.start_month(self)
         self.attraction_requests: list[moves.Request] = []
@@ -306,8 +314,7 @@ def _config(
     groups: Mapping[str, Any],
 ) -> SimConfig:
     """The validated config of a model built from the constructor's arguments."""
-    # a shallow copy: the city and policy set below never change the caller's config
-    cfg = dataclasses.replace(config) if config is not None else _params_from(groups)
+    cfg = _params_from(groups, config)
     if policy is not None:
         cfg.policy = {
             name: dict(settings) if isinstance(settings, Mapping) else settings

@@ -38,6 +38,12 @@ class PolicyPlugin(Protocol):
     def validate(self, policy: Mapping[str, Any], steps: int) -> None:
         """Raise ConfigError on the first invalid lever setting."""
 
+    def check_city(self, model: Any, policy: Mapping[str, Any]) -> None:
+        """Raise ConfigError if a configured lever cannot act in ``model``'s city at all.
+
+        Called once the city and its institutions exist, before the spin-up.
+        """
+
     def build(self, model: Any, policy: Mapping[str, Any]) -> list[PolicyAgent]:
         """Create the levers as agents of ``model``, in config order."""
 

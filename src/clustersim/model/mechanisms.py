@@ -412,38 +412,46 @@ def sample_alternatives(
     weights: np.ndarray,
     size: int,
     rng: np.random.Generator,
+    always: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Choice sets of a large city: the nodes each chooser weighs, and their utility corrections.
 
-    Columns: the chooser's home node, the node of their employer, then ``size`` nodes
-    drawn with replacement with probability ``q`` proportional to ``weights`` (rounded
-    to multiples of 1 / (64 * nodes), at least one such multiple each, so that a draw
-    is one integer and one lookup: an urn of node ids). Home and
-    employer are always weighed (correction 0); a drawn node j gets the correction
-    ``-ln(size * q_j)``, so that the logit over the set, whose weights are
-    ``exp(V + correction)``, weighs the nodes not always in it by an unbiased estimate
-    of the sum of their ``exp(V)`` (sampling of alternatives, McFadden 1978; the choice
-    probabilities are consistent as ``size`` grows). A column that does not apply
-    (no home, no employer, employer at home, or a draw of the home or employer node,
-    whose weight its own column carries) gets ``-inf``.
+    Columns: the chooser's home node, the node of their employer, the nodes
+    ``always`` weighed by everyone (those a lever or a partnership pulls toward),
+    then ``size`` nodes drawn with replacement with probability ``q`` proportional
+    to ``weights`` (rounded to multiples of 1 / (64 * nodes), at least one each, so
+    that a draw is one integer and one lookup: an urn of node ids). The fixed
+    columns have correction 0; a drawn node j gets ``-ln(size * q_j)``, so that
+    the logit over the set, whose weights are ``exp(V + correction)``, weighs the
+    other nodes by an unbiased estimate of the sum of their ``exp(V)`` (sampling of
+    alternatives, McFadden 1978). The choice probabilities are consistent as
+    ``size`` grows; at a finite size they lean slightly toward the fixed columns
+    and leaving. A column that does not apply gets ``-inf``: no home, no employer,
+    employer at home, a fixed node that is the chooser's home or employer, or a
+    draw of a fixed node (whose own column carries its weight).
 
     Returns:
-        (node ids, corrections), both of shape (choosers, size + 2).
+        (node ids, corrections), both of shape (choosers, 2 + len(always) + size).
     """
-    n = len(weights)
+    n, k = len(weights), len(home)
+    always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
     counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
     q = counts / counts.sum()
     urn = np.repeat(np.arange(n), counts)
-    draws = urn[rng.integers(0, len(urn), size=(len(home), size))]
+    draws = urn[rng.integers(0, len(urn), size=(k, size))]
+    fixed = np.broadcast_to(always, (k, len(always)))
     nodes = np.concatenate(
-        [np.maximum(home, 0)[:, None], np.maximum(employer_node, 0)[:, None], draws], axis=1
+        [np.maximum(home, 0)[:, None], np.maximum(employer_node, 0)[:, None], fixed, draws], axis=1
     )
-    correction = np.empty(nodes.shape)
-    correction[:, 0] = np.where(home >= 0, 0.0, -np.inf)
-    correction[:, 1] = np.where((employer_node >= 0) & (employer_node != home), 0.0, -np.inf)
-    drawn = correction[:, 2:]
+    correction = np.zeros(nodes.shape)
+    correction[home < 0, 0] = -np.inf
+    correction[(employer_node < 0) | (employer_node == home), 1] = -np.inf
+    own = (fixed == home[:, None]) | (fixed == employer_node[:, None])
+    correction[:, 2 : 2 + len(always)][own] = -np.inf
+    drawn = correction[:, 2 + len(always) :]
     drawn[:] = -np.log(size * q[draws])
-    drawn[(draws == home[:, None]) | (draws == employer_node[:, None])] = -np.inf
+    taken = (draws == home[:, None]) | (draws == employer_node[:, None]) | np.isin(draws, always)
+    drawn[taken] = -np.inf
     return nodes, correction
 
 

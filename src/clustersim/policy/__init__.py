@@ -21,6 +21,7 @@ class _LeverPlugin:
     """The registry's checks and builder, as the model's policy plug-in."""
 
     validate = staticmethod(_registry.validate_policy_config)
+    check_city = staticmethod(_registry.check_city)
     build = staticmethod(_registry.build_policies)
 
 

@@ -224,7 +224,8 @@ class Lever(Policy):
         """Why this lever cannot act in ``model``'s city at all (None: it can).
 
         A lever that would be paid for and do nothing there is refused: building
-        it raises a ConfigError with this reason, and the app shows it switched off.
+        the model raises a ConfigError with this reason (before the spin-up), and the
+        app shows the lever switched off with the reason's first clause (up to a colon).
         """
         return None
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LEVERS",
     "build_policies",
+    "check_city",
     "lever_table",
     "register_module",
     "register_package",
@@ -178,6 +179,14 @@ def validate_policy_config(policy: dict[str, Any], steps: int) -> None:
             raise ConfigError(
                 f"policy.{key}.start must be <= steps ({steps}), got {settings.start}"
             )
+
+
+def check_city(model: PolicyHost, policy: dict[str, Any]) -> None:
+    """Refuse the first configured lever that cannot act in ``model``'s city (``Lever.refusal``)."""
+    for key in policy or {}:
+        reason = LEVERS[_lever_name(key)].refusal(model)
+        if reason is not None:
+            raise ConfigError(f"policy.{key}: {reason}")
 
 
 def build_policies(model: PolicyHost, policy: dict[str, Any]) -> list[Policy]:

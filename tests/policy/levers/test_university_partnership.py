@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clustersim import ConfigError, CreativeClusterModel
+from clustersim.model import spinup
 from conftest import STATIONARY
 from lever_runs import SEEDS, pair, town_and_city, ts
 
@@ -74,16 +75,22 @@ def test_university_partnership_ends_the_pull_when_it_stops():
     assert model.knowledge_multiplier == pytest.approx(1.0)
 
 
-def test_a_region_without_a_university_refuses_the_partnership_in_one_line():
+def test_a_region_without_a_university_refuses_the_partnership_in_one_line(monkeypatch):
     # a small town on its own has no university anywhere: the lever would pay for nothing
+    def no_spin_up(*args, **kwargs):
+        raise AssertionError("the refusal must come before the spin-up")
+
+    monkeypatch.setattr(spinup, "spin_up", no_spin_up)
     with pytest.raises(ConfigError) as refused:
         CreativeClusterModel(
             rng=0,
             city="small_town",
             population=3000,
             policy={"university_partnership": {"start": 1}},
-            spin_up={"months": 0},
         )
     message = str(refused.value)
     assert "\n" not in message
-    assert message.startswith("policy.university_partnership: this region has no university")
+    assert message.startswith(
+        "policy.university_partnership: this region has no university to partner with: "
+        "switch the lever off"
+    )

@@ -61,8 +61,8 @@ def exit_firms(model: Model) -> None:
     model.exits_by_node += np.bincount(f.node[dead], minlength=model.n_nodes)
     dead_mask = np.zeros(f.n, dtype=bool)
     dead_mask[dead] = True
-    working = employment(model)
-    t.put("employer", working.rows[dead_mask[working.employer]], -1)
+    staff = employment(model)
+    t.put("employer", staff.rows[dead_mask[staff.employer]], -1)
     if len(model.ties):
         keep = ~(dead_mask[model.ties[:, 0]] | dead_mask[model.ties[:, 1]])
         model.ties = model.ties[keep]
@@ -145,8 +145,8 @@ def _spin_off_founders(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """
     fp = model.params.firm
     f = model.firms
-    working = employment(model)
-    employed, parent = working.rows, working.employer
+    staff = employment(model)
+    employed, parent = staff.rows, staff.employer
     p_spin = (fp.spinoff_rate * np.clip(1.0 + 10.0 * f.margin, 0.0, 3.0))[parent]
     spin = model.rng.random(len(employed)) < p_spin
     spinners, spin_parent = employed[spin], parent[spin]

@@ -175,16 +175,22 @@ def _choice_sets(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Sampled choice sets and their corrections in a city of many nodes, else (None, None).
 
-    Above ``talent.choice_set_size`` nodes each chooser weighs home, workplace and
-    that many nodes drawn with probability half in proportion to population, half
-    evenly (:func:`mech.sample_alternatives`).
+    Above ``talent.choice_set_size`` nodes each chooser weighs home, workplace, the
+    nodes a partnership or a lever pulls toward, and that many nodes drawn with
+    probability half in proportion to population, half evenly
+    (:func:`mech.sample_alternatives`).
     """
     size = model.params.talent.choice_set_size
     if size == 0 or model.n_nodes <= size:
         return None, None
     population = model.residents + talents_ns.sum(axis=1)
     weights = 0.5 * population / population.sum() + 0.5 / model.n_nodes
-    return mech.sample_alternatives(choosers.home, choosers.employer_node, weights, size, model.rng)
+    pulled = [np.flatnonzero(model.graduate_pull.any(axis=0))]
+    pulled += [np.asarray(nodes, dtype=np.int64) for _, nodes, _, _ in choosers.requests]
+    always = np.unique(np.concatenate(pulled))
+    return mech.sample_alternatives(
+        choosers.home, choosers.employer_node, weights, size, model.rng, always=always
+    )
 
 
 def _utilities(

@@ -76,8 +76,8 @@ class UniversityPartnership(Lever):
         if model.universities:
             return None
         return (
-            "this region has no university to partner with (a small town on its own has "
-            "none); use a region or preset whose city has one"
+            "this region has no university to partner with: switch the lever off, or choose "
+            "a region or preset whose city has one (a small town on its own has none)"
         )
 
     def on_start(self) -> None:
