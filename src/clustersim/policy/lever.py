@@ -224,15 +224,14 @@ class Lever(Policy):
         """Why this lever cannot act in ``model``'s city at all (None: it can).
 
         A lever that would be paid for and do nothing there is refused: building
-        the model raises a ConfigError with this reason (before the spin-up), and the
-        app shows the lever switched off with the reason's first clause (up to a colon).
+        the model raises a ConfigError with this reason before the spin-up
+        (:func:`clustersim.policy.registry.check_city`, the one place that checks it),
+        and the app shows the lever switched off with the reason's first clause (up
+        to a colon).
         """
         return None
 
     def __init__(self, model: PolicyHost, name: str, settings: LeverSettings) -> None:
-        reason = self.refusal(model)
-        if reason is not None:
-            raise ConfigError(f"policy.{name}: {reason}")
         self.settings = settings
         self.lever_rng = lever_rng(model, name)
         nodes = resolve_targets(model, settings.target, lever=name)
