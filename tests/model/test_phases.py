@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,6 +78,15 @@ def test_reach_follows_a_changed_travel_time():
     model.set_travel_time(1, 2, 1.0)
     assert model.travel_time[0, 2] == pytest.approx(11.0)
     assert model.commute_reach[0, 2] > far
+
+
+def test_travel_times_are_indexed_by_node_id_whatever_order_nodes_were_added_in():
+    graph = nx.Graph()
+    graph.add_nodes_from([2, 0, 1])
+    graph.add_edge(0, 1, travel_time=10.0)
+    graph.add_edge(1, 2, travel_time=30.0)
+    times = fields.shortest_travel_times(graph)
+    np.testing.assert_array_equal(times, [[0, 10, 40], [10, 0, 30], [40, 30, 0]])
 
 
 # ------------------------------------------------------------ production

@@ -13,7 +13,7 @@ from mesa import Model
 
 from clustersim.model import mechanisms as mech
 
-__all__ = ["culture_field", "refresh_fields", "refresh_reach"]
+__all__ = ["culture_field", "refresh_fields", "refresh_reach", "shortest_travel_times"]
 
 
 def culture_field(model: Model) -> np.ndarray:
@@ -39,8 +39,26 @@ def refresh_fields(model: Model) -> None:
     model.knowledge = field * model.knowledge_multiplier
 
 
+def shortest_travel_times(graph: nx.Graph) -> np.ndarray:
+    """All-pairs shortest travel times (minutes) over the edges' ``travel_time``, by node id.
+
+    Rows and columns follow the node ids 0..n-1, as the model's node arrays do,
+    whatever order the nodes were added to the graph in.
+
+    Examples:
+        >>> g = nx.path_graph(3)
+        >>> nx.set_edge_attributes(g, 10.0, "travel_time")
+        >>> shortest_travel_times(g)
+        array([[ 0., 10., 20.],
+               [10.,  0., 10.],
+               [20., 10.,  0.]])
+    """
+    nodes = range(graph.number_of_nodes())
+    return nx.floyd_warshall_numpy(graph, nodelist=nodes, weight="travel_time")
+
+
 def refresh_reach(model: Model) -> None:
     """All-pairs shortest travel times (minutes) and the commuting reach derived from them."""
     lab = model.params.labour
-    model.travel_time = nx.floyd_warshall_numpy(model.graph, weight="travel_time")
+    model.travel_time = shortest_travel_times(model.graph)
     model.commute_reach = mech.reach_weights(model.travel_time, lab.commute_decay, lab.max_commute)
