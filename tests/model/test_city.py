@@ -145,6 +145,27 @@ def test_plausible_levels_small_town_versus_metropolis() -> None:
     assert sum(d["university"] for d in city.medium_city(rng=rng(2)).nodes.values()) == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "population", "universities"),
+    [
+        ("small_town", 12_000, 0),
+        ("small_town", 49_999, 0),
+        ("small_town", 60_000, 1),
+        ("medium_city", 40_000, 0),
+        ("medium_city", 150_000, 1),
+        ("medium_city", 390_000, 2),
+        ("metropolis", 300_000, 1),
+        ("metropolis", 1_000_000, 4),
+    ],
+)
+def test_universities_follow_population_whatever_the_kind(kind, population, universities):
+    """The same population gets the same universities from every generator."""
+    G = city.generate(kind, population, rng=rng(3), name="Town")
+    assert sum(d["university"] for d in G.nodes.values()) == universities
+    if universities:
+        assert G.nodes[0]["university"] >= 1
+
+
 @pytest.mark.parametrize("bad", [999, 0, -5, 1500.5, "12000", True])
 def test_population_out_of_range_is_rejected_with_range(bad: object) -> None:
     with pytest.raises(CityGraphError, match=r"population must be an integer >= 1000") as info:

@@ -9,6 +9,7 @@ import pytest
 from clustersim import ConfigError, CreativeClusterModel, load_config
 from clustersim.model.agents import CreativeFirm, Talent
 from clustersim.model.phases.aggregates import firms_per_node, talents_per_node
+from clustersim.model.schema import InstitutionParams
 from clustersim.model.state import FirmOrigin
 from conftest import STATIONARY, uniform_city
 
@@ -106,14 +107,34 @@ def test_firm_exit_when_cash_runs_out():
 
 
 def test_university_graduates_enter_the_local_labour_market():
+    # 80 a year per 1,000 inhabitants of a city of 15,000: 1,200 a year over three universities
     with_uni = uniform_city(3, 5000, university=1)
-    model = CreativeClusterModel(
-        rng=0, city=with_uni, institutions={"graduates_per_university": 1200}
-    )
+    model = CreativeClusterModel(rng=0, city=with_uni, institutions={"graduates_per_1000": 80.0})
     run(model, 12)
     grads = model.talent_table().query("origin == 'graduate'")
-    assert len(grads) > 12 * 3 * 1200 / 12 * 0.7
+    assert len(grads) > 1200 * 0.8
     assert sum(r["graduates"] for r in model.records) == len(grads)
+
+
+def _graduates_a_year(city) -> float:
+    model = CreativeClusterModel(rng=0, city=city, spin_up={"months": 0})
+    return sum(u.graduates_per_year for u in model.universities)
+
+
+def test_graduates_follow_the_population_of_the_university_place_not_the_count():
+    """A place twice as large sends twice the graduates; a second university shares them."""
+    assert _graduates_a_year(uniform_city(3, 20_000)) == 0.0
+    small = uniform_city(3, 20_000)
+    small.nodes[0]["university"] = 1
+    large = uniform_city(3, 40_000)
+    large.nodes[0]["university"] = 1
+    two = uniform_city(3, 40_000)
+    two.nodes[0]["university"] = 1
+    two.nodes[1]["university"] = 1
+    per_1000 = InstitutionParams().graduates_per_1000
+    assert _graduates_a_year(small) == pytest.approx(per_1000 * 60)
+    assert _graduates_a_year(large) == pytest.approx(2 * _graduates_a_year(small))
+    assert _graduates_a_year(two) == pytest.approx(_graduates_a_year(large))
 
 
 def test_cultural_institution_raises_amenity_around_it():

@@ -13,6 +13,7 @@ from clustersim.errors import ConfigError
 from clustersim.model.compose import load_config
 from clustersim.model.core import CreativeClusterModel
 from clustersim.policy.registry import LEVERS, settings_for
+from conftest import uniform_city
 
 PROPERTY = settings(
     max_examples=30,
@@ -124,8 +125,11 @@ def test_any_valid_settings_run_without_nan_or_inf(case, seed):
     lever, values = case
     model = CreativeClusterModel(
         # a partnership needs a university in the region, which a small town lacks
-        city="medium_city" if lever == "university_partnership" else "small_town",
-        population=2000,
+        **(
+            dict(city=uniform_city(2, 1000, university=1))
+            if lever == "university_partnership"
+            else dict(city="small_town", population=2000)
+        ),
         rng=seed,
         policy={lever: values},
         institutions={"municipality_budget": 1e12},

@@ -367,13 +367,16 @@ class NetworkParams:
 class InstitutionParams:
     """Universities, cultural institutions, incubators and the municipality."""
 
-    # <= 10,000 graduates/year: the whole yearly cohort of the largest universities
-    graduates_per_university: float = param(
-        80.0,
-        unit="graduates/year",
-        doc="creative-field graduates per university entering the local labour market",
+    # <= 100 per 1,000 a year: ten times the EU's rate of all tertiary graduates (~9)
+    graduates_per_1000: float = param(
+        0.53,
+        unit="graduates/year per 1,000 inhabitants",
+        doc="creative-field graduates entering the local labour market each year, per 1,000 "
+        "inhabitants of a place that has a university (shared among its universities)",
+        source="assumption, about half the EU's arts-and-humanities graduates per head "
+        "(Eurostat, tertiary graduates by field)",
         ge=0,
-        le=10_000.0,
+        le=100.0,
     )
     # <= 10 skill units: ten times the mean talent's skill (1)
     graduate_skill: float = param(

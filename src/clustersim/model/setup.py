@@ -22,7 +22,12 @@ from clustersim.model.phases.rents import space_demand
 from clustersim.model.phases.roster import add_firms, add_talents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
-__all__ = ["setup_institutions", "setup_nodes", "setup_talents_and_firms"]
+__all__ = [
+    "setup_institutions",
+    "setup_nodes",
+    "setup_talents_and_firms",
+    "university_graduates",
+]
 
 _NODE_ATTRIBUTES = (
     "population",
@@ -84,6 +89,28 @@ def _neutral_policy_hooks(model: Model) -> None:
     model.graduate_pull = np.zeros((n_places, n))
 
 
+def university_graduates(
+    count: np.ndarray, population: np.ndarray, place: np.ndarray, per_1000: float
+) -> np.ndarray:
+    """Graduates a year of each university at each node: its share of its place's cohort.
+
+    A place with universities sends ``per_1000`` creative-field graduates a year per
+    1,000 inhabitants into the labour market, shared equally among its universities:
+    university size follows the size of the place, not a fixed number per university.
+
+    Examples:
+        >>> university_graduates(
+        ...     np.array([1, 1, 0, 1]), np.array([50_000, 50_000, 20_000, 12_000]),
+        ...     np.array([0, 0, 0, 1]), 0.5)
+        array([30., 30.,  0.,  6.])
+    """
+    residents = np.bincount(place, weights=population, minlength=place.max() + 1)
+    universities = np.bincount(place, weights=count, minlength=place.max() + 1)
+    cohort = per_1000 * residents / 1000.0
+    each = np.divide(cohort, universities, out=np.zeros_like(cohort), where=universities > 0)
+    return np.where(count > 0, each[place], 0.0)
+
+
 def setup_institutions(model: Model) -> None:
     """Universities and cultural institutions from the graph, the municipality, the fields.
 
@@ -92,8 +119,11 @@ def setup_institutions(model: Model) -> None:
     amenity follows when institutions open or close.
     """
     ip = model.params.institutions
+    size = university_graduates(
+        model.university_count, model.population0, model.place, ip.graduates_per_1000
+    )
     model.universities = [
-        University(model, int(j), ip.graduates_per_university)
+        University(model, int(j), float(size[j]))
         for j in np.flatnonzero(model.university_count > 0)
         for _ in range(model.university_count[j])
     ]

@@ -29,7 +29,8 @@ def partnership_pair(seed: int, **university):
         months=24,
         seed=seed,
         city=lambda: town_and_city(city_pop=20000, travel_time=40, **university),
-        institutions={"graduates_per_university": 240},
+        # 240 graduates a year from the university's place: a town of 12,000 or a city of 80,000
+        institutions={"graduates_per_1000": 20.0 if university.get("university") else 3.0},
         spin_up=STATIONARY,
     )
 

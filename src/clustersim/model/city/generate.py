@@ -28,6 +28,13 @@ _POPULATION_SIGMA = 0.25  # lognormal jitter of node population weights
 _RENT_SIGMA = 0.08
 _INDEX_SIGMA = 0.05
 
+UNIVERSITY_MIN_POPULATION = 50_000
+"""Inhabitants from which a generated city has a university (an assumption: most European
+towns below this size have none; preset towns carry their own count)."""
+
+INHABITANTS_PER_UNIVERSITY = 250_000
+"""About one university per this many inhabitants in a generated city of any kind."""
+
 
 def _check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
@@ -145,7 +152,7 @@ def _build(kind: str, population: Any, rng: Any, name: str) -> nx.Graph:
     centrality = np.asarray(layout.centrality)
     node_population = _node_populations(profile, layout.roles, centrality, population, rng)
     values = _attribute_values(profile, population, centrality, rng)
-    universities = _universities(kind, population, len(layout.roles), n_sub, rng)
+    universities = _universities(population, len(layout.roles), n_sub, rng)
 
     G = nx.Graph(name=name, kind=kind, population=population)
     _add_nodes(G, name, layout, node_population, values, universities)
@@ -253,19 +260,22 @@ def _attribute_values(
     return values
 
 
-def _universities(
-    kind: str, population: int, n: int, n_sub: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Universities per node by kind.
+def _universities(population: int, n: int, n_sub: int, rng: np.random.Generator) -> np.ndarray:
+    """Universities per node, by population whatever the kind.
 
-    None in a small town, one at a medium city's centre, about one per 250,000
-    inhabitants in a metropolis (see :func:`spread_universities`).
+    None below :data:`UNIVERSITY_MIN_POPULATION` inhabitants; from there about one per
+    :data:`INHABITANTS_PER_UNIVERSITY` (at least one), one at the centre, more spread
+    by :func:`spread_universities`. How many graduates they send into the labour market
+    follows the place's population, not their number (``institutions.graduates_per_1000``).
     """
     universities = np.zeros(n, dtype=np.int64)
-    if kind == "medium_city":
+    if population < UNIVERSITY_MIN_POPULATION:
+        return universities
+    count = max(1, round(population / INHABITANTS_PER_UNIVERSITY))
+    if count == 1:
         universities[0] = 1
-    elif kind == "metropolis":
-        spread_universities(universities, max(1, round(population / 250_000)), n_sub, rng)
+    else:
+        spread_universities(universities, count, n_sub, rng)
     return universities
 
 
@@ -391,8 +401,8 @@ def small_town(
     6-14 nodes (more villages for larger populations). Centre rent 350-500 EUR,
     low accessibility (0.2-0.35), moderate tech (0.4-0.6, lower in the
     hinterland), 8-20% vacant space, amenity concentrated in the centre; villages
-    hang off the core on long rural roads (8-25 min). No university: presets add
-    one where the town has it.
+    hang off the core on long rural roads (8-25 min). No university below 50,000
+    inhabitants (see :func:`_universities`); presets set the town's own count.
 
     Args:
         population: Inhabitants (>= 1000); node populations sum exactly to it.
@@ -414,8 +424,8 @@ def medium_city(
     """A medium-sized city: centre, one to three subcentres, districts, a few suburban villages.
 
     15-30 nodes. Centre rent 550-850 EUR, accessibility 0.35-0.7, tech 0.5-0.8,
-    one university at the centre; subcentres are linked to the centre by
-    public transport.
+    one university at the centre (about one per 250,000 inhabitants, see
+    :func:`_universities`); subcentres are linked to the centre by public transport.
 
     Args:
         population: Inhabitants (>= 1000); node populations sum exactly to it.
@@ -439,7 +449,7 @@ def metropolis(
     30-60 nodes. Centre rent 900-1500 EUR declining outward, high amenity at the
     centre and subcentres, accessibility 0.7-0.95, tech 0.8-0.95, 2-7% vacant
     space, about one university per 250,000 inhabitants (half at the centre, the
-    rest at subcentres).
+    rest at subcentres; see :func:`_universities`).
 
     Args:
         population: Inhabitants (>= 1000); node populations sum exactly to it.
