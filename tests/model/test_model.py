@@ -361,3 +361,40 @@ def test_keyword_groups_apply_on_top_of_a_config():
     )
     assert model.spin_up_months == months + 6 and model.params.firm.unit_price == 2500
     assert cfg.spin_up.months == months and cfg.firm.unit_price != 2500  # the caller's, unchanged
+
+
+def test_migrating_households_keep_the_mix_of_workers_and_dependants():
+    """Out-migration takes workers, dependants and low-income residents in proportion."""
+    from clustersim.model.phases import accounts
+
+    model = CreativeClusterModel(rng=0, city="small_town", spin_up={"months": 0})
+    model.run_for(3)
+    model.other_wage = np.full(len(model.place_names), 1000.0)  # half what it pays elsewhere
+    before = model.residents.copy(), model.other_workers.copy(), model.low_income.copy()
+    accounts._migrate(model)
+    residents, workers, low = before
+    assert model.residents.sum() < residents.sum()
+    assert model.other_workers / model.residents == pytest.approx(workers / residents)
+    assert model.low_income / model.residents == pytest.approx(low / residents)
+
+
+@pytest.mark.slow
+def test_other_workers_never_outnumber_residents_under_sustained_out_migration():
+    """A town whose other sector loses most of its exports shrinks, evenly, for 20 years.
+
+    Its other workers start at 70% of its other residents, above
+    ``households.participation`` (45%), as in a town that talents' retirements and
+    fall-backs have filled with workers (Enguera): households leaving with their own
+    mix keep that share instead of driving it up.
+    """
+    for seed in range(3):
+        model = CreativeClusterModel(rng=seed, city="small_town", spin_up={"months": 0})
+        model.other_workers = 0.7 * model.residents
+        model.other_exports = 0.2 * model.other_exports
+        share = []
+        for _ in range(240):
+            model.step()
+            assert (model.other_workers <= model.residents + 1e-9).all()
+            share.append(model.other_workers.sum() / model.residents.sum())
+        assert model.residents.sum() < 0.5 * model.population0.sum()
+        assert max(share) < 0.8, (seed, max(share))

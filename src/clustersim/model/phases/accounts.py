@@ -179,19 +179,17 @@ def _migrate(model: Model) -> None:
     """Households of other workers move where other work pays more than elsewhere.
 
     They move in where it pays more than ``households.other_wage`` and out where
-    it pays less (``households.migration_response``), with their dependants.
+    it pays less (``households.migration_response``): a share of each node's
+    other households moves, workers and dependants alike, so the node's mix of
+    workers, dependants and low-income residents stays what it was.
     """
     hp = model.params.households
     gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage)
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]
-    workers = rate * np.maximum(model.other_workers, 0.0)
-    people = workers / hp.participation
-    share = np.divide(
-        model.low_income, model.residents, out=np.zeros(model.n_nodes), where=model.residents > 0
-    )
-    model.other_workers = model.other_workers + workers
+    people = rate * model.residents
+    model.other_workers = model.other_workers * (1.0 + rate)
     model.residents = model.residents + people
-    model.low_income = model.low_income + share * people
+    model.low_income = model.low_income * (1.0 + rate)
     model.other_migration_by_node += people
 
 
