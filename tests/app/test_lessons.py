@@ -130,11 +130,11 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "20 to 30 creative firms, about a hundred creative jobs (2 in every 100" in text
+    assert "25 to 35 creative firms, about a hundred creative jobs (2 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
-    # "20 to 30 creative firms"
-    assert most(20 <= f[0] <= 30 for f in firms), [f[0] for f in firms]
+    # "25 to 35 creative firms"
+    assert most(25 <= f[0] <= 35 for f in firms), [f[0] for f in firms]
     # "about a hundred creative jobs"
     assert most(85 <= j[0] <= 130 for j in jobs), [j[0] for j in jobs]
     # "(2 in every 100 jobs)"

@@ -299,7 +299,7 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 20 to 30 creative firms, about a hundred creative jobs (2 in every 100 jobs), "
+        "small: 25 to 35 creative firms, about a hundred creative jobs (2 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
