@@ -424,7 +424,7 @@ def medium_city(
     """A medium-sized city: centre, one to three subcentres, districts, a few suburban villages.
 
     15-30 nodes. Centre rent 550-850 EUR, accessibility 0.35-0.7, tech 0.5-0.8,
-    one university at the centre (about one per 250,000 inhabitants, see
+    one university at the centre from 50,000 inhabitants (about one per 250,000, see
     :func:`_universities`); subcentres are linked to the centre by public transport.
 
     Args:
