@@ -166,12 +166,9 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
     out = tmp_path / "out"
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
     cmd += ["--launcher", "basic"]
-    # an empty spin-up cache of its own: with a warm shared cache all 8 runs can finish
-    # before the interrupt lands on a busy machine
-    env = {**os.environ, "CLUSTERSIM_CACHE_DIR": str(tmp_path / "cache")}
     log = open(tmp_path / "driver.log", "w")
     proc = subprocess.Popen(
-        cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     deadline = time.monotonic() + 120
     try:
@@ -194,7 +191,7 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
     before = _complete(out)
     assert 1 <= len(before) < 8, "the sweep should have been interrupted part-way"
 
-    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _complete(out)
     assert len(after) == 8
