@@ -130,16 +130,16 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "25 to 35 creative firms, about a hundred creative jobs (2 in every 100" in text
+    assert "25 to 35 creative firms, 100 to 150 creative jobs (2 to 3 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
     # "25 to 35 creative firms"
     assert most(25 <= f[0] <= 35 for f in firms), [f[0] for f in firms]
-    # "about a hundred creative jobs"
-    assert most(85 <= j[0] <= 130 for j in jobs), [j[0] for j in jobs]
-    # "(2 in every 100 jobs)"
+    # "100 to 150 creative jobs"
+    assert most(100 <= j[0] <= 150 for j in jobs), [j[0] for j in jobs]
+    # "(2 to 3 in every 100 jobs)"
     shares = [run.series("creative_share").mean() for run in small_town]
-    assert most(0.015 <= s < 0.025 for s in shares), shares
+    assert most(0.015 <= s < 0.03 for s in shares), shares
     # "most in one or two neighbourhoods"
     assert most(top_two_share(run.start_jobs_per_node) > 0.6 for run in small_town)
     assert most(top_two_share(jobs_per_node(run.town)) > 0.6 for run in small_town)
@@ -218,16 +218,16 @@ def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
         assert births.min() > 0 and exits.min() > 0
         assert 35 < births.mean() < 65 and 35 < exits.mean() < 65
         assert abs(births.mean() / exits.mean() - 1) < 0.15
-        # "yet creative jobs and firms stay within 2% of where they started"
+        # "yet creative jobs and firms stay within 3% of where they started"
         for key in ("creative_employment", "creative_firms"):
             series = run.series(key)
-            assert np.abs(series / series[0] - 1).max() < 0.02, key
+            assert np.abs(series / series[0] - 1).max() < 0.03, key
 
 
 def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, small_town) -> None:
     jobs = [run.series("creative_employment")[0] for run in metropolis]
     firms = [run.series("creative_firms")[0] for run in metropolis]
-    # "about 7,000 creative firms and 29,000 creative jobs"
+    # "about 7,000 creative firms and 30,000 creative jobs"
     assert most(6_000 <= f <= 8_000 for f in firms), firms
     assert most(26_000 <= j <= 32_000 for j in jobs), jobs
     # "6 in every 100 jobs (small town: 2)"
@@ -253,9 +253,9 @@ def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
         assert most(
             int(np.argmax(d)) == run.centre for d, run in zip(densities, metropolis, strict=True)
         ), when
-        # "with 7 to 10 times the creative density of a typical neighbourhood"
+        # "with 15 to 40 times the creative density of a typical neighbourhood"
         ratios = [density_ratio(d) for d in densities]
-        assert most(6.5 <= r <= 10.5 for r in ratios), (when, ratios)
+        assert most(15 <= r <= 42 for r in ratios), (when, ratios)
 
 
 # ------------------------------------------------------------------ free play

@@ -141,15 +141,22 @@ def test_every_scenario_and_city_builds_and_steps() -> None:
 
 def test_in_the_small_town_the_cap_changes_nothing() -> None:
     # the side panel's caution when the cap is unticked: "In the small town no place
-    # reaches the cap: there it changes nothing." (as users get the town, after its spin-up)
-    assert "In the small town no place reaches the cap: there it changes nothing." in (
+    # reaches 200 jobs: there a cap of 200 or more changes nothing." (as users get the
+    # town, after its spin-up)
+    assert "In the small town no place reaches 200 jobs: there a cap of 200 or more" in (
         UNCAPPED_CAUTION
     )
     with users_spin_up():
-        capped = ClassroomTown(settings=ClassroomSettings())
-        uncapped = ClassroomTown(settings=ClassroomSettings(agglomeration_cap=None))
+        capped = ClassroomTown(settings=ClassroomSettings(agglomeration_cap=200.0))
+        uncapped = ClassroomTown(settings=ClassroomSettings())
+    assert uncapped.params.firm.agglomeration_cap is None
     assert capped.spin_up_months > 0
-    assert max(np.bincount(capped.firms.node[capped.firms.alive])) < 40
+    jobs = np.bincount(
+        capped.firms.node[capped.firms.alive],
+        weights=capped.firms.employees[capped.firms.alive],
+        minlength=capped.n_nodes,
+    )
+    assert (capped.agglomeration_reach @ jobs).max() < 200
     capped.run_for(12)
     uncapped.run_for(12)
     assert capped.records == uncapped.records

@@ -142,20 +142,47 @@ def test_choose_rows_never_picks_a_zero_weight_column_at_the_edges():
 # -------------------------------------------------------- agglomeration_benefit
 
 
-def test_uncapped_agglomeration_benefit_grows_linearly_without_bound():
-    firms = np.arange(0, 1001, 10)
-    benefit = mech.agglomeration_benefit(firms, 0.01, None)
-    np.testing.assert_allclose(benefit, 1.0 + 0.01 * firms)
-    np.testing.assert_allclose(np.diff(benefit), 0.1)
+def test_agglomeration_benefit_has_a_constant_elasticity_to_density():
+    """Doubling density raises output by 2^elasticity, at any density (Ciccone & Hall 1996)."""
+    density = np.geomspace(1.0, 1e6, 25)
+    benefit = mech.agglomeration_benefit(density, 0.05, 1.0, None)
+    ratios = mech.agglomeration_benefit(2 * density, 0.05, 1.0, None) / benefit
+    np.testing.assert_allclose(ratios, 2**0.05)
+    assert benefit[-1] == pytest.approx(1e6**0.05)
 
 
-def test_capped_agglomeration_benefit_is_flat_beyond_the_cap():
-    firms = np.arange(0, 101, 10)
-    capped = mech.agglomeration_benefit(firms, 0.01, 40)
-    uncapped = mech.agglomeration_benefit(firms, 0.01, None)
-    below = firms <= 40
-    np.testing.assert_allclose(capped[below], uncapped[below])
-    np.testing.assert_allclose(capped[~below], 1.4)
+def test_agglomeration_benefit_is_one_below_the_reference_and_flat_beyond_the_cap():
+    density = np.array([0.0, 10.0, 50.0, 100.0, 400.0, 5000.0])
+    capped = mech.agglomeration_benefit(density, 0.5, 50.0, 400.0)
+    np.testing.assert_allclose(capped, [1.0, 1.0, 1.0, 2**0.5, 8**0.5, 8**0.5])
+    uncapped = mech.agglomeration_benefit(density, 0.5, 50.0, None)
+    assert uncapped[-1] == pytest.approx(10.0)
+
+
+def test_effective_density_counts_own_jobs_in_full_and_neighbours_discounted():
+    travel = np.array([[0.0, 3.0, 30.0], [3.0, 0.0, 27.0], [30.0, 27.0, 0.0]])
+    kernel = mech.reach_weights(travel, 3.0)
+    density = mech.effective_density(kernel, np.array([100.0, 0.0, 0.0]))
+    np.testing.assert_allclose(density, [100.0, 100.0 / np.e, 100.0 * np.exp(-10.0)])
+
+
+# ---------------------------------------------------------- export_price_factor
+
+
+def test_export_price_falls_with_volume_at_the_demand_elasticity():
+    volume0 = np.full(4, 100.0)
+    volume = np.array([100.0, 200.0, 50.0, 1000.0])
+    factor = mech.export_price_factor(volume, volume0, 5.0)
+    np.testing.assert_allclose(factor, [1.0, 2**-0.2, 2**0.2, 10**-0.2])
+    revenue = factor * volume  # sales still rise with volume, less than in proportion
+    assert np.all(np.diff(revenue[[2, 0, 1, 3]]) > 0)
+
+
+def test_a_price_taker_and_a_place_without_start_exports_keep_the_start_price():
+    factor = mech.export_price_factor(np.array([500.0, 80.0]), np.array([100.0, 0.0]), None)
+    np.testing.assert_allclose(factor, 1.0)
+    factor = mech.export_price_factor(np.array([500.0, 80.0]), np.array([100.0, 0.0]), 5.0)
+    assert factor[0] < 1.0 and factor[1] == 1.0
 
 
 # --------------------------------------------------------- sector_mix_spillover

@@ -80,6 +80,21 @@ def test_reach_follows_a_changed_travel_time():
     assert model.commute_reach[0, 2] > far
 
 
+def test_agglomeration_counts_the_jobs_within_a_few_minutes_not_the_firms():
+    model = CreativeClusterModel(rng=0, city=uniform_city(3, 3000, complete=False, travel_time=3))
+    reach = model.agglomeration_reach
+    np.testing.assert_allclose(reach[0], [1.0, np.exp(-1.0), np.exp(-2.0)])
+    jobs = np.array([100.0, 0.0, 0.0])
+    g = fields.agglomeration(model, jobs)
+    fp = model.params.firm
+    assert g[0] == pytest.approx(100.0**fp.agglomeration_elasticity)
+    assert g[0] > g[1] > g[2] > 1.0
+    # one firm of 100 or 100 firms of one: the same density, the same benefit
+    assert fields.agglomeration(model, jobs, own_jobs=1.0)[0] == pytest.approx(
+        101.0**fp.agglomeration_elasticity
+    )
+
+
 def test_travel_times_are_indexed_by_node_id_whatever_order_nodes_were_added_in():
     graph = nx.Graph()
     graph.add_nodes_from([2, 0, 1])
@@ -111,6 +126,27 @@ def test_paying_books_profit_as_cash_and_subsidy_as_received():
     np.testing.assert_allclose(f.cash[alive], cash[alive] + f.profit[alive])
     assert (f.subsidy_received[alive] == 100.0).all()
     assert model.market.local_price.shape == (model.n_nodes, model.n_sectors)
+
+
+def test_outside_buyers_pay_the_going_price_at_month_0_and_less_for_more():
+    """Outside demand is anchored at month 0; more exports then sell at a lower price."""
+    model = CreativeClusterModel(rng=0, city="small_town")
+    assert model.export_price_factor == pytest.approx([1.0])
+    alive = model.firms.alive
+    model.firms.productivity[alive] *= 2.0
+    production.produce(model, Census.of(model), pay=False)
+    sigma = model.params.firm.external_demand_elasticity
+    assert model.export_price_factor[0] == pytest.approx(2.0 ** (-1.0 / sigma), rel=0.05)
+    assert model.market.external_price.max() < production._external_prices(model).max()
+
+
+def test_a_price_taker_place_sells_any_volume_at_the_going_price():
+    model = CreativeClusterModel(
+        rng=0, city="small_town", firm={"external_demand_elasticity": None}
+    )
+    model.firms.productivity[model.firms.alive] *= 2.0
+    production.produce(model, Census.of(model), pay=False)
+    assert model.export_price_factor == pytest.approx([1.0])
 
 
 def test_unit_revenue_mixes_local_and_external_prices_by_local_share():

@@ -127,8 +127,8 @@ class ClassroomSettings:
         levers: (lever name, intensity) of each lever switched on.
         policy_start: Month the levers start.
         budget: Municipal budget for creative policies at the start (EUR).
-        agglomeration_cap: Creative firms at a node beyond which clustering adds no
-            productivity; None = uncapped.
+        agglomeration_cap: Creative jobs within reach of a node beyond which
+            clustering adds no productivity; None = uncapped (the model's default).
         accessibility: Multiplier on the town's accessibility (external markets and
             transport hubs), clipped to the 0-1 index.
     """
@@ -299,7 +299,7 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 25 to 35 creative firms, about a hundred creative jobs (2 in every 100 jobs), "
+        "small: 25 to 35 creative firms, 100 to 150 creative jobs (2 to 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
@@ -324,10 +324,10 @@ SCENARIOS: dict[str, Scenario] = {
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
         "years (36 months). Like the small town, it does not grow by itself: every month "
         "about 50 creative firms open and as many close, yet creative jobs and firms stay "
-        "within 2% of where they started. What differs is the level: about 7,000 creative "
-        "firms and 29,000 creative jobs, 6 in every 100 jobs (small town: 2); creative "
+        "within 3% of where they started. What differs is the level: about 7,000 creative "
+        "firms and 30,000 creative jobs, 6 in every 100 jobs (small town: 2); creative "
         "workers earn about what other work pays (small town: two thirds); and jobs gather "
-        "in the centre, with 7 to 10 times the creative density of a typical neighbourhood "
+        "in the centre, with 15 to 40 times the creative density of a typical neighbourhood "
         "(map: Creative density). Why would the same rules give the big city three times "
         "the small town's creative share?",
         months=36,

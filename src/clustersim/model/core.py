@@ -166,6 +166,7 @@ class CreativeClusterModel(mesa.Model):
         # month 0: the end of a spin-up without policy; the spin-up steps this class's
         # monthly process, never a subclass's step (whose object is not built yet)
         spinup.spin_up(self, rng, step=CreativeClusterModel.step)
+        self.export_demand_anchored = True  # outside demand's curve passes through month 0
         self.municipality.reset(self.params.institutions.municipality_budget)
         accounts.open_books(self)  # the ledger starts at month 0
         if self.params.policy:

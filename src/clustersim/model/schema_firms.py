@@ -67,6 +67,19 @@ class FirmParams:
         ge=0,
         le=MAX_WEIGHT,
     )
+    # >= 1.01: the price must fall by less than the volume rises (revenue grows with output)
+    external_demand_elasticity: float | None = param(
+        5.0,
+        unit="-",
+        doc="price elasticity of outside demand for a place's creative output: the external "
+        "price falls as (export volume / volume at start)^(-1/elasticity); null = outside "
+        "demand takes any volume at the going price",
+        source="Armington demand with a trade elasticity of about 4-5 (Simonovska & Waugh "
+        "2014; Head & Mayer 2014), so a demand elasticity of about 5",
+        ge=1.01,
+        optional=True,
+        le=1000,
+    )
     # <= 1e6 EUR/month: 2,500 times the default
     fixed_cost: float = param(
         400.0,
@@ -91,13 +104,37 @@ class FirmParams:
         gt=0,
         le=1e8,
     )
-    agglomeration_strength: float = param(
-        0.01,
-        unit="per firm",
-        doc="agglomeration benefit g(n) = 1 + strength * min(n, cap) of creative firms at a node",
-        source="Arthur 1990",
+    # <= 2: output quadruples with each doubling of density, far beyond any estimate
+    agglomeration_elasticity: float = param(
+        0.05,
+        unit="-",
+        doc="elasticity of output to creative employment density within reach: the benefit "
+        "is g = (min(D, cap) / firm.agglomeration_reference)^elasticity, D the jobs within "
+        "reach weighted by exp(-travel time / firm.agglomeration_decay)",
+        source="Ciccone & Hall 1996 (about 0.05); Melo, Graham & Noland 2009 (meta-analysis "
+        "mean 0.058); Combes & Gobillon 2015 (0.02-0.05 after sorting)",
         ge=0,
-        le=MAX_WEIGHT,
+        le=2,
+    )
+    # <= 1440 minutes: a day
+    agglomeration_decay: float = param(
+        3.0,
+        unit="minutes",
+        doc="travel time over which a job's contribution to density falls by a factor e",
+        source="Ahlfeldt, Redding, Sturm & Wolf 2015 (production spillovers fall to near zero "
+        "within about 10 minutes' travel); Arzaghi & Henderson 2008 (advertising agencies, "
+        "within a few hundred metres)",
+        gt=0,
+        le=1440,
+    )
+    # 0.01-1e6 jobs: below 0.01 a lone firm's benefit would overflow at high elasticities
+    agglomeration_reference: float = param(
+        1.0,
+        unit="jobs",
+        doc="density at which the agglomeration benefit is 1 (a lone one-person firm)",
+        source="normalisation (it scales all productivity by a constant)",
+        ge=0.01,
+        le=1e6,
     )
     startup_cash_sigma: float = param(
         1.0,
@@ -164,10 +201,10 @@ class FirmParams:
     )
     # <= 1e6 firms: more creative firms than any city has
     agglomeration_cap: float | None = param(
-        40.0,
-        unit="firms",
-        doc="firms beyond which agglomeration adds no benefit; null = uncapped "
-        "(one place takes all)",
+        None,
+        unit="jobs",
+        doc="density (creative jobs within reach) beyond which agglomeration adds no benefit; "
+        "null = unbounded (Arthur's case: strong increasing returns lock in on one place)",
         source="Arthur 1990",
         gt=0,
         optional=True,

@@ -174,6 +174,7 @@ def setup_talents_and_firms(model: Model) -> None:
     count_employees(model)
     model.wage = np.full(len(model.place_names), model.params.households.other_wage)
     census = Census.of(model)
+    model.export_demand_anchored = False  # anchored at month 0, after the spin-up
     accounts.setup_accounts(model, census)  # households' spending at provisional wages
     produce(model, census, pay=False)
     _initial_wages(model)

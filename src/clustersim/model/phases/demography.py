@@ -6,8 +6,8 @@ left; new firms start with capital from their place's savings.
 Employees found spin-offs near their parent (Klepper 2010) and unemployed
 talents found start-ups, often imitating locally successful sectors (Zhang
 2003). Founders pick a node within commuting reach by a logit over expected
-unit revenue with the agglomeration benefit (Arthur 1990), rent and the local
-success of their sector.
+unit revenue with the agglomeration benefit of the creative jobs within reach
+(Arthur 1990), rent and the local success of their sector.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import (
     count_employees,
     employment,
-    firms_per_node,
+    jobs_by_node_sector,
     unemployed_rows,
 )
+from clustersim.model.phases.fields import agglomeration
 from clustersim.model.phases.roster import add_firms
 from clustersim.model.state import FirmOrigin
 
@@ -192,9 +193,7 @@ def _founder_nodes(
 ) -> np.ndarray:
     """Node each founder picks within commuting reach of ``origins`` (logit choice)."""
     fp = model.params.firm
-    agglo = mech.agglomeration_benefit(
-        firms_per_node(model), fp.agglomeration_strength, fp.agglomeration_cap
-    )
+    agglo = agglomeration(model, jobs_by_node_sector(model).sum(axis=1), own_jobs=1.0)
     unit = model.market.unit_revenue(model.sector_traits["local_share"])
     utility = mech.founder_node_utility(
         unit[:, sectors].T,

@@ -1,4 +1,4 @@
-"""Fields phase: amenity around cultural institutions, the knowledge field, commuting reach.
+"""Fields phase: amenity, the knowledge field, commuting reach, agglomeration within reach.
 
 Amenity and knowledge are refreshed every month (institutions open and close,
 levers add bonuses); travel times and reach only when the graph's travel
@@ -13,7 +13,13 @@ from mesa import Model
 
 from clustersim.model import mechanisms as mech
 
-__all__ = ["culture_field", "refresh_fields", "refresh_reach", "shortest_travel_times"]
+__all__ = [
+    "agglomeration",
+    "culture_field",
+    "refresh_fields",
+    "refresh_reach",
+    "shortest_travel_times",
+]
 
 
 def culture_field(model: Model) -> np.ndarray:
@@ -58,7 +64,28 @@ def shortest_travel_times(graph: nx.Graph) -> np.ndarray:
 
 
 def refresh_reach(model: Model) -> None:
-    """All-pairs shortest travel times (minutes) and the commuting reach derived from them."""
+    """All-pairs shortest travel times (minutes) and the reaches derived from them.
+
+    ``commute_reach`` weighs the nodes a worker or shopper reaches;
+    ``agglomeration_reach`` weighs the jobs that count toward a node's density
+    (``exp(-t / firm.agglomeration_decay)``, no cut-off).
+    """
     lab = model.params.labour
     model.travel_time = shortest_travel_times(model.graph)
     model.commute_reach = mech.reach_weights(model.travel_time, lab.commute_decay, lab.max_commute)
+    model.agglomeration_reach = mech.reach_weights(
+        model.travel_time, model.params.firm.agglomeration_decay
+    )
+
+
+def agglomeration(model: Model, jobs_at: np.ndarray, own_jobs: float = 0.0) -> np.ndarray:
+    """Agglomeration benefit at each node from the creative jobs within reach.
+
+    ``own_jobs`` adds jobs at the node itself: a founder weighing a node counts
+    the job they would bring (a lone firm in an empty town has benefit 1).
+    """
+    fp = model.params.firm
+    density = mech.effective_density(model.agglomeration_reach, jobs_at) + own_jobs
+    return mech.agglomeration_benefit(
+        density, fp.agglomeration_elasticity, fp.agglomeration_reference, fp.agglomeration_cap
+    )

@@ -1,10 +1,13 @@
 """Production phase: firms produce, sell on local and external markets, pay costs, innovate.
 
-Output ``q = A * g(n_j) * (1 + MAR + Jacobs) * (1 + knowledge) * L^alpha``
-(Arthur 1990; Glaeser et al. 1992; Valero & Van Reenen 2019). Local sales face
+Output ``q = A * g(D_j) * (1 + MAR + Jacobs) * (1 + knowledge) * L^alpha``, with
+``g`` rising with the creative jobs within reach (Ciccone & Hall 1996; Arthur
+1990; Glaeser et al. 1992; Valero & Van Reenen 2019). Local sales face
 competition within reach (a Huff split of household budgets); external sales
 are priced by accessibility, broadband for digital sectors and collaboration
-ties (Krugman 1991; Czernich et al. 2011; Falck et al. 2010).
+ties (Krugman 1991; Czernich et al. 2011; Falck et al. 2010), and outside
+buyers pay less for a place's output the more of it they are sold (a constant
+demand elasticity; Armington 1969; Simonovska & Waugh 2014).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from clustersim.model.phases.aggregates import (
     employment,
     per_place,
 )
+from clustersim.model.phases.fields import agglomeration
 
 __all__ = ["Market", "produce"]
 
@@ -55,6 +59,11 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
 
     Writes ``model.market`` (this month's prices). ``pay=False`` (at setup)
     prices the initial state without changing cash or drawing innovations.
+
+    Outside demand is anchored at month 0: until then (the drawn state and the
+    spin-up) each place's export volume is its reference and the export price
+    stays at the going price; from month 0 on, the price moves along the demand
+    curve as the volume leaves the month-0 volume (:func:`mech.export_price_factor`).
     """
     fp = model.params.firm
     f = model.firms
@@ -68,14 +77,24 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
     productivity = f.productivity[alive] * np.exp(f.edge[alive])
     q = mech.firm_output(productivity, spill, labour, fp.returns_to_labour)
     sales = _local_market(model, census, node, sector, q)
-    model.market = Market(
-        local_price=sales.price,
-        external_price=_external_prices(model),
-        spillover=mix * know[:, None],
-    )
     ties = model.ties
     degree = np.bincount(ties.ravel(), minlength=f.n)[alive] if len(ties) else 0
-    local, external = _revenue(model, alive, q, degree)
+    price = _external_prices(model)
+    at_going_price = _exports(model, alive, q, degree, price)
+    volume = np.bincount(
+        model.place[node], weights=at_going_price, minlength=len(model.place_names)
+    )
+    if not model.export_demand_anchored:  # the spin-up: outside demand takes any volume
+        model.export_volume0 = volume
+    factor = mech.export_price_factor(volume, model.export_volume0, fp.external_demand_elasticity)
+    model.export_price_factor = factor
+    model.market = Market(
+        local_price=sales.price,
+        external_price=price * factor[model.place][:, None],
+        spillover=mix * know[:, None],
+    )
+    local = q * model.sector_traits["local_share"][sector] * sales.price[node, sector]
+    external = at_going_price * factor[model.place[node]]
     subsidy = f.subsidy[alive]
     revenue = local + external + subsidy
     wage_bill = model.wage[model.place[node]] * labour
@@ -174,9 +193,7 @@ def _wages_by_place(model: Model) -> tuple[np.ndarray, np.ndarray]:
 def _spillovers(model: Model, census: Census) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Agglomeration benefit by node, sector-mix spillover by node and sector, knowledge by node."""
     fp = model.params.firm
-    agglo = mech.agglomeration_benefit(
-        census.firms_at, fp.agglomeration_strength, fp.agglomeration_cap
-    )
+    agglo = agglomeration(model, census.jobs_at)
     mix = mech.sector_mix_spillover(
         model.commute_reach @ census.jobs, fp.specialisation_weight, fp.diversity_weight
     )
@@ -252,18 +269,21 @@ def _external_prices(model: Model) -> np.ndarray:
     )
 
 
-def _revenue(
-    model: Model, alive: np.ndarray, q: np.ndarray, degree: np.ndarray | int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Local and external sales of living firms' output ``q``."""
+def _exports(
+    model: Model, alive: np.ndarray, q: np.ndarray, degree: np.ndarray | int, price: np.ndarray
+) -> np.ndarray:
+    """Value of living firms' external sales at the going price, before outside demand responds.
+
+    A firm sells the non-local share of its output ``q`` outside the region at
+    ``price`` (by node and sector), raised by its collaboration ties and its
+    own market reach.
+    """
     fp = model.params.firm
-    f, market = model.firms, model.market
+    f = model.firms
     node, sector = f.node[alive], f.sector[alive]
     ls = model.sector_traits["local_share"]
     networking = 1.0 + fp.networking_weight * np.log1p(degree)
-    external = market.external_price[node, sector] * networking * f.market_reach[alive]
-    local = q * ls[sector] * market.local_price[node, sector]
-    return local, q * (1 - ls[sector]) * external
+    return q * (1 - ls[sector]) * price[node, sector] * networking * f.market_reach[alive]
 
 
 def _productivity_shocks(model: Model, alive: np.ndarray) -> None:
