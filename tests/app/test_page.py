@@ -144,8 +144,8 @@ def test_controls_and_scenarios_change_the_model(app_url, page_session) -> None:
 
     app.choose("City", "Medium city")
     app.page.locator("b", has_text="Medium city").wait_for()
-    app.toggle("Clustering benefits stop at a cap")
-    app.page.get_by_text(re.compile("agglomeration uncapped")).wait_for()
+    app.toggle("Clustering benefits stop at a cap")  # uncapped by default: now capped
+    app.page.get_by_text(re.compile("agglomeration cap 200 jobs")).wait_for()
     app.step(1)
     app.step(2)
     # Reset rebuilds the town from what the controls show now

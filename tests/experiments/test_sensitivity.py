@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import yaml
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design, expected_run_dirs
 from clustersim.experiments.runner import is_complete
-from clustersim.experiments.sensitivity import COLUMNS, OUTPUTS
+from clustersim.experiments.sensitivity import COLUMNS, OUTPUTS, seed_noise
 from clustersim.experiments.sensitivity_space import model_parameters, parse_settings
 from clustersim.model.compose import config_dir
 
@@ -266,3 +267,20 @@ def test_the_shipped_screening_varies_the_assumptions_within_their_bounds():
     design = Design.from_mapping(raw)
     assert design.n_runs == raw["replicates"] * len(design.arms)
     assert np.isclose(len(design.arms), 10 * (len(settings.factors) + 1), rtol=0.05)
+
+
+def test_the_seed_noise_share_is_an_analysis_of_variance_bounded_by_one():
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # parameters that do nothing: chance alone, two replicates
+        values = rng.normal(size=(2, 6))  # rows: replicates; columns: sample points
+        share = seed_noise(SimpleNamespace(values={"y": values})).loc[0, "share"]
+        assert 0 < share <= 1
+    # replicates differ by 2, points by 1: within 2; point means (1, 2) vary by 0.5,
+    # less than chance alone gives them (2 / 2 replicates): the parameters add nothing
+    weak = np.array([[0.0, 1.0], [2.0, 3.0]])
+    assert seed_noise(SimpleNamespace(values={"y": weak})).loc[0, "share"] == 1.0
+    strong = np.array([[0.0, 10.0], [1.0, 11.0]])  # points differ by 10, replicates by 1
+    got = seed_noise(SimpleNamespace(values={"y": strong})).iloc[0]
+    assert got["within_variance"] == pytest.approx(0.5)
+    assert got["between_variance"] == pytest.approx(50 - 0.25)
+    assert got["share"] == pytest.approx(0.5 / 50.25)

@@ -142,22 +142,29 @@ def evaluate_toy(design: Design) -> Sample:
 def seed_noise(sample_: Sample) -> pd.DataFrame:
     """Per outcome, the share of its variance that is seed noise.
 
-    The variance between replicates at fixed parameters (mean over the points where
-    every replicate finished) over the total variance of all runs. NaN with fewer than
-    two replicates, or when the outcome did not vary.
+    A one-way analysis of variance over the points where every replicate
+    finished: the seed noise is the variance between replicates at fixed
+    parameters (mean over the points); the parameters' part is the variance of
+    the point means less what the seed noise alone gives them (``noise /
+    replicates``, floored at 0). The share is the noise over their sum, so it
+    lies in [0, 1] and is 1 when the parameters' effects cannot be told from
+    chance. NaN with fewer than two replicates or points, or when the outcome
+    did not vary.
 
     Returns:
         Columns ``outcome``, ``replicates``, ``points``, ``within_variance``,
-        ``total_variance``, ``share``.
+        ``between_variance``, ``total_variance``, ``share``.
     """
     out = []
     for name, values in sample_.values.items():
         full = values[:, np.isfinite(values).all(axis=0)]
         n_rep, n_points = full.shape
-        within = total = share = float("nan")
-        if n_rep >= 2 and n_points >= 1:
+        within = between = total = share = float("nan")
+        if n_rep >= 2 and n_points >= 2:
             within = float(np.mean(np.var(full, axis=0, ddof=1)))
-            total = float(np.var(full, ddof=1))
+            of_means = float(np.var(full.mean(axis=0), ddof=1))
+            between = max(of_means - within / n_rep, 0.0)
+            total = within + between
             share = within / total if total > 0 else float("nan")
         out.append(
             {
@@ -165,6 +172,7 @@ def seed_noise(sample_: Sample) -> pd.DataFrame:
                 "replicates": n_rep,
                 "points": n_points,
                 "within_variance": within,
+                "between_variance": between,
                 "total_variance": total,
                 "share": share,
             }

@@ -337,8 +337,10 @@ DEFINITIONS = {
 COMMON_DEFINITIONS = (
     "Every sample point of a replicate runs with the replicate's seed (common random "
     "numbers), and the outcome of a point is its mean over replicates. The seed-noise share "
-    "is the variance between replicates at fixed parameters (mean over the points) over the "
-    "total variance of all runs. A parameter drives an outcome when its interval lies above "
+    "is the variance between replicates at fixed parameters (mean over the points) over "
+    "itself plus the variance the parameters add (one-way analysis of variance), so 100% "
+    "when the parameters' effects cannot be told from chance. A parameter drives an "
+    "outcome when its interval lies above "
     "{drives} of the largest mu* (Morris) or of the variance (Sobol ST); it barely matters "
     "when its whole interval lies below {negligible}. Everything holds for the ranges "
     "sampled (table above), not beyond them."

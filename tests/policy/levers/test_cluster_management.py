@@ -7,12 +7,12 @@ import pytest
 
 from clustersim import CreativeClusterModel
 from conftest import uniform_city
-from lever_runs import SEEDS, pair, ts
+from lever_runs import pair, ts
 
 
 def test_cluster_management_brokers_ties_lifts_reach_sales_and_innovation():
     innovations, sales = np.zeros(2), np.zeros(2)
-    for seed in SEEDS:
+    for seed in range(8):  # innovations are rare events: three seeds cannot tell +20%
         base, cluster = pair({"cluster_management": {"start": 1}}, months=36, seed=seed)
         ties = [ts(m)["collaboration_ties"].iloc[-1] for m in (base, cluster)]
         assert ties[1] > 3 * ties[0]
@@ -22,7 +22,7 @@ def test_cluster_management_brokers_ties_lifts_reach_sales_and_innovation():
         sales += [m.firms.revenue[m.firms.alive].sum() for m in (base, cluster)]
         innovations += [ts(m)["innovation"].sum() for m in (base, cluster)]
     # Falck, Heblich & Kipar 2010: more innovation; pooled over the seeds (rare events)
-    assert innovations[1] > 1.05 * innovations[0]
+    assert innovations[1] > 1.1 * innovations[0]
     assert sales[1] > sales[0]  # wider reach: more sales at month 36, summed over the seeds
 
 

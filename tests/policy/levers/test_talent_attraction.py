@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from clustersim import CreativeClusterModel
 from conftest import uniform_city
-from lever_runs import SEEDS, pair, talents_at
+from lever_runs import SEEDS, pair
 
 
 def test_talent_attraction_brings_a_few_grant_holders_to_the_target():
     policy = {"talent_attraction": {"start": 1, "target": ["Testville 3"]}}
-    at_target = np.zeros(2)  # talents living at the target node, summed over the seeds
+    newcomers_in_all = newcomers_at_target = 0
     for seed in SEEDS:
         base, grants = pair(policy, months=24, seed=seed)
         talents = grants.talent_table()
@@ -25,8 +24,13 @@ def test_talent_attraction_brings_a_few_grant_holders_to_the_target():
         spent = grants.policy_table()["spent"].iloc[0]
         assert holders["grant"].sum() == pytest.approx(spent - 24 * 2000)
         assert base.talent_table().query("origin == 'policy'").empty
-        at_target += [talents_at(m)[3] for m in (base, grants)]
-    assert at_target[1] > at_target[0] + 10
+        newcomers_in_all += len(newcomers)
+        newcomers_at_target += (newcomers["home"] == 3).sum()
+    # Two years on, the newcomers still live at the target far more often than chance (one
+    # node of five identical ones) would have them. The node's whole talent count is no
+    # measure: with ~20 newcomers in ~70 talents per node, the random drift of talents
+    # between identical nodes (sd ~10 per node over two years) hides them.
+    assert newcomers_at_target > 1.5 * newcomers_in_all / 5
 
 
 def test_talent_table_shows_grant_holders():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
-from clustersim.model import mechanisms as mech
+from clustersim.model import housing
 from clustersim.model.phases.aggregates import Census
 
 __all__ = ["space_demand", "update_rents"]
@@ -28,9 +28,9 @@ def update_rents(model: Model, census: Census) -> None:
     """
     rp = model.params.rent
     demand = space_demand(model, census)
-    target = mech.rent_targets(model.base_rent, demand, model.base_demand, rp.elasticity)
+    target = housing.rent_targets(model.base_rent, demand, model.base_demand, rp.elasticity)
     model.rent = model.rent + rp.adjustment_speed * (target - model.rent)
-    out = mech.displacement(model.low_income, model.rent, model.base_rent, rp.displacement_rate)
+    out = housing.displacement(model.low_income, model.rent, model.base_rent, rp.displacement_rate)
     if out.sum() <= 0:
         return
     workers_out = out * np.divide(
