@@ -248,10 +248,69 @@ def test_movers_lose_a_job_that_is_out_of_reach():
 
 def test_visitors_raise_rent_where_they_stay():
     model = tiny()
-    model.visitor_demand[2] += 0.5 * model.base_demand[2]
+    model.visitor_demand[2] += 0.5 * model.base_stock[2]
     rents.update_rents(model, Census.of(model))
     assert model.rent[2] > model.rent[0]
     assert model.rent[2] > model.base_rent[2]
+
+
+def _rents_for(model, census, months, extra):
+    """Low-income residents at node 2 after each of ``months`` runs of the rents phase, with
+    ``extra(month)`` visitor demand there."""
+    low_income = []
+    for month in range(months):
+        model.visitor_demand[2] = extra(month)
+        rents.update_rents(model, census)
+        low_income.append(model.low_income[2])
+    return np.array(low_income)
+
+
+def test_rents_rise_where_demand_outgrows_the_stock_and_building_eases_them():
+    model = tiny(rent={"displacement_rate": 0.0})
+    census = Census.of(model)
+    start = model.rent.copy()
+    path = []
+    for _ in range(600):  # 50 years of 30% more demand for space at node 2
+        model.visitor_demand[2] = 0.3 * model.base_stock[2]
+        rents.update_rents(model, census)
+        path.append(model.rent[2])
+    np.testing.assert_allclose(model.rent[:2], start[:2])  # nothing changed there
+    peak = max(path)
+    assert peak > 1.4 * start[2]  # 30% more demand against a fixed stock: rents rise more
+    assert model.housing_stock[2] > 1.05 * model.base_stock[2]  # slowly, building responds
+    assert path[-1] < 0.97 * peak  # and eases the rent
+
+
+def test_rents_follow_what_residents_can_pay():
+    model = tiny()
+    census = Census.of(model)
+    start = model.rent.copy()
+    model.other_wage = model.other_wage * 1.2  # every other worker earns a fifth more
+    for _ in range(120):
+        rents.update_rents(model, census)
+    assert (model.rent > 1.05 * start).all()
+    # their own income rose too: low-income households are no more burdened than before
+    assert (model.low_income_burden <= model.params.rent.low_income_burden + 1e-12).all()
+
+
+def test_a_one_month_spike_displaces_nobody_sustained_crowding_does_after_months():
+    months_needed = tiny().params.rent.burden_months
+    spike, sustained = tiny(), tiny()
+    census = Census.of(spike)
+    crowd = 2.0 * spike.base_stock[2]  # rents head for five times their level
+    low = _rents_for(spike, census, 24, lambda month: crowd if month == 0 else 0.0)
+    assert spike.rent[2] > spike.base_rent[2]  # the spike still shows in the rent
+    np.testing.assert_allclose(low, low[0])  # but nobody left
+    initial, over, low = sustained.low_income[2], [], []
+    for _ in range(24):
+        sustained.visitor_demand[2] = crowd
+        rents.update_rents(sustained, census)
+        over.append(sustained.overburden_months[2])
+        low.append(sustained.low_income[2])
+    first_over = over.index(1)  # the month the burden first passed the threshold
+    first_out = next(month for month, left in enumerate(low) if left < initial)
+    assert first_out == first_over + months_needed - 1
+    assert low[-1] < 0.95 * initial
 
 
 def test_space_demand_counts_residents_talents_workspace_and_visitors():
@@ -260,7 +319,7 @@ def test_space_demand_counts_residents_talents_workspace_and_visitors():
     demand = rents.space_demand(model, census)
     workspace = model.params.rent.workspace_weight * census.jobs_at
     np.testing.assert_allclose(demand, model.residents + census.talents_at + workspace)
-    np.testing.assert_array_equal(model.base_demand, demand)
+    np.testing.assert_allclose(model.base_occupancy * model.base_stock, demand)
 
 
 # ----------------------------------------------------------------- ties

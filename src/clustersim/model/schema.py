@@ -291,18 +291,58 @@ class LabourParams:
 
 @dataclass
 class RentParams:
-    """Rents that respond to demand, and displacement."""
+    """Housing: rents that clear demand against a stock, slow building, displacement."""
 
     elasticity: float = param(
         1.5,
         unit="-",
-        doc="target rent grows as occupancy^elasticity",
-        source="Glaeser, Kolko & Saiz 2001 (rents rise faster than wages)",
+        doc="target rent grows as occupancy^elasticity, occupancy being space demand over "
+        "the housing stock relative to the start (the inverse of the price elasticity of "
+        "housing demand)",
+        source="Glaeser, Kolko & Saiz 2001 (rents rise faster than wages); assumption for "
+        "the value (housing demand price elasticity ~ -0.7)",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    income_elasticity: float = param(
+        1.0,
+        unit="-",
+        doc="target rent grows as the income per person of a node's residents "
+        "(relative to the start)^income_elasticity: what they can pay",
+        source="Davis & Ortalo-Magne 2011 (households spend a roughly constant share of "
+        "income on housing)",
         ge=0,
         le=MAX_WEIGHT,
     )
     adjustment_speed: float = param(
         0.05, unit="1/month", doc="share of the gap to the target rent closed per month", ge=0, le=1
+    )
+    supply_elasticity: float = param(
+        0.2,
+        unit="-",
+        doc="long-run housing stock grows as (rent / rent at start)^supply_elasticity",
+        source="Caldera & Johansson 2013 (0.1-0.3 in the Netherlands, the UK, Switzerland; "
+        "above 1 in the US)",
+        ge=0,
+        le=MAX_WEIGHT,
+    )
+    supply_speed: float = param(
+        0.01,
+        unit="1/month",
+        doc="share of the gap to the long-run stock built per month when it is above the stock",
+        source="assumption (planning and building take years)",
+        ge=0,
+        le=1,
+    )
+    depreciation: float = param(
+        0.0002,
+        unit="1/month",
+        doc="share of a stock above its long-run level lost per month: housing is durable, "
+        "so supply falls far slower than it rises",
+        source="Glaeser & Gyourko 2005 (durable housing, kinked supply); assumption for the "
+        "value (~0.25% a year)",
+        ge=0,
+        le=1,
     )
     workspace_weight: float = param(
         0.5,
@@ -314,11 +354,38 @@ class RentParams:
     low_income_share: float = param(
         0.3, unit="share", doc="share of non-creative residents with low income", ge=0, le=1
     )
+    low_income_burden: float = param(
+        0.3,
+        unit="share of income",
+        doc="rent burden of low-income households at the start; it then moves with rents "
+        "over the wage of other work",
+        source="assumption (below the overburden threshold of 0.4)",
+        ge=0.01,
+        le=1,
+    )
+    burden_threshold: float = param(
+        0.4,
+        unit="share of income",
+        doc="rent burden above which low-income households are overburdened",
+        source="Eurostat housing cost overburden: 40% of disposable income "
+        "(docs/evidence.md, section Housing)",
+        ge=0.01,
+        le=1,
+    )
+    burden_months: int = param(
+        6,
+        unit="months",
+        doc="months the burden must stay above the threshold before households leave",
+        source="assumption (arrears and a move take months)",
+        ge=1,
+        le=120,
+    )
     displacement_rate: float = param(
-        0.02,
-        unit="1/month per rent rise",
-        doc="share of low-income residents pushed out per unit of rent rise over the start",
-        source="O'Sullivan 2002; Malik et al. 2015",
+        0.1,
+        unit="1/month per unit of excess burden",
+        doc="share of a node's low-income residents who leave per month per unit of "
+        "burden / threshold - 1, once the burden has stayed above the threshold",
+        source="O'Sullivan 2002; Malik et al. 2015 (form); assumption for the value",
         ge=0,
         le=1,
     )

@@ -18,7 +18,7 @@ from clustersim.model.phases import accounts
 from clustersim.model.phases.aggregates import Census, count_employees, effective_labour
 from clustersim.model.phases.fields import culture_field, refresh_fields, refresh_reach
 from clustersim.model.phases.production import produce
-from clustersim.model.phases.rents import space_demand
+from clustersim.model.phases.rents import open_housing
 from clustersim.model.phases.roster import add_firms, add_talents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
@@ -181,8 +181,7 @@ def setup_talents_and_firms(model: Model) -> None:
     accounts.setup_accounts(model, census)  # again at the initial wages
     produce(model, census, pay=False)
     accounts.open_books(model)
-    model.base_demand = space_demand(model, census)
-    model.capacity = model.base_demand / np.maximum(1.0 - model.vacant_space0, 0.05)
+    open_housing(model, census)
 
 
 def _group_into_firms(

@@ -32,18 +32,22 @@ def test_festival_pulses_amenity_and_visitor_spending_at_its_node_in_its_month()
 
 
 def test_festival_rent_pressure_at_its_node():
-    """Crowding: visitors push the host node's rent up and displace residents."""
+    """Crowding: visitors push the host node's rent up for a while, but one month of it
+    pushes nobody out (displacement needs a burden that stays high for months)."""
     for seed in SEEDS:
         base, fest = stepper(FESTIVAL, seed=seed)
         base.run_for(3)
         fest.run_for(3)
         assert fest.rent[2] > 1.05 * base.rent[2]
-        assert fest.displaced_by_node[2] > base.displaced_by_node[2] + 1
         others = [0, 1, 3, 4]
         assert np.all(fest.rent[others] < fest.rent[2])
-        base.run_for(3)
-        fest.run_for(3)
+        displaced = 0.0
+        for _ in range(6):
+            fest.step()
+            base.step()
+            displaced += fest.displaced_by_node[2]
         assert fest.rent[2] > base.rent[2]  # rents come down slowly after the festival
+        assert displaced == 0
 
 
 def test_two_festivals_on_the_same_node_both_act_and_both_pay():

@@ -21,6 +21,7 @@ from mesa import Model
 
 from clustersim.model.ledger import Ledger
 from clustersim.model.phases.aggregates import Census, employed_rows, per_place, unemployed_rows
+from clustersim.model.phases.rents import place_rent
 
 __all__ = [
     "open_books",
@@ -176,15 +177,25 @@ def pay_dividends(model: Model) -> None:
 
 
 def _migrate(model: Model) -> None:
-    """Households of other workers move where other work pays more than elsewhere.
+    """Households of other workers move where other work pays more, net of rent, than elsewhere.
 
-    They move in where it pays more than ``households.other_wage`` and out where
-    it pays less (``households.migration_response``): a share of each node's
-    other households moves, workers and dependants alike, so the node's mix of
+    They move in where the wage of other work, less the rise of their place's
+    rents weighted by the share of income spent on housing at the start, is
+    above ``households.other_wage`` and out where it is below (a log gap;
+    ``households.migration_response``; Roback 1982): a share of each node's other
+    households moves, workers and dependants alike, so the node's mix of
     workers, dependants and low-income residents stays what it was.
     """
     hp = model.params.households
-    gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage)
+    rents = np.divide(
+        place_rent(model),
+        model.base_place_rent,
+        out=np.ones(len(model.place_names)),
+        where=model.base_place_rent > 0,
+    )
+    gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage) - model.housing_share0 * np.log(
+        np.maximum(rents, 1e-9)
+    )
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]
     people = rate * model.residents
     model.other_workers = model.other_workers * (1.0 + rate)

@@ -1,7 +1,10 @@
-"""Rents phase: rents move toward demand-driven targets; low-income residents are displaced.
+"""Rents phase: rents against the housing stock, slow building, displacement.
 
-Displaced residents move to the cheapest nodes of their place that have free
-space, or leave when there are none (O'Sullivan 2002; Malik et al. 2015).
+Rents clear demand against the housing stock, the stock responds slowly, and
+low-income residents leave where their rent burden stays above the overburden
+threshold. Displaced residents move to the cheapest nodes of their place that have free
+space, or leave the region when there are none (O'Sullivan 2002; Malik et al.
+2015). The functions are in :mod:`clustersim.model.housing`.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import housing
-from clustersim.model.phases.aggregates import Census
+from clustersim.model.phases.aggregates import Census, per_place, talent_income
 
-__all__ = ["space_demand", "update_rents"]
+__all__ = ["income_per_person", "open_housing", "place_rent", "space_demand", "update_rents"]
 
 
 def space_demand(model: Model, census: Census) -> np.ndarray:
@@ -21,16 +24,99 @@ def space_demand(model: Model, census: Census) -> np.ndarray:
     return model.residents + census.talents_at + workspace + model.visitor_demand
 
 
+def income_per_person(model: Model, census: Census) -> np.ndarray:
+    """Monthly income per person living at each node.
+
+    Talents earn their wage or benefit, other workers the wage of other work,
+    the other residents transfers.
+    """
+    t = model.talents
+    live = np.flatnonzero(t.live)
+    talents = np.bincount(t.home[live], weights=talent_income(model, live), minlength=model.n_nodes)
+    workers = model.other_workers * model.other_wage[model.place]
+    inactive = (
+        np.maximum(model.residents - model.other_workers, 0.0) * model.params.households.transfer
+    )
+    people = model.residents + census.talents_at
+    return np.divide(
+        talents + workers + inactive, people, out=np.zeros(model.n_nodes), where=people > 0
+    )
+
+
+def open_housing(model: Model, census: Census) -> None:
+    """The housing market at the start: stock, occupancy, incomes and burdens to compare with.
+
+    The stock is the space demand at the start over one minus the graph's vacant
+    share; rents, incomes and the wage of other work are remembered as they are,
+    so that targets and burdens are indices relative to the start.
+    """
+    rp = model.params.rent
+    demand = space_demand(model, census)
+    model.base_stock = demand / np.maximum(1.0 - model.vacant_space0, 0.05)
+    model.housing_stock = model.base_stock.copy()
+    model.base_occupancy = demand / model.base_stock
+    model.base_income = income_per_person(model, census)
+    model.base_other_wage = model.other_wage.copy()
+    model.low_income_burden = np.full(model.n_nodes, rp.low_income_burden)
+    model.overburden_months = np.zeros(model.n_nodes, dtype=np.int64)
+    people = model.residents + census.talents_at
+    rent_paid = per_place(model, people / model.params.households.size * model.rent)
+    income = per_place(model, people * model.base_income)
+    model.housing_share0 = np.divide(
+        rent_paid, income, out=np.zeros_like(rent_paid), where=income > 0
+    )
+    model.base_place_rent = place_rent(model)
+
+
+def place_rent(model: Model) -> np.ndarray:
+    """Mean rent of each place, weighted by its nodes' non-creative residents."""
+    weight = np.maximum(model.residents, 0.0)
+    paid = per_place(model, weight * model.rent)
+    people = per_place(model, weight)
+    return np.divide(paid, people, out=np.zeros_like(paid), where=people > 0)
+
+
+def _index(now: np.ndarray, start: np.ndarray) -> np.ndarray:
+    return np.divide(now, start, out=np.ones_like(now), where=start > 0)
+
+
 def update_rents(model: Model, census: Census) -> None:
-    """Move rents a step toward their targets, then displace and rehouse low-income residents.
+    """Move rents toward what clears demand against the stock, build, then displace.
 
     ``census`` counts the talents and jobs per node (neither changes here).
     """
     rp = model.params.rent
     demand = space_demand(model, census)
-    target = housing.rent_targets(model.base_rent, demand, model.base_demand, rp.elasticity)
+    occupancy = _index(demand / np.maximum(model.housing_stock, 1e-9), model.base_occupancy)
+    income = _index(income_per_person(model, census), model.base_income)
+    target = housing.rent_targets(
+        model.base_rent, occupancy, income, rp.elasticity, rp.income_elasticity
+    )
     model.rent = model.rent + rp.adjustment_speed * (target - model.rent)
-    out = housing.displacement(model.low_income, model.rent, model.base_rent, rp.displacement_rate)
+    rent_index = model.rent / model.base_rent
+    model.housing_stock = housing.housing_supply(
+        model.housing_stock,
+        model.base_stock,
+        rent_index,
+        rp.supply_elasticity,
+        rp.supply_speed,
+        rp.depreciation,
+    )
+    wage_index = _index(model.other_wage, model.base_other_wage)[model.place]
+    model.low_income_burden = housing.low_income_burden(
+        rp.low_income_burden, rent_index, wage_index
+    )
+    model.overburden_months = housing.sustained_months(
+        model.overburden_months, model.low_income_burden, rp.burden_threshold
+    )
+    out = housing.displacement(
+        model.low_income,
+        model.low_income_burden,
+        model.overburden_months,
+        rp.burden_threshold,
+        rp.burden_months,
+        rp.displacement_rate,
+    )
     if out.sum() <= 0:
         return
     workers_out = out * np.divide(
@@ -40,19 +126,25 @@ def update_rents(model: Model, census: Census) -> None:
     model.residents -= out
     model.other_workers = model.other_workers - workers_out
     model.displaced_by_node = out
-    free = np.maximum(model.capacity - space_demand(model, census), 0.0)
+    free = np.maximum(model.housing_stock - space_demand(model, census), 0.0)
     _rehouse(model, out, workers_out, free)
 
 
 def _rehouse(model: Model, out: np.ndarray, workers_out: np.ndarray, free: np.ndarray) -> None:
-    """Displaced residents of each place move into free space at its cheapest nodes."""
-    ratio = model.rent / model.base_rent
+    """Displaced residents of each place move into free space at its cheapest nodes.
+
+    Cheapest for them: the nodes where their burden is lowest (within 0.05 of the
+    place's lowest burden) and below the overburden threshold; those who find no
+    room there leave the region.
+    """
+    burden = model.low_income_burden
+    threshold = model.params.rent.burden_threshold
     for p in range(len(model.place_names)):
         nodes = np.flatnonzero(model.place == p)
         amount = out[nodes].sum()
         if amount <= 0:
             continue
-        cheap = nodes[ratio[nodes] <= ratio[nodes].min() + 0.05]
+        cheap = nodes[(burden[nodes] <= burden[nodes].min() + 0.05) & (burden[nodes] <= threshold)]
         room = free[cheap]
         if room.sum() <= 0:
             continue

@@ -87,10 +87,11 @@ class Festival(Lever):
 
     In the festival month (``month_of_year``; simulation month 1 is January)
     the target nodes gain amenity and visitor spending (local demand, shared
-    by the target nodes), and visitors occupy space, pushing rents up and
-    displacing low-income residents (crowding and rent pressure; Steiner, Frey
-    & Hotz 2015 found no significant effect and lower resident satisfaction in
-    the event year). Each edition leaves a small lasting amenity (Gomes &
+    by the target nodes), and visitors occupy space, pushing rents up for
+    months (crowding and rent pressure; Steiner, Frey & Hotz 2015 found no
+    significant effect and lower resident satisfaction in the event year); one
+    month of it pushes nobody out, since displacement needs a rent burden that
+    stays high for months (docs/model.md 7.11). Each edition leaves a small lasting amenity (Gomes &
     Librero-Cano 2018: +4.5% GDP/head lasting >5 years), capped at five
     editions. Defaults: Obidos chocolate festival, ~200k visitors, cost cut
     from EUR 500k to 250k per edition (docs/evidence.md, section Events and festivals).
