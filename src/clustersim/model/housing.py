@@ -74,7 +74,7 @@ def housing_supply(
 
 
 def low_income_burden(
-    start_burden: float, rent_index: np.ndarray, income_index: np.ndarray
+    start_burden: float | np.ndarray, rent_index: np.ndarray, income_index: np.ndarray
 ) -> np.ndarray:
     """Rent burden of a node's low-income households: rent over their income.
 

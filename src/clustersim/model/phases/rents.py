@@ -15,7 +15,14 @@ from mesa import Model
 from clustersim.model import housing
 from clustersim.model.phases.aggregates import Census, per_place, talent_income
 
-__all__ = ["income_per_person", "open_housing", "place_rent", "space_demand", "update_rents"]
+__all__ = [
+    "anchor_housing",
+    "income_per_person",
+    "open_housing",
+    "place_rent",
+    "space_demand",
+    "update_rents",
+]
 
 
 def space_demand(model: Model, census: Census) -> np.ndarray:
@@ -52,13 +59,29 @@ def open_housing(model: Model, census: Census) -> None:
     """
     rp = model.params.rent
     demand = space_demand(model, census)
-    model.base_stock = demand / np.maximum(1.0 - model.vacant_space0, 0.05)
-    model.housing_stock = model.base_stock.copy()
-    model.base_occupancy = demand / model.base_stock
-    model.base_income = income_per_person(model, census)
-    model.base_other_wage = model.other_wage.copy()
+    model.housing_stock = demand / np.maximum(1.0 - model.vacant_space0, 0.05)
     model.low_income_burden = np.full(model.n_nodes, rp.low_income_burden)
     model.overburden_months = np.zeros(model.n_nodes, dtype=np.int64)
+    anchor_housing(model, census)
+
+
+def anchor_housing(model: Model, census: Census) -> None:
+    """Take the housing market as it is now as the reference of its indices (month 0).
+
+    Called at setup and again at month 0, after the spin-up: rents, stock,
+    occupancy, incomes, the wage of other work and low-income households'
+    burdens of month 0 are the start that targets, supply, burdens and the
+    migration of other workers compare with, so the housing market starts at
+    rest in the state the spin-up reached (as outside demand does, section 7.3).
+    The months already spent above the overburden threshold still count.
+    """
+    demand = space_demand(model, census)
+    model.base_rent = model.rent.copy()
+    model.base_stock = model.housing_stock.copy()
+    model.base_occupancy = demand / np.maximum(model.base_stock, 1e-9)
+    model.base_income = income_per_person(model, census)
+    model.base_other_wage = model.other_wage.copy()
+    model.base_burden = model.low_income_burden.copy()
     people = model.residents + census.talents_at
     rent_paid = per_place(model, people / model.params.households.size * model.rent)
     income = per_place(model, people * model.base_income)
@@ -103,9 +126,7 @@ def update_rents(model: Model, census: Census) -> None:
         rp.depreciation,
     )
     wage_index = _index(model.other_wage, model.base_other_wage)[model.place]
-    model.low_income_burden = housing.low_income_burden(
-        rp.low_income_burden, rent_index, wage_index
-    )
+    model.low_income_burden = housing.low_income_burden(model.base_burden, rent_index, wage_index)
     model.overburden_months = housing.sustained_months(
         model.overburden_months, model.low_income_burden, rp.burden_threshold
     )
