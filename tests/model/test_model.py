@@ -446,6 +446,27 @@ def test_migrating_households_keep_the_mix_of_workers_and_dependants():
     assert model.low_income / model.residents == pytest.approx(low / residents)
 
 
+def test_households_move_out_where_rents_rise_and_pay_does_not():
+    """Roback (1982): at the same wage, dearer housing sends households elsewhere; the
+    pull is the share of income they spent on housing at the start."""
+    from clustersim.model.phases import accounts
+
+    model = CreativeClusterModel(rng=0, city="small_town", spin_up={"months": 0})
+    model.run_for(3)
+    model.other_wage = np.full(len(model.place_names), model.params.households.other_wage)
+    same = model.residents.copy()
+    accounts._migrate(model)
+    np.testing.assert_allclose(model.residents, same, rtol=1e-3)  # rents as at the start
+    model.rent = model.base_rent * 1.5
+    before = model.residents.copy()
+    accounts._migrate(model)
+    moved = model.residents.sum() / before.sum() - 1
+    share = model.housing_share0[model.focus_place]
+    assert 0.1 < share < 0.5
+    expected = model.params.households.migration_response * share * np.log(1.5)
+    assert moved == pytest.approx(-expected, rel=0.05)
+
+
 @pytest.mark.slow
 def test_other_workers_never_outnumber_residents_under_sustained_out_migration():
     """A town whose other sector loses most of its exports shrinks, evenly, for 20 years.

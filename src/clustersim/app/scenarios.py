@@ -299,7 +299,7 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 25 to 35 creative firms, 100 to 150 creative jobs (2 to 3 in every 100 jobs), "
+        "small: 20 to 40 creative firms, 100 to 150 creative jobs (2 to 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
@@ -313,8 +313,8 @@ SCENARIOS: dict[str, Scenario] = {
         "from month 19: 2.3 M EUR in five years), the hub's star and its tenant firms in "
         "magenta, and the rents at the centre (map: Rent), which jump with every festival "
         "and ease off in between. After five years the town's mean rent is about 6% above "
-        "the grey line. And creative jobs? The gap stays within a few dozen jobs, up with one "
-        "seed and down with another: one run cannot tell it from chance. Money well spent? "
+        "the grey line. And creative jobs? The gap stays within a few dozen jobs and changes "
+        "a lot from one seed to another: one run cannot tell it from chance. Money well spent? "
         "What would you change?",
     ),
     "metropolis": Scenario(
