@@ -138,10 +138,19 @@ def test_report_states_the_noise_floor_of_the_design(tiny_report):
         r"([\d,.e+-]+) jobs cannot be told from chance",
         md,
     )
-    assert {site for site, _ in floors} == {"town", "city"}
+    # a site whose replicates all give the same difference has no noise floor, and says so
+    same = re.findall(
+        r"In (\w+) each of the 2 replicates gives the same difference in creative employment",
+        md,
+    )
+    with_floor = {site for site, _ in floors}
+    assert with_floor | set(same) == {"town", "city"} and not with_floor & set(same)
     effects = tiny_report.tables["effects"]
-    town = effects[(effects.metric == "creative_employment") & (effects.site == "town")]
-    assert float(town["mde"].max()) > 0
+    jobs = effects[effects.metric == "creative_employment"].set_index("site")
+    for site in with_floor:
+        assert float(jobs.loc[site, "mde"]) > 0
+    for site in same:
+        assert float(jobs.loc[site, "mde"]) == 0
 
 
 def _body(md: str) -> str:

@@ -38,14 +38,18 @@ def tax_runs():
 
 
 def test_tax_incentive_pays_firms_at_the_target_and_raises_their_margins_while_paid(tax_runs):
+    gains, shares = [], []
     for _, paid, base_margin, paid_margin, subsidy_share in tax_runs:
         firms = paid.firm_table()
         assert firms["subsidy_received"].sum() == pytest.approx(paid.policy_table()["spent"][0])
-        # The subsidy is ~10% of a firm's revenue. Margins keep a good part of it (measured
-        # 27-65% over six seeds); the rest goes to firms that survive or hire thanks to it,
-        # and to a lower export price as the town sells more outside.
-        gain = paid_margin[:24].mean() - base_margin[:24].mean()
-        assert gain > 0.2 * subsidy_share[:24].mean()
+        gains.append(paid_margin[:24].mean() - base_margin[:24].mean())
+        shares.append(subsidy_share[:24].mean())
+        assert gains[-1] > 0
+    # The subsidy is ~10% of a firm's revenue. Margins keep a good part of it (measured
+    # 14-65% by seed, 48% on average over six seeds); the rest goes to firms that survive
+    # or hire thanks to it, to a lower export price as the town sells more outside, and to
+    # rents that rise with what the town earns.
+    assert np.mean(gains) > 0.25 * np.mean(shares)
     _, one_node = pair({"tax_incentive": {"start": 1, "target": ["Testville 0"]}}, months=6)
     firms = one_node.firm_table()
     assert (firms.query("node == 0")["subsidy_received"] > 0).any()
