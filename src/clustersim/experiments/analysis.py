@@ -251,8 +251,10 @@ def effects(
     ``relative_effect`` (effect / baseline mean), ``significant`` (CI excludes 0) and
     ``mde``, the design's minimum detectable effect (:func:`minimum_detectable_effect`,
     5% level, 80% power) from the spread of the paired differences.
-    Each row's resampling uses its own child of ``SeedSequence(seed)``, so rows do
-    not depend on one another's order.
+    Each row's resampling uses its own child of ``SeedSequence(seed)``, taken in row
+    order: the same metrics, groups and arms give the same intervals, but a table of
+    other metrics (the report's side effects) draws other children, so the same
+    quantity can get a slightly different interval there.
     """
     rows: list[dict[str, Any]] = []
     c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)
