@@ -313,6 +313,27 @@ def test_a_one_month_spike_displaces_nobody_sustained_crowding_does_after_months
     assert low[-1] < 0.95 * initial
 
 
+def test_a_node_where_nobody_lives_has_some_space_and_a_rent_that_answers_demand():
+    """GraphML allows a node of population 0: it gets one unit of space, the occupancy its
+    vacancy gives it, and its place's income per person, so its rent follows demand."""
+    city = uniform_city(3, 3000)
+    city.nodes[2]["population"] = 0
+    model = CreativeClusterModel(rng=0, city=city, spin_up={"months": 0})
+    census = Census.of(model)
+    assert census.talents_at[2] == 0 and model.residents[2] == 0
+    assert model.housing_stock[2] == 1.0
+    assert model.base_occupancy[2] == pytest.approx(1.0 - model.vacant_space0[2])
+    income = rents.income_per_person(model, census)
+    assert income[2] == pytest.approx(np.average(income[:2], weights=model.residents[:2]), rel=0.05)
+    model.visitor_demand[2] = 5.0
+    rents.update_rents(model, census)
+    assert model.rent[2] > model.base_rent[2]
+    model.visitor_demand[2] = 0.0
+    model.run_for(24)
+    for name in ("rent", "housing_stock", "low_income_burden", "residents"):
+        assert np.isfinite(getattr(model, name)).all(), name
+
+
 def test_space_demand_counts_residents_talents_workspace_and_visitors():
     model = tiny()
     census = Census.of(model)

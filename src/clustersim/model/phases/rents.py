@@ -35,7 +35,9 @@ def income_per_person(model: Model, census: Census) -> np.ndarray:
     """Monthly income per person living at each node.
 
     Talents earn their wage or benefit, other workers the wage of other work,
-    the other residents transfers.
+    the other residents transfers. A node where nobody lives takes its place's
+    income per person (what newcomers there would earn on average), so its rent
+    does not fall to nothing.
     """
     t = model.talents
     live = np.flatnonzero(t.live)
@@ -45,9 +47,14 @@ def income_per_person(model: Model, census: Census) -> np.ndarray:
         np.maximum(model.residents - model.other_workers, 0.0) * model.params.households.transfer
     )
     people = model.residents + census.talents_at
-    return np.divide(
-        talents + workers + inactive, people, out=np.zeros(model.n_nodes), where=people > 0
+    income = talents + workers + inactive
+    by_place = np.divide(
+        per_place(model, income),
+        per_place(model, people),
+        out=np.zeros(len(model.place_names)),
+        where=per_place(model, people) > 0,
     )
+    return np.divide(income, people, out=by_place[model.place].copy(), where=people > 0)
 
 
 def open_housing(model: Model, census: Census) -> None:
@@ -59,7 +66,8 @@ def open_housing(model: Model, census: Census) -> None:
     """
     rp = model.params.rent
     demand = space_demand(model, census)
-    model.housing_stock = demand / np.maximum(1.0 - model.vacant_space0, 0.05)
+    # a node where nobody lives or works (allowed in GraphML) gets one unit of space
+    model.housing_stock = np.maximum(demand / _occupied_share(model), 1.0)
     model.low_income_burden = np.full(model.n_nodes, rp.low_income_burden)
     model.overburden_months = np.zeros(model.n_nodes, dtype=np.int64)
     anchor_housing(model, census)
@@ -78,7 +86,9 @@ def anchor_housing(model: Model, census: Census) -> None:
     demand = space_demand(model, census)
     model.base_rent = model.rent.copy()
     model.base_stock = model.housing_stock.copy()
-    model.base_occupancy = demand / np.maximum(model.base_stock, 1e-9)
+    # an empty node's reference is the occupancy the graph gives it, not zero
+    occupancy = demand / np.maximum(model.base_stock, 1e-9)
+    model.base_occupancy = np.where(demand > 0, occupancy, _occupied_share(model))
     model.base_income = income_per_person(model, census)
     model.base_other_wage = model.other_wage.copy()
     model.base_burden = model.low_income_burden.copy()
@@ -99,6 +109,11 @@ def place_rent(model: Model) -> np.ndarray:
     return np.divide(paid, people, out=np.zeros_like(paid), where=people > 0)
 
 
+def _occupied_share(model: Model) -> np.ndarray:
+    """One minus the graph's vacant share of each node, at least 0.05."""
+    return np.maximum(1.0 - model.vacant_space0, 0.05)
+
+
 def _index(now: np.ndarray, start: np.ndarray) -> np.ndarray:
     return np.divide(now, start, out=np.ones_like(now), where=start > 0)
 
@@ -116,7 +131,7 @@ def update_rents(model: Model, census: Census) -> None:
         model.base_rent, occupancy, income, rp.elasticity, rp.income_elasticity
     )
     model.rent = model.rent + rp.adjustment_speed * (target - model.rent)
-    rent_index = model.rent / model.base_rent
+    rent_index = _index(model.rent, model.base_rent)
     model.housing_stock = housing.housing_supply(
         model.housing_stock,
         model.base_stock,
