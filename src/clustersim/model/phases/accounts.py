@@ -21,7 +21,7 @@ from mesa import Model
 
 from clustersim.model.ledger import Ledger
 from clustersim.model.phases.aggregates import Census, employed_rows, per_place, unemployed_rows
-from clustersim.model.phases.rents import place_rent
+from clustersim.model.phases.rents import place_rent_index
 
 __all__ = [
     "open_books",
@@ -187,15 +187,9 @@ def _migrate(model: Model) -> None:
     workers, dependants and low-income residents stays what it was.
     """
     hp = model.params.households
-    rents = np.divide(
-        place_rent(model),
-        model.base_place_rent,
-        out=np.ones(len(model.place_names)),
-        where=model.base_place_rent > 0,
-    )
-    gap = np.log(np.maximum(model.other_wage, 1.0) / hp.other_wage) - model.housing_share0 * np.log(
-        np.maximum(rents, 1e-9)
-    )
+    rents = np.maximum(place_rent_index(model), 1e-9)
+    wage = np.maximum(model.other_wage, 1.0) / hp.other_wage
+    gap = np.log(wage) - model.housing_share0 * np.log(rents)
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]
     people = rate * model.residents
     model.other_workers = model.other_workers * (1.0 + rate)

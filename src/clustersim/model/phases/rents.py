@@ -20,6 +20,7 @@ __all__ = [
     "income_per_person",
     "open_housing",
     "place_rent",
+    "place_rent_index",
     "space_demand",
     "update_rents",
 ]
@@ -48,13 +49,8 @@ def income_per_person(model: Model, census: Census) -> np.ndarray:
     )
     people = model.residents + census.talents_at
     income = talents + workers + inactive
-    by_place = np.divide(
-        per_place(model, income),
-        per_place(model, people),
-        out=np.zeros(len(model.place_names)),
-        where=per_place(model, people) > 0,
-    )
-    return np.divide(income, people, out=by_place[model.place].copy(), where=people > 0)
+    by_place = _index(per_place(model, income), per_place(model, people), empty=0.0)
+    return np.divide(income, people, out=by_place[model.place], where=people > 0)
 
 
 def open_housing(model: Model, census: Census) -> None:
@@ -95,18 +91,19 @@ def anchor_housing(model: Model, census: Census) -> None:
     people = model.residents + census.talents_at
     rent_paid = per_place(model, people / model.params.households.size * model.rent)
     income = per_place(model, people * model.base_income)
-    model.housing_share0 = np.divide(
-        rent_paid, income, out=np.zeros_like(rent_paid), where=income > 0
-    )
+    model.housing_share0 = _index(rent_paid, income, empty=0.0)
     model.base_place_rent = place_rent(model)
 
 
 def place_rent(model: Model) -> np.ndarray:
     """Mean rent of each place, weighted by its nodes' non-creative residents."""
     weight = np.maximum(model.residents, 0.0)
-    paid = per_place(model, weight * model.rent)
-    people = per_place(model, weight)
-    return np.divide(paid, people, out=np.zeros_like(paid), where=people > 0)
+    return _index(per_place(model, weight * model.rent), per_place(model, weight), empty=0.0)
+
+
+def place_rent_index(model: Model) -> np.ndarray:
+    """Each place's mean rent relative to month 0 (1 where it had no residents then)."""
+    return _index(place_rent(model), model.base_place_rent)
 
 
 def _occupied_share(model: Model) -> np.ndarray:
@@ -114,8 +111,9 @@ def _occupied_share(model: Model) -> np.ndarray:
     return np.maximum(1.0 - model.vacant_space0, 0.05)
 
 
-def _index(now: np.ndarray, start: np.ndarray) -> np.ndarray:
-    return np.divide(now, start, out=np.ones_like(now), where=start > 0)
+def _index(now: np.ndarray, start: np.ndarray, empty: float = 1.0) -> np.ndarray:
+    """``now / start``, and ``empty`` where ``start`` is not positive."""
+    return np.divide(now, start, out=np.full(np.shape(now), empty), where=start > 0)
 
 
 def update_rents(model: Model, census: Census) -> None:
