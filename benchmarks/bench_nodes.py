@@ -63,7 +63,6 @@ def grid_city(n_nodes: int, population: int, seed: int = 0) -> nx.Graph:
             population=int(pop[i]),
             rent=400.0,
             amenity=0.7 if i == centre else 0.5,
-            accessibility=0.6,
             tech=0.6,
             vacant_space=0.08,
             university=int(i == centre),

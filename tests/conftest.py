@@ -99,7 +99,6 @@ def uniform_city(
     values = {
         "rent": 400.0,
         "amenity": 0.4,
-        "accessibility": 0.5,
         "tech": 0.5,
         "vacant_space": 0.1,
         "university": 0,

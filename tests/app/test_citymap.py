@@ -31,7 +31,7 @@ def test_map_sizes_nodes_by_population_and_colours_by_layer() -> None:
     texts = zip(drawing.labelled, drawing.talent_labels, strict=True)
     labels = {i: text.get_text() for i, text in texts}
     assert all(labels[i] == f"{talents[i]:,}" for i in labels)
-    for layer in ("creative_density", "amenity", "accessibility"):
+    for layer in ("creative_density", "amenity", "market_access"):
         assert np.allclose(CityMapFigure(town, layer).nodes.get_array(), layer_values(town, layer))
     town.run_for(3)
     drawing.update()

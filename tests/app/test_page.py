@@ -85,7 +85,7 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
     ]
     assert min(widths) > 300, f"figures not drawn (image widths {widths})"
     assert "Small town, month 0" in app.summary()
-    for name in ("Rent", "Creative density", "Amenity", "Accessibility"):
+    for name in ("Rent", "Creative density", "Amenity", "Market access"):
         assert app.page.get_by_role("button", name=name).count() == 1
     # Step, Play and Reset sit above the map, on screen without opening the side panel
     step = app.box("button:has-text('Step')")

@@ -20,6 +20,7 @@ from clustersim.app.scenarios import (
     model_kwargs,
     refused_levers,
 )
+from clustersim.model.config import MarketParams
 from clustersim.model.core import CreativeClusterModel
 from conftest import users_spin_up
 
@@ -76,23 +77,17 @@ def test_the_app_draws_the_same_city_as_the_model() -> None:
         assert list(ours.edges(data=True)) == list(theirs.edges(data=True))
 
 
-def test_accessibility_scales_only_the_town() -> None:
-    plain = ClassroomSettings(city="obidos")
-    faster = dataclasses.replace(plain, accessibility=1.5)
-    g0, g1 = (city_graph(s, np.random.default_rng(s.seed)) for s in (plain, faster))
-    focus = g0.graph["focus"]
-    for node, data in g0.nodes(data=True):
-        expected = data["accessibility"]
-        if data["place"] == focus:
-            expected = min(expected * 1.5, 1.0)
-        assert g1.nodes[node]["accessibility"] == pytest.approx(expected)
-        assert g1.nodes[node]["population"] == data["population"]
-    # the scaled towns share one random stream (the seed's own went into the graph)
-    fastest = dataclasses.replace(plain, accessibility=2.0)
-    town1, town2 = ClassroomTown(settings=faster), ClassroomTown(settings=fastest)
-    assert np.array_equal(town1.talents.home, town2.talents.home)
-    assert np.array_equal(town1.firms.node, town2.firms.node)
-    assert dict(town1.graph.nodes(data=True)) != dict(town2.graph.nodes(data=True))
+def test_accessibility_brings_outside_markets_nearer_and_nothing_else() -> None:
+    plain = ClassroomSettings(city="obidos", seed=3)
+    faster = dataclasses.replace(plain, accessibility=2.0)
+    assert model_kwargs(faster)["market"] == {"outside_time": MarketParams().outside_time / 2}
+    assert model_kwargs(faster)["rng"] == model_kwargs(plain)["rng"] == 3
+    town0, town1 = ClassroomTown(settings=plain), ClassroomTown(settings=faster)
+    # the same city graph; the town reaches more outside buyers and sells dearer
+    assert dict(town0.graph.nodes(data=True)) == dict(town1.graph.nodes(data=True))
+    focus = town0.focus_nodes
+    assert (town1.market_potential[focus] > town0.market_potential[focus]).all()
+    assert (town1.market_access[focus] > town0.market_access[focus]).all()
 
 
 def test_at_todays_accessibility_the_town_is_the_command_lines() -> None:

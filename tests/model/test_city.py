@@ -124,12 +124,10 @@ def test_plausible_levels_small_town_versus_metropolis() -> None:
     for data in town.nodes.values():
         assert data["rent"] <= town_centre["rent"]
         assert data["amenity"] <= town_centre["amenity"]
-        assert 0.15 <= data["accessibility"] <= 0.35
         assert 0.08 <= data["vacant_space"] <= 0.2
         assert data["university"] == 0
     for data in metro.nodes.values():
         assert data["rent"] <= metro_centre["rent"]
-        assert 0.7 <= data["accessibility"] <= 0.95
         assert 0.8 <= data["tech"] <= 0.95
         assert 0.02 <= data["vacant_space"] <= 0.07
     # Villages hang off the core on long, sparse roads.
@@ -282,7 +280,6 @@ GRAPHML_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   <key id="population" for="node" attr.name="population" attr.type="int"/>
   <key id="rent" for="node" attr.name="rent" attr.type="string"/>
   <key id="amenity" for="node" attr.name="amenity" attr.type="double"/>
-  <key id="accessibility" for="node" attr.name="accessibility" attr.type="double"/>
   <key id="tech" for="node" attr.name="tech" attr.type="double"/>
   <key id="vacant_space" for="node" attr.name="vacant_space" attr.type="double"/>
   <key id="university" for="node" attr.name="university" attr.type="double"/>
@@ -299,7 +296,6 @@ def node_xml(node_id: str, name: str, population: int, rent: str = "400") -> str
         "population": population,
         "rent": rent,
         "amenity": 0.5,
-        "accessibility": 0.3,
         "tech": 0.5,
         "vacant_space": 0.1,
         "university": 0,

@@ -779,7 +779,7 @@ def test_nearer_nodes_are_chosen_more_often_as_expected():
     np.testing.assert_allclose(share, [0.0, near / (near + far), far / (near + far)], atol=0.01)
 
 
-def test_accessibility_stretches_the_reach_of_collaboration():
+def test_market_access_stretches_the_reach_of_collaboration():
     travel_time = np.array([[0.0, 10.0, 60.0], [10.0, 0.0, 50.0], [60.0, 50.0, 0.0]])
     firms = np.array([0.0, 2.0, 2.0])
     source = np.zeros(50_000, dtype=int)

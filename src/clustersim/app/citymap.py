@@ -38,7 +38,7 @@ LAYERS: dict[str, tuple[str, str, str]] = {
     "rent": ("Rent", "Rent (EUR/month)", "YlOrRd"),
     "creative_density": ("Creative density", "Creative jobs per 1,000 people", "PuBu"),
     "amenity": ("Amenity", "Amenity (index)", "YlGn"),
-    "accessibility": ("Accessibility", "Accessibility (index)", "BuPu"),
+    "market_access": ("Market access", "Market access (x the reference external price)", "BuPu"),
 }
 
 #: Above this many living creative firms the map draws one marker per place, not per firm.
@@ -89,8 +89,8 @@ def layer_values(model: ClassroomTown, layer: str) -> np.ndarray:
         return np.asarray(model.rent, float)
     if layer == "amenity":
         return np.asarray(model.amenity, float)
-    if layer == "accessibility":
-        return np.asarray(model.accessibility, float)
+    if layer == "market_access":
+        return np.asarray(model.market_access, float)
     if layer == "creative_density":
         jobs = np.bincount(
             model.firms.node[model.firms.alive],
@@ -140,8 +140,10 @@ def _talents_at(model: ClassroomTown) -> np.ndarray:
 
 def _layer_range(model: ClassroomTown, layer: str) -> tuple[float, float]:
     """A fixed colour range per town, so colours change when the town does."""
-    if layer in ("amenity", "accessibility"):
-        return 0.0, 1.5 if layer == "amenity" else 1.0
+    if layer == "amenity":
+        return 0.0, 1.5
+    if layer == "market_access":
+        return 0.5, 1.5
     start = layer_values(model, layer)
     if layer == "rent":
         return 0.8 * float(start.min()), 1.4 * float(start.max())

@@ -22,9 +22,8 @@ from clustersim.model.city import (
     PRESETS,
     build_city_graph,
     city_config_from_name,
-    place_names,
 )
-from clustersim.model.config import FirmParams, InstitutionParams, SpinUpParams
+from clustersim.model.config import FirmParams, InstitutionParams, MarketParams, SpinUpParams
 from clustersim.model.core import CreativeClusterModel
 
 __all__ = [
@@ -39,7 +38,6 @@ __all__ = [
     "city_graph",
     "model_kwargs",
     "refused_levers",
-    "scaled_town_seed",
     "spin_up_months",
 ]
 
@@ -114,6 +112,7 @@ def refused_levers(model: CreativeClusterModel | None) -> dict[str, str]:
 
 
 _FIRM = FirmParams()
+_MARKET = MarketParams()
 _INSTITUTIONS = InstitutionParams()
 
 
@@ -129,8 +128,8 @@ class ClassroomSettings:
         budget: Municipal budget for creative policies at the start (EUR).
         agglomeration_cap: Creative jobs within reach of a node beyond which
             clustering adds no productivity; None = uncapped (the model's default).
-        accessibility: Multiplier on the town's accessibility (external markets and
-            transport hubs), clipped to the 0-1 index.
+        accessibility: Divides the travel time from the region's gateway to the
+            outside world's markets (``market.outside_time``): 2 halves it.
     """
 
     city: str = "small_town"
@@ -177,55 +176,36 @@ def spin_up_months() -> int:
 
 
 def city_graph(settings: ClassroomSettings, rng: np.random.Generator) -> nx.Graph:
-    """The city graph of ``settings``, drawn from ``rng``, with the town's accessibility scaled.
+    """The city graph of ``settings``, drawn from ``rng``.
 
     With ``rng = np.random.default_rng(seed)`` it is the graph
-    ``CreativeClusterModel(city=settings.city, rng=seed)`` builds, except for
-    accessibility, so changing the accessibility changes nothing else of the city.
+    ``CreativeClusterModel(city=settings.city, rng=seed)`` builds: accessibility
+    changes travel times to outside markets, not the graph.
     """
-    spec = city_config_from_name(settings.city, None)
-    graph = build_city_graph(spec, rng)
-    focus = graph.graph.get("focus") or place_names(graph)[0]
-    for data in graph.nodes.values():
-        if data["place"] == focus:
-            scaled = data["accessibility"] * settings.accessibility
-            data["accessibility"] = float(np.clip(scaled, 0.0, 1.0))
-    return graph
+    return build_city_graph(city_config_from_name(settings.city, None), rng)
 
 
 def model_kwargs(settings: ClassroomSettings) -> dict[str, Any]:
     """Keyword arguments of :class:`~clustersim.model.core.CreativeClusterModel` for settings.
 
-    At today's accessibility the town is the one ``clustersim city=<city>
-    seed=<seed>`` runs (the city's name and the integer seed), so its spin-up is
-    shared, through the cache, with every run of that town. At another
-    accessibility the model gets the same city graph with the town's
-    accessibility scaled (:func:`city_graph`) and a seed derived from the seed
-    (:func:`scaled_town_seed`): an integer, so that its spin-up is cached too,
-    and not the graph's own stream, whose numbers the graph has used.
+    The town is the one ``clustersim city=<city> seed=<seed>`` runs (the city's
+    name and the integer seed), so its spin-up is shared, through the cache,
+    with every run of that town. Another accessibility divides the travel time
+    from the region's gateway to the outside world's markets
+    (``market.outside_time``) by it: the town reaches more or fewer outside
+    buyers, and its external price follows (its market access).
     """
     kwargs: dict[str, Any] = {
+        "city": settings.city,
+        "rng": settings.seed,
         "firm": {"agglomeration_cap": settings.agglomeration_cap},
         "institutions": {"municipality_budget": float(settings.budget)},
     }
-    if settings.accessibility == 1.0:
-        kwargs.update(city=settings.city, rng=settings.seed)
-    else:
-        graph = city_graph(settings, np.random.default_rng(settings.seed))
-        kwargs.update(city=graph, rng=scaled_town_seed(settings.seed))
+    if settings.accessibility != 1.0:
+        kwargs["market"] = {"outside_time": _MARKET.outside_time / settings.accessibility}
     if settings.levers:
         kwargs["policy"] = settings.policy()
     return kwargs
-
-
-def scaled_town_seed(seed: int) -> int:
-    """The model's seed for a town whose accessibility was scaled: derived from ``seed``.
-
-    Examples:
-        >>> scaled_town_seed(0) == scaled_town_seed(0) != scaled_town_seed(1)
-        True
-    """
-    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
 class ClassroomTown(CreativeClusterModel):
@@ -299,7 +279,7 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 20 to 40 creative firms, 100 to 150 creative jobs (2 to 3 in every 100 jobs), "
+        "small: 35 to 50 creative firms, 140 to 170 creative jobs (about 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
@@ -323,13 +303,13 @@ SCENARIOS: dict[str, Scenario] = {
         "A polycentric metropolis of one million; with this many firms the map draws one "
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
         "years (36 months). Like the small town, it does not grow by itself: every month "
-        "about 50 creative firms open and as many close, yet creative jobs and firms stay "
-        "within 3% of where they started. What differs is the level: about 7,000 creative "
-        "firms and 30,000 creative jobs, 6 in every 100 jobs (small town: 2); creative "
-        "workers earn about what other work pays (small town: two thirds); and jobs gather "
-        "in the centre, with 15 to 40 times the creative density of a typical neighbourhood "
-        "(map: Creative density). Why would the same rules give the big city three times "
-        "the small town's creative share?",
+        "about 40 creative firms open and as many close, yet creative jobs and firms stay "
+        "within 3% of where they started. What differs is the level: about 5,500 creative "
+        "firms and 23,000 creative jobs, 5 in every 100 jobs (small town: 3); creative "
+        "workers earn a little less than other work pays (small town: about three quarters); "
+        "and jobs gather in the centre, with 12 to 40 times the creative density of a "
+        "typical neighbourhood (map: Creative density). Why would the same rules give the "
+        "big city almost twice the small town's creative share?",
         months=36,
     ),
     "free_play": Scenario(

@@ -27,6 +27,7 @@ from clustersim.model.schema import (
     HouseholdParams,
     InstitutionParams,
     LabourParams,
+    MarketParams,
     MetricsParams,
     NetworkParams,
     RentParams,
@@ -42,6 +43,7 @@ __all__ = [
     "HouseholdParams",
     "InstitutionParams",
     "LabourParams",
+    "MarketParams",
     "MetricsParams",
     "NetworkParams",
     "RentParams",
@@ -75,6 +77,7 @@ class SimConfig:
     talent: TalentParams = field(default_factory=TalentParams)
     labour: LabourParams = field(default_factory=LabourParams)
     firm: FirmParams = field(default_factory=FirmParams)
+    market: MarketParams = field(default_factory=MarketParams)
     rent: RentParams = field(default_factory=RentParams)
     network: NetworkParams = field(default_factory=NetworkParams)
     institutions: InstitutionParams = field(default_factory=InstitutionParams)

@@ -52,6 +52,7 @@ _PARAM_GROUPS = (
     "talent",
     "labour",
     "firm",
+    "market",
     "rent",
     "network",
     "institutions",

@@ -102,8 +102,9 @@ class PolicyHost(Protocol):
     """Broadband / technological facilities per node (0 to 1)."""
     openness: np.ndarray
     """Openness (tolerance) per node (0 to 1)."""
-    accessibility: np.ndarray
-    """Access to external markets per node (0 to 1)."""
+    market_access: np.ndarray
+    """External price multiplier per node from the people it reaches (1 at the reference
+    market potential); follows travel times (``set_travel_times_changed``)."""
     retention_bonus: np.ndarray
     """Extra attachment of new graduates to their place, per place."""
     graduate_pull: np.ndarray

@@ -549,7 +549,7 @@ def collaboration_targets(
     source_node: np.ndarray,
     firms_at_node: np.ndarray,
     travel_time: np.ndarray,
-    accessibility: np.ndarray,
+    market_access: np.ndarray,
     distance_scale: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
@@ -557,11 +557,11 @@ def collaboration_targets(
 
     Partners are found with probability proportional to the firms at a node and
     exp(-t / (scale * (1 + a_i + a_j))): near partners are likelier, and
-    accessibility of both ends stretches the reach for distant ties (global
+    market access of both ends stretches the reach for distant ties (global
     networking; Falck, Heblich & Kipar 2010 on cluster networking).
     """
     reach_scale = distance_scale * (
-        1.0 + accessibility[source_node][:, None] + accessibility[None, :]
+        1.0 + market_access[source_node][:, None] + market_access[None, :]
     )
     weights = np.exp(-travel_time[source_node] / reach_scale) * firms_at_node[None, :]
     return choose_rows(weights, rng)

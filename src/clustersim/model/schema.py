@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clustersim.model.schema_economy import HouseholdParams
-from clustersim.model.schema_firms import FirmParams
+from clustersim.model.schema_firms import FirmParams, MarketParams
 from clustersim.model.schema_spinup import SpinUpParams
 from clustersim.params import (
     MAX_EUR_PER_MONTH,
@@ -30,6 +30,7 @@ __all__ = [
     "HouseholdParams",
     "InstitutionParams",
     "LabourParams",
+    "MarketParams",
     "MetricsParams",
     "NetworkParams",
     "RentParams",
@@ -409,7 +410,7 @@ class NetworkParams:
     distance_scale: float = param(
         30.0,
         unit="minutes",
-        doc="distance decay of tie formation; scaled up by accessibility for distant ties",
+        doc="distance decay of tie formation; scaled up by market access for distant ties",
         gt=0,
         le=MAX_MINUTES,
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clustersim.params import MAX_UTILS, MAX_WEIGHT, param
+from clustersim.params import MAX_MINUTES, MAX_UTILS, MAX_WEIGHT, param
 
-__all__ = ["FirmParams"]
+__all__ = ["FirmParams", "MarketParams"]
 
 
 @dataclass
@@ -55,17 +55,10 @@ class FirmParams:
     unit_price: float = param(
         2000.0,
         unit="EUR per output unit",
-        doc="price of one unit of output on external markets at full accessibility",
+        doc="price of one unit of output on external markets at the reference market potential "
+        "(market.reference_potential)",
         gt=0,
         le=1e6,
-    )
-    accessibility_elasticity: float = param(
-        1.0,
-        unit="-",
-        doc="external market price scales as accessibility^elasticity",
-        source="Krugman 1991; Barbero & Zofio 2016",
-        ge=0,
-        le=MAX_WEIGHT,
     )
     # >= 1.01: the price must fall by less than the volume rises (revenue grows with output)
     external_demand_elasticity: float | None = param(
@@ -314,4 +307,61 @@ class FirmParams:
     )
     spinoff_near_parent: float = param(
         0.8, unit="share", doc="probability a spin-off stays at its parent's node", ge=0, le=1
+    )
+
+
+@dataclass
+class MarketParams:
+    """Market access: the people each node reaches, and the external price it gives.
+
+    See :mod:`clustersim.model.market_access` and docs/model.md, section 7.3.
+    """
+
+    # <= 2: a price that more than squares with market potential is no longer a wage equation
+    price_elasticity: float = param(
+        0.2,
+        unit="-",
+        doc="external price scales as (market potential / reference) ^ elasticity",
+        source="wage equation of economic geography, price ~ potential^(1/sigma) (Fujita, "
+        "Krugman & Venables 1999; Redding & Venables 2004; Head & Mayer 2006), with sigma = 5 "
+        "as in firm.external_demand_elasticity",
+        ge=0,
+        le=2,
+    )
+    decay: float = param(
+        60.0,
+        unit="minutes",
+        doc="travel time over which the people a node reaches count e times less",
+        source="assumption",
+        gt=0,
+        le=MAX_MINUTES,
+    )
+    # <= 1e9 people: more than the EU's population; the potential stays finite
+    outside_population: float = param(
+        10_000_000.0,
+        unit="people",
+        doc="the outside world's market (national and European buyers beyond the region), in "
+        "people reached at the outside_time",
+        source="assumption",
+        ge=0,
+        le=1e9,
+    )
+    outside_time: float = param(
+        120.0,
+        unit="minutes",
+        doc="travel time from the region's gateway (the centre of its most populous place) to "
+        "the outside world's market",
+        source="assumption",
+        ge=0,
+        le=MAX_MINUTES,
+    )
+    # >= 1000 people: the smallest town; <= 1e9
+    reference_potential: float = param(
+        30_000_000.0,
+        unit="people",
+        doc="market potential at which the external price is firm.unit_price",
+        source="calibrated: a medium city of 150,000 keeps a creative share of about 4.4%, "
+        "near the EU's 3.7% (docs/model.md, section 9)",
+        ge=1000,
+        le=1e9,
     )

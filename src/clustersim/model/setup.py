@@ -12,7 +12,7 @@ from mesa import Model
 
 from clustersim.errors import ConfigError
 from clustersim.model import city as city_module
-from clustersim.model import metrics
+from clustersim.model import market_access, metrics
 from clustersim.model.agents import CulturalInstitution, Municipality, University
 from clustersim.model.phases import accounts
 from clustersim.model.phases.aggregates import Census, count_employees, effective_labour
@@ -33,7 +33,6 @@ _NODE_ATTRIBUTES = (
     "population",
     "rent",
     "amenity",
-    "accessibility",
     "tech",
     "vacant_space",
     "university",
@@ -66,7 +65,7 @@ def setup_nodes(model: Model) -> None:
     model.base_rent = attr["rent"].copy()
     model.rent = attr["rent"].copy()
     model.amenity_attr = attr["amenity"]
-    model.accessibility = attr["accessibility"].copy()
+    model.gateway = market_access.gateway_node(g)
     model.tech = attr["tech"].copy()
     model.openness = attr["openness"].copy()
     model.vacant_space0 = attr["vacant_space"]

@@ -21,7 +21,10 @@ def test_transport_cuts_travel_time_and_town_talents_commute_to_city_jobs():
     base, fast = pair({"transport": {"start": 1}}, months=24, city=town_and_city)
     centre_to_centre = (base.travel_time[0, 4], fast.travel_time[0, 4])
     assert centre_to_centre == pytest.approx((60.0, 36.0))
-    assert fast.accessibility[:4] == pytest.approx(base.accessibility[:4] + 0.1)
+    # market access follows the travel times: the town now reaches the city and beyond
+    town = slice(0, 4)
+    assert (fast.market_potential[town] > 1.2 * base.market_potential[town]).all()
+    assert (fast.market_access[town] > base.market_access[town]).all()
     assert town_commuters_to_city(fast) > 3 * town_commuters_to_city(base) + 20
     assert fast.policy_table()["spent"].tolist() == [2_500_000]
 
@@ -54,9 +57,10 @@ def test_transport_drains_the_generated_region_too():
         )
         assert fast.policies["status"].tolist() == ["active"]
         # the town's creative jobs drain to the city, whose firms now reach the town's
-        # households and whose jobs its residents now reach (last year of three)
+        # households and whose jobs its residents now reach (last year of three), though
+        # the town also reaches more outside buyers (seed 0: 110 -> 70 jobs)
         jobs = [r.timeseries["creative_employment"].iloc[-12:].mean() for r in (base, fast)]
-        assert jobs[1] < 0.6 * jobs[0], jobs
+        assert jobs[1] < 0.8 * jobs[0], jobs
 
 
 def test_transport_in_a_one_place_city_improves_the_roads_at_its_centre():

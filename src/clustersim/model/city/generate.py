@@ -304,7 +304,6 @@ def _add_nodes(
             population=int(node_population[node]),
             rent=round(float(values["rent"][node]), 2),
             amenity=round(float(values["amenity"][node]), 3),
-            accessibility=round(float(values["accessibility"][node]), 3),
             tech=round(float(values["tech"][node]), 3),
             vacant_space=round(float(values["vacant_space"][node]), 3),
             university=int(universities[node]),
@@ -399,9 +398,9 @@ def small_town(
     """A low-density small town: compact centre, one to three districts, hinterland villages.
 
     6-14 nodes (more villages for larger populations). Centre rent 350-500 EUR,
-    low accessibility (0.2-0.35), moderate tech (0.4-0.6, lower in the
-    hinterland), 8-20% vacant space, amenity concentrated in the centre; villages
-    hang off the core on long rural roads (8-25 min). No university below 50,000
+    moderate tech (0.4-0.6, lower in the hinterland), 8-20% vacant space, amenity
+    concentrated in the centre; villages hang off the core on long rural roads
+    (8-25 min). No university below 50,000
     inhabitants (see :func:`_universities`); presets set the town's own count.
 
     Args:
@@ -423,7 +422,7 @@ def medium_city(
 ) -> nx.Graph:
     """A medium-sized city: centre, one to three subcentres, districts, a few suburban villages.
 
-    15-30 nodes. Centre rent 550-850 EUR, accessibility 0.35-0.7, tech 0.5-0.8,
+    15-30 nodes. Centre rent 550-850 EUR, tech 0.5-0.8,
     one university at the centre from 50,000 inhabitants (about one per 250,000, see
     :func:`_universities`); subcentres are linked to the centre by public transport.
 
@@ -447,9 +446,9 @@ def metropolis(
     """A polycentric metropolis: a main centre plus three to six subcentres, each with districts.
 
     30-60 nodes. Centre rent 900-1500 EUR declining outward, high amenity at the
-    centre and subcentres, accessibility 0.7-0.95, tech 0.8-0.95, 2-7% vacant
-    space, about one university per 250,000 inhabitants (half at the centre, the
-    rest at subcentres; see :func:`_universities`).
+    centre and subcentres, tech 0.8-0.95, 2-7% vacant space, about one university
+    per 250,000 inhabitants (half at the centre, the rest at subcentres; see
+    :func:`_universities`).
 
     Args:
         population: Inhabitants (>= 1000); node populations sum exactly to it.

@@ -68,7 +68,6 @@ PROFILES: dict[str, Profile] = {
         centre_levels={
             "rent": (350.0, 500.0),
             "amenity": (0.45, 0.6),
-            "accessibility": (0.3, 0.35),
             "tech": (0.5, 0.6),
             "vacant_space": (0.12, 0.08),
             "openness": (0.35, 0.45),
@@ -76,7 +75,6 @@ PROFILES: dict[str, Profile] = {
         periphery_levels={
             "rent": (175.0, 250.0),
             "amenity": (0.08, 0.12),
-            "accessibility": (0.2, 0.25),
             "tech": (0.4, 0.45),
             "vacant_space": (0.2, 0.15),
             "openness": (0.28, 0.35),
@@ -100,7 +98,6 @@ PROFILES: dict[str, Profile] = {
         centre_levels={
             "rent": (550.0, 850.0),
             "amenity": (0.65, 0.8),
-            "accessibility": (0.5, 0.7),
             "tech": (0.65, 0.8),
             "vacant_space": (0.07, 0.05),
             "openness": (0.5, 0.6),
@@ -108,7 +105,6 @@ PROFILES: dict[str, Profile] = {
         periphery_levels={
             "rent": (250.0, 380.0),
             "amenity": (0.15, 0.25),
-            "accessibility": (0.35, 0.5),
             "tech": (0.5, 0.65),
             "vacant_space": (0.1, 0.08),
             "openness": (0.4, 0.5),
@@ -132,7 +128,6 @@ PROFILES: dict[str, Profile] = {
         centre_levels={
             "rent": (900.0, 1500.0),
             "amenity": (0.85, 0.95),
-            "accessibility": (0.9, 0.95),
             "tech": (0.88, 0.95),
             "vacant_space": (0.03, 0.02),
             "openness": (0.7, 0.85),
@@ -140,7 +135,6 @@ PROFILES: dict[str, Profile] = {
         periphery_levels={
             "rent": (360.0, 600.0),
             "amenity": (0.3, 0.4),
-            "accessibility": (0.7, 0.75),
             "tech": (0.8, 0.85),
             "vacant_space": (0.07, 0.05),
             "openness": (0.55, 0.65),

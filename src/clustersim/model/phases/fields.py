@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 from mesa import Model
 
+from clustersim.model import market_access
 from clustersim.model import mechanisms as mech
 
 __all__ = [
@@ -68,13 +69,28 @@ def refresh_reach(model: Model) -> None:
 
     ``commute_reach`` weighs the nodes a worker or shopper reaches;
     ``agglomeration_reach`` weighs the jobs that count toward a node's density
-    (``exp(-t / firm.agglomeration_decay)``, no cut-off).
+    (``exp(-t / firm.agglomeration_decay)``, no cut-off); ``market_potential``
+    counts the people each node reaches, in the region and outside it, and
+    ``market_access`` is the external price multiplier it gives
+    (:mod:`clustersim.model.market_access`).
     """
     lab = model.params.labour
     model.travel_time = shortest_travel_times(model.graph)
     model.commute_reach = mech.reach_weights(model.travel_time, lab.commute_decay, lab.max_commute)
     model.agglomeration_reach = mech.reach_weights(
         model.travel_time, model.params.firm.agglomeration_decay
+    )
+    mp = model.params.market
+    model.market_potential = market_access.market_potential(
+        model.travel_time,
+        model.population0,
+        model.gateway,
+        mp.outside_population,
+        mp.outside_time,
+        mp.decay,
+    )
+    model.market_access = market_access.market_access(
+        model.market_potential, mp.reference_potential, mp.price_elasticity
     )
 
 

@@ -4,10 +4,11 @@ Output ``q = A * g(D_j) * (1 + MAR + Jacobs) * (1 + knowledge) * L^alpha``, with
 ``g`` rising with the creative jobs within reach (Ciccone & Hall 1996; Arthur
 1990; Glaeser et al. 1992; Valero & Van Reenen 2019). Local sales face
 competition within reach (a Huff split of household budgets); external sales
-are priced by accessibility, broadband for digital sectors and collaboration
-ties (Krugman 1991; Czernich et al. 2011; Falck et al. 2010), and outside
-buyers pay less for a place's output the more of it they are sold (a constant
-demand elasticity; Armington 1969; Simonovska & Waugh 2014).
+are priced by market access (the people a node reaches), broadband for digital
+sectors and collaboration ties (Harris 1954; Redding & Venables 2004; Czernich
+et al. 2011; Falck et al. 2010), and outside buyers pay less for a place's
+output the more of it they are sold (a constant demand elasticity; Armington
+1969; Simonovska & Waugh 2014).
 """
 
 from __future__ import annotations
@@ -258,13 +259,12 @@ def _local_market(
 
 
 def _external_prices(model: Model) -> np.ndarray:
-    """External unit prices by node and sector: accessibility, and broadband for digital."""
+    """External unit prices by node and sector: market access, and broadband for digital."""
     fp = model.params.firm
     digital = model.sector_traits["digital"]
-    access = np.power(model.accessibility, fp.accessibility_elasticity)
     return (
         fp.unit_price
-        * access[:, None]
+        * model.market_access[:, None]
         * (1.0 + fp.digital_tech_weight * model.tech[:, None] * digital[None, :])
     )
 

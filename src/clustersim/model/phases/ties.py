@@ -45,7 +45,7 @@ def _partners(model: Model, census: Census, alive: np.ndarray, source: np.ndarra
     f, rng = model.firms, model.rng
     firms_at = census.firms_at.astype(float)
     node = mech.collaboration_targets(
-        f.node[source], firms_at, model.travel_time, model.accessibility, nw.distance_scale, rng
+        f.node[source], firms_at, model.travel_time, model.market_access, nw.distance_scale, rng
     )
     order = alive[np.argsort(f.node[alive], kind="stable")]
     starts = np.searchsorted(f.node[order], np.arange(model.n_nodes))

@@ -1,16 +1,16 @@
-"""The transport accessibility lever: shorter travel times on the link (can drain a small town).
+"""The transport lever: shorter travel times on the link (can drain a small town).
 
-Evidence: market access raises external prices (Krugman 1991); counties bypassed
-by high-speed rail lost, and small cities on the line saw marginal or negative
-effects (Qin 2017; Diao 2018).
+It acts only through travel times: the town then reaches more people (market
+potential, a higher external price; Harris 1954; Redding & Venables 2004), and
+the large city's firms and jobs reach the town's households and talents.
+Counties bypassed by high-speed rail lost, and small cities on the line saw
+marginal or negative effects (Qin 2017; Diao 2018).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from clustersim.errors import ConfigError
 from clustersim.params import param
@@ -24,7 +24,7 @@ __all__ = ["LEVER", "Transport", "TransportSettings"]
 
 @dataclass
 class TransportSettings(LeverSettings):
-    """Transport accessibility settings."""
+    """Transport settings."""
 
     time_cut: float = param(
         0.4,
@@ -32,14 +32,6 @@ class TransportSettings(LeverSettings):
         doc="share of travel time cut on the target edges (scaled by intensity, max 0.9)",
         ge=0,
         le=0.9,
-    )
-    # <= 1 accessibility unit: the whole accessibility index (0-1)
-    accessibility_gain: float = param(
-        0.1,
-        unit="accessibility units",
-        doc="accessibility gain of the focus place",
-        ge=0,
-        le=1.0,
     )
     target: Any = param(
         "transport_link",
@@ -75,16 +67,16 @@ def _transport_edges(model: PolicyHost, target: Any, nodes: list[int]) -> list[t
 
 
 class Transport(Lever):
-    """Transport accessibility: shorter travel times on chosen edges, better market access.
+    """Transport: shorter travel times on chosen edges, and nothing else.
 
     Cuts travel time on the focus place's transport links (or on all edges
-    between the named nodes) and raises the focus place's accessibility
-    (external market prices, Krugman 1991). It can DRAIN a small town: the
-    large city's firms then reach the town's households and the town's
-    talents reach city jobs, so the town's own creative firms lose ground
-    (Qin 2017; Diao 2018: counties bypassed by high-speed rail lost, small
-    cities on the line saw marginal or negative effects). The works are
-    lasting: nothing is undone when the programme stops.
+    between the named nodes). Everything else follows from the travel times:
+    the town's market potential rises with the people it now reaches, and so
+    does its external price (:mod:`clustersim.model.market_access`); the large
+    city's firms reach the town's households and the town's talents reach city
+    jobs, so it can DRAIN a small town (Qin 2017; Diao 2018: counties bypassed
+    by high-speed rail lost, small cities on the line saw marginal or negative
+    effects). The works are lasting: nothing is undone when the programme stops.
     """
 
     Settings = TransportSettings
@@ -103,7 +95,7 @@ class Transport(Lever):
         super().__init__(model, name, settings)
 
     def on_start(self) -> None:
-        """Cut travel times and raise accessibility (lasting infrastructure)."""
+        """Cut travel times (lasting infrastructure); reach and market access follow."""
         m = self.model
         cut = min(self.settings.time_cut * self.intensity, 0.9)
         m.graph = m.graph.copy()  # copy on write: never edit the caller's graph object
@@ -111,8 +103,6 @@ class Transport(Lever):
             minutes = m.graph.edges[u, v]["travel_time"] * (1.0 - cut)
             m.graph.edges[u, v]["travel_time"] = max(minutes, 1.0)
         m.set_travel_times_changed()
-        gain = self.settings.accessibility_gain * self.intensity
-        m.accessibility[m.focus_nodes] = np.minimum(m.accessibility[m.focus_nodes] + gain, 1.0)
 
 
 LEVER = Transport
