@@ -142,11 +142,11 @@ def _layer_range(model: ClassroomTown, layer: str) -> tuple[float, float]:
     """A fixed colour range per town, so colours change when the town does."""
     if layer == "amenity":
         return 0.0, 1.5
-    if layer == "market_access":
-        return 0.5, 1.5
     start = layer_values(model, layer)
     if layer == "rent":
         return 0.8 * float(start.min()), 1.4 * float(start.max())
+    if layer == "market_access":  # moves only when travel times do
+        return 0.95 * float(start.min()), 1.05 * float(start.max())
     return 0.0, max(2.0 * float(start.max()), 1.0)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from clustersim.model.city import centre_node, place_names
+
 __all__ = ["gateway_node", "market_access", "market_potential"]
 
 
@@ -62,16 +64,10 @@ def market_access(potential: np.ndarray, reference: float, elasticity: float) ->
 def gateway_node(graph: nx.Graph) -> int:
     """The region's gateway to the outside world: the centre of its most populous place.
 
-    Ties go to the place listed first. A graph whose place has no centre node
-    falls back on the most populous node of that place.
+    Ties go to the place listed first (:func:`~clustersim.model.city.place_names`).
     """
-    totals: dict[str, float] = {}
+    places = place_names(graph)
+    totals = dict.fromkeys(places, 0.0)
     for _, data in graph.nodes(data=True):
-        totals[data["place"]] = totals.get(data["place"], 0.0) + float(data["population"])
-    best = max(totals.values())
-    place = next(p for p in totals if totals[p] == best)
-    nodes = [n for n, d in graph.nodes(data=True) if d["place"] == place]
-    for node in nodes:
-        if graph.nodes[node].get("role") == "centre":
-            return int(node)
-    return int(max(nodes, key=lambda n: graph.nodes[n]["population"]))
+        totals[data["place"]] += float(data["population"])
+    return int(centre_node(graph, max(places, key=totals.__getitem__)))
