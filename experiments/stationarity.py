@@ -6,8 +6,9 @@ Usage: ``python experiments/stationarity.py [--seeds 5] [--years 30] [--n-jobs 2
 For each generated city kind (at its default population), the default region and
 every preset, it runs ``--seeds`` seeds from the stationary start (the default
 spin-up, or ``--spin-up-years`` of it) for ``--years`` years without policy and
-reports, averaged over the seeds, the change of creative employment in month 1 and the drift of the creative
-share (least-squares slope, percentage points per decade). The issue's bounds are
+reports, averaged over the seeds, the change of creative employment in month 1
+and the drift of the creative share (least-squares slope, percentage points per
+decade). The issue's bounds are
 |month-1 change| < 2% and |drift| < 0.1 pp per decade. Writes ``stationarity.csv``,
 ``stationarity.md`` (the table of docs/model.md) and ``stationarity.png`` (the
 creative share over the years, mean of the seeds, one line per city).
