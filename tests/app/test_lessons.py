@@ -130,19 +130,19 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "35 to 50 creative firms, 140 to 170 creative jobs (about 3 in every 100" in text
+    assert "35 to 50 creative firms, 160 to 185 creative jobs (about 3 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
     # "35 to 50 creative firms"
     assert most(35 <= f[0] <= 50 for f in firms), [f[0] for f in firms]
-    # "140 to 170 creative jobs"
-    assert most(140 <= j[0] <= 170 for j in jobs), [j[0] for j in jobs]
+    # "160 to 185 creative jobs"
+    assert most(160 <= j[0] <= 185 for j in jobs), [j[0] for j in jobs]
     # "(about 3 in every 100 jobs)"
     shares = [run.series("creative_share").mean() for run in small_town]
     assert most(0.025 <= s < 0.035 for s in shares), shares
-    # "most in one or two neighbourhoods"
-    assert most(top_two_share(run.start_jobs_per_node) > 0.6 for run in small_town)
-    assert most(top_two_share(jobs_per_node(run.town)) > 0.6 for run in small_town)
+    # "most in one or two neighbourhoods": more than half (51-77% at month 0)
+    assert most(top_two_share(run.start_jobs_per_node) > 0.5 for run in small_town)
+    assert most(top_two_share(jobs_per_node(run.town)) > 0.5 for run in small_town)
 
 
 def test_lesson_1_the_small_town_does_not_take_off_by_itself(small_town) -> None:
@@ -227,8 +227,8 @@ def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
 def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, small_town) -> None:
     jobs = [run.series("creative_employment")[0] for run in metropolis]
     firms = [run.series("creative_firms")[0] for run in metropolis]
-    # "about 5,500 creative firms and 23,000 creative jobs"
-    assert most(5_000 <= f <= 6_000 for f in firms), firms
+    # "about 5,200 creative firms and 23,000 creative jobs"
+    assert most(5_000 <= f <= 5_500 for f in firms), firms
     assert most(21_000 <= j <= 25_000 for j in jobs), jobs
     # "5 in every 100 jobs (small town: 3)"
     shares = [run.series("creative_share").mean() for run in metropolis]
@@ -239,8 +239,8 @@ def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, smal
     assert most(0.8 < p < 0.92 for p in pay), pay
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in small_town]
     assert most(0.68 < p < 0.82 for p in pay), pay
-    # "Why would the same rules give the big city almost twice the small town's creative
-    # share?"
+    # "Why would the same rules give the big city more than one and a half times the small
+    # town's creative share?"
     small = np.mean([run.series("creative_share").mean() for run in small_town])
     assert 1.5 < np.mean(shares) / small < 2.0
 
@@ -255,9 +255,10 @@ def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
         assert most(
             int(np.argmax(d)) == run.centre for d, run in zip(densities, metropolis, strict=True)
         ), when
-        # "with 12 to 40 times the creative density of a typical neighbourhood"
+        # "with 80 to 240 times the creative density of a typical neighbourhood": the
+        # million-inhabitant city has 129 neighbourhoods, most of them outer ones
         ratios = [density_ratio(d) for d in densities]
-        assert most(12 <= r <= 40 for r in ratios), (when, ratios)
+        assert most(80 <= r <= 240 for r in ratios), (when, ratios)
 
 
 # ------------------------------------------------------------------ free play

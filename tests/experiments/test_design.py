@@ -47,6 +47,20 @@ def test_flagship_compares_real_plans_in_a_small_town_and_a_metropolis():
     assert levers == {p.stem for p in (config_dir() / "policy").glob("*.yaml")} - {"none"}
 
 
+def test_scaling_spans_one_shape_of_the_family_from_5000_to_2_million():
+    """Issue 10: nothing but population changes along the fit (no generator switch)."""
+    design = Design.named("scaling")
+    kinds, sizes = set(), []
+    for site in design.sites.values():
+        city = dict(o.split("=", 1) for o in site.overrides)
+        kinds.add(city["city"])
+        sizes.append(int(city["city.population"]))
+    assert len(kinds) == 1
+    assert min(sizes) == 5_000 and max(sizes) == 2_000_000
+    metrics = set(design.analysis["scaling_metrics"])
+    assert {"creative_employment", "employment", "wage", "mean_rent"} <= metrics
+
+
 @pytest.mark.slow
 def test_every_shipped_design_composes_into_distinct_runs(tmp_path):
     for name in available():

@@ -264,3 +264,19 @@ def test_a_city_of_a_thousand_neighbourhoods_loads_and_runs(tmp_path):
     model.run_for(3)
     assert len(model.talents.live) > 0 and len(model.firms.live) > 0
     assert all(math.isfinite(v) for v in model.records[-1].values() if isinstance(v, float))
+
+
+def test_a_generated_city_of_twenty_million_has_a_thousand_nodes_and_runs(tmp_path):
+    # issue 10: the family reaches about 1,000 neighbourhoods at 20M; the graph goes
+    # through GraphML and runs at 200,000 inhabitants (city.population rescales a file)
+    big = city.metropolis(20_000_000, rng=np.random.default_rng(5), name="Megacity")
+    assert big.number_of_nodes() >= 1000
+    path = tmp_path / "megacity.graphml"
+    city.save_graphml(big, path)
+    G = load_graphml(path)
+    assert G.number_of_nodes() == big.number_of_nodes()
+    city.rescale_population(G, 200_000)
+    model = CreativeClusterModel(city=G, rng=3, spin_up={"months": 0})
+    model.run_for(2)
+    assert len(model.talents.live) > 0 and len(model.firms.live) > 0
+    assert all(math.isfinite(v) for v in model.records[-1].values() if isinstance(v, float))

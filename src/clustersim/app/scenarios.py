@@ -279,7 +279,7 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 30 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 35 to 50 creative firms, 140 to 170 creative jobs (about 3 in every 100 jobs), "
+        "small: 35 to 50 creative firms, 160 to 185 creative jobs (about 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
@@ -304,12 +304,12 @@ SCENARIOS: dict[str, Scenario] = {
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
         "years (36 months). Like the small town, it does not grow by itself: every month "
         "about 40 creative firms open and as many close, yet creative jobs and firms stay "
-        "within 3% of where they started. What differs is the level: about 5,500 creative "
+        "within 3% of where they started. What differs is the level: about 5,200 creative "
         "firms and 23,000 creative jobs, 5 in every 100 jobs (small town: 3); creative "
         "workers earn a little less than other work pays (small town: about three quarters); "
-        "and jobs gather in the centre, with 12 to 40 times the creative density of a "
+        "and jobs gather in the centre, with 80 to 240 times the creative density of a "
         "typical neighbourhood (map: Creative density). Why would the same rules give the "
-        "big city almost twice the small town's creative share?",
+        "big city more than one and a half times the small town's creative share?",
         months=36,
     ),
     "free_play": Scenario(

@@ -72,7 +72,7 @@ class TalentParams:
         "and this many nodes sampled in proportion to population (half) and evenly (half), "
         "with the logit corrected for the sampling; 0 = always every node",
         source="McFadden 1978 (sampling of alternatives); a speed setting: generated cities "
-        "(at most 60 nodes), the default regions and the presets (at most about 70) have fewer",
+        "up to about 700,000 inhabitants and the default region have fewer nodes",
         ge=0,
         le=100_000,
     )

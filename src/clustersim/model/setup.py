@@ -115,7 +115,10 @@ def setup_institutions(model: Model) -> None:
 
     Amenity at a node is the graph's amenity; the part its cultural
     institutions explain is kept apart (``amenity_base`` is the rest), so that
-    amenity follows when institutions open or close.
+    amenity follows when institutions open or close. Where the fields of many
+    institutions overlap they explain more than the node's amenity and the rest is
+    negative: month 0's amenity is the graph's whatever the number of nodes (a city
+    cut into more neighbourhoods has more institutions, not more culture).
     """
     ip = model.params.institutions
     size = university_graduates(
@@ -135,7 +138,7 @@ def setup_institutions(model: Model) -> None:
     model.municipality = Municipality(
         model, town_hall, ip.municipality_budget, ip.municipality_income
     )
-    model.amenity_base = np.maximum(model.amenity_attr - culture_field(model), 0.0)
+    model.amenity_base = model.amenity_attr - culture_field(model)
     refresh_fields(model)
 
 

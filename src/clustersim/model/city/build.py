@@ -18,13 +18,16 @@ __all__ = ["build_city_graph", "city_config_from_name", "rescale_population"]
 def build_city_graph(spec: CityConfig, rng: np.random.Generator) -> nx.Graph:
     """Build the city graph a :class:`~clustersim.model.config.CityConfig` describes."""
     if spec.kind in CITY_KINDS:
-        return generate(spec.kind, spec.population, rng=rng, name=spec.name)
+        return generate(spec.kind, spec.population, rng=rng, name=spec.name, family=spec.family)
     if spec.kind == "region":
-        town = generate(spec.town_kind, spec.population, rng=rng, name=spec.name)
-        big = generate(spec.city_kind, spec.city_population, rng=rng, name=spec.city_name)
+        family = spec.family
+        town = generate(spec.town_kind, spec.population, rng=rng, name=spec.name, family=family)
+        big = generate(
+            spec.city_kind, spec.city_population, rng=rng, name=spec.city_name, family=family
+        )
         return region(town, big, travel_time=spec.travel_time, distance_km=spec.distance_km)
     if spec.kind == "preset":
-        return preset_region(spec.preset, rng=rng, population=spec.population)
+        return preset_region(spec.preset, rng=rng, population=spec.population, family=spec.family)
     if spec.kind == "graphml":
         graph = load_graphml(spec.graphml)
         if spec.population is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clustersim.model.city.contract import MAX_DISTANCE_KM
-from clustersim.model.city.profiles import GENERATED_KINDS
+from clustersim.model.city.family import FamilyParams
+from clustersim.model.city.profiles import GENERATED_KINDS, MAX_POPULATION, MIN_POPULATION
 from clustersim.params import MAX_MINUTES, param
 
 __all__ = ["CITY_KIND_CHOICES", "CityConfig"]
@@ -22,7 +23,8 @@ class CityConfig:
         "small_town",
         source="-",
         unit="-",
-        doc="generator: small_town, medium_city, metropolis, region (town + large city), "
+        doc="shape of a generated city: small_town (compact), medium_city (polycentric with "
+        "hinterland), metropolis (polycentric); region (town + large city), "
         "preset (a URBACT partner town with its nearest large city) or graphml (your own file)",
         choices=CITY_KIND_CHOICES,
     )
@@ -33,8 +35,8 @@ class CityConfig:
         unit="inhabitants",
         doc="population of the (focus) town; for GraphML it rescales the whole graph, "
         "null keeps the file's populations",
-        ge=1000,
-        le=20_000_000,
+        ge=MIN_POPULATION,
+        le=MAX_POPULATION,
         optional=True,
     )
     preset: str | None = param(
@@ -44,7 +46,7 @@ class CityConfig:
         "small_town",
         source="-",
         unit="-",
-        doc="generator for the town when kind=region",
+        doc="shape of the town when kind=region",
         choices=GENERATED_KINDS,
     )
     city_name: str = param(
@@ -54,7 +56,7 @@ class CityConfig:
         "metropolis",
         source="-",
         unit="-",
-        doc="generator for the large city when kind=region",
+        doc="shape of the large city when kind=region",
         choices=GENERATED_KINDS,
     )
     city_population: int = param(
@@ -62,8 +64,8 @@ class CityConfig:
         source="-",
         unit="inhabitants",
         doc="population of the large city when kind=region",
-        ge=1000,
-        le=20_000_000,
+        ge=MIN_POPULATION,
+        le=MAX_POPULATION,
     )
     travel_time: float = param(
         60.0,
@@ -101,3 +103,4 @@ class CityConfig:
         ge=0,
         optional=True,
     )
+    family: FamilyParams = field(default_factory=FamilyParams)

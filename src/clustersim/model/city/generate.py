@@ -1,4 +1,4 @@
-"""City generators sized from a population: small town, medium city, metropolis."""
+"""City generators: the family's shapes (compact, polycentric) sized from a population."""
 
 from __future__ import annotations
 
@@ -11,7 +11,22 @@ import numpy as np
 
 from clustersim.errors import CityGraphError
 from clustersim.model.city.contract import show_value
-from clustersim.model.city.profiles import GENERATED_KINDS, MIN_POPULATION, PROFILES, Profile
+from clustersim.model.city.family import (
+    FamilyParams,
+    attribute_levels,
+    expected_universities,
+    neighbourhood_spacing,
+    node_count,
+    stochastic_round,
+    urban_speed,
+)
+from clustersim.model.city.profiles import (
+    GENERATED_KINDS,
+    MAX_POPULATION,
+    MIN_POPULATION,
+    SHAPES,
+    Shape,
+)
 
 __all__ = [
     "check_population",
@@ -27,13 +42,13 @@ _RURAL_SPEED = 45.0  # km/h on roads to hinterland villages
 _POPULATION_SIGMA = 0.25  # lognormal jitter of node population weights
 _RENT_SIGMA = 0.08
 _INDEX_SIGMA = 0.05
-
-UNIVERSITY_MIN_POPULATION = 50_000
-"""Inhabitants from which a generated city has a university (an assumption: most European
-towns below this size have none; preset towns carry their own count)."""
-
-INHABITANTS_PER_UNIVERSITY = 250_000
-"""About one university per this many inhabitants in a generated city of any kind."""
+_POSITION_SIGMA = 0.1  # jitter of district positions, in neighbourhood spacings
+_ROAD_REACH = 1.5  # districts closer than this many spacings are joined by a street
+_SUBCENTRE_RING = 0.55  # subcentres lie at about this share of the urban radius
+_VILLAGE_GAP = (4.0, 14.0)  # km beyond the urban edge, in a town of 10,000
+_VILLAGE_GAP_ELASTICITY = 0.15  # the hinterland widens with population
+_TRANSPORT_SPEED = 32.0  # km/h on centre-subcentre transport links
+_TRANSPORT_WAIT = 4.0  # minutes of waiting/access per transport trip
 
 
 def _check_rng(rng: Any) -> np.random.Generator:
@@ -50,48 +65,12 @@ def check_population(population: Any, kind: str) -> int:
     ok = isinstance(population, (int, np.integer, float, np.floating)) and not isinstance(
         population, (bool, np.bool_)
     )
-    if ok and float(population).is_integer() and population >= MIN_POPULATION:
+    if ok and float(population).is_integer() and MIN_POPULATION <= population <= MAX_POPULATION:
         return int(population)
     raise CityGraphError(
-        f"{kind}: population must be an integer >= {MIN_POPULATION} (inhabitants), "
-        f"got {show_value(population)}"
+        f"{kind}: population must be an integer from {MIN_POPULATION} to {MAX_POPULATION:,} "
+        f"(inhabitants), got {show_value(population)}"
     )
-
-
-def _node_count(profile: Profile, population: int) -> int:
-    """Node count growing with log10(population), clipped to the kind's range."""
-    a, b, reference, low, high = profile.node_count
-    raw = a + b * math.log10(population / reference)
-    return int(min(high, max(low, math.floor(raw + 0.5))))
-
-
-def _structure(kind: str, n: int) -> tuple[int, int, int]:
-    """Split ``n`` nodes into (subcentres, districts, hinterland); the centre is the rest (1)."""
-    if kind == "small_town":
-        n_sub = 0
-        n_districts = 1 + (n >= 10) + (n >= 13)
-    elif kind == "medium_city":
-        n_sub = 1 + (n >= 20) + (n >= 27)
-        n_hinterland = 3 + (n >= 22) + (n >= 28)
-        return n_sub, n - 1 - n_sub - n_hinterland, n_hinterland
-    else:
-        n_sub = int(min(6, max(3, math.floor(n / 9 + 0.5))))
-        return n_sub, n - 1 - n_sub, 0
-    return n_sub, n_districts, n - 1 - n_sub - n_districts
-
-
-def _ring_positions(
-    rng: np.random.Generator,
-    count: int,
-    radius: tuple[float, float],
-    scale: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Angles (evenly spread, jittered) and radii (uniform in ``radius``) of ``count`` nodes."""
-    offset = rng.uniform(0.0, 2.0 * math.pi)
-    angles = offset + 2.0 * math.pi * np.arange(count) / max(count, 1)
-    angles = angles + rng.normal(0.0, 0.5 / max(count, 1), size=count)
-    radii = rng.uniform(radius[0], radius[1], size=count) * scale
-    return angles, radii
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -106,177 +85,200 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Layout:
-    """Nodes placed so far: role, position (km), centrality, and the hub a district hangs from.
+    """Nodes placed so far: role, position (km), centrality.
 
     Node ids are list positions; the centre is node 0 at (0, 0) with centrality 1.
-    ``hub_of`` is -1 for every node that is not a district.
     """
 
     roles: list[str] = field(default_factory=lambda: ["centre"])
     xs: list[float] = field(default_factory=lambda: [0.0])
     ys: list[float] = field(default_factory=lambda: [0.0])
     centrality: list[float] = field(default_factory=lambda: [1.0])
-    hub_of: list[int] = field(default_factory=lambda: [-1])
 
-    def add(self, role: str, x: float, y: float, centrality: float, hub: int = -1) -> None:
+    def add(self, role: str, x: float, y: float, centrality: float) -> None:
         """Append one node."""
         self.roles.append(role)
         self.xs.append(x)
         self.ys.append(y)
         self.centrality.append(centrality)
-        self.hub_of.append(hub)
 
 
-def _build(kind: str, population: Any, rng: Any, name: str) -> nx.Graph:
-    """Build a city of ``kind``: centre, optional subcentres, districts, hinterland villages.
+def _build(
+    kind: str, population: Any, rng: Any, name: str, family: FamilyParams | None = None
+) -> nx.Graph:
+    """Build a city of shape ``kind`` from the family's functions of its population.
 
-    Layout (km, centre at 0,0), node populations (exact total, lognormal jitter
-    around role weights: dense centre, lighter outskirts) and attribute noise are
-    drawn from ``rng`` only, so the graph is reproducible from its seed. The
-    centre's attributes carry no noise: they are the calibration anchor and rise
-    smoothly with population. ``G.graph`` holds ``name``, ``kind`` and ``population``.
+    The node count grows with population (:func:`family.node_count`); the shape
+    splits the nodes into subcentres, districts and hinterland villages. Districts
+    fill a hexagonal lattice at the family's density outward from the centre and the
+    subcentres; villages lie on a ring beyond the urban edge. Node populations (exact
+    total, lognormal jitter around weights that rise with centrality) and attribute
+    noise are drawn from ``rng`` only, so the graph is reproducible from its seed.
+    The centre's attributes carry no noise: they are the family's centre levels.
+    ``G.graph`` holds ``name``, ``kind`` and ``population``.
     """
     rng = _check_rng(rng)
     population = check_population(population, kind)
     if not isinstance(name, str) or not name.strip():
         raise CityGraphError(f"{kind}: name must be a non-empty str, got {show_value(name)}")
-    profile = PROFILES[kind]
-    n_sub, n_districts, n_hinterland = _structure(kind, _node_count(profile, population))
-    scale = min(2.0, max(0.6, (population / profile.reference_population) ** 0.25))
+    family = FamilyParams() if family is None else family
+    shape = SHAPES[kind]
+    nodes = node_count(family, population)
+    n_sub, n_districts, n_villages = shape.split(nodes)
+    spacing = neighbourhood_spacing(family, population, nodes)
+    urban = 1 + n_sub + n_districts
+    radius = spacing * math.sqrt(urban * math.sqrt(3.0) / 2.0 / math.pi)
 
     # The order of the draws below is part of the result: keep it.
     layout = _Layout()
-    _place_subcentres(layout, profile, n_sub, scale, rng)
-    _place_districts(layout, profile, _districts_per_hub(kind, n_sub, n_districts), scale, rng)
-    _place_hinterland(layout, profile, n_hinterland, scale, rng)
+    _place_subcentres(layout, shape, n_sub, radius, rng)
+    _place_districts(layout, shape, n_districts, spacing, radius, rng)
+    _place_villages(layout, n_villages, population, rng)
     centrality = np.asarray(layout.centrality)
-    node_population = _node_populations(profile, layout.roles, centrality, population, rng)
-    values = _attribute_values(profile, population, centrality, rng)
-    universities = _universities(population, len(layout.roles), n_sub, rng)
+    node_population = _node_populations(shape, layout.roles, centrality, population, rng)
+    values = _attribute_values(family, population, centrality, rng)
+    universities = np.zeros(len(layout.roles), dtype=np.int64)
+    count = stochastic_round(expected_universities(family, population), rng)
+    if count:
+        spread_universities(universities, count, n_sub, rng)
 
     G = nx.Graph(name=name, kind=kind, population=population)
     _add_nodes(G, name, layout, node_population, values, universities)
-    _add_edges(G, profile, layout.roles, layout.hub_of, n_sub)
+    _add_edges(G, layout.roles, spacing, urban_speed(family, population))
     return G
 
 
 def _place_subcentres(
-    layout: _Layout, profile: Profile, count: int, scale: float, rng: np.random.Generator
+    layout: _Layout, shape: Shape, count: int, radius: float, rng: np.random.Generator
 ) -> None:
-    """Put ``count`` subcentres on a ring around the centre."""
-    angles, radii = _ring_positions(rng, count, profile.subcentre_radius, scale)
-    for angle, radius in zip(angles, radii, strict=True):
-        x, y = float(radius * math.cos(angle)), float(radius * math.sin(angle))
-        layout.add("subcentre", x, y, profile.subcentre_centrality)
+    """Put ``count`` subcentres on a ring at about half the urban radius, evenly spread."""
+    if count == 0:
+        return
+    offset = rng.uniform(0.0, 2.0 * math.pi)
+    angles = offset + 2.0 * math.pi * np.arange(count) / count
+    angles = angles + rng.normal(0.0, 0.5 / count, size=count)
+    radii = _SUBCENTRE_RING * radius * rng.uniform(0.85, 1.15, size=count)
+    for angle, r in zip(angles, radii, strict=True):
+        layout.add("subcentre", float(r * math.cos(angle)), float(r * math.sin(angle)), 0.0)
+    _set_urban_centrality(layout, shape, radius)
 
 
-def _districts_per_hub(kind: str, n_sub: int, n_districts: int) -> list[int]:
-    """Districts of the centre, then of each subcentre.
-
-    The centre gets about half (medium city) or a third (metropolis); the
-    subcentres share the rest evenly.
-    """
-    if n_sub == 0:
-        return [n_districts]
-    share = 0.5 if kind == "medium_city" else 0.3
-    at_centre = max(2, math.floor(n_districts * share + 0.5))
-    rest = n_districts - at_centre
-    return [at_centre] + [rest // n_sub + (i < rest % n_sub) for i in range(n_sub)]
+def _hex_lattice(spacing: float, extent: float) -> np.ndarray:
+    """Points (x, y) of a hexagonal lattice of ``spacing`` km within ``extent`` km of (0, 0)."""
+    k = math.ceil(extent / spacing / (math.sqrt(3.0) / 2.0)) + 1
+    i, j = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1), indexing="ij")
+    x = spacing * (i + 0.5 * j).ravel()
+    y = spacing * (math.sqrt(3.0) / 2.0 * j).ravel()
+    inside = np.hypot(x, y) <= extent
+    return np.column_stack([x[inside], y[inside]])
 
 
 def _place_districts(
     layout: _Layout,
-    profile: Profile,
-    per_hub: list[int],
-    scale: float,
+    shape: Shape,
+    count: int,
+    spacing: float,
+    radius: float,
     rng: np.random.Generator,
 ) -> None:
-    """Put each hub's districts on a ring around it (hub 0 is the centre, then the subcentres).
+    """Fill ``count`` lattice points nearest the hubs (centre, subcentres) with districts.
 
-    A district's centrality falls from 0.7 to 0.4 of its hub's across the band.
+    A point's distance to a subcentre counts divided by the subcentre's pull, so the
+    centre gathers the most districts. Ties are broken at random.
     """
-    for hub, count in enumerate(per_hub):
-        band = profile.centre_district_radius if hub == 0 else profile.subcentre_district_radius
-        angles, radii = _ring_positions(rng, count, band, scale)
-        for angle, radius in zip(angles, radii, strict=True):
-            x = float(layout.xs[hub] + radius * math.cos(angle))
-            y = float(layout.ys[hub] + radius * math.sin(angle))
-            outward = (radius / scale - band[0]) / max(band[1] - band[0], 1e-9)
-            layout.add("district", x, y, layout.centrality[hub] * (0.7 - 0.3 * outward), hub)
+    if count == 0:
+        return
+    hubs = np.column_stack([layout.xs, layout.ys])
+    pull = np.array([1.0] + [shape.subcentre_pull] * (len(hubs) - 1))
+    points = _hex_lattice(spacing, 2.0 * radius + 3.0 * spacing)
+    to_hub = np.hypot(points[:, None, 0] - hubs[None, :, 0], points[:, None, 1] - hubs[None, :, 1])
+    free = to_hub.min(axis=1) > 0.6 * spacing
+    points, to_hub = points[free], to_hub[free]
+    score = (to_hub / pull).min(axis=1) * (1.0 + 0.02 * rng.random(len(points)))
+    chosen = points[np.argsort(score, kind="stable")[:count]]
+    chosen = chosen + rng.normal(0.0, _POSITION_SIGMA * spacing, size=chosen.shape)
+    for x, y in chosen:
+        layout.add("district", float(x), float(y), 0.0)
+    _set_urban_centrality(layout, shape, radius)
 
 
-def _place_hinterland(
-    layout: _Layout, profile: Profile, count: int, scale: float, rng: np.random.Generator
-) -> None:
-    """Put ``count`` hinterland villages on a wide ring; centrality falls from 0.15 outwards."""
-    angles, radii = _ring_positions(rng, count, profile.hinterland_radius, scale)
-    band = profile.hinterland_radius
-    for angle, radius in zip(angles, radii, strict=True):
-        x, y = float(radius * math.cos(angle)), float(radius * math.sin(angle))
-        outward = (radius / scale - band[0]) / max(band[1] - band[0], 1e-9)
-        layout.add("hinterland", x, y, 0.15 * (1.0 - outward))
+def _set_urban_centrality(layout: _Layout, shape: Shape, radius: float) -> None:
+    """Centrality of every urban node: the strongest hub's pull, decaying over the urban radius.
+
+    ``c = max(exp(-d_centre / R), max over subcentres of pull * exp(-d_s / R))``: 1 at
+    the centre, the shape's pull at a subcentre, about 0.37 at the urban edge.
+    """
+    xs, ys = np.asarray(layout.xs), np.asarray(layout.ys)
+    is_sub = np.array([role == "subcentre" for role in layout.roles])
+    c = np.exp(-np.hypot(xs, ys) / radius)
+    for s in np.flatnonzero(is_sub):
+        near = shape.subcentre_pull * np.exp(-np.hypot(xs - xs[s], ys - ys[s]) / radius)
+        c = np.maximum(c, near)
+    c[0] = 1.0
+    layout.centrality = [float(v) for v in c]
+
+
+def _place_villages(layout: _Layout, count: int, population: int, rng: np.random.Generator) -> None:
+    """Put ``count`` hinterland villages on a band beyond the urban edge.
+
+    The band starts 4-14 km beyond the farthest urban node in a town of 10,000 and
+    widens with population (elasticity 0.15); a village's centrality falls from
+    0.15 at the band's inner edge to 0 at its outer edge.
+    """
+    if count == 0:
+        return
+    edge = max(math.hypot(x, y) for x, y in zip(layout.xs, layout.ys, strict=True))
+    widen = (population / 10_000.0) ** _VILLAGE_GAP_ELASTICITY
+    low, high = _VILLAGE_GAP[0] * widen, _VILLAGE_GAP[1] * widen
+    offset = rng.uniform(0.0, 2.0 * math.pi)
+    angles = offset + 2.0 * math.pi * np.arange(count) / count
+    angles = angles + rng.normal(0.0, 0.5 / count, size=count)
+    gaps = rng.uniform(low, high, size=count)
+    for angle, gap in zip(angles, gaps, strict=True):
+        r = edge + gap
+        outward = (gap - low) / (high - low)
+        layout.add(
+            "hinterland",
+            float(r * math.cos(angle)),
+            float(r * math.sin(angle)),
+            0.15 * (1.0 - outward),
+        )
 
 
 def _node_populations(
-    profile: Profile,
+    shape: Shape,
     roles: list[str],
     centrality: np.ndarray,
     population: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Node populations summing exactly to ``population``: role weights with lognormal jitter.
+    """Node populations summing exactly to ``population``, denser toward the centre.
 
-    Districts weigh more the more central they are.
+    An urban node weighs ``0.5 + 2.5 * centrality`` (3 at the centre), a village the
+    shape's village weight; lognormal jitter on every node.
     """
-    role_weight = np.array([profile.weights[r] for r in roles])
-    is_district = np.array([r == "district" for r in roles])
-    role_weight = np.where(is_district, role_weight * (0.5 + centrality), role_weight)
-    weights = role_weight * rng.lognormal(0.0, _POPULATION_SIGMA, size=len(roles))
+    is_village = np.array([r == "hinterland" for r in roles])
+    weight = np.where(is_village, shape.village_weight, 0.5 + 2.5 * centrality)
+    weights = weight * rng.lognormal(0.0, _POPULATION_SIGMA, size=len(roles))
     return _allocate(population, weights)
 
 
 def _attribute_values(
-    profile: Profile, population: int, centrality: np.ndarray, rng: np.random.Generator
+    family: FamilyParams, population: int, centrality: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Rent and index attributes per node, between the periphery and the centre level.
+    """Rent and index attributes per node, between the family's periphery and centre level.
 
-    Both levels move with the population's position in the kind's ``typical``
-    range (log scale); nodes lie between them by centrality, with lognormal noise
-    except at the centre, clipped to the two levels.
+    A node lies between the two levels of a city of its size by its centrality, with
+    lognormal noise except at the centre, clipped to the two levels.
     """
-    low, high = profile.typical
-    t = (math.log(population) - math.log(low)) / (math.log(high) - math.log(low))
-    t = min(1.0, max(0.0, t))
     values: dict[str, np.ndarray] = {}
-    for attribute, (centre_lo, centre_hi) in profile.centre_levels.items():
-        periphery_lo, periphery_hi = profile.periphery_levels[attribute]
-        at_centre = centre_lo + (centre_hi - centre_lo) * t
-        at_periphery = periphery_lo + (periphery_hi - periphery_lo) * t
+    for attribute, (at_centre, at_periphery) in attribute_levels(family, population).items():
         sigma = _RENT_SIGMA if attribute == "rent" else _INDEX_SIGMA
         jitter = rng.lognormal(0.0, sigma, size=len(centrality))
         jitter[0] = 1.0  # the centre is the calibration anchor: no noise
         raw = (at_periphery + (at_centre - at_periphery) * centrality) * jitter
         values[attribute] = np.clip(raw, min(at_centre, at_periphery), max(at_centre, at_periphery))
     return values
-
-
-def _universities(population: int, n: int, n_sub: int, rng: np.random.Generator) -> np.ndarray:
-    """Universities per node, by population whatever the kind.
-
-    None below :data:`UNIVERSITY_MIN_POPULATION` inhabitants; from there about one per
-    :data:`INHABITANTS_PER_UNIVERSITY` (at least one), one at the centre, more spread
-    by :func:`spread_universities`. How many graduates they send into the labour market
-    follows the place's population, not their number (``institutions.graduates_per_1000``).
-    """
-    universities = np.zeros(n, dtype=np.int64)
-    if population < UNIVERSITY_MIN_POPULATION:
-        return universities
-    count = max(1, round(population / INHABITANTS_PER_UNIVERSITY))
-    if count == 1:
-        universities[0] = 1
-    else:
-        spread_universities(universities, count, n_sub, rng)
-    return universities
 
 
 def _add_nodes(
@@ -327,151 +329,151 @@ def spread_universities(
         universities[order[i % n_sub]] += 1
 
 
-def _add_edges(
-    G: nx.Graph, profile: Profile, roles: list[str], hub_of: list[int], n_sub: int
-) -> None:
-    """Link hubs to their districts, districts in rings, subcentres to the centre, villages."""
+def _add_edges(G: nx.Graph, roles: list[str], spacing: float, speed: float) -> None:
+    """Streets between neighbouring urban nodes, transport to subcentres, roads to villages.
+
+    Urban nodes (centre, subcentres, districts) closer than 1.5 spacings are joined
+    by a street (``1 + distance / speed * 60`` minutes); parts left apart are joined
+    at their nearest pair. Subcentres get a transport link to the centre
+    (``4 + distance / 32 km/h * 60``) and orbital roads to their neighbours at the
+    same speed. Each village hangs off its nearest urban node by a rural road
+    (``2 + distance / 45 km/h * 60``).
+    """
+    xy = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in range(len(roles))])
+    urban = np.array([i for i, role in enumerate(roles) if role != "hinterland"])
 
     def distance(u: int, v: int) -> float:
-        nu, nv = G.nodes[u], G.nodes[v]
-        return max(0.1, math.hypot(nu["x"] - nv["x"], nu["y"] - nv["y"]))
+        return max(0.1, float(math.hypot(*(xy[u] - xy[v]))))
 
     def link(u: int, v: int, kind: str, minutes: float) -> None:
         G.add_edge(
-            u,
-            v,
+            int(u),
+            int(v),
             travel_time=round(max(1.0, minutes), 1),
             kind=kind,
             distance_km=round(distance(u, v), 2),
         )
 
-    def road(u: int, v: int) -> None:
-        link(u, v, "road", 1.0 + distance(u, v) / profile.urban_speed * 60.0)
+    def street(u: int, v: int) -> None:
+        link(u, v, "road", 1.0 + distance(u, v) / speed * 60.0)
 
-    subcentres = list(range(1, 1 + n_sub))
+    pos = xy[urban]
+    gap = np.hypot(pos[:, None, 0] - pos[None, :, 0], pos[:, None, 1] - pos[None, :, 1])
+    for a, b in zip(*np.nonzero(np.triu(gap <= _ROAD_REACH * spacing, k=1)), strict=True):
+        street(urban[a], urban[b])
+    subcentres = [i for i, role in enumerate(roles) if role == "subcentre"]
     for s in subcentres:
-        minutes = profile.transport_wait + distance(0, s) / profile.transport_speed * 60.0
-        link(0, s, "transport", minutes)
-    if n_sub >= 2:
-        ring = sorted(subcentres, key=lambda s: math.atan2(G.nodes[s]["y"], G.nodes[s]["x"]))
-        pairs = zip(ring, ring[1:] + ring[:1], strict=True) if n_sub >= 3 else [ring]
+        link(0, s, "transport", _TRANSPORT_WAIT + distance(0, s) / _TRANSPORT_SPEED * 60.0)
+    if len(subcentres) >= 2:
+        ring = sorted(subcentres, key=lambda s: math.atan2(xy[s][1], xy[s][0]))
+        pairs = zip(ring, ring[1:] + ring[:1], strict=True) if len(ring) >= 3 else [ring]
         for u, v in pairs:  # orbital roads between subcentres, faster than streets
-            link(u, v, "road", 1.0 + distance(u, v) / profile.transport_speed * 60.0)
+            link(u, v, "road", 1.0 + distance(u, v) / _TRANSPORT_SPEED * 60.0)
+    _join_parts(G, urban, gap, street)
 
-    districts_of: dict[int, list[int]] = {}
-    for node, hub in enumerate(hub_of):
-        if roles[node] == "district":
-            districts_of.setdefault(hub, []).append(node)
-    for hub, districts in districts_of.items():
-        hx, hy = G.nodes[hub]["x"], G.nodes[hub]["y"]
-        for d in districts:
-            road(hub, d)
-        ring = sorted(
-            districts, key=lambda d: math.atan2(G.nodes[d]["y"] - hy, G.nodes[d]["x"] - hx)
-        )
-        if len(ring) >= 3:
-            for u, v in zip(ring, ring[1:] + ring[:1], strict=True):
-                road(u, v)
-        elif len(ring) == 2:
-            road(ring[0], ring[1])
-    # Contiguous urban fabric: each subcentre's district nearest the centre meets
-    # the nearest centre district.
-    for s in subcentres:
-        own, central = districts_of.get(s, []), districts_of.get(0, [])
-        if own and central:
-            d = min(own, key=lambda node: distance(0, node))
-            road(d, min(central, key=lambda node: distance(d, node)))
+    for village in (i for i, role in enumerate(roles) if role == "hinterland"):
+        nearest = urban[int(np.argmin(np.hypot(*(pos - xy[village]).T)))]
+        link(village, nearest, "road", 2.0 + distance(village, nearest) / _RURAL_SPEED * 60.0)
 
-    core = [node for node, role in enumerate(roles) if role != "hinterland"]
-    low, high = profile.hinterland_travel_time
-    for village, role in enumerate(roles):
-        if role != "hinterland":
-            continue
-        nearest = min(core, key=lambda node: distance(village, node))
-        minutes = 2.0 + distance(village, nearest) / _RURAL_SPEED * 60.0
-        link(village, nearest, "road", min(high, max(low, minutes)))
+
+def _join_parts(G: nx.Graph, urban: np.ndarray, gap: np.ndarray, street: Any) -> None:
+    """Join the urban nodes' separate parts to the centre's part, each at its nearest pair."""
+    index = {int(node): k for k, node in enumerate(urban)}
+    while True:
+        parts = list(nx.connected_components(G.subgraph(urban.tolist())))
+        if len(parts) == 1:
+            return
+        main = next(p for p in parts if 0 in p)
+        inside = np.array([index[n] for n in main])
+        outside = np.array([index[n] for n in set().union(*(p for p in parts if 0 not in p))])
+        block = gap[np.ix_(inside, outside)]
+        a, b = np.unravel_index(int(np.argmin(block)), block.shape)
+        street(urban[inside[a]], urban[outside[b]])
+
+
+_ARGS_DOC = """
+    Args:
+        population: Inhabitants (1,000 to 20,000,000); node populations sum exactly to it.
+        rng: Source of every random draw (layout, population and attribute noise,
+            universities).
+        name: Place name; used for ``G.graph["name"]``, ``place`` and node names.
+        family: The family's parameters (``city.family``); the defaults if None.
+
+    Returns:
+        A graph satisfying the contract checked by :func:`validate_city_graph`.
+
+    Raises:
+        CityGraphError: If ``population`` is out of range or not an integer.
+"""
 
 
 def small_town(
-    population: int = 12_000, *, rng: np.random.Generator, name: str = "Small town"
+    population: int = 12_000,
+    *,
+    rng: np.random.Generator,
+    name: str = "Small town",
+    family: FamilyParams | None = None,
 ) -> nx.Graph:
-    """A low-density small town: compact centre, one to three districts, hinterland villages.
+    """A compact city: one centre, districts around it, half its nodes hinterland villages.
 
-    6-14 nodes (more villages for larger populations). Centre rent 350-500 EUR,
-    moderate tech (0.4-0.6, lower in the hinterland), 8-20% vacant space, amenity
-    concentrated in the centre; villages hang off the core on long rural roads
-    (8-25 min). No university below 50,000
-    inhabitants (see :func:`_universities`); presets set the town's own count.
-
-    Args:
-        population: Inhabitants (>= 1000); node populations sum exactly to it.
-        rng: Source of every random draw (layout, population and attribute noise).
-        name: Place name; used for ``G.graph["name"]``, ``place`` and node names.
-
-    Returns:
-        A graph satisfying the contract checked by :func:`validate_city_graph`.
-
-    Raises:
-        CityGraphError: If ``population`` is below 1000 or not an integer.
+    Villages hang off the urban edge on rural roads. Attributes, node count and
+    universities follow the family's functions of population
+    (:mod:`~clustersim.model.city.family`), as in every shape.
     """
-    return _build("small_town", population, rng, name)
+    return _build("small_town", population, rng, name, family)
 
 
 def medium_city(
-    population: int = 150_000, *, rng: np.random.Generator, name: str = "Medium city"
+    population: int = 150_000,
+    *,
+    rng: np.random.Generator,
+    name: str = "Medium city",
+    family: FamilyParams | None = None,
 ) -> nx.Graph:
-    """A medium-sized city: centre, one to three subcentres, districts, a few suburban villages.
+    """A polycentric city with a hinterland: a subcentre per ~12 urban nodes, a fifth villages.
 
-    15-30 nodes. Centre rent 550-850 EUR, tech 0.5-0.8,
-    one university at the centre from 50,000 inhabitants (about one per 250,000, see
-    :func:`_universities`); subcentres are linked to the centre by public transport.
-
-    Args:
-        population: Inhabitants (>= 1000); node populations sum exactly to it.
-        rng: Source of every random draw.
-        name: Place name.
-
-    Returns:
-        A graph satisfying the contract checked by :func:`validate_city_graph`.
-
-    Raises:
-        CityGraphError: If ``population`` is below 1000 or not an integer.
+    Subcentres are linked to the centre by public transport. Attributes follow the
+    family's functions of population, as in every shape.
     """
-    return _build("medium_city", population, rng, name)
+    return _build("medium_city", population, rng, name, family)
 
 
 def metropolis(
-    population: int = 1_000_000, *, rng: np.random.Generator, name: str = "Metropolis"
+    population: int = 1_000_000,
+    *,
+    rng: np.random.Generator,
+    name: str = "Metropolis",
+    family: FamilyParams | None = None,
 ) -> nx.Graph:
-    """A polycentric metropolis: a main centre plus three to six subcentres, each with districts.
+    """A polycentric city without hinterland: a centre and a subcentre per ~12 nodes (>= 3).
 
-    30-60 nodes. Centre rent 900-1500 EUR declining outward, high amenity at the
-    centre and subcentres, tech 0.8-0.95, 2-7% vacant space, about one university
-    per 250,000 inhabitants (half at the centre, the rest at subcentres; see
-    :func:`_universities`).
-
-    Args:
-        population: Inhabitants (>= 1000); node populations sum exactly to it.
-        rng: Source of every random draw.
-        name: Place name.
-
-    Returns:
-        A graph satisfying the contract checked by :func:`validate_city_graph`.
-
-    Raises:
-        CityGraphError: If ``population`` is below 1000 or not an integer.
+    Subcentres are linked to the centre by public transport and to each other by
+    orbital roads. Attributes follow the family's functions of population, as in
+    every shape.
     """
-    return _build("metropolis", population, rng, name)
+    return _build("metropolis", population, rng, name, family)
 
 
-def generate(kind: str, population: int, *, rng: np.random.Generator, name: str) -> nx.Graph:
-    """Build a city with the generator named ``kind`` (one of the generated kinds).
+for _generator in (small_town, medium_city, metropolis):
+    _generator.__doc__ = (_generator.__doc__ or "") + _ARGS_DOC
+
+
+def generate(
+    kind: str,
+    population: int,
+    *,
+    rng: np.random.Generator,
+    name: str,
+    family: FamilyParams | None = None,
+) -> nx.Graph:
+    """Build a city of the shape named ``kind`` (one of the generated kinds).
 
     Args:
         kind: ``"small_town"``, ``"medium_city"`` or ``"metropolis"``.
-        population: Inhabitants (>= 1000).
+        population: Inhabitants (1,000 to 20,000,000).
         rng: Source of every random draw.
         name: Place name.
+        family: The family's parameters (``city.family``); the defaults if None.
 
     Returns:
         The generated city graph.
@@ -483,11 +485,14 @@ def generate(kind: str, population: int, *, rng: np.random.Generator, name: str)
         raise CityGraphError(
             f"city kind must be one of {', '.join(GENERATED_KINDS)}; got {show_value(kind)}"
         )
-    return _build(kind, population, rng, name)
+    return _build(kind, population, rng, name, family)
 
 
 def kind_for(population: int) -> str:
-    """The generator matching a population: <50k small town, <400k medium city, else metropolis."""
+    """The shape presets give a place of ``population``: <50k compact, <400k medium, else metro.
+
+    Only the layout changes with the shape; attributes follow population alone.
+    """
     if population < 50_000:
         return "small_town"
     if population < 400_000:

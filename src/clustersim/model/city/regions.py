@@ -16,6 +16,7 @@ from clustersim.model.city.contract import (
     show_value,
     validate_city_graph,
 )
+from clustersim.model.city.family import FamilyParams
 from clustersim.model.city.generate import (
     check_population,
     generate,
@@ -222,12 +223,19 @@ PRESETS: dict[str, Preset] = dict(
 _TECHNOLOGY_PARK = {"obidos": 0.25}  # tech bonus at the town centre
 
 
-def preset_region(key: str, *, rng: np.random.Generator, population: int | None = None) -> nx.Graph:
+def preset_region(
+    key: str,
+    *,
+    rng: np.random.Generator,
+    population: int | None = None,
+    family: FamilyParams | None = None,
+) -> nx.Graph:
     """Build a partner town and its nearest large city, linked by transport.
 
-    The town is sized by its census population (or ``population``) and the
-    generator follows its size (<50k small town, <400k medium city, else
-    metropolis); likewise the large city. The town's university count is
+    The town is sized by its census population (or ``population``); its shape
+    follows its size (<50k compact, <400k medium city, else metropolis), likewise
+    the large city's, and every attribute follows the family's functions of
+    population. The town's university count is
     replaced by :attr:`Preset.university`, and Obidos' technology park raises
     tech at its centre.
 
@@ -235,6 +243,7 @@ def preset_region(key: str, *, rng: np.random.Generator, population: int | None 
         key: A key of :data:`PRESETS`, e.g. ``"obidos"``.
         rng: Source of every random draw (town first, then the city).
         population: Optional override of the town's population (>= 1000).
+        family: The family's parameters (``city.family``); the defaults if None.
 
     Returns:
         The region graph (see :func:`region`), focus = the town.
@@ -249,7 +258,9 @@ def preset_region(key: str, *, rng: np.random.Generator, population: int | None 
     preset = PRESETS[key]
     town_population = preset.population if population is None else population
     town_population = check_population(town_population, f"preset {key!r}")
-    town = generate(kind_for(town_population), town_population, rng=rng, name=preset.town)
+    town = generate(
+        kind_for(town_population), town_population, rng=rng, name=preset.town, family=family
+    )
     for node in town:
         town.nodes[node]["university"] = 0
     _spread_universities_in_graph(town, preset.university, rng)
@@ -257,7 +268,11 @@ def preset_region(key: str, *, rng: np.random.Generator, population: int | None 
     if bonus:
         town.nodes[0]["tech"] = round(min(1.0, town.nodes[0]["tech"] + bonus), 3)
     city = generate(
-        kind_for(preset.city_population), preset.city_population, rng=rng, name=preset.city
+        kind_for(preset.city_population),
+        preset.city_population,
+        rng=rng,
+        name=preset.city,
+        family=family,
     )
     return region(town, city, travel_time=preset.travel_time, distance_km=preset.distance_km)
 

@@ -107,7 +107,8 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
         jobs_at, employment_at, out=np.zeros(model.n_nodes), where=employment_at > 0
     )
     creative_employment = float(jobs_at[focus].sum())
-    share = metrics.creative_share(creative_employment, float(employment_at[focus].sum()))
+    employment = float(employment_at[focus].sum())
+    share = metrics.creative_share(creative_employment, employment)
     unemployed = np.bincount(t.home[unemployed_rows(model)], minlength=model.n_nodes)
     income = _focus_incomes(model)
     return {
@@ -115,6 +116,7 @@ def _stocks(model: Model, census: Census) -> dict[str, Any]:
         "population": float(population[focus].sum()),
         "talents": int(talents_at[focus].sum()),
         "creative_employment": creative_employment,
+        "employment": employment,
         "creative_firms": int(census.firms_at[focus].sum()),
         "mean_rent": metrics.weighted_mean(model.rent[focus], population[focus]),
         "creative_share": share,
