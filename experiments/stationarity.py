@@ -109,7 +109,7 @@ def figure(runs: pd.DataFrame, path: Path) -> None:
         ax.plot(np.arange(len(mean)), mean, label=city)
     ax.set_xlabel("years after month 0 (the end of the spin-up)")
     ax.set_ylabel("creative share of employment (%)")
-    ax.set_title("Without policy, every city holds still (mean of the seeds)")
+    ax.set_title("Creative share without policy, from the stationary start (mean of the seeds)")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")

@@ -3,7 +3,7 @@
 Every lesson text (``SCENARIOS[...].watch_for``) is checked here against runs of its
 own settings for the months it says, in five seeds (the lesson's own seed 0 and
 four others), with no browser, and with the spin-up users get (``spin_up.months``'s
-default, :func:`users_spin_up`): month 0 is the town after 30 years without policy,
+default, :func:`users_spin_up`): month 0 is the town after 60 years without policy,
 as on the page. A claim holds when it holds in most seeds (at least four of five)
 unless the text says it always happens. When the model changes and a test fails,
 the lesson text must change with it.
@@ -71,9 +71,9 @@ def top_two_share(jobs: np.ndarray) -> float:
     return float(np.sort(jobs)[-2:].sum() / jobs.sum())
 
 
-def density_ratio(density: np.ndarray) -> float:
-    """Creative density of the densest neighbourhood over that of a typical (median) one."""
-    return float(density.max() / np.median(density))
+def centre_share(jobs: np.ndarray, centre: int) -> float:
+    """Share of the town's creative jobs in its centre neighbourhood."""
+    return float(jobs[centre] / jobs.sum())
 
 
 def run_lesson(key: str, seed: int, **changes) -> Run:
@@ -118,9 +118,9 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
     assert "After five years" in SCENARIOS["hub_and_festival"].watch_for
     assert SCENARIOS["metropolis"].months == 36
     assert "three years (36 months)" in SCENARIOS["metropolis"].watch_for
-    # "Month 0 is the town after 30 years of the model without policy."
-    assert SPIN_UP_MONTHS == 30 * 12
-    assert "after 30 years of the model without policy" in SCENARIOS["small_town"].watch_for
+    # "Month 0 is the town after 60 years of the model without policy."
+    assert SPIN_UP_MONTHS == 60 * 12
+    assert "after 60 years of the model without policy" in SCENARIOS["small_town"].watch_for
     town = build(SCENARIOS["small_town"].settings)
     assert town.spin_up_months == SPIN_UP_MONTHS and town.steps == 0
 
@@ -130,17 +130,18 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "35 to 50 creative firms, 160 to 185 creative jobs (about 3 in every 100" in text
+    assert "25 to 50 creative firms, 130 to 175 creative jobs (about 3 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
-    # "35 to 50 creative firms"
-    assert most(35 <= f[0] <= 50 for f in firms), [f[0] for f in firms]
-    # "160 to 185 creative jobs"
-    assert most(160 <= j[0] <= 185 for j in jobs), [j[0] for j in jobs]
-    # "(about 3 in every 100 jobs)"
+    # "25 to 50 creative firms" (27-49 at month 0)
+    assert most(25 <= f[0] <= 50 for f in firms), [f[0] for f in firms]
+    # "130 to 175 creative jobs" (130-174 at month 0)
+    assert most(130 <= j[0] <= 175 for j in jobs), [j[0] for j in jobs]
+    # "(about 3 in every 100 jobs)" (2.4-3.0% over the five years)
     shares = [run.series("creative_share").mean() for run in small_town]
     assert most(0.025 <= s < 0.035 for s in shares), shares
-    # "most in one or two neighbourhoods": more than half (51-77% at month 0)
+    # "most in one or two neighbourhoods": more than half (65-77% at month 0, 59-82% at
+    # month 60)
     assert most(top_two_share(run.start_jobs_per_node) > 0.5 for run in small_town)
     assert most(top_two_share(jobs_per_node(run.town)) > 0.5 for run in small_town)
 
@@ -225,40 +226,57 @@ def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
 
 
 def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, small_town) -> None:
+    text = SCENARIOS["metropolis"].watch_for
+    assert "about 5,000 creative firms and 24,000 creative jobs, 5 in every 100 jobs" in text
     jobs = [run.series("creative_employment")[0] for run in metropolis]
     firms = [run.series("creative_firms")[0] for run in metropolis]
-    # "about 5,200 creative firms and 23,000 creative jobs"
-    assert most(5_000 <= f <= 5_500 for f in firms), firms
-    assert most(21_000 <= j <= 25_000 for j in jobs), jobs
-    # "5 in every 100 jobs (small town: 3)"
+    # "about 5,000 creative firms and 24,000 creative jobs": within 5% (4,898-5,229 firms
+    # and 23,905-25,099 jobs at month 0)
+    assert most(4_750 <= f <= 5_250 for f in firms), firms
+    assert most(22_800 <= j <= 25_200 for j in jobs), jobs
+    # "5 in every 100 jobs (small town: 3)" (5.2-5.4%)
     shares = [run.series("creative_share").mean() for run in metropolis]
     assert most(0.045 <= s < 0.055 for s in shares), shares
     # "creative workers earn a little less than other work pays (small town: about three
-    # quarters)"
+    # quarters)" (0.87-0.89 of it; small town 0.67-0.76, seed 0 the lowest)
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in metropolis]
     assert most(0.8 < p < 0.92 for p in pay), pay
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in small_town]
     assert most(0.68 < p < 0.82 for p in pay), pay
     # "Why would the same rules give the big city more than one and a half times the small
-    # town's creative share?"
+    # town's creative share?" (1.9 times, over the five seeds)
     small = np.mean([run.series("creative_share").mean() for run in small_town])
     assert 1.5 < np.mean(shares) / small < 2.0
 
 
 def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
-    # "jobs gather in the centre"
+    text = SCENARIOS["metropolis"].watch_for
+    assert (
+        "jobs gather in the centre, the densest neighbourhood, with more than 6 in every "
+        "10 of the city's creative jobs"
+    ) in text
+    shares = {}
     for when in ("start", "end"):
         densities = [
             run.start_density if when == "start" else layer_values(run.town, "creative_density")
             for run in metropolis
         ]
+        # "jobs gather in the centre, the densest neighbourhood"
         assert most(
             int(np.argmax(d)) == run.centre for d, run in zip(densities, metropolis, strict=True)
         ), when
-        # "with 80 to 240 times the creative density of a typical neighbourhood": the
-        # million-inhabitant city has 129 neighbourhoods, most of them outer ones
-        ratios = [density_ratio(d) for d in densities]
-        assert most(80 <= r <= 240 for r in ratios), (when, ratios)
+        # "with more than 6 in every 10 of the city's creative jobs": in one of its 129
+        # neighbourhoods (62-82% at month 0, 65-83% after three years)
+        shares[when] = [
+            centre_share(
+                run.start_jobs_per_node if when == "start" else jobs_per_node(run.town),
+                run.centre,
+            )
+            for run in metropolis
+        ]
+        assert most(s > 0.6 for s in shares[when]), (when, shares[when])
+    # docs/teaching.md: the centre's lead holds or grows over the three years
+    assert most(end >= start for start, end in zip(shares["start"], shares["end"], strict=True))
 
 
 # ------------------------------------------------------------------ free play
@@ -283,9 +301,9 @@ def test_free_play_is_the_same_town_until_the_levers_start() -> None:
 
 def test_free_play_another_cap_or_accessibility_is_another_town() -> None:
     text = SCENARIOS["free_play"].watch_for
-    # "Another city, seed, agglomeration cap or accessibility is another town, with 30 years
+    # "Another city, seed, agglomeration cap or accessibility is another town, with 60 years
     # of its own before month 0."
-    assert "agglomeration cap or accessibility is another town, with 30 years" in text
+    assert "agglomeration cap or accessibility is another town, with 60 years" in text
     plain = SCENARIOS["free_play"].settings
     month_0 = build(plain).records[0]
     for changed in (

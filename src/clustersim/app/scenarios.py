@@ -277,9 +277,9 @@ SCENARIOS: dict[str, Scenario] = {
         ClassroomSettings(),
         "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
         "creative firms, the number under a circle counts the creative workers (talents) "
-        "living there. Month 0 is the town after 30 years of the model without policy. "
+        "living there. Month 0 is the town after 60 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 35 to 50 creative firms, 160 to 185 creative jobs (about 3 in every 100 jobs), "
+        "small: 25 to 50 creative firms, 130 to 175 creative jobs (about 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
         "few a year; creative jobs and talents go up and down but stay within a quarter of "
         "where they started; rents do not move. The town does not take off by itself.",
@@ -304,12 +304,12 @@ SCENARIOS: dict[str, Scenario] = {
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
         "years (36 months). Like the small town, it does not grow by itself: every month "
         "about 40 creative firms open and as many close, yet creative jobs and firms stay "
-        "within 3% of where they started. What differs is the level: about 5,200 creative "
-        "firms and 23,000 creative jobs, 5 in every 100 jobs (small town: 3); creative "
+        "within 3% of where they started. What differs is the level: about 5,000 creative "
+        "firms and 24,000 creative jobs, 5 in every 100 jobs (small town: 3); creative "
         "workers earn a little less than other work pays (small town: about three quarters); "
-        "and jobs gather in the centre, with 80 to 240 times the creative density of a "
-        "typical neighbourhood (map: Creative density). Why would the same rules give the "
-        "big city more than one and a half times the small town's creative share?",
+        "and jobs gather in the centre, the densest neighbourhood, with more than 6 in every "
+        "10 of the city's creative jobs (map: Creative density). Why would the same rules "
+        "give the big city more than one and a half times the small town's creative share?",
         months=36,
     ),
     "free_play": Scenario(
@@ -319,7 +319,7 @@ SCENARIOS: dict[str, Scenario] = {
         "on and off. Every change rebuilds the town from month 0 with the same seed, so it is "
         "the same town until your levers start; after that, chance plays along, so another "
         "seed can tell another story: try two or three before you conclude. Another city, "
-        "seed, agglomeration cap or accessibility is another town, with 30 years of its own "
+        "seed, agglomeration cap or accessibility is another town, with 60 years of its own "
         "before month 0.",
     ),
 }

@@ -382,12 +382,31 @@ def figure_city(
     return fig
 
 
+def _reference_exponent(metric: str) -> float:
+    """1 for counts (jobs, firms, people: proportional to population), 0 for per-head levels.
+
+    Wages, rents, shares and indices have no size effect at beta = 0, so that is the
+    line to compare them with; counts are compared with proportionality.
+    """
+    unit = unit_of(metric)
+    return 0.0 if unit in ("share", "index") or "/" in unit else 1.0
+
+
 def figure_scaling(outcomes: pd.DataFrame, fits: pd.DataFrame, *, x: str = "population") -> Figure:
-    """Log-log plots of each metric against population with the fitted power law."""
+    """Log-log plots of each metric against population with the fitted power law.
+
+    Three panels a row; each shows the runs, the fitted line with its exponent and
+    interval, and the reference a reader compares it with: proportional to population
+    (beta = 1) for counts, no size effect (beta = 0) for wages, rents and shares.
+    """
     metrics = list(fits["metric"])
-    fig = Figure(figsize=(4.0 * len(metrics), 3.6), layout="constrained")
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-    for ax, fit in zip(axes, fits.itertuples(), strict=True):
+    cols = min(3, len(metrics))
+    rows = math.ceil(len(metrics) / cols)
+    fig = Figure(figsize=(4.4 * cols, 3.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    for ax, fit in zip(axes, fits.itertuples(), strict=False):
         data = outcomes[(outcomes[x] > 0) & (outcomes[fit.metric] > 0)]
         ax.scatter(data[x], data[fit.metric], s=12, alpha=0.6)
         if not math.isnan(fit.exponent):
@@ -399,16 +418,16 @@ def figure_scaling(outcomes: pd.DataFrame, fits: pd.DataFrame, *, x: str = "popu
                 lw=1.5,
                 label=f"beta = {fit.exponent:.3f} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]",
             )
-            ref = fit.prefactor * grid**1.0
-            ref *= (fit.prefactor * np.median(grid) ** fit.exponent) / np.interp(
-                np.median(grid), grid, ref
-            )
-            ax.plot(grid, ref, color="k", lw=0.8, ls="--", label="linear (beta = 1)")
-            ax.legend(fontsize=7)
+            beta = _reference_exponent(fit.metric)
+            middle = np.median(grid)
+            ref = fit.prefactor * middle**fit.exponent * (grid / middle) ** beta
+            name = "linear (beta = 1)" if beta == 1.0 else "no size effect (beta = 0)"
+            ax.plot(grid, ref, color="k", lw=0.8, ls="--", label=name)
+            ax.legend(fontsize=8)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("population (last month)", fontsize=8)
-        ax.set_title(label(fit.metric), fontsize=9)
+        ax.set_xlabel("population (last month)", fontsize=9)
+        ax.set_title(label(fit.metric), fontsize=10)
         ax.grid(alpha=0.3, which="both")
     return fig
 
