@@ -67,6 +67,8 @@ def test_no_dip_in_month_one(name):
 _REGION_DRIFTS = pytest.mark.xfail(
     strict=True, reason="region town drifts -0.11 pp/decade (model.md section 9)"
 )
+
+
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=_REGION_DRIFTS) if n == "region" else n for n in CITIES]
 )
