@@ -64,13 +64,31 @@ def _unit_hash(ids: np.ndarray, salt: int) -> np.ndarray:
 
 
 def draw_positions(model: ClassroomTown) -> np.ndarray:
-    """Node positions (km) for drawing: other places are moved next to the focus town.
+    """Node positions (km) for drawing: each place spread around its centre, side by side.
 
-    A partner town is 60-150 km from its large city; drawn to scale, the town
-    would be a dot. Each place keeps its own shape; the link is labelled instead.
+    A town's core is a kilometre across and its villages 5-15 km out; drawn to scale,
+    the core's circles pile up. So each place is drawn with distances from its centre
+    taken as ``sqrt(r * r_max)`` (directions kept, the farthest node stays put), which
+    opens the core and brings the hinterland in. A partner town is 60-150 km from its
+    large city; drawn to scale, the town would be a dot, so other places are moved
+    next to the focus town. Each place keeps its own shape; the link is labelled
+    instead.
     """
     g = model.graph
     pos = np.array([[g.nodes[i]["x"], g.nodes[i]["y"]] for i in range(model.n_nodes)], float)
+    roles = np.array([g.nodes[i].get("role", "") for i in range(model.n_nodes)])
+    for p in range(len(model.place_names)):
+        nodes = np.flatnonzero(model.place == p)
+        centres = nodes[roles[nodes] == "centre"]
+        if len(nodes) < 2:
+            continue
+        centre = pos[centres[0]] if len(centres) else pos[nodes].mean(axis=0)
+        offset = pos[nodes] - centre
+        r = np.hypot(offset[:, 0], offset[:, 1])
+        reach = r.max()
+        if reach > 0:
+            scale = np.divide(np.sqrt(r * reach), r, out=np.ones_like(r), where=r > 0)
+            pos[nodes] = centre + offset * scale[:, None]
     focus = model.place == model.focus_place
     right = pos[focus, 0].max()
     gap = _PLACE_GAP * max(np.ptp(pos[focus, 0]), 1.0)
