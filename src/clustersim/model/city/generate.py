@@ -131,8 +131,9 @@ def _build(
 
     # The order of the draws below is part of the result: keep it.
     layout = _Layout()
-    _place_subcentres(layout, shape, n_sub, radius, rng)
+    _place_subcentres(layout, n_sub, radius, rng)
     _place_districts(layout, shape, n_districts, spacing, radius, rng)
+    _set_urban_centrality(layout, shape, radius)
     _place_villages(layout, n_villages, population, rng)
     centrality = np.asarray(layout.centrality)
     node_population = _node_populations(shape, layout.roles, centrality, population, rng)
@@ -148,9 +149,7 @@ def _build(
     return G
 
 
-def _place_subcentres(
-    layout: _Layout, shape: Shape, count: int, radius: float, rng: np.random.Generator
-) -> None:
+def _place_subcentres(layout: _Layout, count: int, radius: float, rng: np.random.Generator) -> None:
     """Put ``count`` subcentres on a ring at about half the urban radius, evenly spread."""
     if count == 0:
         return
@@ -160,7 +159,6 @@ def _place_subcentres(
     radii = _SUBCENTRE_RING * radius * rng.uniform(0.85, 1.15, size=count)
     for angle, r in zip(angles, radii, strict=True):
         layout.add("subcentre", float(r * math.cos(angle)), float(r * math.sin(angle)), 0.0)
-    _set_urban_centrality(layout, shape, radius)
 
 
 def _hex_lattice(spacing: float, extent: float) -> np.ndarray:
@@ -199,7 +197,6 @@ def _place_districts(
     chosen = chosen + rng.normal(0.0, _POSITION_SIGMA * spacing, size=chosen.shape)
     for x, y in chosen:
         layout.add("district", float(x), float(y), 0.0)
-    _set_urban_centrality(layout, shape, radius)
 
 
 def _set_urban_centrality(layout: _Layout, shape: Shape, radius: float) -> None:
