@@ -566,6 +566,7 @@ def location_utilities(**overrides):
         openness=np.zeros(3),
         rent=np.zeros(3),
         ties=np.zeros((3, 2)),
+        log_size=np.zeros(3),
         travel_time=TRAVEL_TIME,
         place=np.array([0, 0, 1]),
         max_commute=60.0,
@@ -596,6 +597,7 @@ def test_location_utilities_have_one_column_per_node_plus_leave():
         ("amenity", 0.5, 0.5),  # taste 1
         ("openness", 0.3, 0.3),  # openness weight 1
         ("rent", 500.0, -0.5),  # rent weight 1, income 1000
+        ("log_size", np.log(3.0), np.log(3.0)),  # a node of three times the homes
     ],
 )
 def test_node_attributes_change_only_that_node_utility(attribute, value, gain):
@@ -604,6 +606,31 @@ def test_node_attributes_change_only_that_node_utility(attribute, value, gain):
     raised[1] = value
     changed = location_utilities(**{attribute: raised})
     np.testing.assert_allclose(changed - base, [[0.0, gain, 0.0, 0.0]])
+
+
+def test_splitting_a_node_into_halves_leaves_choice_probabilities_unchanged():
+    # a node of H homes split into two of H/2 (same attributes): with the size term
+    # each half weighs exp(V + ln(H/2)), together what the whole node weighed
+    whole = location_utilities(
+        log_size=np.log([2.0, 1.0, 1.0]),
+        home=np.array([-1]),
+        node_income=np.array([[1000.0, 1000.0], [1500.0, 1000.0], [800.0, 1000.0]]),
+    )[0]
+    halves = location_utilities(
+        log_size=np.log([1.0, 1.0, 1.0, 1.0]),
+        home=np.array([-1]),
+        node_income=np.array([[1000.0] * 2, [1000.0] * 2, [1500.0, 1000.0], [800.0, 1000.0]]),
+        amenity=np.zeros(4),
+        openness=np.zeros(4),
+        rent=np.zeros(4),
+        ties=np.zeros((4, 2)),
+        travel_time=np.zeros((4, 4)),
+        place=np.zeros(4, dtype=int),
+    )[0]
+    p_whole = np.exp(whole) / np.exp(whole).sum()
+    p_halves = np.exp(halves) / np.exp(halves).sum()
+    np.testing.assert_allclose(p_halves[:2].sum(), p_whole[0])
+    np.testing.assert_allclose(p_halves[2:], p_whole[1:])
 
 
 def test_higher_expected_wage_at_a_node_raises_its_utility():

@@ -246,6 +246,35 @@ def test_better_transport_link_moves_talent_between_town_and_city():
     assert fast_ts["population"].mean() > slow_ts["population"].mean()
 
 
+def _town_talents_at_month_0(neighbourhood_exponent: float, seed: int, size_weight=1.0) -> int:
+    cfg, _ = load_config(
+        "region",
+        seed=seed,
+        overrides=[
+            f"city.family.neighbourhood_exponent={neighbourhood_exponent}",
+            f"talent.size_weight={size_weight}",
+            f"spin_up.months={STATIONARY['months']}",
+        ],
+    )
+    model = CreativeClusterModel.from_config(cfg)
+    t = model.talents
+    return int((t.alive & (model.place[t.home] == model.focus_place)).sum())
+
+
+@pytest.mark.slow
+def test_how_finely_the_city_is_cut_does_not_decide_who_lives_in_the_town_next_to_it():
+    """With nodes counted by their homes (``talent.size_weight=1``, McFadden 1978),
+    cutting the large city into 45 or 147 neighbourhoods leaves the town's talents as
+    they are; with every node one alternative (the default, 0), the finer cut draws
+    talents to the city."""
+    coarse = [_town_talents_at_month_0(0.6, seed) for seed in range(2)]
+    fine = [_town_talents_at_month_0(0.8, seed) for seed in range(2)]
+    assert np.mean(fine) == pytest.approx(np.mean(coarse), rel=0.1), (coarse, fine)
+    coarse0 = [_town_talents_at_month_0(0.6, seed, size_weight=0.0) for seed in range(2)]
+    fine0 = [_town_talents_at_month_0(0.8, seed, size_weight=0.0) for seed in range(2)]
+    assert np.mean(fine0) < 0.9 * np.mean(coarse0), (coarse0, fine0)
+
+
 def test_brain_drain_when_the_outside_pays_much_more():
     stay = CreativeClusterModel(rng=0, city="small_town", population=6000)
     drain = CreativeClusterModel(

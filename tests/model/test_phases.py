@@ -233,6 +233,36 @@ def test_attracted_prospects_arrive_with_policy_origin_and_reach_their_lever():
     np.testing.assert_array_equal(np.sort(came), newcomers)
 
 
+def _newcomers_by_node(model, prospects=4000):
+    recruiter = Recruiter()
+    model.attract_talents(prospects, [0], 0.0, recruiter)  # no pull: every node as it is
+    moves.move_talents(model)
+    return np.bincount(model.talents.home[recruiter.came], minlength=model.n_nodes)
+
+
+def test_newcomers_choose_a_node_in_proportion_to_its_homes():
+    talent = {"immigration_rate": 0.0, "review_rate": 0.0, "ties_weight": 0.0, "size_weight": 1.0}
+    groups = dict(talent=talent)
+    same = _newcomers_by_node(tiny(0, **groups))
+    bigger = tiny(0, **groups)
+    bigger.housing_stock[1] *= 4.0  # four times the homes, otherwise the same node
+    grown = _newcomers_by_node(bigger)
+    others = [n for n in range(same.size) if n != 1]
+    odds_same = same[1] / same[others].mean()
+    odds_grown = grown[1] / grown[others].mean()
+    assert odds_grown / odds_same == pytest.approx(4.0, rel=0.25)
+    # and a region of more homes keeps more of those who weigh coming
+    assert grown.sum() > same.sum()
+
+
+def test_without_the_size_term_every_node_is_one_alternative():
+    talent = {"immigration_rate": 0.0, "review_rate": 0.0, "ties_weight": 0.0}
+    same = _newcomers_by_node(tiny(0, talent=talent))  # the default: size_weight 0
+    bigger = tiny(0, talent=talent)
+    bigger.housing_stock[1] *= 4.0
+    np.testing.assert_array_equal(_newcomers_by_node(bigger), same)
+
+
 def test_movers_lose_a_job_that_is_out_of_reach():
     model = tiny(0, talent={"review_rate": 1.0})
     moves.move_talents(model)

@@ -341,6 +341,7 @@ def talent_location_utilities(
     openness: np.ndarray,
     rent: np.ndarray,
     ties: np.ndarray,
+    log_size: np.ndarray,
     travel_time: np.ndarray,
     place: np.ndarray,
     max_commute: float,
@@ -366,7 +367,11 @@ def talent_location_utilities(
 
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
-    - moving costs + retention bonus for staying in the home place.
+    + log_size_j - moving costs + retention bonus for staying in the home place.
+    ``log_size`` is the size term of a node that stands for many homes (McFadden
+    1978: a node of H homes counts as H alternatives, ``size_weight * ln(H / H_out)``
+    with H_out the outside option's size), so that how finely a city is cut into
+    nodes does not change where people live or how many leave.
     Income is the talent's own wage where the employer stays in commuting reach,
     else skill times the node's expected income per skill unit for their sector.
     Newcomers have home -1 (no home place: every node costs a move, "leave" means not coming).
@@ -377,7 +382,7 @@ def talent_location_utilities(
     nodes, expected, commute, at = _alternatives(
         alternatives, sector, skill, employer_node, wage, max_commute,
         node_income=node_income, amenity=amenity, openness=openness, rent=rent, ties=ties,
-        travel_time=travel_time,
+        log_size=log_size, travel_time=travel_time,
     )  # fmt: skip
     n_cols = expected.shape[1]
     utilities = np.empty((len(sector), n_cols + 1))
@@ -390,6 +395,7 @@ def talent_location_utilities(
     commute *= commute_weight
     u -= commute
     u += ties_weight * at["ties"]
+    u += at["log_size"]
     resident = home >= 0
     home_place = np.where(resident, place[np.maximum(home, 0)], -1)
     same_place = place[nodes] == home_place[:, None]
@@ -426,13 +432,13 @@ def _alternatives(
     if alternatives is None:
         nodes = np.arange(len(node["amenity"]))[None, :]
         expected = node["node_income"].T[sector] * skill[:, None]  # rows: talents, cols: nodes
-        at = {name: node[name][None, :] for name in ("amenity", "openness", "rent")}
+        at = {name: node[name][None, :] for name in ("amenity", "openness", "rent", "log_size")}
         at["ties"] = node["ties"].T[sector]
         to_employer = node["travel_time"].T[employer_node[employed]]  # minutes to the employer
     else:
         nodes = alternatives
         expected = node["node_income"][nodes, sector[:, None]] * skill[:, None]
-        at = {name: node[name][nodes] for name in ("amenity", "openness", "rent")}
+        at = {name: node[name][nodes] for name in ("amenity", "openness", "rent", "log_size")}
         at["ties"] = node["ties"][nodes, sector[:, None]]
         to_employer = node["travel_time"][nodes[employed], employer_node[employed, None]]
     commute = np.zeros_like(expected)

@@ -125,10 +125,34 @@ class TalentParams:
     ties_weight: float = param(
         0.3,
         unit="utils per log talent",
-        doc="pull of same-sector talents at a node (social ties)",
+        doc="pull of same-sector talents living at a node (social ties): log of one plus "
+        "their number (with size_weight 1: their number per 1,000 homes there)",
         source="Storper & Scott 2009",
         ge=0,
         le=MAX_UTILS,
+    )
+    size_weight: float = param(
+        0.0,
+        unit="utils per log home",
+        doc="weight of the log of a node's homes in the location logit; 1 = a node counts "
+        "as many alternatives as it has homes, so how finely a city is cut into nodes "
+        "does not decide where talents live (ties then per 1,000 homes, and the outside "
+        "option has outside_size homes); 0 = every node one alternative whatever its size "
+        "(the default until towns next to a city keep their talents; docs/model.md 7.1, 9)",
+        source="McFadden 1978 (aggregation of elemental alternatives: coefficient 1)",
+        ge=0,
+        le=MAX_UTILS,
+    )
+    outside_size: float = param(
+        1500.0,
+        unit="homes (one per resident)",
+        doc="size of the outside option (leaving the region, or not coming) in the "
+        "location logit's size term (with size_weight > 0): with the outside utilities "
+        "it sets how many talents a region loses; a region of more homes keeps more",
+        source="assumption: a 12,000-inhabitant town (9 nodes, ~1,500 homes each) "
+        "then loses talents at the rate it did when each node was one alternative",
+        gt=0,
+        le=1e9,
     )
     move_cost: float = param(
         1.0,

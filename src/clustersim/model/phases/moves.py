@@ -5,7 +5,8 @@ prospective newcomers (immigrants and those a lever attracts) pick a node or
 not coming; new graduates choose with a retention bonus for their university's
 place and, where a partnership links their university to another town, a pull
 toward that town (``graduate_pull``). All choose by one logit over the same
-location utilities (amenity, openness, rent, expected income, commute, ties).
+location utilities (amenity, openness, rent, expected income, commute, ties,
+and the node's size in homes).
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ from clustersim.model.phases.aggregates import (
     jobs_by_node_sector,
     talents_by_node_sector,
 )
+from clustersim.model.phases.rents import dwellings
 from clustersim.model.phases.roster import add_talents, remove_talents
 from clustersim.model.state import TalentOrigin
 
 __all__ = ["Choosers", "Request", "move_talents", "node_income"]
+
+#: With ``talent.size_weight`` 1, ties count same-sector talents per this many homes of a
+#: node (a density, so that a node split in two keeps its pull: each half has half the
+#: talents and half the homes); with 0 they count the talents (every node one alternative).
+TIES_PER_HOMES = 1000.0
 
 #: A lever's request for newcomers: (prospects, target nodes, extra utility there, policy).
 Request = tuple[int, list[int], float, Any]
@@ -202,6 +209,7 @@ def _utilities(
 ) -> np.ndarray:
     """Utility of each node, or of each node of ``sets``, and of leaving (the last column)."""
     tp = model.params.talent
+    homes = dwellings(model)
     return mech.talent_location_utilities(
         sector=choosers.sector.astype(np.int64),
         skill=choosers.skill,
@@ -214,7 +222,8 @@ def _utilities(
         amenity=model.amenity,
         openness=model.openness,
         rent=model.rent,
-        ties=np.log1p(talents_ns),
+        ties=np.log1p(talents_ns / (homes[:, None] / TIES_PER_HOMES) ** tp.size_weight),
+        log_size=tp.size_weight * np.log(homes / tp.outside_size),
         travel_time=model.travel_time,
         place=model.place,
         max_commute=model.params.labour.max_commute,

@@ -17,6 +17,7 @@ from clustersim.model.phases.aggregates import Census, per_place, talent_income
 
 __all__ = [
     "anchor_housing",
+    "dwellings",
     "income_per_person",
     "open_housing",
     "place_rent",
@@ -64,9 +65,20 @@ def open_housing(model: Model, census: Census) -> None:
     demand = space_demand(model, census)
     # a node where nobody lives or works (allowed in GraphML) gets one unit of space
     model.housing_stock = np.maximum(demand / _occupied_share(model), 1.0)
+    # the share of a node's space that is homes (the rest: workspace and visitors)
+    people = model.residents + census.talents_at
+    model.home_share = np.divide(people, demand, out=np.ones(model.n_nodes), where=demand > 0)
     model.low_income_burden = np.full(model.n_nodes, rp.low_income_burden)
     model.overburden_months = np.zeros(model.n_nodes, dtype=np.int64)
     anchor_housing(model, census)
+
+
+def dwellings(model: Model) -> np.ndarray:
+    """Homes at each node: the housing stock times the share of it that was homes at the start.
+
+    At least one, so that every node stays a location one can choose.
+    """
+    return np.maximum(model.housing_stock * model.home_share, 1.0)
 
 
 def anchor_housing(model: Model, census: Census) -> None:
