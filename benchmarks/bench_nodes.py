@@ -4,8 +4,10 @@ Issue 10's speed constraint: the per-agent-step cost of a 500-node city stays wi
 of a 50-node city with the same talents. The cities are street grids of square
 neighbourhoods (5-minute edges, one university at the centre node), all holding the
 same population, with the model's generated-city defaults for every other attribute
-(GraphML defaults). Until the continuous city family (issue 10) exists, the grid is
-the stand-in "city with many neighbourhoods".
+(GraphML defaults). With ``--family KIND`` the cities are instead generated cities of
+the continuous family (shape KIND) of the same population, cut into the requested
+number of nodes by ``city.family.neighbourhood_exponent`` (everything else at its
+default): the same city, finer or coarser.
 
 All cities are built and stepped in **one process on one pinned core**, in turns of
 ``--chunk`` months each, so a change of machine load hits every city alike; the
@@ -16,7 +18,7 @@ Mesa's BoltzmannWealth(10k) is timed in the same turns as the usual yardstick.
 Usage::
 
     python benchmarks/bench_nodes.py [--nodes 50 500 1000] [--population 200000]
-                                     [--steps 60] [--chunk 10]
+                                     [--steps 60] [--chunk 10] [--family metropolis]
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import time  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
+from clustersim.model.city import generate  # noqa: E402
+from clustersim.model.city.family import FamilyParams, node_count  # noqa: E402
 from clustersim.model.core import CreativeClusterModel  # noqa: E402
 
 EDGE_MINUTES = 5.0
@@ -78,6 +82,20 @@ def grid_city(n_nodes: int, population: int, seed: int = 0) -> nx.Graph:
     return g
 
 
+def family_city(kind: str, n_nodes: int, population: int, seed: int = 0) -> nx.Graph:
+    """A generated city of shape ``kind`` cut into ``n_nodes`` nodes by the family's exponent."""
+    base = FamilyParams().base_nodes
+    if population <= 1000 or n_nodes <= base + 1:
+        raise SystemExit(f"--nodes {n_nodes} needs more than {base + 1} nodes and 1,000 people")
+    exponent = math.log(n_nodes - base) / math.log(population / 1000)
+    if exponent > 1.0:
+        most = node_count(FamilyParams(neighbourhood_exponent=1.0), population)
+        raise SystemExit(f"--nodes {n_nodes}: a city of {population:,} has at most {most}")
+    family = FamilyParams(neighbourhood_exponent=exponent)
+    rng = np.random.default_rng(seed)
+    return generate(kind, population, rng=rng, name=f"{kind} of {n_nodes}", family=family)
+
+
 def _boltzmann():
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
 
@@ -96,11 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=60, help="timed months per city")
     parser.add_argument("--chunk", type=int, default=10, help="months per turn")
     parser.add_argument("--warmup", type=int, default=3, help="untimed first months")
+    parser.add_argument(
+        "--family",
+        choices=["small_town", "medium_city", "metropolis"],
+        default=None,
+        help="generated cities of this shape instead of street grids",
+    )
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cities = {}
     for n in args.nodes:
-        graph = grid_city(n, args.population)
+        if args.family:
+            graph = family_city(args.family, n, args.population)
+        else:
+            graph = grid_city(n, args.population)
         c = time.process_time()
         model = CreativeClusterModel(city=graph, rng=0, spin_up={"months": 0})
         built = time.process_time() - c
@@ -122,15 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     ref = boltzmann["cpu"] / boltzmann["agent_steps"] * 1e6
     base = min(args.nodes)
     per = {n: e["cpu"] / e["agent_steps"] * 1e6 for n, e in cities.items()}
-    print(f"grid cities of {args.population:,} inhabitants, {args.steps} months each in turns")
+    kind = f"generated {args.family}" if args.family else "grid"
+    print(f"{kind} cities of {args.population:,} inhabitants, {args.steps} months each in turns")
     print(
         f"{'nodes':>6} {'build s':>8} {'agents':>8} {'us/agent-step':>14} "
         f"{'vs ' + str(base) + ' nodes':>12} {'speed / Boltzmann':>18}"
     )
     for n, e in cities.items():
+        n_nodes = e["model"].n_nodes
         agents = e["agent_steps"] / (math.ceil(args.steps / args.chunk) * args.chunk)
         print(
-            f"{n:>6} {e['build']:>8.2f} {agents:>8,.0f} {per[n]:>14.3f} "
+            f"{n_nodes:>6} {e['build']:>8.2f} {agents:>8,.0f} {per[n]:>14.3f} "
             f"{per[n] / per[base]:>12.2f} {ref / per[n]:>18.2f}"
         )
     print(f"BoltzmannWealth(10k): {ref:.3f} us per agent-step (CPU)")

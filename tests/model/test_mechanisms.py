@@ -127,6 +127,18 @@ def test_choose_rows_frequencies_are_proportional_to_weights():
     assert observed[1] == 0.0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_choose_rows_counts_by_bisection_exactly_as_by_comparing_every_column(seed):
+    r = np.random.default_rng(seed)
+    cols = int(r.integers(1, 600))
+    weights = r.random((300, cols)) * (r.random((300, cols)) < 0.6)  # zeros: ties in cum
+    weights[:5] = 0.0
+    cum = np.cumsum(weights, axis=1)
+    u = r.random(300) * cum[:, -1]
+    u[5:10] = cum[5:10, r.integers(0, cols)]  # draws exactly on an entry
+    np.testing.assert_array_equal(mech._count_at_most(cum, u), (cum <= u[:, None]).sum(axis=1))
+
+
 def test_choose_rows_gives_minus_one_for_an_all_zero_row():
     weights = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0], [7.0, 0.0, 0.0]])
     for seed in range(20):

@@ -42,7 +42,8 @@ def reach_weights(
         array([[1., 0.],
                [0., 1.]])
     """
-    w = np.exp(-travel_time / decay)
+    with np.errstate(over="ignore"):  # a tiny decay: t / decay overflows, its weight is 0
+        w = np.exp(-travel_time / decay)
     if max_time is not None:
         w = np.where(travel_time <= max_time, w, 0.0)
     return w
@@ -80,9 +81,30 @@ def choose_rows(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cum = np.cumsum(weights, axis=1)
     total = cum[:, -1]
     u = rng.random(weights.shape[0]) * total
-    pick = (cum <= u[:, None]).sum(axis=1)
+    pick = _count_at_most(cum, u)
     pick = np.minimum(pick, weights.shape[1] - 1)
     return np.where(total > 0, pick, -1)
+
+
+def _count_at_most(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, how many entries of the non-decreasing row ``cum[i]`` are <= ``u[i]``.
+
+    A bisection over the columns of every row at once: ``log2(columns)`` gathers
+    instead of comparing every entry (the same comparisons decide, so the count is
+    exactly ``(cum <= u[:, None]).sum(axis=1)``).
+    """
+    rows, cols = cum.shape
+    lo = np.zeros(rows, dtype=np.int64)
+    hi = np.full(rows, cols, dtype=np.int64)
+    index = np.arange(rows)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = cum[index, np.minimum(mid, cols - 1)] <= u
+        lo = np.where(open_ & below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
 
 
 def effective_density(kernel: np.ndarray, jobs_at: np.ndarray) -> np.ndarray:
@@ -341,7 +363,7 @@ def talent_location_utilities(
     openness: np.ndarray,
     rent: np.ndarray,
     ties: np.ndarray,
-    log_size: np.ndarray,
+    log_size: np.ndarray | None,
     travel_time: np.ndarray,
     place: np.ndarray,
     max_commute: float,
@@ -368,10 +390,10 @@ def talent_location_utilities(
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
     + log_size_j - moving costs + retention bonus for staying in the home place.
-    ``log_size`` is the size term of a node that stands for many homes (McFadden
-    1978: a node of H homes counts as H alternatives, ``size_weight * ln(H / H_out)``
-    with H_out the outside option's size), so that how finely a city is cut into
-    nodes does not change where people live or how many leave.
+    ``log_size`` (None: zero everywhere) is the size term of a node that stands for
+    many homes (McFadden 1978: a node of H homes counts as H alternatives,
+    ``size_weight * ln(H / H_out)`` with H_out the outside option's size), so that
+    how finely a city is cut into nodes does not change where people live or how many leave.
     Income is the talent's own wage where the employer stays in commuting reach,
     else skill times the node's expected income per skill unit for their sector.
     Newcomers have home -1 (no home place: every node costs a move, "leave" means not coming).
@@ -395,7 +417,8 @@ def talent_location_utilities(
     commute *= commute_weight
     u -= commute
     u += ties_weight * at["ties"]
-    u += at["log_size"]
+    if log_size is not None:
+        u += at["log_size"]
     resident = home >= 0
     home_place = np.where(resident, place[np.maximum(home, 0)], -1)
     same_place = place[nodes] == home_place[:, None]
@@ -429,16 +452,17 @@ def _alternatives(
     income per skill unit; at least 1.
     """
     employed = np.flatnonzero(employer_node >= 0)
+    names = [k for k in ("amenity", "openness", "rent", "log_size") if node[k] is not None]
     if alternatives is None:
         nodes = np.arange(len(node["amenity"]))[None, :]
         expected = node["node_income"].T[sector] * skill[:, None]  # rows: talents, cols: nodes
-        at = {name: node[name][None, :] for name in ("amenity", "openness", "rent", "log_size")}
+        at = {name: node[name][None, :] for name in names}
         at["ties"] = node["ties"].T[sector]
         to_employer = node["travel_time"].T[employer_node[employed]]  # minutes to the employer
     else:
         nodes = alternatives
         expected = node["node_income"][nodes, sector[:, None]] * skill[:, None]
-        at = {name: node[name][nodes] for name in ("amenity", "openness", "rent", "log_size")}
+        at = {name: node[name][nodes] for name in names}
         at["ties"] = node["ties"][nodes, sector[:, None]]
         to_employer = node["travel_time"][nodes[employed], employer_node[employed, None]]
     commute = np.zeros_like(expected)

@@ -24,11 +24,22 @@ __all__ = [
 
 
 def culture_field(model: Model) -> np.ndarray:
-    """Amenity from cultural institutions at each node, decaying with travel time."""
+    """Amenity from cultural institutions at each node, decaying with travel time.
+
+    Kept until the travel times, the decay or an institution (node, strength) change:
+    a city of hundreds of nodes and institutions would otherwise redo the same
+    exponentials every month. The array returned is read-only.
+    """
     ip = model.params.institutions
+    key = (ip.amenity_decay, tuple((i.node, i.strength) for i in model.cultural_institutions))
+    cached = getattr(model, "_culture_cache", None)
+    if cached is not None and cached[0] is model.travel_time and cached[1] == key:
+        return cached[2]
     field = np.zeros(model.n_nodes)
     for inst in model.cultural_institutions:
         field += inst.strength * np.exp(-model.travel_time[:, inst.node] / ip.amenity_decay)
+    field.setflags(write=False)
+    model._culture_cache = (model.travel_time, key, field)  # holds the array: no id reuse
     return field
 
 

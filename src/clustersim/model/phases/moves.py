@@ -210,6 +210,8 @@ def _utilities(
     """Utility of each node, or of each node of ``sets``, and of leaving (the last column)."""
     tp = model.params.talent
     homes = dwellings(model)
+    # with size_weight 0 the size term is zero and ties a count: left out (same results)
+    sized = None if tp.size_weight == 0 else (homes / TIES_PER_HOMES) ** tp.size_weight
     return mech.talent_location_utilities(
         sector=choosers.sector.astype(np.int64),
         skill=choosers.skill,
@@ -222,8 +224,8 @@ def _utilities(
         amenity=model.amenity,
         openness=model.openness,
         rent=model.rent,
-        ties=np.log1p(talents_ns / (homes[:, None] / TIES_PER_HOMES) ** tp.size_weight),
-        log_size=tp.size_weight * np.log(homes / tp.outside_size),
+        ties=np.log1p(talents_ns if sized is None else talents_ns / sized[:, None]),
+        log_size=None if sized is None else tp.size_weight * np.log(homes / tp.outside_size),
         travel_time=model.travel_time,
         place=model.place,
         max_commute=model.params.labour.max_commute,
