@@ -1,7 +1,8 @@
 """Check that every kind of city holds still without policy: no month-1 dip, no drift.
 
 Usage: ``python experiments/stationarity.py [--seeds 5] [--years 30] [--n-jobs 2]
-[--out results/stationarity] [--only NAME ...] [--spin-up-years Y]``.
+[--out results/stationarity] [--only NAME ...] [--spin-up-years Y]
+[--set GROUP.FIELD=VALUE ...]``.
 
 For each generated city kind (at its default population), the default region and
 every preset, it runs ``--seeds`` seeds from the stationary start (the default
@@ -24,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from clustersim import CreativeClusterModel
+from clustersim.errors import ConfigError
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.city import GENERATED_KINDS, PRESETS
 from clustersim.model.config import CityConfig
@@ -42,13 +45,38 @@ def cities() -> dict[str, dict]:
     return out
 
 
-def run_one(name: str, seed: int, years: int, spin_up_years: int | None = None) -> dict:
+def parse_sets(sets: list[str]) -> dict[str, dict]:
+    """``group.field=value`` settings as parameter groups (values read as YAML scalars).
+
+    Raises:
+        ValueError: a setting that is not ``group.field=value``.
+    """
+    groups: dict[str, dict] = {}
+    for text in sets:
+        key, sep, value = text.partition("=")
+        group, dot, field = key.partition(".")
+        if not (sep and dot and group and field) or "." in field:
+            raise ValueError(f"--set {text!r}: expected group.field=value")
+        groups.setdefault(group, {})[field] = yaml.safe_load(value)
+    return groups
+
+
+def run_one(
+    name: str,
+    seed: int,
+    years: int,
+    spin_up_years: int | None = None,
+    sets: tuple[str, ...] = (),
+) -> dict:
     """One city and seed: month-1 change, drift and the yearly creative share.
 
-    ``spin_up_years`` replaces the model's spin-up (``spin_up.months``) when given.
+    ``spin_up_years`` replaces the model's spin-up (``spin_up.months``) when given;
+    ``sets`` are parameter settings (``group.field=value``).
     """
-    spin = {} if spin_up_years is None else {"spin_up": {"months": 12 * spin_up_years}}
-    model = CreativeClusterModel(rng=seed, **cities()[name], **spin)
+    groups = parse_sets(list(sets))
+    if spin_up_years is not None:
+        groups.setdefault("spin_up", {})["months"] = 12 * spin_up_years
+    model = CreativeClusterModel(rng=seed, **cities()[name], **groups)
     model.run_for(12 * years)
     ts = pd.DataFrame(model.records)
     jobs = ts["creative_employment"].to_numpy()
@@ -129,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="years of spin-up before month 0 (default: the model's spin_up.months)",
     )
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="GROUP.FIELD=VALUE",
+        help="a parameter setting for every run, e.g. talent.size_weight=1",
+    )
     args = parser.parse_args(argv)
     names = args.only or list(cities())
     unknown = sorted(set(names) - set(cities()))
@@ -139,8 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.spin_up_years is not None and not 0 <= args.spin_up_years <= 200:
         print(f"--spin-up-years must be 0-200, got {args.spin_up_years}", file=sys.stderr)
         return 2
+    try:  # a bad setting fails here, in one line, before any run
+        CreativeClusterModel(
+            city="small_town", population=1000, spin_up={"months": 0}, **parse_sets(args.sets)
+        )
+    except (ValueError, TypeError, ConfigError) as err:
+        print(f"--set: {err}", file=sys.stderr)
+        return 2
+    sets = tuple(args.sets)
     jobs = [
-        (name, seed, args.years, args.spin_up_years) for name in names for seed in range(args.seeds)
+        (name, seed, args.years, args.spin_up_years, sets)
+        for name in names
+        for seed in range(args.seeds)
     ]
     with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
         runs = pd.DataFrame(list(pool.map(run_one, *zip(*jobs, strict=True))))

@@ -205,6 +205,24 @@ def test_new_firms_are_start_ups_and_spin_offs_employing_their_founders():
     assert model.births_by_node.sum() == len(new)
 
 
+def _founders_travel(weight: float) -> float:
+    """Mean minutes from 3,000 founders' home (node 0 of a 10-minute path) to their node."""
+    model = CreativeClusterModel(
+        rng=0, city=uniform_city(5, 3000, complete=False), firm={"home_distance_weight": weight}
+    )
+    origins = np.zeros(3000, dtype=np.int64)
+    sectors = np.zeros(3000, dtype=np.int64)
+    success = np.zeros((model.n_nodes, model.n_sectors))
+    nodes = demography._founder_nodes(model, origins, sectors, success)
+    return float(model.travel_time[0, nodes].mean())
+
+
+def test_founders_stay_nearer_home_the_more_home_weighs():
+    anywhere, near, home = _founders_travel(0.0), _founders_travel(3.0), _founders_travel(30.0)
+    assert anywhere > 1.5 * near  # measured: 20 and 11 minutes
+    assert home < 1.0  # a weight of 30 per hour keeps nearly everyone at home
+
+
 # ---------------------------------------------------------------- moves
 
 

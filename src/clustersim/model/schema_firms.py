@@ -305,6 +305,18 @@ class FirmParams:
         gt=0,
         le=MAX_UTILS,
     )
+    home_distance_weight: float = param(
+        0.0,
+        unit="logit units per hour",
+        doc="how much a founder's choice of node falls with the travel time from home (a "
+        "spin-off's: from its parent), per hour, on the scale of the choice's noise: the "
+        "odds of a node fall by exp(-weight * hours); 0 = any node within commuting reach "
+        "as near as home",
+        source="Dahl & Sorenson 2009, 2012 (entrepreneurs locate where they have roots, "
+        "close to family and friends); the value is not calibrated (docs/model.md 7.10, 9)",
+        ge=0,
+        le=MAX_UTILS,
+    )
     spinoff_near_parent: float = param(
         0.8, unit="share", doc="probability a spin-off stays at its parent's node", ge=0, le=1
     )

@@ -204,6 +204,8 @@ def _founder_nodes(
         fp.imitation_weight,
         fp.location_noise,
     )
-    reachable = model.travel_time[origins] <= model.params.labour.max_commute
-    utility = np.where(reachable, utility, -np.inf)
+    minutes = model.travel_time[origins]
+    if fp.home_distance_weight:  # founders stay near home (Dahl & Sorenson 2009)
+        utility = utility - fp.home_distance_weight * minutes / 60.0
+    utility = np.where(minutes <= model.params.labour.max_commute, utility, -np.inf)
     return mech.logit_choice(utility, model.rng)
