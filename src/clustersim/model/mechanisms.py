@@ -390,10 +390,8 @@ def talent_location_utilities(
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
     + log_size_j - moving costs + retention bonus for staying in the home place.
-    ``log_size`` (None: zero everywhere) is the size term of a node that stands for
-    many homes (McFadden 1978: a node of H homes counts as H alternatives,
-    ``size_weight * ln(H / H_out)`` with H_out the outside option's size), so that
-    how finely a city is cut into nodes does not change where people live or how many leave.
+    ``log_size`` (None: 0) is ``size_weight * ln(H_j / H_out)``, a node of H_j homes
+    counting as H_j alternatives (McFadden 1978), so the cut into nodes does not matter.
     Income is the talent's own wage where the employer stays in commuting reach,
     else skill times the node's expected income per skill unit for their sector.
     Newcomers have home -1 (no home place: every node costs a move, "leave" means not coming).
@@ -414,13 +412,11 @@ def talent_location_utilities(
     u += amenity_taste[:, None] * at["amenity"]
     u += openness_weight * at["openness"]
     u -= rent_weight * at["rent"] / expected
-    commute *= commute_weight
-    u -= commute
+    u -= commute_weight * commute
     u += ties_weight * at["ties"]
     if log_size is not None:
         u += at["log_size"]
-    resident = home >= 0
-    home_place = np.where(resident, place[np.maximum(home, 0)], -1)
+    home_place = np.where(home >= 0, place[np.maximum(home, 0)], -1)
     same_place = place[nodes] == home_place[:, None]
     moved = nodes != home[:, None]
     u -= move_cost * moved
@@ -430,7 +426,7 @@ def talent_location_utilities(
     outside = (
         outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
     )
-    costs = np.where(resident, move_cost + place_change_cost + emigration_cost, 0.0)
+    costs = np.where(home >= 0, move_cost + place_change_cost + emigration_cost, 0.0)
     utilities[:, n_cols] = outside - costs
     return utilities
 
