@@ -48,16 +48,24 @@ def cities() -> dict[str, dict]:
 def parse_sets(sets: list[str]) -> dict[str, dict]:
     """``group.field=value`` settings as parameter groups (values read as YAML scalars).
 
+    The city is each check's own and the spin-up is ``--spin-up-years``: neither can
+    be set here, nor a lever (the check is without policy).
+
     Raises:
-        ValueError: a setting that is not ``group.field=value``.
+        ValueError: a setting that is not ``group.field=value``, or of those groups.
     """
     groups: dict[str, dict] = {}
     for text in sets:
         key, sep, value = text.partition("=")
         group, dot, field = key.partition(".")
         if not (sep and dot and group and field) or "." in field:
-            raise ValueError(f"--set {text!r}: expected group.field=value")
-        groups.setdefault(group, {})[field] = yaml.safe_load(value)
+            raise ValueError(f"{text!r}: expected group.field=value")
+        if group in ("city", "spin_up", "policy"):
+            raise ValueError(f"{text!r}: {group} settings are not allowed here")
+        try:
+            groups.setdefault(group, {})[field] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ValueError(f"{text!r}: the value is not a number, word or list") from None
     return groups
 
 
@@ -108,9 +116,10 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def markdown(table: pd.DataFrame) -> str:
-    """The summary as a Markdown table."""
-    lines = [
+def markdown(table: pd.DataFrame, settings: str = "") -> str:
+    """The summary as a Markdown table, after a line naming ``settings`` if any."""
+    lines = [f"Settings: {settings}\n"] if settings else []
+    lines += [
         "| city | population | seeds | creative share at month 0 | month-1 change "
         "| drift (pp/decade) | within bounds |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -194,9 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     csv = runs.drop(columns="share_yearly").to_csv(index=False)
     write_text_atomically(args.out / "stationarity.csv", csv)
-    write_text_atomically(args.out / "stationarity.md", markdown(table))
+    spin = "" if args.spin_up_years is None else f"{args.spin_up_years}-year spin-up"
+    settings = ", ".join([*args.sets, *([spin] if spin else [])])
+    write_text_atomically(args.out / "stationarity.md", markdown(table, settings))
     write_file_atomically(args.out / "stationarity.png", lambda path: figure(runs, path))
-    print(markdown(table))
+    print(markdown(table, settings))
     print(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s; written to {args.out}")
     return 0 if table["holds_still"].all() else 1
 

@@ -12,9 +12,12 @@ another place of the region (``out:moved_to_city``), out of the region
 (``out:retired``); each one who came, by where from: another place of the region
 (``in:moved_from_city``; a talent who arrived in the region earlier) or, for those
 who arrived in the region within the year, by origin (``in:local``: a resident taking
-up creative work, ``in:graduate``, ``in:immigrant``). Someone who comes and goes
-within one year is not seen. The flows add up: talents at the end of a year are
-those at its start plus what came minus what left.
+up creative work, ``in:graduate``, ``in:immigrant``). A talent who moved to another
+place and retired or left the occupation there within the year counts as moved.
+Someone who comes and goes within one year is not seen. Levers are refused (``plan``
+and ``policy.*`` settings): the flows are those of the place without policy. The
+flows add up: talents at the end of a year are those at its start plus what came
+minus what left.
 
 Writes ``talent_flows.csv`` (one row per seed and year) and ``talent_flows.md`` (per
 decade, mean of the seeds). ``--set`` passes config overrides, e.g.
@@ -55,12 +58,15 @@ def year_flows(model: CreativeClusterModel, before: np.ndarray, start: int) -> d
     after = focus_talents(model)
     gone = np.setdiff1d(before, after, assume_unique=True)
     came = np.setdiff1d(after, before, assume_unique=True)
-    alive = t.alive[gone]
+    # a talent keeps its home when removed: one whose home is now in another place moved
+    # there first (and may have retired or left the occupation there since)
+    moved = model.place[t.home[gone]] != model.focus_place
+    here = ~moved & ~t.alive[gone]  # removed while living in the focus place
     out = {
-        "out:moved_to_city": int(alive.sum()),
-        "out:left_region": int((~alive & t.left_region[gone]).sum()),
-        "out:to_other_work": int((~alive & ~t.left_region[gone] & t.to_other_work[gone]).sum()),
-        "out:retired": int((~alive & ~t.left_region[gone] & ~t.to_other_work[gone]).sum()),
+        "out:moved_to_city": int(moved.sum()),
+        "out:left_region": int((here & t.left_region[gone]).sum()),
+        "out:to_other_work": int((here & ~t.left_region[gone] & t.to_other_work[gone]).sum()),
+        "out:retired": int((here & ~t.left_region[gone] & ~t.to_other_work[gone]).sum()),
     }
     new = t.arrived[came] > start
     out["in:moved_from_city"] = int((~new).sum())
@@ -125,8 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         if not low <= value <= high:
             print(f"{name} must be {low}-{high}, got {value}", file=sys.stderr)
             return 2
+    policy = [x for x in args.sets if x.split("=", 1)[0].split(".", 1)[0] in ("plan", "policy")]
+    if policy:
+        print(f"--set {policy[0]}: the flows are measured without policy", file=sys.stderr)
+        return 2
     try:  # a bad city or override fails here, in one line, before any run
-        load_config(args.city, None, overrides=[*args.sets])
+        cfg, _ = load_config(args.city, None, overrides=["spin_up.months=0", *args.sets])
+        CreativeClusterModel.from_config(cfg)
     except ConfigError as err:
         print(f"talent_flows: {err}", file=sys.stderr)
         return 2

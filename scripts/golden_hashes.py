@@ -74,7 +74,8 @@ def run_hashes(city: str, plan: str, seed: int) -> dict[str, str]:
         city,
         steps=STEPS,
         seed=seed,
-        overrides=[*CITIES[city], f"plan={plan}"],
+        # no spin-up cache: a cached end state computed on other CPU paths must not enter
+        overrides=[*CITIES[city], f"plan={plan}", "spin_up.cache=false"],
         spin_up=SPIN_UP,
     )
     return {t: table_hash(getattr(result, t)) for t in TABLES}

@@ -34,6 +34,8 @@ def test_a_bad_city_or_override_is_one_line_and_exit_2(tmp_path, capsys):
     assert flows.main(["--city", "nowhere", "--out", str(tmp_path)]) == 2
     assert flows.main(["--set", "talent.size_weight=-1", "--out", str(tmp_path)]) == 2
     assert flows.main(["--years", "0", "--out", str(tmp_path)]) == 2
+    assert flows.main(["--set", "plan=talent_first", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and "city must be one of" in err[0] and "size_weight" in err[1]
+    assert len(err) == 4 and "city must be one of" in err[0] and "size_weight" in err[1]
+    assert "without policy" in err[3]
     assert not any(tmp_path.iterdir())  # nothing written

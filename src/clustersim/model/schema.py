@@ -138,7 +138,8 @@ class TalentParams:
         "as many alternatives as it has homes, so how finely a city is cut into nodes "
         "does not decide where talents live (ties then per 1,000 homes, and the outside "
         "option has outside_size homes); 0 = every node one alternative whatever its size "
-        "(the default until towns next to a city keep their talents; docs/model.md 7.1, 9)",
+        "(the default until towns next to a city keep their talents; docs/model.md 7.1, 9); "
+        "values between interpolate, with those properties only at 1",
         source="McFadden 1978 (aggregation of elemental alternatives: coefficient 1)",
         ge=0,
         le=MAX_UTILS,
