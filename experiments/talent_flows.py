@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
-from clustersim.errors import ConfigError
+from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
 from clustersim.model.state import TalentOrigin
 
@@ -122,24 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/talent_flows"))
     args = parser.parse_args(argv)
-    for name, value, low, high in (
-        ("--seeds", args.seeds, 1, 1000),
-        ("--years", args.years, 1, 200),
-        ("--spin-up-years", args.spin_up_years, 0, 200),
-        ("--n-jobs", args.n_jobs, 1, 64),
-    ):
-        if not low <= value <= high:
-            print(f"{name} must be {low}-{high}, got {value}", file=sys.stderr)
-            return 2
-    policy = [x for x in args.sets if x.split("=", 1)[0].split(".", 1)[0] in ("plan", "policy")]
-    if policy:
-        print(f"--set {policy[0]}: the flows are measured without policy", file=sys.stderr)
-        return 2
-    try:  # a bad city or override fails here, in one line, before any run
-        cfg, _ = load_config(args.city, None, overrides=["spin_up.months=0", *args.sets])
-        CreativeClusterModel.from_config(cfg)
-    except ConfigError as err:
-        print(f"talent_flows: {err}", file=sys.stderr)
+    problem, _ = check_script(
+        (
+            ("--seeds", args.seeds, 1, 1000),
+            ("--years", args.years, 1, 200),
+            ("--spin-up-years", args.spin_up_years, 0, 200),
+            ("--n-jobs", args.n_jobs, 1, 64),
+        ),
+        args.sets,
+        args.city,
+        "the flows are measured without policy",
+    )
+    if problem:  # one line, before any run and before writing anything
+        print(f"talent_flows: {problem}", file=sys.stderr)
         return 2
     started = time.perf_counter()
     jobs = [(args.city, s, args.years, args.spin_up_years, args.sets) for s in range(args.seeds)]

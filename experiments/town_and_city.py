@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
-from clustersim.errors import ConfigError
+from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
 from clustersim.model.phases import demography
 from clustersim.model.phases.aggregates import talents_by_node_sector
@@ -181,23 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/town_and_city"))
     args = parser.parse_args(argv)
-    for name, value, low, high in (
-        ("--seeds", args.seeds, 1, 100),
-        ("--years", args.years, 1, 100),
-        ("--n-jobs", args.n_jobs, 1, 64),
-    ):
-        if not low <= value <= high:
-            print(f"{name} must be {low}-{high}, got {value}", file=sys.stderr)
-            return 2
-    policy = [x for x in args.sets if x.split("=", 1)[0].split(".", 1)[0] in ("plan", "policy")]
-    if policy:
-        print(f"--set {policy[0]}: the comparison is without policy", file=sys.stderr)
-        return 2
-    try:  # a bad city or setting fails here, in one line, before any run
-        cfg, _ = load_config(args.city, None, overrides=["spin_up.months=0", *args.sets])
-        probe = CreativeClusterModel.from_config(cfg)
-    except ConfigError as err:
-        print(f"town_and_city: {err}", file=sys.stderr)
+    problem, probe = check_script(
+        (
+            ("--seeds", args.seeds, 1, 100),
+            ("--years", args.years, 1, 100),
+            ("--n-jobs", args.n_jobs, 1, 64),
+        ),
+        args.sets,
+        args.city,
+        "the comparison is without policy",
+    )
+    if problem:  # one line, before any run and before writing anything
+        print(f"town_and_city: {problem}", file=sys.stderr)
         return 2
     if len(probe.place_names) < 2:
         print(f"--city {args.city}: a town alone; name a region or a preset", file=sys.stderr)
