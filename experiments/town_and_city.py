@@ -39,7 +39,7 @@ from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
 from clustersim.model.phases import demography
 from clustersim.model.phases.aggregates import talents_by_node_sector
-from clustersim.model.phases.moves import TIES_PER_HOMES, node_income
+from clustersim.model.phases.moves import node_income, size_terms
 from clustersim.model.phases.rents import dwellings
 from clustersim.model.state import FirmOrigin
 
@@ -66,14 +66,15 @@ def utility_terms(model: CreativeClusterModel) -> pd.DataFrame:
     weight = model.sector_traits["weight"]
     income = node_income(model, talents_ns) @ weight
     homes = dwellings(model)
-    sized = (homes / TIES_PER_HOMES) ** tp.size_weight
+    per, log_size = size_terms(model)
     terms = {
         "income": tp.wage_weight * np.log(np.maximum(income, 1.0)),
         "amenity": tp.amenity_weight * model.amenity,
         "openness": tp.openness_weight * model.openness,
         "rent": -tp.rent_weight * model.rent / np.maximum(income, 1.0),
-        "ties": tp.ties_weight * (np.log1p(talents_ns / sized[:, None]) @ weight),
-        "size": tp.size_weight * np.log(homes / tp.outside_size),
+        "ties": tp.ties_weight
+        * (np.log1p(talents_ns if per is None else talents_ns / per[:, None]) @ weight),
+        "size": np.zeros(model.n_nodes) if log_size is None else log_size,
     }
     table = pd.DataFrame({k: _by_place(model, v, homes) for k, v in terms.items()})
     table.insert(0, "place", model.place_names)

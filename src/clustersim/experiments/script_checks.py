@@ -1,7 +1,7 @@
 """Checks the measurement scripts of ``experiments/`` share: ranges, no levers, a probe build.
 
-Each returns the one-line problem (or raises :class:`~clustersim.errors.ConfigError`),
-so a script prints it and exits 2 before any run and before writing anything.
+:func:`check_script` returns the first one-line problem, so a script prints it and
+exits 2 before any run and before writing anything.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from clustersim.errors import ConfigError
 from clustersim.model.compose import load_config
 from clustersim.model.core import CreativeClusterModel
 
-__all__ = ["check_script", "out_of_range", "policy_setting", "probe_model"]
+__all__ = ["check_script"]
 
 
-def out_of_range(checks: Iterable[tuple[str, int, int, int]]) -> str | None:
+def _out_of_range(checks: Iterable[tuple[str, int, int, int]]) -> str | None:
     """The first ``(option, value, low, high)`` whose value is outside ``low..high``."""
     for name, value, low, high in checks:
         if not low <= value <= high:
@@ -23,7 +23,7 @@ def out_of_range(checks: Iterable[tuple[str, int, int, int]]) -> str | None:
     return None
 
 
-def policy_setting(sets: Sequence[str]) -> str | None:
+def _policy_setting(sets: Sequence[str]) -> str | None:
     """The first ``KEY=VALUE`` setting that would switch a lever on (``plan`` or ``policy.*``)."""
     for text in sets:
         if text.split("=", 1)[0].split(".", 1)[0] in ("plan", "policy"):
@@ -31,7 +31,7 @@ def policy_setting(sets: Sequence[str]) -> str | None:
     return None
 
 
-def probe_model(city: str, sets: Sequence[str]) -> CreativeClusterModel:
+def _probe_model(city: str, sets: Sequence[str]) -> CreativeClusterModel:
     """Build ``city`` with ``sets`` and no spin-up, so a bad name or value fails at once.
 
     Raises:
@@ -51,13 +51,13 @@ def check_script(
 
     ``without_policy`` is what the script says when a setting would switch a lever on.
     """
-    problem = out_of_range(ranges)
+    problem = _out_of_range(ranges)
     if problem:
         return problem, None
-    setting = policy_setting(sets)
+    setting = _policy_setting(sets)
     if setting:
         return f"--set {setting}: {without_policy}", None
     try:
-        return None, probe_model(city, sets)
+        return None, _probe_model(city, sets)
     except ConfigError as err:
         return str(err), None

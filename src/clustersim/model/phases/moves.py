@@ -29,7 +29,7 @@ from clustersim.model.phases.rents import dwellings
 from clustersim.model.phases.roster import add_talents, remove_talents
 from clustersim.model.state import TalentOrigin
 
-__all__ = ["Choosers", "Request", "move_talents", "node_income"]
+__all__ = ["Choosers", "Request", "move_talents", "node_income", "size_terms"]
 
 #: With ``talent.size_weight`` 1, ties count same-sector talents per this many homes of a
 #: node (a density, so that a node split in two keeps its pull: each half has half the
@@ -209,9 +209,7 @@ def _utilities(
 ) -> np.ndarray:
     """Utility of each node, or of each node of ``sets``, and of leaving (the last column)."""
     tp = model.params.talent
-    homes = dwellings(model)
-    # with size_weight 0 the size term is zero and ties a count: left out (same results)
-    sized = None if tp.size_weight == 0 else (homes / TIES_PER_HOMES) ** tp.size_weight
+    per, log_size = size_terms(model)
     return mech.talent_location_utilities(
         sector=choosers.sector.astype(np.int64),
         skill=choosers.skill,
@@ -224,8 +222,8 @@ def _utilities(
         amenity=model.amenity,
         openness=model.openness,
         rent=model.rent,
-        ties=np.log1p(talents_ns if sized is None else talents_ns / sized[:, None]),
-        log_size=None if sized is None else tp.size_weight * np.log(homes / tp.outside_size),
+        ties=np.log1p(talents_ns if per is None else talents_ns / per[:, None]),
+        log_size=log_size,
         travel_time=model.travel_time,
         place=model.place,
         max_commute=model.params.labour.max_commute,
@@ -242,6 +240,22 @@ def _utilities(
         outside_openness=tp.outside_openness,
         outside_rent=tp.outside_rent,
         alternatives=sets,
+    )
+
+
+def size_terms(model: Model) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """What ties count per, and the size term, of each node: (None, None) at size_weight 0.
+
+    With ``talent.size_weight`` b > 0, ties count talents per ``(homes / 1000) ** b`` and
+    the size term is ``b * ln(homes / talent.outside_size)``; at 0 ties are a count and
+    there is no size term (left out, so results are those without the option).
+    """
+    tp = model.params.talent
+    if tp.size_weight == 0:
+        return None, None
+    homes = dwellings(model)
+    return (homes / TIES_PER_HOMES) ** tp.size_weight, tp.size_weight * np.log(
+        homes / tp.outside_size
     )
 
 
