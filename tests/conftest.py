@@ -135,7 +135,7 @@ STATIONARY = {"months": SPIN_UP_MONTHS}
 def _start_tests_from_the_drawn_state() -> None:
     """Unit tests start from the drawn initial state (``spin_up.months = 0``) by default.
 
-    A spin-up runs 60 years of the model before month 0; most tests check a
+    A spin-up runs 100 years of the model before month 0; most tests check a
     mechanism, a table or an error message and do not need the long-run state,
     and the suite would take an hour with it. This changes the field's default
     for this test process (before Hydra's ConfigStore reads the schema), so

@@ -3,7 +3,7 @@
 Every lesson text (``SCENARIOS[...].watch_for``) is checked here against runs of its
 own settings for the months it says, in five seeds (the lesson's own seed 0 and
 four others), with no browser, and with the spin-up users get (``spin_up.months``'s
-default, :func:`users_spin_up`): month 0 is the town after 60 years without policy,
+default, :func:`users_spin_up`): month 0 is the town after 100 years without policy,
 as on the page. A claim holds when it holds in most seeds (at least four of five)
 unless the text says it always happens. When the model changes and a test fails,
 the lesson text must change with it.
@@ -118,9 +118,9 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
     assert "After five years" in SCENARIOS["hub_and_festival"].watch_for
     assert SCENARIOS["metropolis"].months == 36
     assert "three years (36 months)" in SCENARIOS["metropolis"].watch_for
-    # "Month 0 is the town after 60 years of the model without policy."
-    assert SPIN_UP_MONTHS == 60 * 12
-    assert "after 60 years of the model without policy" in SCENARIOS["small_town"].watch_for
+    # "Month 0 is the town after 100 years of the model without policy."
+    assert SPIN_UP_MONTHS == 100 * 12
+    assert "after 100 years of the model without policy" in SCENARIOS["small_town"].watch_for
     town = build(SCENARIOS["small_town"].settings)
     assert town.spin_up_months == SPIN_UP_MONTHS and town.steps == 0
 
@@ -301,9 +301,9 @@ def test_free_play_is_the_same_town_until_the_levers_start() -> None:
 
 def test_free_play_another_cap_or_accessibility_is_another_town() -> None:
     text = SCENARIOS["free_play"].watch_for
-    # "Another city, seed, agglomeration cap or accessibility is another town, with 60 years
+    # "Another city, seed, agglomeration cap or accessibility is another town, with 100 years
     # of its own before month 0."
-    assert "agglomeration cap or accessibility is another town, with 60 years" in text
+    assert "agglomeration cap or accessibility is another town, with 100 years" in text
     plain = SCENARIOS["free_play"].settings
     month_0 = build(plain).records[0]
     for changed in (

@@ -114,14 +114,14 @@ def test_page_shows_the_town_and_step_and_play_redraw_it(
 
 
 def test_the_page_says_so_while_it_prepares_a_town(app_url, tab, tmp_path, monkeypatch) -> None:
-    # as users get it: the town's 60 years without policy run (no cache yet) before month 0
+    # as users get it: the town's 100 years without policy run (no cache yet) before month 0
     monkeypatch.setenv("CLUSTERSIM_CACHE_DIR", str(tmp_path))
     with users_spin_up():
         page = tab(1920, 1080)
         page.goto(app_url)
         notice = page.locator(".clustersim-preparing")
         notice.wait_for(timeout=LOAD_TIMEOUT_MS)
-        assert "Preparing the town (60 years without policy)..." in notice.inner_text()
+        assert "Preparing the town (100 years without policy)..." in notice.inner_text()
         page.locator(".clustersim-month", has_text="Month 0").wait_for(timeout=LOAD_TIMEOUT_MS)
         notice.wait_for(state="detached", timeout=10_000)  # and the notice goes
         town = ClassroomTown(settings=SCENARIOS["small_town"].settings)  # from the cache now

@@ -60,18 +60,7 @@ def test_no_dip_in_month_one(name):
     assert abs(np.mean(changes)) < 0.02, changes
 
 
-#: Known failure (model.md section 9): the region's town loses creative share at -0.11
-#: points a decade (5 seeds, 60-year spin-up, city family, 2026-12-04; -0.25 with a
-#: 30-year spin-up, -0.12 before the family, -0.05 with per-kind accessibility). Strict:
-#: the test fails once the drift is gone, so the mark cannot outlive the fix.
-_REGION_DRIFTS = pytest.mark.xfail(
-    strict=True, reason="region town drifts -0.11 pp/decade (model.md section 9)"
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=_REGION_DRIFTS) if n == "region" else n for n in CITIES]
-)
+@pytest.mark.parametrize("name", CITIES)
 def test_creative_share_does_not_drift_over_thirty_years(name):
     slopes = [_drift_pp_per_decade(_run(name, seed)) for seed in _seeds(name)]
     assert abs(np.mean(slopes)) < 0.1, slopes

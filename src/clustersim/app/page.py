@@ -3,7 +3,7 @@
 ``solara run clustersim.app`` (or ``clustersim-app``, :mod:`clustersim.app.serve`)
 serves :func:`Page`. Every browser session builds its own :class:`BrowserTown`, so
 one student's clicks never move another's city; it builds it in a thread
-(:func:`use_town_builder`), since a town's first build runs its spin-up (60 years
+(:func:`use_town_builder`), since a town's first build runs its spin-up (100 years
 without policy before month 0), and says so on the page meanwhile. The page has two layouts
 (:data:`~clustersim.app.figures.LOOKS`): *projector* (the default: large map and
 plots, large text, the side panel closed) and *compact* (the side panel open,

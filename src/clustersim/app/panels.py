@@ -136,11 +136,11 @@ def _settings_summary(settings: ClassroomSettings) -> str:
 
 
 def preparing_text(months: int) -> str:
-    """What the page says while a town is built: 'Preparing the town (60 years without policy)...'.
+    """What the page says while a town is built: 'Preparing the town (100 years without policy)...'.
 
     Examples:
-        >>> preparing_text(720)
-        'Preparing the town (60 years without policy)...'
+        >>> preparing_text(1200)
+        'Preparing the town (100 years without policy)...'
         >>> preparing_text(18)
         'Preparing the town (18 months without policy)...'
         >>> preparing_text(0)

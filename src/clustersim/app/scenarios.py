@@ -277,7 +277,7 @@ SCENARIOS: dict[str, Scenario] = {
         ClassroomSettings(),
         "A town of 12,000 people. Circles are neighbourhoods sized by population, dots are "
         "creative firms, the number under a circle counts the creative workers (talents) "
-        "living there. Month 0 is the town after 60 years of the model without policy. "
+        "living there. Month 0 is the town after 100 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
         "small: 25 to 50 creative firms, 130 to 175 creative jobs (about 3 in every 100 jobs), "
         "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
@@ -319,7 +319,7 @@ SCENARIOS: dict[str, Scenario] = {
         "on and off. Every change rebuilds the town from month 0 with the same seed, so it is "
         "the same town until your levers start; after that, chance plays along, so another "
         "seed can tell another story: try two or three before you conclude. Another city, "
-        "seed, agglomeration cap or accessibility is another town, with 60 years of its own "
+        "seed, agglomeration cap or accessibility is another town, with 100 years of its own "
         "before month 0.",
     ),
 }

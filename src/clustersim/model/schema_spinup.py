@@ -20,7 +20,7 @@ class SpinUpParams:
     """Spin-up: months run without policy so that month 0 is the model's own long-run state."""
 
     months: int = param(
-        720,
+        1200,
         unit="months",
         doc=(
             "months the model runs without policy before month 0, so that month 0 is the "
