@@ -17,6 +17,7 @@ from clustersim.model.phases.aggregates import Census, per_place, talent_income
 
 __all__ = [
     "anchor_housing",
+    "anchor_migration",
     "dwellings",
     "income_per_person",
     "open_housing",
@@ -71,6 +72,7 @@ def open_housing(model: Model, census: Census) -> None:
     model.low_income_burden = np.full(model.n_nodes, rp.low_income_burden)
     model.overburden_months = np.zeros(model.n_nodes, dtype=np.int64)
     anchor_housing(model, census)
+    anchor_migration(model, census)
 
 
 def dwellings(model: Model) -> np.ndarray:
@@ -86,10 +88,11 @@ def anchor_housing(model: Model, census: Census) -> None:
 
     Called at setup and again at month 0, after the spin-up: rents, stock,
     occupancy, incomes, the wage of other work and low-income households'
-    burdens of month 0 are the start that targets, supply, burdens and the
-    migration of other workers compare with, so the housing market starts at
-    rest in the state the spin-up reached (as outside demand does, section 7.3).
-    The months already spent above the overburden threshold still count.
+    burdens of month 0 are the start that targets, supply and burdens compare
+    with, so the housing market starts at rest in the state the spin-up reached
+    (as outside demand does, section 7.3). The months already spent above the
+    overburden threshold still count. The rents that the migration of other
+    workers compares with are not taken again (:func:`anchor_migration`).
     """
     demand = space_demand(model, census)
     model.base_rent = model.rent.copy()
@@ -100,9 +103,22 @@ def anchor_housing(model: Model, census: Census) -> None:
     model.base_income = income_per_person(model, census)
     model.base_other_wage = model.other_wage.copy()
     model.base_burden = model.low_income_burden.copy()
+
+
+def anchor_migration(model: Model, census: Census) -> None:
+    """The rents and housing shares the migration of other workers compares with (setup only).
+
+    A household weighs a place's rents against what the same home costs elsewhere
+    (Roback 1982), and what it costs elsewhere does not change when a run's
+    clock starts: taking month 0's rents as the reference again (as the housing
+    market does) would change the law of migration at month 0. In a town whose
+    rents fell during the spin-up, other workers who stayed for the cheaper
+    homes would then start leaving at month 0 (4% of the flagship's town in ten
+    years).
+    """
     people = model.residents + census.talents_at
     rent_paid = per_place(model, people / model.params.households.size * model.rent)
-    income = per_place(model, people * model.base_income)
+    income = per_place(model, people * income_per_person(model, census))
     model.housing_share0 = _index(rent_paid, income, empty=0.0)
     model.base_place_rent = place_rent(model)
 
