@@ -6,7 +6,7 @@ Usage: ``python experiments/path_dependence.py [--seeds 12] [--years 10] [--n-jo
 
 One small town (``city.seed=3``: the same graph every time) at each population,
 with each plan (``none`` or a lever of ``configs/policy/``), run with ``--seeds``
-random histories (the seed drives the 60-year spin-up and the years after it).
+random histories (the seed drives the spin-up and the years after it).
 A history *has a cluster* when, at the end, the busiest node's creative density
 (jobs within reach, ``firm.agglomeration_decay``) is at least twice
 ``firm.agglomeration_reference``: there the agglomeration benefit is at least

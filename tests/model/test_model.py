@@ -382,7 +382,8 @@ def test_identical_towns_with_different_histories_end_with_and_without_a_cluster
     gathered creative jobs on one node keeps them, one that did not stays diffuse
     (experiments/path_dependence.py runs more sizes and a plan). The window is
     narrow: in the family's compact town of 12,000 (9 nodes), after the 60-year
-    spin-up, 5 of 8 histories kept a cluster and 2 never had one at reference 78; at
+    spin-up (measured before the 100-year default, which the test uses and passes),
+    5 of 8 histories kept a cluster and 2 never had one at reference 78; at
     86, 1 kept one and 5 never had one; at 70, clusters ran away in the spin-up and
     several collapsed after month 0.
     """
@@ -397,7 +398,7 @@ def test_identical_towns_with_different_histories_end_with_and_without_a_cluster
                 "city.seed=3",
                 "firm.agglomeration_elasticity=1",
                 f"firm.agglomeration_reference={reference}",
-                f"spin_up.months={STATIONARY['months']}",  # month 0 ends a 60-year history
+                f"spin_up.months={STATIONARY['months']}",  # month 0 ends the users' spin-up
             ],
         )
         model = CreativeClusterModel.from_config(cfg)

@@ -180,7 +180,7 @@ def _migrate(model: Model) -> None:
     """Households of other workers move where other work pays more, net of rent, than elsewhere.
 
     They move in where the wage of other work, less the rise of their place's
-    rents weighted by the share of income spent on housing at the start, is
+    rents since setup weighted by the share of income then spent on housing, is
     above ``households.other_wage`` and out where it is below (a log gap;
     ``households.migration_response``; Roback 1982): a share of each node's other
     households moves, workers and dependants alike, so the node's mix of

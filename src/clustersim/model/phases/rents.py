@@ -130,7 +130,10 @@ def place_rent(model: Model) -> np.ndarray:
 
 
 def place_rent_index(model: Model) -> np.ndarray:
-    """Each place's mean rent relative to month 0 (1 where it had no residents then)."""
+    """Each place's mean rent relative to setup (1 where it had no residents then).
+
+    The reference is taken once, at setup (:func:`anchor_migration`), not again at month 0.
+    """
     return _index(place_rent(model), model.base_place_rent)
 
 
