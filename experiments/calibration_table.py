@@ -21,10 +21,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from clustersim import CreativeClusterModel
+from clustersim.experiments.moments import run_moments
 from clustersim.files import write_file_atomically, write_text_atomically
 
 RUNS = [
@@ -49,36 +49,13 @@ ROWS = [
 
 
 def run_one(city: str, population: int, seed: int, months: int) -> dict:
-    """One run: the table's measures."""
+    """One run: the table's measures (the moments of clustersim.experiments.moments)."""
     model = CreativeClusterModel(rng=seed, city=city, population=population)
     model.run_for(months)
-    ts = pd.DataFrame(model.records)
     firms = model.firm_table()
-    f = model.firms
-    sizes = f.employees[f.alive]
-    mean_firms = ts["creative_firms"].iloc[1:].mean()
-    new = firms[firms["founded_step"] >= 1].copy()
-    lived = new["exit_step"].astype("float").fillna(np.inf) - new["founded_step"]
-
-    def survival(years: int) -> float:
-        eligible = new["founded_step"] <= months - 12 * years
-        return float((lived[eligible] >= 12 * years).mean())
-
-    return {
-        "city": city,
-        "population": population,
-        "seed": seed,
-        "birth_rate": ts["firm_births"].iloc[1:].sum() / (months / 12) / mean_firms,
-        "death_rate": ts["firm_exits"].iloc[1:].sum() / (months / 12) / mean_firms,
-        "micro_share": float(np.mean(sizes < 10)),
-        "one_person_share": float(np.mean(sizes == 1)),
-        "survival_1": survival(1),
-        "survival_3": survival(3),
-        "survival_5": survival(5),
-        "unemployment": float(ts["unemployment_rate"].mean()),
-        "creative_share": float(ts["creative_share"].mean()),
-        "new_firms": len(new),
-    }
+    moments = run_moments(pd.DataFrame(model.records), firms)
+    new_firms = int((firms["founded_step"] >= 1).sum())
+    return {"city": city, "population": population, "seed": seed, **moments, "new_firms": new_firms}
 
 
 def table(results: pd.DataFrame) -> str:

@@ -435,15 +435,26 @@ def check_experiment_command(args: list[str]) -> None:
             overrides=model_overrides,
             sites=ns.site,
             arms=ns.arm,
+            samples=ns.samples,
         )
-        spec = design.specs()[0]
-        compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+        _compose_first_run(design, compose_config)
     except ClusterSimError as error:
         raise SnippetError(str(error)) from None
     if ns.launcher != "local":
         check_clustersim(["--multirun", f"hydra/launcher={ns.launcher}", *hydra_overrides])
     elif hydra_overrides:
         raise SnippetError(f"{hydra_overrides[0]}: hydra.* overrides need a Hydra --launcher")
+
+
+def _compose_first_run(design, compose_config) -> None:
+    """Compose a design's first run; a calibration's site at the parameters' defaults."""
+    if design.kind == "calibration":  # its runs are made by its search
+        from clustersim.experiments.calibration_runs import check_site
+
+        check_site(design)
+        return
+    spec = design.specs()[0]
+    compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
 
 
 def _check_python_command(args: list[str]) -> None:
@@ -528,6 +539,9 @@ def check_design(raw: dict) -> None:
 
     try:
         design = Design.from_mapping(raw)
+        if design.kind == "calibration":
+            _compose_first_run(design, compose_config)
+            return
         first_site, first_arm = next(iter(design.sites)), next(iter(design.arms))
         runs = {(site, first_arm) for site in design.sites}
         runs |= {(first_site, arm) for arm in design.arms}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from clustersim.errors import ConfigError
+from clustersim.experiments.calibration import bounds, defaults_of
+from clustersim.experiments.calibration_runs import batch_design
+from clustersim.experiments.calibration_space import parse_calibration
 from clustersim.experiments.design import DEFAULT_ANALYSIS, Design, available, expected_run_dirs
 from clustersim.experiments.runner import replicate_seed
 from clustersim.model.compose import config_dir
@@ -15,12 +19,16 @@ def test_shipped_designs_share_replicate_seeds_across_sites_and_arms():
     assert {"town_vs_metropolis", "scaling", "policy_sweep"} <= set(available())
     for name in available():
         design = Design.named(name)
+        if design.kind == "calibration":  # its runs come in batches: check one
+            settings = parse_calibration(design.calibration)
+            point = np.clip(defaults_of(settings), *bounds(settings)[:2])[None, :]
+            design = batch_design(design, point, "check", design.replicates, design.root_seed)
         specs = design.specs()
         assert len(specs) == design.n_runs
         by_replicate: dict[int, set[int]] = {}
         for spec in specs:
             by_replicate.setdefault(spec.labels["replicate"], set()).add(spec.seed)
-            assert spec.labels["experiment"] == name and spec.steps == design.steps
+            assert spec.labels["experiment"] == design.name and spec.steps == design.steps
         assert all(len(seeds) == 1 for seeds in by_replicate.values())  # common random numbers
         assert [next(iter(by_replicate[r])) for r in sorted(by_replicate)] == [
             replicate_seed(design.root_seed, r) for r in range(design.replicates)
@@ -155,3 +163,21 @@ def test_an_arm_choosing_a_plan_by_path_is_refused_naming_the_arm(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"^town/evil: plan takes a name from configs/plan/"):
         expected_run_dirs(design, tmp_path)
+
+
+def test_arm_values_survive_saving_and_loading_a_design(tmp_path):
+    raw = {
+        "name": "values",
+        "sites": {"town": {"overrides": ["city=small_town"]}},
+        "arms": {
+            "none": {"overrides": ["plan=none"]},
+            "low": {"overrides": ["plan=none"], "values": {"firm.young_exit_hazard": 0.01}},
+        },
+    }
+    design = Design.from_mapping(raw)
+    assert design.arms["low"].values == (("firm.young_exit_hazard", 0.01),)
+    again = Design.load(design.save(tmp_path / "experiment.yaml"))
+    assert again.arms == design.arms
+    assert again.spec("town", "low", 0).values == (("firm.young_exit_hazard", 0.01),)
+    with pytest.raises(ConfigError, match=r"arms\.low\.values must map parameters to values"):
+        Design.from_mapping(raw | {"arms": {"low": {"values": [1, 2]}}})

@@ -141,6 +141,11 @@ def _aggregate_and_report_locked(
     from clustersim.experiments.aggregate import aggregate
     from clustersim.experiments.report import write_report
 
+    if design.kind == "calibration":  # its runs are in batches; its tables are written
+        from clustersim.experiments.calibration_runs import rewrite_report
+
+        tables, html, md, ok = rewrite_report(design, out)
+        return ExperimentOutcome(out, html, md, ok, {}, tables)
     if _is_toy(design):  # a toy model has no runs: it is evaluated with the analysis
         return _sensitivity_outcome(design, out, None, None)
     agg = aggregate(out, run_dirs=run_dirs, progress=False)
@@ -180,6 +185,29 @@ def _sensitivity_outcome(design: Design, out: Path, ts: Any, agg: Any) -> Experi
         ok = len(tables["samples"]) * design.replicates
         return ExperimentOutcome(out, html, md, ok, {}, tables)
     return ExperimentOutcome(out, html, md, ok, dict(agg.errors), tables, agg.stale)
+
+
+def _calibration(
+    design: Design,
+    out: Path,
+    launcher: str,
+    n_jobs: int | None,
+    force: bool,
+    hydra_overrides: Sequence[str],
+    echo: Callable[[str], None],
+) -> ExperimentOutcome:
+    """Run a calibration design (:mod:`clustersim.experiments.calibration`) and report it."""
+    from clustersim.experiments.calibration_runs import run_calibration
+
+    if launcher != "local" and force:
+        raise ConfigError("--force works with --launcher local only; use a new --out")
+    started = time.perf_counter()
+    tables, html, md, ok, failed = run_calibration(
+        design, out, launcher=launcher, n_jobs=n_jobs, force=force,
+        hydra_overrides=tuple(hydra_overrides), echo=echo,
+    )  # fmt: skip
+    echo(f"{design.name}: {ok} runs ok, {len(failed)} failed, {time.perf_counter() - started:.0f}s")
+    return ExperimentOutcome(out, html, md, ok, failed, tables)
 
 
 def _resume_line(name: str, run_dirs: Sequence[Path], *, force: bool) -> str | None:
@@ -232,6 +260,8 @@ def run_experiment(
     """
     out = Path(out_dir).resolve()
     started = time.perf_counter()
+    if design.kind == "calibration":
+        return _calibration(design, out, launcher, n_jobs, force, hydra_overrides, echo)
     run_dirs = expected_run_dirs(design, out / "runs")
     if launcher != "local" and force:
         raise ConfigError("--force works with --launcher local only; use a new --out")
@@ -277,7 +307,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--samples",
         type=int,
-        help="sensitivity designs: Morris trajectories or the Sobol base sample N",
+        help="sensitivity designs: Morris trajectories or the Sobol base sample N; "
+        "calibration designs: points searched",
     )
     run.add_argument("--root-seed", type=int, help="root seed of the replicate seeds")
     run.add_argument("--n-jobs", type=int, help="worker processes (local launcher)")
@@ -418,7 +449,12 @@ def _with_baseline(design: Design, baseline: list[str]) -> Design:
 def _list() -> int:
     for name in available():
         d = Design.named(name)
-        print(f"{name:<22} {d.kind:<13} {d.n_runs:>4} runs  {d.title}")
+        n = d.n_runs
+        if d.kind == "calibration":
+            from clustersim.experiments.calibration_runs import most_runs
+
+            n = most_runs(d)
+        print(f"{name:<22} {d.kind:<13} {n:>4} runs  {d.title}")
     return 0
 
 

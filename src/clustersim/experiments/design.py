@@ -45,7 +45,7 @@ __all__ = [
     "expected_run_dirs",
 ]
 
-KINDS = ("comparison", "scaling", "policy_sweep", "sensitivity")
+KINDS = ("comparison", "scaling", "policy_sweep", "sensitivity", "calibration")
 """Kinds of experiment; each has its own analysis and report."""
 
 SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -141,11 +141,15 @@ def _arms(raw: dict[str, Any]) -> dict[str, Arm]:
     for name, spec in raw.items():
         if isinstance(spec, list | tuple):
             spec = {"overrides": list(spec)}
+        values = spec.get("values") or {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"arms.{name}.values must map parameters to values, got {values!r}")
         arms[name] = Arm(
             name,
             str(spec.get("label", name)),
             tuple(spec.get("overrides", [])),
             dict(spec.get("labels", {}) or {}),
+            tuple(values.items()),
         )
     return arms
 
@@ -178,13 +182,26 @@ def _sensitivity_arms(raw: dict[str, Any]) -> dict[str, Arm]:
     return {name: Arm(name, f"sample point {name}", (), {}, values) for name, values in points}
 
 
+def _arm_mapping(arm: Arm) -> dict[str, Any]:
+    """An arm as plain data; parameter values only when it sets some."""
+    mapping: dict[str, Any] = {
+        "label": arm.label,
+        "overrides": list(arm.overrides),
+        "labels": arm.labels,
+    }
+    if arm.values:
+        mapping["values"] = dict(arm.values)
+    return mapping
+
+
 @dataclass(frozen=True)
 class Design:
     """A whole experiment: sites x arms x replicates, plus how to analyse it.
 
     Attributes:
         name: experiment key (file name in ``configs/experiment/``).
-        kind: ``comparison``, ``scaling``, ``policy_sweep`` or ``sensitivity``.
+        kind: ``comparison``, ``scaling``, ``policy_sweep``, ``sensitivity`` or
+            ``calibration``.
         title: report title.
         description: what the experiment asks, for the report.
         root_seed: root of the replicate seeds.
@@ -199,6 +216,10 @@ class Design:
         sensitivity: a sensitivity design's ``sensitivity:`` section
             (:mod:`clustersim.experiments.sensitivity_space`); its arms are its
             sample points.
+        calibration: a calibration design's ``calibration:`` section
+            (:mod:`clustersim.experiments.calibration_space`); its runs are made batch
+            by batch as the search goes (:mod:`clustersim.experiments.calibration`),
+            so it has no arms of its own.
     """
 
     name: str
@@ -215,6 +236,7 @@ class Design:
     n_jobs: int = 2
     analysis: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS))
     sensitivity: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -251,6 +273,14 @@ class Design:
                 )
             sensitivity = dict(raw.get("sensitivity") or {})
             arms = _sensitivity_arms(sensitivity)
+        calibration = None
+        if raw.get("kind") == "calibration":
+            if arms:
+                raise ConfigError(
+                    "a calibration design's runs are made by its search (calibration:); "
+                    "drop arms: and grid:"
+                )
+            calibration = dict(raw.get("calibration") or {})
         analysis = dict(DEFAULT_ANALYSIS)
         analysis.update(raw.get("analysis", {}) or {})
         return cls(
@@ -268,6 +298,7 @@ class Design:
             n_jobs=int(raw.get("n_jobs", 2)),
             analysis=analysis,
             sensitivity=sensitivity,
+            calibration=calibration,
         )
 
     @classmethod
@@ -329,6 +360,9 @@ class Design:
         if self.kind == "sensitivity":
             self._check_sensitivity()
             return
+        if self.kind == "calibration":
+            self._check_calibration()
+            return
         if not self.sites or not self.arms:
             raise ConfigError(f"experiment {self.name} needs at least one site and one arm")
         if self.kind != "scaling" and self.baseline not in self.arms:
@@ -353,6 +387,16 @@ class Design:
                 f"sensitivity.month must be <= steps ({self.steps}), got {settings.month}"
             )
 
+    def _check_calibration(self) -> None:
+        from clustersim.experiments.calibration_space import parse_calibration
+
+        settings = parse_calibration(self.calibration)
+        if not settings.is_toy and len(self.sites) != 1:
+            raise ConfigError(
+                f"a calibration design fits one site (sites:); got {len(self.sites)}"
+                f" ({', '.join(self.sites) or 'none'})"
+            )
+
     def to_mapping(self) -> dict[str, Any]:
         """The design as plain data (what :meth:`save` writes)."""
         return {
@@ -370,15 +414,14 @@ class Design:
                 s.name: {"label": s.label, "overrides": list(s.overrides), "labels": s.labels}
                 for s in self.sites.values()
             },
-            "arms": {
-                a.name: {"label": a.label, "overrides": list(a.overrides), "labels": a.labels}
-                for a in self.arms.values()
-            },
+            "arms": {a.name: _arm_mapping(a) for a in self.arms.values()},
             "analysis": self.analysis,
         } | self._sensitivity_mapping()
 
     def _sensitivity_mapping(self) -> dict[str, Any]:
         """A sensitivity design's section, in place of its arms (they are its sample)."""
+        if self.kind == "calibration":
+            return {"arms": {}, "calibration": dict(self.calibration or {})}
         if self.kind != "sensitivity":
             return {}
         return {"arms": {}, "sensitivity": dict(self.sensitivity or {})}
@@ -405,9 +448,9 @@ class Design:
     ) -> Design:
         """A copy with other sizes, extra overrides for every run, or a subset of sites/arms.
 
-        ``samples`` (sensitivity designs only) sets ``sensitivity.samples`` and draws the
-        sample again; a sensitivity design whose ``month`` is past a shorter ``steps``
-        analyses the last month.
+        ``samples`` sets a sensitivity design's ``sensitivity.samples`` (and draws the
+        sample again) or a calibration design's ``calibration.trials``; a sensitivity
+        design whose ``month`` is past a shorter ``steps`` analyses the last month.
         """
         changes: dict[str, Any] = self._sensitivity_changes(samples, steps, arms)
         if replicates is not None:
@@ -442,10 +485,17 @@ class Design:
     def _sensitivity_changes(
         self, samples: int | None, steps: int | None, arms: Sequence[str] | None
     ) -> dict[str, Any]:
+        if self.kind == "calibration":
+            if arms:
+                raise ConfigError("--arm does not apply to calibration designs (they have none)")
+            if samples is None:
+                return {}
+            return {"calibration": {**(self.calibration or {}), "trials": samples}}
         if self.kind != "sensitivity":
             if samples is not None:
                 raise ConfigError(
-                    f"--samples applies to sensitivity designs; {self.name} is a {self.kind}"
+                    "--samples applies to sensitivity and calibration designs; "
+                    f"{self.name} is a {self.kind}"
                 )
             return {}
         if arms:

@@ -129,7 +129,7 @@ def evaluate_toy(design: Design) -> Sample:
     firsts = np.array([int(np.flatnonzero(rows == i)[0]) for i in range(len(arms))])
     points = x[firsts]
     by_replicate = [
-        model.evaluate(points, replicate_seed(design.root_seed, r))
+        model.evaluate(model.at(points, settings.names), replicate_seed(design.root_seed, r))
         for r in range(design.replicates)
     ]
     values = {

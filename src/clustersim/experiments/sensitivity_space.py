@@ -34,6 +34,7 @@ __all__ = [
     "Factor",
     "SensitivitySettings",
     "model_parameters",
+    "parse_factors",
     "parse_settings",
     "point_arms",
     "sample",
@@ -153,29 +154,31 @@ def _whole(raw: Mapping[str, Any], key: str, default: int, least: int) -> int:
     return int(value)
 
 
-def _names(raw: Any, field: str) -> list[str]:
+def _names(raw: Any, field: str, section: str = "sensitivity") -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str) or not isinstance(raw, list | tuple):
-        raise ConfigError(f"sensitivity.{field} must be a list of names, got {raw!r}")
+        raise ConfigError(f"{section}.{field} must be a list of names, got {raw!r}")
     return [str(x) for x in raw]
 
 
-def _check_known(names: list[str], known: Mapping[str, Any], field: str, what: str) -> None:
+def _check_known(
+    names: list[str], known: Mapping[str, Any], field: str, what: str, section: str = "sensitivity"
+) -> None:
     for name in names:
         if name not in known:
             hint = did_you_mean(name, list(known))
-            raise ConfigError(f"sensitivity.{field} must name {what}; got {name!r}{hint}")
+            raise ConfigError(f"{section}.{field} must name {what}; got {name!r}{hint}")
 
 
-def _bounds(name: str, meta: Mapping[str, Any]) -> tuple[float, float, bool, bool]:
+def _bounds(name: str, meta: Mapping[str, Any], section: str) -> tuple[float, float, bool, bool]:
     """A parameter's documented range and whether each end is open (``>`` or ``<``)."""
     low = meta.get("ge") if meta.get("ge") is not None else meta.get("gt")
     high = meta.get("le") if meta.get("le") is not None else meta.get("lt")
     if low is None or high is None:
         raise ConfigError(
             f"{name} has no documented {'lower' if low is None else 'upper'} bound "
-            f"({allowed_text(meta)}); give its range in sensitivity.ranges"
+            f"({allowed_text(meta)}); give its range in {section}.ranges"
         )
     return float(low), float(high), meta.get("ge") is None, meta.get("le") is None
 
@@ -193,18 +196,20 @@ def _inside(
     return low, high
 
 
-def _relative(name: str, default: Any, r: float) -> tuple[float, float]:
+def _relative(name: str, default: Any, r: float, section: str) -> tuple[float, float]:
     if default is None or default == 0:
         raise ConfigError(
-            f"sensitivity.relative_range cannot give {name} a range (its default is "
-            f"{default!r}); give it one in sensitivity.ranges or leave it out with exclude"
+            f"{section}.relative_range cannot give {name} a range (its default is "
+            f"{default!r}); give it one in {section}.ranges or leave it out with exclude"
         )
     low, high = sorted(float(f"{v:.12g}") for v in (default * (1 - r), default * (1 + r)))
     return low, high
 
 
-def _given_range(name: str, value: Any, meta: Mapping[str, Any] | None, box: tuple) -> tuple:
-    field = f"sensitivity.ranges.{name}"
+def _given_range(
+    name: str, value: Any, meta: Mapping[str, Any] | None, box: tuple, section: str
+) -> tuple:
+    field = f"{section}.ranges.{name}"
     if (
         not isinstance(value, list | tuple)
         or len(value) != 2
@@ -225,7 +230,9 @@ def _given_range(name: str, value: Any, meta: Mapping[str, Any] | None, box: tup
     return low, high
 
 
-def _selected(raw: Mapping[str, Any], known: Mapping[str, Any], toy: bool) -> list[str]:
+def _selected(
+    raw: Mapping[str, Any], known: Mapping[str, Any], toy: bool, section: str
+) -> list[str]:
     """The names of the parameters varied, checked."""
     chosen = raw.get("parameters")
     what = "the toy model's parameters" if toy else "numeric model parameters (docs/model.md)"
@@ -234,45 +241,59 @@ def _selected(raw: Mapping[str, Any], known: Mapping[str, Any], toy: bool) -> li
     elif chosen == ASSUMPTION and not toy:
         names = [n for n, (meta, _) in known.items() if ASSUMPTION in str(meta.get("source"))]
     elif isinstance(chosen, list | tuple) and chosen:
-        names = _names(chosen, "parameters")
-        _check_known(names, known, "parameters", what)
+        names = _names(chosen, "parameters", section)
+        _check_known(names, known, "parameters", what, section)
     else:
         allowed = "a list of parameter names" + ("" if toy else " or 'assumption'")
-        raise ConfigError(f"sensitivity.parameters must be {allowed}, got {chosen!r}")
-    exclude = _names(raw.get("exclude"), "exclude")
-    _check_known(exclude, known, "exclude", what)
+        raise ConfigError(f"{section}.parameters must be {allowed}, got {chosen!r}")
+    exclude = _names(raw.get("exclude"), "exclude", section)
+    _check_known(exclude, known, "exclude", what, section)
     names = [n for n in dict.fromkeys(names) if n not in exclude]
     if not names:
-        raise ConfigError("sensitivity.parameters leaves no parameter to vary")
+        raise ConfigError(f"{section}.parameters leaves no parameter to vary")
     return names
 
 
-def _factors(raw: Mapping[str, Any], model: str) -> tuple[Factor, ...]:
+def parse_factors(
+    raw: Mapping[str, Any], model: str, section: str = "sensitivity"
+) -> tuple[Factor, ...]:
+    """The parameters a design's section varies, with their ranges (checked).
+
+    ``section`` names the design's section in error messages (``sensitivity``,
+    ``calibration``); its keys ``parameters``, ``exclude``, ``ranges`` and
+    ``relative_range`` mean the same in every kind of design.
+    """
     toy = model != CLUSTERSIM
     if toy:
         known: Mapping[str, Any] = {n: (None, None) for n in TOY_MODELS[model].parameters}
     else:
         known = model_parameters()
-    names = _selected(raw, known, toy)
+    names = _selected(raw, known, toy, section)
     ranges = raw.get("ranges") or {}
     if not isinstance(ranges, Mapping):
-        raise ConfigError(f"sensitivity.ranges must map names to [low, high], got {ranges!r}")
-    _check_known(list(ranges), dict.fromkeys(names), "ranges", "parameters that are varied")
+        raise ConfigError(f"{section}.ranges must map names to [low, high], got {ranges!r}")
+    _check_known(
+        list(ranges), dict.fromkeys(names), "ranges", "parameters that are varied", section
+    )
     r = raw.get("relative_range")
     if r is not None and (
         toy or isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 < r <= 1
     ):
         allowed = "not used with toy models" if toy else "a number > 0 and <= 1"
-        raise ConfigError(f"sensitivity.relative_range must be {allowed}, got {r!r}")
+        raise ConfigError(f"{section}.relative_range must be {allowed}, got {r!r}")
     factors = []
     for name in names:
         meta, default = known[name]
         integer = bool(meta and meta.get("kind") == "int")
-        box = (*TOY_MODELS[model].parameters[name], False, False) if toy else _bounds(name, meta)
+        box = (
+            (*TOY_MODELS[model].parameters[name], False, False)
+            if toy
+            else _bounds(name, meta, section)
+        )
         if name in ranges:
-            low, high = _given_range(name, ranges[name], meta, box)
+            low, high = _given_range(name, ranges[name], meta, box, section)
         else:
-            wanted = _relative(name, default, float(r)) if r is not None else box[:2]
+            wanted = _relative(name, default, float(r), section) if r is not None else box[:2]
             low, high = _inside(*wanted, box, integer)
         if not low < high:
             raise ConfigError(
@@ -321,7 +342,7 @@ def parse_settings(raw: Any) -> SensitivitySettings:
         method=str(method),
         samples=_whole(raw, "samples", 10, 1),
         levels=_whole(raw, "levels", 4, 2),
-        factors=_factors(raw, model),
+        factors=parse_factors(raw, model),
         outcomes=_outcomes(raw, model),
         month=month,
         seed=_whole(raw, "seed", 0, 0),

@@ -1,10 +1,13 @@
-"""Toy models with known sensitivity indices, run by the sensitivity pipeline to check it.
+"""Toy models with known answers, run by the sensitivity and calibration pipelines to check them.
 
 A sensitivity design with ``sensitivity.model: <toy name>`` evaluates a registered
 toy function at the sample points instead of running clustersim; sampling, analysis,
 tables and report are the same code as for clustersim runs
-(:mod:`clustersim.experiments.sensitivity`). Only the functions registered here can
-be named, so a design file cannot call arbitrary code.
+(:mod:`clustersim.experiments.sensitivity`); a calibration design with
+``calibration.model: <toy name>`` does the same with the calibration
+(:mod:`clustersim.experiments.calibration`), the toy's outcomes being its moments.
+Only the functions registered here can be named, so a design file cannot call
+arbitrary code.
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ISHIGAMI_A", "ISHIGAMI_B", "TOY_MODELS", "ToyModel", "ishigami"]
+__all__ = [
+    "ISHIGAMI_A",
+    "ISHIGAMI_B",
+    "TOY_MODELS",
+    "TOY_NOISE",
+    "ToyModel",
+    "ishigami",
+    "moments_toy",
+]
 
 ISHIGAMI_A = 7.0
 """The Ishigami function's ``a`` (the usual benchmark value)."""
@@ -43,6 +54,22 @@ class ToyModel:
     outcomes: tuple[str, ...]
     evaluate: Callable[[np.ndarray, int], dict[str, np.ndarray]]
 
+    def at(self, points: np.ndarray, names: list[str]) -> np.ndarray:
+        """Points given for the parameters ``names`` as rows of every parameter, in order.
+
+        A design may list the toy's parameters in any order, or leave some out: those
+        are held at the middle of their range.
+
+        Examples:
+            >>> TOY_MODELS["moments_toy"].at(np.array([[2.0, 1.0]]), ["b", "a"])
+            array([[1., 2., 1.]])
+        """
+        points = np.asarray(points, dtype=float)
+        full = np.tile([(lo + hi) / 2 for lo, hi in self.parameters.values()], (len(points), 1))
+        for column, name in enumerate(names):
+            full[:, list(self.parameters).index(name)] = points[:, column]
+        return full
+
 
 def ishigami(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     """The Ishigami function ``sin x1 + a sin^2 x2 + b x3^4 sin x1`` (a = 7, b = 0.1).
@@ -61,6 +88,36 @@ def ishigami(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     return {"y": y}
 
 
+TOY_NOISE = 0.05
+"""Standard deviation of the seed noise of each of :func:`moments_toy`'s moments."""
+
+
+def moments_toy(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """Four noisy moments of parameters ``a`` and ``b``, to check a calibration.
+
+    ``m1 = a + b``, ``m2 = a b``, ``m3 = exp(-a) + 0.3 b`` and ``m4 = a - b``, each plus a
+    normal noise of standard deviation ``TOY_NOISE`` drawn from ``seed``. A third
+    parameter, ``c``, enters no moment: no calibration can identify it, and the
+    identification check must say so. The noise
+    of a seed is the same at every point (common random numbers, as in clustersim
+    runs that share a replicate's seed), so differences between points are exact.
+
+    Examples:
+        >>> y = moments_toy(np.array([[1.0, 0.5, 0.0], [1.0, 1.0, 0.0]]), seed=3)
+        >>> round(float(y["m1"][1] - y["m1"][0]), 12)
+        0.5
+    """
+    x = np.asarray(x, dtype=float)
+    a, b = x[:, 0], x[:, 1]
+    noise = np.random.default_rng(seed).normal(0.0, TOY_NOISE, size=4)
+    return {
+        "m1": a + b + noise[0],
+        "m2": a * b + noise[1],
+        "m3": np.exp(-a) + 0.3 * b + noise[2],
+        "m4": a - b + noise[3],
+    }
+
+
 TOY_MODELS: dict[str, ToyModel] = {
     "ishigami": ToyModel(
         name="ishigami",
@@ -71,6 +128,17 @@ TOY_MODELS: dict[str, ToyModel] = {
         parameters={name: (-math.pi, math.pi) for name in ("x1", "x2", "x3")},
         outcomes=("y",),
         evaluate=ishigami,
-    )
+    ),
+    "moments_toy": ToyModel(
+        name="moments_toy",
+        description=(
+            "Four noisy moments of parameters a and b in [0, 2]: m1 = a + b, m2 = a b, "
+            "m3 = exp(-a) + 0.3 b, m4 = a - b, each with seed noise of standard deviation "
+            "0.05; a third parameter c in [0, 2] enters none of them."
+        ),
+        parameters={"a": (0.0, 2.0), "b": (0.0, 2.0), "c": (0.0, 2.0)},
+        outcomes=("m1", "m2", "m3", "m4"),
+        evaluate=moments_toy,
+    ),
 }
 """The toy models a sensitivity design may name, by name."""

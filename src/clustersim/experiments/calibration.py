@@ -1,0 +1,446 @@
+"""Calibration by the simulated method of moments: search, refine, intervals, validation.
+
+A calibration design (``kind: calibration``, settings in
+:mod:`clustersim.experiments.calibration_space`) estimates parameters so that the
+model's moments (:mod:`clustersim.experiments.moments`) come near target moments:
+
+1. **Observed moments**: the targets' values, or in a recovery design the means of
+   ``observed_replicates`` runs at the planted values (their own seeds), with the
+   standard error of those means as uncertainty.
+2. **Search**: Optuna's TPE sampler (seeded) proposes ``batch`` points at a time,
+   the first being the model's defaults; each point runs ``replicates`` times with
+   the design's replicate seeds (common random numbers), and the distance ``J``
+   over the fitted moments is told back (:mod:`clustersim.experiments.calibration_fit`).
+3. **Refine**: up to ``refine`` damped Gauss-Newton steps from the best point, each
+   from a central-difference Jacobian; a step is kept when it lowers ``J``.
+4. **Intervals and checks** at the estimate: the Jacobian of every moment, the
+   identification check (rank of the scaled Jacobian), the sandwich covariance, and
+   ``validation_replicates`` runs giving every moment, fitted or held out, with an
+   interval: the validation table.
+
+The runs are made by an ``evaluate`` function: batch by batch through the runner
+(:mod:`clustersim.experiments.calibration_runs`), so a calibration resumes like any
+experiment (the search is deterministic given its seed and the moments, so running
+the command again replays it, reuses every finished run, and goes on where it
+stopped), or in this process for a toy model (:func:`toy_evaluator`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clustersim.errors import ConfigError
+from clustersim.experiments import calibration_fit as fit
+from clustersim.experiments.calibration_space import (
+    CalibrationSettings,
+    Target,
+)
+from clustersim.experiments.runner import replicate_seed
+from clustersim.experiments.toy_models import TOY_MODELS
+from clustersim.files import write_file_atomically
+
+__all__ = [
+    "OUTPUTS",
+    "Calibration",
+    "Evaluate",
+    "bounds",
+    "calibrate",
+    "defaults_of",
+    "estimates_table",
+    "identification_table",
+    "optuna_module",
+    "toy_evaluator",
+    "validation_table",
+    "write_outputs",
+]
+
+OUTPUTS = ("estimates", "validation", "identification", "trials")
+"""The tables a calibration writes (``<name>.parquet``) next to its report."""
+
+Evaluate = Callable[[np.ndarray, str, int, int], np.ndarray]
+"""``evaluate(points, batch, replicates, root_seed)`` -> moments (replicates x points x
+moments, in the settings' moment order; NaN where a run failed)."""
+
+
+@dataclass
+class Calibration:
+    """What a calibration found.
+
+    Attributes:
+        settings: the checked ``calibration:`` section.
+        targets: the targets used (simulated ones in a recovery).
+        defaults: the parameters' default values.
+        estimate: the estimated parameter values.
+        cov: their covariance (NaN when not identified).
+        g: the Jacobian of every moment at the estimate (moments x parameters).
+        validation: moments at the estimate (validation_replicates x moments).
+        trials: one row per evaluated point.
+        replicates: replicates behind each evaluation of the distance.
+        ci: the level of the intervals.
+        last_step: the step the last local model still proposed, as a share of the
+            ranges (the largest over the parameters); near 0 when the search converged.
+    """
+
+    settings: CalibrationSettings
+    targets: dict[str, Target]
+    defaults: np.ndarray
+    estimate: np.ndarray
+    cov: np.ndarray
+    g: np.ndarray
+    validation: np.ndarray
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    replicates: int = 1
+    ci: float = 0.95
+    last_step: float = 0.0
+
+
+class _Search:
+    """The evaluations of a calibration, recorded as trials, with the best point so far."""
+
+    def __init__(
+        self,
+        settings: CalibrationSettings,
+        targets: dict[str, Target],
+        evaluate: Evaluate,
+        replicates: int,
+        root_seed: int,
+    ) -> None:
+        self.s = settings
+        self.evaluate = evaluate
+        self.replicates = replicates
+        self.root_seed = root_seed
+        self.t = np.array([targets[m].value for m in settings.fit])
+        self.sd = np.array([targets[m].sd for m in settings.fit])
+        self.nfit = len(settings.fit)
+        self.trials: list[dict[str, Any]] = []
+        self.best: tuple[float, np.ndarray, np.ndarray] | None = None  # J, theta, means
+        self.points: list[np.ndarray] = []  # every point evaluated, and its moments
+        self.means: list[np.ndarray] = []
+
+    def run(
+        self, points: np.ndarray, batch: str, stage: str, *, candidates: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluate points; returns their moments' means (points x moments) and J.
+
+        ``candidates``: whether the points may become the estimate (a Jacobian's
+        points may not, so that the Jacobian stays the estimate's).
+        """
+        values = self.evaluate(points, batch, self.replicates, self.root_seed)
+        with warnings.catch_warnings():  # a point whose runs all failed stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means = np.nanmean(values, axis=0)
+        j = fit.distance(means[:, : self.nfit], self.t, self.sd)
+        self.points += [np.asarray(p, dtype=float) for p in points]
+        self.means += list(means)
+        for i, point in enumerate(points):
+            row = {"trial": len(self.trials), "stage": stage, "batch": batch}
+            row |= dict(zip(self.s.names, (float(v) for v in point), strict=True))
+            row |= {"distance": float(j[i])}
+            row |= dict(zip(self.s.moments, (float(v) for v in means[i]), strict=True))
+            self.trials.append(row)
+            if candidates and (self.best is None or j[i] < self.best[0]):
+                self.best = (float(j[i]), np.array(point, dtype=float), means[i])
+        return means, j
+
+
+def bounds(s: CalibrationSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lowest and highest values searched, and which parameters are whole numbers."""
+    low = np.array([f.low for f in s.factors])
+    high = np.array([f.high for f in s.factors])
+    return low, high, np.array([f.integer for f in s.factors])
+
+
+def _observed(s: CalibrationSettings, evaluate: Evaluate, root_seed: int) -> dict[str, Target]:
+    """The targets, or in a recovery the moments simulated at the planted values."""
+    if not s.is_recovery:
+        return s.targets
+    seed = s.observed_seed if s.observed_seed is not None else root_seed + 1
+    planted = np.array([[s.planted[n] for n in s.names]])
+    values = evaluate(planted, "observed", s.observed_replicates, seed)[:, 0, :]
+    targets = {}
+    for i, name in enumerate(s.moments):
+        v = values[np.isfinite(values[:, i]), i]
+        if v.size < 2:
+            raise ConfigError(f"calibration: the planted runs did not measure {name} twice")
+        sd = float(v.std(ddof=1) / math.sqrt(v.size))
+        source = f"simulated at the planted values: mean of {v.size} runs (root seed {seed})"
+        targets[name] = Target(name, float(v.mean()), max(sd, 1e-12), source, "standard error")
+    return targets
+
+
+def optuna_module() -> Any:
+    """The optuna module, or a one-line error saying how to install it."""
+    try:
+        import optuna
+    except ImportError:  # the analysis extra is not installed
+        raise ConfigError(
+            "calibration designs need Optuna: pip install 'clustersim[analysis]'"
+        ) from None
+    return optuna
+
+
+def _tpe_search(search: _Search, start: np.ndarray) -> None:
+    """The global search: Optuna's TPE, ``batch`` points at a time, the defaults first."""
+    optuna = optuna_module()
+
+    s = search.s
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():  # multivariate TPE is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=s.seed, n_startup_trials=s.startup, multivariate=True
+        )
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study.enqueue_trial(dict(zip(s.names, (float(v) for v in start), strict=True)))
+    done = 0
+    while done < s.trials:
+        asked = [study.ask() for _ in range(min(s.batch, s.trials - done))]
+        points = np.array([[_suggest(t, f) for f in s.factors] for t in asked])
+        _, j = search.run(points, f"search-{done // s.batch:03d}", "search")
+        for trial, value in zip(asked, j, strict=True):
+            if np.isfinite(value):
+                study.tell(trial, float(value))
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        done += len(asked)
+
+
+def _suggest(trial: Any, f: Any) -> float:
+    with warnings.catch_warnings():  # an enqueued default outside the range is not used
+        warnings.simplefilter("ignore", UserWarning)
+        if f.integer:
+            return float(trial.suggest_int(f.name, math.ceil(f.low), math.floor(f.high)))
+        return float(trial.suggest_float(f.name, f.low, f.high))
+
+
+def _local(search: _Search, centre: np.ndarray, batch: str) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate a Jacobian's points around ``centre``; the local linear model there.
+
+    The model (:func:`~clustersim.experiments.calibration_fit.local_linear`) uses those
+    points and every other point evaluated within twice the step of the centre.
+    """
+    low, high, integer = bounds(search.s)
+    points, _ = fit.jacobian_points(centre, low, high, search.s.step, integer)
+    search.run(points, batch, "jacobian", candidates=False)
+    a, g, _ = fit.local_linear(
+        np.array(search.points), np.array(search.means), centre, low, high, 2 * search.s.step
+    )
+    return a, g
+
+
+def _refine(search: _Search) -> tuple[np.ndarray, np.ndarray, float]:
+    """Gauss-Newton steps from the search's best point on local linear models.
+
+    Each step fits the moments around the current point, moves to the minimum of the
+    distance of that linear model (within a trust region) and evaluates it there. The
+    estimate is the last point: the minimum of a model fitted to many runs, not the
+    luckiest single evaluation.
+
+    Returns:
+        The estimate, the Jacobian of every moment there, and the length of the step
+        the last model still proposes (a share of the ranges; small when converged).
+    """
+    s = search.s
+    low, high, integer = bounds(s)
+    assert search.best is not None
+    centre = search.best[1]
+    for k in range(s.refine + 1):
+        a, g = _local(search, centre, f"refine-{k}-jacobian")
+        if not np.isfinite(g[: search.nfit]).all():
+            raise ConfigError(
+                "calibration: the fitted moments could not be measured around "
+                f"{dict(zip(s.names, centre.tolist(), strict=True))}; see the failed runs"
+            )
+        proposed = fit.gauss_newton(
+            centre, g[: search.nfit], a[: search.nfit] - search.t, search.sd, low, high
+        )
+        proposed = np.where(integer, np.round(proposed), proposed)
+        moved = float(np.max(np.abs(proposed - centre) / (high - low)))
+        if k == s.refine:
+            return centre, g, moved
+        search.run(proposed[None, :], f"refine-{k}-step", "refine")
+        centre = proposed
+    raise AssertionError("unreachable")
+
+
+def calibrate(
+    settings: CalibrationSettings,
+    evaluate: Evaluate,
+    *,
+    defaults: np.ndarray,
+    replicates: int,
+    root_seed: int,
+    ci: float = 0.95,
+    echo: Callable[[str], None] = lambda _m: None,
+) -> Calibration:
+    """Run a calibration (module docstring) with ``evaluate`` making the runs.
+
+    Args:
+        settings: the checked ``calibration:`` section.
+        evaluate: runs points and returns their moments (:data:`Evaluate`).
+        defaults: the parameters' defaults, the search's first point (clipped to the ranges).
+        replicates: replicates of each point (common random numbers).
+        root_seed: root of the replicate seeds.
+        ci: level of the intervals.
+        echo: where progress lines go.
+    """
+    s = settings
+    low, high, _ = bounds(s)
+    targets = _observed(s, evaluate, root_seed)
+    search = _Search(s, targets, evaluate, replicates, root_seed)
+    echo(f"calibration: search, {s.trials} points in batches of {s.batch}")
+    _tpe_search(search, np.clip(defaults, low, high))
+    echo(f"calibration: best distance {search.best[0]:.3g} in the search; refining")
+    estimate, g, moved = _refine(search)
+    validation = evaluate(estimate[None, :], "validation", s.validation_replicates, root_seed)
+    validation = validation[:, 0, :]
+    nfit = search.nfit
+    complete = validation[np.isfinite(validation[:, :nfit]).all(axis=1), :nfit]
+    sim_cov = np.zeros((nfit, nfit))
+    if len(complete) > 1:
+        sim_cov = np.cov(complete, rowvar=False).reshape(nfit, nfit)
+    cov = fit.covariance(g[:nfit], search.sd, sim_cov, replicates)
+    j = float(fit.distance(np.nanmean(validation[:, :nfit], axis=0), search.t, search.sd))
+    echo(f"calibration: distance {j:.3g} at the estimate ({s.validation_replicates} runs)")
+    return Calibration(
+        s, targets, np.asarray(defaults, dtype=float), estimate, cov, g, validation,
+        search.trials, replicates, ci, last_step=moved,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- tables
+def estimates_table(c: Calibration) -> pd.DataFrame:
+    """One row per parameter: default, range, estimate, standard error and interval.
+
+    ``planted`` and ``planted_inside`` (whether the interval holds it) are filled in a
+    recovery. ``identified`` says whether the interval is narrower than the range
+    searched (otherwise the fitted moments say next to nothing about the parameter).
+    ``last_step`` is the step the last local model still proposed, as a share of the
+    ranges (the same in every row; near 0 when the refining converged).
+    """
+    se = np.sqrt(np.diag(c.cov)) if np.isfinite(c.cov).all() else np.full(len(c.estimate), np.nan)
+    z = stats.norm.ppf(0.5 + c.ci / 2)
+    rows = []
+    for i, f in enumerate(c.settings.factors):
+        planted = c.settings.planted.get(f.name, np.nan)
+        lower, upper = c.estimate[i] - z * se[i], c.estimate[i] + z * se[i]
+        inside = (
+            bool(lower <= planted <= upper) if np.isfinite(planted) and np.isfinite(se[i]) else None
+        )
+        rows.append(
+            {
+                "parameter": f.name,
+                "unit": f.unit,
+                "default": float(c.defaults[i]),
+                "low": f.low,
+                "high": f.high,
+                "estimate": float(c.estimate[i]),
+                "se": float(se[i]),
+                "lower": float(lower),
+                "upper": float(upper),
+                "planted": float(planted),
+                "planted_inside": inside,
+                "identified": bool(np.isfinite(se[i]) and 2 * z * se[i] < f.high - f.low),
+                "last_step": c.last_step,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def validation_table(c: Calibration) -> pd.DataFrame:
+    """One row per moment: target with interval, model with interval, used in the fit."""
+    z = stats.norm.ppf(0.5 + c.ci / 2)
+    rows = []
+    for i, name in enumerate(c.settings.moments):
+        t = c.targets[name]
+        mean, lower, upper = fit.moment_interval(c.validation[:, i], c.g[i], c.cov, c.ci)
+        spread = np.sqrt(t.sd**2 + ((upper - mean) / z) ** 2) if np.isfinite(upper) else t.sd
+        gap = (mean - t.value) / spread
+        rows.append(
+            {
+                "moment": name,
+                "target": t.value,
+                "target_lower": t.value - z * t.sd,
+                "target_upper": t.value + z * t.sd,
+                "model": mean,
+                "model_lower": lower,
+                "model_upper": upper,
+                "used_in_fit": name in c.settings.fit,
+                "z": float(gap),
+                "agrees": bool(abs(gap) <= z) if np.isfinite(gap) else False,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def identification_table(c: Calibration) -> pd.DataFrame:
+    """The Jacobian at the estimate, long: per moment and parameter, raw and scaled.
+
+    ``scaled`` is the change of the moment across the parameter's whole range, in
+    units of the moment's target uncertainty.
+    """
+    ranges = np.array([f.high - f.low for f in c.settings.factors])
+    sd = np.array([c.targets[m].sd for m in c.settings.moments])
+    scaled = fit.scaled_jacobian(c.g, sd, ranges)
+    return pd.DataFrame(
+        [
+            {
+                "moment": m,
+                "parameter": f.name,
+                "used_in_fit": m in c.settings.fit,
+                "derivative": float(c.g[i, j]),
+                "scaled": float(scaled[i, j]),
+            }
+            for i, m in enumerate(c.settings.moments)
+            for j, f in enumerate(c.settings.factors)
+        ]
+    )
+
+
+def write_outputs(out_dir: Path, c: Calibration) -> dict[str, pd.DataFrame]:
+    """Write ``estimates``, ``validation``, ``identification`` and ``trials`` (Parquet, atomic)."""
+    tables = {
+        "estimates": estimates_table(c),
+        "validation": validation_table(c),
+        "identification": identification_table(c),
+        "trials": pd.DataFrame(c.trials),
+    }
+    for name, table in tables.items():
+        write_file_atomically(
+            Path(out_dir) / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False)
+        )
+    return tables
+
+
+# ------------------------------------------------------------------- evaluators
+def toy_evaluator(settings: CalibrationSettings) -> Evaluate:
+    """Evaluate a registered toy model in this process, one seed per replicate."""
+    model = TOY_MODELS[settings.model]
+
+    def evaluate(points: np.ndarray, batch: str, replicates: int, root: int) -> np.ndarray:
+        out = np.empty((replicates, len(points), len(settings.moments)))
+        for r in range(replicates):
+            ys = model.evaluate(model.at(points, settings.names), replicate_seed(root, r))
+            out[r] = np.column_stack([np.asarray(ys[m], dtype=float) for m in settings.moments])
+        return out
+
+    return evaluate
+
+
+def defaults_of(settings: CalibrationSettings) -> np.ndarray:
+    """The parameters' default values (the middle of the range for a toy model)."""
+    if settings.is_toy:
+        return np.array([(f.low + f.high) / 2 for f in settings.factors])
+    from clustersim.experiments.sensitivity_space import model_parameters
+
+    known = model_parameters()
+    return np.array([float(known[f.name][1]) for f in settings.factors])

@@ -1,0 +1,239 @@
+"""A calibration's runs: batches through the runner, resume, and the command's entry points.
+
+The search of :mod:`clustersim.experiments.calibration` asks for the moments of a few
+points at a time. Here a batch becomes a design of its own (one arm per distinct point,
+the calibration design's site, replicate seeds shared by every point) run into
+``<out>/batches/<batch>/`` with the local launcher or a Hydra launcher; its moments are
+read back from the run directories (:mod:`clustersim.experiments.moments`). Finished
+runs are reused, so running the command again replays the search at the cost of
+reading, and goes on where it stopped. :func:`run_calibration` is what
+``clustersim-experiment run`` calls for a calibration design; :func:`rewrite_report` is
+``clustersim-experiment report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.calibration import (
+    OUTPUTS,
+    Evaluate,
+    bounds,
+    calibrate,
+    defaults_of,
+    optuna_module,
+    toy_evaluator,
+    write_outputs,
+)
+from clustersim.experiments.calibration_space import parse_calibration
+
+if TYPE_CHECKING:
+    from clustersim.experiments.design import Design
+
+__all__ = [
+    "RunEvaluator",
+    "batch_design",
+    "check_site",
+    "most_runs",
+    "rewrite_report",
+    "run_calibration",
+]
+
+
+def batch_design(design: Design, points: np.ndarray, batch: str, replicates: int, root: int):
+    """The runs of one batch as a design: one arm per point (its parameter values)."""
+    from clustersim.experiments.design import Arm
+
+    s = parse_calibration(design.calibration)
+    arms = {}
+    for i, point in enumerate(points):
+        values = tuple(
+            (f.name, round(v) if f.integer else float(v))
+            for f, v in zip(s.factors, point, strict=True)
+        )
+        name = f"p{i:03d}"
+        arms[name] = Arm(name, f"{batch} point {i}", (), {"batch": batch}, values)
+    return replace(
+        design,
+        name=f"{design.name}-{batch}",
+        kind="comparison",
+        arms=arms,
+        baseline=next(iter(arms)),
+        replicates=replicates,
+        root_seed=root,
+        calibration=None,
+    )
+
+
+def _unique_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct points and, for every point, the index of its distinct one."""
+    unique, inverse = np.unique(np.asarray(points, dtype=float), axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+@dataclass
+class RunEvaluator:
+    """Evaluate points by running clustersim through the runner, batch by batch.
+
+    Each batch is a design of its own (one arm per distinct point, the calibration
+    design's site and replicate seeds) run into ``<out>/batches/<batch>/``, with the
+    local launcher (``n_jobs`` worker processes) or a Hydra launcher; its moments
+    are read back from the run directories. Finished runs are reused, so a replayed
+    search costs only the reading.
+
+    Attributes:
+        ok: runs that finished (computed now or before).
+        failed: run directory -> error, for runs that did not finish.
+    """
+
+    design: Design
+    out: Path
+    launcher: str = "local"
+    n_jobs: int | None = None
+    force: bool = False
+    hydra_overrides: tuple[str, ...] = ()
+    echo: Callable[[str], None] | None = None
+    ok: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, points: np.ndarray, batch: str, replicates: int, root: int) -> np.ndarray:
+        """The moments of ``points`` (see :data:`~clustersim.experiments.calibration.Evaluate`)."""
+        from clustersim.experiments.design import expected_run_dirs
+        from clustersim.experiments.execute import LaunchError, run_hydra, run_local
+
+        moments = parse_calibration(self.design.calibration).moments
+        unique, inverse = _unique_rows(points)
+        batch_ = batch_design(self.design, unique, batch, replicates, root)
+        where = self.out / "batches" / batch
+        dirs = expected_run_dirs(batch_, where / "runs")  # checks every config first
+        if self.launcher == "local":
+            run_local(batch_, where, n_jobs=self.n_jobs, force=self.force, echo=self.echo)
+        else:
+            code = run_hydra(
+                batch_,
+                where,
+                launcher=self.launcher,
+                hydra_overrides=self.hydra_overrides,
+                echo=self.echo,
+            )
+            if code != 0:
+                raise LaunchError(code)
+        values = np.full((replicates, len(unique), len(moments)), np.nan)
+        for index, run_dir in enumerate(dirs):  # replicate-major, one site
+            r, p = divmod(index, len(unique))
+            values[r, p] = self._moments(run_dir, moments)
+        return values[:, inverse, :]
+
+    def _moments(self, run_dir: Path, moments: tuple[str, ...]) -> np.ndarray:
+        from clustersim.experiments.moments import read_run_moments
+        from clustersim.experiments.runner import read_meta, run_status
+
+        if run_status(run_dir) != "ok":
+            meta = read_meta(run_dir) or {}
+            self.failed[run_dir.name] = str(meta.get("error") or "did not finish")
+            return np.full(len(moments), np.nan)
+        self.ok += 1
+        found = read_run_moments(run_dir)
+        return np.array([found[m] for m in moments], dtype=float)
+
+
+def check_site(design: Design) -> None:
+    """Compose the design's site with the defaults once, before anything is written.
+
+    Raises:
+        ConfigError: the site's or the common overrides are invalid.
+    """
+    from clustersim.experiments.design import expected_run_dirs
+
+    s = parse_calibration(design.calibration)
+    point = np.clip(defaults_of(s), *bounds(s)[:2])[None, :]
+    expected_run_dirs(batch_design(design, point, "check", 1, design.root_seed), Path("runs"))
+
+
+def most_runs(design: Design) -> int:
+    """The most runs a calibration design makes (every refining step taken)."""
+    s = parse_calibration(design.calibration)
+    k = len(s.factors)
+    points = s.trials + 2 * k * (s.refine + 1) + s.refine
+    observed = s.observed_replicates if s.is_recovery else 0
+    return points * design.replicates + s.validation_replicates + observed
+
+
+def run_calibration(
+    design: Design,
+    out: Path,
+    *,
+    launcher: str = "local",
+    n_jobs: int | None = None,
+    force: bool = False,
+    hydra_overrides: tuple[str, ...] = (),
+    echo: Callable[[str], None] | None = None,
+) -> tuple[dict[str, pd.DataFrame], Path, Path, int, dict[str, str]]:
+    """Run a calibration design (resuming), write its tables and report.
+
+    Returns:
+        The tables by name, the report's and summary's paths, the runs that finished
+        (evaluations for a toy model), and the failed runs (run directory -> error).
+
+    Raises:
+        ConfigError: the design or an override is invalid (nothing is written).
+    """
+    from clustersim.experiments.aggregate import LOCK
+    from clustersim.experiments.calibration_report import write_calibration_report
+    from clustersim.files import hold_lock
+
+    s = parse_calibration(design.calibration)
+    optuna_module()  # installed? (before anything is written)
+    say = echo or (lambda _m: None)
+    if s.is_toy:
+        evaluate: Evaluate = toy_evaluator(s)
+    else:
+        check_site(design)
+        evaluate = RunEvaluator(design, out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+    design.save(out / "experiment.yaml")
+    result = calibrate(
+        s,
+        evaluate,
+        defaults=defaults_of(s),
+        replicates=design.replicates,
+        root_seed=design.root_seed,
+        ci=float(design.analysis["ci"]),
+        echo=say,
+    )
+    if isinstance(evaluate, RunEvaluator):
+        ok, failed = evaluate.ok, evaluate.failed
+    else:
+        ok, failed = len(result.trials) * design.replicates, {}
+    with hold_lock(out / LOCK, on_wait=say):
+        tables = write_outputs(out, result)
+        html, md = write_calibration_report(design, out, tables, s, n_ok=ok, failed=len(failed))
+    return tables, html, md, ok, failed
+
+
+def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], Path, Path, int]:
+    """Rewrite a finished calibration's report from its tables (``clustersim-experiment report``).
+
+    Raises:
+        ConfigError: the calibration has not written its tables yet.
+    """
+    from clustersim.experiments.calibration_report import write_calibration_report
+    from clustersim.experiments.runner import run_status
+
+    s = parse_calibration(design.calibration)
+    missing = [n for n in OUTPUTS if not (out / f"{n}.parquet").is_file()]
+    if missing:
+        raise ConfigError(
+            f"{out} holds no {missing[0]}.parquet: the calibration has not finished; run it "
+            "again with clustersim-experiment run (it resumes)"
+        )
+    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
+    ok = sum(run_status(d) == "ok" for d in out.glob("batches/*/runs/*") if d.is_dir())
+    html, md = write_calibration_report(design, out, tables, s, n_ok=ok, failed=0)
+    return tables, html, md, ok
