@@ -57,6 +57,7 @@ __all__ = [
     "defaults_of",
     "estimates_table",
     "identification_table",
+    "limits",
     "optuna_module",
     "toy_evaluator",
     "validation_table",
@@ -309,7 +310,14 @@ def calibrate(
     if len(complete) > 1:
         sim_cov = np.cov(complete, rowvar=False).reshape(nfit, nfit)
     cov = fit.covariance(g[:nfit], search.sd, sim_cov, replicates)
-    j = float(fit.distance(np.nanmean(validation[:, :nfit], axis=0), search.t, search.sd))
+    means = np.nanmean(validation, axis=0)
+    j = float(fit.distance(means[:nfit], search.t, search.sd))
+    search.trials.append(
+        {"trial": len(search.trials), "stage": "estimate", "batch": "validation"}
+        | dict(zip(s.names, (float(v) for v in estimate), strict=True))
+        | {"distance": j}
+        | dict(zip(s.moments, (float(v) for v in means), strict=True))
+    )
     echo(f"calibration: distance {j:.3g} at the estimate ({s.validation_replicates} runs)")
     return Calibration(
         s, targets, np.asarray(defaults, dtype=float), estimate, cov, g, validation,
@@ -325,14 +333,17 @@ def estimates_table(c: Calibration) -> pd.DataFrame:
     recovery. ``identified`` says whether the interval is narrower than the range
     searched (otherwise the fitted moments say next to nothing about the parameter).
     ``last_step`` is the step the last local model still proposed, as a share of the
-    ranges (the same in every row; near 0 when the refining converged).
+    ranges (the same in every row; near 0 when the refining converged). Intervals are
+    cut at the values the parameter may take (:func:`limits`).
     """
     se = np.sqrt(np.diag(c.cov)) if np.isfinite(c.cov).all() else np.full(len(c.estimate), np.nan)
     z = stats.norm.ppf(0.5 + c.ci / 2)
     rows = []
     for i, f in enumerate(c.settings.factors):
         planted = c.settings.planted.get(f.name, np.nan)
-        lower, upper = c.estimate[i] - z * se[i], c.estimate[i] + z * se[i]
+        least, most = limits(c.settings, f.name)
+        lower = max(c.estimate[i] - z * se[i], least)
+        upper = min(c.estimate[i] + z * se[i], most)
         inside = (
             bool(lower <= planted <= upper) if np.isfinite(planted) and np.isfinite(se[i]) else None
         )
@@ -357,7 +368,13 @@ def estimates_table(c: Calibration) -> pd.DataFrame:
 
 
 def validation_table(c: Calibration) -> pd.DataFrame:
-    """One row per moment: target with interval, model with interval, used in the fit."""
+    """One row per moment: target with interval, model with interval, used in the fit.
+
+    The gap ``z`` is in combined standard deviations (the target's and the model's);
+    intervals of a share are cut at 0 and 1 (the gap uses them uncut).
+    """
+    from clustersim.experiments.moments import MOMENTS
+
     z = stats.norm.ppf(0.5 + c.ci / 2)
     rows = []
     for i, name in enumerate(c.settings.moments):
@@ -365,18 +382,20 @@ def validation_table(c: Calibration) -> pd.DataFrame:
         mean, lower, upper = fit.moment_interval(c.validation[:, i], c.g[i], c.cov, c.ci)
         spread = np.sqrt(t.sd**2 + ((upper - mean) / z) ** 2) if np.isfinite(upper) else t.sd
         gap = (mean - t.value) / spread
+        cut = (0.0, 1.0) if name in MOMENTS and MOMENTS[name].unit == "share" else (-np.inf, np.inf)
         rows.append(
             {
                 "moment": name,
                 "target": t.value,
-                "target_lower": t.value - z * t.sd,
-                "target_upper": t.value + z * t.sd,
+                "target_lower": max(t.value - z * t.sd, cut[0]),
+                "target_upper": min(t.value + z * t.sd, cut[1]),
                 "model": mean,
-                "model_lower": lower,
-                "model_upper": upper,
+                "model_lower": max(lower, cut[0]),
+                "model_upper": min(upper, cut[1]),
                 "used_in_fit": name in c.settings.fit,
                 "z": float(gap),
                 "agrees": bool(abs(gap) <= z) if np.isfinite(gap) else False,
+                "target_sd": t.sd,
             }
         )
     return pd.DataFrame(rows)
@@ -434,6 +453,30 @@ def toy_evaluator(settings: CalibrationSettings) -> Evaluate:
         return out
 
     return evaluate
+
+
+def limits(settings: CalibrationSettings, name: str) -> tuple[float, float]:
+    """The values a parameter may take: its documented bounds (a toy model's range).
+
+    Examples:
+        >>> from clustersim.experiments.calibration_space import parse_calibration
+        >>> s = parse_calibration({"model": "moments_toy", "parameters": ["a"],
+        ...                        "planted": {"a": 1.0}, "fit": ["m1"]})
+        >>> limits(s, "a")
+        (0.0, 2.0)
+    """
+    if settings.is_toy:
+        low, high = TOY_MODELS[settings.model].parameters[name]
+        return float(low), float(high)
+    from clustersim.experiments.sensitivity_space import model_parameters
+
+    meta = model_parameters()[name][0]
+    low = meta.get("ge") if meta.get("ge") is not None else meta.get("gt")
+    high = meta.get("le") if meta.get("le") is not None else meta.get("lt")
+    return (
+        float(low) if low is not None else -np.inf,
+        float(high) if high is not None else np.inf,
+    )
 
 
 def defaults_of(settings: CalibrationSettings) -> np.ndarray:

@@ -123,7 +123,8 @@ def what_this_means(tables: dict[str, pd.DataFrame], s: CalibrationSettings) -> 
             f"The fitted moments do not identify {', '.join(loose)}: "
             + ("its interval is" if len(loose) == 1 else "their intervals are")
             + " wider than the range searched (or not computed). Fit moments that depend "
-            "on it, or fix it at a value from elsewhere."
+            + ("on it, or fix it" if len(loose) == 1 else "on them, or fix them")
+            + " at a value from elsewhere."
         )
     if rank < k:
         out.append(
@@ -145,7 +146,7 @@ def what_this_means(tables: dict[str, pd.DataFrame], s: CalibrationSettings) -> 
 def figure_validation(val: pd.DataFrame, ci: float) -> Figure:
     """Every moment at the estimate, in units of its target's uncertainty, with intervals."""
     z = stats.norm.ppf(0.5 + ci / 2)
-    sd = (val["target_upper"] - val["target"]) / z
+    sd = val["target_sd"]
     gap = (val["model"] - val["target"]) / sd
     lo = (val["model"] - val["model_lower"]) / sd
     hi = (val["model_upper"] - val["model"]) / sd
@@ -167,16 +168,19 @@ def figure_validation(val: pd.DataFrame, ci: float) -> Figure:
 
 
 def figure_search(trials: pd.DataFrame) -> Figure:
-    """The distance of every evaluated point, by stage, with the best so far."""
+    """The distance of every evaluated point, by stage, and at the estimate."""
     fig = Figure(figsize=(7.5, 3.4), layout="constrained")
     ax = fig.subplots()
     for stage, color in (("search", "C0"), ("refine", "C2"), ("jacobian", "0.6")):
         part = trials[trials["stage"] == stage]
         if not part.empty:
             ax.scatter(part["trial"], part["distance"], s=9, color=color, label=stage)
-    candidates = trials[trials["stage"] != "jacobian"]
-    best = candidates["distance"].cummin()
-    ax.step(candidates["trial"], best, where="post", color="k", lw=1, label="best so far")
+    search = trials[trials["stage"] == "search"]
+    best = search["distance"].cummin()
+    ax.step(search["trial"], best, where="post", color="k", lw=1, label="lowest in the search")
+    estimate = trials[trials["stage"] == "estimate"]
+    ax.scatter(estimate["trial"], estimate["distance"], s=90, marker="*", color="C3",
+               label="estimate (validation runs)", zorder=3)  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel("evaluation", fontsize=8)
     ax.set_ylabel("distance J (sum of squared gaps)", fontsize=8)
@@ -213,12 +217,12 @@ def _people_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             "model [interval]": [
                 _interval(r.model, r.model_lower, r.model_upper) for r in val.itertuples()
             ],
-            "gap (sd)": [fmt_number(v, signed=True) for v in val["z"]],
+            "gap (combined sd)": [fmt_number(v, signed=True) for v in val["z"]],
             "agrees": ["yes" if a else "no" for a in val["agrees"]],
         }
     )
     wide = ident.pivot(index="moment", columns="parameter", values="scaled")
-    wide = wide.loc[[m for m in val["moment"] if m in wide.index]]
+    wide = wide.loc[[m for m in val["moment"] if m in wide.index], list(est["parameter"])]
     jacobian = wide.map(lambda v: fmt_number(v, signed=True)).reset_index()
     jacobian["moment"] = [_label(m) for m in jacobian["moment"]]
     return {"estimates": estimates, "validation": validation, "jacobian": jacobian}
@@ -249,9 +253,10 @@ def _scope(design: Design, s: CalibrationSettings) -> str:
 DEFINITIONS = (
     "Distance J: the sum over the fitted moments of the squared gap between model "
     "(mean over the replicates) and target, in units of the target's uncertainty (sd). "
-    "Estimate: the point of lowest J found by the search (Optuna's TPE) and the "
-    "Gauss-Newton steps after it. Interval of an estimate: estimate +/- z x standard "
-    "error, the standard error from the sandwich formula of the method of moments, "
+    "Estimate: the last point of the Gauss-Newton steps on local linear models of the "
+    "moments, started from the point of lowest J found by the search (Optuna's TPE). "
+    "Interval of an estimate: estimate +/- z x standard error, the standard error from "
+    "the sandwich formula of the method of moments, "
     "which counts the targets' uncertainty and the seed noise of the simulated moments; "
     "it assumes the moments are near linear in the parameters within the interval. "
     "Interval of a model moment: its mean over the validation runs, +/- z x the root of "
