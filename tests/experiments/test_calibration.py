@@ -291,3 +291,16 @@ def test_a_calibration_runs_through_a_hydra_launcher_with_the_same_result(tmp_pa
         results[launcher] = pd.read_parquet(out / "estimates.parquet")
     pd.testing.assert_frame_equal(results["local"], results["basic"])
     assert list((tmp_path / "basic" / "batches").glob("search-000/jobs/*"))  # Hydra's job dirs
+
+
+def test_samples_sets_the_points_searched_of_a_shipped_calibration():
+    from clustersim.experiments.calibration_runs import most_runs
+
+    design = Design.named("calibration_eu")
+    small = design.with_changes(samples=8, replicates=1)
+    assert parse_calibration(small.calibration).trials == 8
+    assert most_runs(small) < most_runs(design)
+    s = parse_calibration(design.calibration)
+    assert set(s.fit).isdisjoint(s.hold_out) and len(s.fit) >= len(s.factors)
+    recovery = parse_calibration(Design.named("calibration_recovery").calibration)
+    assert recovery.is_recovery and not recovery.targets

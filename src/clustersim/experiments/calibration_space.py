@@ -22,7 +22,12 @@ from typing import Any
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.moments import MOMENTS
-from clustersim.experiments.sensitivity_space import CLUSTERSIM, Factor, parse_factors
+from clustersim.experiments.sensitivity_space import (
+    CLUSTERSIM,
+    Factor,
+    parse_factors,
+    section_model,
+)
 from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.model.compose import config_dir, did_you_mean
 
@@ -288,18 +293,7 @@ def parse_calibration(raw: Any) -> CalibrationSettings:
     Raises:
         ConfigError: one line naming the field, the value and what is allowed.
     """
-    if not isinstance(raw, Mapping):
-        raise ConfigError("a calibration design needs a calibration: section (parameters:, ...)")
-    for key in raw:
-        if key not in KEYS:
-            raise ConfigError(
-                f"calibration.{key} is not a setting; settings: {', '.join(KEYS)}"
-                f"{did_you_mean(str(key), KEYS)}"
-            )
-    model = str(raw.get("model", CLUSTERSIM))
-    if model != CLUSTERSIM and model not in TOY_MODELS:
-        allowed = ", ".join([CLUSTERSIM, *TOY_MODELS])
-        raise ConfigError(f"calibration.model must be one of {allowed}; got {model!r}")
+    model = section_model(raw, KEYS, "calibration", "parameters:, targets:, ...")
     if raw.get("parameters") is None:
         raise ConfigError("calibration.parameters is required (a list of parameter names)")
     factors = parse_factors(raw, model, "calibration")

@@ -38,6 +38,7 @@ __all__ = [
     "parse_settings",
     "point_arms",
     "sample",
+    "section_model",
 ]
 
 METHODS = ("morris", "sobol")
@@ -313,24 +314,34 @@ def _outcomes(raw: Mapping[str, Any], model: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def section_model(raw: Any, keys: tuple[str, ...], section: str, example: str) -> str:
+    """Check that a design's section is a mapping of known keys; the model it names.
+
+    Raises:
+        ConfigError: one line naming the section or key and what is allowed.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"a {section} design needs a {section}: section ({example})")
+    for key in raw:
+        if key not in keys:
+            raise ConfigError(
+                f"{section}.{key} is not a setting; settings: {', '.join(keys)}"
+                f"{did_you_mean(str(key), keys)}"
+            )
+    model = str(raw.get("model", CLUSTERSIM))
+    if model != CLUSTERSIM and model not in TOY_MODELS:
+        allowed = ", ".join([CLUSTERSIM, *TOY_MODELS])
+        raise ConfigError(f"{section}.model must be one of {allowed}; got {model!r}")
+    return model
+
+
 def parse_settings(raw: Any) -> SensitivitySettings:
     """Check a design's ``sensitivity:`` section.
 
     Raises:
         ConfigError: one line naming the field, the value and what is allowed.
     """
-    if not isinstance(raw, Mapping):
-        raise ConfigError("a sensitivity design needs a sensitivity: section (method:, ...)")
-    for key in raw:
-        if key not in KEYS:
-            raise ConfigError(
-                f"sensitivity.{key} is not a setting; settings: {', '.join(KEYS)}"
-                f"{did_you_mean(str(key), KEYS)}"
-            )
-    model = str(raw.get("model", CLUSTERSIM))
-    if model != CLUSTERSIM and model not in TOY_MODELS:
-        allowed = ", ".join([CLUSTERSIM, *TOY_MODELS])
-        raise ConfigError(f"sensitivity.model must be one of {allowed}; got {model!r}")
+    model = section_model(raw, KEYS, "sensitivity", "method:, ...")
     method = raw.get("method", "morris")
     if method not in METHODS:
         raise ConfigError(f"sensitivity.method must be one of {', '.join(METHODS)}; got {method!r}")
