@@ -144,6 +144,8 @@ def test_the_shipped_targets_have_a_value_an_uncertainty_and_a_source():
         ({"fit": ["m1"], "hold_out": []}, "fit has 1 moment(s) for 2 parameters"),
         ({"trails": 3}, "calibration.trails is not a setting"),
         ({"fit": ["m1", "m2"], "hold_out": ["m2"]}, "m2 is both fitted and held out"),
+        ({"planted": {"a": float("nan"), "b": 1.0}}, "planted.a must be a finite number"),
+        ({"step": 0.5}, "calibration.step must be > 0 and <= 0.25"),
     ],
 )
 def test_bad_calibration_settings_stop_with_one_line_before_anything_is_written(
@@ -158,6 +160,30 @@ def test_bad_calibration_settings_stop_with_one_line_before_anything_is_written(
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_target_without_a_finite_value_or_a_bad_level_stops_with_one_line(tmp_path, capsys):
+    design = _toy(targets={"m1": {"value": 1.0, "sd": float("inf")}, "m2": {"value": 1, "sd": 1}})
+    del design["calibration"]["planted"]
+    design["calibration"].update(fit=["m1", "m2"], hold_out=[])
+    for bad, message in (
+        (design, "calibration.targets.m1.sd must be a finite number, got inf"),
+        (_toy() | {"analysis": {"ci": 1.5}}, "analysis.ci must be a level between 0 and 1"),
+    ):
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump(bad))
+        assert main(["run", "--design", str(path), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fitted_moment_the_runs_are_too_short_to_measure_stops_before_running(tmp_path, capsys):
+    argv = ["run", "calibration_eu", "--steps", "24", "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "calibration.fit: survival_3 needs runs of at least 37 months" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_unknown_targets_name_the_shipped_files(tmp_path, capsys):
@@ -210,7 +236,7 @@ def _town(**calibration) -> dict:
 
 
 def test_an_interrupted_calibration_resumes_without_redoing_finished_runs(tmp_path):
-    design = Design.from_mapping(_town())
+    design = Design.from_mapping(_town() | {"replicates": 2})
     out = tmp_path / "out"
     first = run_experiment(design, out, echo=_quiet)
     assert first.ok > 0 and not first.failed
@@ -232,9 +258,12 @@ def test_an_interrupted_calibration_resumes_without_redoing_finished_runs(tmp_pa
     trials = pd.read_parquet(out / "trials.parquet")
     assert trials["stage"].tolist()[:4] == ["search"] * 4
     assert {"jacobian", "refine"} <= set(trials["stage"])
-    # common random numbers: every point of the search ran with the same seed
+    # common random numbers: every point of the search ran with the same two seeds, and
+    # the validation runs with seeds of their own
     seeds = {p.name.split("-s")[1] for p in (out / "batches").glob("search-*/runs/*")}
-    assert len(seeds) == 1
+    assert len(seeds) == 2
+    checks = {p.name.split("-s")[1] for p in (out / "batches").glob("validation/runs/*")}
+    assert len(checks) == 2 and not checks & seeds
 
 
 def test_report_rewrites_a_calibration_report_from_its_tables(tmp_path, capsys):
@@ -304,3 +333,13 @@ def test_samples_sets_the_points_searched_of_a_shipped_calibration():
     assert set(s.fit).isdisjoint(s.hold_out) and len(s.fit) >= len(s.factors)
     recovery = parse_calibration(Design.named("calibration_recovery").calibration)
     assert recovery.is_recovery and not recovery.targets
+
+
+@pytest.mark.slow
+def test_the_documented_smoke_run_of_the_shipped_calibration_runs(tmp_path):
+    argv = ["run", "calibration_eu", "--samples", "8", "--replicates", "1", "--steps", "48"]
+    assert main([*argv, "spin_up.months=0", "--out", str(tmp_path / "out")]) == 0
+    val = pd.read_parquet(tmp_path / "out" / "validation.parquet")
+    fitted = val[val["used_in_fit"]]
+    assert fitted["model"].notna().all()
+    assert "smoke run" in (tmp_path / "out" / "report.html").read_text()

@@ -61,14 +61,22 @@ def test_every_moment_is_named_described_and_found_by_name():
         moment("creative_sahre")
 
 
-def test_the_moments_of_a_stored_run_are_those_of_its_tables(tmp_path):
-    ts = _timeseries(months=24, firms=20, births=1, exits=1)
+def test_the_moments_of_a_stored_run_are_those_of_its_focus_place(tmp_path):
+    ts = _timeseries(months=24, firms=20, births=1, exits=1).assign(population=12_000.0)
     firms = pd.DataFrame({"founded_step": [1, 2], "exit_step": [np.nan, 4], "employees": [2, 0]})
     ts.to_parquet(tmp_path / "timeseries.parquet")
-    firms.assign(extra=1).to_parquet(tmp_path / "firms.parquet")
+    # in a region, the firms of other places are left out (the time series is the town's)
+    city = pd.DataFrame({"founded_step": [1, 1], "exit_step": [3, 5], "employees": [0, 0]})
+    both = pd.concat([firms.assign(place="Town"), city.assign(place="City")])
+    both.assign(extra=1).to_parquet(tmp_path / "firms.parquet")
+    places = pd.DataFrame(
+        {"step": [0, 0], "place": ["City", "Town"], "population": [300_000.0, 12_000.0]}
+    )
+    places.to_parquet(tmp_path / "places.parquet")
     stored = read_run_moments(tmp_path)
     direct = run_moments(ts, firms)
     assert stored.keys() == direct.keys()
     assert all(
         stored[k] == direct[k] or (np.isnan(stored[k]) and np.isnan(direct[k])) for k in stored
     )
+    assert stored["survival_1"] == 0.5 and run_moments(ts, both)["survival_1"] == 0.25

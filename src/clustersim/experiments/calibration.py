@@ -6,23 +6,31 @@ model's moments (:mod:`clustersim.experiments.moments`) come near target moments
 
 1. **Observed moments**: the targets' values, or in a recovery design the means of
    ``observed_replicates`` runs at the planted values (their own seeds), with the
-   standard error of those means as uncertainty.
+   covariance of those means as their uncertainty.
 2. **Search**: Optuna's TPE sampler (seeded) proposes ``batch`` points at a time,
    the first being the model's defaults; each point runs ``replicates`` times with
    the design's replicate seeds (common random numbers), and the distance ``J``
    over the fitted moments is told back (:mod:`clustersim.experiments.calibration_fit`).
-3. **Refine**: up to ``refine`` damped Gauss-Newton steps from the best point, each
-   from a central-difference Jacobian; a step is kept when it lowers ``J``.
+3. **Refine**: ``refine`` damped Gauss-Newton steps from the search's best point, each
+   on a local linear model of the moments fitted to a central-difference design and
+   the points evaluated near it; every step is taken (the estimate is the last point,
+   the minimum of a model fitted to many runs, not the luckiest evaluation).
 4. **Intervals and checks** at the estimate: the Jacobian of every moment, the
    identification check (rank of the scaled Jacobian), the sandwich covariance, and
-   ``validation_replicates`` runs giving every moment, fitted or held out, with an
-   interval: the validation table.
+   ``validation_replicates`` runs with seeds of their own (not the search's) giving
+   every moment, fitted or held out, with an interval: the validation table.
+
+A point is evaluated with common random numbers: its moments are means over the same
+replicate seeds as every other point's, and a moment that a replicate could not
+measure (a failed run, or no firm founded early enough) makes the point's moment
+missing rather than a mean over other seeds.
 
 The runs are made by an ``evaluate`` function: batch by batch through the runner
 (:mod:`clustersim.experiments.calibration_runs`), so a calibration resumes like any
 experiment (the search is deterministic given its seed and the moments, so running
 the command again replays it, reuses every finished run, and goes on where it
-stopped), or in this process for a toy model (:func:`toy_evaluator`).
+stopped; the replay is exact when no run failed, since a failed run is retried and
+may then give a value), or in this process for a toy model (:func:`toy_evaluator`).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.files import write_file_atomically
 
 __all__ = [
+    "IDENTIFIED",
     "OUTPUTS",
     "Calibration",
     "Evaluate",
@@ -60,6 +69,7 @@ __all__ = [
     "limits",
     "optuna_module",
     "toy_evaluator",
+    "validation_root",
     "validation_table",
     "write_outputs",
 ]
@@ -136,9 +146,7 @@ class _Search:
         points may not, so that the Jacobian stays the estimate's).
         """
         values = self.evaluate(points, batch, self.replicates, self.root_seed)
-        with warnings.catch_warnings():  # a point whose runs all failed stays NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            means = np.nanmean(values, axis=0)
+        means = values.mean(axis=0)  # NaN unless every replicate measured the moment
         j = fit.distance(means[:, : self.nfit], self.t, self.sd)
         self.points += [np.asarray(p, dtype=float) for p in points]
         self.means += list(means)
@@ -153,6 +161,25 @@ class _Search:
         return means, j
 
 
+IDENTIFIED = 0.5
+"""A parameter counts as identified when its interval is narrower than this share of the
+range searched: the fitted moments at least halve what was thought possible."""
+
+VALIDATION_KEY = 1_000_000
+"""Spawn key of the validation runs' root seed: child ``VALIDATION_KEY`` of the root
+seed, so their seeds are none of the search's replicate seeds (0, 1, ...)."""
+
+
+def validation_root(root_seed: int) -> int:
+    """The root seed of the validation runs (seeds of their own, not the search's).
+
+    Examples:
+        >>> validation_root(7) == replicate_seed(7, VALIDATION_KEY)
+        True
+    """
+    return replicate_seed(root_seed, VALIDATION_KEY)
+
+
 def bounds(s: CalibrationSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The lowest and highest values searched, and which parameters are whole numbers."""
     low = np.array([f.low for f in s.factors])
@@ -160,22 +187,37 @@ def bounds(s: CalibrationSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return low, high, np.array([f.integer for f in s.factors])
 
 
-def _observed(s: CalibrationSettings, evaluate: Evaluate, root_seed: int) -> dict[str, Target]:
-    """The targets, or in a recovery the moments simulated at the planted values."""
+def _observed(
+    s: CalibrationSettings, evaluate: Evaluate, root_seed: int
+) -> tuple[dict[str, Target], np.ndarray | None]:
+    """The targets and the covariance of their errors over the fitted moments.
+
+    Published targets: their ``sd`` (None: independent). A recovery: the means of the
+    runs at the planted values, and the covariance of those means (the moments of one
+    run are correlated, and so are their errors).
+    """
     if not s.is_recovery:
-        return s.targets
+        return s.targets, None
     seed = s.observed_seed if s.observed_seed is not None else root_seed + 1
     planted = np.array([[s.planted[n] for n in s.names]])
     values = evaluate(planted, "observed", s.observed_replicates, seed)[:, 0, :]
+    complete = values[np.isfinite(values).all(axis=1)]
+    if len(complete) < 2:
+        missing = [m for i, m in enumerate(s.moments) if np.isnan(values[:, i]).sum() > 0]
+        raise ConfigError(
+            "calibration: fewer than two planted runs measured every moment "
+            f"(missing: {', '.join(missing) or 'runs failed'}); run longer or plant elsewhere"
+        )
+    n = len(complete)
     targets = {}
     for i, name in enumerate(s.moments):
-        v = values[np.isfinite(values[:, i]), i]
-        if v.size < 2:
-            raise ConfigError(f"calibration: the planted runs did not measure {name} twice")
-        sd = float(v.std(ddof=1) / math.sqrt(v.size))
-        source = f"simulated at the planted values: mean of {v.size} runs (root seed {seed})"
-        targets[name] = Target(name, float(v.mean()), max(sd, 1e-12), source, "standard error")
-    return targets
+        sd = float(complete[:, i].std(ddof=1) / math.sqrt(n))
+        source = f"simulated at the planted values: mean of {n} runs (root seed {seed})"
+        mean = float(complete[:, i].mean())
+        targets[name] = Target(name, mean, max(sd, 1e-12), source, "standard error")
+    nfit = len(s.fit)
+    cov = np.cov(complete[:, :nfit], rowvar=False).reshape(nfit, nfit) / n
+    return targets, cov
 
 
 def optuna_module() -> Any:
@@ -259,7 +301,8 @@ def _refine(search: _Search) -> tuple[np.ndarray, np.ndarray, float]:
         if not np.isfinite(g[: search.nfit]).all():
             raise ConfigError(
                 "calibration: the fitted moments could not be measured around "
-                f"{dict(zip(s.names, centre.tolist(), strict=True))}; see the failed runs"
+                f"{dict(zip(s.names, centre.tolist(), strict=True))} (runs failed, or a "
+                "moment was not measured in every replicate); see the batches' runs"
             )
         proposed = fit.gauss_newton(
             centre, g[: search.nfit], a[: search.nfit] - search.t, search.sd, low, high
@@ -296,21 +339,33 @@ def calibrate(
     """
     s = settings
     low, high, _ = bounds(s)
-    targets = _observed(s, evaluate, root_seed)
+    targets, target_cov = _observed(s, evaluate, root_seed)
     search = _Search(s, targets, evaluate, replicates, root_seed)
     echo(f"calibration: search, {s.trials} points in batches of {s.batch}")
     _tpe_search(search, np.clip(defaults, low, high))
+    if search.best is None or not np.isfinite(search.best[0]):
+        missing = sorted({m for row in search.trials for m in s.fit if np.isnan(row[m])})
+        raise ConfigError(
+            f"calibration: no point of the search measured every fitted moment in every "
+            f"replicate (missing: {', '.join(missing) or 'every run failed'}); see the runs "
+            f"in batches/{search.trials[0]['batch']}"
+        )
     echo(f"calibration: best distance {search.best[0]:.3g} in the search; refining")
     estimate, g, moved = _refine(search)
-    validation = evaluate(estimate[None, :], "validation", s.validation_replicates, root_seed)
-    validation = validation[:, 0, :]
+    validation = evaluate(
+        estimate[None, :], "validation", s.validation_replicates, validation_root(root_seed)
+    )[:, 0, :]
     nfit = search.nfit
     complete = validation[np.isfinite(validation[:, :nfit]).all(axis=1), :nfit]
     sim_cov = np.zeros((nfit, nfit))
     if len(complete) > 1:
         sim_cov = np.cov(complete, rowvar=False).reshape(nfit, nfit)
-    cov = fit.covariance(g[:nfit], search.sd, sim_cov, replicates)
-    means = np.nanmean(validation, axis=0)
+    cov = fit.covariance(
+        g[:nfit], search.sd, sim_cov, replicates, ranges=high - low, target_cov=target_cov
+    )
+    with warnings.catch_warnings():  # a moment no validation run measured stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(validation, axis=0)
     j = float(fit.distance(means[:nfit], search.t, search.sd))
     search.trials.append(
         {"trial": len(search.trials), "stage": "estimate", "batch": "validation"}
@@ -330,8 +385,10 @@ def estimates_table(c: Calibration) -> pd.DataFrame:
     """One row per parameter: default, range, estimate, standard error and interval.
 
     ``planted`` and ``planted_inside`` (whether the interval holds it) are filled in a
-    recovery. ``identified`` says whether the interval is narrower than the range
-    searched (otherwise the fitted moments say next to nothing about the parameter).
+    recovery. ``range_share`` is the interval's width (before it is cut at the
+    parameter's bounds) as a share of the range searched; ``identified`` says whether
+    it is below ``IDENTIFIED`` (otherwise the fitted moments say little about the
+    parameter).
     ``last_step`` is the step the last local model still proposed, as a share of the
     ranges (the same in every row; near 0 when the refining converged). Intervals are
     cut at the values the parameter may take (:func:`limits`).
@@ -360,7 +417,10 @@ def estimates_table(c: Calibration) -> pd.DataFrame:
                 "upper": float(upper),
                 "planted": float(planted),
                 "planted_inside": inside,
-                "identified": bool(np.isfinite(se[i]) and 2 * z * se[i] < f.high - f.low),
+                "range_share": float(2 * z * se[i] / (f.high - f.low)),
+                "identified": bool(
+                    np.isfinite(se[i]) and 2 * z * se[i] < IDENTIFIED * (f.high - f.low)
+                ),
                 "last_step": c.last_step,
             }
         )

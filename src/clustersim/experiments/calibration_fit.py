@@ -7,17 +7,21 @@ numbers). The distance to the targets ``t`` with uncertainties ``sd`` is
     J(theta) = sum_i ((m_i(theta) - t_i) / sd_i)^2
 
 over the fitted moments (a diagonal weight matrix ``W = diag(1 / sd^2)``). Around
-an estimate, the Jacobian ``G = dm / dtheta`` (central differences, common random
-numbers) gives the Gauss-Newton step toward the minimum, the identification check
-(the singular values of ``G`` scaled to moment uncertainties per parameter range)
-and the estimator's covariance by the sandwich formula of the method of moments
-(Gourieroux & Monfort 1996; for agent-based models, Franke & Westerhoff 2012):
+a point, a local linear model of the moments fitted by least squares to the runs of a
+central-difference design and its neighbours (:func:`local_linear`) gives the
+Jacobian ``G = dm / dtheta``: the Gauss-Newton step toward the minimum, the
+identification check (the singular values of ``G`` scaled to moment uncertainties per
+parameter range) and the estimator's covariance by the sandwich formula of the method
+of moments (Gourieroux & Monfort 1996; for agent-based models, Franke & Westerhoff
+2012):
 
-    V = (G'WG)^-1 G'W Omega W G (G'WG)^-1,   Omega = diag(sd^2) + Sigma_sim / R
+    V = (G'WG)^-1 G'W Omega W G (G'WG)^-1,   Omega = T + Sigma_sim / R
 
-where ``Sigma_sim`` is the covariance of the moments between replicates at the
-estimate and ``R`` the replicates behind each evaluation: the targets' uncertainty
-and the simulation noise both widen the intervals.
+where ``T`` is the covariance of the targets' errors (``diag(sd^2)`` for published
+figures; the covariance of the observed means in a recovery), ``Sigma_sim`` the
+covariance of the moments between replicates at the estimate and ``R`` the replicates
+behind each evaluation: the targets' uncertainty and the simulation noise both widen
+the intervals.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ __all__ = [
     "covariance",
     "distance",
     "gauss_newton",
-    "jacobian",
     "jacobian_points",
     "local_linear",
     "moment_interval",
@@ -80,12 +83,6 @@ def jacobian_points(
     diag = np.arange(k)
     width = points[1::2][diag, diag] - points[0::2][diag, diag]
     return points, width
-
-
-def jacobian(means: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """``G`` (moments x parameters) from the means at :func:`jacobian_points` (2k x moments)."""
-    means = np.asarray(means, dtype=float)
-    return ((means[1::2] - means[0::2]) / width[:, None]).T
 
 
 def local_linear(
@@ -187,23 +184,46 @@ def gauss_newton(
     return np.clip(theta + d * ranges, low, high)
 
 
-def covariance(g: np.ndarray, sd: np.ndarray, sim_cov: np.ndarray, replicates: int) -> np.ndarray:
+def covariance(
+    g: np.ndarray,
+    sd: np.ndarray,
+    sim_cov: np.ndarray,
+    replicates: int,
+    *,
+    ranges: np.ndarray | None = None,
+    target_cov: np.ndarray | None = None,
+) -> np.ndarray:
     """The estimator's covariance by the sandwich formula (module docstring); NaN if singular.
+
+    Computed in the parameters' unit ranges (``ranges``), so that parameters of very
+    different units do not make a well-posed problem look singular.
 
     Args:
         g: the Jacobian of the fitted moments (moments x parameters).
-        sd: the fitted moments' target uncertainties.
+        sd: the fitted moments' target uncertainties (the weights).
         sim_cov: the covariance of the fitted moments between replicates at the estimate.
         replicates: replicates behind each evaluation of the distance.
+        ranges: each parameter's range searched (default: 1).
+        target_cov: the covariance of the targets' errors (default: ``diag(sd^2)``).
+
+    Examples:
+        >>> g = np.array([[1e-6, 0.0], [0.0, 40.0], [1e-6, 40.0]])
+        >>> v = covariance(g, np.ones(3), np.zeros((3, 3)), 4, ranges=np.array([1e6, 0.05]))
+        >>> bool(np.isfinite(v).all())
+        True
     """
     k = g.shape[1]
+    scale = np.ones(k) if ranges is None else np.asarray(ranges, dtype=float)
+    gs = g * scale[None, :]
     w = np.diag(1.0 / sd**2)
-    bread = g.T @ w @ g
+    bread = gs.T @ w @ gs
     if not np.isfinite(bread).all() or np.linalg.cond(bread) > SINGULAR_CONDITION:
         return np.full((k, k), np.nan)
-    omega = np.diag(sd**2) + np.asarray(sim_cov, dtype=float) / replicates
+    errors = np.diag(sd**2) if target_cov is None else np.asarray(target_cov, dtype=float)
+    omega = errors + np.asarray(sim_cov, dtype=float) / replicates
     inv = np.linalg.inv(bread)
-    return inv @ g.T @ w @ omega @ w @ g @ inv
+    scaled = inv @ gs.T @ w @ omega @ w @ gs @ inv
+    return scaled * np.outer(scale, scale)
 
 
 def moment_interval(

@@ -67,10 +67,10 @@ def identification_summary(ident: pd.DataFrame) -> tuple[np.ndarray, int, int]:
 def _estimate_sentences(est: pd.DataFrame, recovery: bool) -> list[str]:
     out = []
     for r in est.itertuples():
+        held = {True: "inside the interval", False: "OUTSIDE the interval"}
         where = (
             f"planted {fmt_number(r.planted)}, "
-            + ("inside" if r.planted_inside else "OUTSIDE")
-            + " the interval"
+            + held.get(r.planted_inside, "no interval computed")
             if recovery
             else f"default {fmt_number(r.default)}"
         )
@@ -121,8 +121,9 @@ def what_this_means(tables: dict[str, pd.DataFrame], s: CalibrationSettings) -> 
     if loose and rank == k:
         out.append(
             f"The fitted moments do not identify {', '.join(loose)}: "
-            + ("its interval is" if len(loose) == 1 else "their intervals are")
-            + " wider than the range searched (or not computed). Fit moments that depend "
+            + ("its interval covers" if len(loose) == 1 else "their intervals cover")
+            + " half the range searched or more (or no interval was computed). Fit moments "
+            "that depend "
             + ("on it, or fix it" if len(loose) == 1 else "on them, or fix them")
             + " at a value from elsewhere."
         )
@@ -203,6 +204,7 @@ def _people_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             "estimate [interval]": [
                 _interval(r.estimate, r.lower, r.upper) for r in est.itertuples()
             ],
+            "interval / range": [f"{v:.0%}" if np.isfinite(v) else "" for v in est["range_share"]],
         }
     )
     if est["planted"].notna().any():

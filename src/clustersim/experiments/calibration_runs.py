@@ -44,6 +44,7 @@ __all__ = [
     "most_runs",
     "rewrite_report",
     "run_calibration",
+    "site_defaults",
 ]
 
 
@@ -128,20 +129,47 @@ class RunEvaluator:
         values = np.full((replicates, len(unique), len(moments)), np.nan)
         for index, run_dir in enumerate(dirs):  # replicate-major, one site
             r, p = divmod(index, len(unique))
-            values[r, p] = self._moments(run_dir, moments)
+            values[r, p] = self._moments(run_dir, moments, batch)
         return values[:, inverse, :]
 
-    def _moments(self, run_dir: Path, moments: tuple[str, ...]) -> np.ndarray:
+    def _moments(self, run_dir: Path, moments: tuple[str, ...], batch: str) -> np.ndarray:
         from clustersim.experiments.moments import read_run_moments
         from clustersim.experiments.runner import read_meta, run_status
 
         if run_status(run_dir) != "ok":
             meta = read_meta(run_dir) or {}
-            self.failed[run_dir.name] = str(meta.get("error") or "did not finish")
+            self.failed[f"{batch}/{run_dir.name}"] = str(meta.get("error") or "did not finish")
             return np.full(len(moments), np.nan)
         self.ok += 1
         found = read_run_moments(run_dir)
         return np.array([found[m] for m in moments], dtype=float)
+
+
+def site_defaults(design: Design) -> np.ndarray:
+    """The estimated parameters' values at the design's site before the search sets them.
+
+    The site's and the design's common overrides (including trailing model overrides
+    of the command) are applied, so the search starts where the user's city is.
+
+    Raises:
+        ConfigError: the site's or the common overrides are invalid.
+    """
+    from clustersim.experiments.runner import compose_config
+
+    s = parse_calibration(design.calibration)
+    if s.is_toy:
+        return defaults_of(s)
+    site = next(iter(design.sites.values()))
+    cfg = compose_config(
+        (*design.common, *site.overrides), seed=design.root_seed, steps=design.steps
+    )
+    values = []
+    for name in s.names:
+        obj = cfg
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        values.append(float(obj))
+    return np.array(values)
 
 
 def check_site(design: Design) -> None:
@@ -153,7 +181,7 @@ def check_site(design: Design) -> None:
     from clustersim.experiments.design import expected_run_dirs
 
     s = parse_calibration(design.calibration)
-    point = np.clip(defaults_of(s), *bounds(s)[:2])[None, :]
+    point = np.clip(site_defaults(design), *bounds(s)[:2])[None, :]
     expected_run_dirs(batch_design(design, point, "check", 1, design.root_seed), Path("runs"))
 
 
@@ -201,7 +229,7 @@ def run_calibration(
     result = calibrate(
         s,
         evaluate,
-        defaults=defaults_of(s),
+        defaults=site_defaults(design),
         replicates=design.replicates,
         root_seed=design.root_seed,
         ci=float(design.analysis["ci"]),
@@ -234,6 +262,7 @@ def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], 
             "again with clustersim-experiment run (it resumes)"
         )
     tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
-    ok = sum(run_status(d) == "ok" for d in out.glob("batches/*/runs/*") if d.is_dir())
-    html, md = write_calibration_report(design, out, tables, s, n_ok=ok, failed=0)
+    statuses = [run_status(d) for d in out.glob("batches/*/runs/*") if d.is_dir()]
+    ok, failed = statuses.count("ok"), statuses.count("failed")
+    html, md = write_calibration_report(design, out, tables, s, n_ok=ok, failed=failed)
     return tables, html, md, ok

@@ -14,6 +14,7 @@ of reading targets, so the estimates can be checked against known values.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,8 +148,8 @@ class CalibrationSettings:
 
 
 def _number(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{field} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ConfigError(f"{field} must be a finite number, got {value!r}")
     return float(value)
 
 

@@ -389,13 +389,26 @@ class Design:
 
     def _check_calibration(self) -> None:
         from clustersim.experiments.calibration_space import parse_calibration
+        from clustersim.experiments.moments import MOMENTS
 
         settings = parse_calibration(self.calibration)
-        if not settings.is_toy and len(self.sites) != 1:
+        ci = self.analysis.get("ci")
+        if isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1:
+            raise ConfigError(f"analysis.ci must be a level between 0 and 1, got {ci!r}")
+        if settings.is_toy:
+            return
+        if len(self.sites) != 1:
             raise ConfigError(
                 f"a calibration design fits one site (sites:); got {len(self.sites)}"
                 f" ({', '.join(self.sites) or 'none'})"
             )
+        for name in settings.fit:
+            if MOMENTS[name].months > self.steps:
+                raise ConfigError(
+                    f"calibration.fit: {name} needs runs of at least {MOMENTS[name].months} "
+                    f"months, the design runs {self.steps} (steps); run longer or fit other "
+                    "moments"
+                )
 
     def to_mapping(self) -> dict[str, Any]:
         """The design as plain data (what :meth:`save` writes)."""

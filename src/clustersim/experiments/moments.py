@@ -28,6 +28,7 @@ import pandas as pd
 __all__ = [
     "MOMENTS",
     "Moment",
+    "focus_place",
     "moment",
     "read_run_moments",
     "run_moments",
@@ -44,6 +45,7 @@ class Moment:
         unit: ``share`` (0 to 1) or ``per year``.
         description: how it is measured, for reports and docs.
         compute: ``compute(timeseries, firms) -> float`` (NaN when not measurable).
+        months: the fewest months a run needs for the moment to be measured at all.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Moment:
     unit: str
     description: str
     compute: Callable[[pd.DataFrame, pd.DataFrame], float]
+    months: int = 1
 
 
 def _months(ts: pd.DataFrame) -> int:
@@ -133,6 +136,7 @@ MOMENTS: dict[str, Moment] = {
             "share of the firms founded during the run (at least a year before its end) "
             "alive a year after their founding",
             _survival(1),
+            12 * 1 + 1,
         ),
         Moment(
             "survival_3",
@@ -140,6 +144,7 @@ MOMENTS: dict[str, Moment] = {
             "share",
             "as survival_1, three years after founding",
             _survival(3),
+            12 * 3 + 1,
         ),
         Moment(
             "survival_5",
@@ -147,6 +152,7 @@ MOMENTS: dict[str, Moment] = {
             "share",
             "as survival_1, five years after founding",
             _survival(5),
+            12 * 5 + 1,
         ),
         Moment(
             "micro_share",
@@ -195,11 +201,36 @@ def run_moments(ts: pd.DataFrame, firms: pd.DataFrame) -> dict[str, float]:
     return {name: m.compute(ts, firms) for name, m in MOMENTS.items()}
 
 
+def focus_place(ts: pd.DataFrame, places: pd.DataFrame) -> str:
+    """The place a run's time series describes: the one whose population it records.
+
+    Examples:
+        >>> ts = pd.DataFrame({"step": [0], "population": [12000.0]})
+        >>> places = pd.DataFrame({"step": [0, 0], "place": ["City", "Town"],
+        ...                        "population": [300000.0, 12000.0]})
+        >>> focus_place(ts, places)
+        'Town'
+    """
+    first = places[places["step"] == places["step"].min()]
+    gap = (first["population"] - float(ts.loc[ts["step"].idxmin(), "population"])).abs()
+    return str(first.loc[gap.idxmin(), "place"])
+
+
 def read_run_moments(run_dir: str | Path) -> dict[str, float]:
-    """Every moment of the run stored in ``run_dir`` (its ``timeseries`` and ``firms``)."""
+    """Every moment of the run stored in ``run_dir``, for its focus place.
+
+    The time series describes the focus place (the town the policies are for); in a
+    city with other places (a region) the firm table is cut to the firms located
+    there, so survival and sizes are measured where the rates are.
+    """
     run_dir = Path(run_dir)
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
     firms = pd.read_parquet(
-        run_dir / "firms.parquet", columns=["founded_step", "exit_step", "employees"]
+        run_dir / "firms.parquet", columns=["founded_step", "exit_step", "employees", "place"]
     )
+    if firms["place"].nunique() > 1:
+        places = pd.read_parquet(
+            run_dir / "places.parquet", columns=["step", "place", "population"]
+        )
+        firms = firms[firms["place"] == focus_place(ts, places)]
     return run_moments(ts, firms)
