@@ -88,11 +88,16 @@ def test_a_toy_recovery_finds_the_planted_values_inside_its_intervals(tmp_path):
     assert 'id="fig-validation"' in html and "held out" in html
 
 
-def test_the_intervals_cover_the_planted_values_at_about_their_level():
-    """Over 100 recoveries with other seeds, 95% intervals hold the truth about 95% of the time."""
+@pytest.mark.parametrize("model", ["moments_toy", "moments_toy_correlated"])
+def test_the_intervals_cover_the_planted_values_at_about_their_level(model):
+    """Over 100 recoveries with other seeds, 95% intervals hold the truth about 95% of the time.
+
+    Also when the moments' noises are correlated, as those of one agent-based run are.
+    """
     inside, agree = [], []
     for seed in range(100):
-        s = parse_calibration(_toy(observed_seed=1000 + seed, seed=seed)["calibration"])
+        design = _toy(observed_seed=1000 + seed, seed=seed, model=model)
+        s = parse_calibration(design["calibration"])
         c = calibrate(s, toy_evaluator(s), defaults=np.ones(2), replicates=4, root_seed=seed)
         inside.append(estimates_table(c)["planted_inside"].to_numpy(dtype=bool))
         agree.append(validation_table(c)["agrees"].to_numpy(dtype=bool))

@@ -21,11 +21,13 @@ import numpy as np
 __all__ = [
     "ISHIGAMI_A",
     "ISHIGAMI_B",
+    "TOY_CORRELATION",
     "TOY_MODELS",
     "TOY_NOISE",
     "ToyModel",
     "ishigami",
     "moments_toy",
+    "moments_toy_correlated",
 ]
 
 ISHIGAMI_A = 7.0
@@ -118,6 +120,35 @@ def moments_toy(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
+TOY_CORRELATION = 0.8
+"""Correlation between the seed noises of :func:`moments_toy_correlated`'s moments."""
+
+
+def moments_toy_correlated(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """:func:`moments_toy` with seed noises correlated at ``TOY_CORRELATION``.
+
+    The moments of one agent-based run share its history, so their noises are
+    correlated; a calibration whose intervals assume independent moments would be
+    too wide or too narrow here.
+
+    Examples:
+        >>> y = moments_toy_correlated(np.array([[1.0, 1.0, 0.0]]), seed=3)
+        >>> sorted(y)
+        ['m1', 'm2', 'm3', 'm4']
+    """
+    x = np.asarray(x, dtype=float)
+    a, b = x[:, 0], x[:, 1]
+    corr = np.full((4, 4), TOY_CORRELATION)
+    np.fill_diagonal(corr, 1.0)
+    noise = np.linalg.cholesky(corr) @ np.random.default_rng(seed).normal(0.0, TOY_NOISE, 4)
+    return {
+        "m1": a + b + noise[0],
+        "m2": a * b + noise[1],
+        "m3": np.exp(-a) + 0.3 * b + noise[2],
+        "m4": a - b + noise[3],
+    }
+
+
 TOY_MODELS: dict[str, ToyModel] = {
     "ishigami": ToyModel(
         name="ishigami",
@@ -139,6 +170,16 @@ TOY_MODELS: dict[str, ToyModel] = {
         parameters={"a": (0.0, 2.0), "b": (0.0, 2.0), "c": (0.0, 2.0)},
         outcomes=("m1", "m2", "m3", "m4"),
         evaluate=moments_toy,
+    ),
+    "moments_toy_correlated": ToyModel(
+        name="moments_toy_correlated",
+        description=(
+            "The moments of moments_toy with seed noises correlated at 0.8, as the "
+            "moments of one agent-based run are."
+        ),
+        parameters={"a": (0.0, 2.0), "b": (0.0, 2.0), "c": (0.0, 2.0)},
+        outcomes=("m1", "m2", "m3", "m4"),
+        evaluate=moments_toy_correlated,
     ),
 }
 """The toy models a sensitivity design may name, by name."""
