@@ -265,8 +265,10 @@ DEFINITIONS = (
     "the seed noise of that mean plus the parameters' uncertainty carried through the "
     "Jacobian. A moment agrees when the gap between model and target is within z "
     "combined standard deviations. Scaled Jacobian: how many target uncertainties a "
-    "moment moves when a parameter crosses its whole range searched; its rank over the "
-    "fitted moments is the identification check."
+    "moment moves when a parameter crosses its whole range searched; a rank below the "
+    "number of parameters over the fitted moments means some are not identified at all. "
+    "Identified: the estimate's interval covers less than half of the range searched "
+    "(interval / range below 50%)."
 )
 
 
