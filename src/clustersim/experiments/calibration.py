@@ -8,9 +8,10 @@ model's moments (:mod:`clustersim.experiments.moments`) come near target moments
    ``observed_replicates`` runs at the planted values (their own seeds), with the
    covariance of those means as their uncertainty.
 2. **Search**: Optuna's TPE sampler (seeded) proposes ``batch`` points at a time,
-   the first being the model's defaults; each point runs ``replicates`` times with
-   the design's replicate seeds (common random numbers), and the distance ``J``
-   over the fitted moments is told back (:mod:`clustersim.experiments.calibration_fit`).
+   the first being the parameters' values at the site; each point runs
+   ``replicates`` times with the design's replicate seeds (common random numbers),
+   and the distance ``J`` over the fitted moments is told back
+   (:mod:`clustersim.experiments.calibration_fit`).
 3. **Refine**: ``refine`` damped Gauss-Newton steps from the search's best point, each
    on a local linear model of the moments fitted to a central-difference design and
    the points evaluated near it; every step is taken (the estimate is the last point,
