@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.calibration import bounds, defaults_of
-from clustersim.experiments.calibration_runs import batch_design
+from clustersim.experiments.calibration import bounds
+from clustersim.experiments.calibration_runs import batch_design, site_defaults
 from clustersim.experiments.calibration_space import parse_calibration
 from clustersim.experiments.design import DEFAULT_ANALYSIS, Design, available, expected_run_dirs
 from clustersim.experiments.runner import replicate_seed
@@ -21,7 +21,7 @@ def test_shipped_designs_share_replicate_seeds_across_sites_and_arms():
         design = Design.named(name)
         if design.kind == "calibration":  # its runs come in batches: check one
             settings = parse_calibration(design.calibration)
-            point = np.clip(defaults_of(settings), *bounds(settings)[:2])[None, :]
+            point = np.clip(site_defaults(design), *bounds(settings)[:2])[None, :]
             design = batch_design(design, point, "check", design.replicates, design.root_seed)
         specs = design.specs()
         assert len(specs) == design.n_runs

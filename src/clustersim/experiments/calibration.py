@@ -64,7 +64,6 @@ __all__ = [
     "Evaluate",
     "bounds",
     "calibrate",
-    "defaults_of",
     "estimates_table",
     "identification_table",
     "limits",
@@ -538,13 +537,3 @@ def limits(settings: CalibrationSettings, name: str) -> tuple[float, float]:
         float(low) if low is not None else -np.inf,
         float(high) if high is not None else np.inf,
     )
-
-
-def defaults_of(settings: CalibrationSettings) -> np.ndarray:
-    """The parameters' default values (the middle of the range for a toy model)."""
-    if settings.is_toy:
-        return np.array([(f.low + f.high) / 2 for f in settings.factors])
-    from clustersim.experiments.sensitivity_space import model_parameters
-
-    known = model_parameters()
-    return np.array([float(known[f.name][1]) for f in settings.factors])

@@ -27,7 +27,6 @@ from clustersim.experiments.calibration import (
     Evaluate,
     bounds,
     calibrate,
-    defaults_of,
     optuna_module,
     toy_evaluator,
     write_outputs,
@@ -157,8 +156,8 @@ def site_defaults(design: Design) -> np.ndarray:
     from clustersim.experiments.runner import compose_config
 
     s = parse_calibration(design.calibration)
-    if s.is_toy:
-        return defaults_of(s)
+    if s.is_toy:  # a toy model has no defaults: the middle of each range
+        return np.array([(f.low + f.high) / 2 for f in s.factors])
     site = next(iter(design.sites.values()))
     cfg = compose_config(
         (*design.common, *site.overrides), seed=design.root_seed, steps=design.steps

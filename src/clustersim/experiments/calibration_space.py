@@ -28,6 +28,7 @@ from clustersim.experiments.sensitivity_space import (
     Factor,
     parse_factors,
     section_model,
+    whole_setting,
 )
 from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.model.compose import config_dir, did_you_mean
@@ -222,10 +223,7 @@ def load_targets(spec: Any, known: tuple[str, ...]) -> tuple[dict[str, Target], 
 
 
 def _whole(raw: Mapping[str, Any], key: str, default: int, least: int) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ConfigError(f"calibration.{key} must be an integer >= {least}, got {value!r}")
-    return int(value)
+    return whole_setting(raw, key, default, least, "calibration")
 
 
 def _moment_list(raw: Any, key: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ __all__ = [
     "point_arms",
     "sample",
     "section_model",
+    "whole_setting",
 ]
 
 METHODS = ("morris", "sobol")
@@ -148,10 +149,17 @@ def model_parameters() -> dict[str, tuple[Mapping[str, Any], Any]]:
     }
 
 
-def _whole(raw: Mapping[str, Any], key: str, default: int, least: int) -> int:
+def whole_setting(
+    raw: Mapping[str, Any], key: str, default: int, least: int, section: str = "sensitivity"
+) -> int:
+    """The whole-number setting ``key`` of a design's section (at least ``least``).
+
+    Raises:
+        ConfigError: one line naming ``<section>.<key>``, the value and what is allowed.
+    """
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ConfigError(f"sensitivity.{key} must be an integer >= {least}, got {value!r}")
+        raise ConfigError(f"{section}.{key} must be an integer >= {least}, got {value!r}")
     return int(value)
 
 
@@ -347,17 +355,17 @@ def parse_settings(raw: Any) -> SensitivitySettings:
         raise ConfigError(f"sensitivity.method must be one of {', '.join(METHODS)}; got {method!r}")
     month = raw.get("month")
     if month is not None:
-        month = _whole(raw, "month", 0, 1)
+        month = whole_setting(raw, "month", 0, 1)
     return SensitivitySettings(
         model=model,
         method=str(method),
-        samples=_whole(raw, "samples", 10, 1),
-        levels=_whole(raw, "levels", 4, 2),
+        samples=whole_setting(raw, "samples", 10, 1),
+        levels=whole_setting(raw, "levels", 4, 2),
         factors=parse_factors(raw, model),
         outcomes=_outcomes(raw, model),
         month=month,
-        seed=_whole(raw, "seed", 0, 0),
-        resamples=_whole(raw, "resamples", 1000, 10),
+        seed=whole_setting(raw, "seed", 0, 0),
+        resamples=whole_setting(raw, "resamples", 1000, 10),
     )
 
 
