@@ -7,9 +7,10 @@ import pytest
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.calibration import bounds
-from clustersim.experiments.calibration_runs import batch_design, site_defaults
+from clustersim.experiments.calibration_runs import batch_design, point_values, site_defaults
 from clustersim.experiments.calibration_space import parse_calibration
 from clustersim.experiments.design import DEFAULT_ANALYSIS, Design, available, expected_run_dirs
+from clustersim.experiments.optimisation_space import parse_optimisation
 from clustersim.experiments.runner import replicate_seed
 from clustersim.model.compose import config_dir
 from conftest import write_design as _design
@@ -21,8 +22,13 @@ def test_shipped_designs_share_replicate_seeds_across_sites_and_arms():
         design = Design.named(name)
         if design.kind == "calibration":  # its runs come in batches: check one
             settings = parse_calibration(design.calibration)
-            point = np.clip(site_defaults(design), *bounds(settings)[:2])[None, :]
-            design = batch_design(design, point, "check", design.replicates, design.root_seed)
+            point = np.clip(site_defaults(design), *bounds(settings)[:2])
+            rows = [point_values(settings.factors, point)]
+            design = batch_design(design, rows, "check", design.replicates, design.root_seed)
+        if design.kind == "optimisation":  # its plans come in generations: check a plan
+            settings = parse_optimisation(design.optimisation)
+            rows = [tuple((f.name, f.low) for f in settings.factors)]
+            design = batch_design(design, rows, "check", design.replicates, design.root_seed)
         specs = design.specs()
         assert len(specs) == design.n_runs
         by_replicate: dict[int, set[int]] = {}

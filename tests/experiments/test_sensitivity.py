@@ -247,7 +247,7 @@ def test_samples_below_one_on_the_command_line_is_refused(tmp_path, capsys):
     )
     assert not out.exists()
     assert main(["run", "town_vs_metropolis", "--samples", "2", "--out", str(out)]) == 2
-    assert "--samples applies to sensitivity and calibration designs" in capsys.readouterr().err
+    assert "--samples applies to sensitivity, discovery, calibration" in capsys.readouterr().err
     assert not out.exists()
 
 

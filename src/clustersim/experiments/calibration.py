@@ -226,7 +226,7 @@ def optuna_module() -> Any:
         import optuna
     except ImportError:  # the analysis extra is not installed
         raise ConfigError(
-            "calibration designs need Optuna: pip install 'clustersim[analysis]'"
+            "calibration and optimisation designs need Optuna: pip install 'clustersim[analysis]'"
         ) from None
     return optuna
 

@@ -38,28 +38,41 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RunEvaluator",
+    "Values",
     "batch_design",
     "check_site",
     "most_runs",
+    "point_values",
     "rewrite_report",
+    "run_batch",
     "run_calibration",
     "site_defaults",
 ]
 
 
-def batch_design(design: Design, points: np.ndarray, batch: str, replicates: int, root: int):
-    """The runs of one batch as a design: one arm per point (its parameter values)."""
+Values = tuple[tuple[str, object], ...]
+"""One point's parameter values: ``((name, value), ...)``."""
+
+
+def batch_design(
+    design: Design,
+    rows: list[Values],
+    batch: str,
+    replicates: int,
+    root: int,
+    overrides: tuple[str, ...] = (),
+):
+    """The runs of one batch as a design: one arm per point (its parameter values).
+
+    ``overrides`` follow the site's in every arm (``policy=[]``: the site without its
+    levers, a search's baseline).
+    """
     from clustersim.experiments.design import Arm
 
-    s = parse_calibration(design.calibration)
     arms = {}
-    for i, point in enumerate(points):
-        values = tuple(
-            (f.name, round(v) if f.integer else float(v))
-            for f, v in zip(s.factors, point, strict=True)
-        )
+    for i, values in enumerate(rows):
         name = f"p{i:03d}"
-        arms[name] = Arm(name, f"{batch} point {i}", (), {"batch": batch}, values)
+        arms[name] = Arm(name, f"{batch} point {i}", overrides, {"batch": batch}, values)
     return replace(
         design,
         name=f"{design.name}-{batch}",
@@ -68,8 +81,58 @@ def batch_design(design: Design, points: np.ndarray, batch: str, replicates: int
         baseline=next(iter(arms)),
         replicates=replicates,
         root_seed=root,
-        calibration=None,
+        section=None,
     )
+
+
+def point_values(factors, point: np.ndarray) -> Values:
+    """A point of the search as parameter values (whole numbers rounded)."""
+    return tuple(
+        (f.name, round(v) if f.integer else float(v)) for f, v in zip(factors, point, strict=True)
+    )
+
+
+def run_batch(
+    design: Design,
+    rows: list[Values],
+    batch: str,
+    replicates: int,
+    root: int,
+    *,
+    out: Path,
+    launcher: str = "local",
+    n_jobs: int | None = None,
+    force: bool = False,
+    hydra_overrides: tuple[str, ...] = (),
+    echo: Callable[[str], None] | None = None,
+    overrides: tuple[str, ...] = (),
+) -> list[Path]:
+    """Run one batch into ``<out>/batches/<batch>/`` (finished runs are reused).
+
+    ``overrides`` follow the site's in every run (see :func:`batch_design`).
+
+    Returns:
+        The run directories, replicate-major (replicate 0's points first).
+
+    Raises:
+        ConfigError: a point's config is invalid (checked before any run).
+        LaunchError: a Hydra launcher failed.
+    """
+    from clustersim.experiments.design import expected_run_dirs
+    from clustersim.experiments.execute import LaunchError, run_hydra, run_local
+
+    batch_ = batch_design(design, rows, batch, replicates, root, overrides)
+    where = out / "batches" / batch
+    dirs = expected_run_dirs(batch_, where / "runs")  # checks every config first
+    if launcher == "local":
+        run_local(batch_, where, n_jobs=n_jobs, force=force, echo=echo)
+    else:
+        code = run_hydra(
+            batch_, where, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo
+        )
+        if code != 0:
+            raise LaunchError(code)
+    return dirs
 
 
 def _unique_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,30 +168,18 @@ class RunEvaluator:
 
     def __call__(self, points: np.ndarray, batch: str, replicates: int, root: int) -> np.ndarray:
         """The moments of ``points`` (see :data:`~clustersim.experiments.calibration.Evaluate`)."""
-        from clustersim.experiments.design import expected_run_dirs
-        from clustersim.experiments.execute import LaunchError, run_hydra, run_local
-
-        moments = parse_calibration(self.design.calibration).moments
+        s = parse_calibration(self.design.calibration)
         unique, inverse = _unique_rows(points)
-        batch_ = batch_design(self.design, unique, batch, replicates, root)
-        where = self.out / "batches" / batch
-        dirs = expected_run_dirs(batch_, where / "runs")  # checks every config first
-        if self.launcher == "local":
-            run_local(batch_, where, n_jobs=self.n_jobs, force=self.force, echo=self.echo)
-        else:
-            code = run_hydra(
-                batch_,
-                where,
-                launcher=self.launcher,
-                hydra_overrides=self.hydra_overrides,
-                echo=self.echo,
-            )
-            if code != 0:
-                raise LaunchError(code)
-        values = np.full((replicates, len(unique), len(moments)), np.nan)
+        rows = [point_values(s.factors, point) for point in unique]
+        dirs = run_batch(
+            self.design, rows, batch, replicates, root, out=self.out, launcher=self.launcher,
+            n_jobs=self.n_jobs, force=self.force, hydra_overrides=self.hydra_overrides,
+            echo=self.echo,
+        )  # fmt: skip
+        values = np.full((replicates, len(unique), len(s.moments)), np.nan)
         for index, run_dir in enumerate(dirs):  # replicate-major, one site
             r, p = divmod(index, len(unique))
-            values[r, p] = self._moments(run_dir, moments, batch)
+            values[r, p] = self._moments(run_dir, s.moments, batch)
         return values[:, inverse, :]
 
     def _moments(self, run_dir: Path, moments: tuple[str, ...], batch: str) -> np.ndarray:
@@ -180,8 +231,9 @@ def check_site(design: Design) -> None:
     from clustersim.experiments.design import expected_run_dirs
 
     s = parse_calibration(design.calibration)
-    point = np.clip(site_defaults(design), *bounds(s)[:2])[None, :]
-    expected_run_dirs(batch_design(design, point, "check", 1, design.root_seed), Path("runs"))
+    point = np.clip(site_defaults(design), *bounds(s)[:2])
+    check = batch_design(design, [point_values(s.factors, point)], "check", 1, design.root_seed)
+    expected_run_dirs(check, Path("runs"))
 
 
 def most_runs(design: Design) -> int:

@@ -23,21 +23,20 @@ import argparse
 import dataclasses
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.design import Design, available, expected_run_dirs
-from clustersim.experiments.execute import LaunchError, echo_to_stderr, run_hydra, run_local
-from clustersim.experiments.provenance import model_fingerprint
-from clustersim.experiments.runner import run_status
-from clustersim.files import hold_lock, remove_temporaries
-
-if TYPE_CHECKING:
-    from clustersim.experiments.sweep_study import SweepStudy
+from clustersim.experiments.execute import LaunchError, echo_to_stderr
+from clustersim.experiments.experiment import (
+    ExperimentOutcome,
+    aggregate_and_report,
+    analyse,
+    is_toy,
+    run_experiment,
+    sampled_outcome,
+)
+from clustersim.files import hold_lock
 
 __all__ = [
     "ExperimentOutcome",
@@ -45,245 +44,6 @@ __all__ = [
     "main",
     "run_experiment",
 ]
-
-
-@dataclass
-class ExperimentOutcome:
-    """What an experiment run produced.
-
-    Attributes:
-        out_dir: the experiment's directory.
-        report: the HTML report (None if no run finished).
-        summary: the Markdown summary (None if no run finished).
-        ok: complete runs.
-        failed: failed or missing runs (``run_id -> error``).
-        tables: the analysis tables by name.
-        stale: finished runs left out of the tables because another model version
-            made them (possible after ``run`` only when Hydra workers run other code).
-    """
-
-    out_dir: Path
-    report: Path | None
-    summary: Path | None
-    ok: int
-    failed: dict[str, str]
-    tables: dict[str, Any] = field(default_factory=dict)
-    stale: int = 0
-
-
-def analyse(design: Design, timeseries: Any) -> dict[str, Any]:
-    """The analysis tables of a design's aggregated time series (pure; see experiments.analysis)."""
-    from clustersim.experiments import analysis as an
-
-    a = design.analysis
-    opts = {"ci": float(a["ci"]), "n_boot": int(a["n_boot"]), "seed": int(a["seed"])}
-    outcomes = an.run_outcomes(timeseries)
-    tables: dict[str, Any] = {"outcomes": outcomes}
-    takeoffs = an.take_off(
-        timeseries, lq_threshold=float(a["takeoff_lq"]), growth=float(a["takeoff_growth"])
-    )
-    tables["takeoff_runs"] = takeoffs
-    tables["takeoff"] = an.takeoff_summary(takeoffs, group_cols=("site", "arm"), **opts)
-    if design.kind in ("comparison", "policy_sweep"):
-        tables["effects"] = an.effects(
-            outcomes, list(a["metrics"]), baseline=design.baseline, group_cols=("site",), **opts
-        )
-        tables["cost"] = an.cost_per_job(
-            outcomes, baseline=design.baseline, group_cols=("site",), **opts
-        )
-    order = {"site": list(design.sites), "arm": list(design.arms), "metric": list(a["metrics"])}
-    for name in ("takeoff", "effects", "cost"):
-        if name in tables:
-            tables[name] = _in_design_order(tables[name], order)
-    if design.kind == "scaling":
-        tables["scaling"] = an.scaling_exponents(
-            outcomes, list(a["scaling_metrics"]), x="population", **opts
-        )
-    return tables
-
-
-def _in_design_order(table: Any, order: dict[str, list[str]]) -> Any:
-    """Rows sorted by metric, site and arm as the design lists them."""
-    keys = [k for k in ("metric", "site", "arm") if k in table]
-    if table.empty or not keys:
-        return table
-    rank = {k: table[k].map({v: i for i, v in enumerate(order[k])}) for k in keys}
-    sort = table.assign(**{f"_rank_{k}": v for k, v in rank.items()})
-    sort = sort.sort_values([f"_rank_{k}" for k in keys], kind="stable")
-    return sort.drop(columns=[f"_rank_{k}" for k in keys]).reset_index(drop=True)
-
-
-def _aggregate_and_report(
-    design: Design,
-    out: Path,
-    run_dirs: list[Path],
-    echo: Callable[[str], None],
-    sweep: SweepStudy | None = None,
-) -> ExperimentOutcome:
-    from clustersim.experiments.aggregate import LOCK
-
-    # one process at a time writes the folder's tables and report, each set whole
-    with hold_lock(out / LOCK, on_wait=echo):
-        for name in ("report.html", "summary.md", "tables", "figures"):
-            remove_temporaries(out / name)  # what a report killed part-way left
-        return _aggregate_and_report_locked(design, out, run_dirs, echo, sweep)
-
-
-def _aggregate_and_report_locked(
-    design: Design,
-    out: Path,
-    run_dirs: list[Path],
-    echo: Callable[[str], None],
-    sweep: SweepStudy | None,
-) -> ExperimentOutcome:
-    import pandas as pd
-
-    from clustersim.experiments.aggregate import aggregate
-    from clustersim.experiments.report import write_report
-
-    if design.kind == "calibration":  # its runs are in batches; its tables are written
-        from clustersim.experiments.calibration_runs import rewrite_report
-
-        tables, html, md, ok = rewrite_report(design, out)
-        return ExperimentOutcome(out, html, md, ok, {}, tables)
-    if _is_toy(design):  # a toy model has no runs: it is evaluated with the analysis
-        return _sensitivity_outcome(design, out, None, None)
-    agg = aggregate(out, run_dirs=run_dirs, progress=False)
-    failed = dict(agg.errors)
-    if agg.stale:
-        echo(
-            f"note: {agg.stale} finished run(s) were made by a different model version and are "
-            f"left out (see {agg.runs}); run the experiment again to recompute them"
-        )
-    if agg.timeseries is None:
-        echo(f"no run finished; see {agg.runs}")
-        return ExperimentOutcome(out, None, None, 0, failed, stale=agg.stale)
-    ts, runs = pd.read_parquet(agg.timeseries), pd.read_parquet(agg.runs)
-    if design.kind == "sensitivity":
-        return _sensitivity_outcome(design, out, ts, agg)
-    if sweep is not None:  # the report's sites, arms and pairs
-        ts, runs = sweep.labelled(ts), sweep.labelled(runs)
-    tables = analyse(design, ts)
-    html, md = write_report(design, out, ts, tables, runs=runs, sweep=sweep)
-    return ExperimentOutcome(out, html, md, agg.ok, failed, tables, agg.stale)
-
-
-def _is_toy(design: Design) -> bool:
-    """Whether a design evaluates a registered toy model instead of running clustersim."""
-    from clustersim.experiments.sensitivity_space import parse_settings
-
-    return design.kind == "sensitivity" and parse_settings(design.sensitivity).is_toy
-
-
-def _sensitivity_outcome(design: Design, out: Path, ts: Any, agg: Any) -> ExperimentOutcome:
-    """Analyse a sensitivity design (:mod:`clustersim.experiments.sensitivity`) and report it."""
-    from clustersim.experiments.sensitivity import analyse_design
-
-    ok = agg.ok if agg is not None else 0
-    tables, html, md = analyse_design(design, out, ts, n_ok=ok)
-    if agg is None:
-        ok = len(tables["samples"]) * design.replicates
-        return ExperimentOutcome(out, html, md, ok, {}, tables)
-    return ExperimentOutcome(out, html, md, ok, dict(agg.errors), tables, agg.stale)
-
-
-def _calibration(
-    design: Design,
-    out: Path,
-    launcher: str,
-    n_jobs: int | None,
-    force: bool,
-    hydra_overrides: Sequence[str],
-    echo: Callable[[str], None],
-) -> ExperimentOutcome:
-    """Run a calibration design (:mod:`clustersim.experiments.calibration`) and report it."""
-    from clustersim.experiments.calibration_runs import run_calibration
-
-    if launcher != "local" and force:
-        raise ConfigError("--force works with --launcher local only; use a new --out")
-    started = time.perf_counter()
-    tables, html, md, ok, failed = run_calibration(
-        design, out, launcher=launcher, n_jobs=n_jobs, force=force,
-        hydra_overrides=tuple(hydra_overrides), echo=echo,
-    )  # fmt: skip
-    echo(f"{design.name}: {ok} runs ok, {len(failed)} failed, {time.perf_counter() - started:.0f}s")
-    return ExperimentOutcome(out, html, md, ok, failed, tables)
-
-
-def _resume_line(name: str, run_dirs: Sequence[Path], *, force: bool) -> str | None:
-    """One line on the finished runs found: how many are reused, how many are stale.
-
-    None when no finished run is there (a fresh experiment).
-    """
-    statuses = [run_status(d) for d in run_dirs]
-    finished, stale = statuses.count("ok"), statuses.count("stale")
-    if not finished and not stale:
-        return None
-    if force:
-        return (
-            f"{name}: --force: recomputing all {len(run_dirs)} runs ({finished} finished "
-            f"and {stale} stale run(s) replaced)"
-        )
-    todo = len(run_dirs) - finished - stale
-    return (
-        f"{name}: resuming: {finished} finished run(s) reused, {stale} stale run(s) "
-        f"made by a different model version re-run, {todo} other(s) to run "
-        f"(model fingerprint {model_fingerprint()})"
-    )
-
-
-def run_experiment(
-    design: Design,
-    out_dir: str | os.PathLike,
-    *,
-    launcher: str = "local",
-    n_jobs: int | None = None,
-    force: bool = False,
-    hydra_overrides: Sequence[str] = (),
-    echo: Callable[[str], None] = echo_to_stderr,
-) -> ExperimentOutcome:
-    """Run a design (resuming), then aggregate, analyse and write its report.
-
-    Args:
-        design: the experiment.
-        out_dir: its directory (``runs/``, datasets, report).
-        launcher: ``local`` (worker processes, no Hydra) or a Hydra launcher name.
-        n_jobs: worker processes for ``local`` (default: the design's ``n_jobs``).
-        force: recompute complete runs.
-        hydra_overrides: extra Hydra overrides for a Hydra launcher.
-        echo: where progress lines go.
-
-    Raises:
-        ConfigError: the design or an override is invalid (nothing has run).
-        LaunchError: the Hydra multirun failed (nothing is aggregated; finished runs
-            are kept for the next attempt).
-    """
-    out = Path(out_dir).resolve()
-    started = time.perf_counter()
-    if design.kind == "calibration":
-        return _calibration(design, out, launcher, n_jobs, force, hydra_overrides, echo)
-    run_dirs = expected_run_dirs(design, out / "runs")
-    if launcher != "local" and force:
-        raise ConfigError("--force works with --launcher local only; use a new --out")
-    resume = _resume_line(design.name, run_dirs, force=force)
-    if resume:
-        echo(resume)
-    if _is_toy(design):
-        design.save(out / "experiment.yaml")
-        echo(f"{design.name}: evaluating a toy model in this process (no runs to launch)")
-    elif launcher == "local":
-        run_local(design, out, n_jobs=n_jobs, force=force, echo=echo)
-    else:
-        code = run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo)
-        if code != 0:
-            raise LaunchError(code)
-    outcome = _aggregate_and_report(design, out, run_dirs, echo)
-    stale = f", {outcome.stale} stale left out" if outcome.stale else ""
-    echo(
-        f"{design.name}: {outcome.ok} runs ok, {len(outcome.failed)} failed{stale}, "
-        f"{time.perf_counter() - started:.0f}s"
-    )
-    return outcome
 
 
 # ---------------------------------------------------------------------- CLI
@@ -308,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         "--samples",
         type=int,
         help="sensitivity designs: Morris trajectories or the Sobol base sample N; "
-        "calibration designs: points searched",
+        "discovery designs: sample points; calibration and optimisation designs: points "
+        "searched",
     )
     run.add_argument("--root-seed", type=int, help="root seed of the replicate seeds")
     run.add_argument("--n-jobs", type=int, help="worker processes (local launcher)")
@@ -349,6 +110,19 @@ def _parser() -> argparse.ArgumentParser:
         "repeat it to compare settings of several swept keys; default: the first value of the "
         "one swept key), or an experiment's arm (default: its design's baseline)",
     )
+    dis = sub.add_parser(
+        "discover",
+        help="scenario discovery (PRIM) on the runs of a discovery or sensitivity design: "
+        "which ranges of its inputs lead to take-off",
+    )
+    dis.add_argument("results", help="the design's output directory (results/<name>)")
+    dis.add_argument("--outcome", help="take_off (default) or an outcome, with --above/--below")
+    dis.add_argument("--above", type=float, help="runs of interest: the outcome above this")
+    dis.add_argument("--below", type=float, help="runs of interest: the outcome below this")
+    dis.add_argument(
+        "--min-density", type=float, help="density the box reported must reach (default 0.8)"
+    )
+    dis.add_argument("--boxes", type=int, help="most boxes to find, one after another")
     sub.add_parser("list", help="list the experiment designs")
     return p
 
@@ -369,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except BrokenPipeError:  # the output was piped into a reader that stopped (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -390,6 +167,8 @@ def _main(args: argparse.Namespace) -> int:
             return _aggregate(args)
         if args.command == "report":
             outcome = _report(Path(args.out_dir).resolve(), args.baseline)
+        elif args.command == "discover":
+            outcome = _discover(args)
         else:
             outcome = _run(args)
     except ConfigError as exc:
@@ -412,7 +191,7 @@ def _report(out: Path, baseline: list[str] | None) -> ExperimentOutcome:
         design = Design.load(out / "experiment.yaml")
         if baseline:
             design = _with_baseline(design, baseline)
-        return _aggregate_and_report(
+        return aggregate_and_report(
             design, out, expected_run_dirs(design, out / "runs"), echo_to_stderr
         )
     from clustersim.experiments.aggregate import find_runs, run_index
@@ -432,7 +211,44 @@ def _report(out: Path, baseline: list[str] | None) -> ExperimentOutcome:
             "clustersim -m make them)"
         )
     study = sweep_study(out, run_index(runs), baseline)  # checked before anything is written
-    return _aggregate_and_report(study.design, out, runs, echo_to_stderr, study)
+    return aggregate_and_report(study.design, out, runs, echo_to_stderr, study)
+
+
+def _discover(args: argparse.Namespace) -> ExperimentOutcome:
+    """Scenario discovery on a finished design's runs (checked before anything is written).
+
+    A discovery design's report is rewritten; a sensitivity design's discovery goes to
+    ``<results>/discovery/`` beside its own report.
+    """
+    from clustersim.experiments.aggregate import LOCK, aggregate
+    from clustersim.experiments.discovery import analyse_design, settings_for
+
+    out = Path(args.results).resolve()
+    if not (out / "experiment.yaml").is_file():
+        raise ConfigError(
+            f"{out} holds no experiment.yaml: give the folder of a discovery or sensitivity "
+            "design run by clustersim-experiment run"
+        )
+    design = Design.load(out / "experiment.yaml")
+    changes = {
+        "outcome": args.outcome, "above": args.above, "below": args.below,
+        "min_density": args.min_density, "boxes": args.boxes,
+    }  # fmt: skip
+    settings_for(design, changes)  # checked before anything is written
+    if is_toy(design):
+        return sampled_outcome(design, out, None, None, changes)
+    import pandas as pd
+
+    with hold_lock(out / LOCK, on_wait=echo_to_stderr):
+        agg = aggregate(out, run_dirs=expected_run_dirs(design, out / "runs"), progress=False)
+        if agg.timeseries is None:
+            raise ConfigError(f"{out}: no run has finished; run the design first")
+        ts, failed = pd.read_parquet(agg.timeseries), dict(agg.errors)
+        target = out if design.kind == "discovery" else out / "discovery"
+        tables, html, md = analyse_design(
+            design, target, ts, n_ok=agg.ok, failed=len(failed), changes=changes
+        )
+    return ExperimentOutcome(target, html, md, agg.ok, failed, tables, agg.stale)
 
 
 def _with_baseline(design: Design, baseline: list[str]) -> Design:
@@ -447,6 +263,7 @@ def _with_baseline(design: Design, baseline: list[str]) -> Design:
 
 
 def _list() -> int:
+    width = max(len(name) for name in available())
     for name in available():
         d = Design.named(name)
         n = d.n_runs
@@ -454,7 +271,12 @@ def _list() -> int:
             from clustersim.experiments.calibration_runs import most_runs
 
             n = most_runs(d)
-        print(f"{name:<22} {d.kind:<13} {n:>4} runs  {d.title}")
+        elif d.kind == "optimisation":
+            from clustersim.experiments.optimisation_space import parse_optimisation
+
+            s = parse_optimisation(d.optimisation)
+            n = (s.generations * s.population + 1) * d.replicates
+        print(f"{name:<{width}} {d.kind:<12} {n:>4} runs  {d.title}")
     return 0
 
 

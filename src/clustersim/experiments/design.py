@@ -22,6 +22,13 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from clustersim.errors import ConfigError
+from clustersim.experiments.design_sections import (
+    SEARCHED,
+    SECTION_KINDS,
+    check_section,
+    sample_points,
+    section_changes,
+)
 from clustersim.experiments.runner import (
     RunSpec,
     compose_config,
@@ -29,7 +36,6 @@ from clustersim.experiments.runner import (
     replicate_seed,
     run_dir_name,
 )
-from clustersim.experiments.sensitivity_space import parse_settings, point_arms, sample
 from clustersim.files import write_text_atomically
 from clustersim.model.compose import config_dir, did_you_mean
 from clustersim.model.outcomes import flow_names, outcome
@@ -45,7 +51,7 @@ __all__ = [
     "expected_run_dirs",
 ]
 
-KINDS = ("comparison", "scaling", "policy_sweep", "sensitivity", "calibration")
+KINDS = ("comparison", "scaling", "policy_sweep", *SECTION_KINDS)
 """Kinds of experiment; each has its own analysis and report."""
 
 SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -173,13 +179,12 @@ def _grid_arms(grid: dict[str, Any]) -> dict[str, Arm]:
     return arms
 
 
-def _sensitivity_arms(raw: dict[str, Any]) -> dict[str, Arm]:
-    """One arm per distinct sample point of a sensitivity design (none for a toy model)."""
-    settings = parse_settings(raw)
-    if settings.is_toy:
-        return {}
-    points, _ = point_arms(settings, sample(settings))
-    return {name: Arm(name, f"sample point {name}", (), {}, values) for name, values in points}
+def _point_arms(kind: str, raw: dict[str, Any] | None) -> dict[str, Arm]:
+    """One arm per distinct sample point of a sampled design (none for a toy model)."""
+    return {
+        name: Arm(name, f"sample point {name}", (), {}, values)
+        for name, values in sample_points(kind, raw)
+    }
 
 
 def _arm_mapping(arm: Arm) -> dict[str, Any]:
@@ -213,13 +218,11 @@ class Design:
         common: overrides applied to every run (before site and arm overrides).
         n_jobs: parallel worker processes for the local launcher.
         analysis: analysis settings (see ``DEFAULT_ANALYSIS``).
-        sensitivity: a sensitivity design's ``sensitivity:`` section
-            (:mod:`clustersim.experiments.sensitivity_space`); its arms are its
-            sample points.
-        calibration: a calibration design's ``calibration:`` section
-            (:mod:`clustersim.experiments.calibration_space`); its runs are made batch
-            by batch as the search goes (:mod:`clustersim.experiments.calibration`),
-            so it has no arms of its own.
+        section: the section of a design of a kind in
+            :data:`~clustersim.experiments.design_sections.SECTION_KINDS`, written under
+            the kind's name (``sensitivity:``, ``calibration:``, ``discovery:``,
+            ``optimisation:``). A sampled kind's arms are its sample points; a searched
+            kind's runs are made batch by batch as its search goes, so it has no arms.
     """
 
     name: str
@@ -235,8 +238,27 @@ class Design:
     common: tuple[str, ...] = ()
     n_jobs: int = 2
     analysis: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ANALYSIS))
-    sensitivity: dict[str, Any] | None = None
-    calibration: dict[str, Any] | None = None
+    section: dict[str, Any] | None = None
+
+    @property
+    def sensitivity(self) -> dict[str, Any] | None:
+        """A sensitivity design's ``sensitivity:`` section (None for other kinds)."""
+        return self.section if self.kind == "sensitivity" else None
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """A calibration design's ``calibration:`` section (None for other kinds)."""
+        return self.section if self.kind == "calibration" else None
+
+    @property
+    def discovery(self) -> dict[str, Any] | None:
+        """A discovery design's ``discovery:`` section (None for other kinds)."""
+        return self.section if self.kind == "discovery" else None
+
+    @property
+    def optimisation(self) -> dict[str, Any] | None:
+        """An optimisation design's ``optimisation:`` section (None for other kinds)."""
+        return self.section if self.kind == "optimisation" else None
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -264,23 +286,16 @@ class Design:
         arms = _arms(raw.get("arms", {}) or {})
         if raw.get("grid"):
             arms.update(_grid_arms(raw["grid"]))
-        sensitivity = None
-        if raw.get("kind") == "sensitivity":
+        section = None
+        kind = raw.get("kind")
+        if kind in SECTION_KINDS:
             if arms:
+                what = "made by its search" if kind in SEARCHED else "its sample points"
                 raise ConfigError(
-                    "a sensitivity design's runs are its sample points (sensitivity:); "
-                    "drop arms: and grid:"
+                    f"a {kind} design's runs are {what} ({kind}:); drop arms: and grid:"
                 )
-            sensitivity = dict(raw.get("sensitivity") or {})
-            arms = _sensitivity_arms(sensitivity)
-        calibration = None
-        if raw.get("kind") == "calibration":
-            if arms:
-                raise ConfigError(
-                    "a calibration design's runs are made by its search (calibration:); "
-                    "drop arms: and grid:"
-                )
-            calibration = dict(raw.get("calibration") or {})
+            section = dict(raw.get(kind) or {})
+            arms = _point_arms(kind, section)
         analysis = dict(DEFAULT_ANALYSIS)
         analysis.update(raw.get("analysis", {}) or {})
         return cls(
@@ -297,8 +312,7 @@ class Design:
             common=tuple(raw.get("common", []) or []),
             n_jobs=int(raw.get("n_jobs", 2)),
             analysis=analysis,
-            sensitivity=sensitivity,
-            calibration=calibration,
+            section=section,
         )
 
     @classmethod
@@ -357,11 +371,8 @@ class Design:
             raise ConfigError(f"replicates must be >= 1, got {self.replicates}")
         if self.steps < 1:
             raise ConfigError(f"steps must be >= 1, got {self.steps}")
-        if self.kind == "sensitivity":
-            self._check_sensitivity()
-            return
-        if self.kind == "calibration":
-            self._check_calibration()
+        if self.kind in SECTION_KINDS:
+            check_section(self)
             return
         if not self.sites or not self.arms:
             raise ConfigError(f"experiment {self.name} needs at least one site and one arm")
@@ -372,43 +383,6 @@ class Design:
         for name in [*self.sites, *self.arms]:
             if not name.replace("_", "").replace("-", "").isalnum():
                 raise ConfigError(f"site and arm names may hold letters, digits, _ and -: {name!r}")
-
-    def _check_sensitivity(self) -> None:
-        settings = parse_settings(self.sensitivity)
-        if settings.is_toy:
-            return
-        if len(self.sites) != 1:
-            raise ConfigError(
-                f"a sensitivity design analyses one site (sites:); got {len(self.sites)}"
-                f" ({', '.join(self.sites) or 'none'})"
-            )
-        if settings.month is not None and settings.month > self.steps:
-            raise ConfigError(
-                f"sensitivity.month must be <= steps ({self.steps}), got {settings.month}"
-            )
-
-    def _check_calibration(self) -> None:
-        from clustersim.experiments.calibration_space import parse_calibration
-        from clustersim.experiments.moments import MOMENTS
-
-        settings = parse_calibration(self.calibration)
-        ci = self.analysis.get("ci")
-        if isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1:
-            raise ConfigError(f"analysis.ci must be a level between 0 and 1, got {ci!r}")
-        if settings.is_toy:
-            return
-        if len(self.sites) != 1:
-            raise ConfigError(
-                f"a calibration design fits one site (sites:); got {len(self.sites)}"
-                f" ({', '.join(self.sites) or 'none'})"
-            )
-        for name in settings.fit:
-            if MOMENTS[name].months > self.steps:
-                raise ConfigError(
-                    f"calibration.fit: {name} needs runs of at least {MOMENTS[name].months} "
-                    f"months, the design runs {self.steps} (steps); run longer or fit other "
-                    "moments"
-                )
 
     def to_mapping(self) -> dict[str, Any]:
         """The design as plain data (what :meth:`save` writes)."""
@@ -429,15 +403,7 @@ class Design:
             },
             "arms": {a.name: _arm_mapping(a) for a in self.arms.values()},
             "analysis": self.analysis,
-        } | self._sensitivity_mapping()
-
-    def _sensitivity_mapping(self) -> dict[str, Any]:
-        """A sensitivity design's section, in place of its arms (they are its sample)."""
-        if self.kind == "calibration":
-            return {"arms": {}, "calibration": dict(self.calibration or {})}
-        if self.kind != "sensitivity":
-            return {}
-        return {"arms": {}, "sensitivity": dict(self.sensitivity or {})}
+        } | ({"arms": {}, self.kind: dict(self.section or {})} if self.section is not None else {})
 
     def to_yaml(self) -> str:
         """The design as YAML text."""
@@ -461,11 +427,14 @@ class Design:
     ) -> Design:
         """A copy with other sizes, extra overrides for every run, or a subset of sites/arms.
 
-        ``samples`` sets a sensitivity design's ``sensitivity.samples`` (and draws the
-        sample again) or a calibration design's ``calibration.trials``; a sensitivity
-        design whose ``month`` is past a shorter ``steps`` analyses the last month.
+        ``samples`` sets the sample size of a sensitivity or discovery design (and draws
+        the sample again) or the trials of a calibration or optimisation design
+        (:func:`~clustersim.experiments.design_sections.section_changes`); a section
+        whose ``month`` is past a shorter ``steps`` analyses the last month.
         """
-        changes: dict[str, Any] = self._sensitivity_changes(samples, steps, arms)
+        changes: dict[str, Any] = section_changes(self, samples, steps, arms)
+        if "section" in changes:  # a sampled kind draws its sample again
+            changes["arms"] = _point_arms(self.kind, changes["section"])
         if replicates is not None:
             changes["replicates"] = replicates
         if steps is not None:
@@ -494,36 +463,6 @@ class Design:
         design = replace(self, **changes)
         design.check()
         return design
-
-    def _sensitivity_changes(
-        self, samples: int | None, steps: int | None, arms: Sequence[str] | None
-    ) -> dict[str, Any]:
-        if self.kind == "calibration":
-            if arms:
-                raise ConfigError("--arm does not apply to calibration designs (they have none)")
-            if samples is None:
-                return {}
-            return {"calibration": {**(self.calibration or {}), "trials": samples}}
-        if self.kind != "sensitivity":
-            if samples is not None:
-                raise ConfigError(
-                    "--samples applies to sensitivity and calibration designs; "
-                    f"{self.name} is a {self.kind}"
-                )
-            return {}
-        if arms:
-            raise ConfigError(
-                "--arm does not apply to sensitivity designs (their arms are samples)"
-            )
-        raw = dict(self.sensitivity or {})
-        if samples is not None:
-            raw["samples"] = samples
-        month = raw.get("month")
-        if steps is not None and isinstance(month, int) and month > steps:
-            raw["month"] = steps
-        if raw == self.sensitivity:
-            return {}
-        return {"sensitivity": raw, "arms": _sensitivity_arms(raw)}
 
     # ------------------------------------------------------------ runs
     def spec(

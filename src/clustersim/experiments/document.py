@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from clustersim.experiments.numbers import fmt_number
 from clustersim.files import write_file_atomically
 
-__all__ = ["CSS", "PRINT_CSS", "Report", "markdown_table"]
+__all__ = ["CSS", "PRINT_CSS", "Report", "markdown_table", "save_report"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -249,3 +249,24 @@ class Report:
             if kind == "figure":
                 name, png, _caption = payload
                 write_file_atomically(directory / f"{name}.png", _bytes_writer(png))
+
+
+def save_report(
+    report: Report, out_dir: Path, tables: dict[str, pd.DataFrame], meta: str
+) -> tuple[Path, Path]:
+    """Write ``tables/<name>.csv``, ``figures/``, ``report.html`` and ``summary.md`` (atomically).
+
+    Returns:
+        The paths of the HTML report and the Markdown summary.
+    """
+    from clustersim.files import write_text_atomically
+
+    out_dir = Path(out_dir)
+    for name, table in tables.items():
+        write_file_atomically(
+            out_dir / "tables" / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)
+        )
+    report.save_figures(out_dir / "figures")
+    html_path = write_text_atomically(out_dir / "report.html", report.to_html(meta))
+    md_path = write_text_atomically(out_dir / "summary.md", report.to_markdown(meta=meta))
+    return html_path, md_path

@@ -8,7 +8,14 @@ import importlib
 import subprocess
 from pathlib import Path
 
-__all__ = ["MODEL_LIBRARIES", "MODEL_PACKAGES", "git_commit", "model_fingerprint", "model_sources"]
+__all__ = [
+    "MODEL_LIBRARIES",
+    "MODEL_PACKAGES",
+    "analysis_provenance",
+    "git_commit",
+    "model_fingerprint",
+    "model_sources",
+]
 
 HASH_LENGTH = 16
 
@@ -81,3 +88,25 @@ def git_commit() -> str | None:
         return None
     commit = out.stdout.strip()
     return commit if out.returncode == 0 and len(commit) == 40 else None
+
+
+def analysis_provenance(toy: str | None, n_ok: int, detail: str) -> str:
+    """The report line of an analysis: version, commit, model (or toy model), runs, details.
+
+    Args:
+        toy: the toy model's name, or None for clustersim runs.
+        n_ok: runs that finished.
+        detail: what else identifies the analysis (seeds, replicates, months).
+    """
+    from datetime import UTC, datetime
+
+    from clustersim.version import __version__
+
+    commit = git_commit()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    what = f"toy model {toy}" if toy else f"model fingerprint {model_fingerprint()}; {n_ok} runs ok"
+    return (
+        f"clustersim {__version__}"
+        + (f", commit {commit[:10]}" if commit else "")
+        + f"; {what}; {detail}; written {when}"
+    )

@@ -302,9 +302,22 @@ def compose_config(
 
 
 def _with_values(cfg: SimConfig, values: tuple[tuple[str, Any], ...]) -> SimConfig:
-    """The config with parameters set (``talent.review_rate`` -> value), validated again."""
+    """The config with parameters set (``talent.review_rate`` -> value), validated again.
+
+    A lever's setting (``policy.creative_hub.intensity``) is set on a lever the
+    overrides switched on.
+    """
     for path, value in values:
         *parents, leaf = str(path).split(".")
+        if parents and parents[0] == "policy" and len(parents) == 2:
+            lever = parents[1]
+            if lever not in (cfg.policy or {}):
+                raise ConfigError(
+                    f"{path} is a setting of the {lever} lever, which is off: switch it on "
+                    f"with policy=[{lever}] in the site's overrides"
+                )
+            cfg.policy[lever] = {**cfg.policy[lever], leaf: value}
+            continue
         obj: Any = cfg
         for part in parents:
             obj = getattr(obj, part, None)

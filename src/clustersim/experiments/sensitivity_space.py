@@ -33,6 +33,7 @@ __all__ = [
     "METHODS",
     "Factor",
     "SensitivitySettings",
+    "lever_parameters",
     "model_parameters",
     "parse_factors",
     "parse_settings",
@@ -149,6 +150,27 @@ def model_parameters() -> dict[str, tuple[Mapping[str, Any], Any]]:
     }
 
 
+def lever_parameters() -> dict[str, tuple[Mapping[str, Any], Any]]:
+    """Numeric settings of every lever: ``policy.<lever>.<setting>`` -> (metadata, default).
+
+    A design may vary them like model parameters; the site must switch the lever on
+    (``policy=[...]``), or composing its runs says how to.
+    """
+    import dataclasses
+
+    from clustersim.policy.registry import LEVERS
+
+    found = {}
+    for name, lever in LEVERS.items():
+        defaults = lever.Settings()
+        for f in dataclasses.fields(lever.Settings):
+            value = getattr(defaults, f.name)
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if numeric or (value is None and f.name == "duration"):
+                found[f"policy.{name}.{f.name}"] = (dict(f.metadata), value)
+    return found
+
+
 def whole_setting(
     raw: Mapping[str, Any], key: str, default: int, least: int, section: str = "sensitivity"
 ) -> int:
@@ -244,11 +266,19 @@ def _selected(
 ) -> list[str]:
     """The names of the parameters varied, checked."""
     chosen = raw.get("parameters")
-    what = "the toy model's parameters" if toy else "numeric model parameters (docs/model.md)"
+    what = (
+        "the toy model's parameters"
+        if toy
+        else "numeric model parameters (docs/model.md) or lever settings (docs/policies.md)"
+    )
     if chosen is None and toy:
         names = list(known)
     elif chosen == ASSUMPTION and not toy:
-        names = [n for n, (meta, _) in known.items() if ASSUMPTION in str(meta.get("source"))]
+        names = [
+            n
+            for n, (meta, _) in known.items()
+            if ASSUMPTION in str(meta.get("source")) and not n.startswith("policy.")
+        ]
     elif isinstance(chosen, list | tuple) and chosen:
         names = _names(chosen, "parameters", section)
         _check_known(names, known, "parameters", what, section)
@@ -276,7 +306,7 @@ def parse_factors(
     if toy:
         known: Mapping[str, Any] = {n: (None, None) for n in TOY_MODELS[model].parameters}
     else:
-        known = model_parameters()
+        known = {**model_parameters(), **lever_parameters()}
     names = _selected(raw, known, toy, section)
     ranges = raw.get("ranges") or {}
     if not isinstance(ranges, Mapping):

@@ -1,11 +1,13 @@
-"""Toy models with known answers, run by the sensitivity and calibration pipelines to check them.
+"""Toy models with known answers, run by the analysis pipelines to check them.
 
 A sensitivity design with ``sensitivity.model: <toy name>`` evaluates a registered
 toy function at the sample points instead of running clustersim; sampling, analysis,
 tables and report are the same code as for clustersim runs
 (:mod:`clustersim.experiments.sensitivity`); a calibration design with
 ``calibration.model: <toy name>`` does the same with the calibration
-(:mod:`clustersim.experiments.calibration`), the toy's outcomes being its moments.
+(:mod:`clustersim.experiments.calibration`), the toy's outcomes being its moments;
+scenario discovery (:mod:`clustersim.experiments.discovery`) and policy optimisation
+(:mod:`clustersim.experiments.optimisation`) likewise.
 Only the functions registered here can be named, so a design file cannot call
 arbitrary code.
 """
@@ -19,12 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "BOX_TOY",
+    "BOX_TOY_INSIDE",
+    "BOX_TOY_OUTSIDE",
+    "BUDGET_TOY_UNIT",
     "ISHIGAMI_A",
     "ISHIGAMI_B",
     "TOY_CORRELATION",
     "TOY_MODELS",
     "TOY_NOISE",
     "ToyModel",
+    "box_toy",
+    "budget_toy",
     "ishigami",
     "moments_toy",
     "moments_toy_correlated",
@@ -149,6 +157,65 @@ def moments_toy_correlated(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray
     }
 
 
+BOX_TOY = {"x1": (0.6, 1.0), "x2": (0.0, 0.3)}
+"""The box of :func:`box_toy`: where success is likely (x3 and x4 do not matter)."""
+
+BOX_TOY_INSIDE = 0.9
+"""Chance of success of a :func:`box_toy` run inside :data:`BOX_TOY`."""
+
+BOX_TOY_OUTSIDE = 0.05
+"""Chance of success of a :func:`box_toy` run outside :data:`BOX_TOY`."""
+
+
+def box_toy(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """Success (1) or not (0) of runs at points ``x`` (columns x1..x4), with a known box.
+
+    A run succeeds with chance :data:`BOX_TOY_INSIDE` inside :data:`BOX_TOY` (x1 >= 0.6
+    and x2 <= 0.3) and :data:`BOX_TOY_OUTSIDE` outside, drawn from ``seed``: a scenario
+    discovery must find that box and score x3 and x4 as unimportant.
+
+    Examples:
+        >>> y = box_toy(np.array([[0.9, 0.1, 0.5, 0.5], [0.1, 0.9, 0.5, 0.5]] * 200), seed=1)
+        >>> float(y["y"][0::2].mean()) > 0.8 > 0.2 > float(y["y"][1::2].mean())
+        True
+    """
+    x = np.asarray(x, dtype=float)
+    (lo1, hi1), (lo2, hi2) = BOX_TOY["x1"], BOX_TOY["x2"]
+    inside = (x[:, 0] >= lo1) & (x[:, 0] <= hi1) & (x[:, 1] >= lo2) & (x[:, 1] <= hi2)
+    chance = np.where(inside, BOX_TOY_INSIDE, BOX_TOY_OUTSIDE)
+    draws = np.random.default_rng(seed).uniform(size=len(x))
+    return {"y": (draws < chance).astype(float)}
+
+
+BUDGET_TOY_UNIT = 1_000_000.0
+"""What one unit of a :func:`budget_toy` lever costs (EUR)."""
+
+
+def budget_toy(x: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """Jobs, spend and displacement of two levers ``a`` and ``b`` in [0, 1], with a known optimum.
+
+    ``creative_jobs = 10 sqrt(a) + 6 sqrt(b)`` plus seed noise (standard deviation
+    ``TOY_NOISE``, the same at every point: common random numbers), ``spend =
+    BUDGET_TOY_UNIT (a + b)`` and ``displacement = 2 a``; ``c`` does nothing. Under a
+    budget of one unit the most jobs come from ``a = 25/34``, ``b = 9/34``
+    (``68 / sqrt(34)`` = 11.66 jobs), and the best jobs for a spend of ``t`` units are
+    ``sqrt(136 t)``: the Pareto front of jobs against spend.
+
+    Examples:
+        >>> y = budget_toy(np.array([[25 / 34, 9 / 34, 0.0]]), seed=0)
+        >>> round(float(y["spend"][0]))
+        1000000
+    """
+    x = np.asarray(x, dtype=float)
+    a, b = x[:, 0], x[:, 1]
+    noise = np.random.default_rng(seed).normal(0.0, TOY_NOISE)
+    return {
+        "creative_jobs": 10 * np.sqrt(a) + 6 * np.sqrt(b) + noise,
+        "spend": BUDGET_TOY_UNIT * (a + b),
+        "displacement": 2 * a,
+    }
+
+
 TOY_MODELS: dict[str, ToyModel] = {
     "ishigami": ToyModel(
         name="ishigami",
@@ -181,5 +248,26 @@ TOY_MODELS: dict[str, ToyModel] = {
         outcomes=("m1", "m2", "m3", "m4"),
         evaluate=moments_toy_correlated,
     ),
+    "box_toy": ToyModel(
+        name="box_toy",
+        description=(
+            "Runs succeed (y = 1) with chance 0.9 where x1 >= 0.6 and x2 <= 0.3 and with chance "
+            "0.05 elsewhere, x1 to x4 uniform on [0, 1]: a scenario discovery must find that box."
+        ),
+        parameters={name: (0.0, 1.0) for name in ("x1", "x2", "x3", "x4")},
+        outcomes=("y",),
+        evaluate=box_toy,
+    ),
+    "budget_toy": ToyModel(
+        name="budget_toy",
+        description=(
+            "Two levers a and b in [0, 1] costing EUR 1m per unit: jobs 10 sqrt(a) + 6 sqrt(b) "
+            "(with seed noise), displacement 2 a; a third input c does nothing. Under a budget "
+            "of EUR 1m the most jobs (11.66) come from a = 25/34, b = 9/34."
+        ),
+        parameters={"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)},
+        outcomes=("creative_jobs", "spend", "displacement"),
+        evaluate=budget_toy,
+    ),
 }
-"""The toy models a sensitivity design may name, by name."""
+"""The toy models a design may name, by name."""

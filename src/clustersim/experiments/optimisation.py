@@ -1,0 +1,342 @@
+"""Policy optimisation under a budget: NSGA-II over lever settings, with common random numbers.
+
+An optimisation design (``kind: optimisation``, settings in
+:mod:`clustersim.experiments.optimisation_space`) searches lever settings (intensities,
+start months, targets) for plans that create the most creative jobs, at the least
+spend and cost per job, with the least displacement. Optuna's NSGA-II (Deb et al.
+2002) proposes one generation of ``population`` plans at a time; each generation is a
+batch of runs (every plan at every replicate seed, the seeds shared by all plans and
+by the site's runs without the levers, so jobs and displacement are paired
+differences); the plan's mean spend over the horizon minus the budget is a constraint
+(NSGA-II ranks plans that break it behind every plan that keeps it). The study lives in
+an Optuna journal file inside the output directory (``optuna.journal``): running the
+design again loads it, re-reads the runs of a generation that was interrupted (the
+runner reuses finished runs) and goes on; every generation's plans come from a sampler
+seeded for that generation, so an interrupted search asks for the same plans as one
+that was not.
+
+Outputs: ``trials.parquet`` (every plan: decisions, objectives with intervals,
+constraint, feasibility, Pareto membership) and ``pareto.parquet`` (the feasible
+plans no other feasible plan beats on every objective).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.calibration import optuna_module
+from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
+from clustersim.experiments.runner import replicate_seed
+from clustersim.experiments.toy_models import TOY_MODELS
+from clustersim.files import write_file_atomically
+
+__all__ = [
+    "JOURNAL",
+    "OUTCOMES",
+    "OUTPUTS",
+    "Evaluate",
+    "objective_table",
+    "optimise",
+    "pareto_mask",
+    "toy_evaluator",
+    "write_outputs",
+]
+
+JOURNAL = "optuna.journal"
+"""The Optuna study's journal file in the output directory (what makes a search resumable)."""
+
+OUTCOMES = ("creative_jobs", "spend", "displacement")
+"""What an evaluation gives for each plan and replicate (jobs and displacement against
+the runs without the levers)."""
+
+OUTPUTS = ("trials", "pareto")
+"""The tables an optimisation writes (``<name>.parquet``)."""
+
+Values = tuple[tuple[str, Any], ...]
+
+Evaluate = Callable[[list[Values], str, int, int], np.ndarray]
+"""``evaluate(plans, batch, replicates, root)`` -> array (replicates, plans, OUTCOMES)."""
+
+
+def toy_evaluator(settings: OptimisationSettings) -> Evaluate:
+    """Evaluate a registered toy model in this process, one seed per replicate."""
+    model = TOY_MODELS[settings.model]
+
+    def evaluate(plans: list[Values], batch: str, replicates: int, root: int) -> np.ndarray:
+        x = np.array([[v for _, v in plan] for plan in plans], dtype=float)
+        out = np.empty((replicates, len(plans), len(OUTCOMES)))
+        for r in range(replicates):
+            ys = model.evaluate(model.at(x, settings.names), replicate_seed(root, r))
+            out[r] = np.column_stack([np.asarray(ys[o], dtype=float) for o in OUTCOMES])
+        return out
+
+    return evaluate
+
+
+def _interval(values: np.ndarray, ci: float) -> tuple[float, float, float]:
+    """Mean over replicates with its t interval (NaN ends with one replicate)."""
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return (mean, np.nan, np.nan)
+    half = stats.t.ppf(0.5 + ci / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return (mean, mean - float(half), mean + float(half))
+
+
+def objective_table(outcomes: np.ndarray, settings: OptimisationSettings, ci: float) -> list[dict]:
+    """Each plan's objectives (means over replicates, with intervals) and its constraints.
+
+    Args:
+        outcomes: (replicates, plans, :data:`OUTCOMES`) from an evaluation.
+        settings: the optimisation's settings (objectives, budget).
+        ci: level of the intervals.
+
+    Returns:
+        One mapping per plan: ``<outcome>``, ``<outcome>_low``, ``<outcome>_high`` for
+        jobs, spend and displacement, ``cost_per_job`` (spend / jobs; NaN when the plan
+        creates no job), ``budget_excess`` ((mean spend - budget) / budget, feasible
+        at <= 0), ``constraints`` (Optuna's, all feasible at <= 0) and ``values`` (the
+        objectives in order; None when a replicate is missing).
+    """
+    rows = []
+    for p in range(outcomes.shape[1]):
+        row: dict[str, Any] = {}
+        for k, name in enumerate(OUTCOMES):
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = _interval(outcomes[:, p, k], ci)
+        jobs, spend = row["creative_jobs"], row["spend"]
+        row["cost_per_job"] = spend / jobs if jobs > 0 else np.nan
+        row["budget_excess"] = (spend - settings.budget) / settings.budget
+        constraints = [row["budget_excess"]]
+        if "cost_per_job" in settings.objectives:  # only plans that create jobs qualify
+            constraints.append(1.0 - jobs if np.isfinite(jobs) else 1.0)
+        row["constraints"] = constraints
+        complete = bool(np.isfinite(outcomes[:, p, :]).all())
+        values = [
+            spend if o == "cost_per_job" and not jobs > 0 else row[o] for o in settings.objectives
+        ]
+        row["values"] = values if complete and all(np.isfinite(values)) else None
+        rows.append(row)
+    return rows
+
+
+def _distributions(settings: OptimisationSettings) -> dict[str, Any]:
+    optuna = optuna_module()
+    dist: dict[str, Any] = {}
+    for f in settings.factors:
+        if f.integer:
+            dist[f.name] = optuna.distributions.IntDistribution(int(f.low), int(f.high))
+        else:
+            dist[f.name] = optuna.distributions.FloatDistribution(f.low, f.high)
+    for name, options in settings.choices:
+        dist[name] = optuna.distributions.CategoricalDistribution(options)
+    return dist
+
+
+def _fingerprint(settings: OptimisationSettings, replicates: int, root: int) -> str:
+    """What a study was made for: resuming with other decisions or objectives is refused."""
+    return json.dumps(
+        {
+            "decisions": [[f.name, f.low, f.high, f.integer] for f in settings.factors],
+            "choices": [[n, list(o)] for n, o in settings.choices],
+            "objectives": list(settings.objectives),
+            "budget": settings.budget,
+            "population": settings.population,
+            "seed": settings.seed,
+            "replicates": replicates,
+            "root": root,
+        },
+        sort_keys=True,
+    )
+
+
+def _study(settings: OptimisationSettings, journal: Path, replicates: int, root: int):
+    """The study in the journal file (created, or loaded and checked)."""
+    optuna = optuna_module()
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    study = optuna.create_study(
+        study_name="optimisation",
+        storage=storage,
+        directions=settings.directions,
+        load_if_exists=True,
+    )
+    made_for = _fingerprint(settings, replicates, root)
+    found = study.user_attrs.get("made_for")
+    if found is None:
+        study.set_user_attr("made_for", made_for)
+    elif found != made_for:
+        raise ConfigError(
+            f"{journal} holds a search with other decisions, objectives, budget, seeds or "
+            "replicates; give a new --out (or delete that folder) to start another search"
+        )
+    return study
+
+
+def _sampler(settings: OptimisationSettings, generation: int):
+    optuna = optuna_module()
+    seed = int(np.random.SeedSequence([settings.seed, generation]).generate_state(1)[0])
+    return optuna.samplers.NSGAIISampler(population_size=settings.population, seed=seed)
+
+
+def optimise(
+    settings: OptimisationSettings,
+    evaluate: Evaluate,
+    journal: Path,
+    *,
+    replicates: int,
+    root_seed: int,
+    ci: float = 0.95,
+    echo: Callable[[str], None] = lambda _m: None,
+) -> pd.DataFrame:
+    """Run (or resume) the NSGA-II search; one row per plan evaluated (see module docstring)."""
+    optuna = optuna_module()
+    study = _study(settings, journal, replicates, root_seed)
+    dist = _distributions(settings)
+    for generation in range(settings.generations):
+        trials = [
+            t
+            for t in study.get_trials(deepcopy=False)
+            if t.user_attrs.get("generation") == generation
+        ]
+        study.sampler = _sampler(settings, generation)
+        left = min(settings.population, settings.trials - generation * settings.population)
+        new = []
+        for _ in range(left - len(trials)):
+            trial = study.ask(dist)
+            trial.set_user_attr("generation", generation)
+            new.append(trial.number)
+        running = {t.number for t in trials if t.state == optuna.trial.TrialState.RUNNING}
+        todo = sorted(running | set(new))
+        if not todo:
+            continue
+        by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+        plans = {k: tuple((n, by_number[k].params[n]) for n in settings.names) for k in todo}
+        known = _known_results(by_number.values(), settings)
+        fresh = list(dict.fromkeys(p for p in plans.values() if p not in known))
+        echo(
+            f"generation {generation + 1}/{settings.generations}: {len(todo)} plans, "
+            f"{len(fresh)} new"
+        )
+        if fresh:
+            outcomes = evaluate(fresh, f"g{generation:03d}", replicates, root_seed)
+            rows = objective_table(outcomes, settings, ci)
+            known.update(zip(fresh, rows, strict=True))
+        for number in todo:
+            _tell(study, by_number[number], known[plans[number]])
+    return _trials_table(study, settings)
+
+
+def _known_results(trials, settings: OptimisationSettings) -> dict[Values, dict]:
+    """Results of plans already evaluated, by plan: a plan asked again is not run again.
+
+    The runs of a plan are determined by its settings and the replicate seeds, so a
+    plan NSGA-II proposes twice gives the same numbers; they are read from the study.
+    """
+    complete = optuna_module().trial.TrialState.COMPLETE
+    known = {}
+    for t in trials:
+        result = t.user_attrs.get("result")
+        if t.state != complete or result is None or any(n not in t.params for n in settings.names):
+            continue
+        plan = tuple((n, t.params[n]) for n in settings.names)
+        known[plan] = {**result, "values": t.values}
+    return known
+
+
+def _tell(study, frozen, row: dict) -> None:
+    """Store a plan's result in its trial and tell the study (failed without values)."""
+    optuna = optuna_module()
+    trial = optuna.trial.Trial(study, frozen._trial_id)
+    result = {k: _plain(v) for k, v in row.items() if k != "values"}
+    trial.set_user_attr("result", result)  # one journal write (each is fsynced)
+    for i, value in enumerate(row["constraints"]):  # NSGA-II: feasible at <= 0
+        value = np.inf if value is None else value
+        trial.set_constraint(f"c{i}", float(value) if np.isfinite(value) else 1e12)
+    if row["values"] is None:
+        study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(frozen.number, list(row["values"]))
+
+
+def _plain(value: Any) -> Any:
+    """A value Optuna's journal can store (JSON): NaN and numpy numbers made plain."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+def pareto_mask(values: np.ndarray, directions: list[str]) -> np.ndarray:
+    """Which rows no other row beats on every objective (and strictly on one).
+
+    Examples:
+        >>> pareto_mask(np.array([[1.0, 1.0], [2.0, 2.0], [2.0, 1.5]]), ["maximize", "minimize"])
+        array([ True, False,  True])
+    """
+    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    v = np.asarray(values, dtype=float) * sign  # all to minimise
+    if not len(v):
+        return np.zeros(0, dtype=bool)
+    no_worse = (v[:, None, :] <= v[None, :, :]).all(axis=2)
+    better = (v[:, None, :] < v[None, :, :]).any(axis=2)
+    dominated = (no_worse & better).any(axis=0)
+    return ~dominated
+
+
+def _trials_table(study, settings: OptimisationSettings) -> pd.DataFrame:
+    optuna = optuna_module()
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if t.state not in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL):
+            continue
+        row = {"trial": t.number, "generation": t.user_attrs.get("generation")}
+        row.update({n: t.params.get(n) for n in settings.names})
+        result = t.user_attrs.get("result", {})
+        for key in (*OUTCOMES, "cost_per_job", "budget_excess"):
+            for suffix in ("", "_low", "_high") if key in OUTCOMES else ("",):
+                value = result.get(f"{key}{suffix}")
+                row[f"{key}{suffix}"] = np.nan if value is None else value
+        row["complete"] = t.state == optuna.trial.TrialState.COMPLETE
+        constraints = [np.inf if c is None else c for c in result.get("constraints", [])]
+        row["feasible"] = bool(row["complete"] and constraints and max(constraints) <= 0)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["pareto"] = False
+    feasible = table.index[table["feasible"]]
+    if len(feasible):
+        values = table.loc[feasible, list(settings.objectives)].to_numpy(dtype=float)
+        table.loc[feasible, "pareto"] = pareto_mask(values, settings.directions)
+    return table
+
+
+def write_outputs(out: Path, trials: pd.DataFrame, settings: OptimisationSettings) -> dict:
+    """Write ``trials.parquet`` and ``pareto.parquet`` (each atomically); the tables by name."""
+    pareto = trials[trials["pareto"]].drop_duplicates(subset=settings.names)  # a plan asked twice
+    pareto = pareto.sort_values(list(settings.objectives[:1]), kind="stable")
+    tables = {"trials": trials, "pareto": pareto.reset_index(drop=True)}
+    for name, table in tables.items():
+        write_file_atomically(
+            out / f"{name}.parquet", lambda path, t=table: t.to_parquet(path, index=False)
+        )
+    return tables
+
+
+def _direction_words(settings: OptimisationSettings) -> str:
+    return ", ".join(
+        f"{'most' if OBJECTIVES[o][0] == 'maximize' else 'least'} {OBJECTIVES[o][1]}"
+        for o in settings.objectives
+    )

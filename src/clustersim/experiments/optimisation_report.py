@@ -1,0 +1,255 @@
+"""The report of a policy optimisation: which plans are worth their money, in plain words.
+
+It opens with "What this means": how many plans were tried and kept the budget, the
+plan that creates the most creative jobs within it (with its interval, spend, cost
+per job and displacement), the cheapest plan per job among those whose job gain is
+told from chance, and the trade-off along the Pareto set. Then the Pareto plot (every
+plan, the budget-breaking ones greyed, the Pareto set marked), the Pareto table, the
+search's progress by generation, the decisions with their ranges, definitions and the
+design.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from clustersim.experiments.document import Report, save_report
+from clustersim.experiments.numbers import fmt_money, fmt_number
+from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
+from clustersim.experiments.provenance import analysis_provenance
+
+if TYPE_CHECKING:
+    from clustersim.experiments.design import Design
+
+__all__ = ["figure_pareto", "figure_progress", "pareto_table", "plan_sentences"]
+
+
+def _plan_text(row: pd.Series, settings: OptimisationSettings) -> str:
+    """A plan's decisions in words: ``policy.creative_hub.intensity 2.1, ...``."""
+    parts = []
+    for f in settings.factors:
+        short = f.name.removeprefix("policy.")
+        parts.append(f"{short} {fmt_number(row[f.name])}")
+    parts += [f"{n.removeprefix('policy.')} {row[n]}" for n, _ in settings.choices]
+    return ", ".join(parts)
+
+
+def _jobs_text(row: pd.Series) -> str:
+    jobs = f"{fmt_number(row['creative_jobs'], signed=True)} creative jobs"
+    if np.isfinite(row["creative_jobs_low"]):
+        jobs += (
+            f" (interval {fmt_number(row['creative_jobs_low'], signed=True)} to "
+            f"{fmt_number(row['creative_jobs_high'], signed=True)})"
+        )
+    return jobs
+
+
+def _outcome_text(row: pd.Series) -> str:
+    cost = (
+        f", {fmt_money(row['cost_per_job'])} per job"
+        if np.isfinite(row["cost_per_job"])
+        else ", no job gain to divide by"
+    )
+    return (
+        f"{_jobs_text(row)} for {fmt_money(row['spend'])}{cost}, and "
+        f"{fmt_number(row['displacement'], signed=True)} residents displaced"
+    )
+
+
+def plan_sentences(
+    trials: pd.DataFrame, settings: OptimisationSettings, month: int | None
+) -> list[str]:
+    """Plain sentences on what the search found, no firmer than the intervals allow."""
+    when = f"by month {month}" if month is not None else "at the horizon"
+    feasible = trials[trials["feasible"]]
+    out = [
+        f"{len(trials)} plans tried in {trials['generation'].nunique()} generation(s); "
+        f"{len(feasible)} keep within the budget of {fmt_money(settings.budget)} "
+        f"({int((~trials['complete']).sum())} with failed runs are left out)."
+    ]
+    if feasible.empty:
+        return [*out, "No plan tried keeps within the budget: raise it or narrow the levers."]
+    best = feasible.sort_values("creative_jobs", ascending=False).iloc[0]
+    out.append(
+        f"Most creative jobs within the budget, {when}: {_plan_text(best, settings)}: "
+        f"{_outcome_text(best)}."
+    )
+    if not best["creative_jobs_low"] > 0:
+        out.append(
+            "Its job gain cannot be told from none at this number of replicates (the interval "
+            "reaches 0 or below): no plan tried is shown to create jobs."
+        )
+        return out
+    sure = feasible[(feasible["creative_jobs_low"] > 0) & np.isfinite(feasible["cost_per_job"])]
+    cheapest = sure.sort_values("cost_per_job").iloc[0]
+    if cheapest["trial"] != best["trial"]:
+        out.append(
+            f"Cheapest per job among plans whose gain is told from chance: "
+            f"{_plan_text(cheapest, settings)}: {_outcome_text(cheapest)}."
+        )
+    pareto = trials[trials["pareto"]]
+    words = ", ".join(
+        f"{'most' if OBJECTIVES[o][0] == 'maximize' else 'least'} {OBJECTIVES[o][1]}"
+        for o in settings.objectives
+    )
+    out.append(
+        f"{len(pareto)} plan(s) form the Pareto set ({words}): none of them can be bettered on "
+        "one objective without losing on another; the table below lists them."
+    )
+    return out
+
+
+SHOWN = 20
+"""Pareto plans listed in the report at most (spread over the range of jobs)."""
+
+
+def _spread(pareto: pd.DataFrame, most: int) -> pd.DataFrame:
+    """At most ``most`` plans, most jobs first, evenly spread over the list."""
+    ordered = pareto.sort_values("creative_jobs", ascending=False, kind="stable")
+    if len(ordered) <= most:
+        return ordered
+    picks = np.unique(np.linspace(0, len(ordered) - 1, most).round().astype(int))
+    return ordered.iloc[picks]
+
+
+def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
+    """The Pareto plans: decisions, then jobs (interval), spend, cost per job, displacement."""
+    table = pd.DataFrame({"plan": pareto["trial"].astype(int).to_numpy()})
+    for f in settings.factors:
+        table[f.name.removeprefix("policy.")] = [fmt_number(v) for v in pareto[f.name]]
+    for name, _ in settings.choices:
+        table[name.removeprefix("policy.")] = pareto[name].astype(str).to_numpy()
+    table["creative jobs [interval]"] = [
+        f"{fmt_number(r.creative_jobs, signed=True)} [{fmt_number(r.creative_jobs_low)}, "
+        f"{fmt_number(r.creative_jobs_high)}]"
+        for r in pareto.itertuples()
+    ]
+    table["spend"] = [fmt_money(v) for v in pareto["spend"]]
+    table["cost per job"] = [
+        fmt_money(v) if np.isfinite(v) else "-" for v in pareto["cost_per_job"]
+    ]
+    table["displaced"] = [fmt_number(v, signed=True) for v in pareto["displacement"]]
+    return table
+
+
+def figure_pareto(trials: pd.DataFrame, settings: OptimisationSettings) -> Figure:
+    """Every plan on creative jobs against each other objective; Pareto plans marked."""
+    others = [o for o in settings.objectives if o != "creative_jobs"] or ["spend"]
+    fig = Figure(figsize=(5.0 * len(others), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(others), squeeze=False)[0]
+    for ax, other in zip(axes, others, strict=True):
+        scale = 1e3 if OBJECTIVES[other][2].startswith("EUR") else 1.0
+        unit = "EUR thousand" if scale == 1e3 else OBJECTIVES[other][2]
+        for mask, style in (
+            (~trials["feasible"], {"color": "0.75", "label": "over the budget", "s": 10}),
+            (trials["feasible"] & ~trials["pareto"], {"color": "C0", "label": "within", "s": 12}),
+            (trials["pareto"], {"color": "C3", "label": "Pareto set", "s": 30}),
+        ):
+            part = trials[mask]
+            ax.scatter(part[other] / scale, part["creative_jobs"], **style)
+        ax.set_xlabel(f"{OBJECTIVES[other][1]} ({unit})")
+        ax.set_ylabel("creative jobs created")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def figure_progress(trials: pd.DataFrame) -> Figure:
+    """The most jobs within the budget found by each generation (cumulative)."""
+    fig = Figure(figsize=(6.0, 3.2), layout="constrained")
+    ax = fig.subplots()
+    jobs = trials["creative_jobs"].where(trials["feasible"])
+    best = jobs.groupby(trials["generation"]).max().sort_index().cummax()
+    ax.plot(best.index + 1, best.to_numpy(), marker="o")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("most jobs within the budget so far")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+DEFINITIONS = (
+    "Plans are searched by NSGA-II (Deb et al. 2002; Optuna's implementation), "
+    "{population} plans per generation. Every plan runs at the same {replicates} replicate "
+    "seed(s) as the site without its levers, so creative jobs created and extra residents "
+    "displaced are paired differences (common random numbers); their intervals are {ci:.0%} t "
+    "intervals over the replicates. Spend is the municipal spend on all levers up to the month "
+    "analysed, in runs where the budget never stops a lever, and a plan keeps within the "
+    "budget when its mean spend does; NSGA-II ranks plans that break the budget behind every "
+    "plan that keeps it. Cost per job = spend / jobs created. The Pareto set: plans within the "
+    "budget that no other such plan beats on every objective. Everything holds for the ranges "
+    "searched, and for plans the search tried: it is a good plan, not proven the best."
+)
+
+
+def write_optimisation_report(
+    design: Design,
+    out_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    settings: OptimisationSettings,
+    *,
+    n_ok: int,
+    failed: int = 0,
+) -> tuple[Path, Path]:
+    """Write ``report.html``, ``summary.md``, ``figures/`` and ``tables/`` of an optimisation.
+
+    Returns:
+        The paths of the HTML report and the Markdown summary.
+    """
+    trials, pareto = tables["trials"], tables["pareto"]
+    month = None if settings.is_toy else (settings.month or design.steps)
+    report = Report(design.title)
+    if design.description:
+        report.text(design.description)
+    if failed:
+        report.text(f"{failed} run(s) failed; their plans are left out.", note=True)
+    if design.replicates < 2:
+        report.text(
+            "One replicate per plan: there are no intervals, and a plan's lead may be luck.",
+            note=True,
+        )
+    report.heading("What this means")
+    for sentence in plan_sentences(trials, settings, month):
+        report.text(sentence)
+    report.heading("Pareto set")
+    report.figure(figure_pareto(trials, settings), "pareto", "Every plan tried")
+    shown = _spread(pareto, SHOWN)
+    more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
+    report.table(
+        pareto_table(shown, settings),
+        "Plans of the Pareto set" + (more if len(shown) < len(pareto) else ""),
+    )
+    report.heading("Search")
+    report.figure(figure_progress(trials), "progress", "Most jobs within the budget, by generation")
+    report.heading("Decisions and ranges")
+    report.table(
+        pd.DataFrame(
+            {
+                "decision": settings.names,
+                "range or options": [
+                    f"{fmt_number(f.low)} to {fmt_number(f.high)}" for f in settings.factors
+                ]
+                + [", ".join(map(str, o)) for _, o in settings.choices],
+            }
+        ),
+        "Decision variables",
+    )
+    report.heading("Definitions")
+    report.text(
+        DEFINITIONS.format(
+            population=settings.population,
+            replicates=design.replicates,
+            ci=float(design.analysis["ci"]),
+        )
+    )
+    report.heading("Configuration")
+    report.code(design.to_yaml(), "Experiment design (experiment.yaml)")
+    detail = (
+        f"{design.replicates} replicates, root seed {design.root_seed}, search seed {settings.seed}"
+    )
+    meta = analysis_provenance(settings.model if settings.is_toy else None, n_ok, detail)
+    return save_report(report, Path(out_dir), {"pareto": pareto}, meta)

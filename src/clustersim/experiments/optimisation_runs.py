@@ -1,0 +1,214 @@
+"""An optimisation's runs: each generation a batch through the runner, the baseline beside it.
+
+Each generation of plans becomes a design of its own (one arm per plan, the design's
+site, replicate seeds shared by every plan) run into ``<out>/batches/g<NNN>/`` with
+the local launcher or a Hydra launcher; the site's runs without the levers
+(``policy=[]``, with any model parameters a plan sets) go to ``<out>/batches/baseline/``
+and are made once per distinct setting. Finished runs are reused, so running the
+command again costs only reading. :func:`run_optimisation` is what
+``clustersim-experiment run`` calls for an optimisation design; :func:`rewrite_report`
+is ``clustersim-experiment report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clustersim.errors import ConfigError
+from clustersim.experiments.calibration_runs import run_batch
+from clustersim.experiments.optimisation import (
+    JOURNAL,
+    OUTCOMES,
+    OUTPUTS,
+    Evaluate,
+    optimise,
+    toy_evaluator,
+    write_outputs,
+)
+from clustersim.experiments.optimisation_space import parse_optimisation
+
+if TYPE_CHECKING:
+    from clustersim.experiments.design import Design
+
+__all__ = [
+    "WITHOUT_LEVERS",
+    "PlanEvaluator",
+    "read_run_outcomes",
+    "rewrite_report",
+    "run_optimisation",
+]
+
+WITHOUT_LEVERS = ("policy=[]",)
+"""The override that turns the site's levers off: its runs are the plans' baseline."""
+
+
+def read_run_outcomes(run_dir: Path, month: int) -> np.ndarray:
+    """Creative employment at ``month``, policy spend and residents displaced up to it."""
+    ts = pd.read_parquet(
+        run_dir / "timeseries.parquet",
+        columns=["step", "creative_employment", "policy_spend", "displaced"],
+    )
+    upto = ts[(ts["step"] >= 1) & (ts["step"] <= month)]
+    at = ts.loc[ts["step"] == month, "creative_employment"]
+    employment = float(at.iloc[0]) if len(at) else np.nan
+    return np.array([employment, float(upto["policy_spend"].sum()), float(upto["displaced"].sum())])
+
+
+@dataclass
+class PlanEvaluator:
+    """Evaluate plans by running clustersim through the runner, generation by generation.
+
+    Attributes:
+        ok: runs that finished (computed now or before).
+        failed: run directory -> error, for runs that did not finish.
+    """
+
+    design: Design
+    out: Path
+    launcher: str = "local"
+    n_jobs: int | None = None
+    force: bool = False
+    hydra_overrides: tuple[str, ...] = ()
+    echo: Callable[[str], None] | None = None
+    ok: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def month(self) -> int:
+        """The month analysed."""
+        s = parse_optimisation(self.design.optimisation)
+        return s.month if s.month is not None else self.design.steps
+
+    def __call__(self, plans: list, batch: str, replicates: int, root: int) -> np.ndarray:
+        """Jobs, spend and displacement of ``plans`` (see :data:`Evaluate`)."""
+        opts: dict[str, Any] = {
+            "out": self.out, "launcher": self.launcher, "n_jobs": self.n_jobs,
+            "force": self.force, "hydra_overrides": self.hydra_overrides, "echo": self.echo,
+        }  # fmt: skip
+        bases = [tuple((n, v) for n, v in plan if not n.startswith("policy.")) for plan in plans]
+        distinct = list(dict.fromkeys(bases))
+        base_dirs = run_batch(
+            self.design, distinct, "baseline", replicates, root, overrides=WITHOUT_LEVERS, **opts
+        )
+        dirs = run_batch(self.design, list(plans), batch, replicates, root, **opts)
+        base = self._read(base_dirs, replicates, len(distinct), "baseline")
+        values = self._read(dirs, replicates, len(plans), batch)
+        index = [distinct.index(b) for b in bases]
+        out = values.copy()  # spend stays as it is; jobs and displacement against the baseline
+        out[:, :, 0] -= base[:, index, 0]
+        out[:, :, 2] -= base[:, index, 2]
+        return out
+
+    def _read(self, dirs: list[Path], replicates: int, points: int, batch: str) -> np.ndarray:
+        from clustersim.experiments.runner import read_meta, run_status
+
+        values = np.full((replicates, points, len(OUTCOMES)), np.nan)
+        for index, run_dir in enumerate(dirs):  # replicate-major, one site
+            r, p = divmod(index, points)
+            if run_status(run_dir) != "ok":
+                meta = read_meta(run_dir) or {}
+                self.failed[f"{batch}/{run_dir.name}"] = str(meta.get("error") or "did not finish")
+                continue
+            self.ok += 1
+            values[r, p] = read_run_outcomes(run_dir, self.month)
+        return values
+
+
+def check_site(design: Design) -> None:
+    """Compose the site with and without its levers once, before anything is written.
+
+    Raises:
+        ConfigError: the site's overrides, or a decision, are invalid.
+    """
+    from clustersim.experiments.calibration_runs import batch_design
+    from clustersim.experiments.design import expected_run_dirs
+
+    s = parse_optimisation(design.optimisation)
+    middle = tuple(
+        (f.name, round((f.low + f.high) / 2) if f.integer else (f.low + f.high) / 2)
+        for f in s.factors
+    ) + tuple((name, options[0]) for name, options in s.choices)
+    for rows, overrides in (([middle], ()), ([()], WITHOUT_LEVERS)):
+        check = batch_design(design, rows, "check", 1, design.root_seed, overrides)
+        expected_run_dirs(check, Path("runs"))
+
+
+def run_optimisation(
+    design: Design,
+    out: Path,
+    *,
+    launcher: str = "local",
+    n_jobs: int | None = None,
+    force: bool = False,
+    hydra_overrides: tuple[str, ...] = (),
+    echo: Callable[[str], None] | None = None,
+) -> tuple[dict[str, pd.DataFrame], Path, Path, int, dict[str, str]]:
+    """Run an optimisation design (resuming), write its tables and report.
+
+    Returns:
+        The tables by name, the report's and summary's paths, the runs that finished
+        (evaluations for a toy model), and the failed runs (run directory -> error).
+
+    Raises:
+        ConfigError: the design or an override is invalid (nothing is written).
+    """
+    from clustersim.experiments.aggregate import LOCK
+    from clustersim.experiments.calibration import optuna_module
+    from clustersim.experiments.optimisation_report import write_optimisation_report
+    from clustersim.files import hold_lock
+
+    s = parse_optimisation(design.optimisation)
+    optuna_module()  # installed? (before anything is written)
+    say = echo or (lambda _m: None)
+    if s.is_toy:
+        evaluate: Evaluate = toy_evaluator(s)
+    else:
+        check_site(design)
+        evaluate = PlanEvaluator(design, out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+    design.save(out / "experiment.yaml")
+    trials = optimise(
+        s,
+        evaluate,
+        out / JOURNAL,
+        replicates=design.replicates,
+        root_seed=design.root_seed,
+        ci=float(design.analysis["ci"]),
+        echo=say,
+    )
+    if isinstance(evaluate, PlanEvaluator):
+        ok, failed = evaluate.ok, evaluate.failed
+    else:
+        ok, failed = len(trials) * design.replicates, {}
+    with hold_lock(out / LOCK, on_wait=say):
+        tables = write_outputs(out, trials, s)
+        html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=len(failed))
+    return tables, html, md, ok, failed
+
+
+def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], Path, Path, int]:
+    """Rewrite a finished optimisation's report from its tables (``clustersim-experiment report``).
+
+    Raises:
+        ConfigError: the optimisation has not written its tables yet.
+    """
+    from clustersim.experiments.optimisation_report import write_optimisation_report
+    from clustersim.experiments.runner import run_status
+
+    s = parse_optimisation(design.optimisation)
+    missing = [n for n in OUTPUTS if not (out / f"{n}.parquet").is_file()]
+    if missing:
+        raise ConfigError(
+            f"{out} holds no {missing[0]}.parquet: the optimisation has not finished; run it "
+            "again with clustersim-experiment run (it resumes)"
+        )
+    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
+    statuses = [run_status(d) for d in out.glob("batches/*/runs/*") if d.is_dir()]
+    ok, failed = statuses.count("ok"), statuses.count("failed")
+    html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=failed)
+    return tables, html, md, ok

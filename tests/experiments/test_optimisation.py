@@ -1,0 +1,216 @@
+"""Policy optimisation: the known optimum of a toy under a budget, resume, clustersim plans."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from clustersim.experiments.cli import main, run_experiment
+from clustersim.experiments.design import Design
+from clustersim.experiments.optimisation import JOURNAL, optimise, pareto_mask, toy_evaluator
+from clustersim.experiments.optimisation_space import parse_optimisation
+
+pytest.importorskip("optuna")
+
+BEST_A, BEST_B = 25 / 34, 9 / 34  # most jobs of budget_toy for one unit of spend
+BEST_JOBS = 68 / math.sqrt(34)
+
+
+def _toy(**optimisation) -> dict:
+    return {
+        "name": "toy_plans",
+        "kind": "optimisation",
+        "title": "Toy plans under a budget",
+        "root_seed": 3,
+        "replicates": 2,
+        "optimisation": {
+            "model": "budget_toy",
+            "parameters": ["a", "b"],
+            "objectives": ["creative_jobs"],
+            "budget": 1_000_000,
+            "trials": 300,
+            "population": 20,
+            **optimisation,
+        },
+    }
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def test_the_search_finds_the_known_optimum_within_the_budget(tmp_path):
+    design = Design.from_mapping(_toy())
+    outcome = run_experiment(design, tmp_path / "out", echo=_quiet)
+    trials = outcome.tables["trials"]
+    assert (trials["feasible"] == (trials["spend"] <= 1_000_000)).all()
+    best = trials[trials["feasible"]].sort_values("creative_jobs").iloc[-1]
+    noise = best["creative_jobs"] - (10 * math.sqrt(best["a"]) + 6 * math.sqrt(best["b"]))
+    true_jobs = best["creative_jobs"] - noise  # the toy's noise is the same at every plan
+    assert true_jobs > 0.98 * BEST_JOBS
+    assert abs(best["a"] - BEST_A) < 0.12 and abs(best["b"] - BEST_B) < 0.12
+    assert best["a"] + best["b"] <= 1.0
+    # plans over the budget did better on jobs: the constraint is what held the search back
+    assert trials.loc[~trials["feasible"], "creative_jobs"].max() > best["creative_jobs"]
+
+
+def test_the_pareto_set_of_jobs_and_spend_lies_on_the_known_front(tmp_path):
+    design = Design.from_mapping(_toy(objectives=["creative_jobs", "spend"], trials=200))
+    outcome = run_experiment(design, tmp_path / "out", echo=_quiet)
+    pareto = pd.read_parquet(tmp_path / "out" / "pareto.parquet")
+    assert len(pareto) >= 10 and (pareto["spend"] <= 1_000_000).all()
+    truth = 10 * np.sqrt(pareto["a"]) + 6 * np.sqrt(pareto["b"])
+    front = np.sqrt(136 * (pareto["a"] + pareto["b"]))  # best jobs for that spend
+    assert (truth <= front + 1e-9).all() and np.median(truth / front) > 0.97
+    trials = outcome.tables["trials"]
+    values = trials.loc[trials["feasible"], ["creative_jobs", "spend"]].to_numpy()
+    assert pareto_mask(values, ["maximize", "minimize"]).sum() >= len(pareto)
+    md = outcome.summary.read_text()
+    assert "## What this means" in md and "Most creative jobs within the budget" in md
+    assert "Pareto set" in md and 'id="fig-pareto"' in outcome.report.read_text()
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_an_interrupted_search_resumes_to_the_same_plans(tmp_path):
+    s = parse_optimisation(_toy(trials=80)["optimisation"])
+    evaluate = toy_evaluator(s)
+    whole = optimise(s, evaluate, tmp_path / "a" / JOURNAL, replicates=2, root_seed=3)
+    calls = []
+
+    def breaks_in_generation_3(plans, batch, replicates, root):
+        calls.append(batch)
+        if batch == "g002" and calls.count("g002") == 1:
+            raise _Interrupt  # the plans of generation 3 were asked, not evaluated
+        return evaluate(plans, batch, replicates, root)
+
+    journal = tmp_path / "b" / JOURNAL
+    with pytest.raises(_Interrupt):
+        optimise(s, breaks_in_generation_3, journal, replicates=2, root_seed=3)
+    again = optimise(s, breaks_in_generation_3, journal, replicates=2, root_seed=3)
+    assert calls == ["g000", "g001", "g002", "g002", "g003"]  # nothing evaluated twice
+    columns = ["trial", "generation", "a", "b", "creative_jobs", "spend", "feasible"]
+    pd.testing.assert_frame_equal(again[columns], whole[columns])
+
+
+def test_a_longer_search_goes_on_from_a_shorter_one(tmp_path):
+    out = tmp_path / "out"
+    short = run_experiment(Design.from_mapping(_toy(trials=40)), out, echo=_quiet)
+    echoed: list[str] = []
+    longer = run_experiment(Design.from_mapping(_toy(trials=80)), out, echo=echoed.append)
+    assert len(short.tables["trials"]) == 40 and len(longer.tables["trials"]) == 80
+    assert not any("generation 1/" in line or "generation 2/" in line for line in echoed)
+    kept = longer.tables["trials"].head(40).reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[["a", "b"]], short.tables["trials"][["a", "b"]])
+
+
+def test_a_search_with_other_objectives_is_refused_in_the_same_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    run_experiment(Design.from_mapping(_toy(trials=20)), out, echo=_quiet)
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(_toy(trials=20, objectives=["creative_jobs", "spend"])))
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "other decisions, objectives" in err
+
+
+def _tiny(**optimisation) -> dict:
+    return {
+        "name": "tiny_plans",
+        "kind": "optimisation",
+        "title": "Tiny plans",
+        "root_seed": 7,
+        "replicates": 2,
+        "steps": 12,
+        "n_jobs": 1,
+        "sites": {
+            "town": {
+                "label": "Town with a creative hub",
+                "overrides": ["city=small_town", "city.population=4000", "policy=[creative_hub]"],
+            }
+        },
+        "optimisation": {
+            "parameters": ["policy.creative_hub.intensity", "policy.creative_hub.start"],
+            "ranges": {
+                "policy.creative_hub.intensity": [0, 2],
+                "policy.creative_hub.start": [1, 6],
+            },
+            "choices": {"policy.creative_hub.target": ["centre", "most_vacant"]},
+            "objectives": ["creative_jobs", "spend", "displacement"],
+            "budget": 800_000,
+            "trials": 6,
+            "population": 3,
+            **optimisation,
+        },
+    }
+
+
+def test_clustersim_plans_are_paired_with_the_town_without_levers_and_resume(tmp_path):
+    design = Design.from_mapping(_tiny())
+    out = tmp_path / "out"
+    outcome = run_experiment(design, out, echo=_quiet)
+    trials = outcome.tables["trials"]
+    assert len(trials) == 6 and trials["complete"].all()
+    assert trials["policy.creative_hub.start"].between(1, 6).all()
+    assert set(trials["policy.creative_hub.target"]) <= {"centre", "most_vacant"}
+    # the baseline: the town without the hub, at the same two replicate seeds
+    base = sorted((out / "batches" / "baseline" / "runs").glob("*/config.json"))
+    assert len(base) == 2 and all(json.loads(p.read_text())["policy"] == {} for p in base)
+    seeds = {json.loads(p.read_text())["seed"] for p in base}
+    plan_seeds = {
+        json.loads(p.read_text())["seed"] for p in (out / "batches").glob("g*/runs/*/config.json")
+    }
+    assert plan_seeds == seeds
+    # a hub costs money when it runs; spend grows with its intensity
+    assert (trials["spend"] > 0).all()
+    assert trials["feasible"].eq(trials["spend"] <= 800_000).all()
+    assert (out / JOURNAL).is_file() and (out / "pareto.parquet").is_file()
+    echoed: list[str] = []
+    again = run_experiment(design, out, echo=echoed.append)
+    assert not any("] ok " in line for line in echoed)  # every run reused
+    pd.testing.assert_frame_equal(again.tables["trials"], trials)
+
+
+BAD = [
+    ({"objectives": ["jobs"]}, ["optimisation.objectives", "creative_jobs", "'jobs'"]),
+    ({"budget": None}, ["optimisation.budget", "EUR > 0"]),
+    ({"budget": -5}, ["optimisation.budget", "-5"]),
+    ({"population": 1}, ["optimisation.population", ">= 2"]),
+    ({"choices": {"policy.creative_hub.target": "centre"}}, ["choices", "at least two options"]),
+    ({"choices": {"city.population": [1, 2]}}, ["optimisation.choices.city.population"]),
+    (
+        {"parameters": ["policy.festival.intensity"], "ranges": {}},
+        ["festival lever", "off", "policy=[festival]"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), BAD, ids=[str(c) for c, _ in BAD])
+def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(
+    tmp_path, capsys, change, words
+):
+    raw = _tiny()
+    raw["optimisation"].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and all(w in err for w in words), err
+    assert not out.exists()
+
+
+def test_the_shipped_design_optimises_levers_of_a_small_town_under_its_budget():
+    design = Design.named("optimisation_small_town")
+    s = parse_optimisation(design.optimisation)
+    assert all(n.startswith("policy.") for n in s.names)
+    assert {"creative_jobs", "spend"} <= set(s.objectives) and s.budget > 0
+    site = next(iter(design.sites.values()))
+    assert any(o.startswith("institutions.municipality_budget=") for o in site.overrides)
