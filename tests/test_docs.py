@@ -447,14 +447,19 @@ def check_experiment_command(args: list[str]) -> None:
 
 
 def _compose_first_run(design, compose_config) -> None:
-    """Compose a design's first run; a calibration's site at the parameters' defaults."""
+    """Compose a design's first run; a calibration's or optimisation's site as it checks it."""
     if design.kind == "calibration":  # its runs are made by its search
         from clustersim.experiments.calibration_runs import check_site
 
         check_site(design)
         return
+    if design.kind == "optimisation":
+        from clustersim.experiments.optimisation_runs import check_site
+
+        check_site(design)
+        return
     spec = design.specs()[0]
-    compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+    compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)
 
 
 def _check_python_command(args: list[str]) -> None:
@@ -539,7 +544,7 @@ def check_design(raw: dict) -> None:
 
     try:
         design = Design.from_mapping(raw)
-        if design.kind == "calibration":
+        if design.kind in ("calibration", "optimisation"):  # their runs come from a search
             _compose_first_run(design, compose_config)
             return
         first_site, first_arm = next(iter(design.sites)), next(iter(design.arms))
@@ -547,7 +552,7 @@ def check_design(raw: dict) -> None:
         runs |= {(first_site, arm) for arm in design.arms}
         for site, arm in sorted(runs):
             spec = design.spec(site, arm, 0)
-            compose_config(spec.overrides, seed=spec.seed, steps=spec.steps)
+            compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)
     except ClusterSimError as error:
         raise SnippetError(str(error)) from None
     except (AttributeError, KeyError, TypeError, ValueError) as error:

@@ -169,6 +169,18 @@ def test_an_interrupted_discovery_resumes_and_varies_lever_settings(tmp_path):
     assert festival == sorted(runs["policy.festival.intensity"].unique())
 
 
+def test_creative_growth_is_the_growth_of_creative_employment_since_month_0(tmp_path):
+    design = Design.from_mapping(_tiny(outcome="creative_growth", above=0.0))
+    outcome = run_experiment(design.with_changes(replicates=1), tmp_path / "out", echo=_quiet)
+    runs = outcome.tables["discovery_runs"].set_index("arm")
+    ts = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    employment = ts.pivot_table(index="arm", columns="step", values="creative_employment")
+    growth = employment[12] / employment[0] - 1
+    assert np.allclose(runs["value"], growth.reindex(runs.index))
+    assert (runs["interest"] == (growth.reindex(runs.index) > 0)).all()
+    assert "creative employment grows by more than 0%" in outcome.summary.read_text()
+
+
 BAD = [
     ({"outcome": "jobs"}, ["discovery.outcome", "take_off", "'jobs'"]),
     ({"outcome": "take_off", "above": 1}, ["discovery.above and below", "take_off"]),

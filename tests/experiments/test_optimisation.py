@@ -70,8 +70,12 @@ def test_the_pareto_set_of_jobs_and_spend_lies_on_the_known_front(tmp_path):
     trials = outcome.tables["trials"]
     values = trials.loc[trials["feasible"], ["creative_jobs", "spend"]].to_numpy()
     assert pareto_mask(values, ["maximize", "minimize"]).sum() >= len(pareto)
+    # the toy's seed noise is small, so jobs at the validation seeds are close to the search's
+    assert np.allclose(pareto["validated_creative_jobs"], pareto["creative_jobs"], atol=0.3)
+    assert (pareto["validated_replicates"] == 8).all()
     md = outcome.summary.read_text()
     assert "## What this means" in md and "Most creative jobs within the budget" in md
+    assert "run again at 8 seeds of their own" in md
     assert "Pareto set" in md and 'id="fig-pareto"' in outcome.report.read_text()
 
 
@@ -147,6 +151,7 @@ def _tiny(**optimisation) -> dict:
             "budget": 800_000,
             "trials": 6,
             "population": 3,
+            "validation_replicates": 2,
             **optimisation,
         },
     }
@@ -160,18 +165,28 @@ def test_clustersim_plans_are_paired_with_the_town_without_levers_and_resume(tmp
     assert len(trials) == 6 and trials["complete"].all()
     assert trials["policy.creative_hub.start"].between(1, 6).all()
     assert set(trials["policy.creative_hub.target"]) <= {"centre", "most_vacant"}
-    # the baseline: the town without the hub, at the same two replicate seeds
+    # the baseline: the town without the hub, at the search's two replicate seeds (and at
+    # the two seeds of the validation runs)
     base = sorted((out / "batches" / "baseline" / "runs").glob("*/config.json"))
-    assert len(base) == 2 and all(json.loads(p.read_text())["policy"] == {} for p in base)
-    seeds = {json.loads(p.read_text())["seed"] for p in base}
-    plan_seeds = {
+    assert len(base) == 4 and all(json.loads(p.read_text())["policy"] == {} for p in base)
+    base_seeds = {json.loads(p.read_text())["seed"] for p in base}
+    seeds = {
         json.loads(p.read_text())["seed"] for p in (out / "batches").glob("g*/runs/*/config.json")
     }
-    assert plan_seeds == seeds
+    assert len(seeds) == 2 and seeds < base_seeds
     # a hub costs money when it runs; spend grows with its intensity
     assert (trials["spend"] > 0).all()
     assert trials["feasible"].eq(trials["spend"] <= 800_000).all()
     assert (out / JOURNAL).is_file() and (out / "pareto.parquet").is_file()
+    # the Pareto plans run again at seeds of their own, against the town without the hub there
+    pareto = pd.read_parquet(out / "pareto.parquet")
+    assert len(pareto) >= 1 and (pareto["validated_replicates"] == 2).all()
+    checked = {
+        json.loads(p.read_text())["seed"]
+        for p in (out / "batches" / "validation").glob("runs/*/config.json")
+    }
+    assert checked == base_seeds - seeds
+    assert pareto["validated_spend"].gt(0).all()
     echoed: list[str] = []
     again = run_experiment(design, out, echo=echoed.append)
     assert not any("] ok " in line for line in echoed)  # every run reused

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.discovery_space import TAKE_OFF, DiscoverySettings
+from clustersim.experiments.discovery_space import GROWTH, TAKE_OFF, DiscoverySettings
 from clustersim.experiments.runner import replicate_seed
 from clustersim.files import write_file_atomically
 
@@ -115,13 +115,17 @@ def design_runs(
 
     month = settings.month if settings.month is not None else design.steps
     ts = timeseries[timeseries["step"] <= month]
-    if settings.outcome == TAKE_OFF:
+    if settings.outcome in (TAKE_OFF, GROWTH):
         runs = take_off(
             ts,
             lq_threshold=float(design.analysis["takeoff_lq"]),
             growth=float(design.analysis["takeoff_growth"]),
         )
-        runs = runs.assign(value=runs["took_off"].astype(float), interest=runs["took_off"])
+        if settings.outcome == TAKE_OFF:
+            runs = runs.assign(value=runs["took_off"].astype(float), interest=runs["took_off"])
+        else:
+            value = runs["employment_growth"].to_numpy(dtype=float)
+            runs = runs.assign(value=value, interest=settings.of_interest(value))
     else:
         runs = ts[ts["step"] == month].copy()
         runs = runs.assign(value=runs[settings.outcome].astype(float))

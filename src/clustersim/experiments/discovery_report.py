@@ -71,19 +71,20 @@ def box_sentences(
     full = _full(settings)
     for number, box in boxes.groupby("box", sort=True):
         first = box.iloc[0]
-        where = "; ".join(
-            f"{r.parameter} {_range_text(r.low, r.high, *full[r.parameter])}"
-            for r in box.itertuples()
-        )
+        strongest = box.assign(qp=box[["qp_low", "qp_high"]].min(axis=1)).sort_values("qp")
+        cuts = [
+            f"{r.parameter} to {_range_text(r.low, r.high, *full[r.parameter])}"
+            for r in strongest.itertuples()
+        ]
+        where = cuts[0] if len(cuts) == 1 else f"{', '.join(cuts[:-1])} and {cuts[-1]}"
         low, high = wilson_interval(int(first.k), int(first.n), ci=ci)
         outside_n, outside_k = n - int(first.n), k - int(first.k)
         outside = outside_k / outside_n if outside_n else float("nan")
         out.append(
-            f"Box {number}: where {where}, {fmt_percent(first.density)} of runs "
+            f"Box {number} restricts {where}. In it, {fmt_percent(first.density)} of runs "
             f"(interval {fmt_percent(low)} to {fmt_percent(high)}) are of interest, against "
-            f"{fmt_percent(outside)} outside it. The box holds {fmt_percent(first.coverage)} "
-            f"of all runs of interest (coverage) in {fmt_percent(first.mass)} of the runs "
-            f"(mass)."
+            f"{fmt_percent(outside)} outside it; it holds {fmt_percent(first.coverage)} of all "
+            f"runs of interest (coverage) in {fmt_percent(first.mass)} of the runs (mass)."
         )
         if not bool(first.reaches):
             out.append(
@@ -158,7 +159,8 @@ def figure_tradeoff(peeling: pd.DataFrame, min_density: float) -> Figure:
         chosen = trajectory[trajectory["chosen"]]
         ax.scatter(chosen["coverage"], chosen["density"], s=140, facecolors="none",
                    edgecolors="red", linewidths=1.5)  # fmt: skip
-        fig.colorbar(points, ax=ax, label="inputs restricted")
+        most = int(trajectory["res_dim"].max())
+        fig.colorbar(points, ax=ax, label="inputs restricted", ticks=range(most + 1))
     ax.axhline(min_density, color="k", lw=0.7, ls="--", label="density asked for")
     ax.set_xlabel("coverage (share of all runs of interest in the box)")
     ax.set_ylabel("density (share of the box's runs of interest)")
@@ -216,13 +218,14 @@ def _scope(design: Design, settings: DiscoverySettings, n_runs: int) -> str:
         from clustersim.experiments.toy_models import TOY_MODELS
 
         where = f"the toy model {settings.model}. {TOY_MODELS[settings.model].description}"
+        where = where.rstrip(".")
     else:
         site = next(iter(design.sites.values()))
         month = settings.month if settings.month is not None else design.steps
         where = f"clustersim in {site.label}, judged at month {month}"
     return (
         f"Scenario discovery over {len(settings.factors)} inputs, {n_runs} runs "
-        f"({settings.samples} sample points x {design.replicates} replicate(s)) of {where}"
+        f"({settings.samples} sample points x {design.replicates} replicate(s)) of {where}."
     )
 
 

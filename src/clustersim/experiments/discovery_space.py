@@ -8,9 +8,10 @@ design, :mod:`clustersim.experiments.sensitivity_space`), the size of the Latin
 hypercube sample, and the runs of interest: ``outcome: take_off`` (the default for
 clustersim: the focus cluster takes off by the month analysed, as the design's
 ``analysis.takeoff_lq`` and ``takeoff_growth`` define it) or an outcome with a
-threshold (``above:`` or ``below:``) at ``month``. PRIM's settings (``min_density``,
-``peel_alpha``, ``mass_min``, ``boxes``) say which box is reported
-(:mod:`clustersim.experiments.discovery`).
+threshold (``above:`` or ``below:``) at ``month``: a declared outcome, or
+``creative_growth`` (creative employment's growth since month 0, as a share). PRIM's
+settings (``min_density``, ``peel_alpha``, ``mass_min``, ``boxes``) say which box is
+reported (:mod:`clustersim.experiments.discovery`).
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.model.compose import did_you_mean
 from clustersim.model.outcomes import OUTCOME_NAMES
 
-__all__ = ["TAKE_OFF", "DiscoverySettings", "parse_discovery", "sample"]
+__all__ = ["GROWTH", "TAKE_OFF", "DiscoverySettings", "parse_discovery", "sample"]
 
 TAKE_OFF = "take_off"
 """``discovery.outcome`` of runs whose focus cluster takes off (clustersim only)."""
+
+GROWTH = "creative_growth"
+"""``discovery.outcome``: growth of creative employment since month 0, as a share (clustersim;
+take-off's second condition, ``analysis.takeoff_growth``)."""
 
 KEYS = (
     "model",
@@ -107,9 +112,15 @@ class DiscoverySettings:
         """The runs of interest in words (``the cluster takes off``, ``y above 0.5``)."""
         if self.outcome == TAKE_OFF:
             return "the creative cluster takes off"
-        if self.above is not None:
-            return f"{self.outcome} above {self.above:g}"
-        return f"{self.outcome} below {self.below:g}"
+        more = "more" if self.above is not None else "less"
+        threshold = self.above if self.above is not None else self.below
+        if self.outcome == GROWTH:
+            return f"creative employment grows by {more} than {threshold:.0%} from month 0"
+        if self.is_toy:
+            return f"{self.outcome} is {'above' if more == 'more' else 'below'} {threshold:g}"
+        from clustersim.model.outcomes import label
+
+        return f"{label(self.outcome)} is {'above' if more == 'more' else 'below'} {threshold:g}"
 
     def of_interest(self, values: np.ndarray) -> np.ndarray:
         """Which values of the thresholded outcome are of interest (NaN: not)."""
@@ -138,7 +149,7 @@ def _threshold(raw: Mapping[str, Any], key: str) -> float | None:
 
 def _outcome(raw: Mapping[str, Any], model: str) -> tuple[str, float | None, float | None]:
     toy = model != CLUSTERSIM
-    known = list(TOY_MODELS[model].outcomes) if toy else [TAKE_OFF, *OUTCOME_NAMES[1:]]
+    known = list(TOY_MODELS[model].outcomes) if toy else [TAKE_OFF, GROWTH, *OUTCOME_NAMES[1:]]
     name = str(raw.get("outcome", known[0]))
     if name not in known:
         raise ConfigError(

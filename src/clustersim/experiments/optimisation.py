@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.calibration import optuna_module
+from clustersim.experiments.calibration import optuna_module, validation_root
 from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.toy_models import TOY_MODELS
@@ -46,7 +46,9 @@ __all__ = [
     "objective_table",
     "optimise",
     "pareto_mask",
+    "pareto_plans",
     "toy_evaluator",
+    "validate",
     "write_outputs",
 ]
 
@@ -323,20 +325,56 @@ def _trials_table(study, settings: OptimisationSettings) -> pd.DataFrame:
     return table
 
 
-def write_outputs(out: Path, trials: pd.DataFrame, settings: OptimisationSettings) -> dict:
+def pareto_plans(trials: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
+    """The Pareto set's plans, each once (a plan asked twice is listed once), most jobs first."""
+    pareto = trials[trials["pareto"]].drop_duplicates(subset=settings.names)
+    order = "creative_jobs" if "creative_jobs" in settings.objectives else settings.objectives[0]
+    ascending = OBJECTIVES[order][0] == "minimize"
+    return pareto.sort_values(order, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+VALIDATED = "validated_"
+"""Prefix of the Pareto table's columns measured again at the validation seeds."""
+
+
+def validate(
+    pareto: pd.DataFrame,
+    settings: OptimisationSettings,
+    evaluate: Evaluate,
+    *,
+    root_seed: int,
+    ci: float = 0.95,
+    echo: Callable[[str], None] = lambda _m: None,
+) -> pd.DataFrame:
+    """The Pareto plans run again at ``validation_replicates`` seeds of their own.
+
+    The search keeps the plans whose runs happened to go well, so its own numbers
+    flatter the Pareto set (the winner's curse); runs at new seeds do not. Adds
+    ``validated_<outcome>`` (with ``_low``, ``_high``), ``validated_cost_per_job``
+    and ``validated_replicates``.
+    """
+    n = settings.validation_replicates
+    if not n or pareto.empty:
+        return pareto
+    integer = {f.name for f in settings.factors if f.integer}
+    plans = [
+        tuple((name, int(row[name]) if name in integer else row[name]) for name in settings.names)
+        for _, row in pareto.iterrows()
+    ]
+    echo(f"validation: the {len(plans)} plan(s) of the Pareto set at {n} new seeds")
+    outcomes = evaluate(plans, "validation", n, validation_root(root_seed))
+    rows = pd.DataFrame(objective_table(outcomes, settings, ci))
+    keep = [f"{o}{end}" for o in OUTCOMES for end in ("", "_low", "_high")] + ["cost_per_job"]
+    validated = rows[keep].add_prefix(VALIDATED)
+    validated[f"{VALIDATED}replicates"] = np.isfinite(outcomes[:, :, 0]).sum(axis=0)
+    return pd.concat([pareto.reset_index(drop=True), validated], axis=1)
+
+
+def write_outputs(out: Path, trials: pd.DataFrame, pareto: pd.DataFrame) -> dict:
     """Write ``trials.parquet`` and ``pareto.parquet`` (each atomically); the tables by name."""
-    pareto = trials[trials["pareto"]].drop_duplicates(subset=settings.names)  # a plan asked twice
-    pareto = pareto.sort_values(list(settings.objectives[:1]), kind="stable")
-    tables = {"trials": trials, "pareto": pareto.reset_index(drop=True)}
+    tables = {"trials": trials, "pareto": pareto}
     for name, table in tables.items():
         write_file_atomically(
             out / f"{name}.parquet", lambda path, t=table: t.to_parquet(path, index=False)
         )
     return tables
-
-
-def _direction_words(settings: OptimisationSettings) -> str:
-    return ", ".join(
-        f"{'most' if OBJECTIVES[o][0] == 'maximize' else 'least'} {OBJECTIVES[o][1]}"
-        for o in settings.objectives
-    )

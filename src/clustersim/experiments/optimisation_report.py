@@ -30,41 +30,91 @@ __all__ = ["figure_pareto", "figure_progress", "pareto_table", "plan_sentences"]
 
 
 def _plan_text(row: pd.Series, settings: OptimisationSettings) -> str:
-    """A plan's decisions in words: ``policy.creative_hub.intensity 2.1, ...``."""
-    parts = []
-    for f in settings.factors:
-        short = f.name.removeprefix("policy.")
-        parts.append(f"{short} {fmt_number(row[f.name])}")
-    parts += [f"{n.removeprefix('policy.')} {row[n]}" for n, _ in settings.choices]
-    return ", ".join(parts)
+    """A plan's decisions in words, lever by lever; other parameters as ``name value``.
+
+    For example ``creative hub at intensity 0.5 from month 23 (target centre); festival
+    at intensity 0.11``.
+    """
+    from clustersim.experiments.plan_runs import lever_label
+
+    levers: dict[str, list[str]] = {}
+    others = []
+    for name in settings.names:
+        value = row[name]
+        shown = fmt_number(value) if isinstance(value, int | float | np.number) else str(value)
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "policy":
+            words = {
+                "intensity": f"at intensity {shown}",
+                "start": f"from month {shown}",
+                "target": f"(target {shown})",
+            }.get(parts[2], f"{parts[2].replace('_', ' ')} {shown}")
+            levers.setdefault(parts[1], []).append(words)
+        else:
+            others.append(f"{name} {shown}")
+    texts = [f"{lever_label(k).lower()} {' '.join(v)}" for k, v in levers.items()]
+    return "; ".join(texts + others)
 
 
-def _jobs_text(row: pd.Series) -> str:
-    jobs = f"{fmt_number(row['creative_jobs'], signed=True)} creative jobs"
-    if np.isfinite(row["creative_jobs_low"]):
-        jobs += (
-            f" (interval {fmt_number(row['creative_jobs_low'], signed=True)} to "
-            f"{fmt_number(row['creative_jobs_high'], signed=True)})"
-        )
+def _people(value: float) -> str:
+    """Residents displaced, to one decimal (a change below 0.05 is none)."""
+    if not np.isfinite(value):
+        return "-"
+    return "no change" if abs(value) < 0.05 else f"{value:+.1f}"
+
+
+def _measured(row: pd.Series, key: str, prefix: str) -> float:
+    """``row[prefix + key]`` (the validated value when ``prefix`` is ``validated_``)."""
+    value = row.get(f"{prefix}{key}", np.nan)
+    return float(value) if value is not None else np.nan
+
+
+def _jobs_text(row: pd.Series, prefix: str = "") -> str:
+    jobs = f"{fmt_number(_measured(row, 'creative_jobs', prefix), signed=True)} creative jobs"
+    low, high = (
+        _measured(row, "creative_jobs_low", prefix),
+        _measured(row, "creative_jobs_high", prefix),
+    )
+    if np.isfinite(low):
+        jobs += f" (interval {fmt_number(low, signed=True)} to {fmt_number(high, signed=True)})"
     return jobs
 
 
-def _outcome_text(row: pd.Series) -> str:
-    cost = (
-        f", {fmt_money(row['cost_per_job'])} per job"
-        if np.isfinite(row["cost_per_job"])
-        else ", no job gain to divide by"
+def _outcome_text(row: pd.Series, prefix: str = "") -> str:
+    cost = _measured(row, "cost_per_job", prefix)
+    cost_text = (
+        f", {fmt_money(cost)} per job" if np.isfinite(cost) else ", no job gain to divide by"
     )
     return (
-        f"{_jobs_text(row)} for {fmt_money(row['spend'])}{cost}, and "
-        f"{fmt_number(row['displacement'], signed=True)} residents displaced"
+        f"{_jobs_text(row, prefix)} for {fmt_money(_measured(row, 'spend', prefix))}{cost_text}, "
+        f"and residents displaced: {_people(_measured(row, 'displacement', prefix))}"
+    )
+
+
+def _validation_sentence(pareto: pd.DataFrame, prefix: str) -> str | None:
+    if not prefix:
+        return None
+    n = int(pareto[f"{prefix}replicates"].max())
+    found, again = pareto["creative_jobs"].mean(), pareto[f"{prefix}creative_jobs"].mean()
+    return (
+        f"The {len(pareto)} plan(s) of the Pareto set were run again at {n} seeds of their own: "
+        "a search keeps the plans whose runs happened to go well, so its own numbers flatter "
+        f"them. They averaged {fmt_number(found, signed=True)} creative jobs in the search and "
+        f"{fmt_number(again, signed=True)} at the new seeds; the numbers below are the new ones."
     )
 
 
 def plan_sentences(
-    trials: pd.DataFrame, settings: OptimisationSettings, month: int | None
+    trials: pd.DataFrame,
+    pareto: pd.DataFrame,
+    settings: OptimisationSettings,
+    month: int | None,
 ) -> list[str]:
-    """Plain sentences on what the search found, no firmer than the intervals allow."""
+    """Plain sentences on what the search found, no firmer than the intervals allow.
+
+    The Pareto plans' validated numbers (runs at seeds of their own) are used when the
+    design made them; the search's own numbers otherwise.
+    """
     when = f"by month {month}" if month is not None else "at the horizon"
     feasible = trials[trials["feasible"]]
     out = [
@@ -72,34 +122,44 @@ def plan_sentences(
         f"{len(feasible)} keep within the budget of {fmt_money(settings.budget)} "
         f"({int((~trials['complete']).sum())} with failed runs are left out)."
     ]
-    if feasible.empty:
+    if pareto.empty:
         return [*out, "No plan tried keeps within the budget: raise it or narrow the levers."]
-    best = feasible.sort_values("creative_jobs", ascending=False).iloc[0]
+    prefix = "validated_" if "validated_creative_jobs" in pareto else ""
+    sentence = _validation_sentence(pareto, prefix)
+    if sentence:
+        out.append(sentence)
+    jobs = pareto[f"{prefix}creative_jobs"]
+    best = pareto.loc[jobs.idxmax()] if jobs.notna().any() else pareto.iloc[0]
     out.append(
-        f"Most creative jobs within the budget, {when}: {_plan_text(best, settings)}: "
-        f"{_outcome_text(best)}."
+        f"Most creative jobs within the budget, {when}: {_plan_text(best, settings)}. It "
+        f"gives {_outcome_text(best, prefix)}."
     )
-    if not best["creative_jobs_low"] > 0:
+    sure = pareto[
+        (pareto[f"{prefix}creative_jobs_low"] > 0) & np.isfinite(pareto[f"{prefix}cost_per_job"])
+    ]
+    if not _measured(best, "creative_jobs_low", prefix) > 0:
         out.append(
-            "Its job gain cannot be told from none at this number of replicates (the interval "
-            "reaches 0 or below): no plan tried is shown to create jobs."
+            "Its job gain cannot be told from none (the interval reaches 0 or below); "
+            + (
+                "no plan of the Pareto set is shown to create jobs: run more replicates."
+                if sure.empty
+                else f"{len(sure)} plan(s) of the Pareto set are (table below)."
+            )
         )
-        return out
-    sure = feasible[(feasible["creative_jobs_low"] > 0) & np.isfinite(feasible["cost_per_job"])]
-    cheapest = sure.sort_values("cost_per_job").iloc[0]
-    if cheapest["trial"] != best["trial"]:
-        out.append(
-            f"Cheapest per job among plans whose gain is told from chance: "
-            f"{_plan_text(cheapest, settings)}: {_outcome_text(cheapest)}."
-        )
-    pareto = trials[trials["pareto"]]
+    if len(sure):
+        cheapest = sure.sort_values(f"{prefix}cost_per_job").iloc[0]
+        if cheapest["trial"] != best["trial"]:
+            out.append(
+                "Cheapest per job among the plans whose gain is told from chance: "
+                f"{_plan_text(cheapest, settings)}. It gives {_outcome_text(cheapest, prefix)}."
+            )
     words = ", ".join(
         f"{'most' if OBJECTIVES[o][0] == 'maximize' else 'least'} {OBJECTIVES[o][1]}"
         for o in settings.objectives
     )
     out.append(
-        f"{len(pareto)} plan(s) form the Pareto set ({words}): none of them can be bettered on "
-        "one objective without losing on another; the table below lists them."
+        f"{len(pareto)} plan(s) form the Pareto set ({words}): in the search, none of them "
+        "could be bettered on one objective without losing on another."
     )
     return out
 
@@ -118,30 +178,44 @@ def _spread(pareto: pd.DataFrame, most: int) -> pd.DataFrame:
 
 
 def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
-    """The Pareto plans: decisions, then jobs (interval), spend, cost per job, displacement."""
+    """The Pareto plans: decisions, jobs (interval), spend, cost per job, displacement.
+
+    With validation runs, their numbers, and the jobs the search measured beside them.
+    """
+    prefix = "validated_" if "validated_creative_jobs" in pareto else ""
     table = pd.DataFrame({"plan": pareto["trial"].astype(int).to_numpy()})
     for f in settings.factors:
         table[f.name.removeprefix("policy.")] = [fmt_number(v) for v in pareto[f.name]]
     for name, _ in settings.choices:
         table[name.removeprefix("policy.")] = pareto[name].astype(str).to_numpy()
     table["creative jobs [interval]"] = [
-        f"{fmt_number(r.creative_jobs, signed=True)} [{fmt_number(r.creative_jobs_low)}, "
-        f"{fmt_number(r.creative_jobs_high)}]"
-        for r in pareto.itertuples()
+        f"{fmt_number(r[f'{prefix}creative_jobs'], signed=True)} "
+        f"[{fmt_number(r[f'{prefix}creative_jobs_low'])}, "
+        f"{fmt_number(r[f'{prefix}creative_jobs_high'])}]"
+        for _, r in pareto.iterrows()
     ]
-    table["spend"] = [fmt_money(v) for v in pareto["spend"]]
+    if prefix:
+        table["jobs in the search"] = [fmt_number(v, signed=True) for v in pareto["creative_jobs"]]
+    table["spend"] = [fmt_money(v) for v in pareto[f"{prefix}spend"]]
     table["cost per job"] = [
-        fmt_money(v) if np.isfinite(v) else "-" for v in pareto["cost_per_job"]
+        fmt_money(v) if np.isfinite(v) else "-" for v in pareto[f"{prefix}cost_per_job"]
     ]
-    table["displaced"] = [fmt_number(v, signed=True) for v in pareto["displacement"]]
+    table["displaced"] = [_people(v) for v in pareto[f"{prefix}displacement"]]
     return table
 
 
-def figure_pareto(trials: pd.DataFrame, settings: OptimisationSettings) -> Figure:
-    """Every plan on creative jobs against each other objective; Pareto plans marked."""
+def figure_pareto(
+    trials: pd.DataFrame, settings: OptimisationSettings, pareto: pd.DataFrame | None = None
+) -> Figure:
+    """Every plan on creative jobs against each other objective; Pareto plans marked.
+
+    With validation runs, each Pareto plan is also drawn where its new seeds put it
+    (hollow), joined to where the search saw it; the budget is a dashed line.
+    """
     others = [o for o in settings.objectives if o != "creative_jobs"] or ["spend"]
     fig = Figure(figsize=(5.0 * len(others), 4.2), layout="constrained")
     axes = fig.subplots(1, len(others), squeeze=False)[0]
+    validated = pareto is not None and "validated_creative_jobs" in pareto
     for ax, other in zip(axes, others, strict=True):
         scale = 1e3 if OBJECTIVES[other][2].startswith("EUR") else 1.0
         unit = "EUR thousand" if scale == 1e3 else OBJECTIVES[other][2]
@@ -152,6 +226,16 @@ def figure_pareto(trials: pd.DataFrame, settings: OptimisationSettings) -> Figur
         ):
             part = trials[mask]
             ax.scatter(part[other] / scale, part["creative_jobs"], **style)
+        if validated:
+            x0, y0 = pareto[other] / scale, pareto["creative_jobs"]
+            x1, y1 = pareto[f"validated_{other}"] / scale, pareto["validated_creative_jobs"]
+            for a, b, c, d in zip(x0, x1, y0, y1, strict=True):
+                ax.plot([a, b], [c, d], color="C3", lw=0.7, alpha=0.6)
+            ax.scatter(x1, y1, s=30, facecolors="none", edgecolors="k",
+                       label="Pareto set at new seeds")  # fmt: skip
+        if other == "spend":
+            ax.axvline(settings.budget / scale, color="k", ls="--", lw=0.8, label="budget")
+        ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel(f"{OBJECTIVES[other][1]} ({unit})")
         ax.set_ylabel("creative jobs created")
         ax.grid(alpha=0.3)
@@ -209,14 +293,20 @@ def write_optimisation_report(
         report.text(f"{failed} run(s) failed; their plans are left out.", note=True)
     if design.replicates < 2:
         report.text(
-            "One replicate per plan: there are no intervals, and a plan's lead may be luck.",
+            "One replicate per plan in the search: its numbers have no intervals, and a plan's "
+            "lead may be luck.",
             note=True,
         )
     report.heading("What this means")
-    for sentence in plan_sentences(trials, settings, month):
+    for sentence in plan_sentences(trials, pareto, settings, month):
         report.text(sentence)
     report.heading("Pareto set")
-    report.figure(figure_pareto(trials, settings), "pareto", "Every plan tried")
+    report.figure(
+        figure_pareto(trials, settings, pareto),
+        "pareto",
+        "Every plan tried, on its search replicates; the Pareto plans also at the seeds of "
+        "their validation runs (hollow, joined to where the search saw them)",
+    )
     shown = _spread(pareto, SHOWN)
     more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
     report.table(

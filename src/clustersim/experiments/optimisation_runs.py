@@ -28,7 +28,9 @@ from clustersim.experiments.optimisation import (
     OUTPUTS,
     Evaluate,
     optimise,
+    pareto_plans,
     toy_evaluator,
+    validate,
     write_outputs,
 )
 from clustersim.experiments.optimisation_space import parse_optimisation
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WITHOUT_LEVERS",
     "PlanEvaluator",
+    "check_site",
     "read_run_outcomes",
     "rewrite_report",
     "run_optimisation",
@@ -181,14 +184,26 @@ def run_optimisation(
         ci=float(design.analysis["ci"]),
         echo=say,
     )
-    if isinstance(evaluate, PlanEvaluator):
-        ok, failed = evaluate.ok, evaluate.failed
+    pareto = validate(
+        pareto_plans(trials, s), s, evaluate, root_seed=design.root_seed,
+        ci=float(design.analysis["ci"]), echo=say,
+    )  # fmt: skip
+    if isinstance(evaluate, PlanEvaluator):  # every run of the search, made now or before
+        ok, failed = _finished(out), evaluate.failed
     else:
-        ok, failed = len(trials) * design.replicates, {}
+        ok = len(trials) * design.replicates + len(pareto) * s.validation_replicates
+        failed = {}
     with hold_lock(out / LOCK, on_wait=say):
-        tables = write_outputs(out, trials, s)
+        tables = write_outputs(out, trials, pareto)
         html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=len(failed))
     return tables, html, md, ok, failed
+
+
+def _finished(out: Path, status: str = "ok") -> int:
+    """Runs of the search's batches (``<out>/batches/*/runs/``) with ``status``."""
+    from clustersim.experiments.runner import run_status
+
+    return sum(run_status(d) == status for d in out.glob("batches/*/runs/*") if d.is_dir())
 
 
 def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], Path, Path, int]:
@@ -198,7 +213,6 @@ def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], 
         ConfigError: the optimisation has not written its tables yet.
     """
     from clustersim.experiments.optimisation_report import write_optimisation_report
-    from clustersim.experiments.runner import run_status
 
     s = parse_optimisation(design.optimisation)
     missing = [n for n in OUTPUTS if not (out / f"{n}.parquet").is_file()]
@@ -208,7 +222,6 @@ def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], 
             "again with clustersim-experiment run (it resumes)"
         )
     tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
-    statuses = [run_status(d) for d in out.glob("batches/*/runs/*") if d.is_dir()]
-    ok, failed = statuses.count("ok"), statuses.count("failed")
+    ok, failed = _finished(out), _finished(out, "failed")
     html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=failed)
     return tables, html, md, ok

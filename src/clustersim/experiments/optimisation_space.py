@@ -54,6 +54,7 @@ KEYS = (
     "budget",
     "trials",
     "population",
+    "validation_replicates",
     "month",
     "seed",
 )
@@ -72,6 +73,8 @@ class OptimisationSettings:
         budget: most the plan may spend up to the month analysed (EUR).
         trials: points evaluated in all (whole generations: rounded up).
         population: points per NSGA-II generation (one batch of runs).
+        validation_replicates: replicates at seeds of their own with which every plan
+            of the Pareto set is run again (0: none).
         month: the month analysed (None: the last month).
         seed: seed of the search.
     """
@@ -83,6 +86,7 @@ class OptimisationSettings:
     budget: float
     trials: int
     population: int
+    validation_replicates: int
     month: int | None
     seed: int
 
@@ -183,6 +187,7 @@ def parse_optimisation(raw: Any) -> OptimisationSettings:
         budget=_budget(raw),
         trials=whole_setting(raw, "trials", 96, 1, "optimisation"),
         population=whole_setting(raw, "population", 16, 2, "optimisation"),
+        validation_replicates=whole_setting(raw, "validation_replicates", 8, 0, "optimisation"),
         month=month,
         seed=whole_setting(raw, "seed", 0, 0, "optimisation"),
     )
