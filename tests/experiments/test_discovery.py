@@ -80,8 +80,9 @@ def test_a_toy_discovery_writes_its_tables_and_a_plain_report(tmp_path):
     runs = pd.read_parquet(out / "discovery_runs.parquet")
     assert len(runs) == 300 * 2 and set(runs["replicate"]) == {0, 1}
     md = (out / "summary.md").read_text()
-    assert "## What this means" in md and "Box 1: where x1 at least 0.5" in md
-    assert "x2 at most 0." in md and "coverage" in md and "mass" in md
+    assert "## What this means" in md and "Box 1 restricts x" in md
+    assert "x1 to at least 0.5" in md and "x2 to at most 0." in md
+    assert "coverage" in md and "mass" in md
     assert "Feature scores rank x" in md
     html = (out / "report.html").read_text()
     assert 'id="fig-tradeoff"' in html and 'id="fig-scores"' in html
@@ -110,6 +111,7 @@ def test_no_run_of_interest_says_so_and_finds_no_box(tmp_path):
     assert outcome.tables["boxes"].empty
     md = outcome.summary.read_text()
     assert "0 of 600 (0%)" in md and "no box to find" in md
+    assert "Take-off needs" not in md  # a toy has no take-off
 
 
 def test_discover_refuses_what_it_cannot_search(tmp_path, capsys):
@@ -179,6 +181,8 @@ def test_creative_growth_is_the_growth_of_creative_employment_since_month_0(tmp_
     assert np.allclose(runs["value"], growth.reindex(runs.index))
     assert (runs["interest"] == (growth.reindex(runs.index) > 0)).all()
     assert "creative employment grows by more than 0%" in outcome.summary.read_text()
+    assert {"final_lq", "employment_growth"} <= set(runs.columns)
+    assert np.allclose(runs["employment_growth"], runs["value"])
 
 
 BAD = [

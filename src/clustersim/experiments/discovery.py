@@ -76,7 +76,8 @@ class Discovery:
 
     Attributes:
         runs: one row per run: ``arm``, ``replicate``, the inputs, ``value`` (the
-            outcome, or 1/0 for take-off) and ``interest``.
+            outcome, or 1/0 for take-off) and ``interest``; for take-off and growth also
+            ``final_lq`` and ``employment_growth`` (take-off's two measures).
         boxes: one row per box and restricted input: ``box``, ``step`` (on its
             peeling trajectory), ``coverage``, ``density``, ``mass``, ``n``, ``k``,
             ``parameter``, ``low``, ``high``, ``qp_low``, ``qp_high`` (quasi-p-values
@@ -130,7 +131,8 @@ def design_runs(
         runs = ts[ts["step"] == month].copy()
         runs = runs.assign(value=runs[settings.outcome].astype(float))
         runs["interest"] = settings.of_interest(runs["value"].to_numpy())
-    runs = runs[["arm", "replicate", "value", "interest"]].join(
+    extra = [c for c in TAKEOFF_PARTS if c in runs]  # how near take-off each run came
+    runs = runs[["arm", "replicate", "value", "interest", *extra]].join(
         _inputs(design, settings.names), on="arm"
     )
     return _ordered(runs, settings)
@@ -156,8 +158,13 @@ def toy_runs(design: Design, settings: DiscoverySettings) -> pd.DataFrame:
     return _ordered(pd.concat(frames, ignore_index=True), settings)
 
 
+TAKEOFF_PARTS = ("final_lq", "employment_growth")
+"""Take-off's two measures, kept per run when take-off or growth is searched."""
+
+
 def _ordered(runs: pd.DataFrame, settings: DiscoverySettings) -> pd.DataFrame:
-    columns = ["arm", "replicate", *settings.names, "value", "interest"]
+    extra = [c for c in TAKEOFF_PARTS if c in runs]
+    columns = ["arm", "replicate", *settings.names, "value", "interest", *extra]
     runs = runs[columns].sort_values(["replicate", "arm"], kind="stable")
     return runs.astype({"interest": bool}).reset_index(drop=True)
 

@@ -57,17 +57,44 @@ def _full(settings: DiscoverySettings) -> dict[str, tuple[float, float, str]]:
     return {f.name: (f.low, f.high, f.unit) for f in settings.factors}
 
 
+def _nearest_miss(runs: pd.DataFrame, lq: float, growth: float) -> str:
+    """How near take-off the runs came: each of its two conditions alone."""
+    high_lq = int((runs["final_lq"] >= lq).sum())
+    grew = int((runs["employment_growth"] >= growth).sum())
+    return (
+        f"Take-off needs both a location quotient of at least {fmt_number(lq)} at the end and "
+        f"creative employment {fmt_percent(growth)} above month 0. {high_lq} run(s) met the "
+        f"first (highest quotient {fmt_number(runs['final_lq'].max())}), {grew} the second "
+        f"(largest growth {fmt_percent(runs['employment_growth'].max())}), none both."
+    )
+
+
 def box_sentences(
-    tables: dict[str, pd.DataFrame], settings: DiscoverySettings, ci: float
+    tables: dict[str, pd.DataFrame],
+    settings: DiscoverySettings,
+    ci: float,
+    takeoff: tuple[float, float] | None = None,
 ) -> list[str]:
-    """Plain sentences on the runs of interest, the boxes and the leading inputs."""
+    """Plain sentences on the runs of interest, the boxes and the leading inputs.
+
+    ``takeoff``: the design's take-off thresholds (location quotient, growth), to say
+    how near the runs came when none took off.
+    """
     from clustersim.experiments.analysis import wilson_interval
 
     runs, boxes, scores = tables["discovery_runs"], tables["boxes"], tables["feature_scores"]
     n, k = len(runs), int(runs["interest"].sum())
     out = [f"Runs in which {settings.interest}: {k} of {n} ({fmt_percent(k / n if n else 0)})."]
     if k == 0:
-        return [*out, "No run is of interest, so there is no box to find: widen the ranges."]
+        advice = "No run is of interest, so there is no box to find: widen the ranges"
+        if takeoff is not None and "final_lq" in runs and settings.outcome == "take_off":
+            out.append(_nearest_miss(runs, *takeoff))
+            advice += (
+                f", or search for one condition at a time (clustersim-experiment discover "
+                f"with --outcome creative_growth --above {takeoff[1]:g}, or --outcome "
+                f"location_quotient --above {takeoff[0]:g})"
+            )
+        return [*out, advice + "."]
     full = _full(settings)
     for number, box in boxes.groupby("box", sort=True):
         first = box.iloc[0]
@@ -255,7 +282,8 @@ def write_discovery_report(
             note=True,
         )
     report.heading("What this means")
-    for sentence in box_sentences(tables, settings, ci):
+    takeoff = (float(design.analysis["takeoff_lq"]), float(design.analysis["takeoff_growth"]))
+    for sentence in box_sentences(tables, settings, ci, takeoff):
         report.text(sentence)
     if len(tables["peeling"]):
         report.heading("Coverage and density")
