@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from clustersim.errors import ConfigError
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design
 from clustersim.experiments.optimisation import JOURNAL, optimise, pareto_mask, toy_evaluator
 from clustersim.experiments.optimisation_space import parse_optimisation
 
 pytest.importorskip("optuna")
+
+BIN = Path(sys.executable).parent
 
 BEST_A, BEST_B = 25 / 34, 9 / 34  # most jobs of budget_toy for one unit of spend
 BEST_JOBS = 68 / math.sqrt(34)
@@ -122,7 +128,7 @@ def test_a_search_with_other_objectives_is_refused_in_the_same_folder(tmp_path, 
     path.write_text(yaml.safe_dump(_toy(trials=20, objectives=["creative_jobs", "spend"])))
     assert main(["run", "--design", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "other decisions, objectives" in err
+    assert len(err.splitlines()) == 1 and "made with other objectives" in err
 
 
 def _tiny(**optimisation) -> dict:
@@ -191,6 +197,9 @@ def test_clustersim_plans_are_paired_with_the_town_without_levers_and_resume(tmp
     again = run_experiment(design, out, echo=echoed.append)
     assert not any("] ok " in line for line in echoed)  # every run reused
     pd.testing.assert_frame_equal(again.tables["trials"], trials)
+    # longer runs would give other numbers: the journal refuses them
+    with pytest.raises(ConfigError, match="made with other months"):
+        run_experiment(design.with_changes(steps=18), out, echo=_quiet)
 
 
 BAD = [
@@ -229,3 +238,21 @@ def test_the_shipped_design_optimises_levers_of_a_small_town_under_its_budget():
     assert {"creative_jobs", "spend"} <= set(s.objectives) and s.budget > 0
     site = next(iter(design.sites.values()))
     assert any(o.startswith("institutions.municipality_budget=") for o in site.overrides)
+
+
+@pytest.mark.slow
+def test_an_optimisation_runs_through_a_hydra_launcher_with_the_same_plans(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(_tiny(trials=3, validation_replicates=1) | {"replicates": 1}))
+    results = {}
+    for launcher in ("local", "basic"):
+        out = tmp_path / launcher
+        cmd = [str(BIN / "clustersim-experiment"), "run", "--design", str(path), "--out", str(out)]
+        res = subprocess.run(
+            [*cmd, "--launcher", launcher], capture_output=True, text=True, timeout=900,
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stdout + res.stderr
+        results[launcher] = pd.read_parquet(out / "pareto.parquet")
+    pd.testing.assert_frame_equal(results["local"], results["basic"])
+    assert list((tmp_path / "basic" / "batches").glob("g000/jobs/*"))  # Hydra's job dirs

@@ -144,24 +144,35 @@ def _distributions(settings: OptimisationSettings) -> dict[str, Any]:
     return dist
 
 
-def _fingerprint(settings: OptimisationSettings, replicates: int, root: int) -> str:
-    """What a study was made for: resuming with other decisions or objectives is refused."""
-    return json.dumps(
-        {
-            "decisions": [[f.name, f.low, f.high, f.integer] for f in settings.factors],
-            "choices": [[n, list(o)] for n, o in settings.choices],
-            "objectives": list(settings.objectives),
-            "budget": settings.budget,
-            "population": settings.population,
-            "seed": settings.seed,
-            "replicates": replicates,
-            "root": root,
-        },
-        sort_keys=True,
-    )
+def _fingerprint(
+    settings: OptimisationSettings, replicates: int, root: int, context: dict[str, Any]
+) -> dict[str, Any]:
+    """What a study was made for: resuming it for anything else is refused.
+
+    ``context`` holds what else determines the results (the site, the months, the
+    model version), given by the caller.
+    """
+    return {
+        "decisions": [[f.name, f.low, f.high, f.integer] for f in settings.factors],
+        "choices": [[n, list(o)] for n, o in settings.choices],
+        "objectives": list(settings.objectives),
+        "budget": settings.budget,
+        "population": settings.population,
+        "seed": settings.seed,
+        "replicates": replicates,
+        "root seed": root,
+        "month": settings.month,
+        **context,
+    }
 
 
-def _study(settings: OptimisationSettings, journal: Path, replicates: int, root: int):
+def _study(
+    settings: OptimisationSettings,
+    journal: Path,
+    replicates: int,
+    root: int,
+    context: dict[str, Any],
+):
     """The study in the journal file (created, or loaded and checked)."""
     optuna = optuna_module()
     from optuna.storages import JournalStorage
@@ -176,14 +187,16 @@ def _study(settings: OptimisationSettings, journal: Path, replicates: int, root:
         directions=settings.directions,
         load_if_exists=True,
     )
-    made_for = _fingerprint(settings, replicates, root)
+    made_for = json.loads(json.dumps(_fingerprint(settings, replicates, root, context)))
     found = study.user_attrs.get("made_for")
     if found is None:
         study.set_user_attr("made_for", made_for)
     elif found != made_for:
+        differ = [k for k in made_for if found.get(k) != made_for[k]] or list(found)
         raise ConfigError(
-            f"{journal} holds a search with other decisions, objectives, budget, seeds or "
-            "replicates; give a new --out (or delete that folder) to start another search"
+            f"{journal} holds a search made with other {', '.join(differ)} (the search's "
+            "results would not hold); give a new --out (or delete that folder) to start "
+            "another search"
         )
     return study
 
@@ -202,11 +215,16 @@ def optimise(
     replicates: int,
     root_seed: int,
     ci: float = 0.95,
+    context: dict[str, Any] | None = None,
     echo: Callable[[str], None] = lambda _m: None,
 ) -> pd.DataFrame:
-    """Run (or resume) the NSGA-II search; one row per plan evaluated (see module docstring)."""
+    """Run (or resume) the NSGA-II search; one row per plan evaluated (see module docstring).
+
+    ``context``: what else determines the results (site, months, model version); a
+    journal made for another context is refused.
+    """
     optuna = optuna_module()
-    study = _study(settings, journal, replicates, root_seed)
+    study = _study(settings, journal, replicates, root_seed, context or {})
     dist = _distributions(settings)
     for generation in range(settings.generations):
         trials = [

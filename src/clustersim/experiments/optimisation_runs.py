@@ -142,6 +142,20 @@ def check_site(design: Design) -> None:
         expected_run_dirs(check, Path("runs"))
 
 
+def _context(design: Design, s) -> dict:
+    """What besides the search's settings determines its results (its journal records it)."""
+    if s.is_toy:
+        return {"model": s.model}
+    from clustersim.experiments.provenance import model_fingerprint
+
+    site = next(iter(design.sites.values()))
+    return {
+        "site": [*design.common, *site.overrides],
+        "months": design.steps,
+        "model version": model_fingerprint(),
+    }
+
+
 def run_optimisation(
     design: Design,
     out: Path,
@@ -182,6 +196,7 @@ def run_optimisation(
         replicates=design.replicates,
         root_seed=design.root_seed,
         ci=float(design.analysis["ci"]),
+        context=_context(design, s),
         echo=say,
     )
     pareto = validate(
