@@ -348,3 +348,29 @@ def test_the_documented_smoke_run_of_the_shipped_calibration_runs(tmp_path):
     fitted = val[val["used_in_fit"]]
     assert fitted["model"].notna().all()
     assert "smoke run" in (tmp_path / "out" / "report.html").read_text()
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_an_override_of_an_estimated_parameter_is_said_to_set_only_the_start(
+    tmp_path, monkeypatch
+):
+    import clustersim.experiments.calibration_runs as runs
+
+    starts = []
+
+    def stop(settings, evaluate, *, defaults, **_kwargs):
+        starts.append(defaults)
+        raise _Stop
+
+    monkeypatch.setattr(runs, "calibrate", stop)
+    design = Design.from_mapping(_town()).with_changes(overrides=["labour.creative_vocation=-2"])
+    said: list[str] = []
+    with pytest.raises(_Stop):
+        runs.run_calibration(design, tmp_path / "out", echo=said.append)
+    assert any(
+        "labour.creative_vocation is estimated" in line and "starts from" in line for line in said
+    )
+    assert starts[0][0] == -2.0  # the search starts there

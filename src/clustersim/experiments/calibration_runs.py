@@ -275,6 +275,13 @@ def run_calibration(
         evaluate: Evaluate = toy_evaluator(s)
     else:
         check_site(design)
+        for override in design.common:  # trailing overrides of the command
+            name = override.split("=", 1)[0].lstrip("+~")
+            if name in s.names:
+                say(
+                    f"note: {name} is estimated by this calibration; {override} sets only the "
+                    "point its search starts from"
+                )
         evaluate = RunEvaluator(design, out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
     design.save(out / "experiment.yaml")
     result = calibrate(
