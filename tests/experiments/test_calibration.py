@@ -354,9 +354,7 @@ class _Stop(Exception):
     pass
 
 
-def test_an_override_of_an_estimated_parameter_is_said_to_set_only_the_start(
-    tmp_path, monkeypatch
-):
+def test_an_override_of_an_estimated_parameter_is_said_to_set_only_the_start(tmp_path, monkeypatch):
     import clustersim.experiments.calibration_runs as runs
 
     starts = []

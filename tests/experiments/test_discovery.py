@@ -255,4 +255,40 @@ def test_discover_searches_the_runs_of_a_sensitivity_design_beside_its_report(tm
     runs = pd.read_parquet(out / "discovery" / "discovery_runs.parquet")
     assert len(runs) == 9 and {"talent.review_rate", "firm.unit_price"} <= set(runs)
     assert 0 < runs["interest"].sum() < 9
-    assert "## What this means" in (out / "discovery" / "summary.md").read_text()
+    md = (out / "discovery" / "summary.md").read_text()
+    assert "## What this means" in md and "the Morris sample of the sensitivity design" in md
+    assert "Latin hypercube" not in md
+
+
+def test_a_second_box_is_judged_among_the_runs_the_first_one_left():
+    from clustersim.experiments.discovery_report import box_sentences
+
+    s = parse_discovery({"model": "box_toy", "outcome": "y", "above": 0.5})
+    runs = pd.DataFrame({"interest": [True] * 150 + [False] * 850})
+    row = {"qp_low": 1e-6, "qp_high": np.nan, "reaches": True, "high": 1.0}
+    boxes = pd.DataFrame(
+        [
+            {"box": 1, "n": 100, "k": 80, "density": 0.8, "coverage": 80 / 150, "mass": 0.1,
+             "parameter": "x1", "low": 0.6, **row},
+            {"box": 2, "n": 50, "k": 30, "density": 0.6, "coverage": 30 / 150, "mass": 0.05,
+             "parameter": "x3", "low": 0.9, **row},
+        ]
+    )  # fmt: skip
+    scores = pd.DataFrame({"parameter": ["x1", "x2", "x3", "x4"], "score": 0.25})
+    tables = {"discovery_runs": runs, "boxes": boxes, "feature_scores": scores}
+    text = " ".join(box_sentences(tables, s, 0.95))
+    assert "against 7.8% outside it;" in text  # (150 - 80) / (1000 - 100)
+    assert "against 4.7% outside it (among the runs the earlier boxes left)" in text  # 40 / 850
+
+
+def test_new_runs_of_interest_on_the_command_line_replace_the_designs(tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text(yaml.safe_dump(_toy()))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 0
+    assert main(["discover", str(out), "--below", "0.5"]) == 0  # the design says above: 0.5
+    runs = pd.read_parquet(out / "discovery_runs.parquet")
+    assert (runs["interest"] == (runs["value"] < 0.5)).all()
+    md = (out / "summary.md").read_text()
+    assert "y is below 0.5" in md and "below: 0.5" in md  # the configuration shown is the one used
+    assert "above: 0.5" in (out / "experiment.yaml").read_text()  # the design is kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,95 @@ def test_an_optimisation_runs_through_a_hydra_launcher_with_the_same_plans(tmp_p
         results[launcher] = pd.read_parquet(out / "pareto.parquet")
     pd.testing.assert_frame_equal(results["local"], results["basic"])
     assert list((tmp_path / "basic" / "batches").glob("g000/jobs/*"))  # Hydra's job dirs
+
+
+def test_a_plan_whose_runs_failed_is_ranked_last_and_the_search_goes_on(tmp_path):
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    s = parse_optimisation(_toy(trials=60)["optimisation"])
+    evaluate = toy_evaluator(s)
+
+    def one_fails(plans, batch, replicates, root):
+        out = evaluate(plans, batch, replicates, root)
+        if batch == "g000":
+            out[0, 0, :] = np.nan  # one replicate of the first plan did not finish
+        return out
+
+    journal = tmp_path / JOURNAL
+    trials = optimise(s, one_fails, journal, replicates=2, root_seed=3)
+    assert len(trials) == 60 and (~trials["complete"]).sum() == 1
+    failed = trials[~trials["complete"]].iloc[0]
+    assert not failed["feasible"] and not failed["pareto"] and not failed["within_budget"]
+    study = optuna.load_study(
+        study_name="optimisation", storage=JournalStorage(JournalFileBackend(str(journal)))
+    )
+    nsga = {t.number: t.system_attrs.get("NSGAIISampler:generation") for t in study.trials}
+    # NSGA-II counts the failed plan in its generation: the next one breeds from parents
+    assert [nsga[n] for n in trials.loc[trials["generation"] == 1, "trial"]] == [1] * 20
+
+
+def test_choices_and_budgets_that_cannot_work_are_refused():
+    base = _tiny()["optimisation"]
+    for change, words in (
+        ({"choices": {"policy.creative_hub.target": [["a", "b"], "centre"]}}, "one name"),
+        ({"choices": {"policy.creative_hub.start": [6, 6]}}, "lists an option twice"),
+        (
+            {"choices": {"policy.creative_hub.start": [6, 12]}},
+            "both in parameters (a range) and in choices",
+        ),
+        ({"budget": float("inf")}, "optimisation.budget"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(words)):
+            parse_optimisation({**base, **change})
+
+
+def test_every_end_of_every_decision_is_composed_before_anything_is_written(tmp_path, capsys):
+    path = tmp_path / "d.yaml"
+    raw = _tiny(choices={"policy.creative_hub.target": ["centre", "most_vacnt"]})
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "most_vacnt" in err
+    ranges = {"policy.creative_hub.intensity": [0, 2], "policy.creative_hub.start": [1, 40]}
+    path.write_text(yaml.safe_dump(_tiny(ranges=ranges)))
+    assert main(["run", "--design", str(path), "--out", str(out), "--steps", "24"]) == 2
+    err = capsys.readouterr().err.strip()  # the middle of the range (20) would compose
+    assert len(err.splitlines()) == 1
+    assert "policy.creative_hub.start must be <= steps (24), got 40" in err
+    assert not out.exists()
+
+
+def test_a_numeric_choice_keeps_its_type_through_the_validation_runs(tmp_path):
+    raw = _tiny(
+        parameters=["policy.creative_hub.intensity"],
+        ranges={"policy.creative_hub.intensity": [0, 2]},
+        choices={"policy.creative_hub.start": [2, 4]},
+        trials=3,
+        validation_replicates=1,
+    )
+    outcome = run_experiment(Design.from_mapping(raw | {"replicates": 1}), tmp_path, echo=_quiet)
+    pareto = outcome.tables["pareto"]
+    assert len(pareto) >= 1 and (pareto["validated_replicates"] == 1).all()
+    assert set(pareto["policy.creative_hub.start"]) <= {2, 4}
+
+
+@pytest.mark.parametrize(
+    ("change", "argv", "words"),
+    [
+        ({"analysis": {"ci": "x"}}, [], "analysis.ci must be a level between 0 and 1, got 'x'"),
+        ({"analysis": {"ci": 1.5}}, [], "analysis.ci must be a level between 0 and 1, got 1.5"),
+        ({"optimisation": "foo"}, [], "optimisation: must be a mapping of settings"),
+        ({}, ["--force"], "--force does not apply to optimisation designs"),
+    ],
+)
+def test_more_bad_input_is_one_line_and_nothing_is_written(tmp_path, capsys, change, argv, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(_tiny() | change))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()

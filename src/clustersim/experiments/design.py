@@ -294,7 +294,12 @@ class Design:
                 raise ConfigError(
                     f"a {kind} design's runs are {what} ({kind}:); drop arms: and grid:"
                 )
-            section = dict(raw.get(kind) or {})
+            section = raw.get(kind) or {}
+            if not isinstance(section, dict):
+                raise ConfigError(
+                    f"{kind}: must be a mapping of settings ({kind}: {{...}}), got {section!r}"
+                )
+            section = dict(section)
             arms = _point_arms(kind, section)
         analysis = dict(DEFAULT_ANALYSIS)
         analysis.update(raw.get("analysis", {}) or {})

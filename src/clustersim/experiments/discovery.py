@@ -317,7 +317,7 @@ def settings_for(design: Design, changes: dict | None = None) -> DiscoverySettin
 
     changes = {k: v for k, v in (changes or {}).items() if v is not None}
     if design.kind == "discovery":
-        return parse_discovery({**(design.discovery or {}), **changes})
+        return parse_discovery(_merged(design.discovery or {}, changes))
     if design.kind != "sensitivity":
         raise ConfigError(
             f"{design.name} is a {design.kind} design: scenario discovery needs the runs of a "
@@ -332,7 +332,19 @@ def settings_for(design: Design, changes: dict | None = None) -> DiscoverySettin
         raise ConfigError(f"{design.name} evaluates a toy model: it has no runs to search")
     factors = sens.names[:1]  # parsed again below with the design's own factors
     base = parse_discovery({"parameters": factors, **changes})
-    return replace(base, factors=sens.factors, samples=len(design.arms), month=sens.month)
+    sampling = f"the {sens.method.capitalize()} sample of the sensitivity design"
+    return replace(
+        base, factors=sens.factors, samples=len(design.arms), month=sens.month, sampling=sampling
+    )
+
+
+def _merged(section: dict, changes: dict) -> dict:
+    """A discovery section with the command's changes: new runs of interest replace old ones."""
+    merged = dict(section)
+    if {"outcome", "above", "below"} & set(changes):
+        for key in ("outcome", "above", "below"):
+            merged.pop(key, None)
+    return {**merged, **changes}
 
 
 def analyse_design(
@@ -355,6 +367,11 @@ def analyse_design(
     from clustersim.experiments.discovery_report import write_discovery_report
 
     settings = settings_for(design, changes)
+    changes = {k: v for k, v in (changes or {}).items() if v is not None}
+    if design.kind == "discovery" and changes:  # the report shows the settings it used
+        from dataclasses import replace
+
+        design = replace(design, section=_merged(design.discovery or {}, changes))
     if settings.is_toy:
         runs = toy_runs(design, settings)
         n_ok = len(runs)

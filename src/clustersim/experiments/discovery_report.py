@@ -96,6 +96,7 @@ def box_sentences(
             )
         return [*out, advice + "."]
     full = _full(settings)
+    left_n, left_k = n, k
     for number, box in boxes.groupby("box", sort=True):
         first = box.iloc[0]
         strongest = box.assign(qp=box[["qp_low", "qp_high"]].min(axis=1)).sort_values("qp")
@@ -105,14 +106,16 @@ def box_sentences(
         ]
         where = cuts[0] if len(cuts) == 1 else f"{', '.join(cuts[:-1])} and {cuts[-1]}"
         low, high = wilson_interval(int(first.k), int(first.n), ci=ci)
-        outside_n, outside_k = n - int(first.n), k - int(first.k)
+        outside_n, outside_k = left_n - int(first.n), left_k - int(first.k)
         outside = outside_k / outside_n if outside_n else float("nan")
+        among = "" if number == 1 else " (among the runs the earlier boxes left)"
         out.append(
             f"Box {number} restricts {where}. In it, {fmt_percent(first.density)} of runs "
             f"(interval {fmt_percent(low)} to {fmt_percent(high)}) are of interest, against "
-            f"{fmt_percent(outside)} outside it; it holds {fmt_percent(first.coverage)} of all "
-            f"runs of interest (coverage) in {fmt_percent(first.mass)} of the runs (mass)."
+            f"{fmt_percent(outside)} outside it{among}; it holds {fmt_percent(first.coverage)} "
+            f"of all runs of interest (coverage) in {fmt_percent(first.mass)} of the runs (mass)."
         )
+        left_n, left_k = outside_n, outside_k  # PRIM looks for the next box among the rest
         if not bool(first.reaches):
             out.append(
                 f"No box on the peeling trajectory reaches the density asked for "
@@ -126,7 +129,7 @@ def box_sentences(
         if weak:
             out.append(
                 f"The restriction on {', '.join(weak)} could be chance (quasi-p-value above "
-                f"{fmt_percent(CHANCE)}): the box is as good without it."
+                f"{fmt_percent(CHANCE)}): it may not be needed."
             )
     ranked = scores.dropna().sort_values("score", ascending=False)
     if len(ranked):
@@ -214,16 +217,17 @@ def figure_scores(scores: pd.DataFrame) -> Figure:
 
 
 DEFINITIONS = (
-    "Inputs are sampled by a Latin hypercube over the ranges listed (each range cut into as "
-    "many strata as samples, each stratum drawn once); every point of a replicate runs with "
-    "the replicate's seed. PRIM (Friedman & Fisher 1999, as used for scenario discovery by "
+    "Inputs are sampled by {sampling} over the ranges listed; every point of a replicate runs "
+    "with the replicate's seed. PRIM (Friedman & Fisher 1999, as used for scenario discovery by "
     "Bryant & Lempert 2010; EMA Workbench's implementation) peels off {alpha} of the runs at "
     "a time along one input, keeping the box whose share of runs of interest rises most, then "
     "pastes back what helps. Density: share of the box's runs that are of interest; coverage: "
     "share of all runs of interest that lie in the box; mass: share of all runs in the box "
     "(at least {mass}). The box reported is the one of widest coverage whose density reaches "
     "{density}. Quasi-p-values test whether a restriction could be chance (one-sided binomial "
-    "test, Bryant & Lempert 2010). The density's interval is a {ci:.0%} Wilson interval. "
+    "test, Bryant & Lempert 2010). The density's interval is a {ci:.0%} Wilson interval; it "
+    "ignores that the box was chosen on these same runs, so it is optimistic: a new sample "
+    "tests a box. "
     "Feature scores are extra-trees importances (Geurts et al. 2006) for telling runs of "
     "interest from the others. Everything holds for the ranges sampled, not beyond them."
 )
@@ -297,10 +301,16 @@ def write_discovery_report(
     report.heading("Feature scores")
     report.figure(figure_scores(tables["feature_scores"]), "scores", "Which inputs matter most")
     report.heading("Inputs and ranges")
-    report.table(_factor_table(settings), "Inputs varied (Latin hypercube over these ranges)")
+    report.table(_factor_table(settings), f"Inputs varied ({settings.sampling} over these ranges)")
     report.heading("Definitions")
     report.text(
         DEFINITIONS.format(
+            sampling=(
+                "a Latin hypercube (each range cut into as many strata as samples, each "
+                "stratum drawn once)"
+                if settings.sampling == "a Latin hypercube"
+                else settings.sampling
+            ),
             alpha=fmt_percent(settings.peel_alpha),
             mass=fmt_percent(settings.mass_min),
             density=fmt_percent(settings.min_density),

@@ -82,6 +82,7 @@ class DiscoverySettings:
         peel_alpha: share of the runs PRIM peels off at each step.
         mass_min: smallest share of all runs a box may hold.
         boxes: most boxes searched for, one after another.
+        sampling: how the inputs were sampled, in words (for the report).
     """
 
     model: str
@@ -96,6 +97,7 @@ class DiscoverySettings:
     peel_alpha: float
     mass_min: float
     boxes: int
+    sampling: str = "a Latin hypercube"
 
     @property
     def names(self) -> list[str]:

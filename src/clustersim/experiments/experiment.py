@@ -213,6 +213,11 @@ def _searched(
 
     if launcher != "local" and force:
         raise ConfigError("--force works with --launcher local only; use a new --out")
+    if force and design.kind == "optimisation":
+        raise ConfigError(
+            "--force does not apply to optimisation designs: their search lives in "
+            "optuna.journal, which --force would not redo; give a new --out"
+        )
     started = time.perf_counter()
     tables, html, md, ok, failed = run_search(
         design, out, launcher=launcher, n_jobs=n_jobs, force=force,

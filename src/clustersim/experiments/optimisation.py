@@ -52,6 +52,9 @@ __all__ = [
     "write_outputs",
 ]
 
+FAILED = 1e12
+"""The constraint violation a plan whose runs failed is told with (ranked behind all)."""
+
 JOURNAL = "optuna.journal"
 """The Optuna study's journal file in the output directory (what makes a search resumable)."""
 
@@ -107,8 +110,8 @@ def objective_table(outcomes: np.ndarray, settings: OptimisationSettings, ci: fl
         One mapping per plan: ``<outcome>``, ``<outcome>_low``, ``<outcome>_high`` for
         jobs, spend and displacement, ``cost_per_job`` (spend / jobs; NaN when the plan
         creates no job), ``budget_excess`` ((mean spend - budget) / budget, feasible
-        at <= 0), ``constraints`` (Optuna's, all feasible at <= 0) and ``values`` (the
-        objectives in order; None when a replicate is missing).
+        at <= 0), ``constraints`` (Optuna's, all feasible at <= 0), ``failed`` (a
+        replicate is missing) and ``values`` (the objectives in order).
     """
     rows = []
     for p in range(outcomes.shape[1]):
@@ -122,11 +125,16 @@ def objective_table(outcomes: np.ndarray, settings: OptimisationSettings, ci: fl
         if "cost_per_job" in settings.objectives:  # only plans that create jobs qualify
             constraints.append(1.0 - jobs if np.isfinite(jobs) else 1.0)
         row["constraints"] = constraints
-        complete = bool(np.isfinite(outcomes[:, p, :]).all())
+        # cost per job has no value without jobs; such a plan breaks a constraint, so
+        # NSGA-II ranks it by that, never by this stand-in
         values = [
             spend if o == "cost_per_job" and not jobs > 0 else row[o] for o in settings.objectives
         ]
-        row["values"] = values if complete and all(np.isfinite(values)) else None
+        row["failed"] = not (np.isfinite(outcomes[:, p, :]).all() and np.isfinite(values).all())
+        if row["failed"]:  # told as a plan breaking every constraint: NSGA-II counts only
+            values = [0.0] * len(values)  # complete trials in a generation
+            row["constraints"] = [FAILED] * len(constraints)
+        row["values"] = values
         rows.append(row)
     return rows
 
@@ -234,6 +242,9 @@ def optimise(
         ]
         study.sampler = _sampler(settings, generation)
         left = min(settings.population, settings.trials - generation * settings.population)
+        if len(trials) < left and trials:  # interrupted while its plans were being asked:
+            _abandon(study, trials)  # ask them all again, as an uninterrupted search would
+            trials = []
         new = []
         for _ in range(left - len(trials)):
             trial = study.ask(dist)
@@ -260,6 +271,18 @@ def optimise(
     return _trials_table(study, settings)
 
 
+def _abandon(study, trials) -> None:
+    """Drop plans asked before an interruption cut the asking short (FAIL, marked abandoned).
+
+    NSGA-II ignores failed trials, and the trials table leaves abandoned ones out.
+    """
+    optuna = optuna_module()
+    for t in trials:
+        if t.state == optuna.trial.TrialState.RUNNING:
+            optuna.trial.Trial(study, t._trial_id).set_user_attr("abandoned", True)
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+
+
 def _known_results(trials, settings: OptimisationSettings) -> dict[Values, dict]:
     """Results of plans already evaluated, by plan: a plan asked again is not run again.
 
@@ -270,32 +293,36 @@ def _known_results(trials, settings: OptimisationSettings) -> dict[Values, dict]
     known = {}
     for t in trials:
         result = t.user_attrs.get("result")
-        if t.state != complete or result is None or any(n not in t.params for n in settings.names):
-            continue
+        if (
+            t.state != complete
+            or result is None
+            or result.get("failed")
+            or any(n not in t.params for n in settings.names)
+        ):
+            continue  # a failed plan proposed again is run again (its runs may now finish)
         plan = tuple((n, t.params[n]) for n in settings.names)
         known[plan] = {**result, "values": t.values}
     return known
 
 
 def _tell(study, frozen, row: dict) -> None:
-    """Store a plan's result in its trial and tell the study (failed without values)."""
+    """Store a plan's result in its trial and tell the study."""
     optuna = optuna_module()
     trial = optuna.trial.Trial(study, frozen._trial_id)
     result = {k: _plain(v) for k, v in row.items() if k != "values"}
     trial.set_user_attr("result", result)  # one journal write (each is fsynced)
     for i, value in enumerate(row["constraints"]):  # NSGA-II: feasible at <= 0
         value = np.inf if value is None else value
-        trial.set_constraint(f"c{i}", float(value) if np.isfinite(value) else 1e12)
-    if row["values"] is None:
-        study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
-    else:
-        study.tell(frozen.number, list(row["values"]))
+        trial.set_constraint(f"c{i}", float(value) if np.isfinite(value) else FAILED)
+    study.tell(frozen.number, [float(v) for v in row["values"]])
 
 
 def _plain(value: Any) -> Any:
     """A value Optuna's journal can store (JSON): NaN and numpy numbers made plain."""
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
     value = float(value)
     return None if not np.isfinite(value) else value
 
@@ -321,7 +348,7 @@ def _trials_table(study, settings: OptimisationSettings) -> pd.DataFrame:
     optuna = optuna_module()
     rows = []
     for t in study.get_trials(deepcopy=False):
-        if t.state not in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL):
+        if t.state != optuna.trial.TrialState.COMPLETE or t.user_attrs.get("abandoned"):
             continue
         row = {"trial": t.number, "generation": t.user_attrs.get("generation")}
         row.update({n: t.params.get(n) for n in settings.names})
@@ -330,8 +357,9 @@ def _trials_table(study, settings: OptimisationSettings) -> pd.DataFrame:
             for suffix in ("", "_low", "_high") if key in OUTCOMES else ("",):
                 value = result.get(f"{key}{suffix}")
                 row[f"{key}{suffix}"] = np.nan if value is None else value
-        row["complete"] = t.state == optuna.trial.TrialState.COMPLETE
+        row["complete"] = not result.get("failed", True)
         constraints = [np.inf if c is None else c for c in result.get("constraints", [])]
+        row["within_budget"] = bool(row["complete"] and row["budget_excess"] <= 0)
         row["feasible"] = bool(row["complete"] and constraints and max(constraints) <= 0)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -375,9 +403,9 @@ def validate(
     if not n or pareto.empty:
         return pareto
     integer = {f.name for f in settings.factors if f.integer}
-    plans = [
+    plans = [  # records keep each column's type (iterrows would make a choice 6 a 6.0)
         tuple((name, int(row[name]) if name in integer else row[name]) for name in settings.names)
-        for _, row in pareto.iterrows()
+        for row in pareto.to_dict("records")
     ]
     echo(f"validation: the {len(plans)} plan(s) of the Pareto set at {n} new seeds")
     outcomes = evaluate(plans, "validation", n, validation_root(root_seed))

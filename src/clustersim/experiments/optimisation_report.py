@@ -116,10 +116,10 @@ def plan_sentences(
     design made them; the search's own numbers otherwise.
     """
     when = f"by month {month}" if month is not None else "at the horizon"
-    feasible = trials[trials["feasible"]]
+    within = trials[trials["within_budget"]]
     out = [
         f"{len(trials)} plans tried in {trials['generation'].nunique()} generation(s); "
-        f"{len(feasible)} keep within the budget of {fmt_money(settings.budget)} "
+        f"{len(within)} keep within the budget of {fmt_money(settings.budget)} "
         f"({int((~trials['complete']).sum())} with failed runs are left out)."
     ]
     if pareto.empty:
@@ -134,6 +134,19 @@ def plan_sentences(
         f"Most creative jobs within the budget, {when}: {_plan_text(best, settings)}. It "
         f"gives {_outcome_text(best, prefix)}."
     )
+    low, high = (_measured(best, f"creative_jobs_{end}", prefix) for end in ("low", "high"))
+    rivals = int(((jobs >= low) & (jobs <= high)).sum()) - 1
+    if rivals > 0:
+        out.append(
+            f"{rivals} other plan(s) of the Pareto set lie within its interval: which of them "
+            "creates the most jobs is not settled."
+        )
+    over = pareto[pareto[f"{prefix}spend"] > settings.budget] if prefix else pareto.iloc[:0]
+    if len(over):
+        out.append(
+            f"{len(over)} plan(s) of the Pareto set spent more than the budget at the new seeds "
+            "(the search's spend was within it): their cost depends on the town's history."
+        )
     sure = pareto[
         (pareto[f"{prefix}creative_jobs_low"] > 0) & np.isfinite(pareto[f"{prefix}cost_per_job"])
     ]
@@ -220,8 +233,11 @@ def figure_pareto(
         scale = 1e3 if OBJECTIVES[other][2].startswith("EUR") else 1.0
         unit = "EUR thousand" if scale == 1e3 else OBJECTIVES[other][2]
         for mask, style in (
-            (~trials["feasible"], {"color": "0.75", "label": "over the budget", "s": 10}),
-            (trials["feasible"] & ~trials["pareto"], {"color": "C0", "label": "within", "s": 12}),
+            (~trials["within_budget"], {"color": "0.75", "label": "over the budget", "s": 10}),
+            (
+                trials["within_budget"] & ~trials["pareto"],
+                {"color": "C0", "label": "within", "s": 12},
+            ),
             (trials["pareto"], {"color": "C3", "label": "Pareto set", "s": 30}),
         ):
             part = trials[mask]
@@ -247,7 +263,7 @@ def figure_progress(trials: pd.DataFrame) -> Figure:
     """The most jobs within the budget found by each generation (cumulative)."""
     fig = Figure(figsize=(6.0, 3.2), layout="constrained")
     ax = fig.subplots()
-    jobs = trials["creative_jobs"].where(trials["feasible"])
+    jobs = trials["creative_jobs"].where(trials["within_budget"])
     best = jobs.groupby(trials["generation"]).max().sort_index().cummax()
     ax.plot(best.index + 1, best.to_numpy(), marker="o")
     ax.set_xlabel("generation")

@@ -123,8 +123,26 @@ class PlanEvaluator:
         return values
 
 
+def _edge_plans(s) -> list[tuple]:
+    """Plans that together hold every decision's ends and every option, once each."""
+
+    def plain(f, v):
+        return round(v) if f.integer else float(v)
+
+    middle = {f.name: plain(f, (f.low + f.high) / 2) for f in s.factors}
+    middle |= {name: options[0] for name, options in s.choices}
+    changes = [(f.name, plain(f, v)) for f in s.factors for v in (f.low, f.high)]
+    changes += [(name, option) for name, options in s.choices for option in options[1:]]
+    plans = [middle] + [{**middle, name: value} for name, value in changes]
+    return [tuple(plan.items()) for plan in plans]
+
+
 def check_site(design: Design) -> None:
-    """Compose the site with and without its levers once, before anything is written.
+    """Compose the site with and without its levers, before anything is written.
+
+    Every decision is tried at both ends of its range and every option once, so a
+    plan the search may propose cannot fail to compose later (a start month past the
+    horizon, a target the town does not have).
 
     Raises:
         ConfigError: the site's overrides, or a decision, are invalid.
@@ -133,13 +151,36 @@ def check_site(design: Design) -> None:
     from clustersim.experiments.design import expected_run_dirs
 
     s = parse_optimisation(design.optimisation)
-    middle = tuple(
-        (f.name, round((f.low + f.high) / 2) if f.integer else (f.low + f.high) / 2)
-        for f in s.factors
-    ) + tuple((name, options[0]) for name, options in s.choices)
-    for rows, overrides in (([middle], ()), ([()], WITHOUT_LEVERS)):
+    for rows, overrides in ((_edge_plans(s), ()), ([()], WITHOUT_LEVERS)):
         check = batch_design(design, rows, "check", 1, design.root_seed, overrides)
         expected_run_dirs(check, Path("runs"))
+    _check_targets(design, s)
+
+
+def _check_targets(design: Design, s) -> None:
+    """Every target option names a rule or a node of the site's city (built without spin-up).
+
+    Raises:
+        ConfigError: ``optimisation.choices.<setting>`` names a node the city does not have.
+    """
+    targets = [(name, options) for name, options in s.choices if name.endswith(".target")]
+    if not targets:
+        return
+    from clustersim.experiments.runner import compose_config
+    from clustersim.model.core import CreativeClusterModel
+    from clustersim.policy.lever import resolve_targets
+
+    site = next(iter(design.sites.values()))
+    overrides = (*design.common, *site.overrides, *WITHOUT_LEVERS, "spin_up.months=0")
+    city = CreativeClusterModel(
+        config=compose_config(overrides, seed=design.root_seed, steps=design.steps)
+    )
+    for name, options in targets:
+        for option in options:
+            try:
+                resolve_targets(city, option, lever=name.split(".")[1])
+            except ConfigError as error:
+                raise ConfigError(f"optimisation.choices.{name}: {error}") from None
 
 
 def _context(design: Design, s) -> dict:

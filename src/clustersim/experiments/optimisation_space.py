@@ -14,6 +14,7 @@ most_vacant, highest_amenity]``).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ class OptimisationSettings:
         choices: decisions among named options: setting -> the options.
         objectives: names from :data:`OBJECTIVES`, in order.
         budget: most the plan may spend up to the month analysed (EUR).
-        trials: points evaluated in all (whole generations: rounded up).
+        trials: plans tried in all (generations of ``population``; the last one holds
+            what is left, so it may be smaller).
         population: points per NSGA-II generation (one batch of runs).
         validation_replicates: replicates at seeds of their own with which every plan
             of the Pareto set is run again (0: none).
@@ -128,7 +130,12 @@ def _objectives(raw: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _budget(raw: Mapping[str, Any]) -> float:
     value = raw.get("budget")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not value > 0
+    ):
         raise ConfigError(
             f"optimisation.budget must be the most the plan may spend, a number of EUR > 0; "
             f"got {value!r}"
@@ -158,6 +165,14 @@ def _choices(raw: Mapping[str, Any], model: str) -> tuple[tuple[str, tuple[Any, 
             raise ConfigError(
                 f"optimisation.choices.{name} must list at least two options, got {options!r}"
             )
+        for option in options:
+            if not isinstance(option, str | int | float) or isinstance(option, bool):
+                raise ConfigError(
+                    f"optimisation.choices.{name}: each option must be one name or number, "
+                    f"got {option!r} (a list of nodes cannot be an option)"
+                )
+        if len(set(options)) < len(options):
+            raise ConfigError(f"optimisation.choices.{name} lists an option twice: {options!r}")
         out.append((str(name), tuple(options)))
     return tuple(out)
 
@@ -179,10 +194,18 @@ def parse_optimisation(raw: Any) -> OptimisationSettings:
     month = raw.get("month")
     if month is not None:
         month = whole_setting(raw, "month", 0, 1, "optimisation")
+    factors = parse_factors(raw, model, "optimisation")
+    choices = _choices(raw, model)
+    both = [name for name, _ in choices if name in {f.name for f in factors}]
+    if both:
+        raise ConfigError(
+            f"optimisation: {both[0]} is both in parameters (a range) and in choices (options); "
+            "keep it in one"
+        )
     return OptimisationSettings(
         model=model,
-        factors=parse_factors(raw, model, "optimisation"),
-        choices=_choices(raw, model),
+        factors=factors,
+        choices=choices,
         objectives=_objectives(raw),
         budget=_budget(raw),
         trials=whole_setting(raw, "trials", 96, 1, "optimisation"),
