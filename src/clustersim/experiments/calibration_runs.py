@@ -46,6 +46,7 @@ __all__ = [
     "rewrite_report",
     "run_batch",
     "run_calibration",
+    "search_tables",
     "site_defaults",
 ]
 
@@ -303,6 +304,27 @@ def run_calibration(
     return tables, html, md, ok, failed
 
 
+def search_tables(
+    out: Path, outputs: tuple[str, ...], kind: str
+) -> tuple[dict[str, pd.DataFrame], int, int]:
+    """A finished search's tables, and its batches' runs that finished and failed.
+
+    Raises:
+        ConfigError: the search (a ``kind`` design) has not written its tables yet.
+    """
+    from clustersim.experiments.runner import run_status
+
+    missing = [n for n in outputs if not (out / f"{n}.parquet").is_file()]
+    if missing:
+        raise ConfigError(
+            f"{out} holds no {missing[0]}.parquet: the {kind} has not finished; run it "
+            "again with clustersim-experiment run (it resumes)"
+        )
+    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in outputs}
+    statuses = [run_status(d) for d in out.glob("batches/*/runs/*") if d.is_dir()]
+    return tables, statuses.count("ok"), statuses.count("failed")
+
+
 def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], Path, Path, int]:
     """Rewrite a finished calibration's report from its tables (``clustersim-experiment report``).
 
@@ -310,17 +332,8 @@ def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], 
         ConfigError: the calibration has not written its tables yet.
     """
     from clustersim.experiments.calibration_report import write_calibration_report
-    from clustersim.experiments.runner import run_status
 
     s = parse_calibration(design.calibration)
-    missing = [n for n in OUTPUTS if not (out / f"{n}.parquet").is_file()]
-    if missing:
-        raise ConfigError(
-            f"{out} holds no {missing[0]}.parquet: the calibration has not finished; run it "
-            "again with clustersim-experiment run (it resumes)"
-        )
-    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
-    statuses = [run_status(d) for d in out.glob("batches/*/runs/*") if d.is_dir()]
-    ok, failed = statuses.count("ok"), statuses.count("failed")
+    tables, ok, failed = search_tables(out, OUTPUTS, "calibration")
     html, md = write_calibration_report(design, out, tables, s, n_ok=ok, failed=failed)
     return tables, html, md, ok

@@ -134,6 +134,18 @@ def plan_sentences(
         f"Most creative jobs within the budget, {when}: {_plan_text(best, settings)}. It "
         f"gives {_outcome_text(best, prefix)}."
     )
+    sure = pareto[
+        (pareto[f"{prefix}creative_jobs_low"] > 0) & np.isfinite(pareto[f"{prefix}cost_per_job"])
+    ]
+    if not _measured(best, "creative_jobs_low", prefix) > 0:
+        out.append(
+            "Its job gain cannot be told from none (the interval reaches 0 or below); "
+            + (
+                "no plan of the Pareto set is shown to create jobs: run more replicates."
+                if sure.empty
+                else f"{len(sure)} plan(s) of the Pareto set are (table below)."
+            )
+        )
     low, high = (_measured(best, f"creative_jobs_{end}", prefix) for end in ("low", "high"))
     rivals = int(((jobs >= low) & (jobs <= high)).sum()) - 1
     if rivals > 0:
@@ -146,18 +158,6 @@ def plan_sentences(
         out.append(
             f"{len(over)} plan(s) of the Pareto set spent more than the budget at the new seeds "
             "(the search's spend was within it): their cost depends on the town's history."
-        )
-    sure = pareto[
-        (pareto[f"{prefix}creative_jobs_low"] > 0) & np.isfinite(pareto[f"{prefix}cost_per_job"])
-    ]
-    if not _measured(best, "creative_jobs_low", prefix) > 0:
-        out.append(
-            "Its job gain cannot be told from none (the interval reaches 0 or below); "
-            + (
-                "no plan of the Pareto set is shown to create jobs: run more replicates."
-                if sure.empty
-                else f"{len(sure)} plan(s) of the Pareto set are (table below)."
-            )
         )
     if len(sure):
         cheapest = sure.sort_values(f"{prefix}cost_per_job").iloc[0]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.calibration_runs import run_batch
+from clustersim.experiments.calibration_runs import run_batch, search_tables
 from clustersim.experiments.optimisation import (
     JOURNAL,
     OUTCOMES,
@@ -245,7 +245,7 @@ def run_optimisation(
         ci=float(design.analysis["ci"]), echo=say,
     )  # fmt: skip
     if isinstance(evaluate, PlanEvaluator):  # every run of the search, made now or before
-        ok, failed = _finished(out), evaluate.failed
+        ok, failed = search_tables(out, (), "optimisation")[1], evaluate.failed
     else:
         ok = len(trials) * design.replicates + len(pareto) * s.validation_replicates
         failed = {}
@@ -253,13 +253,6 @@ def run_optimisation(
         tables = write_outputs(out, trials, pareto)
         html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=len(failed))
     return tables, html, md, ok, failed
-
-
-def _finished(out: Path, status: str = "ok") -> int:
-    """Runs of the search's batches (``<out>/batches/*/runs/``) with ``status``."""
-    from clustersim.experiments.runner import run_status
-
-    return sum(run_status(d) == status for d in out.glob("batches/*/runs/*") if d.is_dir())
 
 
 def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], Path, Path, int]:
@@ -271,13 +264,6 @@ def rewrite_report(design: Design, out: Path) -> tuple[dict[str, pd.DataFrame], 
     from clustersim.experiments.optimisation_report import write_optimisation_report
 
     s = parse_optimisation(design.optimisation)
-    missing = [n for n in OUTPUTS if not (out / f"{n}.parquet").is_file()]
-    if missing:
-        raise ConfigError(
-            f"{out} holds no {missing[0]}.parquet: the optimisation has not finished; run it "
-            "again with clustersim-experiment run (it resumes)"
-        )
-    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in OUTPUTS}
-    ok, failed = _finished(out), _finished(out, "failed")
+    tables, ok, failed = search_tables(out, OUTPUTS, "optimisation")
     html, md = write_optimisation_report(design, out, tables, s, n_ok=ok, failed=failed)
     return tables, html, md, ok
