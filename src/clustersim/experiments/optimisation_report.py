@@ -56,11 +56,11 @@ def _plan_text(row: pd.Series, settings: OptimisationSettings) -> str:
     return "; ".join(texts + others)
 
 
-def _people(value: float) -> str:
-    """Residents displaced, to one decimal (a change below 0.05 is none)."""
+def _people(value: float, none: str = "no change") -> str:
+    """Residents displaced, to one decimal (a change below 0.05 is ``none``)."""
     if not np.isfinite(value):
         return "-"
-    return "no change" if abs(value) < 0.05 else f"{value:+.1f}"
+    return none if abs(value) < 0.05 else f"{value:+.1f}"
 
 
 def _measured(row: pd.Series, key: str, prefix: str) -> float:
@@ -190,6 +190,17 @@ def _spread(pareto: pd.DataFrame, most: int) -> pd.DataFrame:
     return ordered.iloc[picks]
 
 
+def _column(name: str) -> str:
+    """A short header: a lever's intensity under the lever's name, other settings after it."""
+    from clustersim.experiments.plan_runs import lever_label
+
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "policy":
+        return name
+    label = lever_label(parts[1]).lower()
+    return label if parts[2] == "intensity" else f"{label} {parts[2].replace('_', ' ')}"
+
+
 def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
     """The Pareto plans: decisions, jobs (interval), spend, cost per job, displacement.
 
@@ -198,9 +209,9 @@ def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.Dat
     prefix = "validated_" if "validated_creative_jobs" in pareto else ""
     table = pd.DataFrame({"plan": pareto["trial"].astype(int).to_numpy()})
     for f in settings.factors:
-        table[f.name.removeprefix("policy.")] = [fmt_number(v) for v in pareto[f.name]]
+        table[_column(f.name)] = [fmt_number(v) for v in pareto[f.name]]
     for name, _ in settings.choices:
-        table[name.removeprefix("policy.")] = pareto[name].astype(str).to_numpy()
+        table[_column(name)] = pareto[name].astype(str).to_numpy()
     table["creative jobs [interval]"] = [
         f"{fmt_number(r[f'{prefix}creative_jobs'], signed=True)} "
         f"[{fmt_number(r[f'{prefix}creative_jobs_low'])}, "
@@ -213,7 +224,7 @@ def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.Dat
     table["cost per job"] = [
         fmt_money(v) if np.isfinite(v) else "-" for v in pareto[f"{prefix}cost_per_job"]
     ]
-    table["displaced"] = [_people(v) for v in pareto[f"{prefix}displacement"]]
+    table["displaced"] = [_people(v, "0") for v in pareto[f"{prefix}displacement"]]
     return table
 
 
@@ -327,10 +338,15 @@ def write_optimisation_report(
     more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
     report.table(
         pareto_table(shown, settings),
-        "Plans of the Pareto set" + (more if len(shown) < len(pareto) else ""),
+        "Plans of the Pareto set: lever intensities (1 = the lever's default), settings, and "
+        "what the plan gives" + (more if len(shown) < len(pareto) else ""),
     )
     report.heading("Search")
-    report.figure(figure_progress(trials), "progress", "Most jobs within the budget, by generation")
+    report.figure(
+        figure_progress(trials),
+        "progress",
+        "Most jobs within the budget found so far, by generation, on the search's own replicates",
+    )
     report.heading("Decisions and ranges")
     report.table(
         pd.DataFrame(
