@@ -212,7 +212,7 @@ BAD = [
     ({"choices": {"city.population": [1, 2]}}, ["optimisation.choices.city.population"]),
     (
         {"parameters": ["policy.festival.intensity"], "ranges": {}},
-        ["festival lever", "off", "policy=[festival]"],
+        ["festival lever", "off", "policy=[creative_hub,festival]"],
     ),
 ]
 
@@ -349,3 +349,10 @@ def test_more_bad_input_is_one_line_and_nothing_is_written(tmp_path, capsys, cha
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
     assert not out.exists()
+
+
+def test_a_start_month_decision_may_lie_before_the_levers_default_start():
+    from clustersim.experiments.optimisation_runs import check_site
+
+    design = Design.from_mapping(_tiny() | {"steps": 6})  # the hub's default start is 12
+    check_site(design)  # starts 1 to 6 are composed as the plans set them

@@ -295,29 +295,24 @@ def compose_config(
     Raises:
         clustersim.errors.ConfigError: one-line message on an invalid value.
     """
+    # a lever's settings are composed with the overrides: the lever's checks (a start
+    # month within the horizon, say) then see the value set, not the lever's default
+    levers = tuple((p, v) for p, v in values if str(p).startswith("policy."))
+    overrides = (*overrides, *value_overrides(levers))
     cfg = copy.deepcopy(_compose_cached(tuple(overrides), steps))
-    if values:
-        cfg = _with_values(cfg, values)
+    others = tuple((p, v) for p, v in values if not str(p).startswith("policy."))
+    if others:
+        cfg = _with_values(cfg, others)
     return dataclasses.replace(cfg, seed=int(seed))
 
 
 def _with_values(cfg: SimConfig, values: tuple[tuple[str, Any], ...]) -> SimConfig:
     """The config with parameters set (``talent.review_rate`` -> value), validated again.
 
-    A lever's setting (``policy.creative_hub.intensity``) is set on a lever the
-    overrides switched on.
+    A lever's settings are not set here: :func:`compose_config` composes them.
     """
     for path, value in values:
         *parents, leaf = str(path).split(".")
-        if parents and parents[0] == "policy" and len(parents) == 2:
-            lever = parents[1]
-            if lever not in (cfg.policy or {}):
-                raise ConfigError(
-                    f"{path} is a setting of the {lever} lever, which is off: switch it on "
-                    f"with policy=[{lever}] in the site's overrides"
-                )
-            cfg.policy[lever] = {**cfg.policy[lever], leaf: value}
-            continue
         obj: Any = cfg
         for part in parents:
             obj = getattr(obj, part, None)
@@ -332,8 +327,13 @@ def _with_values(cfg: SimConfig, values: tuple[tuple[str, Any], ...]) -> SimConf
 
 
 def value_overrides(values: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
-    """Parameter values as override strings (``talent.review_rate=0.03``), for the record."""
-    return tuple(f"{path}={value!r}" for path, value in values)
+    """Parameter values as override strings (``talent.review_rate=0.03``), for the record.
+
+    Numpy scalars are written as plain numbers (their repr is not an override value).
+    """
+    return tuple(
+        f"{path}={(value.item() if hasattr(value, 'item') else value)!r}" for path, value in values
+    )
 
 
 def _write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
