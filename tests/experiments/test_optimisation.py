@@ -356,3 +356,32 @@ def test_a_start_month_decision_may_lie_before_the_levers_default_start():
 
     design = Design.from_mapping(_tiny() | {"steps": 6})  # the hub's default start is 12
     check_site(design)  # starts 1 to 6 are composed as the plans set them
+
+
+def test_a_generation_whose_asking_was_cut_short_is_asked_again_whole(tmp_path, monkeypatch):
+    import optuna
+
+    s = parse_optimisation(_toy(trials=80)["optimisation"])
+    evaluate = toy_evaluator(s)
+    whole = optimise(s, evaluate, tmp_path / "a" / JOURNAL, replicates=2, root_seed=3)
+    real_ask = optuna.study.Study.ask
+    asked = {"n": 0, "stop_at": [47, 50]}  # inside generation 3 (trials 40-59), twice
+
+    def ask(self, *args, **kwargs):
+        if asked["stop_at"] and asked["n"] == asked["stop_at"][0]:
+            asked["stop_at"].pop(0)
+            raise _Interrupt
+        asked["n"] += 1
+        return real_ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.study.Study, "ask", ask)
+    journal = tmp_path / "b" / JOURNAL
+    for _ in range(2):
+        with pytest.raises(_Interrupt):
+            optimise(s, evaluate, journal, replicates=2, root_seed=3)
+    again = optimise(s, evaluate, journal, replicates=2, root_seed=3)
+    columns = ["generation", "a", "b", "creative_jobs", "spend", "feasible"]
+    assert len(again) == 80  # the abandoned asks are left out
+    pd.testing.assert_frame_equal(
+        again[columns].reset_index(drop=True), whole[columns].reset_index(drop=True)
+    )

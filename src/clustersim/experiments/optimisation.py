@@ -238,7 +238,7 @@ def optimise(
         trials = [
             t
             for t in study.get_trials(deepcopy=False)
-            if t.user_attrs.get("generation") == generation
+            if t.user_attrs.get("generation") == generation and not t.user_attrs.get("abandoned")
         ]
         study.sampler = _sampler(settings, generation)
         left = min(settings.population, settings.trials - generation * settings.population)
