@@ -330,8 +330,10 @@ def settings_for(design: Design, changes: dict | None = None) -> DiscoverySettin
     sens = parse_settings(design.sensitivity)
     if sens.is_toy:
         raise ConfigError(f"{design.name} evaluates a toy model: it has no runs to search")
-    factors = sens.names[:1]  # parsed again below with the design's own factors
-    base = parse_discovery({"parameters": factors, **changes})
+    first = sens.factors[0]  # the settings are parsed with it; the factors are the design's
+    base = parse_discovery(
+        {"parameters": [first.name], "ranges": {first.name: [first.low, first.high]}, **changes}
+    )
     sampling = f"the {sens.method.capitalize()} sample of the sensitivity design"
     return replace(
         base, factors=sens.factors, samples=len(design.arms), month=sens.month, sampling=sampling
