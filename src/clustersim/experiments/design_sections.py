@@ -25,7 +25,6 @@ __all__ = [
     "SECTION_KINDS",
     "check_section",
     "is_toy",
-    "month_of",
     "sample_points",
     "section_changes",
 ]
@@ -75,7 +74,7 @@ def is_toy(kind: str, raw: Mapping[str, Any] | None) -> bool:
 def sample_points(kind: str, raw: Mapping[str, Any] | None) -> list[tuple[str, tuple]]:
     """The arms of a sampled kind: ``[(point name, ((parameter, value), ...)), ...]``.
 
-    None for a toy model (evaluated in the process) or a searched kind.
+    Empty for a toy model (evaluated in the process) or a searched kind.
     """
     if kind not in SAMPLED:
         return []
@@ -90,11 +89,6 @@ def sample_points(kind: str, raw: Mapping[str, Any] | None) -> list[tuple[str, t
         from clustersim.experiments.discovery_space import sample
     points, _ = point_arms(settings, sample(settings))
     return points
-
-
-def month_of(kind: str, raw: Mapping[str, Any] | None) -> int | None:
-    """The month a kind's section analyses (None: the last month, or none applies)."""
-    return getattr(_settings(kind, raw), "month", None)
 
 
 def check_section(design: Design) -> None:
