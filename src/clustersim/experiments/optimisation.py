@@ -33,6 +33,7 @@ from scipy import stats
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.calibration import optuna_module, validation_root
+from clustersim.experiments.calibration_runs import Values
 from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.toy_models import TOY_MODELS
@@ -64,8 +65,6 @@ the runs without the levers)."""
 
 OUTPUTS = ("trials", "pareto")
 """The tables an optimisation writes (``<name>.parquet``)."""
-
-Values = tuple[tuple[str, Any], ...]
 
 Evaluate = Callable[[list[Values], str, int, int], np.ndarray]
 """``evaluate(plans, batch, replicates, root)`` -> array (replicates, plans, OUTCOMES)."""

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.calibration_runs import run_batch, search_tables
+from clustersim.experiments.calibration_runs import point_values, run_batch, search_tables
 from clustersim.experiments.optimisation import (
     JOURNAL,
     OUTCOMES,
@@ -125,16 +125,11 @@ class PlanEvaluator:
 
 def _edge_plans(s) -> list[tuple]:
     """Plans that together hold every decision's ends and every option, once each."""
-
-    def plain(f, v):
-        return round(v) if f.integer else float(v)
-
-    middle = {f.name: plain(f, (f.low + f.high) / 2) for f in s.factors}
+    middle = dict(point_values(s.factors, [(f.low + f.high) / 2 for f in s.factors]))
     middle |= {name: options[0] for name, options in s.choices}
-    changes = [(f.name, plain(f, v)) for f in s.factors for v in (f.low, f.high)]
-    changes += [(name, option) for name, options in s.choices for option in options[1:]]
-    plans = [middle] + [{**middle, name: value} for name, value in changes]
-    return [tuple(plan.items()) for plan in plans]
+    ends = [point_values([f], [v])[0] for f in s.factors for v in (f.low, f.high)]
+    ends += [(name, option) for name, options in s.choices for option in options[1:]]
+    return [tuple(middle.items())] + [tuple({**middle, n: v}.items()) for n, v in ends]
 
 
 def check_site(design: Design) -> None:
