@@ -168,7 +168,6 @@ class CreativeClusterModel(mesa.Model):
         # monthly process, never a subclass's step (whose object is not built yet)
         spinup.spin_up(self, rng, step=CreativeClusterModel.step)
         self.export_demand_anchored = True  # outside demand's curve passes through month 0
-        rents.anchor_housing(self, Census.of(self))  # and the housing market starts at rest
         self.municipality.reset(self.params.institutions.municipality_budget)
         accounts.open_books(self)  # the ledger starts at month 0
         if self.params.policy:

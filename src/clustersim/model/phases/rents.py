@@ -84,15 +84,13 @@ def dwellings(model: Model) -> np.ndarray:
 
 
 def anchor_housing(model: Model, census: Census) -> None:
-    """Take the housing market as it is now as the reference of its indices (month 0).
+    """Take the housing market as it is at setup as the reference of its indices.
 
-    Called at setup and again at month 0, after the spin-up: rents, stock,
-    occupancy, incomes, the wage of other work and low-income households'
-    burdens of month 0 are the start that targets, supply and burdens compare
-    with, so the housing market starts at rest in the state the spin-up reached
-    (as outside demand does, section 7.3). The months already spent above the
-    overburden threshold still count. The rents that the migration of other
-    workers compares with are not taken again (:func:`anchor_migration`).
+    Rents, stock, occupancy, incomes, the wage of other work and low-income
+    households' burdens at setup are the start that targets, supply and burdens
+    compare with. They are not taken again at month 0: the spin-up brings the
+    market to the state its own law leads to, and taking a second reference then
+    would change that law when a run's clock starts (docs/model.md, section 7.11).
     """
     demand = space_demand(model, census)
     model.base_rent = model.rent.copy()
