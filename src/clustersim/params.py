@@ -40,6 +40,14 @@ MAX_MINUTES = 600.0
 """Longest travel time, commute or distance-decay scale (minutes): ten hours, the
 bound of ``city.travel_time``; defaults are 15-60."""
 
+#: provenance of the defaults estimated by the shipped calibration (a parameter's ``source``)
+CALIBRATED_EU = (
+    "estimated together with three other firm and labour parameters by the simulated method "
+    "of moments (design calibration_eu, 5 Dec 2026, model of commit cf7862e, fingerprint "
+    "0580e4c06280e38c; docs/calibration.md, section What the shipped calibration found); "
+    "consistent with the figures but not pinned down by them"
+)
+
 MAX_MONTHS = 2400
 """Longest span in months (a lever's start, duration, ramp or programme length): the
 longest simulation horizon (``steps <= 2400``, 200 years)."""

@@ -290,7 +290,7 @@ def test_a_recovery_in_a_small_town_holds_the_planted_values(tmp_path):
             "labour.creative_vocation": [-3.5, -1.0],
             "firm.young_exit_hazard": [0.005, 0.05],
         },
-        planted={"labour.creative_vocation": -2.6, "firm.young_exit_hazard": 0.03},
+        planted={"labour.creative_vocation": -1.9, "firm.young_exit_hazard": 0.016},
         fit=["creative_share", "survival_1", "birth_rate"],
         hold_out=["death_rate"],
         trials=12,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clustersim.params import MAX_MINUTES, MAX_UTILS, MAX_WEIGHT, param
+from clustersim.params import CALIBRATED_EU, MAX_MINUTES, MAX_UTILS, MAX_WEIGHT, param
 
 __all__ = ["FirmParams", "MarketParams"]
 
@@ -43,11 +43,11 @@ class FirmParams:
         le=1,
     )
     returns_to_labour: float = param(
-        0.7,
+        0.639,
         unit="-",
         doc="exponent alpha of output = A * L^alpha",
-        source="calibrated: with it over 90% of creative firms are micro firms "
-        "(docs/evidence.md, section Micro firms)",
+        source="calibrated to the share of micro firms among cultural enterprises, 95% "
+        "(docs/evidence.md, section Micro firms): " + CALIBRATED_EU,
         gt=0,
         le=1,
     )
@@ -155,12 +155,12 @@ class FirmParams:
         le=120,
     )
     young_exit_hazard: float = param(
-        0.022,
+        0.0282,
         unit="1/month",
         doc="exit hazard of a newly founded firm besides running out of cash (owner's "
         "choice, health, lost clients); falls with age toward firm.mature_exit_hazard",
-        source="calibrated to Eurostat business demography survival "
-        "(docs/evidence.md, section Survival of new enterprises)",
+        source="calibrated to Eurostat survival of new enterprises after one and three years "
+        "(docs/evidence.md, section Survival of new enterprises): " + CALIBRATED_EU,
         ge=0,
         le=1,
     )
@@ -282,11 +282,11 @@ class FirmParams:
         le=1,
     )
     entrepreneurship_rate: float = param(
-        0.008,
+        0.0216,
         unit="1/month",
         doc="probability an unemployed talent founds a firm",
         source="Zhang 2003; calibrated to Eurostat birth rates of about 10% a year "
-        "(docs/evidence.md, section Birth and death rates)",
+        "(docs/evidence.md, section Birth and death rates): " + CALIBRATED_EU,
         ge=0,
         le=1,
     )
