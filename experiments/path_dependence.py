@@ -2,7 +2,7 @@
 
 Usage: ``python experiments/path_dependence.py [--seeds 12] [--years 10] [--n-jobs 2]
 [--populations 6000 12000 24000] [--plans none creative_hub] [--elasticity 1]
-[--reference 78] [--out results/path_dependence]``.
+[--reference 64] [--out results/path_dependence]``.
 
 One small town (``city.seed=3``: the same graph every time) at each population,
 with each plan (``none`` or a lever of ``configs/policy/``), run with ``--seeds``
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--populations", type=int, nargs="+", default=[6000, 12000, 24000])
     parser.add_argument("--plans", nargs="+", default=["none", "creative_hub"])
     parser.add_argument("--elasticity", type=float, default=1.0)
-    parser.add_argument("--reference", type=float, default=78.0)
+    parser.add_argument("--reference", type=float, default=64.0)
     parser.add_argument("--out", type=Path, default=Path("results/path_dependence"))
     args = parser.parse_args(argv)
     tasks = [

@@ -130,17 +130,17 @@ def test_each_lesson_says_how_long_it_runs_and_where_month_0_comes_from() -> Non
 
 def test_lesson_1_the_small_towns_creative_economy_is_small(small_town) -> None:
     text = SCENARIOS["small_town"].watch_for
-    assert "20 to 40 creative firms, 110 to 160 creative jobs (2 to 3 in every 100" in text
+    assert "30 to 50 creative firms, 110 to 160 creative jobs (2 to 3 in every 100" in text
     jobs = [run.series("creative_employment") for run in small_town]
     firms = [run.series("creative_firms") for run in small_town]
-    # "20 to 40 creative firms" (21-38 at month 0)
-    assert most(20 <= f[0] <= 40 for f in firms), [f[0] for f in firms]
-    # "110 to 160 creative jobs" (112-155 at month 0)
+    # "30 to 50 creative firms" (32-49 at month 0)
+    assert most(30 <= f[0] <= 50 for f in firms), [f[0] for f in firms]
+    # "110 to 160 creative jobs" (118-147 at month 0)
     assert most(110 <= j[0] <= 160 for j in jobs), [j[0] for j in jobs]
-    # "(2 to 3 in every 100 jobs)" (2.0-2.8% over the five years)
+    # "(2 to 3 in every 100 jobs)" (2.2-2.7% over the five years)
     shares = [run.series("creative_share").mean() for run in small_town]
     assert most(0.02 <= s < 0.03 for s in shares), shares
-    # "most in one or two neighbourhoods": more than half (63-91% at month 0, 59-76% at
+    # "most in one or two neighbourhoods": more than half (50-81% at month 0, 53-73% at
     # month 60)
     assert most(top_two_share(run.start_jobs_per_node) > 0.5 for run in small_town)
     assert most(top_two_share(jobs_per_node(run.town)) > 0.5 for run in small_town)
@@ -150,8 +150,13 @@ def test_lesson_1_the_small_town_does_not_take_off_by_itself(small_town) -> None
     jobs = [run.series("creative_employment") for run in small_town]
     births = [run.series("firm_births")[1:].sum() for run in small_town]
     exits = [run.series("firm_exits")[1:].sum() for run in small_town]
-    # "Firms open and close, a few a year" (5 to 20 of each in five years)
-    assert most(5 <= b <= 20 and 5 <= e <= 20 for b, e in zip(births, exits, strict=True))
+    # "Firms open and close, about five a year": 3 to 6 a year, 15 to 30 of each in five
+    # years (21-28 openings and 17-27 closures)
+    assert "Firms open and close, about five a year" in SCENARIOS["small_town"].watch_for
+    assert most(15 <= b <= 30 and 15 <= e <= 30 for b, e in zip(births, exits, strict=True)), (
+        births,
+        exits,
+    )
     # "creative jobs and talents go up and down but stay within a quarter of where they started"
     assert all(j.max() > j.min() for j in jobs)
     assert most(np.abs(j / j[0] - 1).max() < 0.25 for j in jobs)
@@ -196,7 +201,7 @@ def test_lesson_2_the_gap_in_creative_jobs_cannot_be_told_from_chance(hub_and_fe
         run.series("creative_employment")[60] - run.series("creative_employment", True)[60]
         for run in hub_and_festival
     ]
-    # "The gap stays within a few dozen jobs"
+    # "The gap stays within a few dozen jobs" (-12 to +12 after five years)
     assert all(abs(gap) <= 36 for gap in gaps), gaps
     # "changes a lot from one seed to another": the five gaps spread over 10 jobs or more
     assert max(gaps) - min(gaps) >= 10, gaps
@@ -215,11 +220,13 @@ def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
     assert all(run.per_place for run in metropolis)
     for run in metropolis:
         births, exits = run.series("firm_births")[1:], run.series("firm_exits")[1:]
-        # "every month about 40 creative firms open and as many close"
+        # "every month about 55 creative firms open and as many close" (52-57 openings and
+        # 54-58 closures a month on average)
+        assert "every month about 55 creative firms open" in SCENARIOS["metropolis"].watch_for
         assert births.min() > 0 and exits.min() > 0
-        assert 30 < births.mean() < 50 and 30 < exits.mean() < 50
+        assert 45 < births.mean() < 65 and 45 < exits.mean() < 65
         assert abs(births.mean() / exits.mean() - 1) < 0.15
-        # "yet creative jobs and firms stay within 3% of where they started"
+        # "yet creative jobs and firms stay within 3% of where they started" (2.2% at most)
         for key in ("creative_employment", "creative_firms"):
             series = run.series(key)
             assert np.abs(series / series[0] - 1).max() < 0.03, key
@@ -227,33 +234,34 @@ def test_lesson_3_the_metropolis_does_not_grow_by_itself(metropolis) -> None:
 
 def test_lesson_3_what_differs_from_the_small_town_is_the_level(metropolis, small_town) -> None:
     text = SCENARIOS["metropolis"].watch_for
-    assert "about 5,400 creative firms and 25,000 creative jobs, 5 in every 100 jobs" in text
+    assert "about 5,800 creative firms and 20,000 creative jobs, 4 to 5 in every 100 jobs" in text
     jobs = [run.series("creative_employment")[0] for run in metropolis]
     firms = [run.series("creative_firms")[0] for run in metropolis]
-    # "about 5,400 creative firms and 25,000 creative jobs": within 5% (5,318-5,460 firms
-    # and 24,652-25,678 jobs at month 0)
-    assert most(5_130 <= f <= 5_670 for f in firms), firms
-    assert most(23_750 <= j <= 26_250 for j in jobs), jobs
-    # "5 in every 100 jobs (small town: 2 to 3)" (5.4-5.6%)
+    # "about 5,800 creative firms and 20,000 creative jobs": within 5% (5,462-6,075 firms
+    # and 20,194-20,730 jobs at month 0)
+    assert most(5_510 <= f <= 6_090 for f in firms), firms
+    assert most(19_000 <= j <= 21_000 for j in jobs), jobs
+    # "4 to 5 in every 100 jobs (small town: 2 to 3)" (4.4-4.5%)
     shares = [run.series("creative_share").mean() for run in metropolis]
-    assert most(0.045 <= s < 0.058 for s in shares), shares
+    assert most(0.04 <= s < 0.05 for s in shares), shares
     # "creative workers earn a little less than other work pays (small town: about three
-    # quarters)" (0.88-0.90 of it; small town 0.68-0.74, seed 0 the lowest)
+    # quarters)" (0.91 of it; small town 0.76-0.79, seed 0 the lowest)
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in metropolis]
     assert most(0.8 < p < 0.92 for p in pay), pay
     pay = [(run.series("mean_income") / run.series("other_wage")).mean() for run in small_town]
     assert most(0.68 < p < 0.82 for p in pay), pay
-    # "Why would the same rules give the big city about twice the small town's creative
-    # share?" (2.1 times, over the five seeds)
+    # "Why would the same rules give the big city nearly twice the small town's creative
+    # share?" (1.86 times, over the five seeds)
+    assert "nearly twice the small town's creative share" in text
     small = np.mean([run.series("creative_share").mean() for run in small_town])
-    assert 1.8 < np.mean(shares) / small < 2.4
+    assert 1.75 < np.mean(shares) / small < 2.0
 
 
 def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
     text = SCENARIOS["metropolis"].watch_for
     assert (
-        "jobs gather in the centre, the densest neighbourhood, with more than 6 in every "
-        "10 of the city's creative jobs"
+        "jobs gather in the centre, the densest neighbourhood, with more than half of the "
+        "city's creative jobs"
     ) in text
     shares = {}
     for when in ("start", "end"):
@@ -265,8 +273,8 @@ def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
         assert most(
             int(np.argmax(d)) == run.centre for d, run in zip(densities, metropolis, strict=True)
         ), when
-        # "with more than 6 in every 10 of the city's creative jobs": in one of its 129
-        # neighbourhoods (73-91% at month 0, 75-91% after three years)
+        # "with more than half of the city's creative jobs": in one of its 129
+        # neighbourhoods (57-74% at month 0, 56-75% after three years)
         shares[when] = [
             centre_share(
                 run.start_jobs_per_node if when == "start" else jobs_per_node(run.town),
@@ -274,7 +282,7 @@ def test_lesson_3_creative_jobs_gather_in_the_centre(metropolis) -> None:
             )
             for run in metropolis
         ]
-        assert most(s > 0.6 for s in shares[when]), (when, shares[when])
+        assert most(s > 0.5 for s in shares[when]), (when, shares[when])
     # docs/teaching.md: the centre's lead holds over the three years (within a point)
     assert most(
         end >= start - 0.01 for start, end in zip(shares["start"], shares["end"], strict=True)

@@ -160,7 +160,9 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
         tmp_path,
         name="stopme",
         replicates=4,
-        steps=60,
+        # runs of a second or more: with the spin-up cached by an earlier test, 60-month
+        # runs took 0.2 s and the sweep could end before the interrupt reached it
+        steps=360,
         sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
     )
     out = tmp_path / "out"

@@ -276,13 +276,21 @@ def test_how_finely_the_city_is_cut_does_not_decide_who_lives_in_the_town_next_t
 
 
 def test_brain_drain_when_the_outside_pays_much_more():
-    stay = CreativeClusterModel(rng=0, city="small_town", population=6000)
-    drain = CreativeClusterModel(
-        rng=0, city="small_town", population=6000, talent={"outside_income": 6000}
-    )
-    a, b = run(stay, 36), run(drain, 36)
-    assert b["brain_drain"].sum() > a["brain_drain"].sum() + 10
-    assert b["talents"].iloc[-1] < a["talents"].iloc[-1]
+    talents = np.zeros(2)  # talents at month 36, summed over the seeds
+    for seed in range(5):
+        stay = CreativeClusterModel(rng=seed, city="small_town", population=6000)
+        drain = CreativeClusterModel(
+            rng=seed, city="small_town", population=6000, talent={"outside_income": 6000}
+        )
+        a, b = run(stay, 36), run(drain, 36)
+        assert b["brain_drain"].sum() > a["brain_drain"].sum() + 10
+        talents += [a["talents"].iloc[-1], b["talents"].iloc[-1]]
+    # Summed over the seeds: the town keeps fewer talents. Not in every seed, since those who
+    # leave free jobs for the rest: fewer of them fall back to other work and more residents
+    # take creative work up (occupational choice, model.md 7.2). In seed 0, 25 more leave, 16
+    # fewer fall back and 11 more take it up, and both towns end with 74 talents; over 20
+    # seeds the drain leaves 20 fewer (se 2) of about 94, in 19 of them.
+    assert talents[1] < talents[0]
 
 
 def test_metrics_columns_requested_by_users_are_present():
@@ -378,16 +386,18 @@ def test_a_config_brings_its_own_city_unless_city_is_given():
 def test_identical_towns_with_different_histories_end_with_and_without_a_cluster():
     """Path dependence (Arthur 1990): the same town, plan and rules; only the history differs.
 
-    With strong increasing returns (elasticity 1, reference 78 jobs) a history that
+    With strong increasing returns (elasticity 1, reference 64 jobs) a history that
     gathered creative jobs on one node keeps them, one that did not stays diffuse
     (experiments/path_dependence.py runs more sizes and a plan). The window is
-    narrow: in the family's compact town of 12,000 (9 nodes), after the 60-year
-    spin-up (measured before the 100-year default, which the test uses and passes),
-    5 of 8 histories kept a cluster and 2 never had one at reference 78; at
-    86, 1 kept one and 5 never had one; at 70, clusters ran away in the spin-up and
-    several collapsed after month 0.
+    narrow and moves with the calibration: in the family's compact town of 12,000 (9
+    nodes), with the calibrated defaults of 5 December 2026 and the 100-year spin-up,
+    2 of 8 histories keep a cluster and 4 never have one at reference 64; at 70 one
+    keeps one and seven never have one; at 78 (the reference with the hand-set
+    defaults) none has one. The two kept clusters ran away in the spin-up (over
+    50,000 jobs within reach of the busiest node) and shrink to about 5 times the
+    reference in the ten years.
     """
-    reference = 78.0
+    reference = 64.0
     kept, never = 0, 0
     for seed in range(8):
         cfg, _ = load_config(

@@ -279,10 +279,10 @@ SCENARIOS: dict[str, Scenario] = {
         "creative firms, the number under a circle counts the creative workers (talents) "
         "living there. Month 0 is the town after 100 years of the model without policy. "
         "**Watch for:** press ▶ and follow five years (60 months). The creative economy is "
-        "small: 20 to 40 creative firms, 110 to 160 creative jobs (2 to 3 in every 100 jobs), "
-        "most in one or two neighbourhoods (map: Creative density). Firms open and close, a "
-        "few a year; creative jobs and talents go up and down but stay within a quarter of "
-        "where they started; rents do not move. The town does not take off by itself.",
+        "small: 30 to 50 creative firms, 110 to 160 creative jobs (2 to 3 in every 100 jobs), "
+        "most in one or two neighbourhoods (map: Creative density). Firms open and close, "
+        "about five a year; creative jobs and talents go up and down but stay within a quarter "
+        "of where they started; rents do not move. The town does not take off by itself.",
     ),
     "hub_and_festival": Scenario(
         "2. The same town with a creative hub and a festival",
@@ -303,13 +303,13 @@ SCENARIOS: dict[str, Scenario] = {
         "A polycentric metropolis of one million; with this many firms the map draws one "
         "circle per neighbourhood, sized by its creative firms. **Watch for:** follow three "
         "years (36 months). Like the small town, it does not grow by itself: every month "
-        "about 40 creative firms open and as many close, yet creative jobs and firms stay "
-        "within 3% of where they started. What differs is the level: about 5,400 creative "
-        "firms and 25,000 creative jobs, 5 in every 100 jobs (small town: 2 to 3); creative "
-        "workers earn a little less than other work pays (small town: about three quarters); "
-        "and jobs gather in the centre, the densest neighbourhood, with more than 6 in every "
-        "10 of the city's creative jobs (map: Creative density). Why would the same rules "
-        "give the big city about twice the small town's creative share?",
+        "about 55 creative firms open and as many close, yet creative jobs and firms stay "
+        "within 3% of where they started. What differs is the level: about 5,800 creative "
+        "firms and 20,000 creative jobs, 4 to 5 in every 100 jobs (small town: 2 to 3); "
+        "creative workers earn a little less than other work pays (small town: about three "
+        "quarters); and jobs gather in the centre, the densest neighbourhood, with more than "
+        "half of the city's creative jobs (map: Creative density). Why would the same rules "
+        "give the big city nearly twice the small town's creative share?",
         months=36,
     ),
     "free_play": Scenario(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lever_runs import SEEDS, pair, stepper
+from lever_runs import pair, stepper
 
 
 def test_broadband_raises_tech_and_the_revenue_of_digital_firms_only():
@@ -37,8 +37,13 @@ def test_broadband_raises_tech_and_the_revenue_of_digital_firms_only():
 
 
 def test_broadband_lifts_digital_sales_over_two_years():
+    # Over two years the runs' random paths part (entry, exit, productivity shocks), so the
+    # digital firms are not the same ones: a seed's lift is +0.23M on average (of about
+    # 7.5M: +3%; se 0.04M over 100 seeds) with a spread of 0.39M, and a third of the seeds
+    # show a loss. Summed over three seeds a loss had odds of about 1 in 6 (seeds 0-2:
+    # -0.36M); over thirty, about 1 in 1000 (seeds 0-29: +3.7%).
     sales = np.zeros(2)  # digital firms' sales over two years, summed over the seeds
-    for seed in SEEDS:
+    for seed in range(30):
         base, fast = stepper({"broadband": {"start": 1}}, seed=seed)
         digital = base.sector_traits["digital"]
         for _ in range(24):

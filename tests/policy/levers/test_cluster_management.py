@@ -12,7 +12,11 @@ from lever_runs import pair, ts
 
 def test_cluster_management_brokers_ties_lifts_reach_sales_and_innovation():
     innovations, sales = np.zeros(2), np.zeros(2)
-    for seed in range(8):  # innovations are rare events: three seeds cannot tell +20%
+    # Innovations are rare events (about 55 per run), drawn independently in the two runs:
+    # a seed's ratio scatters by about 0.19 around the lever's +16-17% (40 seeds, also per
+    # firm-month), so eight seeds gave 1.09 (seeds 0-7) and forty are needed to tell +16%
+    # from the +10% asserted (pooled ratio's se about 0.03).
+    for seed in range(40):
         base, cluster = pair({"cluster_management": {"start": 1}}, months=36, seed=seed)
         ties = [ts(m)["collaboration_ties"].iloc[-1] for m in (base, cluster)]
         assert ties[1] > 3 * ties[0]

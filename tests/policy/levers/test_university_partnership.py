@@ -53,15 +53,23 @@ def test_university_partnership_keeps_graduates_in_the_town():
 
 def test_university_partnership_of_a_town_without_one_pulls_the_city_graduates():
     # most small towns have no university: they partner with the large city's
-    for seed in SEEDS:
+    talents = np.zeros(2)
+    for seed in range(5):
         base, uni = partnership_pair(seed, city_university=True)
         bigcity = uni.place_names.index("Bigcity")
         assert uni.graduate_pull[bigcity, :4] == pytest.approx(1.0)
         assert uni.graduate_pull[:, 4:] == pytest.approx(0.0)
         assert uni.retention_bonus == pytest.approx(0.0)
-        # more of the city's graduates settle in the town, and it has more talents
+        # more of the city's graduates settle in the town in every seed...
         assert graduates_in_town(uni) > graduates_in_town(base) + 0.02
-        assert ts(uni)["talents"].iloc[-1] > ts(base)["talents"].iloc[-1]
+        talents += [ts(m)["talents"].iloc[-1] for m in (base, uni)]
+    # ...and, summed over the seeds, it has more talents. Not in every seed: the graduates
+    # who settle compete for the town's creative jobs, and its other talents' occupational
+    # choices and moves go with chance; in seed 0 29 more graduates live there at the end
+    # but 35 more talents fell back to other work and 21 fewer residents took creative
+    # work up: 352 talents against 362. Over 20 seeds: +38 graduates living there (se 3),
+    # -3 other talents (se 5), +35 talents (se 6) of about 350, more in 18 seeds.
+    assert talents[1] > talents[0]
 
 
 def test_university_partnership_ends_the_pull_when_it_stops():
