@@ -18,6 +18,7 @@ from clustersim.experiments.conclusions import (
     replicate_warnings,
     what_this_means,
 )
+from clustersim.experiments.design import Design
 from clustersim.experiments.readable import Names, effects_table, plans_table, short_name
 
 NAMES = Names(
@@ -41,7 +42,7 @@ def _effect(metric, site, effect, low, high, mde, base, n=8):
         "effect": effect,
         "ci_low": low,
         "ci_high": high,
-        "relative_effect": effect / base,
+        "relative_effect": effect / base if base else float("nan"),
         "significant": low > 0 or high < 0,
         "mde": mde,
     }
@@ -225,9 +226,17 @@ def test_short_names_come_from_the_design_labels():
         == "Talent first"
     )
     assert short_name("metropolis", "Metropolis of 300,000") == "Metropolis of 300,000"
-    assert short_name("small_town", "Small town of 12,000, 60 minutes from a city of 300,000") == (
-        "small town"
+    town = "Small town of 12,000, 60 minutes from a city of 300,000"
+    arm = {"arms": {"none": {"overrides": ["plan=none"]}}}
+    assert short_name("small_town", town) == "small town"
+    # a place is called by its label's first phrase when that tells the sites apart
+    near = town.replace("60", "20")
+    design = Design.from_mapping(
+        {"name": "x", "sites": {"small_town": {"label": town}, "near": {"label": near}}, **arm}
     )
+    assert Names.of(design).site_names == {"small_town": "small town", "near": "near"}
+    design = Design.from_mapping({"name": "x", "sites": {"small_town": {"label": town}}, **arm})
+    assert Names.of(design).site_names == {"small_town": "Small town of 12,000"}
 
 
 def test_a_loss_of_jobs_is_claimed_only_when_clear(tables):
@@ -279,6 +288,18 @@ def test_noise_floor_gives_each_measure_and_each_plan_where_it_differs():
         "Creative hub plan and Festival plan, in that order, where they differ): creative "
         "workers living there about 5 people; mean rent about 2 and 4 EUR/month."
     )
+    # a measure no plan changes in any replicate, and one every replicate changes alike
+    flat = [
+        {**_effect("displaced_total", "metro", 0.0, 0.0, 0.0, 0.0, 0.0), "arm": arm}
+        for arm in ("hub", "fest")
+    ]
+    flat += [{**_effect("graduates", "metro", 2.0, 2.0, 2.0, 0.0, 10.0), "arm": "hub"}]
+    said = noise_floor(pd.DataFrame(rows + flat), names)
+    assert said[2] == (
+        "No plan changes displaced residents (whole run) in any replicate: every paired "
+        "difference is 0."
+    )
+    assert said[3].startswith("Every replicate gives the same difference in new graduates")
     # many plans: the smallest and the largest
     many = dataclasses.replace(names, arms=["none", *"abcd"])
     mdes = {"a": 8.0, "b": 12.0, "c": 20.0, "d": 16.0}

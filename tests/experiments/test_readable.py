@@ -38,7 +38,7 @@ def test_names_longer_than_32_characters_get_readable_short_names():
     # long labels (of long codes) keep their first and last words: which plan, which year
     assert shown[1].startswith("Festival, creative …") and shown[1].endswith("from 2026")
     assert shown[2].endswith("from 2027")
-    assert names.site("town") == "town"  # a short code beats a long label
+    assert names.site("town") == "Small town of 12,000"  # a long label's first phrase
     assert names.site("a_very_long_site_code_for_a_city_region_2026") == (
         "a very long site code … 2026"
     )

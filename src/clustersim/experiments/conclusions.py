@@ -366,11 +366,19 @@ def _other_measures(rows: pd.DataFrame, site: Any, names: Names) -> list[str]:
             f"chance{order}: {'; '.join(parts)}."
         )
     if flat.any():
-        same = [_measure_name(str(m)) for m in dict.fromkeys(rows.loc[flat, "metric"])]
-        out.append(
-            f"Every replicate gives the same difference in {_and(same)}{where}, so chance "
-            "adds no spread: any difference in them, however small, stands out."
-        )
+        none = rows.groupby("metric", sort=False)["effect"].transform(lambda e: (e == 0).all())
+        unchanged = [_measure_name(str(m)) for m in dict.fromkeys(rows.loc[flat & none, "metric"])]
+        same = [_measure_name(str(m)) for m in dict.fromkeys(rows.loc[flat & ~none, "metric"])]
+        if unchanged:
+            out.append(
+                f"No {names.arm_word} changes {_and(unchanged)}{where} in any replicate: "
+                "every paired difference is 0."
+            )
+        if same:
+            out.append(
+                f"Every replicate gives the same difference in {_and(same)}{where}, so chance "
+                "adds no spread: any difference in them, however small, stands out."
+            )
     return out
 
 

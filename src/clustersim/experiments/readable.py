@@ -49,8 +49,11 @@ SHORT = 32
 """Names longer than this are shortened in tables and figures (:func:`short_name`)."""
 
 
-def short_name(code: str, label_text: str, *, limit: int = SHORT) -> str:
+def short_name(code: str, label_text: str, *, limit: int = SHORT, phrase: bool = False) -> str:
     """A short name for a site or plan: its label before a colon, a short label, or its code.
+
+    With ``phrase``, a long label's first phrase (before ", ") comes before the code
+    when it is short: a place's name ("Small town of 12,000, 60 minutes from ...").
 
     A name still longer than ``limit`` characters (a long label, and a long code) is
     shortened readably (:func:`abbreviate`): a setting ``key = value`` keeps its value
@@ -61,6 +64,8 @@ def short_name(code: str, label_text: str, *, limit: int = SHORT) -> str:
         'Creative city plan'
         >>> short_name("metropolis", "Metropolis of 300,000"), short_name("small_town", "x" * 40)
         ('Metropolis of 300,000', 'small town')
+        >>> short_name("town", "Small town of 12,000, 60 minutes from a city", phrase=True)
+        'Small town of 12,000'
         >>> short_name("a", "policy.cluster_management.start = 12")
         'cluster_management.start = 12'
     """
@@ -71,6 +76,9 @@ def short_name(code: str, label_text: str, *, limit: int = SHORT) -> str:
         return text
     if " = " in text:  # a setting of a sweep: its key and value say what it is
         return abbreviate(text, limit)
+    first = text.split(", ", 1)[0].strip()  # "12,000" has no space: not a phrase's end
+    if phrase and first != text and 0 < len(first) <= limit:
+        return first
     plain = code.replace("_", " ")
     own_label = text and text != code
     return abbreviate(text if own_label and len(plain) > limit else plain, limit)
@@ -153,6 +161,14 @@ def _unique(names: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _site_names(sites: dict[str, Any]) -> dict[str, str]:
+    """Short names of the sites: a long label's first phrase when those tell them apart."""
+    phrases = {k: short_name(k, s.label, phrase=True) for k, s in sites.items()}
+    if len(set(phrases.values())) == len(phrases):
+        return phrases
+    return _unique({k: short_name(k, s.label) for k, s in sites.items()})
+
+
 @dataclass(frozen=True)
 class Names:
     """How a design's sites and plans are called in the report, and its horizon.
@@ -191,7 +207,7 @@ class Names:
             "arms": list(design.arms),
             "baseline": design.baseline,
             "horizon": int(design.steps),
-            "site_names": _unique({k: short_name(k, s.label) for k, s in design.sites.items()}),
+            "site_names": _site_names(design.sites),
             "arm_names": _unique({k: short_name(k, a.label) for k, a in design.arms.items()}),
             "ci": float(design.analysis.get("ci", 0.95)),
         }
