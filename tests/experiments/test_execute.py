@@ -17,7 +17,7 @@ from clustersim.experiments.aggregate import aggregate
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design, expected_run_dirs
 from clustersim.experiments.execute import hydra_multirun_args, run_local
-from clustersim.experiments.runner import is_complete
+from clustersim.experiments.runner import is_complete, run_status
 from clustersim.files import temporaries
 from conftest import write_design as _design
 
@@ -169,12 +169,22 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
     cmd += ["--launcher", "basic"]
     log = open(tmp_path / "driver.log", "w")
+    # SIGINT as a terminal delivers it, whatever the test worker's disposition (an ignored
+    # SIGINT is inherited across exec): twice in the full suite the sweep ran to its end
+    # (exit 0) though its runs took seconds; `seen` tells next time whether the wait saw a run
     proc = subprocess.Popen(
-        cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        cmd,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
+    seen: set[str] = set()  # what this process read of the runs while waiting (for the message)
     try:
         while len(_complete(out)) < 1 and time.monotonic() < deadline and proc.poll() is None:
+            seen |= {run_status(m.parent) for m in (out / "runs").glob("*/meta.json")}
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGINT)  # the driver only: it stops its Hydra child
         code = proc.wait(timeout=60)
@@ -187,7 +197,7 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path):
         proc.wait()
         log.close()
     said = (tmp_path / "driver.log").read_text()
-    assert code == 130, said
+    assert code == 130, f"run states seen while waiting: {sorted(seen)}\n{said}"
     assert "interrupted; run the same command again to resume" in said
     assert not left, "the Hydra child process outlived the interrupted driver"
     before = _complete(out)
