@@ -372,8 +372,9 @@ class MarketParams:
         30_000_000.0,
         unit="people",
         doc="market potential at which the external price is firm.unit_price",
-        source="calibrated: a medium city of 150,000 keeps a creative share of about 4.4%, "
-        "near the EU's 3.7% (docs/model.md, section 9)",
+        source="set by hand, before labour.creative_vocation was estimated: a medium city of "
+        "150,000 then kept a creative share of about 4.4%, near the EU's 3.7%; the estimate "
+        "holds it fixed (docs/model.md, section 9)",
         ge=1000,
         le=1e9,
     )
