@@ -151,6 +151,45 @@ def test_choose_rows_never_picks_a_zero_weight_column_at_the_edges():
     assert set(np.unique(pick)) == {1, 2}
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_choose_rows_with_shared_rows_picks_exactly_what_the_repeated_rows_would(seed):
+    """Choosers sharing a row of weights (seekers of one home and sector) draw the same."""
+    r = np.random.default_rng(seed)
+    cols = int(r.integers(1, 300))
+    weights = r.random((40, cols)) * (r.random((40, cols)) < 0.5)
+    weights[:3] = 0.0
+    rows = r.integers(0, 40, size=2_000)
+    np.testing.assert_array_equal(
+        mech.choose_rows(weights, rng(seed), rows), mech.choose_rows(weights[rows], rng(seed))
+    )
+
+
+def test_match_labour_is_unchanged_by_grouping_seekers_of_one_home_and_sector():
+    """The job search gives the hires the seekers' own rows of weights would give."""
+    r = np.random.default_rng(9)
+    nodes, firms, seekers = 30, 400, 3_000
+    travel = r.uniform(0, 90, (nodes, nodes))
+    reach = mech.reach_weights((travel + travel.T) / 2, 30.0, max_time=60.0)
+    np.fill_diagonal(reach, 1.0)
+    home, sector = r.integers(0, nodes, seekers), r.integers(0, 12, seekers)
+    firm_node, firm_sector = r.integers(0, nodes, firms), r.integers(0, 12, firms)
+    vacancies = r.integers(-2, 4, firms)
+    hired, firm = mech.match_labour(
+        home, sector, firm_node, firm_sector, vacancies, reach, 0.3, rng(1)
+    )
+    # the reference: stage 1 drawn from one row of weights per seeker
+    g = rng(1)
+    open_firms = np.flatnonzero(vacancies > 0)
+    vac_ns = np.zeros((nodes, 12))
+    np.add.at(vac_ns, (firm_node[open_firms], firm_sector[open_firms]), vacancies[open_firms])
+    hiring = np.flatnonzero(vac_ns.sum(axis=1) > 0)
+    effective = vac_ns[hiring][:, sector].T * 0.7 + 0.3 * vac_ns.sum(axis=1)[hiring][None, :]
+    column = mech.choose_rows(reach[np.ix_(home, hiring)] * effective, g)
+    assert len(hired) > 200
+    chosen_node = hiring[column[hired]]
+    np.testing.assert_array_equal(firm_node[firm], chosen_node)
+
+
 # -------------------------------------------------------- agglomeration_benefit
 
 

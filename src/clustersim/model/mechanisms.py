@@ -67,36 +67,46 @@ def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.argmin(noise, axis=1)
 
 
-def choose_rows(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def choose_rows(
+    weights: np.ndarray, rng: np.random.Generator, rows: np.ndarray | None = None
+) -> np.ndarray:
     """Pick one column per row with probability proportional to non-negative weights.
 
-    Rows whose weights are all zero get -1.
+    Rows whose weights are all zero get -1. With ``rows``, pick ``i`` is drawn from
+    the weights of row ``rows[i]`` (many choosers who share a row of weights, e.g. job
+    seekers living at the same node and trained in the same sector): the same picks,
+    from the same draws, as ``choose_rows(weights[rows], rng)``, with the cumulative
+    sums taken once per distinct row.
 
     Examples:
         >>> choose_rows(np.array([[0.0, 1.0], [0.0, 0.0]]), np.random.default_rng(0))
         array([ 1, -1])
+        >>> weights, rows = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([1, 0, 0])
+        >>> choose_rows(weights, np.random.default_rng(0), rows)
+        array([-1,  1,  1])
     """
-    if weights.shape[0] == 0:
+    n = weights.shape[0] if rows is None else len(rows)
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
     cum = np.cumsum(weights, axis=1)
-    total = cum[:, -1]
-    u = rng.random(weights.shape[0]) * total
-    pick = _count_at_most(cum, u)
+    total = cum[:, -1] if rows is None else cum[rows, -1]
+    u = rng.random(n) * total
+    pick = _count_at_most(cum, u, rows)
     pick = np.minimum(pick, weights.shape[1] - 1)
     return np.where(total > 0, pick, -1)
 
 
-def _count_at_most(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Per row, how many entries of the non-decreasing row ``cum[i]`` are <= ``u[i]``.
+def _count_at_most(cum: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per pick ``i``, how many entries of the non-decreasing row ``cum[rows[i]]`` are <= ``u[i]``.
 
-    A bisection over the columns of every row at once: ``log2(columns)`` gathers
-    instead of comparing every entry (the same comparisons decide, so the count is
-    exactly ``(cum <= u[:, None]).sum(axis=1)``).
+    ``rows`` defaults to one row per pick. A bisection over the columns of every row at
+    once: ``log2(columns)`` gathers instead of comparing every entry (the same
+    comparisons decide, so the count is exactly ``(cum[rows] <= u[:, None]).sum(axis=1)``).
     """
-    rows, cols = cum.shape
-    lo = np.zeros(rows, dtype=np.int64)
-    hi = np.full(rows, cols, dtype=np.int64)
-    index = np.arange(rows)
+    cols = cum.shape[1]
+    index = np.arange(len(u)) if rows is None else rows
+    lo = np.zeros(len(u), dtype=np.int64)
+    hi = np.full(len(u), cols, dtype=np.int64)
     while True:
         open_ = lo < hi
         if not open_.any():
@@ -295,10 +305,9 @@ def match_labour(
     # vacancies weigh nothing and are left out: the same draw over fewer columns)
     s = seeker_sector.astype(np.int64)
     hiring = np.flatnonzero(vac_node > 0)
-    effective = (
-        vac_ns[hiring][:, s].T * (1.0 - cross_sector) + cross_sector * vac_node[hiring][None, :]
-    )
-    column = choose_rows(reach[np.ix_(seeker_home, hiring)] * effective, rng)
+    # sector-adjusted vacancies of each hiring node, by the seeker's sector
+    effective = vac_ns[hiring] * (1.0 - cross_sector) + cross_sector * vac_node[hiring][:, None]
+    column = _search_every_node(seeker_home, s, effective, reach[:, hiring], rng)
     node = np.where(column >= 0, hiring[np.maximum(column, 0)], -1)
     applied = np.flatnonzero(node >= 0)
     node, s = node[applied], s[applied]
@@ -324,6 +333,24 @@ def match_labour(
     rank = np.arange(len(firm)) - np.searchsorted(firm, firm, side="left")
     accepted = rank < vacancies[firm]
     return applied[accepted], firm[accepted]
+
+
+def _search_every_node(
+    home: np.ndarray,
+    sector: np.ndarray,
+    effective: np.ndarray,
+    reach: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Each seeker's column of ``reach`` (home x hiring nodes), weighing every node.
+
+    The weights ``reach[home, n] * effective[n, sector]`` depend only on a seeker's
+    home and sector, so they are built once per pair present.
+    """
+    n_sectors = effective.shape[1]
+    pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
+    weights = reach[pairs // n_sectors] * effective[:, pairs % n_sectors].T
+    return choose_rows(weights, rng, pair_of)
 
 
 def expected_income(
@@ -586,8 +613,7 @@ def collaboration_targets(
     market access of both ends stretches the reach for distant ties (global
     networking; Falck, Heblich & Kipar 2010 on cluster networking).
     """
-    reach_scale = distance_scale * (
-        1.0 + market_access[source_node][:, None] + market_access[None, :]
-    )
-    weights = np.exp(-travel_time[source_node] / reach_scale) * firms_at_node[None, :]
-    return choose_rows(weights, rng)
+    nodes, row = np.unique(source_node, return_inverse=True)  # one row of weights per node
+    reach_scale = distance_scale * (1.0 + market_access[nodes][:, None] + market_access[None, :])
+    weights = np.exp(-travel_time[nodes] / reach_scale) * firms_at_node[None, :]
+    return choose_rows(weights, rng, row)

@@ -183,7 +183,7 @@ def _start_up_sectors(model: Model, starters: np.ndarray, success: np.ndarray) -
     t, rng = model.talents, model.rng
     sectors = t.sector[starters].astype(np.int64)
     copy = rng.random(len(starters)) < fp.imitation_weight / (1.0 + fp.imitation_weight)
-    copied = mech.choose_rows(success[t.home[starters[copy]]], rng)
+    copied = mech.choose_rows(success, rng, t.home[starters[copy]])
     sectors[np.flatnonzero(copy)[copied >= 0]] = copied[copied >= 0]
     return sectors
 
