@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from conftest import run_cli
+
+from clustersim import simulate
 
 
 def test_run_writes_tables_config_and_summary(tmp_path):
@@ -25,6 +29,43 @@ def test_run_writes_tables_config_and_summary(tmp_path):
     assert len(ts) == 13
     assert json.loads((out / "summary.json").read_text())["seed"] == 7
     assert json.loads((out / "config.json").read_text())["city"]["population"] == 5000
+
+
+_COUNT_BUILDS = """
+import sys
+import clustersim.model.core as core
+from clustersim.experiments.launch import main
+
+built = []
+init = core.CreativeClusterModel.__init__
+def counting(self, *args, **kwargs):
+    built.append(1)
+    init(self, *args, **kwargs)
+core.CreativeClusterModel.__init__ = counting
+sys.argv = ["clustersim", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print("models built:", len(built), file=sys.stderr)
+"""
+
+
+def test_a_single_run_builds_its_model_once(tmp_path):
+    """The check before Hydra starts builds the model; the run takes it instead of a second."""
+    out = tmp_path / "out"
+    args = ["city=small_town", "steps=6", "seed=3", "city.population=5000", f"hydra.run.dir={out}"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _COUNT_BUILDS, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "models built: 1" in proc.stderr
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    expected = simulate("small_town", steps=6, seed=3, overrides=["city.population=5000"])
+    pd.testing.assert_frame_equal(ts, expected.timeseries, check_dtype=False)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ import math
 import os
 import shutil
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -287,10 +288,26 @@ def check_arguments(args: list[str]) -> None:
     _check_extra_keys(extra, ns.multirun, model, hydra_overrides)
     cfg = _check_runs(model, [str(o.input_line) for o in hydra_overrides], ns.multirun)
     if not ns.multirun and not ns.cfg and not ns.info:
-        # building the model checks what needs the graph: GraphML files, policy target nodes
+        # building the model checks what needs the graph: GraphML files, policy target
+        # nodes; the run then takes this model instead of building it again
         from clustersim.model.core import CreativeClusterModel
 
-        CreativeClusterModel.from_config(cfg)
+        started = time.perf_counter()
+        model = CreativeClusterModel.from_config(cfg)
+        _CHECKED[:] = [(cfg, model, time.perf_counter() - started)]
+
+
+#: The model a single run's check built, with its config and seconds to build: run_job
+#: takes it when its own config is the same (the command builds its model once).
+_CHECKED: list[tuple[SimConfig, Any, float]] = []
+
+
+def _checked_model(cfg: SimConfig) -> tuple[Any, float]:
+    """The model the check built for ``cfg`` and its build time, or (None, 0); taken once."""
+    checked, _CHECKED[:] = list(_CHECKED), []
+    if checked and checked[0][0] == cfg:
+        return checked[0][1], checked[0][2]
+    return None, 0.0
 
 
 def run_job(cfg: DictConfig) -> dict:
@@ -298,7 +315,8 @@ def run_job(cfg: DictConfig) -> dict:
     from clustersim.model.simulate import run_config
 
     sim_cfg = from_dictconfig(cfg)
-    result = run_config(sim_cfg)
+    model, build_s = _checked_model(sim_cfg)
+    result = run_config(sim_cfg, model=model, build_s=build_s)
     out = Path(HydraConfig.get().runtime.output_dir)
     result.save(out)
     print(result.summary_table())

@@ -51,12 +51,21 @@ def simulate(
     return run_config(cfg)
 
 
-def run_config(cfg: SimConfig) -> SimulationResult:
-    """Run a validated config for ``cfg.steps`` months."""
+def run_config(
+    cfg: SimConfig, *, model: CreativeClusterModel | None = None, build_s: float = 0.0
+) -> SimulationResult:
+    """Run a validated config for ``cfg.steps`` months.
+
+    ``model``: the model of ``cfg`` already built (at month 0) and the seconds its
+    build took, ``build_s``, counted in the wall time; by default it is built here.
+    """
     from clustersim.version import __version__
 
-    started = time.perf_counter()
-    model = CreativeClusterModel.from_config(cfg)
+    started = time.perf_counter() - build_s
+    if model is None:
+        model = CreativeClusterModel.from_config(cfg)
+    elif model.steps != 0:
+        raise ValueError(f"run_config needs a model at month 0, got one at month {model.steps}")
     model.run_for(cfg.steps)
     wall = time.perf_counter() - started
     return SimulationResult(
