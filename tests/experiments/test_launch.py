@@ -10,9 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import run_cli
-
 from clustersim import simulate
+from conftest import run_cli
 
 
 def test_run_writes_tables_config_and_summary(tmp_path):

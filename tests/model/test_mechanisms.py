@@ -190,6 +190,30 @@ def test_match_labour_is_unchanged_by_grouping_seekers_of_one_home_and_sector():
     np.testing.assert_array_equal(firm_node[firm], chosen_node)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_job_search_over_reachable_nodes_picks_what_weighing_every_node_picks(seed):
+    """In a big city the search weighs only nodes within reach, with the same picks."""
+    r = np.random.default_rng(seed)
+    nodes = 300
+    travel = r.uniform(0, 240, (nodes, nodes))
+    reach = mech.reach_weights((travel + travel.T) / 2, 30.0, max_time=60.0)
+    reach[r.integers(0, nodes, 20)] = 0.0  # homes with no vacancy within reach
+    assert (reach > 0).mean() < mech._DENSE_REACH  # the case of the reachable-node search
+    effective = r.random((nodes, 12)) * (r.random((nodes, 12)) < 0.7)
+    effective[r.integers(0, nodes, 50)] = 0.0  # nodes without vacancies
+    hiring = effective.sum(axis=1) > 0
+    home, sector = r.integers(0, nodes, 5_000), r.integers(0, 12, 5_000)
+    pairs, pair_of = np.unique(home * 12 + sector, return_inverse=True)
+    columns = np.flatnonzero(hiring)
+    full = reach[pairs // 12][:, columns] * effective[columns][:, pairs % 12].T
+    pick = mech.choose_rows(full, rng(seed), pair_of)
+    expected = np.where(pick >= 0, columns[pick], -1)
+    for rows in (None, mech.reachable_rows(reach)):
+        picked = mech._search_nodes(home, sector, effective, reach, hiring, rng(seed), rows)
+        np.testing.assert_array_equal(picked, expected)
+    assert (picked == -1).sum() > 0 and len(np.unique(picked)) > 100
+
+
 # -------------------------------------------------------- agglomeration_benefit
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "logit_choice",
     "match_labour",
     "reach_weights",
+    "reachable_rows",
     "sample_alternatives",
     "sector_mix_spillover",
     "talent_location_utilities",
@@ -275,6 +276,7 @@ def match_labour(
     reach: np.ndarray,
     cross_sector: float,
     rng: np.random.Generator,
+    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Match job seekers to firms with vacancies within commuting reach.
 
@@ -283,6 +285,9 @@ def match_labour(
     sampled in two stages (node, then firm within the node) so the cost grows
     with seekers x nodes, not seekers x firms. Each firm accepts applicants in
     random order up to its vacancies.
+
+    ``reach_rows``: :func:`reachable_rows` of ``reach`` when the caller keeps it
+    (computed here otherwise).
 
     Returns:
         (indices of hired seekers, index of the firm that hired each).
@@ -304,11 +309,9 @@ def match_labour(
     # stage 1: node, weighted by reach and sector-adjusted vacancies (nodes without
     # vacancies weigh nothing and are left out: the same draw over fewer columns)
     s = seeker_sector.astype(np.int64)
-    hiring = np.flatnonzero(vac_node > 0)
-    # sector-adjusted vacancies of each hiring node, by the seeker's sector
-    effective = vac_ns[hiring] * (1.0 - cross_sector) + cross_sector * vac_node[hiring][:, None]
-    column = _search_every_node(seeker_home, s, effective, reach[:, hiring], rng)
-    node = np.where(column >= 0, hiring[np.maximum(column, 0)], -1)
+    # sector-adjusted vacancies of each node, by the seeker's sector
+    effective = vac_ns * (1.0 - cross_sector) + cross_sector * vac_node[:, None]
+    node = _search_nodes(seeker_home, s, effective, reach, vac_node > 0, rng, reach_rows)
     applied = np.flatnonzero(node >= 0)
     node, s = node[applied], s[applied]
     # stage 2: own sector with probability V_s / (V_s + cross (V - V_s)), else another sector
@@ -335,22 +338,103 @@ def match_labour(
     return applied[accepted], firm[accepted]
 
 
-def _search_every_node(
+def reachable_rows(reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero entries of ``reach``, row by row: (row starts, columns, values).
+
+    Columns ascend within a row; ``columns`` and ``values`` end with one extra entry
+    (column 0, value 0) that pads short rows.
+
+    Examples:
+        >>> reachable_rows(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]]))
+        (array([0, 2, 3]), array([0, 2, 1, 0]), array([1. , 0.5, 1. , 0. ]))
+    """
+    reachable = reach > 0
+    start = np.concatenate([[0], np.cumsum(reachable.sum(axis=1))])
+    return start, np.append(np.nonzero(reachable)[1], 0), np.append(reach[reachable], 0.0)
+
+
+def _search_nodes(
     home: np.ndarray,
     sector: np.ndarray,
     effective: np.ndarray,
     reach: np.ndarray,
+    hiring: np.ndarray,
     rng: np.random.Generator,
+    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Each seeker's column of ``reach`` (home x hiring nodes), weighing every node.
+    """Each seeker's node, drawn in proportion to ``reach[home, n] * effective[n, sector]``.
 
-    The weights ``reach[home, n] * effective[n, sector]`` depend only on a seeker's
-    home and sector, so they are built once per pair present.
+    -1 for a seeker with no vacancy within reach. The weights depend only on a
+    seeker's home and sector, so they are built once per pair present, over the nodes
+    that are ``hiring``. When most nodes are out of commuting reach (a big city) only
+    the reachable ones are weighed (:func:`_search_reachable`), with the same draws and
+    picks.
     """
     n_sectors = effective.shape[1]
     pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
-    weights = reach[pairs // n_sectors] * effective[:, pairs % n_sectors].T
-    return choose_rows(weights, rng, pair_of)
+    start = reachable_rows(reach)[0] if reach_rows is None else reach_rows[0]
+    homes = pairs // n_sectors
+    if (start[homes + 1] - start[homes]).mean() > _DENSE_REACH * reach.shape[1]:
+        columns = np.flatnonzero(hiring)  # nodes without vacancies weigh nothing
+        weights = reach[homes][:, columns] * effective[columns][:, pairs % n_sectors].T
+        pick = choose_rows(weights, rng, pair_of)
+        return np.where(pick >= 0, columns[np.maximum(pick, 0)], -1)
+    rows = reachable_rows(reach) if reach_rows is None else reach_rows
+    return _search_reachable(homes, pairs % n_sectors, pair_of, effective, rows, rng)
+
+
+#: Share of reachable nodes above which the job search weighs every node.
+_DENSE_REACH = 0.5
+#: Width ratio of the groups of rows the reachable-node search pads to one width.
+_WIDTH_STEP = 1.5
+
+
+def _search_reachable(
+    pair_home: np.ndarray,
+    pair_sector: np.ndarray,
+    pair_of: np.ndarray,
+    effective: np.ndarray,
+    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """:func:`choose_rows` over the reachable nodes of each (home, sector) pair only.
+
+    A row's cumulative weights at its reachable nodes are those of the full row (the
+    nodes left out weigh 0), and the draws are the same, so the picks are those of
+    :func:`choose_rows` on the full rows, except when a draw rounds up to its row's
+    total (probability about 2**-53), where the full row clips to its last node and
+    this to the last reachable one. Rows are padded to one width per group of rows of
+    similar length (widths within ``_WIDTH_STEP`` of each other). Returns node ids.
+    """
+    start, columns, values = reach_rows
+    pad = len(values) - 1
+    by_sector = np.ascontiguousarray(effective.T).ravel()  # sector-major
+    n_nodes = effective.shape[0]
+    width = (start[1:] - start[:-1])[pair_home]
+    group = np.where(width > 0, np.floor(np.log(np.maximum(width, 1)) / np.log(_WIDTH_STEP)), -1)
+    total = np.zeros(len(pair_home))
+    local = np.zeros(len(pair_home), dtype=np.int64)  # row of each pair in its group
+    blocks = []
+    for g in np.unique(group[group >= 0]):
+        rows = np.flatnonzero(group == g)
+        local[rows] = np.arange(len(rows))
+        w = width[rows]
+        offset = np.arange(w.max())
+        at = np.where(offset < w[:, None], start[pair_home[rows]][:, None] + offset, pad)
+        cols = columns[at]
+        weights = values[at] * by_sector[pair_sector[rows][:, None] * n_nodes + cols]
+        cum = np.cumsum(weights, axis=1)
+        total[rows] = cum[:, -1]
+        blocks.append((g, cum, cols, w))
+    u = rng.random(len(pair_of)) * total[pair_of]
+    pick = np.full(len(pair_of), -1, dtype=np.int64)
+    seeker_group = group[pair_of]
+    for g, cum, cols, w in blocks:
+        seekers = np.flatnonzero(seeker_group == g)
+        row = local[pair_of[seekers]]
+        k = np.minimum(_count_at_most(cum, u[seekers], row), w[row] - 1)
+        pick[seekers] = cols[row, k]
+    return np.where(total[pair_of] > 0, pick, -1)
 
 
 def expected_income(
