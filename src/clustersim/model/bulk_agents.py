@@ -109,13 +109,23 @@ def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
 
 
 def _remove_from_cells(agents: list[CellAgent]) -> None:
-    """Take ``agents`` out of their cells, as their ``cell = None`` would one by one."""
+    """Take ``agents`` out of their cells, as their ``cell = None`` would one by one.
+
+    A cell's list is filtered once for all its leavers (the others keep their order),
+    not searched once per leaver: removing k of n agents costs n, not k x n.
+    """
+    leaving: dict[object, set[CellAgent]] = {}
     for agent in agents:
         cell = agent._mesa_cell
         if cell is not None:
-            cell._agents.remove(agent)
-            cell.empty = not cell._agents
+            leaving.setdefault(cell, set()).add(agent)
             agent._mesa_cell = None
+    for cell, gone in leaving.items():
+        if len(gone) == 1:
+            cell._agents.remove(next(iter(gone)))
+        else:
+            cell._agents[:] = [a for a in cell._agents if a not in gone]
+        cell.empty = not cell._agents
 
 
 def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
