@@ -266,3 +266,25 @@ def test_report_prints_to_clean_pdf_pages(tiny_report, page, tmp_path):
     assert (
         data.startswith(b"%PDF") and data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 3
     )
+
+
+def test_a_design_of_the_baseline_alone_reports_its_runs_without_effects(tmp_path):
+    """Replicates of one arm (no plan to compare) give a report, not a traceback."""
+    design = Design.from_mapping(
+        {
+            "name": "baseline_only",
+            "kind": "comparison",
+            "title": "Replicates of a town",
+            "root_seed": 3,
+            "replicates": 2,
+            "steps": 6,
+            "baseline": "none",
+            "n_jobs": 1,
+            "sites": {"town": {"overrides": ["city=small_town", "city.population=5000"]}},
+            "arms": {"none": ["plan=none"]},
+        }
+    )
+    outcome = run_experiment(design, tmp_path, echo=lambda _m: None)
+    html = outcome.report.read_text()
+    assert "there is no plan to compare it with" in html
+    assert "Effects against the baseline" not in html

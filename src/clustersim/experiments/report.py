@@ -275,6 +275,15 @@ def _comparison_sections(
     )
     plans, stops = plan_contents(runs), budget_stops(runs)
     effects = tables["effects"]
+    if effects.empty and design.kind == "comparison":  # replicates of the baseline alone
+        report.heading("What this means")
+        report.text(
+            f"Every run of this design is the baseline ({names.arm(design.baseline)}): there "
+            "is no plan to compare it with. The time series below show how the runs vary "
+            "from replicate to replicate; add an arm to measure a plan's effects."
+        )
+        _timeseries_section(report, design, ts, names)
+        return {"side_effects": side, "plans": plans, "budget_stops": stops}
     report.heading("What this means")
     report.extend(
         conclusions.what_this_means(

@@ -55,6 +55,8 @@ def add_talent_agents(model: Model, ids: np.ndarray) -> list[Talent]:
     """
     if len(ids) == 0:
         return []
+    if Talent not in model._agents_by_type:  # Mesa makes the class's agent set for the first
+        return [Talent(model, int(ids[0])), *add_talent_agents(model, ids[1:])]
     if _observed(model, Talent, ModelSignals.AGENT_ADDED):
         return [Talent(model, int(i)) for i in ids]
     agents = []
@@ -88,6 +90,8 @@ def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
     """
     if len(ids) == 0:
         return []
+    if CreativeFirm not in model._agents_by_type:  # Mesa makes the class's agent set
+        return [CreativeFirm(model, int(ids[0])), *add_firm_agents(model, ids[1:])]
     cells = [model.space[node] for node in model.firms.node[ids].tolist()]
     bounded = any(cell.capacity is not None for cell in cells)
     if bounded or _observed(model, CreativeFirm, ModelSignals.AGENT_ADDED):

@@ -25,7 +25,12 @@ from mesa import Agent, Model
 
 from clustersim.model import spinup_cache
 from clustersim.model.agents import CreativeFirm, Talent
-from clustersim.model.bulk_agents import move_to_end
+from clustersim.model.bulk_agents import (
+    add_firm_agents,
+    add_talent_agents,
+    move_to_end,
+    remove_agents,
+)
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
@@ -68,6 +73,8 @@ AGENT_LISTS: dict[str, tuple[str, type[Agent]]] = {
     "firms": ("firm_agents", CreativeFirm),
 }
 
+#: How the Mesa agents of a table's rows are made (as ``cls(model, row)`` each, in bulk).
+_ADD_AGENTS = {"talents": add_talent_agents, "firms": add_firm_agents}
 #: Model attributes that are not state, or that the spin-up sets itself.
 _NOT_STATE = frozenset(
     {"steps", "time", "agent_id_counter", "params", "spin_up_months", "spin_up_source"}
@@ -398,15 +405,14 @@ def _set(model: Model, kind: str, path: str, value: np.ndarray, arrays: dict) ->
 
 def _rebuild_agents(model: Model, counter: int) -> None:
     """Replace the Mesa agents of the table rows by new ones ending at id ``counter``."""
-    for agent in _agent_rows(model):
-        agent.remove()
+    remove_agents(model, _agent_rows(model))  # as agent.remove() for each, in bulk
     tables = _tables(model)
     alive = {name: np.flatnonzero(tables[name].alive) for name in AGENT_LISTS}
     model.agent_id_counter = counter - sum(len(rows) for rows in alive.values())
-    for name, (attr, cls) in AGENT_LISTS.items():
+    for name, (attr, _cls) in AGENT_LISTS.items():
         agents: list[Agent | None] = [None] * tables[name].n
-        for i in alive[name]:
-            agents[i] = cls(model, int(i))
+        for i, agent in zip(alive[name], _ADD_AGENTS[name](model, alive[name]), strict=True):
+            agents[i] = agent
         setattr(model, attr, agents)
     if model.agent_id_counter != counter:
         raise ValueError("agent ids do not add up to the stored counter")
