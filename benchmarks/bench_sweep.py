@@ -69,7 +69,7 @@ def _design(replicates: int, steps: int, population: int, n_jobs: int) -> dict[s
 def _boltzmann_rate(steps: int = 20) -> float:
     """BoltzmannWealth(10k) agent-steps per second of wall time in this process."""
     sys.path.insert(0, str(HERE))
-    from bench_nodes import _boltzmann  # noqa: PLC0415
+    from bench_nodes import _boltzmann
 
     model = _boltzmann()
     started = time.perf_counter()
