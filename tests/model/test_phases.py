@@ -23,6 +23,7 @@ from clustersim.model.phases import (
 from clustersim.model.phases.aggregates import Census
 from clustersim.model.state import FirmOrigin, TalentOrigin
 from conftest import uniform_city
+from lever_runs import town_and_city
 
 
 def tiny(seed=0, **groups):
@@ -406,3 +407,31 @@ def test_ties_join_distinct_living_firms_and_lapse_at_the_decay_rate():
     model.params.network.tie_rate = 0.0
     ties.form_ties(model, census)
     assert len(model.ties) == 0
+
+
+def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(monkeypatch):
+    """A big region's choosers are weighed a block at a time, with the same choices.
+
+    Blocks of 50 utilities (a few choosers each) against one block, in a region where a
+    university partnership pulls graduates and talent attraction brings prospects (the
+    pulls added block by block).
+    """
+    from clustersim.model.phases import moves as moves_phase
+
+    def run():
+        model = CreativeClusterModel(
+            rng=4,
+            city=town_and_city(city_university=True),
+            spin_up={"months": 0},
+            policy={"university_partnership": {}, "talent_attraction": {}},
+        )
+        model.run_for(12)
+        return model
+
+    one = run()
+    assert one.graduate_pull.any()
+    assert (one.talent_table()["origin"] == "policy").any()
+    monkeypatch.setattr(moves_phase, "_BLOCK_ENTRIES", 50)
+    blocks = run()
+    pd.testing.assert_frame_equal(pd.DataFrame(blocks.records), pd.DataFrame(one.records))
+    pd.testing.assert_frame_equal(blocks.talent_table(), one.talent_table())

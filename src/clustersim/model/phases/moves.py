@@ -11,6 +11,8 @@ and the node's size in homes).
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +71,21 @@ class Choosers:
         """Reviewing residents (the first rows)."""
         return len(self.reviewing)
 
+    def rows(self, start: int, stop: int) -> Choosers:
+        """The choosers ``start:stop`` (per-chooser arrays sliced; the rest as it is)."""
+        if start == 0 and stop == len(self.sector):
+            return self
+        return dataclasses.replace(
+            self,
+            **{name: getattr(self, name)[start:stop] for name in _PER_CHOOSER},
+        )
+
+
+#: The per-chooser arrays of :class:`Choosers`.
+_PER_CHOOSER = ("sector", "skill", "taste", "home", "employer_node", "wage", "retention")
+#: Entries of the largest block of choosers x nodes utilities computed at once (8 MB).
+_BLOCK_ENTRIES = 1_000_000
+
 
 def move_talents(model: Model) -> None:
     """Retirement, entry of graduates and locals, then everyone reviewing chooses a node."""
@@ -85,11 +102,22 @@ def move_talents(model: Model) -> None:
     n_immigrants = rng.poisson(model.params.talent.immigration_rate * len(alive))
     choosers = _choosers(model, reviewing, n_immigrants, requests)
     sets, correction = _choice_sets(model, choosers, talents_ns)
-    utilities = _utilities(model, choosers, talents_ns, income, sets)
-    if sets is not None:
-        utilities[:, :-1] += correction
-    _add_pulls(model, utilities, choosers, new_grads, sets)
-    choice = mech.logit_choice(utilities, rng)
+    # the choosers' utilities in blocks of rows, so that a region of a million talents
+    # never holds a choosers x nodes table at once; the logit's draws of consecutive
+    # blocks are those of one draw for all rows, so the choices do not depend on blocks
+    n_choosers = len(choosers.sector)
+    columns = (model.n_nodes if sets is None else sets.shape[1]) + 1
+    block = max(1, _BLOCK_ENTRIES // columns)
+    choice = np.zeros(n_choosers, dtype=np.int64)
+    for start in range(0, n_choosers, block):
+        stop = min(start + block, n_choosers)
+        part = choosers.rows(start, stop)
+        part_sets = None if sets is None else sets[start:stop]
+        utilities = _utilities(model, part, talents_ns, income, part_sets)
+        if sets is not None:
+            utilities[:, :-1] += correction[start:stop]
+        _add_pulls(model, utilities, choosers, new_grads, sets, rows=(start, stop))
+        choice[start:stop] = mech.logit_choice(utilities, rng)
     if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
         column = np.minimum(choice, sets.shape[1] - 1)
         node = sets[np.arange(len(choice)), column]
@@ -298,25 +326,32 @@ def _add_pulls(
     choosers: Choosers,
     new_grads: np.ndarray,
     sets: np.ndarray | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> None:
     """Add partnership pulls of new graduates and levers' pulls of their prospects (in place).
 
     ``sets``: the choosers' sampled choice sets (columns are their nodes), or None
-    (columns are all nodes).
+    (columns are all nodes). ``rows``: the choosers ``(start, stop)`` whose utilities
+    ``utilities`` holds (default: all of them).
     """
+    start, stop = (0, len(choosers.sector)) if rows is None else rows
     if len(new_grads) and model.graduate_pull.any():  # partnerships with other places
-        rows = np.searchsorted(choosers.reviewing, new_grads)  # reviewing is sorted, holds them
-        pull = model.graduate_pull[model.place[model.talents.home[new_grads]]]
+        at = np.searchsorted(choosers.reviewing, new_grads)  # reviewing is sorted, holds them
+        inside = (at >= start) & (at < stop)
+        at, grads = at[inside], new_grads[inside]
+        pull = model.graduate_pull[model.place[model.talents.home[grads]]]
         if sets is None:
-            utilities[rows, : model.n_nodes] += pull
+            utilities[at - start, : model.n_nodes] += pull
         else:
-            utilities[rows, :-1] += np.take_along_axis(pull, sets[rows], axis=1)
+            utilities[at - start, :-1] += np.take_along_axis(pull, sets[at], axis=1)
     row = choosers.n_residents + choosers.n_immigrants
     for count, nodes, bonus, _ in choosers.requests:  # policy prospects: extra pull of targets
-        if sets is None:
-            utilities[row : row + count, nodes] += bonus
-        else:
-            utilities[row : row + count, :-1] += bonus * np.isin(sets[row : row + count], nodes)
+        lo, hi = max(row, start), min(row + count, stop)
+        if lo < hi:
+            if sets is None:
+                utilities[lo - start : hi - start, nodes] += bonus
+            else:
+                utilities[lo - start : hi - start, :-1] += bonus * np.isin(sets[lo:hi], nodes)
         row += count
 
 
