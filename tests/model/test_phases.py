@@ -435,3 +435,24 @@ def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(monkeypat
     blocks = run()
     pd.testing.assert_frame_equal(pd.DataFrame(blocks.records), pd.DataFrame(one.records))
     pd.testing.assert_frame_equal(blocks.talent_table(), one.talent_table())
+
+
+def test_the_partner_search_keeps_its_distance_weights_until_travel_times_change():
+    from clustersim.model import mechanisms as mech
+    from clustersim.model.phases import ties as ties_phase
+
+    model = tiny()
+    kept = ties_phase._kernel(model)
+    assert ties_phase._kernel(model) is kept
+    nw = model.params.network
+    expected = mech.collaboration_kernel(model.travel_time, model.market_access, nw.distance_scale)
+    np.testing.assert_array_equal(kept, expected)
+    u, v = next(iter(model.graph.edges))
+    model.set_travel_time(u, v, 45.0)
+    changed = ties_phase._kernel(model)
+    assert changed is not kept
+    np.testing.assert_array_equal(
+        changed,
+        mech.collaboration_kernel(model.travel_time, model.market_access, nw.distance_scale),
+    )
+    assert not np.array_equal(changed, kept)

@@ -12,6 +12,7 @@ import numpy as np
 __all__ = [
     "agglomeration_benefit",
     "choose_rows",
+    "collaboration_kernel",
     "collaboration_targets",
     "effective_density",
     "exit_hazard",
@@ -695,15 +696,36 @@ def collaboration_targets(
     market_access: np.ndarray,
     distance_scale: float,
     rng: np.random.Generator,
+    kernel: np.ndarray | None = None,
 ) -> np.ndarray:
     """Node of the partner for each new collaboration tie, or -1 if none exists.
 
     Partners are found with probability proportional to the firms at a node and
     exp(-t / (scale * (1 + a_i + a_j))): near partners are likelier, and
     market access of both ends stretches the reach for distant ties (global
-    networking; Falck, Heblich & Kipar 2010 on cluster networking).
+    networking; Falck, Heblich & Kipar 2010 on cluster networking). ``kernel``: the
+    distance part for every pair of nodes (:func:`collaboration_kernel`) when the
+    caller keeps it.
     """
     nodes, row = np.unique(source_node, return_inverse=True)  # one row of weights per node
-    reach_scale = distance_scale * (1.0 + market_access[nodes][:, None] + market_access[None, :])
-    weights = np.exp(-travel_time[nodes] / reach_scale) * firms_at_node[None, :]
-    return choose_rows(weights, rng, row)
+    if kernel is None:
+        kernel_rows = collaboration_kernel(travel_time, market_access, distance_scale, nodes)
+    else:
+        kernel_rows = kernel[nodes]
+    return choose_rows(kernel_rows * firms_at_node[None, :], rng, row)
+
+
+def collaboration_kernel(
+    travel_time: np.ndarray,
+    market_access: np.ndarray,
+    distance_scale: float,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``exp(-t_ij / (scale * (1 + a_i + a_j)))`` for source nodes ``rows`` (default all).
+
+    The distance part of :func:`collaboration_targets`' weights; it changes only with
+    travel times and market access, so the model keeps it between changes.
+    """
+    a_rows = market_access if rows is None else market_access[rows]
+    reach_scale = distance_scale * (1.0 + a_rows[:, None] + market_access[None, :])
+    return np.exp(-(travel_time if rows is None else travel_time[rows]) / reach_scale)

@@ -12,7 +12,6 @@ and the node's size in homes).
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 from typing import Any
 

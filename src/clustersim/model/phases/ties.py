@@ -45,9 +45,36 @@ def _partners(model: Model, census: Census, alive: np.ndarray, source: np.ndarra
     f, rng = model.firms, model.rng
     firms_at = census.firms_at.astype(float)
     node = mech.collaboration_targets(
-        f.node[source], firms_at, model.travel_time, model.market_access, nw.distance_scale, rng
+        f.node[source],
+        firms_at,
+        model.travel_time,
+        model.market_access,
+        nw.distance_scale,
+        rng,
+        kernel=_kernel(model),
     )
     order = alive[np.argsort(f.node[alive], kind="stable")]
     starts = np.searchsorted(f.node[order], np.arange(model.n_nodes))
     pick = starts[node] + (rng.random(len(source)) * firms_at[node]).astype(np.int64)
     return order[np.minimum(pick, len(order) - 1)]
+
+
+def _kernel(model: Model) -> np.ndarray:
+    """The partner search's distance weights between nodes, kept until their inputs change.
+
+    Kept with the arrays it was made from (travel times and market access are replaced,
+    never edited in place, when a lever changes travel times) and the scale; an
+    attribute with a leading underscore, so the spin-up's snapshot leaves it out.
+    """
+    inputs = (model.travel_time, model.market_access, model.params.network.distance_scale)
+    kept = getattr(model, "_tie_kernel", None)
+    if (
+        kept is None
+        or kept[0][0] is not inputs[0]
+        or kept[0][1] is not inputs[1]
+        or kept[0][2] != inputs[2]
+    ):
+        kernel = mech.collaboration_kernel(*inputs)
+        model._tie_kernel = (inputs, kernel)
+        return kernel
+    return kept[1]
