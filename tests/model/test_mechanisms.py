@@ -208,7 +208,7 @@ def test_job_search_over_reachable_nodes_picks_what_weighing_every_node_picks(se
     full = reach[pairs // 12][:, columns] * effective[columns][:, pairs % 12].T
     pick = mech.choose_rows(full, rng(seed), pair_of)
     expected = np.where(pick >= 0, columns[pick], -1)
-    for rows in (None, mech.reachable_rows(reach)):
+    for rows in (None, mech.ReachableRows(reach)):
         picked = mech._search_nodes(home, sector, effective, reach, hiring, rng(seed), rows)
         np.testing.assert_array_equal(picked, expected)
     assert (picked == -1).sum() > 0 and len(np.unique(picked)) > 100

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "ReachableRows",
     "agglomeration_benefit",
     "choose_rows",
     "collaboration_kernel",
@@ -27,7 +28,6 @@ __all__ = [
     "logit_choice",
     "match_labour",
     "reach_weights",
-    "reachable_rows",
     "sample_alternatives",
     "sector_mix_spillover",
     "talent_location_utilities",
@@ -277,7 +277,7 @@ def match_labour(
     reach: np.ndarray,
     cross_sector: float,
     rng: np.random.Generator,
-    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    reach_rows: ReachableRows | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Match job seekers to firms with vacancies within commuting reach.
 
@@ -287,7 +287,7 @@ def match_labour(
     with seekers x nodes, not seekers x firms. Each firm accepts applicants in
     random order up to its vacancies.
 
-    ``reach_rows``: :func:`reachable_rows` of ``reach`` when the caller keeps it
+    ``reach_rows``: :class:`ReachableRows` of ``reach`` when the caller keeps it
     (computed here otherwise).
 
     Returns:
@@ -339,19 +339,48 @@ def match_labour(
     return applied[accepted], firm[accepted]
 
 
-def reachable_rows(reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nonzero entries of ``reach``, row by row: (row starts, columns, values).
+class ReachableRows:
+    """The nonzero entries of a reach matrix, row by row, padded in groups of similar length.
 
-    Columns ascend within a row; ``columns`` and ``values`` end with one extra entry
-    (column 0, value 0) that pads short rows.
+    Rows (homes) are grouped by their number of reachable nodes, widths within
+    ``_WIDTH_STEP`` of each other; each group holds its rows' reachable nodes (ascending)
+    and reach values, padded to the group's widest row with node 0 and reach 0.
+
+    Attributes:
+        counts: reachable nodes of each row.
+        group: each row's group (-1: nothing within reach).
+        row: each row's position in its group.
+        nodes, values: per group, its rows' reachable nodes and reach values (rows x width).
 
     Examples:
-        >>> reachable_rows(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]]))
-        (array([0, 2, 3]), array([0, 2, 1, 0]), array([1. , 0.5, 1. , 0. ]))
+        >>> rows = ReachableRows(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]))
+        >>> rows.counts, rows.group
+        (array([2, 1, 0]), array([ 1,  0, -1]))
+        >>> rows.nodes[1], rows.values[1]
+        (array([[0, 2]]), array([[1. , 0.5]]))
     """
-    reachable = reach > 0
-    start = np.concatenate([[0], np.cumsum(reachable.sum(axis=1))])
-    return start, np.append(np.nonzero(reachable)[1], 0), np.append(reach[reachable], 0.0)
+
+    def __init__(self, reach: np.ndarray) -> None:
+        reachable = reach > 0
+        self.counts = reachable.sum(axis=1)
+        start = np.concatenate([[0], np.cumsum(self.counts)])
+        columns = np.append(np.nonzero(reachable)[1], 0)  # the last entry pads short rows
+        values = np.append(reach[reachable], 0.0)
+        with np.errstate(divide="ignore"):
+            width_class = np.floor(np.log(self.counts) / np.log(_WIDTH_STEP))
+        classes = np.unique(width_class[self.counts > 0])
+        self.group = np.full(len(self.counts), -1, dtype=np.int64)
+        self.row = np.zeros(len(self.counts), dtype=np.int64)
+        self.nodes: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        for g, width in enumerate(classes):
+            rows = np.flatnonzero((width_class == width) & (self.counts > 0))
+            self.group[rows], self.row[rows] = g, np.arange(len(rows))
+            offset = np.arange(self.counts[rows].max())
+            inside = offset[None, :] < self.counts[rows][:, None]
+            at = np.where(inside, start[rows][:, None] + offset, len(values) - 1)
+            self.nodes.append(columns[at])
+            self.values.append(values[at])
 
 
 def _search_nodes(
@@ -361,7 +390,7 @@ def _search_nodes(
     reach: np.ndarray,
     hiring: np.ndarray,
     rng: np.random.Generator,
-    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    reach_rows: ReachableRows | None = None,
 ) -> np.ndarray:
     """Each seeker's node, drawn in proportion to ``reach[home, n] * effective[n, sector]``.
 
@@ -373,14 +402,13 @@ def _search_nodes(
     """
     n_sectors = effective.shape[1]
     pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
-    start = reachable_rows(reach)[0] if reach_rows is None else reach_rows[0]
+    rows = ReachableRows(reach) if reach_rows is None else reach_rows
     homes = pairs // n_sectors
-    if (start[homes + 1] - start[homes]).mean() > _DENSE_REACH * reach.shape[1]:
+    if rows.counts[homes].mean() > _DENSE_REACH * reach.shape[1]:
         columns = np.flatnonzero(hiring)  # nodes without vacancies weigh nothing
         weights = reach[homes][:, columns] * effective[columns][:, pairs % n_sectors].T
         pick = choose_rows(weights, rng, pair_of)
         return np.where(pick >= 0, columns[np.maximum(pick, 0)], -1)
-    rows = reachable_rows(reach) if reach_rows is None else reach_rows
     return _search_reachable(homes, pairs % n_sectors, pair_of, effective, rows, rng)
 
 
@@ -395,7 +423,7 @@ def _search_reachable(
     pair_sector: np.ndarray,
     pair_of: np.ndarray,
     effective: np.ndarray,
-    reach_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    reach_rows: ReachableRows,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """:func:`choose_rows` over the reachable nodes of each (home, sector) pair only.
@@ -404,29 +432,24 @@ def _search_reachable(
     nodes left out weigh 0), and the draws are the same, so the picks are those of
     :func:`choose_rows` on the full rows, except when a draw rounds up to its row's
     total (probability about 2**-53), where the full row clips to its last node and
-    this to the last reachable one. Rows are padded to one width per group of rows of
-    similar length (widths within ``_WIDTH_STEP`` of each other). Returns node ids.
+    this to the last reachable one. Returns node ids.
     """
-    start, columns, values = reach_rows
-    pad = len(values) - 1
     by_sector = np.ascontiguousarray(effective.T).ravel()  # sector-major
     n_nodes = effective.shape[0]
-    width = (start[1:] - start[:-1])[pair_home]
-    group = np.where(width > 0, np.floor(np.log(np.maximum(width, 1)) / np.log(_WIDTH_STEP)), -1)
+    group = reach_rows.group[pair_home]
+    width = reach_rows.counts[pair_home]
     total = np.zeros(len(pair_home))
-    local = np.zeros(len(pair_home), dtype=np.int64)  # row of each pair in its group
+    local = np.zeros(len(pair_home), dtype=np.int64)  # row of each pair in its block
     blocks = []
     for g in np.unique(group[group >= 0]):
         rows = np.flatnonzero(group == g)
         local[rows] = np.arange(len(rows))
-        w = width[rows]
-        offset = np.arange(w.max())
-        at = np.where(offset < w[:, None], start[pair_home[rows]][:, None] + offset, pad)
-        cols = columns[at]
-        weights = values[at] * by_sector[pair_sector[rows][:, None] * n_nodes + cols]
+        at = reach_rows.row[pair_home[rows]]
+        cols = reach_rows.nodes[g][at]
+        weights = reach_rows.values[g][at] * by_sector[pair_sector[rows][:, None] * n_nodes + cols]
         cum = np.cumsum(weights, axis=1)
         total[rows] = cum[:, -1]
-        blocks.append((g, cum, cols, w))
+        blocks.append((g, cum, cols, width[rows]))
     u = rng.random(len(pair_of)) * total[pair_of]
     pick = np.full(len(pair_of), -1, dtype=np.int64)
     seeker_group = group[pair_of]

@@ -88,8 +88,9 @@ def refresh_reach(model: Model) -> None:
     lab = model.params.labour
     model.travel_time = shortest_travel_times(model.graph)
     model.commute_reach = mech.reach_weights(model.travel_time, lab.commute_decay, lab.max_commute)
-    # the job search's rows of reachable nodes (a tuple: derived, not cached by the spin-up)
-    model.commute_rows = mech.reachable_rows(model.commute_reach)
+    # the job search's rows of reachable nodes (derived: the leading underscore keeps it
+    # out of the spin-up's snapshot)
+    model._commute_rows = mech.ReachableRows(model.commute_reach)
     model.agglomeration_reach = mech.reach_weights(
         model.travel_time, model.params.firm.agglomeration_decay
     )

@@ -99,7 +99,7 @@ def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
         model.commute_reach,
         lab.cross_sector_productivity,
         model.rng,
-        model.commute_rows,
+        model._commute_rows,
     )
     t.put("employer", seekers[hired], firm)
     return firm
