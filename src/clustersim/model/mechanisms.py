@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from clustersim.model.draws import ReachableRows, choose_rows, search_nodes
+
 __all__ = [
-    "ReachableRows",
     "agglomeration_benefit",
-    "choose_rows",
     "collaboration_kernel",
     "collaboration_targets",
     "effective_density",
@@ -25,10 +25,8 @@ __all__ = [
     "hiring_targets",
     "knowledge_field",
     "local_unit_prices",
-    "logit_choice",
     "match_labour",
     "reach_weights",
-    "sample_alternatives",
     "sector_mix_spillover",
     "talent_location_utilities",
 ]
@@ -49,74 +47,6 @@ def reach_weights(
     if max_time is not None:
         w = np.where(travel_time <= max_time, w, 0.0)
     return w
-
-
-def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Pick one column per row with multinomial-logit probabilities (Gumbel-max trick).
-
-    ``-inf`` marks an unavailable option. Each row must have one finite entry.
-    The Gumbel noise is Generator.gumbel's, -log(-log(1 - u)) of the same uniform
-    draws, with the logarithms taken by numpy's vectorised ``log`` (about twice as
-    fast); a draw u = 0 (probability 2**-53) gives +inf noise instead of a redraw.
-    """
-    if utilities.size == 0:
-        return np.zeros(utilities.shape[0], dtype=np.int64)
-    noise = 1.0 - rng.random(utilities.shape)
-    np.log(noise, out=noise)
-    np.negative(noise, out=noise)
-    np.log(noise, out=noise)
-    noise -= utilities  # noise now holds -(utilities + gumbel)
-    return np.argmin(noise, axis=1)
-
-
-def choose_rows(
-    weights: np.ndarray, rng: np.random.Generator, rows: np.ndarray | None = None
-) -> np.ndarray:
-    """Pick one column per row with probability proportional to non-negative weights.
-
-    Rows whose weights are all zero get -1. With ``rows``, pick ``i`` is drawn from
-    the weights of row ``rows[i]`` (many choosers who share a row of weights, e.g. job
-    seekers living at the same node and trained in the same sector): the same picks,
-    from the same draws, as ``choose_rows(weights[rows], rng)``, with the cumulative
-    sums taken once per distinct row.
-
-    Examples:
-        >>> choose_rows(np.array([[0.0, 1.0], [0.0, 0.0]]), np.random.default_rng(0))
-        array([ 1, -1])
-        >>> weights, rows = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([1, 0, 0])
-        >>> choose_rows(weights, np.random.default_rng(0), rows)
-        array([-1,  1,  1])
-    """
-    n = weights.shape[0] if rows is None else len(rows)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    cum = np.cumsum(weights, axis=1)
-    total = cum[:, -1] if rows is None else cum[rows, -1]
-    u = rng.random(n) * total
-    pick = _count_at_most(cum, u, rows)
-    pick = np.minimum(pick, weights.shape[1] - 1)
-    return np.where(total > 0, pick, -1)
-
-
-def _count_at_most(cum: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Per pick ``i``, how many entries of the non-decreasing row ``cum[rows[i]]`` are <= ``u[i]``.
-
-    ``rows`` defaults to one row per pick. A bisection over the columns of every row at
-    once: ``log2(columns)`` gathers instead of comparing every entry (the same
-    comparisons decide, so the count is exactly ``(cum[rows] <= u[:, None]).sum(axis=1)``).
-    """
-    cols = cum.shape[1]
-    index = np.arange(len(u)) if rows is None else rows
-    lo = np.zeros(len(u), dtype=np.int64)
-    hi = np.full(len(u), cols, dtype=np.int64)
-    while True:
-        open_ = lo < hi
-        if not open_.any():
-            return lo
-        mid = (lo + hi) // 2
-        below = cum[index, np.minimum(mid, cols - 1)] <= u
-        lo = np.where(open_ & below, mid + 1, lo)
-        hi = np.where(open_ & ~below, mid, hi)
 
 
 def effective_density(kernel: np.ndarray, jobs_at: np.ndarray) -> np.ndarray:
@@ -312,7 +242,7 @@ def match_labour(
     s = seeker_sector.astype(np.int64)
     # sector-adjusted vacancies of each node, by the seeker's sector
     effective = vac_ns * (1.0 - cross_sector) + cross_sector * vac_node[:, None]
-    node = _search_nodes(seeker_home, s, effective, reach, vac_node > 0, rng, reach_rows)
+    node = search_nodes(seeker_home, s, effective, reach, vac_node > 0, rng, reach_rows)
     applied = np.flatnonzero(node >= 0)
     node, s = node[applied], s[applied]
     # stage 2: own sector with probability V_s / (V_s + cross (V - V_s)), else another sector
@@ -337,128 +267,6 @@ def match_labour(
     rank = np.arange(len(firm)) - np.searchsorted(firm, firm, side="left")
     accepted = rank < vacancies[firm]
     return applied[accepted], firm[accepted]
-
-
-class ReachableRows:
-    """The nonzero entries of a reach matrix, row by row, padded in groups of similar length.
-
-    Rows (homes) are grouped by their number of reachable nodes, widths within
-    ``_WIDTH_STEP`` of each other; each group holds its rows' reachable nodes (ascending)
-    and reach values, padded to the group's widest row with node 0 and reach 0.
-
-    Attributes:
-        counts: reachable nodes of each row.
-        group: each row's group (-1: nothing within reach).
-        row: each row's position in its group.
-        nodes, values: per group, its rows' reachable nodes and reach values (rows x width).
-
-    Examples:
-        >>> rows = ReachableRows(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]))
-        >>> rows.counts, rows.group
-        (array([2, 1, 0]), array([ 1,  0, -1]))
-        >>> rows.nodes[1], rows.values[1]
-        (array([[0, 2]]), array([[1. , 0.5]]))
-    """
-
-    def __init__(self, reach: np.ndarray) -> None:
-        reachable = reach > 0
-        self.counts = reachable.sum(axis=1)
-        start = np.concatenate([[0], np.cumsum(self.counts)])
-        columns = np.append(np.nonzero(reachable)[1], 0)  # the last entry pads short rows
-        values = np.append(reach[reachable], 0.0)
-        with np.errstate(divide="ignore"):
-            width_class = np.floor(np.log(self.counts) / np.log(_WIDTH_STEP))
-        classes = np.unique(width_class[self.counts > 0])
-        self.group = np.full(len(self.counts), -1, dtype=np.int64)
-        self.row = np.zeros(len(self.counts), dtype=np.int64)
-        self.nodes: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        for g, width in enumerate(classes):
-            rows = np.flatnonzero((width_class == width) & (self.counts > 0))
-            self.group[rows], self.row[rows] = g, np.arange(len(rows))
-            offset = np.arange(self.counts[rows].max())
-            inside = offset[None, :] < self.counts[rows][:, None]
-            at = np.where(inside, start[rows][:, None] + offset, len(values) - 1)
-            self.nodes.append(columns[at])
-            self.values.append(values[at])
-
-
-def _search_nodes(
-    home: np.ndarray,
-    sector: np.ndarray,
-    effective: np.ndarray,
-    reach: np.ndarray,
-    hiring: np.ndarray,
-    rng: np.random.Generator,
-    reach_rows: ReachableRows | None = None,
-) -> np.ndarray:
-    """Each seeker's node, drawn in proportion to ``reach[home, n] * effective[n, sector]``.
-
-    -1 for a seeker with no vacancy within reach. The weights depend only on a
-    seeker's home and sector, so they are built once per pair present, over the nodes
-    that are ``hiring``. When most nodes are out of commuting reach (a big city) only
-    the reachable ones are weighed (:func:`_search_reachable`), with the same draws and
-    picks.
-    """
-    n_sectors = effective.shape[1]
-    pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
-    rows = ReachableRows(reach) if reach_rows is None else reach_rows
-    homes = pairs // n_sectors
-    if rows.counts[homes].mean() > _DENSE_REACH * reach.shape[1]:
-        columns = np.flatnonzero(hiring)  # nodes without vacancies weigh nothing
-        weights = reach[homes][:, columns] * effective[columns][:, pairs % n_sectors].T
-        pick = choose_rows(weights, rng, pair_of)
-        return np.where(pick >= 0, columns[np.maximum(pick, 0)], -1)
-    return _search_reachable(homes, pairs % n_sectors, pair_of, effective, rows, rng)
-
-
-#: Share of reachable nodes above which the job search weighs every node.
-_DENSE_REACH = 0.5
-#: Width ratio of the groups of rows the reachable-node search pads to one width.
-_WIDTH_STEP = 1.5
-
-
-def _search_reachable(
-    pair_home: np.ndarray,
-    pair_sector: np.ndarray,
-    pair_of: np.ndarray,
-    effective: np.ndarray,
-    reach_rows: ReachableRows,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """:func:`choose_rows` over the reachable nodes of each (home, sector) pair only.
-
-    A row's cumulative weights at its reachable nodes are those of the full row (the
-    nodes left out weigh 0), and the draws are the same, so the picks are those of
-    :func:`choose_rows` on the full rows, except when a draw rounds up to its row's
-    total (probability about 2**-53), where the full row clips to its last node and
-    this to the last reachable one. Returns node ids.
-    """
-    by_sector = np.ascontiguousarray(effective.T).ravel()  # sector-major
-    n_nodes = effective.shape[0]
-    group = reach_rows.group[pair_home]
-    width = reach_rows.counts[pair_home]
-    total = np.zeros(len(pair_home))
-    local = np.zeros(len(pair_home), dtype=np.int64)  # row of each pair in its block
-    blocks = []
-    for g in np.unique(group[group >= 0]):
-        rows = np.flatnonzero(group == g)
-        local[rows] = np.arange(len(rows))
-        at = reach_rows.row[pair_home[rows]]
-        cols = reach_rows.nodes[g][at]
-        weights = reach_rows.values[g][at] * by_sector[pair_sector[rows][:, None] * n_nodes + cols]
-        cum = np.cumsum(weights, axis=1)
-        total[rows] = cum[:, -1]
-        blocks.append((g, cum, cols, width[rows]))
-    u = rng.random(len(pair_of)) * total[pair_of]
-    pick = np.full(len(pair_of), -1, dtype=np.int64)
-    seeker_group = group[pair_of]
-    for g, cum, cols, w in blocks:
-        seekers = np.flatnonzero(seeker_group == g)
-        row = local[pair_of[seekers]]
-        k = np.minimum(_count_at_most(cum, u[seekers], row), w[row] - 1)
-        pick[seekers] = cols[row, k]
-    return np.where(total[pair_of] > 0, pick, -1)
 
 
 def expected_income(
@@ -519,8 +327,8 @@ def talent_location_utilities(
     """Location utilities of each talent (rows) for each node plus a last column "leave".
 
     With ``alternatives`` (node ids, one row per talent: the sampled choice set of a
-    large city, :func:`sample_alternatives`) the columns are those nodes instead of
-    every node, in that order, then "leave".
+    large city, :func:`~clustersim.model.draws.sample_alternatives`) the columns are
+    those nodes instead of every node, in that order, then "leave".
 
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
@@ -605,59 +413,6 @@ def _alternatives(
         commute[employed] = np.where(keeps_job, to_employer / 60.0, 0.0)
     np.maximum(expected, 1.0, out=expected)
     return nodes, expected, commute, at
-
-
-def sample_alternatives(
-    home: np.ndarray,
-    employer_node: np.ndarray,
-    weights: np.ndarray,
-    size: int,
-    rng: np.random.Generator,
-    always: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Choice sets of a large city: the nodes each chooser weighs, and their utility corrections.
-
-    Columns: the chooser's home node, the node of their employer, the nodes
-    ``always`` weighed by everyone (those a lever or a partnership pulls toward),
-    then ``size`` nodes drawn with replacement with probability ``q`` proportional
-    to ``weights`` (rounded to multiples of 1 / (64 * nodes), at least one each, so
-    that a draw is one integer and one lookup: an urn of node ids). The fixed
-    columns have correction 0; a drawn node j gets ``-ln(size * q_j)``, so that
-    the logit over the set, whose weights are ``exp(V + correction)``, weighs the
-    other nodes by an unbiased estimate of the sum of their ``exp(V)`` (sampling of
-    alternatives, McFadden 1978). The choice probabilities are consistent as
-    ``size`` grows; at a finite size they lean slightly toward the fixed columns
-    and leaving. A column that does not apply gets ``-inf``: no home, no employer,
-    employer at home, a fixed node that is the chooser's home or employer, or a
-    draw of a fixed node (whose own column carries its weight).
-
-    Returns:
-        (node ids, corrections), both of shape (choosers, 2 + len(always) + size).
-    """
-    n, k = len(weights), len(home)
-    always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
-    counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
-    q = counts / counts.sum()
-    urn = np.repeat(np.arange(n), counts)
-    draws = urn[rng.integers(0, len(urn), size=(k, size))]
-    fixed = np.broadcast_to(always, (k, len(always)))
-    nodes = np.concatenate(
-        [np.maximum(home, 0)[:, None], np.maximum(employer_node, 0)[:, None], fixed, draws], axis=1
-    )
-    correction = np.zeros(nodes.shape)
-    correction[home < 0, 0] = -np.inf
-    correction[(employer_node < 0) | (employer_node == home), 1] = -np.inf
-    own = (fixed == home[:, None]) | (fixed == employer_node[:, None])
-    correction[:, 2 : 2 + len(always)][own] = -np.inf
-    drawn = correction[:, 2 + len(always) :]
-    drawn[:] = (-np.log(size * q))[draws]  # each node's correction, computed once
-    taken = (draws == home[:, None]) | (draws == employer_node[:, None])
-    if len(always):
-        is_always = np.zeros(n, dtype=bool)
-        is_always[always] = True
-        taken |= is_always[draws]
-    drawn[taken] = -np.inf
-    return nodes, correction
 
 
 def exit_hazard(age: np.ndarray, young: float, mature: float, decline: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
+from clustersim.model import draws
 from clustersim.model import mechanisms as mech
 from clustersim.model.bulk_agents import remove_agents
 from clustersim.model.phases.accounts import to_households
@@ -183,7 +184,7 @@ def _start_up_sectors(model: Model, starters: np.ndarray, success: np.ndarray) -
     t, rng = model.talents, model.rng
     sectors = t.sector[starters].astype(np.int64)
     copy = rng.random(len(starters)) < fp.imitation_weight / (1.0 + fp.imitation_weight)
-    copied = mech.choose_rows(success, rng, t.home[starters[copy]])
+    copied = draws.choose_rows(success, rng, t.home[starters[copy]])
     sectors[np.flatnonzero(copy)[copied >= 0]] = copied[copied >= 0]
     return sectors
 
@@ -208,4 +209,4 @@ def _founder_nodes(
     if fp.home_distance_weight:  # founders stay near home (Dahl & Sorenson 2009)
         utility = utility - fp.home_distance_weight * minutes / 60.0
     utility = np.where(minutes <= model.params.labour.max_commute, utility, -np.inf)
-    return mech.logit_choice(utility, model.rng)
+    return draws.logit_choice(utility, model.rng)

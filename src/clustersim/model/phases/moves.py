@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from mesa import Model
 
+from clustersim.model import draws
 from clustersim.model import mechanisms as mech
 from clustersim.model.bulk_agents import add_talent_agents
 from clustersim.model.phases import occupations
@@ -116,7 +117,7 @@ def move_talents(model: Model) -> None:
         if sets is not None:
             utilities[:, :-1] += correction[start:stop]
         _add_pulls(model, utilities, choosers, new_grads, sets, rows=(start, stop))
-        choice[start:stop] = mech.logit_choice(utilities, rng)
+        choice[start:stop] = draws.logit_choice(utilities, rng)
     if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
         column = np.minimum(choice, sets.shape[1] - 1)
         node = sets[np.arange(len(choice)), column]
@@ -212,7 +213,7 @@ def _choice_sets(
     Above ``talent.choice_set_size`` nodes each chooser weighs home, workplace, the
     nodes a partnership or a lever pulls toward, and that many nodes drawn with
     probability half in proportion to population, half evenly
-    (:func:`mech.sample_alternatives`).
+    (:func:`draws.sample_alternatives`).
     """
     size = model.params.talent.choice_set_size
     if size == 0 or model.n_nodes <= size:
@@ -222,7 +223,7 @@ def _choice_sets(
     pulled = [np.flatnonzero(model.graduate_pull.any(axis=0))]
     pulled += [np.asarray(nodes, dtype=np.int64) for _, nodes, _, _ in choosers.requests]
     always = np.unique(np.concatenate(pulled))
-    return mech.sample_alternatives(
+    return draws.sample_alternatives(
         choosers.home, choosers.employer_node, weights, size, model.rng, always=always
     )
 
