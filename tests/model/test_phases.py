@@ -409,12 +409,16 @@ def test_ties_join_distinct_living_firms_and_lapse_at_the_decay_rate():
     assert len(model.ties) == 0
 
 
-def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(monkeypatch):
+@pytest.mark.parametrize("choice_set_size", [100, 3])
+def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(
+    monkeypatch, choice_set_size
+):
     """A big region's choosers are weighed a block at a time, with the same choices.
 
     Blocks of 50 utilities (a few choosers each) against one block, in a region where a
     university partnership pulls graduates and talent attraction brings prospects (the
-    pulls added block by block).
+    pulls added block by block); with every node weighed (8 nodes) and with sampled
+    choice sets of 3 nodes (their corrections added block by block).
     """
     from clustersim.model.phases import moves as moves_phase
 
@@ -424,6 +428,7 @@ def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(monkeypat
             city=town_and_city(city_university=True),
             spin_up={"months": 0},
             policy={"university_partnership": {}, "talent_attraction": {}},
+            talent={"choice_set_size": choice_set_size},
         )
         model.run_for(12)
         return model
@@ -456,3 +461,35 @@ def test_the_partner_search_keeps_its_distance_weights_until_travel_times_change
         mech.collaboration_kernel(model.travel_time, model.market_access, nw.distance_scale),
     )
     assert not np.array_equal(changed, kept)
+
+
+def _street_grid(side: int, minutes: float) -> nx.Graph:
+    """A square street grid of identical neighbourhoods, ``minutes`` between neighbours."""
+    g = nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, side), ordering="sorted")
+    city = uniform_city(side * side, 3000, minutes)
+    grid = nx.Graph(name="Grid")
+    grid.add_nodes_from(city.nodes(data=True))
+    for i in grid.nodes:
+        grid.nodes[i].update(x=float(i % side), y=float(i // side))
+    grid.add_edges_from(g.edges, travel_time=minutes, kind="road")
+    grid.graph["name"] = "Grid"
+    return grid
+
+
+def test_job_search_over_reachable_nodes_gives_the_runs_of_weighing_every_node(monkeypatch):
+    """In a city where most nodes are beyond a commute, the search skips them: same runs."""
+    from clustersim.model import draws
+
+    def run():
+        model = CreativeClusterModel(rng=2, city=_street_grid(12, 12.0), spin_up={"months": 0})
+        model.run_for(8)
+        return model
+
+    reach = run().commute_reach
+    assert 0.2 < (reach > 0).mean() < 0.5  # most nodes out of reach of most homes
+    monkeypatch.setattr(draws, "_DENSE_REACH", 2.0)  # every node weighed, always
+    every = run()
+    monkeypatch.setattr(draws, "_DENSE_REACH", 0.0)  # reachable nodes only, always
+    reachable = run()
+    pd.testing.assert_frame_equal(pd.DataFrame(reachable.records), pd.DataFrame(every.records))
+    pd.testing.assert_frame_equal(reachable.talent_table(), every.talent_table())

@@ -287,14 +287,17 @@ def check_arguments(args: list[str]) -> None:
             )
     _check_extra_keys(extra, ns.multirun, model, hydra_overrides)
     cfg = _check_runs(model, [str(o.input_line) for o in hydra_overrides], ns.multirun)
+    _CHECKED.clear()
     if not ns.multirun and not ns.cfg and not ns.info:
         # building the model checks what needs the graph: GraphML files, policy target
-        # nodes; the run then takes this model instead of building it again
+        # nodes; the run then takes this model instead of building it again, unless the
+        # job's environment or folder differ from this one (Hydra's hydra.job settings)
         from clustersim.model.core import CreativeClusterModel
 
         started = time.perf_counter()
         model = CreativeClusterModel.from_config(cfg)
-        _CHECKED[:] = [(cfg, model, time.perf_counter() - started)]
+        if not any(o.key_or_group.startswith("hydra.job") for o in hydra_overrides):
+            _CHECKED.append((cfg, model, time.perf_counter() - started))
 
 
 #: The model a single run's check built, with its config and seconds to build: run_job
@@ -464,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sys.argv = saved
         _SWEEP_HOLD.close()  # a sweep that raised ends without on_multirun_end
+        _CHECKED.clear()  # a run that failed before taking its model leaves none behind
     return 0
 
 

@@ -275,7 +275,7 @@ def _comparison_sections(
     )
     plans, stops = plan_contents(runs), budget_stops(runs)
     effects = tables["effects"]
-    if effects.empty and design.kind == "comparison":  # replicates of the baseline alone
+    if design.kind == "comparison" and set(design.arms) == {design.baseline}:  # one arm
         report.heading("What this means")
         report.text(
             f"Every run of this design is the baseline ({names.arm(design.baseline)}): there "

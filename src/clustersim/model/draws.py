@@ -98,6 +98,7 @@ class ReachableRows:
     and reach values, padded to the group's widest row with node 0 and reach 0.
 
     Attributes:
+        source: the reach matrix the rows were made from.
         counts: reachable nodes of each row.
         group: each row's group (-1: nothing within reach).
         row: each row's position in its group.
@@ -112,6 +113,7 @@ class ReachableRows:
     """
 
     def __init__(self, reach: np.ndarray) -> None:
+        self.source = reach  # the matrix these rows describe (compared by identity)
         reachable = reach > 0
         self.counts = reachable.sum(axis=1)
         start = np.concatenate([[0], np.cumsum(self.counts)])
@@ -147,13 +149,16 @@ def search_nodes(
 
     -1 for a seeker with no vacancy within reach. The weights depend only on a
     seeker's home and sector, so they are built once per pair present, over the nodes
-    that are ``hiring``. When most nodes are out of commuting reach (a big city) only
-    the reachable ones are weighed (:func:`_search_reachable`), with the same draws and
-    picks.
+    that are ``hiring`` (``effective`` must be 0 at the others). When the homes present
+    reach on average at most ``_DENSE_REACH`` of the nodes (a big city), only the
+    reachable ones are weighed (:func:`_search_reachable`), with the same draws and
+    picks. ``reach_rows``: the :class:`ReachableRows` of ``reach`` if the caller keeps
+    them (made here when missing or made from another matrix).
     """
     n_sectors = effective.shape[1]
     pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
-    rows = ReachableRows(reach) if reach_rows is None else reach_rows
+    fresh = reach_rows is not None and reach_rows.source is reach
+    rows = reach_rows if fresh else ReachableRows(reach)
     homes = pairs // n_sectors
     if rows.counts[homes].mean() > _DENSE_REACH * reach.shape[1]:
         columns = np.flatnonzero(hiring)  # nodes without vacancies weigh nothing
@@ -181,9 +186,10 @@ def _search_reachable(
 
     A row's cumulative weights at its reachable nodes are those of the full row (the
     nodes left out weigh 0), and the draws are the same, so the picks are those of
-    :func:`choose_rows` on the full rows, except when a draw rounds up to its row's
-    total (probability about 2**-53), where the full row clips to its last node and
-    this to the last reachable one. Returns node ids.
+    :func:`choose_rows` on the full rows. (They could differ only if a draw rounded up
+    to its row's total, where the full row clips to its last node and this to the last
+    reachable one; a uniform draw below 1 times a total rounds below the total unless
+    the total is subnormal, below about 2.2e-308.) Returns node ids.
     """
     by_sector = np.ascontiguousarray(effective.T).ravel()  # sector-major
     n_nodes = effective.shape[0]
@@ -259,7 +265,7 @@ def sample_alternatives(
     taken = (draws == home[:, None]) | (draws == employer_node[:, None])
     if len(always):
         is_always = np.zeros(n, dtype=bool)
-        is_always[always] = True
+        is_always[always[(always >= 0) & (always < n)]] = True  # as np.isin: others match none
         taken |= is_always[draws]
     drawn[taken] = -np.inf
     return nodes, correction

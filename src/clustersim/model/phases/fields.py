@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 from mesa import Model
 
-from clustersim.model import draws, market_access
+from clustersim.model import market_access
 from clustersim.model import mechanisms as mech
 
 __all__ = [
@@ -88,9 +88,6 @@ def refresh_reach(model: Model) -> None:
     lab = model.params.labour
     model.travel_time = shortest_travel_times(model.graph)
     model.commute_reach = mech.reach_weights(model.travel_time, lab.commute_decay, lab.max_commute)
-    # the job search's rows of reachable nodes (derived: the leading underscore keeps it
-    # out of the spin-up's snapshot)
-    model._commute_rows = draws.ReachableRows(model.commute_reach)
     model.agglomeration_reach = mech.reach_weights(
         model.travel_time, model.params.firm.agglomeration_decay
     )

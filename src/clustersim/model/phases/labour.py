@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
+from clustersim.model import draws
 from clustersim.model import mechanisms as mech
 from clustersim.model.phases.aggregates import (
     Census,
@@ -99,7 +100,7 @@ def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
         model.commute_reach,
         lab.cross_sector_productivity,
         model.rng,
-        model._commute_rows,
+        _reach_rows(model),
     )
     t.put("employer", seekers[hired], firm)
     return firm
@@ -138,3 +139,16 @@ def productivity_wage(model: Model) -> np.ndarray:
     return np.divide(
         lab.labour_share * revenue, labour, out=np.full(n_places, np.nan), where=labour > 0
     )
+
+
+def _reach_rows(model: Model) -> draws.ReachableRows:
+    """The job search's rows of nodes within commuting reach, kept until the reach changes.
+
+    Made again whenever ``model.commute_reach`` is another array (travel times changed,
+    or a spin-up was restored); the leading underscore keeps it out of the spin-up's
+    snapshot.
+    """
+    kept = getattr(model, "_commute_rows", None)
+    if kept is None or kept.source is not model.commute_reach:
+        kept = model._commute_rows = draws.ReachableRows(model.commute_reach)
+    return kept

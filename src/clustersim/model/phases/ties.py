@@ -59,14 +59,23 @@ def _partners(model: Model, census: Census, alive: np.ndarray, source: np.ndarra
     return order[np.minimum(pick, len(order) - 1)]
 
 
-def _kernel(model: Model) -> np.ndarray:
+#: Largest city (nodes) whose partner-search weights are kept between months (32 MB).
+_KEPT_NODES = 2_000
+
+
+def _kernel(model: Model) -> np.ndarray | None:
     """The partner search's distance weights between nodes, kept until their inputs change.
+
+    None in a city of more than ``_KEPT_NODES`` nodes (the search then weighs its
+    sources' rows each month, without keeping a nodes x nodes table).
 
     Kept with the arrays it was made from (travel times and market access are replaced,
     never edited in place, when a lever changes travel times) and the scale; an
     attribute with a leading underscore, so the spin-up's snapshot leaves it out.
     """
     inputs = (model.travel_time, model.market_access, model.params.network.distance_scale)
+    if model.n_nodes > _KEPT_NODES:  # nodes x nodes floats: made each month instead
+        return None
     kept = getattr(model, "_tie_kernel", None)
     if (
         kept is None
