@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import thread as futures_thread
 from pathlib import Path
 
 import pytest
@@ -205,8 +206,19 @@ def test_two_sessions_have_their_own_towns(app_url, page_session, browser) -> No
 
 
 def _stepping_threads() -> list[threading.Thread]:
-    """Non-daemon threads besides the main one: what would keep the server from exiting."""
-    return [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+    """Non-daemon threads besides the main one: what would keep the server from exiting.
+
+    Idle workers of thread pools (asyncio's default executor, started by earlier tests
+    in the same process, e.g. Playwright's) are left out: the interpreter joins them at
+    exit, so they do not keep a server running.
+    """
+    return [
+        t
+        for t in threading.enumerate()
+        if not t.daemon
+        and t is not threading.main_thread()
+        and getattr(t, "_target", None) is not futures_thread._worker
+    ]
 
 
 def test_closing_the_tab_while_playing_ends_the_play_thread(app_url, context) -> None:
