@@ -49,10 +49,16 @@ finally:
 """
 
 
-def test_a_single_run_builds_its_model_once(tmp_path):
-    """The check before Hydra starts builds the model; the run takes it instead of a second."""
+@pytest.mark.parametrize(("job_setting", "builds"), [([], 1), (["hydra.job.chdir=false"], 2)])
+def test_a_single_run_builds_its_model_once(tmp_path, job_setting, builds):
+    """The check before Hydra starts builds the model; the run takes it instead of a second.
+
+    Not when a hydra.job setting may give the job another folder or environment (the
+    spin-up cache folder comes from the environment): then the job builds its own.
+    """
     out = tmp_path / "out"
     args = ["city=small_town", "steps=6", "seed=3", "city.population=5000", f"hydra.run.dir={out}"]
+    args += job_setting
     proc = subprocess.run(
         [sys.executable, "-c", _COUNT_BUILDS, *args],
         cwd=tmp_path,
@@ -61,7 +67,7 @@ def test_a_single_run_builds_its_model_once(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "models built: 1" in proc.stderr
+    assert f"models built: {builds}" in proc.stderr
     ts = pd.read_parquet(out / "timeseries.parquet")
     expected = simulate("small_town", steps=6, seed=3, overrides=["city.population=5000"])
     pd.testing.assert_frame_equal(ts, expected.timeseries, check_dtype=False)

@@ -295,9 +295,9 @@ def check_arguments(args: list[str]) -> None:
         from clustersim.model.core import CreativeClusterModel
 
         started = time.perf_counter()
-        model = CreativeClusterModel.from_config(cfg)
+        built = CreativeClusterModel.from_config(cfg)
         if not any(o.key_or_group.startswith("hydra.job") for o in hydra_overrides):
-            _CHECKED.append((cfg, model, time.perf_counter() - started))
+            _CHECKED.append((cfg, built, time.perf_counter() - started))
 
 
 #: The model a single run's check built, with its config and seconds to build: run_job
