@@ -31,7 +31,13 @@ from mesa.model import ModelSignals
 
 from clustersim.model.agents import CreativeFirm, Talent
 
-__all__ = ["add_firm_agents", "add_talent_agents", "move_to_end", "remove_agents"]
+__all__ = [
+    "add_agents",
+    "add_firm_agents",
+    "add_talent_agents",
+    "move_to_end",
+    "remove_agents",
+]
 
 #: The cell property of Mesa's movable cell agents (a class that replaces it is left alone).
 _CELL = HasCell.__dict__["cell"]
@@ -110,6 +116,11 @@ def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
         agents.append(agent)
     _register(model, CreativeFirm, agents)
     return agents
+
+
+def add_agents(model: Model, cls: type[Agent], ids: np.ndarray) -> list[Agent]:
+    """The Mesa agents of rows ``ids`` of the table of ``cls`` (Talent or CreativeFirm)."""
+    return {Talent: add_talent_agents, CreativeFirm: add_firm_agents}[cls](model, ids)
 
 
 def _remove_from_cells(agents: list[CellAgent]) -> None:

@@ -158,13 +158,14 @@ def search_nodes(
     n_sectors = effective.shape[1]
     pairs, pair_of = np.unique(home.astype(np.int64) * n_sectors + sector, return_inverse=True)
     fresh = reach_rows is not None and reach_rows.source is reach
-    rows = reach_rows if fresh else ReachableRows(reach)
     homes = pairs // n_sectors
-    if rows.counts[homes].mean() > _DENSE_REACH * reach.shape[1]:
+    reachable = reach_rows.counts[homes] if fresh else (reach[homes] > 0).sum(axis=1)
+    if reachable.mean() > _DENSE_REACH * reach.shape[1]:
         columns = np.flatnonzero(hiring)  # nodes without vacancies weigh nothing
         weights = reach[homes][:, columns] * effective[columns][:, pairs % n_sectors].T
         pick = choose_rows(weights, rng, pair_of)
         return np.where(pick >= 0, columns[np.maximum(pick, 0)], -1)
+    rows = reach_rows if fresh else ReachableRows(reach)
     return _search_reachable(homes, pairs % n_sectors, pair_of, effective, rows, rng)
 
 

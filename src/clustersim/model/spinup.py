@@ -25,12 +25,7 @@ from mesa import Agent, Model
 
 from clustersim.model import spinup_cache
 from clustersim.model.agents import CreativeFirm, Talent
-from clustersim.model.bulk_agents import (
-    add_firm_agents,
-    add_talent_agents,
-    move_to_end,
-    remove_agents,
-)
+from clustersim.model.bulk_agents import add_agents, move_to_end, remove_agents
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
@@ -73,8 +68,6 @@ AGENT_LISTS: dict[str, tuple[str, type[Agent]]] = {
     "firms": ("firm_agents", CreativeFirm),
 }
 
-#: How the Mesa agents of a table's rows are made (as ``cls(model, row)`` each, in bulk).
-_ADD_AGENTS = {"talents": add_talent_agents, "firms": add_firm_agents}
 #: Model attributes that are not state, or that the spin-up sets itself.
 _NOT_STATE = frozenset(
     {"steps", "time", "agent_id_counter", "params", "spin_up_months", "spin_up_source"}
@@ -409,9 +402,9 @@ def _rebuild_agents(model: Model, counter: int) -> None:
     tables = _tables(model)
     alive = {name: np.flatnonzero(tables[name].alive) for name in AGENT_LISTS}
     model.agent_id_counter = counter - sum(len(rows) for rows in alive.values())
-    for name, (attr, _cls) in AGENT_LISTS.items():
+    for name, (attr, cls) in AGENT_LISTS.items():
         agents: list[Agent | None] = [None] * tables[name].n
-        for i, agent in zip(alive[name], _ADD_AGENTS[name](model, alive[name]), strict=True):
+        for i, agent in zip(alive[name], add_agents(model, cls, alive[name]), strict=True):
             agents[i] = agent
         setattr(model, attr, agents)
     if model.agent_id_counter != counter:
