@@ -143,13 +143,13 @@ def _peak_rss_bytes() -> int:
 def _step_loop(model: Any, steps: int) -> dict[str, Any]:
     """Call ``model.step()`` ``steps`` times; the same loop times clustersim and the reference.
 
-    After each step it adds ``len(model.agents)`` (Mesa agents alive) to the
+    After each step it adds the number of Mesa agents alive to the
     agent-step count; wall time (``perf_counter``) and CPU time
     (``process_time``) cover the loop only.
     """
     alive_per_step: list[int] = []
     step = model.step
-    agents = model.agents
+    count = _agent_counter(model)
     step_s: list[float] = []
     clock = time.perf_counter
     gc.collect()
@@ -160,7 +160,7 @@ def _step_loop(model: Any, steps: int) -> dict[str, Any]:
         now = clock()
         step_s.append(now - last)
         last = now
-        alive_per_step.append(len(agents))
+        alive_per_step.append(count())
     run_s = clock() - t0
     run_cpu_s = time.process_time() - cpu0
     tenth = max(steps // 10, 1)
@@ -176,6 +176,19 @@ def _step_loop(model: Any, steps: int) -> dict[str, Any]:
     }
 
 
+def _agent_counter(model: Any) -> Any:
+    """``len(model.agents)`` as a function; clustersim counts its agents without making them.
+
+    ``model.count_agents()`` (since issue 14) does not make the talents' agents that
+    nobody has read; older code and the reference have only ``len(model.agents)``.
+    """
+    count = getattr(model, "count_agents", None)
+    if count is not None:
+        return count
+    agents = model.agents
+    return lambda: len(agents)
+
+
 def _run_reference(steps: int) -> dict[str, Any]:
     """Build and step Mesa's BoltzmannWealth (10k agents, 100 x 100 grid) in this process."""
     module = __import__(REFERENCE_MODULE, fromlist=["BoltzmannWealth", "BoltzmannScenario"])
@@ -186,7 +199,7 @@ def _run_reference(steps: int) -> dict[str, Any]:
         module.BoltzmannScenario(rng=SEED, n=REFERENCE_AGENTS, width=width, height=height)
     )
     init_s = time.perf_counter() - t0
-    result = {"init_s": init_s, "init_agents": len(model.agents), **_step_loop(model, steps)}
+    result = {"init_s": init_s, "init_agents": _agent_counter(model)(), **_step_loop(model, steps)}
     del model
     gc.collect()
     return result
@@ -232,7 +245,7 @@ def _run_spin_up(city: str, population: int) -> dict[str, Any]:
     out.update(_spin_up_info(model))
     out["cache_bytes"] = _cache_bytes()
     out["init_talents"] = int(model.talents.alive.sum())
-    out["init_agents"] = len(model.agents)
+    out["init_agents"] = _agent_counter(model)()
     return out
 
 
@@ -263,7 +276,7 @@ def _run_case(city: str, population: int, steps: int, mode: str, reference: bool
     result.update(_spin_up_info(model))
     result["init_talents"] = int(model.talents.alive.sum())
     result["init_firms"] = int(model.firms.alive.sum())
-    result["init_agents"] = len(model.agents)
+    result["init_agents"] = _agent_counter(model)()
     result.update(_step_loop(model, steps))
     result.update(
         nodes=int(model.n_nodes),

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             agents = 0
             for _ in range(args.chunk):
                 model.step()
-                agents += len(model.agents)
+                agents += model.count_agents()
             entry["cpu"] += time.process_time() - c
             entry["agent_steps"] += agents
     ref = boltzmann["cpu"] / boltzmann["agent_steps"] * 1e6

@@ -80,7 +80,7 @@ def _boltzmann_cpu_rate(steps: int = 20) -> float:
     started, agent_steps = time.process_time(), 0
     for _ in range(steps):
         model.step()
-        agent_steps += len(model.agents)
+        agent_steps += model.count_agents()
     return agent_steps / (time.process_time() - started)
 
 
@@ -102,7 +102,7 @@ def _worker(population: int, nodes: int, warmup: int, steps: int) -> dict[str, A
     wall, cpu, agent_steps = time.perf_counter(), time.process_time(), 0
     for _ in range(steps):
         model.step()
-        agent_steps += len(model.agents)
+        agent_steps += model.count_agents()
     run_wall, run_cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
         "population": population,
@@ -115,7 +115,7 @@ def _worker(population: int, nodes: int, warmup: int, steps: int) -> dict[str, A
         "mean_agents": agent_steps / steps,
         "talents_end": int(model.talents.alive.sum()),
         "talent_rows_end": int(model.talents.n),
-        "agents_end": len(model.agents),
+        "agents_end": model.count_agents(),
         "peak_rss_mib": _peak_rss_mib(),
         "cpu_us_per_agent_step": run_cpu / agent_steps * 1e6,
         "boltzmann_cpu_agent_steps_per_s": reference,

@@ -121,3 +121,72 @@ def test_a_run_makes_as_many_talent_agents_as_living_talent_rows():
     for i in firms:
         assert model.firm_agents[i].cell.coordinate == model.firms.node[i]
     assert len({a.unique_id for a in model.agents}) == len(model.agents)
+
+
+def hub_town():
+    # a hub (an Incubator agent) opens in month 3: its id comes between talents' ids
+    policy = {"creative_hub": {"start": 3, "intensity": 1.0}, "talent_attraction": {"start": 2}}
+    return CreativeClusterModel(
+        rng=8, city="small_town", population=4000, spin_up={"months": 0}, policy=policy
+    )
+
+
+class Ear:
+    """A subscriber to the model's agent signals (Mesa holds it by weak reference)."""
+
+    def __init__(self, model, *signals):
+        self.heard = []
+        for signal in signals:
+            model.observe("agents", signal, self.hear)
+
+    def hear(self, signal):
+        self.heard.append(signal)
+
+
+def watched(model):
+    """Make ``model`` make every agent at once, through Mesa's own per-agent calls."""
+    return Ear(model, ModelSignals.AGENT_ADDED, ModelSignals.AGENT_REMOVED)
+
+
+def test_talents_agents_made_when_read_are_those_mesa_s_calls_make_at_once():
+    lazy, looked_at, eager = hub_town(), hub_town(), hub_town()
+    ear = watched(eager)
+    assert lazy.talent_rows.unmade > 0  # the initial talents' agents are not made yet
+    for month in range(1, 13):
+        for model in (lazy, looked_at, eager):
+            model.step()
+        if month in (2, 5, 6):
+            view(looked_at)  # read now and then, as an app or a data collector would
+        assert lazy.count_agents() == eager.count_agents() == len(eager.agents)
+    assert len(lazy.incubators) == 1
+    assert ear.heard  # the watched model announced each agent
+    assert lazy.talent_rows.unmade > 0
+    assert view(lazy) == view(looked_at) == view(eager)
+    assert lazy.talent_rows.unmade == 0
+    assert len(lazy.agents) == lazy.count_agents()
+    # the order is Mesa's registration order: ids increase
+    ids = [a.unique_id for a in lazy.agents]
+    assert ids == sorted(ids)
+
+
+def test_a_month_nobody_reads_makes_no_talent_agent():
+    model = town()
+    before = len(model.talent_rows.made())
+    model.run_for(6)
+    assert len(model.talent_rows.made()) <= before
+    assert model.talent_rows.unmade == int(model.talents.alive.sum()) - len(
+        model.talent_rows.made()
+    )
+    assert model.count_agents() == len(model.agents)
+
+
+def test_removing_talents_nobody_made_tells_a_watcher_of_each():
+    model = town()
+    rows = model.talents.live[1:4]  # the first talent made the class's agent set
+    assert all(model.talent_rows.agents[i] is None for i in rows)
+    ear = Ear(model, ModelSignals.AGENT_REMOVED)
+    total = model.count_agents()
+    model.talent_rows.remove(model, rows)
+    assert len(ear.heard) == 3
+    assert model.count_agents() == len(model.agents) == total - 3
+    assert all(a.index not in rows.tolist() for a in model.agents_by_type[Talent])

@@ -32,6 +32,7 @@ from mesa.model import ModelSignals
 from clustersim.model.agents import CreativeFirm, Talent
 
 __all__ = [
+    "AgentRows",
     "add_agents",
     "add_firm_agents",
     "add_talent_agents",
@@ -180,3 +181,185 @@ def move_to_end(model: Model, agents: list[Agent]) -> None:
         del everyone[agent], of_class[agent]
         everyone[agent] = None
         of_class[agent] = None
+
+
+#: States of a row's Mesa agent in :class:`AgentRows`.
+_UNMADE, _MADE, _GONE = 0, 1, 2
+
+
+class AgentRows:
+    """The Mesa agents of one agent table's rows, made only when someone reads them.
+
+    A row's agent gets its Mesa id when the row is added (``agent_id_counter`` moves
+    on as if it were registered), but a talent's ``Talent`` object is made only when
+    :meth:`make` is called: the model calls it whenever ``model.agents``,
+    ``model.agents_by_type`` or ``model.talent_agents`` is read. The objects made
+    then are those Mesa's per-agent calls would have made (same class, attributes
+    and ids) and take their places in the model's agent sets in id order, which is
+    the order Mesa's registration gives. Until then a row costs 9 bytes instead of
+    an object and two registrations: most months nobody reads the talents' agents.
+
+    Agents are made at once (:func:`add_agents`) when ``lazy`` is false (firms: they
+    are in the cells of the space, which anyone may read) or when a Mesa signal
+    subscriber, a batch of signals or a data registry watches the class, so no
+    signal is lost.
+
+    Args:
+        cls: the agent class of the rows (``Talent`` or ``CreativeFirm``).
+        lazy: whether agents may be made later than their rows.
+    """
+
+    def __init__(self, cls: type[Agent], *, lazy: bool) -> None:
+        self.cls = cls
+        self.lazy = lazy
+        #: The agent of each row, None while not made or when gone.
+        self.agents: list[Agent | None] = []
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._state = np.zeros(0, dtype=np.int8)
+        #: Rows whose agent exists for Mesa but is not made yet.
+        self.unmade = 0
+
+    def _grow(self, n: int) -> None:
+        if n > len(self._state):
+            size = max(n, 2 * len(self._state), 64)
+            self._ids = np.concatenate([self._ids, np.full(size - len(self._ids), -1)])
+            self._state = np.concatenate(
+                [self._state, np.full(size - len(self._state), _GONE, dtype=np.int8)]
+            )
+        if n > len(self.agents):
+            self.agents.extend([None] * (n - len(self.agents)))
+
+    def add(self, model: Model, rows: np.ndarray) -> None:
+        """Give rows ``rows`` (in increasing order, without an agent) their Mesa agents."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return
+        self._grow(int(rows[-1]) + 1)
+        if self.cls not in model._agents_by_type:  # Mesa makes the class's agent set
+            self._made(rows[:1], add_agents(model, self.cls, rows[:1]))
+            rows = rows[1:]
+        if not self.lazy or _observed(model, self.cls, ModelSignals.AGENT_ADDED):
+            self._made(rows, add_agents(model, self.cls, rows))
+            return
+        first = model.agent_id_counter
+        model.agent_id_counter = first + len(rows)
+        self._ids[rows] = np.arange(first, first + len(rows))
+        self._state[rows] = _UNMADE
+        self.unmade += len(rows)
+
+    def _made(self, rows: np.ndarray, agents: list[Agent]) -> None:
+        for row, agent in zip(rows.tolist(), agents, strict=True):
+            self.agents[row] = agent
+            self._ids[row] = agent.unique_id
+        self._state[rows] = _MADE
+
+    def remove(self, model: Model, rows: np.ndarray) -> None:
+        """Remove the agents of rows ``rows`` as ``agent.remove()`` each would (gone ones: no-op)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return
+        state = self._state[rows]
+        unmade = rows[state == _UNMADE]
+        if len(unmade) and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
+            self.make(model)  # a watcher hears of each removal, as from Mesa
+            state = self._state[rows]
+            unmade = rows[:0]
+        made = rows[state == _MADE]
+        agents = self.agents
+        remove_agents(model, [agents[i] for i in made.tolist()])
+        for i in made.tolist():
+            agents[i] = None
+        self._state[made] = _GONE
+        self._state[unmade] = _GONE
+        self.unmade -= len(unmade)
+
+    def make(self, model: Model) -> None:
+        """Make the agents of every row not made yet and register them in id order."""
+        if not self.unmade:
+            return
+        rows = np.flatnonzero(self._state == _UNMADE)
+        agents = _new_agents(model, self.cls, rows)
+        for agent, uid in zip(agents, self._ids[rows].tolist(), strict=True):
+            agent.unique_id = uid
+        self._made(rows, agents)
+        self.unmade = 0
+        members = sorted(agents, key=_unique_id)  # rows renumbered by a spin-up keep id order
+        _insert_in_id_order(model._all_agents._agents, members)
+        _insert_in_id_order(model._agents_by_type[self.cls]._agents, members)
+
+    def made(self) -> list[Agent]:
+        """The agents made so far, in row order."""
+        return [a for a in self.agents if a is not None]
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only rows ``rows`` (the table compacted to them, in order); agents follow."""
+        agents = [self.agents[i] for i in rows.tolist()]
+        for index, agent in enumerate(agents):
+            if agent is not None:
+                agent.index = index
+        self.agents = agents
+        self._ids = self._ids[rows]
+        self._state = self._state[rows]
+
+    def living(self) -> np.ndarray:
+        """Rows with an agent (made or not)."""
+        return np.flatnonzero(self._state[: len(self.agents)] != _GONE)
+
+    def renumber(self, first: int) -> int:
+        """Give the agents of the living rows the ids ``first, first + 1, ...`` in row order.
+
+        Returns the next id after them.
+        """
+        rows = self.living()
+        self._ids[rows] = np.arange(first, first + len(rows))
+        for row in rows[self._state[rows] == _MADE].tolist():
+            self.agents[row].unique_id = int(self._ids[row])
+        return first + len(rows)
+
+    def clear(self, model: Model, n: int) -> None:
+        """Remove every agent (as ``agent.remove()`` each); ``n`` rows remain, none with an agent."""
+        remove_agents(model, self.made())
+        self.agents = [None] * n
+        self._ids = np.full(n, -1, dtype=np.int64)
+        self._state = np.full(n, _GONE, dtype=np.int8)
+        self.unmade = 0
+
+
+def _unique_id(agent: Agent) -> int:
+    return agent.unique_id
+
+
+def _new_agents(model: Model, cls: type[Agent], rows: np.ndarray) -> list[Agent]:
+    """Objects of ``cls`` for ``rows`` with the attributes its constructor sets (not registered)."""
+    if cls is not Talent:
+        raise TypeError(f"{cls.__name__} agents are made when their rows are added")
+    agents = []
+    new = object.__new__
+    for index in rows.tolist():
+        agent = new(cls)
+        agent.model = model
+        agent.pos = None
+        agent.index = index
+        agents.append(agent)
+    return agents
+
+
+def _insert_in_id_order(members: dict[Agent, None], new: list[Agent]) -> None:
+    """Insert ``new`` (sorted by id) into ``members`` (kept in id order), in id order.
+
+    Only the members with a higher id than the first new one are taken out and put
+    back: agents made since the rows were added (firms of the month, a hub).
+    """
+    if not new:
+        return
+    lowest = new[0].unique_id
+    later = []
+    while members:
+        last = next(reversed(members))
+        if last.unique_id < lowest:
+            break
+        members.popitem()
+        later.append(last)
+    if later:
+        new = sorted(new + later, key=_unique_id)
+    members.update(dict.fromkeys(new))

@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from clustersim.errors import ConfigError
 from clustersim.model import setup, spinup, tables
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
+from clustersim.model.bulk_agents import AgentRows
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
 from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.model.hooks import PolicyAgent, policy_plugin
@@ -45,6 +46,8 @@ from clustersim.model.state import FIRM_COLUMNS, TALENT_COLUMNS, AgentTable
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mesa import Agent
+    from mesa.agentset import AgentSet
 
 __all__ = ["CreativeClusterModel"]
 
@@ -152,8 +155,9 @@ class CreativeClusterModel(mesa.Model):
         )
         self.talents = AgentTable(TALENT_COLUMNS, capacity=1024)
         self.firms = AgentTable(FIRM_COLUMNS, capacity=256)
-        self.talent_agents: list[Talent | None] = []
-        self.firm_agents: list[CreativeFirm | None] = []
+        #: the Mesa agents of the table rows (a talent's is made when someone reads it)
+        self.talent_rows = AgentRows(Talent, lazy=True)
+        self.firm_rows = AgentRows(CreativeFirm, lazy=False)
         #: collaboration ties: sorted pairs of firm ids, one row per tie
         self.ties = np.zeros((0, 2), dtype=np.int64)
         #: vacancies per firm still open after the last labour market (talents' prospects)
@@ -183,6 +187,50 @@ class CreativeClusterModel(mesa.Model):
         if isinstance(cfg, DictConfig):
             cfg = from_dictconfig(cfg)
         return cls(city=cfg.city, rng=cfg.seed, config=cfg)
+
+    # ------------------------------------------------------------ Mesa agents
+    @property
+    def agents(self) -> AgentSet:
+        """Every Mesa agent of the model (Mesa's ``Model.agents``).
+
+        The talents' agents are made when this (or :attr:`agents_by_type`,
+        :attr:`talent_agents`) is read, with the ids and order Mesa would give them;
+        :meth:`count_agents` counts them without making them.
+        """
+        self._make_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self) -> dict[type[Agent], AgentSet]:
+        """The model's Mesa agents by class (Mesa's ``Model.agents_by_type``)."""
+        self._make_agents()
+        return self._agents_by_type
+
+    @property
+    def talent_agents(self) -> list[Talent | None]:
+        """The Mesa agent of each talent row (None when gone); row ``i`` is talent ``i``."""
+        self._make_agents()
+        return self.talent_rows.agents
+
+    @property
+    def firm_agents(self) -> list[CreativeFirm | None]:
+        """The Mesa agent of each firm row (None when gone); row ``i`` is firm ``i``."""
+        return self.firm_rows.agents
+
+    def count_agents(self) -> int:
+        """``len(model.agents)`` without making the talents' agents."""
+        rows = self.__dict__.get("talent_rows")
+        return len(self._all_agents) + (rows.unmade if rows is not None else 0)
+
+    def remove_all_agents(self) -> None:
+        """Remove every agent, as Mesa's ``Model.remove_all_agents``."""
+        self._make_agents()
+        super().remove_all_agents()
+
+    def _make_agents(self) -> None:
+        rows = self.__dict__.get("talent_rows")  # None while Mesa's __init__ runs
+        if rows is not None:
+            rows.make(self)
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:

@@ -21,16 +21,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from mesa import Agent, Model
+from mesa import Model
 
 from clustersim.model import spinup_cache
-from clustersim.model.agents import CreativeFirm, Talent
-from clustersim.model.bulk_agents import add_agents, move_to_end, remove_agents
+from clustersim.model.bulk_agents import AgentRows, move_to_end
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
 __all__ = [
-    "AGENT_LISTS",
+    "AGENT_ROWS",
     "ID_COLUMNS",
     "MONTH_COLUMNS",
     "ROW_ARRAYS",
@@ -62,15 +61,21 @@ ID_COLUMNS: dict[tuple[str, str], str] = {
 #: Model arrays with one entry per row of a table (rows added since may be missing at
 #: the end): attribute -> table.
 ROW_ARRAYS: dict[str, str] = {"open_vacancies": "firms"}
-#: Mesa agent lists with one agent (or None) per row of a table: table -> (attribute, class).
-AGENT_LISTS: dict[str, tuple[str, type[Agent]]] = {
-    "talents": ("talent_agents", Talent),
-    "firms": ("firm_agents", CreativeFirm),
-}
+#: The Mesa agents of a table's rows (:class:`~clustersim.model.bulk_agents.AgentRows`):
+#: table -> model attribute, in the order their agents are renumbered.
+AGENT_ROWS: dict[str, str] = {"talents": "talent_rows", "firms": "firm_rows"}
 
 #: Model attributes that are not state, or that the spin-up sets itself.
 _NOT_STATE = frozenset(
-    {"steps", "time", "agent_id_counter", "params", "spin_up_months", "spin_up_source"}
+    {
+        "steps",
+        "time",
+        "agent_id_counter",
+        "params",
+        "spin_up_months",
+        "spin_up_source",
+        *AGENT_ROWS.values(),
+    }
 )
 #: How deep snapshot() looks into the model's own objects (market, municipality, ...).
 _DEPTH = 2
@@ -213,12 +218,8 @@ def _compact(model: Model) -> None:
     for name, table in tables.items():
         rows = keep[name]
         setattr(model, name, _table(table, {c: getattr(table, c)[rows] for c in table.columns}))
-        if name in AGENT_LISTS:
-            attr = AGENT_LISTS[name][0]
-            agents = [getattr(model, attr)[i] for i in rows]
-            for index, agent in enumerate(agents):
-                agent.index = index
-            setattr(model, attr, agents)
+        if name in AGENT_ROWS:
+            getattr(model, AGENT_ROWS[name]).keep(rows)
 
 
 def _table(like: AgentTable, columns: dict[str, np.ndarray]) -> AgentTable:
@@ -244,9 +245,9 @@ def _shift_months(model: Model, months: int) -> None:
                 setattr(table, column, values - months)
 
 
-def _agent_rows(model: Model) -> list[Agent]:
-    """The Mesa agents of the table rows, talents then firms, in row order (None skipped)."""
-    return [a for attr, _ in AGENT_LISTS.values() for a in getattr(model, attr) if a is not None]
+def _agent_rows(model: Model) -> list[AgentRows]:
+    """The Mesa agents of the tables' rows, talents then firms."""
+    return [getattr(model, attr) for attr in AGENT_ROWS.values()]
 
 
 def _renumber_agents(model: Model) -> None:
@@ -256,11 +257,11 @@ def _renumber_agents(model: Model) -> None:
     :func:`restore` builds them, so ``model.agents`` lists the same agents in the same
     order whether month 0 was run or read from the cache.
     """
-    agents = _agent_rows(model)
-    first = model.agent_id_counter - len(agents)
-    for offset, agent in enumerate(agents):
-        agent.unique_id = first + offset
-    move_to_end(model, agents)
+    rows = _agent_rows(model)
+    first = model.agent_id_counter - sum(len(r.living()) for r in rows)
+    for r in rows:
+        first = r.renumber(first)
+    move_to_end(model, [agent for r in rows for agent in r.made()])
 
 
 def _restart_mesa_clock(model: Model) -> None:
@@ -398,15 +399,13 @@ def _set(model: Model, kind: str, path: str, value: np.ndarray, arrays: dict) ->
 
 def _rebuild_agents(model: Model, counter: int) -> None:
     """Replace the Mesa agents of the table rows by new ones ending at id ``counter``."""
-    remove_agents(model, _agent_rows(model))  # as agent.remove() for each, in bulk
     tables = _tables(model)
-    alive = {name: np.flatnonzero(tables[name].alive) for name in AGENT_LISTS}
+    for name, attr in AGENT_ROWS.items():  # as agent.remove() for each, in bulk
+        getattr(model, attr).clear(model, tables[name].n)
+    alive = {name: np.flatnonzero(tables[name].alive) for name in AGENT_ROWS}
     model.agent_id_counter = counter - sum(len(rows) for rows in alive.values())
-    for name, (attr, cls) in AGENT_LISTS.items():
-        agents: list[Agent | None] = [None] * tables[name].n
-        for i, agent in zip(alive[name], add_agents(model, cls, alive[name]), strict=True):
-            agents[i] = agent
-        setattr(model, attr, agents)
+    for name, attr in AGENT_ROWS.items():
+        getattr(model, attr).add(model, alive[name])
     if model.agent_id_counter != counter:
         raise ValueError("agent ids do not add up to the stored counter")
 

@@ -17,7 +17,6 @@ from mesa import Model
 
 from clustersim.model import draws
 from clustersim.model import mechanisms as mech
-from clustersim.model.bulk_agents import remove_agents
 from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import (
     count_employees,
@@ -68,11 +67,7 @@ def exit_firms(model: Model) -> None:
     if len(model.ties):
         keep = ~(dead_mask[model.ties[:, 0]] | dead_mask[model.ties[:, 1]])
         model.ties = model.ties[keep]
-    agents = model.firm_agents
-    rows = dead.tolist()
-    remove_agents(model, [agents[i] for i in rows if agents[i] is not None])
-    for i in rows:
-        agents[i] = None
+    model.firm_rows.remove(model, dead)
     count_employees(model)
 
 

@@ -20,7 +20,6 @@ from mesa import Model
 
 from clustersim.model import draws
 from clustersim.model import mechanisms as mech
-from clustersim.model.bulk_agents import add_talent_agents
 from clustersim.model.phases import occupations
 from clustersim.model.phases.aggregates import (
     count_employees,
@@ -402,7 +401,7 @@ def _newcomers_arrive(model: Model, choosers: Choosers, choice: np.ndarray) -> N
         arrived=model.steps,
         origin=origin[come],
     )
-    model.talent_agents.extend(add_talent_agents(model, ids))
+    model.talent_rows.add(model, ids)
     np.add.at(model.moves_in, model.place[choice[come]], 1)
     row_of = np.flatnonzero(come)  # newcomer row of each new id
     row = choosers.n_immigrants

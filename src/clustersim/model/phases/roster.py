@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
-from clustersim.model.bulk_agents import add_firm_agents, add_talent_agents, remove_agents
 from clustersim.model.state import FirmOrigin, TalentOrigin
 
 __all__ = ["add_firms", "add_talents", "remove_talents"]
@@ -53,7 +52,7 @@ def add_talents(
         origin=int(origin),
         retention=retention,
     )
-    model.talent_agents.extend(add_talent_agents(model, ids))
+    model.talent_rows.add(model, ids)
     return ids
 
 
@@ -92,7 +91,7 @@ def add_firms(
         founded=model.steps if founded is None else founded,
         cash=fp.startup_cash if cash is None else cash,
     )
-    model.firm_agents.extend(add_firm_agents(model, ids))
+    model.firm_rows.add(model, ids)
     return ids
 
 
@@ -110,8 +109,4 @@ def remove_talents(
     t.left_region[ids] = left_region
     t.to_other_work[ids] = to_other_work
     t.put("employer", ids, -1)
-    agents = model.talent_agents
-    rows = ids.tolist() if isinstance(ids, np.ndarray) else [int(i) for i in ids]
-    remove_agents(model, [agents[i] for i in rows if agents[i] is not None])
-    for i in rows:
-        agents[i] = None
+    model.talent_rows.remove(model, ids)
