@@ -254,7 +254,7 @@ class AgentRows:
         self._state[rows] = _MADE
 
     def remove(self, model: Model, rows: np.ndarray) -> None:
-        """Remove the agents of rows ``rows`` as ``agent.remove()`` each would (gone ones: no-op)."""
+        """Remove the agents of rows ``rows`` as ``agent.remove()`` each would (gone: no-op)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
@@ -317,7 +317,7 @@ class AgentRows:
         return first + len(rows)
 
     def clear(self, model: Model, n: int) -> None:
-        """Remove every agent (as ``agent.remove()`` each); ``n`` rows remain, none with an agent."""
+        """Remove every agent (as ``agent.remove()`` each); ``n`` rows remain, none alive."""
         remove_agents(model, self.made())
         self.agents = [None] * n
         self._ids = np.full(n, -1, dtype=np.int64)
