@@ -96,6 +96,13 @@ def family_city(kind: str, n_nodes: int, population: int, seed: int = 0) -> nx.G
     return generate(kind, population, rng=rng, name=f"{kind} of {n_nodes}", family=family)
 
 
+def count_agents(model) -> int:
+    """Mesa agents alive: clustersim's ``count_agents()`` (its talents' agents are made only
+    when read), ``len(model.agents)`` for the reference."""
+    count = getattr(model, "count_agents", None)
+    return count() if count is not None else len(model.agents)
+
+
 def _boltzmann():
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
 
@@ -143,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             agents = 0
             for _ in range(args.chunk):
                 model.step()
-                agents += model.count_agents()
+                agents += count_agents(model)
             entry["cpu"] += time.process_time() - c
             entry["agent_steps"] += agents
     ref = boltzmann["cpu"] / boltzmann["agent_steps"] * 1e6

@@ -80,7 +80,7 @@ def _boltzmann_cpu_rate(steps: int = 20) -> float:
     started, agent_steps = time.process_time(), 0
     for _ in range(steps):
         model.step()
-        agent_steps += model.count_agents()
+        agent_steps += len(model.agents)
     return agent_steps / (time.process_time() - started)
 
 

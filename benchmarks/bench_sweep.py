@@ -76,7 +76,7 @@ def _boltzmann_rate(steps: int = 20) -> float:
     agent_steps = 0
     for _ in range(steps):
         model.step()
-        agent_steps += model.count_agents()
+        agent_steps += len(model.agents)
     return agent_steps / (time.perf_counter() - started)
 
 
