@@ -125,10 +125,12 @@ class AgentTable:
     def __init__(self, columns: dict[str, tuple[Any, Any]], capacity: int = 64) -> None:
         object.__setattr__(self, "_spec", dict(columns))
         object.__setattr__(self, "n", 0)
+        # spare capacity is left unwritten (the pages of a large np.empty are not resident
+        # until written); append writes each new row's values or fill values
         object.__setattr__(
             self,
             "_data",
-            {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in columns.items()},
+            {name: np.empty(capacity, dtype=dtype) for name, (dtype, _) in columns.items()},
         )
         object.__setattr__(self, "_live", None)
         #: Bumped by every write of a guarded column and every append.
@@ -218,8 +220,8 @@ class AgentTable:
         capacity = len(next(iter(self._data.values())))
         if end > capacity:
             new_capacity = max(end, 2 * capacity)
-            for name, (dtype, fill) in self._spec.items():
-                grown = np.full(new_capacity, fill, dtype=dtype)
+            for name, (dtype, _) in self._spec.items():
+                grown = np.empty(new_capacity, dtype=dtype)
                 grown[:start] = self._data[name][:start]
                 self._data[name] = grown
             self._lock()
@@ -228,7 +230,8 @@ class AgentTable:
                 raise KeyError(f"unknown column {name!r}")
         object.__setattr__(self, "n", end)
         live = self._live
-        for name, value in values.items():
+        for name, (_, fill) in self._spec.items():
+            value = values.get(name, fill)
             if name in self.GUARDED:
                 self.put(name, slice(start, end), value)
             else:
