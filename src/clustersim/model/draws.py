@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "ChoiceSets",
     "ReachableRows",
     "choose_rows",
     "logit_choice",
@@ -246,27 +247,75 @@ def sample_alternatives(
     Returns:
         (node ids, corrections), both of shape (choosers, 2 + len(always) + size).
     """
-    n, k = len(weights), len(home)
-    always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
-    counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
-    q = counts / counts.sum()
-    urn = np.repeat(np.arange(n), counts)
-    draws = urn[rng.integers(0, len(urn), size=(k, size))]
-    fixed = np.broadcast_to(always, (k, len(always)))
-    nodes = np.concatenate(
-        [np.maximum(home, 0)[:, None], np.maximum(employer_node, 0)[:, None], fixed, draws], axis=1
-    )
-    correction = np.zeros(nodes.shape)
-    correction[home < 0, 0] = -np.inf
-    correction[(employer_node < 0) | (employer_node == home), 1] = -np.inf
-    own = (fixed == home[:, None]) | (fixed == employer_node[:, None])
-    correction[:, 2 : 2 + len(always)][own] = -np.inf
-    drawn = correction[:, 2 + len(always) :]
-    drawn[:] = (-np.log(size * q))[draws]  # each node's correction, computed once
-    taken = (draws == home[:, None]) | (draws == employer_node[:, None])
-    if len(always):
-        is_always = np.zeros(n, dtype=bool)
-        is_always[always[(always >= 0) & (always < n)]] = True  # as np.isin: others match none
-        taken |= is_always[draws]
-    drawn[taken] = -np.inf
-    return nodes, correction
+    sets = ChoiceSets.draw(home, employer_node, weights, size, rng, always)
+    return sets.nodes, sets.correction(0, len(home))
+
+
+class ChoiceSets:
+    """Sampled choice sets (:func:`sample_alternatives`) whose corrections are made by rows.
+
+    A region's location choice weighs 100 nodes for each of hundreds of thousands of
+    choosers: its corrections are made for a block of choosers at a time
+    (:meth:`correction`), not held for all at once.
+
+    Attributes:
+        nodes: the node ids of each chooser's columns (choosers x (2 + always + size)).
+    """
+
+    def __init__(
+        self,
+        nodes: np.ndarray,
+        home: np.ndarray,
+        employer_node: np.ndarray,
+        always: np.ndarray,
+        node_correction: np.ndarray,
+    ) -> None:
+        self.nodes = nodes
+        self._home, self._employer = home, employer_node
+        self._always = always
+        self._node_correction = node_correction  # -ln(size * q_j) of each node
+        self._is_always = np.zeros(len(node_correction), dtype=bool)
+        inside = always[(always >= 0) & (always < len(node_correction))]
+        self._is_always[inside] = True  # as np.isin: others match none
+
+    @classmethod
+    def draw(
+        cls,
+        home: np.ndarray,
+        employer_node: np.ndarray,
+        weights: np.ndarray,
+        size: int,
+        rng: np.random.Generator,
+        always: np.ndarray | None = None,
+    ) -> ChoiceSets:
+        """Draw each chooser's ``size`` nodes; arguments as :func:`sample_alternatives`."""
+        n, k = len(weights), len(home)
+        always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
+        counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
+        q = counts / counts.sum()
+        urn = np.repeat(np.arange(n), counts)
+        nodes = np.empty((k, 2 + len(always) + size), dtype=np.int64)
+        nodes[:, 0] = np.maximum(home, 0)
+        nodes[:, 1] = np.maximum(employer_node, 0)
+        nodes[:, 2 : 2 + len(always)] = always
+        nodes[:, 2 + len(always) :] = urn[rng.integers(0, len(urn), size=(k, size))]
+        return cls(nodes, home, employer_node, always, -np.log(size * q))
+
+    def correction(self, start: int, stop: int) -> np.ndarray:
+        """The utility corrections of choosers ``start:stop`` (0, ``-ln(size * q_j)`` or -inf)."""
+        home, employer = self._home[start:stop], self._employer[start:stop]
+        nodes = self.nodes[start:stop]
+        fixed = 2 + len(self._always)
+        correction = np.zeros(nodes.shape)
+        correction[home < 0, 0] = -np.inf
+        correction[(employer < 0) | (employer == home), 1] = -np.inf
+        own = (nodes[:, 2:fixed] == home[:, None]) | (nodes[:, 2:fixed] == employer[:, None])
+        correction[:, 2:fixed][own] = -np.inf
+        draws = nodes[:, fixed:]
+        drawn = correction[:, fixed:]
+        drawn[:] = self._node_correction[draws]  # each node's correction, computed once
+        taken = (draws == home[:, None]) | (draws == employer[:, None])
+        if len(self._always):
+            taken |= self._is_always[draws]
+        drawn[taken] = -np.inf
+        return correction

@@ -100,7 +100,8 @@ def move_talents(model: Model) -> None:
     requests, model.attraction_requests = model.attraction_requests, []
     n_immigrants = rng.poisson(model.params.talent.immigration_rate * len(alive))
     choosers = _choosers(model, reviewing, n_immigrants, requests)
-    sets, correction = _choice_sets(model, choosers, talents_ns)
+    sampled = _choice_sets(model, choosers, talents_ns)
+    sets = None if sampled is None else sampled.nodes
     # the choosers' utilities in blocks of rows, so that a region of a million talents
     # never holds a choosers x nodes table at once; the logit's draws of consecutive
     # blocks are those of one draw for all rows, so the choices do not depend on blocks
@@ -113,8 +114,8 @@ def move_talents(model: Model) -> None:
         part = choosers.rows(start, stop)
         part_sets = None if sets is None else sets[start:stop]
         utilities = _utilities(model, part, talents_ns, income, part_sets)
-        if sets is not None:
-            utilities[:, :-1] += correction[start:stop]
+        if sampled is not None:
+            utilities[:, :-1] += sampled.correction(start, stop)
         _add_pulls(model, utilities, choosers, new_grads, sets, rows=(start, stop))
         choice[start:stop] = draws.logit_choice(utilities, rng)
     if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
@@ -206,8 +207,8 @@ def _choosers(
 
 def _choice_sets(
     model: Model, choosers: Choosers, talents_ns: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Sampled choice sets and their corrections in a city of many nodes, else (None, None).
+) -> draws.ChoiceSets | None:
+    """Sampled choice sets in a city of many nodes, else None (every node is weighed).
 
     Above ``talent.choice_set_size`` nodes each chooser weighs home, workplace, the
     nodes a partnership or a lever pulls toward, and that many nodes drawn with
@@ -216,13 +217,13 @@ def _choice_sets(
     """
     size = model.params.talent.choice_set_size
     if size == 0 or model.n_nodes <= size:
-        return None, None
+        return None
     population = model.residents + talents_ns.sum(axis=1)
     weights = 0.5 * population / population.sum() + 0.5 / model.n_nodes
     pulled = [np.flatnonzero(model.graduate_pull.any(axis=0))]
     pulled += [np.asarray(nodes, dtype=np.int64) for _, nodes, _, _ in choosers.requests]
     always = np.unique(np.concatenate(pulled))
-    return draws.sample_alternatives(
+    return draws.ChoiceSets.draw(
         choosers.home, choosers.employer_node, weights, size, model.rng, always=always
     )
 
