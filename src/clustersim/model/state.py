@@ -230,12 +230,18 @@ class AgentTable:
                 raise KeyError(f"unknown column {name!r}")
         object.__setattr__(self, "n", end)
         live = self._live
-        for name, (_, fill) in self._spec.items():
-            value = values.get(name, fill)
+        for name, value in values.items():
             if name in self.GUARDED:
                 self.put(name, slice(start, end), value)
             else:
                 self._data[name][start:end] = value
+        for name, (_, fill) in self._spec.items():
+            if name not in values:  # the new rows' memory was never written
+                buffer = self._data[name]
+                writeable = buffer.flags.writeable
+                buffer.flags.writeable = True
+                buffer[start:end] = fill
+                buffer.flags.writeable = writeable
         object.__setattr__(self, "version", self.version + 1)
         if live is not None and "alive" in self._data:
             # new rows come after every old one: the living rows of before, then the new living
