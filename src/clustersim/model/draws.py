@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from clustersim.model import kernels
+
 __all__ = [
     "ChoiceSets",
     "ReachableRows",
@@ -104,6 +106,8 @@ class ReachableRows:
         group: each row's group (-1: nothing within reach).
         row: each row's position in its group.
         nodes, values: per group, its rows' reachable nodes and reach values (rows x width).
+        start, flat_nodes, flat_values: the rows unpadded, one after another: row ``h``'s
+            nodes are ``flat_nodes[start[h]:start[h + 1]]`` (the compiled search's form).
 
     Examples:
         >>> rows = ReachableRows(np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]))
@@ -120,6 +124,7 @@ class ReachableRows:
         start = np.concatenate([[0], np.cumsum(self.counts)])
         columns = np.append(np.nonzero(reachable)[1], 0)  # the last entry pads short rows
         values = np.append(reach[reachable], 0.0)
+        self.start, self.flat_nodes, self.flat_values = start, columns[:-1], values[:-1]
         with np.errstate(divide="ignore"):
             width_class = np.floor(np.log(self.counts) / np.log(_WIDTH_STEP))
         classes = np.unique(width_class[self.counts > 0])
@@ -193,8 +198,14 @@ def _search_reachable(
     reachable one; a uniform draw below 1 times a total rounds below the total unless
     the total is subnormal, below about 2.2e-308.) Returns node ids.
     """
-    by_sector = np.ascontiguousarray(effective.T).ravel()  # sector-major
+    by_sector = np.ascontiguousarray(effective.T, dtype=np.float64).ravel()  # sector-major
     n_nodes = effective.shape[0]
+    if kernels.enabled():  # the same sums, draws and picks in one compiled pass
+        random = rng.random(len(pair_of))
+        return kernels.search_reachable(
+            reach_rows.start, reach_rows.flat_nodes, reach_rows.flat_values, by_sector,
+            n_nodes, pair_home, pair_sector, pair_of, random,
+        )  # fmt: skip
     group = reach_rows.group[pair_home]
     width = reach_rows.counts[pair_home]
     total = np.zeros(len(pair_home))
