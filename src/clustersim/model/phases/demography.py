@@ -191,15 +191,17 @@ def _founder_nodes(
     fp = model.params.firm
     agglo = agglomeration(model, jobs_by_node_sector(model).sum(axis=1), own_jobs=1.0)
     unit = model.market.unit_revenue(model.sector_traits["local_share"])
+    # a node's value depends on the founder's sector only: one row per sector present
+    present, row = np.unique(sectors, return_inverse=True)
     utility = mech.founder_node_utility(
-        unit[:, sectors].T,
+        unit[:, present].T,
         agglo,
         model.rent * model.rent_factor,
-        success[:, sectors].T,
+        success[:, present].T,
         fp.workspace_rent_share,
         fp.imitation_weight,
         fp.location_noise,
-    )
+    )[row]
     minutes = model.travel_time[origins]
     if fp.home_distance_weight:  # founders stay near home (Dahl & Sorenson 2009)
         utility = utility - fp.home_distance_weight * minutes / 60.0
