@@ -99,8 +99,10 @@ def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
         return []
     if CreativeFirm not in model._agents_by_type:  # Mesa makes the class's agent set
         return [CreativeFirm(model, int(ids[0])), *add_firm_agents(model, ids[1:])]
-    cells = [model.space[node] for node in model.firms.node[ids].tolist()]
-    bounded = any(cell.capacity is not None for cell in cells)
+    cell_of = model.space._cells  # what model.space[node] reads
+    cells = [cell_of[node] for node in model.firms.node[ids].tolist()]
+    distinct = dict.fromkeys(cells)
+    bounded = any(cell.capacity is not None for cell in distinct)
     if bounded or _observed(model, CreativeFirm, ModelSignals.AGENT_ADDED):
         return [CreativeFirm(model, int(i)) for i in ids]
     agents = []
@@ -111,10 +113,11 @@ def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
         agent.model = model
         agent.pos = None
         agent.index = index
-        cell._agents.append(agent)
-        cell.empty = False
         agent._mesa_cell = cell
+        cell._agents.append(agent)
         agents.append(agent)
+    for cell in distinct:
+        cell.empty = False
     _register(model, CreativeFirm, agents)
     return agents
 
