@@ -190,3 +190,42 @@ def test_removing_talents_nobody_made_tells_a_watcher_of_each():
     assert len(ear.heard) == 3
     assert model.count_agents() == len(model.agents) == total - 3
     assert all(a.index not in rows.tolist() for a in model.agents_by_type[Talent])
+
+
+def test_an_agent_set_held_across_months_lists_the_talents_that_came_since():
+    model = town()
+    held, talents = model.agents, model.agents_by_type[Talent]
+    dataset = model.data_registry.track_agents(talents, "talents", "index")
+    model.run_for(3)
+    alive = set(model.talents.live.tolist())
+    assert len(held) == model.count_agents() and set(held) == set(model.agents)
+    assert {a.index for a in talents} == alive
+    assert {row["index"] for row in dataset.data} == alive  # Mesa's data registry
+
+
+def test_a_restore_tells_a_watcher_of_every_agent_it_replaces():
+    from clustersim.model import spinup
+
+    model = town()
+    model.run_for(2)
+    agents = model.count_agents()
+    rows = len(model.talent_rows.living()) + len(model.firm_rows.living())
+    ear = Ear(model, ModelSignals.AGENT_REMOVED)
+    spinup.restore(model, spinup.snapshot(model))
+    assert len(ear.heard) == rows
+    assert model.count_agents() == len(model.agents) == agents
+
+
+def test_a_row_removed_twice_in_one_call_is_removed_once():
+    model = town()
+    rows = model.talents.live[1:3]
+    before = model.count_agents()
+    model.talent_rows.remove(model, np.array([rows[0], rows[1], rows[0]]))
+    assert model.count_agents() == len(model.agents) == before - 2
+
+
+def test_removing_every_agent_leaves_none_made_or_not():
+    model = town()
+    model.run_for(1)
+    model.remove_all_agents()
+    assert len(model.agents) == model.count_agents() == 0

@@ -80,14 +80,23 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())
 
 
-def test_kernels_can_be_switched_off_by_the_environment(monkeypatch):
-    kernels._numba.cache_clear()
-    try:
-        monkeypatch.setenv(kernels.ENV, "numpy")
-        assert not kernels.enabled()
-        assert kernels.search_reachable() is None
-        monkeypatch.delenv(kernels.ENV)
-        kernels._numba.cache_clear()
-        assert kernels.enabled()
-    finally:
-        kernels._numba.cache_clear()
+def test_kernels_can_be_switched_off_by_the_environment_at_any_time(monkeypatch):
+    assert kernels.enabled()
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    assert not kernels.enabled()
+    assert kernels.search_reachable() is None
+    monkeypatch.delenv(kernels.ENV)
+    assert kernels.enabled()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_the_compiled_search_treats_non_finite_vacancies_as_the_numpy_search_does(bad, monkeypatch):
+    home, sector, effective, reach = search_case(11, n_nodes=60, n_sectors=4, seekers=2000)
+    effective[np.random.default_rng(2).random(effective.shape) < 0.1] = bad
+    effective[0] = bad  # node 0, which pads the numpy search's short rows
+    hiring = effective.any(axis=1)
+    rows = ReachableRows(reach)
+    compiled = draws.search_nodes(home, sector, effective, reach, hiring, rng(11), rows)
+    monkeypatch.setattr(kernels, "enabled", lambda: False)
+    reference = draws.search_nodes(home, sector, effective, reach, hiring, rng(11), rows)
+    np.testing.assert_array_equal(compiled, reference)

@@ -21,10 +21,12 @@ This relies on Mesa 3.5's registration internals (``Model._all_agents``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 from mesa import Agent, Model
+from mesa.agentset import _HardKeyAgentSet
 from mesa.discrete_space import CellAgent
 from mesa.discrete_space.cell_agent import HasCell
 from mesa.model import ModelSignals
@@ -33,15 +35,56 @@ from clustersim.model.agents import CreativeFirm, Talent
 
 __all__ = [
     "AgentRows",
+    "LiveAgentSet",
     "add_agents",
     "add_firm_agents",
     "add_talent_agents",
+    "count_agents",
     "move_to_end",
     "remove_agents",
 ]
 
 #: The cell property of Mesa's movable cell agents (a class that replaces it is left alone).
 _CELL = HasCell.__dict__["cell"]
+
+
+def _members(agents: _HardKeyAgentSet) -> dict[Agent, None]:
+    """The members of a Mesa agent set, read without making any agent."""
+    return agents._members if isinstance(agents, LiveAgentSet) else agents._agents
+
+
+class LiveAgentSet(_HardKeyAgentSet):
+    """A Mesa agent set whose agents not made yet are made before anything reads it.
+
+    Every method of Mesa's agent set reads its members through ``_agents``; here that
+    first calls ``make`` (:meth:`AgentRows.make`), so a set held across months (a
+    ``model.agents`` kept by a user, a data registry tracking ``agents_by_type[Talent]``)
+    lists every agent, in id order, whenever it is read. Adding and removing members
+    (Mesa's registration) make nothing.
+    """
+
+    def __init__(self, members: dict[Agent, None], random: Any, make: Callable[[], None]):
+        self._make = make
+        super().__init__([], random=random)
+        self._members = members
+
+    @property
+    def _agents(self) -> dict[Agent, None]:
+        self._make()
+        return self._members
+
+    @_agents.setter
+    def _agents(self, members: dict[Agent, None]) -> None:
+        self._members = members
+
+    def add(self, agent: Agent) -> None:  # noqa: D102
+        self._members[agent] = None
+
+    def discard(self, agent: Agent) -> None:  # noqa: D102
+        self._members.pop(agent, None)
+
+    def remove(self, agent: Agent) -> None:  # noqa: D102
+        del self._members[agent]
 
 
 def _observed(model: Model, cls: type[Agent], signal: str) -> bool:
@@ -86,8 +129,8 @@ def _register(model: Model, cls: type[Agent], agents: list[Agent]) -> None:
         agent.unique_id = first + offset
     model.agent_id_counter = first + len(agents)
     members = dict.fromkeys(agents)
-    model._all_agents._agents.update(members)
-    model._agents_by_type[cls]._agents.update(members)
+    _members(model._all_agents).update(members)
+    _members(model._agents_by_type[cls]).update(members)
 
 
 def add_firm_agents(model: Model, ids: np.ndarray) -> list[CreativeFirm]:
@@ -163,7 +206,7 @@ def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
             for agent in group:
                 agent.remove()
             continue
-        everyone, of_class = model._all_agents._agents, model._agents_by_type[cls]._agents
+        everyone, of_class = _members(model._all_agents), _members(model._agents_by_type[cls])
         for agent in group:
             if agent in of_class:  # Agent.remove ignores an agent removed before
                 del of_class[agent]
@@ -178,9 +221,9 @@ def move_to_end(model: Model, agents: list[Agent]) -> None:
     The spin-up uses it so that a model whose month 0 was run lists its agents in
     the order of one whose month 0 was restored from the cache.
     """
-    everyone = model._all_agents._agents
+    everyone = _members(model._all_agents)
     for agent in agents:
-        of_class = model._agents_by_type[type(agent)]._agents
+        of_class = _members(model._agents_by_type[type(agent)])
         del everyone[agent], of_class[agent]
         everyone[agent] = None
         of_class[agent] = None
@@ -195,12 +238,14 @@ class AgentRows:
 
     A row's agent gets its Mesa id when the row is added (``agent_id_counter`` moves
     on as if it were registered), but a talent's ``Talent`` object is made only when
-    :meth:`make` is called: the model calls it whenever ``model.agents``,
-    ``model.agents_by_type`` or ``model.talent_agents`` is read. The objects made
+    :meth:`make` is called: whenever ``model.agents`` or ``model.agents_by_type[Talent]``
+    (:class:`LiveAgentSet`, also when held from an earlier month) or
+    ``model.talent_agents`` is read. The objects made
     then are those Mesa's per-agent calls would have made (same class, attributes
     and ids) and take their places in the model's agent sets in id order, which is
-    the order Mesa's registration gives. Until then a row costs 9 bytes instead of
-    an object and two registrations: most months nobody reads the talents' agents.
+    the order Mesa's registration gives. Until then a row costs 17 bytes (its id, its
+    state, its slot in :attr:`agents`) instead of an object and two registrations:
+    most months nobody reads the talents' agents.
 
     Agents are made at once (:func:`add_agents`) when ``lazy`` is false (firms: they
     are in the cells of the space, which anyone may read) or when a Mesa signal
@@ -244,11 +289,28 @@ class AgentRows:
         if not self.lazy or _observed(model, self.cls, ModelSignals.AGENT_ADDED):
             self._made(rows, add_agents(model, self.cls, rows))
             return
+        self._go_live(model)
         first = model.agent_id_counter
         model.agent_id_counter = first + len(rows)
         self._ids[rows] = np.arange(first, first + len(rows))
         self._state[rows] = _UNMADE
         self.unmade += len(rows)
+
+    def _go_live(self, model: Model) -> None:
+        """Make the model's agent sets that will hold these rows' agents :class:`LiveAgentSet`."""
+        sets = model._agents_by_type
+        if type(model._all_agents) is LiveAgentSet and type(sets[self.cls]) is LiveAgentSet:
+            return
+
+        def make() -> None:
+            self.make(model)
+
+        for agents, put in (
+            (model._all_agents, lambda live: setattr(model, "_all_agents", live)),
+            (sets[self.cls], lambda live: sets.__setitem__(self.cls, live)),
+        ):
+            if type(agents) is not LiveAgentSet:
+                put(LiveAgentSet(_members(agents), agents.random, make))
 
     def _made(self, rows: np.ndarray, agents: list[Agent]) -> None:
         for row, agent in zip(rows.tolist(), agents, strict=True):
@@ -261,6 +323,9 @@ class AgentRows:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
+        _, first = np.unique(rows, return_index=True)
+        if len(first) < len(rows):  # a row given twice is removed once, at its first place
+            rows = rows[np.sort(first)]
         state = self._state[rows]
         unmade = rows[state == _UNMADE]
         if len(unmade) and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
@@ -287,8 +352,8 @@ class AgentRows:
         self._made(rows, agents)
         self.unmade = 0
         members = sorted(agents, key=_unique_id)  # rows renumbered by a spin-up keep id order
-        _insert_in_id_order(model._all_agents._agents, members)
-        _insert_in_id_order(model._agents_by_type[self.cls]._agents, members)
+        _insert_in_id_order(_members(model._all_agents), members)
+        _insert_in_id_order(_members(model._agents_by_type[self.cls]), members)
 
     def made(self) -> list[Agent]:
         """The agents made so far, in row order."""
@@ -321,11 +386,18 @@ class AgentRows:
 
     def clear(self, model: Model, n: int) -> None:
         """Remove every agent (as ``agent.remove()`` each); ``n`` rows remain, none alive."""
+        if self.unmade and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
+            self.make(model)  # a watcher hears of each removal, as from Mesa
         remove_agents(model, self.made())
         self.agents = [None] * n
         self._ids = np.full(n, -1, dtype=np.int64)
         self._state = np.full(n, _GONE, dtype=np.int8)
         self.unmade = 0
+
+
+def count_agents(model: Model, rows: AgentRows | None) -> int:
+    """``len(model.agents)`` without making the agents of ``rows``."""
+    return len(_members(model._all_agents)) + (rows.unmade if rows is not None else 0)
 
 
 def _unique_id(agent: Agent) -> int:

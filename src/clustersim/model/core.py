@@ -22,7 +22,7 @@ from mesa.discrete_space import Network
 from omegaconf import DictConfig
 
 from clustersim.errors import ConfigError
-from clustersim.model import setup, spinup, tables
+from clustersim.model import bulk_agents, setup, spinup, tables
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.bulk_agents import AgentRows
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
@@ -46,8 +46,6 @@ from clustersim.model.state import FIRM_COLUMNS, TALENT_COLUMNS, AgentTable
 
 if TYPE_CHECKING:
     import pandas as pd
-    from mesa import Agent
-    from mesa.agentset import AgentSet
 
 __all__ = ["CreativeClusterModel"]
 
@@ -190,26 +188,14 @@ class CreativeClusterModel(mesa.Model):
 
     # ------------------------------------------------------------ Mesa agents
     @property
-    def agents(self) -> AgentSet:
-        """Every Mesa agent of the model (Mesa's ``Model.agents``).
-
-        The talents' agents are made when this (or :attr:`agents_by_type`,
-        :attr:`talent_agents`) is read, with the ids and order Mesa would give them;
-        :meth:`count_agents` counts them without making them.
-        """
-        self._make_agents()
-        return self._all_agents
-
-    @property
-    def agents_by_type(self) -> dict[type[Agent], AgentSet]:
-        """The model's Mesa agents by class (Mesa's ``Model.agents_by_type``)."""
-        self._make_agents()
-        return self._agents_by_type
-
-    @property
     def talent_agents(self) -> list[Talent | None]:
-        """The Mesa agent of each talent row (None when gone); row ``i`` is talent ``i``."""
-        self._make_agents()
+        """The Mesa agent of each talent row (None when gone); row ``i`` is talent ``i``.
+
+        Talents' agents are made when someone reads ``model.agents``,
+        ``model.agents_by_type[Talent]`` or this list
+        (:class:`~clustersim.model.bulk_agents.AgentRows`); read it again after a step.
+        """
+        self.talent_rows.make(self)
         return self.talent_rows.agents
 
     @property
@@ -219,18 +205,7 @@ class CreativeClusterModel(mesa.Model):
 
     def count_agents(self) -> int:
         """``len(model.agents)`` without making the talents' agents."""
-        rows = self.__dict__.get("talent_rows")
-        return len(self._all_agents) + (rows.unmade if rows is not None else 0)
-
-    def remove_all_agents(self) -> None:
-        """Remove every agent, as Mesa's ``Model.remove_all_agents``."""
-        self._make_agents()
-        super().remove_all_agents()
-
-    def _make_agents(self) -> None:
-        rows = self.__dict__.get("talent_rows")  # None while Mesa's __init__ runs
-        if rows is not None:
-            rows.make(self)
+        return bulk_agents.count_agents(self, self.__dict__.get("talent_rows"))
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:

@@ -217,6 +217,8 @@ def _search_reachable(
         at = reach_rows.row[pair_home[rows]]
         cols = reach_rows.nodes[g][at]
         weights = reach_rows.values[g][at] * by_sector[pair_sector[rows][:, None] * n_nodes + cols]
+        padded = np.arange(cols.shape[1])[None, :] >= width[rows][:, None]
+        weights[padded] = 0.0  # a pad weighs nothing, whatever node 0's vacancies are
         cum = np.cumsum(weights, axis=1)
         total[rows] = cum[:, -1]
         blocks.append((g, cum, cols, width[rows]))

@@ -29,14 +29,18 @@ ENV = "CLUSTERSIM_KERNELS"
 
 
 def enabled() -> bool:
-    """Whether compiled kernels are used (numba importable and not switched off)."""
+    """Whether compiled kernels are used (numba importable and not switched off).
+
+    ``CLUSTERSIM_KERNELS`` is read at each call: setting it switches kernels off from
+    the next search on, within a process too.
+    """
+    if os.environ.get(ENV, "").strip().lower() == "numpy":
+        return False
     return _numba() is not None
 
 
 @functools.cache
 def _numba() -> Any:
-    if os.environ.get(ENV, "").strip().lower() == "numpy":
-        return None
     try:
         import numba
     except ImportError:
