@@ -229,3 +229,25 @@ def test_removing_every_agent_leaves_none_made_or_not():
     model.run_for(1)
     model.remove_all_agents()
     assert len(model.agents) == model.count_agents() == 0
+
+
+def test_spun_up_models_list_the_agents_mesa_s_own_calls_would_have_made(tmp_path, monkeypatch):
+    """Month 0 run or read from the cache, talents made late or by Mesa one by one: same."""
+    from clustersim.model import bulk_agents, spinup_cache
+
+    def pair(folder):
+        monkeypatch.setenv(spinup_cache.CACHE_ENV, str(tmp_path / folder))
+        ran, restored = (
+            CreativeClusterModel(rng=5, city="small_town", population=4000, spin_up={"months": 24})
+            for _ in range(2)
+        )
+        assert (ran.spin_up_source, restored.spin_up_source) == ("run", "cache")
+        return ran, restored
+
+    lazy = pair("lazy")
+    monkeypatch.setattr(bulk_agents, "_observed", lambda *_: True)  # Mesa's per-agent path
+    eager = pair("eager")
+    assert eager[0].talent_rows.unmade == 0
+    for model in (*lazy, *eager):
+        model.run_for(2)
+    assert view(lazy[0]) == view(lazy[1]) == view(eager[0]) == view(eager[1])
