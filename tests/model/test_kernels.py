@@ -13,6 +13,12 @@ from clustersim.model.draws import ReachableRows
 pytest.importorskip("numba")  # the extra clustersim[fast]; CI installs it
 
 
+@pytest.fixture(autouse=True)
+def compiled_for_small_cases(monkeypatch):
+    """The compiled search also for the small searches of these tests."""
+    monkeypatch.setattr(draws, "_KERNEL_ENTRIES", 0)
+
+
 def search_case(seed: int, n_nodes: int, n_sectors: int, seekers: int):
     """A sparse reach matrix, effective vacancies with hiring and idle nodes, seekers' pairs."""
     rng = np.random.default_rng(seed)
@@ -78,6 +84,17 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
     pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())
+
+
+def test_small_searches_stay_in_numpy(monkeypatch):
+    monkeypatch.setattr(draws, "_KERNEL_ENTRIES", 1_000_000)
+    calls = []
+    monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1))
+    home, sector, effective, reach = search_case(3, n_nodes=100, n_sectors=4, seekers=400)
+    rows = ReachableRows(reach)
+    hiring = effective.any(axis=1)
+    picks = draws.search_nodes(home, sector, effective, reach, hiring, rng(3), rows)
+    assert not calls and len(picks) == 400
 
 
 def test_kernels_can_be_switched_off_by_the_environment_at_any_time(monkeypatch):

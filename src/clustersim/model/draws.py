@@ -177,6 +177,9 @@ def search_nodes(
 
 #: Share of reachable nodes above which the job search weighs every node.
 _DENSE_REACH = 0.5
+#: Weighed entries (pairs x their reachable nodes) from which the compiled search runs:
+#: below, numpy takes a few milliseconds, less than importing numba (0.3 s, 140 MB).
+_KERNEL_ENTRIES = 1_000_000
 #: Width ratio of the groups of rows the reachable-node search pads to one width.
 _WIDTH_STEP = 1.5
 
@@ -200,7 +203,8 @@ def _search_reachable(
     """
     by_sector = np.ascontiguousarray(effective.T, dtype=np.float64).ravel()  # sector-major
     n_nodes = effective.shape[0]
-    if kernels.enabled():  # the same sums, draws and picks in one compiled pass
+    entries = reach_rows.counts[pair_home].sum()
+    if entries >= _KERNEL_ENTRIES and kernels.enabled():  # the same picks, one compiled pass
         random = rng.random(len(pair_of))
         return kernels.search_reachable(
             reach_rows.start, reach_rows.flat_nodes, reach_rows.flat_values, by_sector,
