@@ -109,16 +109,8 @@ def add_talent_agents(model: Model, ids: np.ndarray) -> list[Talent]:
         return [Talent(model, int(ids[0])), *add_talent_agents(model, ids[1:])]
     if _observed(model, Talent, ModelSignals.AGENT_ADDED):
         return [Talent(model, int(i)) for i in ids]
-    agents = []
-    new = object.__new__
-    for index in ids.tolist():
-        agent = new(Talent)
-        # the attributes Agent.__init__, Model.register_agent and Talent.__init__ set
-        agent.model = model
-        agent.pos = None
-        agent.index = index
-        agents.append(agent)
-    _register(model, Talent, agents)
+    agents = _new_agents(model, Talent, ids)
+    _register(model, Talent, agents)  # their ids, as Model.register_agent gives them
     return agents
 
 
@@ -412,6 +404,7 @@ def _new_agents(model: Model, cls: type[Agent], rows: np.ndarray) -> list[Agent]
     new = object.__new__
     for index in rows.tolist():
         agent = new(cls)
+        # the attributes Agent.__init__, Model.register_agent and Talent.__init__ set
         agent.model = model
         agent.pos = None
         agent.index = index
