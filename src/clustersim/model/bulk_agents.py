@@ -1,22 +1,25 @@
-"""Mesa agents of talent and firm rows registered and removed in bulk, as Mesa's calls would.
+"""Mesa agents of talent and firm rows: talents' made when read, firms' registered in bulk.
 
 Tens of thousands of talents enter and leave creative work each year, each a
 Mesa ``Agent`` registered with the model (``Agent.__init__`` ->
 ``Model.register_agent``) and removed again (``Agent.remove``). Mesa does this
 one agent at a time: each call formats a debug message and emits an
 ``agents`` signal, about 5 microseconds an agent, a sixth of the model's step.
-When nobody listens to those signals, the functions here leave the model in
-exactly the state Mesa's per-agent calls would (the same attributes on each
-agent, the same ids in the same order, the same members of ``model.agents`` and
-``model.agents_by_type``) for a fraction of the cost. When anything observes
-the model's agents (a Mesa signal subscriber, a batch of signals, a data
-registry dataset of the class), they take Mesa's own per-agent path, so no
-signal is ever lost.
+A talent's agent takes its id on arrival but its object is made only when
+someone reads the model's agents (:class:`AgentRows`, :class:`LiveAgentSet`); a
+firm's is made at once (firms live in the cells of the space) and registered in
+bulk. Either way the model ends in exactly the state Mesa's per-agent calls would
+leave (the same attributes on each agent, the same ids in the same order, the
+same members of ``model.agents`` and ``model.agents_by_type``). When anything
+observes the model's agents (a Mesa signal subscriber, a batch of signals, a data
+registry dataset of the class), they take Mesa's own per-agent path, so no signal
+is ever lost.
 
 This relies on Mesa 3.5's registration internals (``Model._all_agents``,
-``Model._agents_by_type``, ``_HardKeyAgentSet._agents``, ``Cell._agents`` and
-``HasCell._mesa_cell`` for the firms' cells); Mesa is pinned, and
-``tests/model/test_bulk_agents.py`` compares both paths.
+``Model._agents_by_type``, ``_HardKeyAgentSet._agents``, through which every method
+of Mesa's agent sets reads its members, ``Cell._agents`` and ``HasCell._mesa_cell``
+for the firms' cells); Mesa is pinned, and ``tests/model/test_bulk_agents.py``
+compares both paths.
 """
 
 from __future__ import annotations
