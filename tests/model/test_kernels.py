@@ -8,6 +8,7 @@ import pytest
 
 from clustersim import CreativeClusterModel
 from clustersim.model import draws, kernels
+from clustersim.model import mechanisms as mech
 from clustersim.model.draws import ReachableRows
 
 pytest.importorskip("numba")  # the extra clustersim[fast]; CI installs it
@@ -16,7 +17,8 @@ pytest.importorskip("numba")  # the extra clustersim[fast]; CI installs it
 @pytest.fixture(autouse=True)
 def compiled_for_small_cases(monkeypatch):
     """The compiled search also for the small searches of these tests."""
-    monkeypatch.setattr(draws, "_KERNEL_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 0)
 
 
 def search_case(seed: int, n_nodes: int, n_sectors: int, seekers: int):
@@ -77,8 +79,14 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     calls = []
     search = kernels.search_reachable
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1) or search(*a))
+    choices = []
+    utilities = kernels.location_utilities
+    monkeypatch.setattr(
+        kernels, "location_utilities", lambda *a: choices.append(1) or utilities(*a)
+    )
     compiled = big_city_run()
     assert len(calls) == 4  # once a month
+    assert len(choices) >= 4  # at least a block a month, over sampled choice sets
     monkeypatch.setattr(kernels, "enabled", lambda: False)
     reference = big_city_run()
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
@@ -87,7 +95,7 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
 
 
 def test_small_searches_stay_in_numpy(monkeypatch):
-    monkeypatch.setattr(draws, "_KERNEL_ENTRIES", 1_000_000)
+    monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 1_000_000)
     calls = []
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1))
     home, sector, effective, reach = search_case(3, n_nodes=100, n_sectors=4, seekers=400)
@@ -117,3 +125,138 @@ def test_the_compiled_search_treats_non_finite_vacancies_as_the_numpy_search_doe
     monkeypatch.setattr(kernels, "enabled", lambda: False)
     reference = draws.search_nodes(home, sector, effective, reach, hiring, rng(11), rows)
     np.testing.assert_array_equal(compiled, reference)
+
+
+# ------------------------------------------------------------------ location choice
+def location_case(seed: int, n_nodes: int = 150, n_sectors: int = 4, choosers: int = 800):
+    """Choosers (some newcomers, some employed, some at their employer's node) and nodes."""
+    g = np.random.default_rng(seed)
+    home = np.where(g.random(choosers) < 0.15, -1, g.integers(0, n_nodes, choosers))
+    employer = np.where(g.random(choosers) < 0.6, g.integers(0, n_nodes, choosers), -1)
+    employer[home < 0] = -1
+    at_home = g.random(choosers) < 0.1
+    employer[at_home & (home >= 0)] = home[at_home & (home >= 0)]
+    node_income = g.lognormal(7.5, 0.5, (n_nodes, n_sectors)) * (g.random((n_nodes, 1)) > 0.05)
+    inputs = dict(
+        sector=g.integers(0, n_sectors, choosers),
+        skill=g.lognormal(0.0, 0.4, choosers),
+        amenity_taste=np.maximum(g.normal(0.5, 0.3, choosers), 0.0),
+        home=home,
+        employer_node=employer,
+        wage=g.lognormal(7.8, 0.3, choosers) * (employer >= 0),
+        retention=g.random(choosers) * (g.random(choosers) < 0.3),
+        node_income=node_income,  # some nodes with no income at all: clipped to 1
+        amenity=g.random(n_nodes),
+        openness=g.random(n_nodes),
+        rent=g.random(n_nodes) * 900,
+        ties=np.log1p(g.poisson(3.0, (n_nodes, n_sectors))),
+        log_size=g.normal(0.0, 1.0, n_nodes),
+        travel_time=g.random((n_nodes, n_nodes)) * 150,
+        place=g.integers(0, 6, n_nodes),
+        max_commute=60.0,
+        wage_weight=1.3,
+        openness_weight=0.7,
+        rent_weight=0.9,
+        commute_weight=0.45,
+        ties_weight=0.35,
+        move_cost=1.1,
+        place_change_cost=0.8,
+        emigration_cost=2.5,
+        outside_income=1900.0,
+        outside_amenity=0.2,
+        outside_openness=0.1,
+        outside_rent=300.0,
+    )
+    return inputs, g
+
+
+def sampled_sets(inputs, g, always=(3, 17)):
+    weights = g.random(len(inputs["amenity"])) + 0.1
+    return draws.ChoiceSets.draw(
+        inputs["home"], inputs["employer_node"], weights, 60, g, np.array(always, dtype=np.int64)
+    )
+
+
+def assert_same_utilities(inputs, alternatives):
+    compiled = mech.talent_location_utilities(**inputs, alternatives=alternatives, compiled=True)
+    reference = mech.talent_location_utilities(**inputs, alternatives=alternatives)
+    np.testing.assert_array_equal(compiled, reference)  # NaN where NaN, -inf where -inf
+    return compiled
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_location_utilities_are_those_of_numpy_over_every_node(seed):
+    inputs, _ = location_case(seed)
+    utilities = assert_same_utilities(inputs, None)
+    assert utilities.shape == (800, 151) and np.isfinite(utilities).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_location_utilities_are_those_of_numpy_over_sampled_sets(seed):
+    inputs, g = location_case(seed)
+    sets = sampled_sets(inputs, g)
+    utilities = assert_same_utilities(inputs, sets)
+    # every kind of correction occurs: none (0), drawn (finite, non-zero), ruled out (-inf)
+    correction = sets.correction()
+    assert (correction == -np.inf).any() and (correction == 0).any()
+    assert (np.isfinite(correction) & (correction != 0)).any()
+    assert np.isneginf(utilities[:, :-1][np.isneginf(correction)]).all()
+    # a block of rows is the same rows of the whole
+    block = mech.talent_location_utilities(
+        **{k: v[100:300] if k in PER_CHOOSER else v for k, v in inputs.items()},
+        alternatives=sets.rows(100, 300),
+        compiled=True,
+    )
+    np.testing.assert_array_equal(block, utilities[100:300])
+
+
+PER_CHOOSER = ("sector", "skill", "amenity_taste", "home", "employer_node", "wage", "retention")
+
+
+def test_the_compiled_location_utilities_without_a_size_term_or_pulled_nodes():
+    inputs, g = location_case(9)
+    inputs["log_size"] = None
+    assert_same_utilities(inputs, None)
+    assert_same_utilities(inputs, sampled_sets(inputs, g, always=()))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_compiled_location_utilities_treat_non_finite_inputs_as_numpy_does(bad):
+    inputs, g = location_case(5)
+    for name in ("node_income", "travel_time", "rent", "ties", "amenity"):
+        values = inputs[name].copy()
+        values[g.random(values.shape) < 0.05] = bad
+        inputs[name] = values
+    inputs["wage"] = np.where(g.random(len(inputs["wage"])) < 0.05, bad, inputs["wage"])
+    utilities = assert_same_utilities(inputs, None)
+    assert not np.isfinite(utilities).all()  # the bad values reached the utilities
+    assert_same_utilities(inputs, sampled_sets(inputs, g))
+
+
+def small_town_run():
+    model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
+    model.run_for(12)
+    return model
+
+
+def test_a_town_runs_the_same_with_its_location_choice_compiled(monkeypatch):
+    calls = []
+    utilities = kernels.location_utilities
+    monkeypatch.setattr(kernels, "location_utilities", lambda *a: calls.append(1) or utilities(*a))
+    compiled = small_town_run()
+    assert len(calls) >= 12  # at least a block a month
+    monkeypatch.setattr(kernels, "enabled", lambda: False)
+    reference = small_town_run()
+    assert len(calls) >= 12
+    pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
+    pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
+
+
+def test_a_small_location_choice_stays_in_numpy(monkeypatch):
+    monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 200_000)
+    calls = []
+    monkeypatch.setattr(kernels, "location_utilities", lambda *a: calls.append(1))
+    model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
+    model.run_for(2)
+    assert not calls

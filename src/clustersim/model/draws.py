@@ -177,9 +177,6 @@ def search_nodes(
 
 #: Share of reachable nodes above which the job search weighs every node.
 _DENSE_REACH = 0.5
-#: Weighed entries (pairs x their reachable nodes) from which the compiled search runs:
-#: below, numpy takes a few milliseconds, less than importing numba (0.3 s, 140 MB).
-_KERNEL_ENTRIES = 1_000_000
 #: Width ratio of the groups of rows the reachable-node search pads to one width.
 _WIDTH_STEP = 1.5
 
@@ -204,7 +201,7 @@ def _search_reachable(
     by_sector = np.ascontiguousarray(effective.T, dtype=np.float64).ravel()  # sector-major
     n_nodes = effective.shape[0]
     entries = reach_rows.counts[pair_home].sum()
-    if entries >= _KERNEL_ENTRIES and kernels.enabled():  # the same picks, one compiled pass
+    if kernels.worth(int(entries), kernels.SEARCH_ENTRIES):  # the same picks, one compiled pass
         random = rng.random(len(pair_of))
         return kernels.search_reachable(
             reach_rows.start, reach_rows.flat_nodes, reach_rows.flat_values, by_sector,
@@ -318,11 +315,25 @@ class ChoiceSets:
         nodes[:, 2 + len(always) :] = urn[rng.integers(0, len(urn), size=(k, size))]
         return cls(nodes, home, employer_node, always, -np.log(size * q))
 
-    def correction(self, start: int, stop: int) -> np.ndarray:
+    def rows(self, start: int, stop: int) -> ChoiceSets:
+        """The choice sets of choosers ``start:stop`` (node ids and their corrections)."""
+        block = object.__new__(ChoiceSets)
+        block.__dict__.update(self.__dict__)
+        block.nodes = self.nodes[start:stop]
+        block._home, block._employer = self._home[start:stop], self._employer[start:stop]
+        return block
+
+    @property
+    def fixed(self) -> int:
+        """Columns weighed by everyone whose correction is 0: home, employer, ``always``."""
+        return 2 + len(self._always)
+
+    def correction(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """The utility corrections of choosers ``start:stop`` (0, ``-ln(size * q_j)`` or -inf)."""
+        stop = len(self.nodes) if stop is None else stop
         home, employer = self._home[start:stop], self._employer[start:stop]
         nodes = self.nodes[start:stop]
-        fixed = 2 + len(self._always)
+        fixed = self.fixed
         correction = np.zeros(nodes.shape)
         correction[home < 0, 0] = -np.inf
         correction[(employer < 0) | (employer == home), 1] = -np.inf
@@ -336,3 +347,11 @@ class ChoiceSets:
             taken |= self._is_always[draws]
         drawn[taken] = -np.inf
         return correction
+
+    def kernel_terms(self) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        """What the compiled location choice needs to make the corrections itself.
+
+        (employer node of each chooser, :attr:`fixed`, whether each node is weighed by
+        everyone, each node's ``-ln(size * q_j)``); see ``kernels._location_utilities_py``.
+        """
+        return self._employer, self.fixed, self._is_always, self._node_correction

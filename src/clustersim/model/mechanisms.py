@@ -7,9 +7,12 @@ month for all agents at once; tests call them on tiny hand-built inputs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from clustersim.model.draws import ReachableRows, choose_rows, search_nodes
+from clustersim.model import kernels
+from clustersim.model.draws import ChoiceSets, ReachableRows, choose_rows, search_nodes
 
 __all__ = [
     "agglomeration_benefit",
@@ -322,13 +325,18 @@ def talent_location_utilities(
     outside_amenity: float,
     outside_openness: float,
     outside_rent: float,
-    alternatives: np.ndarray | None = None,
+    alternatives: np.ndarray | ChoiceSets | None = None,
+    compiled: bool = False,
 ) -> np.ndarray:
     """Location utilities of each talent (rows) for each node plus a last column "leave".
 
     With ``alternatives`` (node ids, one row per talent: the sampled choice set of a
     large city, :func:`~clustersim.model.draws.sample_alternatives`) the columns are
-    those nodes instead of every node, in that order, then "leave".
+    those nodes instead of every node, in that order, then "leave". Given as
+    :class:`~clustersim.model.draws.ChoiceSets`, the columns' sampling corrections are
+    added too. ``compiled`` does the element work in two compiled passes
+    (:mod:`clustersim.model.kernels`, which must be enabled), with the same
+    operations in the same order: the same utilities.
 
     U_ij = wage_weight * log(income_ij) + taste_i * amenity_j + openness_weight * openness_j
     - rent_weight * rent_j / income_ij - commute_weight * hours_ij + ties_weight * ties_j,s
@@ -342,36 +350,95 @@ def talent_location_utilities(
     Boschma & Fritsch 2009 (openness); Storper & Scott 2009 (ties to jobs and
     people); brain drain as the outside option.
     """
-    nodes, expected, commute, at = _alternatives(
-        alternatives, sector, skill, employer_node, wage, max_commute,
-        node_income=node_income, amenity=amenity, openness=openness, rent=rent, ties=ties,
-        log_size=log_size, travel_time=travel_time,
+    sets = alternatives if isinstance(alternatives, ChoiceSets) else None
+    node_ids = sets.nodes if sets is not None else alternatives
+    terms = dict(
+        sector=sector, skill=skill, employer_node=employer_node, wage=wage,
+        max_commute=max_commute, node_income=node_income, amenity=amenity,
+        openness=openness, rent=rent, ties=ties, log_size=log_size, travel_time=travel_time,
     )  # fmt: skip
-    n_cols = expected.shape[1]
-    utilities = np.empty((len(sector), n_cols + 1))
-    u = utilities[:, :n_cols]
-    np.log(expected, out=u)
-    u *= wage_weight
-    u += amenity_taste[:, None] * at["amenity"]
-    u += openness_weight * at["openness"]
-    u -= rent_weight * at["rent"] / expected
-    u -= commute_weight * commute
-    u += ties_weight * at["ties"]
-    if log_size is not None:
-        u += at["log_size"]
-    home_place = np.where(home >= 0, place[np.maximum(home, 0)], -1)
-    same_place = place[nodes] == home_place[:, None]
-    moved = nodes != home[:, None]
-    u -= move_cost * moved
-    u -= place_change_cost * ~same_place
-    u += retention[:, None] * same_place
+    if compiled:
+        weights = (wage_weight, openness_weight, rent_weight, commute_weight, ties_weight)
+        utilities = _compiled_utilities(
+            node_ids, sets, amenity_taste, home, retention, place,
+            (*weights, move_cost, place_change_cost), **terms,
+        )  # fmt: skip
+    else:
+        nodes, expected, commute, at = _alternatives(node_ids, **terms)
+        n_cols = expected.shape[1]
+        utilities = np.empty((len(sector), n_cols + 1))
+        u = utilities[:, :n_cols]
+        np.log(expected, out=u)
+        u *= wage_weight
+        u += amenity_taste[:, None] * at["amenity"]
+        u += openness_weight * at["openness"]
+        u -= rent_weight * at["rent"] / expected
+        u -= commute_weight * commute
+        u += ties_weight * at["ties"]
+        if log_size is not None:
+            u += at["log_size"]
+        home_place = np.where(home >= 0, place[np.maximum(home, 0)], -1)
+        same_place = place[nodes] == home_place[:, None]
+        moved = nodes != home[:, None]
+        u -= move_cost * moved
+        u -= place_change_cost * ~same_place
+        u += retention[:, None] * same_place
+        if sets is not None:
+            u += sets.correction()
     outside = wage_weight * np.log(outside_income) + amenity_taste * outside_amenity
     outside = (
         outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
     )
     costs = np.where(home >= 0, move_cost + place_change_cost + emigration_cost, 0.0)
-    utilities[:, n_cols] = outside - costs
+    utilities[:, -1] = outside - costs
     return utilities
+
+
+def _compiled_utilities(
+    node_ids: np.ndarray | None,
+    sets: ChoiceSets | None,
+    amenity_taste: np.ndarray,
+    home: np.ndarray,
+    retention: np.ndarray,
+    place: np.ndarray,
+    weights: tuple[float, ...],
+    **term: Any,
+) -> np.ndarray:
+    """The node columns of :func:`talent_location_utilities` from the compiled kernels."""
+    sector = np.asarray(term["sector"], dtype=np.int64)
+    dense = node_ids is None
+    n_cols = term["node_income"].shape[0] if dense else node_ids.shape[1]
+    nodes = np.zeros((0, 0), dtype=np.int64) if dense else node_ids
+    expected = np.empty((len(sector), n_cols))
+    commute = np.empty((len(sector), n_cols))
+    kernels.location_income(
+        nodes, dense, sector, term["skill"], np.asarray(term["employer_node"], dtype=np.int64),
+        term["wage"], float(term["max_commute"]), _floats(term["node_income"]),
+        _floats(term["travel_time"]), expected, commute,
+    )  # fmt: skip
+    utilities = np.empty((len(sector), n_cols + 1))
+    np.log(expected, out=utilities[:, :n_cols])
+    if sets is None:
+        employer, fixed = np.zeros(0, dtype=np.int64), 0
+        is_always, node_correction = np.zeros(0, dtype=np.bool_), np.zeros(0)
+    else:
+        employer, fixed, is_always, node_correction = sets.kernel_terms()
+    log_size = term["log_size"]
+    kernels.location_utilities(
+        utilities, expected, commute, nodes, dense, sector, amenity_taste,
+        np.asarray(home, dtype=np.int64), retention, _floats(term["amenity"]),
+        _floats(term["openness"]), _floats(term["rent"]), _floats(term["ties"]),
+        np.zeros(0) if log_size is None else _floats(log_size),
+        np.asarray(place, dtype=np.int64), np.array(weights, dtype=np.float64),
+        sets is not None, np.asarray(employer, dtype=np.int64), fixed, is_always,
+        node_correction,
+    )  # fmt: skip
+    return utilities
+
+
+def _floats(values: np.ndarray) -> np.ndarray:
+    """``values`` as a C-ordered float64 array (the kernels' argument types)."""
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def _alternatives(

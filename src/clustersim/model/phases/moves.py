@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from mesa import Model
 
-from clustersim.model import draws
+from clustersim.model import draws, kernels
 from clustersim.model import mechanisms as mech
 from clustersim.model.phases import occupations
 from clustersim.model.phases.aggregates import (
@@ -108,14 +108,13 @@ def move_talents(model: Model) -> None:
     n_choosers = len(choosers.sector)
     columns = (model.n_nodes if sets is None else sets.shape[1]) + 1
     block = max(1, _BLOCK_ENTRIES // columns)
+    compiled = kernels.worth(n_choosers * columns, kernels.CHOICE_ENTRIES)  # same utilities
     choice = np.zeros(n_choosers, dtype=np.int64)
     for start in range(0, n_choosers, block):
         stop = min(start + block, n_choosers)
         part = choosers.rows(start, stop)
-        part_sets = None if sets is None else sets[start:stop]
-        utilities = _utilities(model, part, talents_ns, income, part_sets)
-        if sampled is not None:
-            utilities[:, :-1] += sampled.correction(start, stop)
+        part_sets = None if sampled is None else sampled.rows(start, stop)
+        utilities = _utilities(model, part, talents_ns, income, part_sets, compiled)
         _add_pulls(model, utilities, choosers, new_grads, sets, rows=(start, stop))
         choice[start:stop] = draws.logit_choice(utilities, rng)
     if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
@@ -233,9 +232,10 @@ def _utilities(
     choosers: Choosers,
     talents_ns: np.ndarray,
     income: np.ndarray,
-    sets: np.ndarray | None = None,
+    sets: draws.ChoiceSets | None = None,
+    compiled: bool = False,
 ) -> np.ndarray:
-    """Utility of each node, or of each node of ``sets``, and of leaving (the last column)."""
+    """Utility of each node, or of each node of ``sets`` (corrected), and of leaving (last)."""
     tp = model.params.talent
     per, log_size = size_terms(model)
     return mech.talent_location_utilities(
@@ -268,6 +268,7 @@ def _utilities(
         outside_openness=tp.outside_openness,
         outside_rent=tp.outside_rent,
         alternatives=sets,
+        compiled=compiled,
     )
 
 
