@@ -307,12 +307,15 @@ class ChoiceSets:
         always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
         counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
         q = counts / counts.sum()
-        urn = np.repeat(np.arange(n), counts)
-        nodes = np.empty((k, 2 + len(always) + size), dtype=np.int64)
+        # node ids as int32 (half the memory of a region's sets); the urn's draws in int32
+        # are the int64 draws (both take Lemire's bounded draws from 32-bit outputs)
+        urn = np.repeat(np.arange(n, dtype=np.int32), counts)
+        nodes = np.empty((k, 2 + len(always) + size), dtype=np.int32)
         nodes[:, 0] = np.maximum(home, 0)
         nodes[:, 1] = np.maximum(employer_node, 0)
         nodes[:, 2 : 2 + len(always)] = always
-        nodes[:, 2 + len(always) :] = urn[rng.integers(0, len(urn), size=(k, size))]
+        drawn = rng.integers(0, len(urn), size=(k, size), dtype=np.int32)
+        np.take(urn, drawn, out=nodes[:, 2 + len(always) :], mode="clip")  # all in range
         return cls(nodes, home, employer_node, always, -np.log(size * q))
 
     def rows(self, start: int, stop: int) -> ChoiceSets:

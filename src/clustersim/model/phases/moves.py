@@ -120,7 +120,7 @@ def move_talents(model: Model) -> None:
     if sets is not None:  # column -> node (the last column, leaving, -> n_nodes)
         column = np.minimum(choice, sets.shape[1] - 1)
         node = sets[np.arange(len(choice)), column]
-        choice = np.where(choice == sets.shape[1], model.n_nodes, node)
+        choice = np.where(choice == sets.shape[1], model.n_nodes, node).astype(np.int64)
     _residents_choose(model, reviewing, choice[: choosers.n_residents])
     _newcomers_arrive(model, choosers, choice[choosers.n_residents :])
     count_employees(model)
