@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from clustersim.model import draws
 from clustersim.model import mechanisms as mech
 from clustersim.model.draws import (
     _DENSE_REACH,
@@ -180,3 +181,24 @@ def test_job_search_over_reachable_nodes_picks_what_weighing_every_node_picks(se
         picked = search_nodes(home, sector, effective, reach, hiring, rng(seed), rows)
         np.testing.assert_array_equal(picked, expected)
     assert (picked == -1).sum() > 0 and len(np.unique(picked)) > 100
+
+
+@pytest.mark.parametrize("block", [1, 7, 1_000_000])
+def test_choice_sets_drawn_in_blocks_of_rows_are_those_drawn_at_once(block, monkeypatch):
+    home, employer = rng(20).integers(-1, 40, 301), rng(21).integers(-1, 40, 301)
+    weights = rng(22).random(40) + 0.05
+    whole = draws.ChoiceSets.draw(home, employer, weights, 25, generator := rng(23), [4, 9])
+    after_whole = generator.random()
+    monkeypatch.setattr(draws, "_DRAW_BLOCK", block * 25)
+    blocks = draws.ChoiceSets.draw(home, employer, weights, 25, generator := rng(23), [4, 9])
+    np.testing.assert_array_equal(blocks.nodes, whole.nodes)
+    np.testing.assert_array_equal(blocks.correction(), whole.correction())
+    assert generator.random() == after_whole  # the same draws taken from the generator
+    assert blocks.nodes.dtype == np.int32
+
+
+def test_bounded_int32_draws_are_the_int64_draws():
+    """What keeps the sets of before: numpy draws int32 and int64 below 2**32 alike."""
+    for high in (7, 2_561, 2**31 - 1):
+        int32 = rng(5).integers(0, high, size=(301, 25), dtype=np.int32)
+        np.testing.assert_array_equal(int32, rng(5).integers(0, high, size=(301, 25)))

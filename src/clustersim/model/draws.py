@@ -265,6 +265,10 @@ def sample_alternatives(
     return sets.nodes, sets.correction(0, len(home))
 
 
+#: Entries of the largest block of a choice set's draws taken at once (4 MB).
+_DRAW_BLOCK = 1_000_000
+
+
 class ChoiceSets:
     """Sampled choice sets (:func:`sample_alternatives`) whose corrections are made by rows.
 
@@ -307,15 +311,20 @@ class ChoiceSets:
         always = np.zeros(0, dtype=np.int64) if always is None else np.asarray(always, np.int64)
         counts = np.maximum(np.floor(64 * n * weights / weights.sum()), 1).astype(np.int64)
         q = counts / counts.sum()
-        # node ids as int32 (half the memory of a region's sets); the urn's draws in int32
-        # are the int64 draws (both take Lemire's bounded draws from 32-bit outputs)
+        # node ids as int32 (half the memory of a region's sets). The urn's draws are taken
+        # in blocks of rows, in int32: they are the draws of one int64 draw for all rows
+        # (Lemire's bounded draws from the generator's 32-bit outputs, whose spare half
+        # the generator keeps between calls), without a second choosers x size table
         urn = np.repeat(np.arange(n, dtype=np.int32), counts)
         nodes = np.empty((k, 2 + len(always) + size), dtype=np.int32)
         nodes[:, 0] = np.maximum(home, 0)
         nodes[:, 1] = np.maximum(employer_node, 0)
         nodes[:, 2 : 2 + len(always)] = always
-        drawn = rng.integers(0, len(urn), size=(k, size), dtype=np.int32)
-        np.take(urn, drawn, out=nodes[:, 2 + len(always) :], mode="clip")  # all in range
+        block = max(1, _DRAW_BLOCK // max(size, 1))
+        for start in range(0, k, block):
+            drawn = rng.integers(0, len(urn), size=(min(block, k - start), size), dtype=np.int32)
+            out = nodes[start : start + len(drawn), 2 + len(always) :]
+            np.take(urn, drawn, out=out, mode="clip")  # every draw is in range
         return cls(nodes, home, employer_node, always, -np.log(size * q))
 
     def rows(self, start: int, stop: int) -> ChoiceSets:
