@@ -263,14 +263,17 @@ class AgentRows:
         self.unmade = 0
 
     def _grow(self, n: int) -> None:
-        if n > len(self._state):
+        """Room for ``n`` rows (the rows of :attr:`agents`); spare capacity left unwritten."""
+        rows = len(self.agents)
+        if n > len(self._state):  # the pages of the spare capacity stay unwritten
             size = max(n, 2 * len(self._state), 64)
-            self._ids = np.concatenate([self._ids, np.full(size - len(self._ids), -1)])
-            self._state = np.concatenate(
-                [self._state, np.full(size - len(self._state), _GONE, dtype=np.int8)]
-            )
-        if n > len(self.agents):
-            self.agents.extend([None] * (n - len(self.agents)))
+            ids, state = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int8)
+            ids[:rows], state[:rows] = self._ids[:rows], self._state[:rows]
+            self._ids, self._state = ids, state
+        if n > rows:
+            self._ids[rows:n] = -1
+            self._state[rows:n] = _GONE
+            self.agents.extend([None] * (n - rows))
 
     def add(self, model: Model, rows: np.ndarray) -> None:
         """Give rows ``rows`` (in increasing order, without an agent) their Mesa agents."""
@@ -340,7 +343,7 @@ class AgentRows:
         """Make the agents of every row not made yet and register them in id order."""
         if not self.unmade:
             return
-        rows = np.flatnonzero(self._state == _UNMADE)
+        rows = np.flatnonzero(self._state[: len(self.agents)] == _UNMADE)
         agents = _new_agents(model, self.cls, rows)
         for agent, uid in zip(agents, self._ids[rows].tolist(), strict=True):
             agent.unique_id = uid
