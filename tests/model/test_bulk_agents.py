@@ -152,21 +152,84 @@ def test_talents_agents_made_when_read_are_those_mesa_s_calls_make_at_once():
     lazy, looked_at, eager = hub_town(), hub_town(), hub_town()
     ear = watched(eager)
     assert lazy.talent_rows.unmade > 0  # the initial talents' agents are not made yet
+    assert lazy.firm_rows.unmade > 0  # nor the initial firms'
     for month in range(1, 13):
         for model in (lazy, looked_at, eager):
             model.step()
         if month in (2, 5, 6):
             view(looked_at)  # read now and then, as an app or a data collector would
         assert lazy.count_agents() == eager.count_agents() == len(eager.agents)
+        # a cell's empty flag counts the firms not made yet (reading it makes nothing)
+        assert empty_flags(lazy) == empty_flags(looked_at) == empty_flags(eager)
     assert len(lazy.incubators) == 1
     assert ear.heard  # the watched model announced each agent
-    assert lazy.talent_rows.unmade > 0
+    assert lazy.talent_rows.unmade > 0 and lazy.firm_rows.unmade > 0
     assert view(lazy) == view(looked_at) == view(eager)
-    assert lazy.talent_rows.unmade == 0
+    assert lazy.talent_rows.unmade == lazy.firm_rows.unmade == 0
     assert len(lazy.agents) == lazy.count_agents()
     # the order is Mesa's registration order: ids increase
     ids = [a.unique_id for a in lazy.agents]
     assert ids == sorted(ids)
+
+
+def empty_flags(model):
+    return [cell.empty for cell in model.space._cells.values()]
+
+
+def test_a_month_nobody_reads_makes_no_firm_agent_and_a_cell_s_list_makes_them():
+    model = town()
+    model.run_for(6)
+    made = len(model.firm_rows.made())
+    assert made <= 1  # the first firm's, with which Mesa makes the class's agent set
+    assert model.firm_rows.unmade == len(model.firms.live) - made > 0
+    count = model.count_agents()
+    node = int(model.firms.node[model.firms.live[-1]])
+    here = model.space[node].agents  # Mesa's Cell.agents: a copy of the cell's list
+    assert model.firm_rows.unmade == 0  # reading one cell made every firm, each in its cell
+    firms_here = [a.index for a in here if type(a) is CreativeFirm]
+    assert firms_here == [i for i in model.firms.live.tolist() if model.firms.node[i] == node]
+    assert count == len(model.agents)
+
+
+def test_a_neighbourhood_held_across_months_lists_the_firms_that_came_since():
+    lazy, eager = town(), town()
+    watched_ear = watched(eager)
+    held = {
+        name: [model.space[n].neighborhood for n in range(model.n_nodes)]
+        for name, model in (("lazy", lazy), ("eager", eager))
+    }
+    for model in (lazy, eager):
+        model.run_for(4)
+    assert lazy.firm_rows.unmade > 0
+    for lazy_hood, eager_hood in zip(held["lazy"], held["eager"], strict=True):
+        assert [a.unique_id for a in lazy_hood.agents] == [a.unique_id for a in eager_hood.agents]
+    assert lazy.firm_rows.unmade == 0
+    assert watched_ear.heard
+
+
+def test_a_cell_whose_firms_left_before_anyone_made_them_is_empty_again():
+    model = town()
+    nodes = model.firms.node[model.firms.live]
+    cells = model.space._cells
+    alone = [n for n in np.unique(nodes).tolist() if list.__len__(cells[n]._agents) == 0]
+    node = max(alone, key=lambda n: (nodes == n).sum())  # firms there, nothing made there
+    rows = model.firms.live[nodes == node]
+    assert len(rows) >= 2 and not cells[node].empty
+    model.firm_rows.remove(model, rows[:-1])
+    assert not cells[node].empty  # one firm left, not made yet
+    model.firm_rows.remove(model, rows[-1:])
+    assert cells[node].empty
+    assert all(a.index not in rows.tolist() for a in model.agents_by_type[CreativeFirm])
+
+
+def test_firms_in_cells_with_a_capacity_are_made_at_once(monkeypatch):
+    model = town()
+    for cell in model.space._cells.values():
+        cell.capacity = 10_000
+    before = model.firm_rows.unmade
+    model.run_for(2)
+    assert model.firm_rows.unmade <= before  # the new firms' agents were made at once
+    assert len(model.firm_rows.made()) > 0
 
 
 def test_a_month_nobody_reads_makes_no_talent_agent():

@@ -39,10 +39,12 @@ from clustersim.model.agents import CreativeFirm, Talent
 __all__ = [
     "AgentRows",
     "LiveAgentSet",
+    "LiveCellList",
     "add_agents",
     "add_firm_agents",
     "add_talent_agents",
     "count_agents",
+    "live_cells",
     "move_to_end",
     "remove_agents",
 ]
@@ -67,13 +69,15 @@ class LiveAgentSet(_HardKeyAgentSet):
     """
 
     def __init__(self, members: dict[Agent, None], random: Any, make: Callable[[], None]):
-        self._make = make
+        #: What makes the agents not made yet (one per :class:`AgentRows` of the set's agents).
+        self.makers = [make]
         super().__init__([], random=random)
         self._members = members
 
     @property
     def _agents(self) -> dict[Agent, None]:
-        self._make()
+        for make in self.makers:
+            make()
         return self._members
 
     @_agents.setter
@@ -88,6 +92,66 @@ class LiveAgentSet(_HardKeyAgentSet):
 
     def remove(self, agent: Agent) -> None:  # noqa: D102
         del self._members[agent]
+
+
+class LiveCellList(list):
+    """A cell's agents (Mesa's ``Cell._agents``) that makes the firms not made yet before a read.
+
+    Mesa reads a cell's list directly (``cell.agents``, ``cell.is_empty``, a
+    neighbourhood's or a cell collection's agents, which hold the list itself), so the
+    list makes the model's unmade firms, each into its cell in id order, before it is
+    read, counted or iterated. Adding and removing (Mesa's ``add_agent`` first counts,
+    so it makes them too) work as on a list. The model's own bulk code reads it with
+    ``list``'s methods, which make nothing.
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, agents: Iterable[Agent], make: Callable[[], None]) -> None:
+        super().__init__(agents)
+        self._make = make
+
+    def __len__(self) -> int:
+        self._make()
+        return list.__len__(self)
+
+    def __iter__(self) -> Any:
+        self._make()
+        return list.__iter__(self)
+
+    def __reversed__(self) -> Any:
+        self._make()
+        return list.__reversed__(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        self._make()
+        return list.__getitem__(self, index)
+
+    def __contains__(self, agent: object) -> bool:
+        self._make()
+        return list.__contains__(self, agent)
+
+    def __eq__(self, other: object) -> bool:
+        self._make()
+        return list.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # as list's
+
+    def __repr__(self) -> str:
+        self._make()
+        return list.__repr__(self)
+
+    def copy(self) -> list[Agent]:  # noqa: D102
+        self._make()
+        return list(list.__iter__(self))
+
+    def index(self, *args: Any) -> int:  # noqa: D102
+        self._make()
+        return list.index(self, *args)
+
+    def count(self, agent: object) -> int:  # noqa: D102
+        self._make()
+        return list.count(self, agent)
 
 
 def _observed(model: Model, cls: type[Agent], signal: str) -> bool:
@@ -177,12 +241,13 @@ def _remove_from_cells(agents: list[CellAgent]) -> None:
         if cell is not None:
             leaving.setdefault(cell, set()).add(agent)
             agent._mesa_cell = None
-    for cell, gone in leaving.items():
+    for cell, gone in leaving.items():  # list's own methods: a live list makes nothing
+        here = cell._agents
         if len(gone) == 1:
-            cell._agents.remove(next(iter(gone)))
+            list.remove(here, next(iter(gone)))
         else:
-            cell._agents[:] = [a for a in cell._agents if a not in gone]
-        cell.empty = not cell._agents
+            list.__setitem__(here, slice(None), [a for a in list.__iter__(here) if a not in gone])
+        cell.empty = list.__len__(here) == 0
 
 
 def remove_agents(model: Model, agents: Iterable[Agent]) -> None:
@@ -242,10 +307,15 @@ class AgentRows:
     state, its slot in :attr:`agents`) instead of an object and two registrations:
     most months nobody reads the talents' agents.
 
-    Agents are made at once (:func:`add_agents`) when ``lazy`` is false (firms: they
-    are in the cells of the space, which anyone may read) or when a Mesa signal
-    subscriber, a batch of signals or a data registry watches the class, so no
-    signal is lost.
+    A firm's agent (a ``CreativeFirm``, in the cell of its node) is made the same way
+    when those or ``model.firm_agents`` or any cell's agents (:class:`LiveCellList`)
+    are read, and put into its cell in id order; each cell's ``empty`` flag counts the
+    firms not made yet.
+
+    Agents are made at once (:func:`add_agents`) when ``lazy`` is false, when a cell
+    of the space has a capacity (Mesa must then refuse a full cell at once), or when
+    a Mesa signal subscriber, a batch of signals or a data registry watches the
+    class, so no signal is lost.
 
     Args:
         cls: the agent class of the rows (``Talent`` or ``CreativeFirm``).
@@ -284,7 +354,12 @@ class AgentRows:
         if self.cls not in model._agents_by_type:  # Mesa makes the class's agent set
             self._made(rows[:1], add_agents(model, self.cls, rows[:1]))
             rows = rows[1:]
-        if not self.lazy or _observed(model, self.cls, ModelSignals.AGENT_ADDED):
+        in_cells = self.cls is CreativeFirm
+        if (
+            not self.lazy
+            or _observed(model, self.cls, ModelSignals.AGENT_ADDED)
+            or (in_cells and _bounded(model))
+        ):
             self._made(rows, add_agents(model, self.cls, rows))
             return
         self._go_live(model)
@@ -293,6 +368,9 @@ class AgentRows:
         self._ids[rows] = np.arange(first, first + len(rows))
         self._state[rows] = _UNMADE
         self.unmade += len(rows)
+        if in_cells:  # as Cell.add_agent: the cell is no longer empty
+            for cell in dict.fromkeys(_cells(model, rows)):
+                cell.empty = False
 
     def _go_live(self, model: Model) -> None:
         """Make the model's agent sets that will hold these rows' agents :class:`LiveAgentSet`."""
@@ -303,12 +381,16 @@ class AgentRows:
         def make() -> None:
             self.make(model)
 
+        make.rows = self  # type: ignore[attr-defined]  # which rows a set's maker makes
+
         for agents, put in (
             (model._all_agents, lambda live: setattr(model, "_all_agents", live)),
             (sets[self.cls], lambda live: sets.__setitem__(self.cls, live)),
         ):
             if type(agents) is not LiveAgentSet:
                 put(LiveAgentSet(_members(agents), agents.random, make))
+            elif not any(getattr(m, "rows", None) is self for m in agents.makers):
+                agents.makers.append(make)
 
     def _made(self, rows: np.ndarray, agents: list[Agent]) -> None:
         for row, agent in zip(rows.tolist(), agents, strict=True):
@@ -338,6 +420,23 @@ class AgentRows:
         self._state[made] = _GONE
         self._state[unmade] = _GONE
         self.unmade -= len(unmade)
+        if self.cls is CreativeFirm:
+            self._refresh_empty(model, rows)
+
+    def _refresh_empty(self, model: Model, rows: np.ndarray | None = None) -> None:
+        """Set the ``empty`` flag of the cells of firm rows ``rows`` (None: every cell).
+
+        A cell is empty when its list holds no agent and no firm not made yet is there.
+        """
+        unmade = np.flatnonzero(self._state[: len(self.agents)] == _UNMADE)
+        waiting = set(np.unique(model.firms.node[unmade]).tolist())
+        if rows is None:
+            cells = list(model.space._cells.items())
+        else:
+            nodes = np.unique(model.firms.node[rows]).tolist()
+            cells = [(node, model.space._cells[node]) for node in nodes]
+        for node, cell in cells:
+            cell.empty = list.__len__(cell._agents) == 0 and node not in waiting
 
     def make(self, model: Model) -> None:
         """Make the agents of every row not made yet and register them in id order."""
@@ -352,6 +451,8 @@ class AgentRows:
         members = sorted(agents, key=_unique_id)  # rows renumbered by a spin-up keep id order
         _insert_in_id_order(_members(model._all_agents), members)
         _insert_in_id_order(_members(model._agents_by_type[self.cls]), members)
+        if self.cls is CreativeFirm:
+            _put_in_cells(members)
 
     def made(self) -> list[Agent]:
         """The agents made so far, in row order."""
@@ -391,11 +492,13 @@ class AgentRows:
         self._ids = np.full(n, -1, dtype=np.int64)
         self._state = np.full(n, _GONE, dtype=np.int8)
         self.unmade = 0
+        if self.cls is CreativeFirm:
+            self._refresh_empty(model)
 
 
-def count_agents(model: Model, rows: AgentRows | None) -> int:
+def count_agents(model: Model, *rows: AgentRows | None) -> int:
     """``len(model.agents)`` without making the agents of ``rows``."""
-    return len(_members(model._all_agents)) + (rows.unmade if rows is not None else 0)
+    return len(_members(model._all_agents)) + sum(r.unmade for r in rows if r is not None)
 
 
 def _unique_id(agent: Agent) -> int:
@@ -403,19 +506,64 @@ def _unique_id(agent: Agent) -> int:
 
 
 def _new_agents(model: Model, cls: type[Agent], rows: np.ndarray) -> list[Agent]:
-    """Objects of ``cls`` for ``rows`` with the attributes its constructor sets (not registered)."""
-    if cls is not Talent:
-        raise TypeError(f"{cls.__name__} agents are made when their rows are added")
+    """Objects of ``cls`` for ``rows`` with the attributes its constructor sets (not registered).
+
+    A firm's object knows its cell (``HasCell._mesa_cell``) but is not in its list yet
+    (:func:`_put_in_cells`).
+    """
+    if cls not in (Talent, CreativeFirm):
+        raise TypeError(f"{cls.__name__} agents are made by their constructor")
+    cells = _cells(model, rows) if cls is CreativeFirm else None
     agents = []
     new = object.__new__
-    for index in rows.tolist():
+    for at, index in enumerate(rows.tolist()):
         agent = new(cls)
-        # the attributes Agent.__init__, Model.register_agent and Talent.__init__ set
+        # the attributes Agent.__init__, Model.register_agent and Talent.__init__ or
+        # CreativeFirm.__init__ (with the cell setter of HasCell) set
         agent.model = model
         agent.pos = None
         agent.index = index
+        if cells is not None:
+            agent._mesa_cell = cells[at]
         agents.append(agent)
     return agents
+
+
+def _cells(model: Model, rows: np.ndarray) -> list[Any]:
+    """The cells of the nodes of firm rows ``rows`` (what ``model.space[node]`` reads)."""
+    cell_of = model.space._cells
+    return [cell_of[node] for node in model.firms.node[rows].tolist()]
+
+
+def _bounded(model: Model) -> bool:
+    """Whether a cell of the model's space has a capacity."""
+    return any(cell.capacity is not None for cell in model.space._cells.values())
+
+
+def _put_in_cells(agents: list[CellAgent]) -> None:
+    """Put ``agents`` (sorted by id) into their cells' lists, which are kept in id order."""
+    by_cell: dict[Any, list[CellAgent]] = {}
+    for agent in agents:
+        by_cell.setdefault(agent._mesa_cell, []).append(agent)
+    for cell, new in by_cell.items():
+        here = cell._agents
+        size = list.__len__(here)
+        if size and list.__getitem__(here, size - 1).unique_id > new[0].unique_id:
+            merged = sorted([*list.__iter__(here), *new], key=_unique_id)
+            list.__setitem__(here, slice(None), merged)
+        else:
+            list.extend(here, new)
+        cell.empty = False
+
+
+def live_cells(space: Any, make: Callable[[], None]) -> None:
+    """Give every cell of ``space`` a :class:`LiveCellList` that calls ``make`` before reads.
+
+    Call it when the space is built, before anything holds a cell's list.
+    """
+    for cell in space._cells.values():
+        if type(cell._agents) is not LiveCellList:
+            cell._agents = LiveCellList(list.__iter__(cell._agents), make)
 
 
 def _insert_in_id_order(members: dict[Agent, None], new: list[Agent]) -> None:

@@ -155,7 +155,8 @@ class CreativeClusterModel(mesa.Model):
         self.firms = AgentTable(FIRM_COLUMNS, capacity=256)
         #: the Mesa agents of the table rows (a talent's is made when someone reads it)
         self.talent_rows = AgentRows(Talent, lazy=True)
-        self.firm_rows = AgentRows(CreativeFirm, lazy=False)
+        self.firm_rows = AgentRows(CreativeFirm, lazy=True)
+        bulk_agents.live_cells(self.space, self._make_firm_agents)  # firms made when read
         #: collaboration ties: sorted pairs of firm ids, one row per tie
         self.ties = np.zeros((0, 2), dtype=np.int64)
         #: vacancies per firm still open after the last labour market (talents' prospects)
@@ -200,12 +201,22 @@ class CreativeClusterModel(mesa.Model):
 
     @property
     def firm_agents(self) -> list[CreativeFirm | None]:
-        """The Mesa agent of each firm row (None when gone); row ``i`` is firm ``i``."""
+        """The Mesa agent of each firm row (None when gone); row ``i`` is firm ``i``.
+
+        Made, like talents', when someone reads them (this list, the model's agent
+        sets or a cell's agents); read it again after a step.
+        """
+        self._make_firm_agents()
         return self.firm_rows.agents
 
+    def _make_firm_agents(self) -> None:
+        self.firm_rows.make(self)
+
     def count_agents(self) -> int:
-        """``len(model.agents)`` without making the talents' agents."""
-        return bulk_agents.count_agents(self, self.__dict__.get("talent_rows"))
+        """``len(model.agents)`` without making the talents' and firms' agents."""
+        return bulk_agents.count_agents(
+            self, self.__dict__.get("talent_rows"), self.__dict__.get("firm_rows")
+        )
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
