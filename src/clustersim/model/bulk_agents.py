@@ -1,24 +1,26 @@
-"""Mesa agents of talent and firm rows: talents' made when read, firms' registered in bulk.
+"""Mesa agents of talent and firm rows, made when read and registered in bulk.
 
-Tens of thousands of talents enter and leave creative work each year, each a
-Mesa ``Agent`` registered with the model (``Agent.__init__`` ->
-``Model.register_agent``) and removed again (``Agent.remove``). Mesa does this
-one agent at a time: each call formats a debug message and emits an
-``agents`` signal, about 5 microseconds an agent, a sixth of the model's step.
-A talent's agent takes its id on arrival but its object is made only when
-someone reads the model's agents (:class:`AgentRows`, :class:`LiveAgentSet`); a
-firm's is made at once (firms live in the cells of the space) and registered in
-bulk. Either way the model ends in exactly the state Mesa's per-agent calls would
-leave (the same attributes on each agent, the same ids in the same order, the
-same members of ``model.agents`` and ``model.agents_by_type``). When anything
+Tens of thousands of talents enter and leave creative work each year, and firms
+enter and exit by the thousand, each a Mesa ``Agent`` registered with the model
+(``Agent.__init__`` -> ``Model.register_agent``) and removed again
+(``Agent.remove``). Mesa does this one agent at a time: each call formats a debug
+message and emits an ``agents`` signal, about 5 microseconds an agent, a sixth of
+the model's step, and a firm also enters and leaves its cell's list. An agent takes
+its id when its row is added, but its object is made only when someone reads the
+model's agents (:class:`AgentRows`, :class:`LiveAgentSet`) or, for firms, the agents
+of a cell (:class:`LiveCellList`); it is then registered in bulk. Either way the
+model ends in exactly the state Mesa's per-agent calls would leave (the same
+attributes on each agent, the same ids in the same order, the same members of
+``model.agents``, ``model.agents_by_type`` and of each cell). When anything
 observes the model's agents (a Mesa signal subscriber, a batch of signals, a data
 registry dataset of the class), they take Mesa's own per-agent path, so no signal
 is ever lost.
 
 This relies on Mesa 3.5's registration internals (``Model._all_agents``,
 ``Model._agents_by_type``, ``_HardKeyAgentSet._agents``, through which every method
-of Mesa's agent sets reads its members, ``Cell._agents`` and ``HasCell._mesa_cell``
-for the firms' cells); Mesa is pinned, and ``tests/model/test_bulk_agents.py``
+of Mesa's agent sets reads its members, ``Cell._agents``, which Mesa's cells,
+neighbourhoods and cell collections read directly, and ``HasCell._mesa_cell`` for
+the firms' cells); Mesa is pinned, and ``tests/model/test_bulk_agents.py``
 compares both paths.
 """
 
