@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from mesa.model import ModelSignals
 
 from clustersim import CreativeClusterModel
@@ -314,3 +315,17 @@ def test_spun_up_models_list_the_agents_mesa_s_own_calls_would_have_made(tmp_pat
     for model in (*lazy, *eager):
         model.run_for(2)
     assert view(lazy[0]) == view(lazy[1]) == view(eager[0]) == view(eager[1])
+
+
+def test_row_agents_read_like_a_list_of_each_row_s_agent():
+    model = town()
+    model.run_for(3)
+    agents = model.firm_agents
+    rows = model.firms.n
+    assert len(agents) == rows == len(list(agents))
+    living = set(model.firms.live.tolist())
+    assert [a is not None for a in agents] == [i in living for i in range(rows)]
+    assert agents[-1] is agents[rows - 1] and agents[1:4] == [agents[i] for i in (1, 2, 3)]
+    assert all(agents[i].index == i for i in living)
+    with pytest.raises(IndexError):
+        agents[rows]

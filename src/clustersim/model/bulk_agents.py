@@ -26,7 +26,7 @@ compares both paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "AgentRows",
     "LiveAgentSet",
     "LiveCellList",
+    "RowAgents",
     "add_agents",
     "add_firm_agents",
     "add_talent_agents",
@@ -305,9 +306,9 @@ class AgentRows:
     ``model.talent_agents`` is read. The objects made
     then are those Mesa's per-agent calls would have made (same class, attributes
     and ids) and take their places in the model's agent sets in id order, which is
-    the order Mesa's registration gives. Until then a row costs 17 bytes (its id, its
-    state, its slot in :attr:`agents`) instead of an object and two registrations:
-    most months nobody reads the talents' agents.
+    the order Mesa's registration gives. Until then a row costs 9 bytes (its id and
+    its state) instead of an object and two registrations: most months nobody reads
+    the agents.
 
     A firm's agent (a ``CreativeFirm``, in the cell of its node) is made the same way
     when those or ``model.firm_agents`` or any cell's agents (:class:`LiveCellList`)
@@ -327,8 +328,10 @@ class AgentRows:
     def __init__(self, cls: type[Agent], *, lazy: bool) -> None:
         self.cls = cls
         self.lazy = lazy
-        #: The agent of each row, None while not made or when gone.
-        self.agents: list[Agent | None] = []
+        #: The agents made and not gone, by row (rows not made cost no slot).
+        self._made_agents: dict[int, Agent] = {}
+        #: Rows (of the table, all of them: made, not made and gone).
+        self.n = 0
         self._ids = np.zeros(0, dtype=np.int64)
         self._state = np.zeros(0, dtype=np.int8)
         #: Rows whose agent exists for Mesa but is not made yet.
@@ -336,7 +339,7 @@ class AgentRows:
 
     def _grow(self, n: int) -> None:
         """Room for ``n`` rows (the rows of :attr:`agents`); spare capacity left unwritten."""
-        rows = len(self.agents)
+        rows = self.n
         if n > len(self._state):  # the pages of the spare capacity stay unwritten
             size = max(n, 2 * len(self._state), 64)
             ids, state = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int8)
@@ -345,7 +348,7 @@ class AgentRows:
         if n > rows:
             self._ids[rows:n] = -1
             self._state[rows:n] = _GONE
-            self.agents.extend([None] * (n - rows))
+            self.n = n
 
     def add(self, model: Model, rows: np.ndarray) -> None:
         """Give rows ``rows`` (in increasing order, without an agent) their Mesa agents."""
@@ -396,7 +399,7 @@ class AgentRows:
 
     def _made(self, rows: np.ndarray, agents: list[Agent]) -> None:
         for row, agent in zip(rows.tolist(), agents, strict=True):
-            self.agents[row] = agent
+            self._made_agents[row] = agent
             self._ids[row] = agent.unique_id
         self._state[rows] = _MADE
 
@@ -414,11 +417,9 @@ class AgentRows:
             self.make(model)  # a watcher hears of each removal, as from Mesa
             state = self._state[rows]
             unmade = rows[:0]
-        made = rows[state == _MADE]
-        agents = self.agents
-        remove_agents(model, [agents[i] for i in made.tolist()])
-        for i in made.tolist():
-            agents[i] = None
+        made = rows[state == _MADE].tolist()
+        agents = self._made_agents
+        remove_agents(model, [agents.pop(i) for i in made])
         self._state[made] = _GONE
         self._state[unmade] = _GONE
         self.unmade -= len(unmade)
@@ -430,7 +431,7 @@ class AgentRows:
 
         A cell is empty when its list holds no agent and no firm not made yet is there.
         """
-        unmade = np.flatnonzero(self._state[: len(self.agents)] == _UNMADE)
+        unmade = np.flatnonzero(self._state[: self.n] == _UNMADE)
         waiting = set(np.unique(model.firms.node[unmade]).tolist())
         if rows is None:
             cells = list(model.space._cells.items())
@@ -444,7 +445,7 @@ class AgentRows:
         """Make the agents of every row not made yet and register them in id order."""
         if not self.unmade:
             return
-        rows = np.flatnonzero(self._state[: len(self.agents)] == _UNMADE)
+        rows = np.flatnonzero(self._state[: self.n] == _UNMADE)
         agents = _new_agents(model, self.cls, rows)
         for agent, uid in zip(agents, self._ids[rows].tolist(), strict=True):
             agent.unique_id = uid
@@ -456,23 +457,31 @@ class AgentRows:
         if self.cls is CreativeFirm:
             _put_in_cells(members)
 
+    @property
+    def agents(self) -> RowAgents:
+        """The agent of each row, None while not made or when gone (a read-only sequence)."""
+        return RowAgents(self._made_agents, self.n)
+
     def made(self) -> list[Agent]:
         """The agents made so far, in row order."""
-        return [a for a in self.agents if a is not None]
+        return [self._made_agents[row] for row in sorted(self._made_agents)]
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only rows ``rows`` (the table compacted to them, in order); agents follow."""
-        agents = [self.agents[i] for i in rows.tolist()]
-        for index, agent in enumerate(agents):
+        agents = {}
+        for index, row in enumerate(rows.tolist()):
+            agent = self._made_agents.get(row)
             if agent is not None:
                 agent.index = index
-        self.agents = agents
+                agents[index] = agent
+        self._made_agents = agents
+        self.n = len(rows)
         self._ids = self._ids[rows]
         self._state = self._state[rows]
 
     def living(self) -> np.ndarray:
         """Rows with an agent (made or not)."""
-        return np.flatnonzero(self._state[: len(self.agents)] != _GONE)
+        return np.flatnonzero(self._state[: self.n] != _GONE)
 
     def renumber(self, first: int) -> int:
         """Give the agents of the living rows the ids ``first, first + 1, ...`` in row order.
@@ -482,7 +491,7 @@ class AgentRows:
         rows = self.living()
         self._ids[rows] = np.arange(first, first + len(rows))
         for row in rows[self._state[rows] == _MADE].tolist():
-            self.agents[row].unique_id = int(self._ids[row])
+            self._made_agents[row].unique_id = int(self._ids[row])
         return first + len(rows)
 
     def clear(self, model: Model, n: int) -> None:
@@ -490,12 +499,41 @@ class AgentRows:
         if self.unmade and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
             self.make(model)  # a watcher hears of each removal, as from Mesa
         remove_agents(model, self.made())
-        self.agents = [None] * n
+        self._made_agents = {}
+        self.n = n
         self._ids = np.full(n, -1, dtype=np.int64)
         self._state = np.full(n, _GONE, dtype=np.int8)
         self.unmade = 0
         if self.cls is CreativeFirm:
             self._refresh_empty(model)
+
+
+class RowAgents(Sequence):
+    """The Mesa agent of each row of a table: the agent, or None while not made or gone.
+
+    A view of :class:`AgentRows` (rows whose agents are not made cost no slot); index it
+    by row (``model.firm_agents[firm]``) or iterate it as a list.
+    """
+
+    def __init__(self, made: dict[int, Agent], n: int) -> None:
+        self._made, self._n = made, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self._made.get(i) for i in range(*row.indices(self._n))]
+        row = int(row)
+        if row < 0:
+            row += self._n
+        if not 0 <= row < self._n:
+            raise IndexError("row out of range")
+        return self._made.get(row)
+
+    def __iter__(self) -> Any:
+        get = self._made.get
+        return (get(i) for i in range(self._n))
 
 
 def count_agents(model: Model, *rows: AgentRows | None) -> int:

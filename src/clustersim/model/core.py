@@ -12,7 +12,7 @@ ties form, outcomes are recorded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -189,21 +189,21 @@ class CreativeClusterModel(mesa.Model):
 
     # ------------------------------------------------------------ Mesa agents
     @property
-    def talent_agents(self) -> list[Talent | None]:
+    def talent_agents(self) -> Sequence[Talent | None]:
         """The Mesa agent of each talent row (None when gone); row ``i`` is talent ``i``.
 
         Talents' agents are made when someone reads ``model.agents``,
-        ``model.agents_by_type[Talent]`` or this list
+        ``model.agents_by_type[Talent]`` or this sequence
         (:class:`~clustersim.model.bulk_agents.AgentRows`); read it again after a step.
         """
         self.talent_rows.make(self)
         return self.talent_rows.agents
 
     @property
-    def firm_agents(self) -> list[CreativeFirm | None]:
+    def firm_agents(self) -> Sequence[CreativeFirm | None]:
         """The Mesa agent of each firm row (None when gone); row ``i`` is firm ``i``.
 
-        Made, like talents', when someone reads them (this list, the model's agent
+        Made, like talents', when someone reads them (this sequence, the model's agent
         sets or a cell's agents); read it again after a step.
         """
         self._make_firm_agents()
