@@ -1,4 +1,4 @@
-"""Bulk registration of talents' and firms' Mesa agents leaves the model as Mesa's calls would."""
+"""Agents made late (agent_rows) and in bulk (bulk_agents) leave the model as Mesa's calls would."""
 
 from __future__ import annotations
 

@@ -1,20 +1,20 @@
-"""Mesa agents of talent and firm rows, made when read and registered in bulk.
+"""Mesa agents of talent and firm rows registered and removed in bulk.
 
 Tens of thousands of talents enter and leave creative work each year, and firms
 enter and exit by the thousand, each a Mesa ``Agent`` registered with the model
 (``Agent.__init__`` -> ``Model.register_agent``) and removed again
 (``Agent.remove``). Mesa does this one agent at a time: each call formats a debug
 message and emits an ``agents`` signal, about 5 microseconds an agent, a sixth of
-the model's step, and a firm also enters and leaves its cell's list. An agent takes
-its id when its row is added, but its object is made only when someone reads the
-model's agents (:class:`AgentRows`, :class:`LiveAgentSet`) or, for firms, the agents
-of a cell (:class:`LiveCellList`); it is then registered in bulk. Either way the
-model ends in exactly the state Mesa's per-agent calls would leave (the same
-attributes on each agent, the same ids in the same order, the same members of
-``model.agents``, ``model.agents_by_type`` and of each cell). When anything
-observes the model's agents (a Mesa signal subscriber, a batch of signals, a data
-registry dataset of the class), they take Mesa's own per-agent path, so no signal
-is ever lost.
+the model's step, and a firm also enters and leaves its cell's list. Here the
+objects are made with the attributes their constructors set, registered and removed
+in bulk, and a cell's list is filtered once for all its leavers; the model ends in
+exactly the state Mesa's per-agent calls would leave (the same attributes on each
+agent, the same ids in the same order, the same members of ``model.agents``,
+``model.agents_by_type`` and of each cell). When anything observes the model's
+agents (a Mesa signal subscriber, a batch of signals, a data registry dataset of the
+class), they take Mesa's own per-agent path, so no signal is ever lost. Which
+agents are made when is :mod:`clustersim.model.agent_rows`' business (they are made
+when someone reads them; :class:`LiveAgentSet` is the agent set that makes them).
 
 This relies on Mesa 3.5's registration internals (``Model._all_agents``,
 ``Model._agents_by_type``, ``_HardKeyAgentSet._agents``, through which every method
@@ -26,7 +26,7 @@ compares both paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -39,15 +39,10 @@ from mesa.model import ModelSignals
 from clustersim.model.agents import CreativeFirm, Talent
 
 __all__ = [
-    "AgentRows",
     "LiveAgentSet",
-    "LiveCellList",
-    "RowAgents",
     "add_agents",
     "add_firm_agents",
     "add_talent_agents",
-    "count_agents",
-    "live_cells",
     "move_to_end",
     "remove_agents",
 ]
@@ -95,66 +90,6 @@ class LiveAgentSet(_HardKeyAgentSet):
 
     def remove(self, agent: Agent) -> None:  # noqa: D102
         del self._members[agent]
-
-
-class LiveCellList(list):
-    """A cell's agents (Mesa's ``Cell._agents``) that makes the firms not made yet before a read.
-
-    Mesa reads a cell's list directly (``cell.agents``, ``cell.is_empty``, a
-    neighbourhood's or a cell collection's agents, which hold the list itself), so the
-    list makes the model's unmade firms, each into its cell in id order, before it is
-    read, counted or iterated. Adding and removing (Mesa's ``add_agent`` first counts,
-    so it makes them too) work as on a list. The model's own bulk code reads it with
-    ``list``'s methods, which make nothing.
-    """
-
-    __slots__ = ("_make",)
-
-    def __init__(self, agents: Iterable[Agent], make: Callable[[], None]) -> None:
-        super().__init__(agents)
-        self._make = make
-
-    def __len__(self) -> int:
-        self._make()
-        return list.__len__(self)
-
-    def __iter__(self) -> Any:
-        self._make()
-        return list.__iter__(self)
-
-    def __reversed__(self) -> Any:
-        self._make()
-        return list.__reversed__(self)
-
-    def __getitem__(self, index: Any) -> Any:
-        self._make()
-        return list.__getitem__(self, index)
-
-    def __contains__(self, agent: object) -> bool:
-        self._make()
-        return list.__contains__(self, agent)
-
-    def __eq__(self, other: object) -> bool:
-        self._make()
-        return list.__eq__(self, other)
-
-    __hash__ = None  # type: ignore[assignment]  # as list's
-
-    def __repr__(self) -> str:
-        self._make()
-        return list.__repr__(self)
-
-    def copy(self) -> list[Agent]:  # noqa: D102
-        self._make()
-        return list(list.__iter__(self))
-
-    def index(self, *args: Any) -> int:  # noqa: D102
-        self._make()
-        return list.index(self, *args)
-
-    def count(self, agent: object) -> int:  # noqa: D102
-        self._make()
-        return list.count(self, agent)
 
 
 def _observed(model: Model, cls: type[Agent], signal: str) -> bool:
@@ -292,259 +227,6 @@ def move_to_end(model: Model, agents: list[Agent]) -> None:
         of_class[agent] = None
 
 
-#: States of a row's Mesa agent in :class:`AgentRows`.
-_UNMADE, _MADE, _GONE = 0, 1, 2
-
-
-class AgentRows:
-    """The Mesa agents of one agent table's rows, made only when someone reads them.
-
-    A row's agent gets its Mesa id when the row is added (``agent_id_counter`` moves
-    on as if it were registered), but a talent's ``Talent`` object is made only when
-    :meth:`make` is called: whenever ``model.agents`` or ``model.agents_by_type[Talent]``
-    (:class:`LiveAgentSet`, also when held from an earlier month) or
-    ``model.talent_agents`` is read. The objects made
-    then are those Mesa's per-agent calls would have made (same class, attributes
-    and ids) and take their places in the model's agent sets in id order, which is
-    the order Mesa's registration gives. Until then a row costs 9 bytes (its id and
-    its state) instead of an object and two registrations: most months nobody reads
-    the agents.
-
-    A firm's agent (a ``CreativeFirm``, in the cell of its node) is made the same way
-    when those or ``model.firm_agents`` or any cell's agents (:class:`LiveCellList`)
-    are read, and put into its cell in id order; each cell's ``empty`` flag counts the
-    firms not made yet.
-
-    Agents are made at once (:func:`add_agents`) when ``lazy`` is false, when a cell
-    of the space has a capacity (Mesa must then refuse a full cell at once), or when
-    a Mesa signal subscriber, a batch of signals or a data registry watches the
-    class, so no signal is lost.
-
-    Args:
-        cls: the agent class of the rows (``Talent`` or ``CreativeFirm``).
-        lazy: whether agents may be made later than their rows.
-    """
-
-    def __init__(self, cls: type[Agent], *, lazy: bool) -> None:
-        self.cls = cls
-        self.lazy = lazy
-        #: The agents made and not gone, by row (rows not made cost no slot).
-        self._made_agents: dict[int, Agent] = {}
-        #: Rows (of the table, all of them: made, not made and gone).
-        self.n = 0
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._state = np.zeros(0, dtype=np.int8)
-        #: Rows whose agent exists for Mesa but is not made yet.
-        self.unmade = 0
-
-    def _grow(self, n: int) -> None:
-        """Room for ``n`` rows (the rows of :attr:`agents`); spare capacity left unwritten."""
-        rows = self.n
-        if n > len(self._state):  # the pages of the spare capacity stay unwritten
-            size = max(n, 2 * len(self._state), 64)
-            ids, state = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int8)
-            ids[:rows], state[:rows] = self._ids[:rows], self._state[:rows]
-            self._ids, self._state = ids, state
-        if n > rows:
-            self._ids[rows:n] = -1
-            self._state[rows:n] = _GONE
-            self.n = n
-
-    def add(self, model: Model, rows: np.ndarray) -> None:
-        """Give rows ``rows`` (in increasing order, without an agent) their Mesa agents."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 0:
-            return
-        self._grow(int(rows[-1]) + 1)
-        if self.cls not in model._agents_by_type:  # Mesa makes the class's agent set
-            self._made(rows[:1], add_agents(model, self.cls, rows[:1]))
-            rows = rows[1:]
-        in_cells = self.cls is CreativeFirm
-        if (
-            not self.lazy
-            or _observed(model, self.cls, ModelSignals.AGENT_ADDED)
-            or (in_cells and _bounded(model))
-        ):
-            self._made(rows, add_agents(model, self.cls, rows))
-            return
-        self._go_live(model)
-        first = model.agent_id_counter
-        model.agent_id_counter = first + len(rows)
-        self._ids[rows] = np.arange(first, first + len(rows))
-        self._state[rows] = _UNMADE
-        self.unmade += len(rows)
-        if in_cells:  # as Cell.add_agent: the cell is no longer empty
-            for cell in dict.fromkeys(_cells(model, rows)):
-                cell.empty = False
-
-    def _go_live(self, model: Model) -> None:
-        """Make the model's agent sets that will hold these rows' agents :class:`LiveAgentSet`."""
-        sets = model._agents_by_type
-        if type(model._all_agents) is LiveAgentSet and type(sets[self.cls]) is LiveAgentSet:
-            return
-
-        def make() -> None:
-            self.make(model)
-
-        make.rows = self  # type: ignore[attr-defined]  # which rows a set's maker makes
-
-        for agents, put in (
-            (model._all_agents, lambda live: setattr(model, "_all_agents", live)),
-            (sets[self.cls], lambda live: sets.__setitem__(self.cls, live)),
-        ):
-            if type(agents) is not LiveAgentSet:
-                put(LiveAgentSet(_members(agents), agents.random, make))
-            elif not any(getattr(m, "rows", None) is self for m in agents.makers):
-                agents.makers.append(make)
-
-    def _made(self, rows: np.ndarray, agents: list[Agent]) -> None:
-        for row, agent in zip(rows.tolist(), agents, strict=True):
-            self._made_agents[row] = agent
-            self._ids[row] = agent.unique_id
-        self._state[rows] = _MADE
-
-    def remove(self, model: Model, rows: np.ndarray) -> None:
-        """Remove the agents of rows ``rows`` as ``agent.remove()`` each would (gone: no-op)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 0:
-            return
-        _, first = np.unique(rows, return_index=True)
-        if len(first) < len(rows):  # a row given twice is removed once, at its first place
-            rows = rows[np.sort(first)]
-        state = self._state[rows]
-        unmade = rows[state == _UNMADE]
-        if len(unmade) and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
-            self.make(model)  # a watcher hears of each removal, as from Mesa
-            state = self._state[rows]
-            unmade = rows[:0]
-        made = rows[state == _MADE].tolist()
-        agents = self._made_agents
-        remove_agents(model, [agents.pop(i) for i in made])
-        self._state[made] = _GONE
-        self._state[unmade] = _GONE
-        self.unmade -= len(unmade)
-        if self.cls is CreativeFirm:
-            self._refresh_empty(model, rows)
-
-    def _refresh_empty(self, model: Model, rows: np.ndarray | None = None) -> None:
-        """Set the ``empty`` flag of the cells of firm rows ``rows`` (None: every cell).
-
-        A cell is empty when its list holds no agent and no firm not made yet is there.
-        """
-        unmade = np.flatnonzero(self._state[: self.n] == _UNMADE)
-        waiting = set(np.unique(model.firms.node[unmade]).tolist())
-        if rows is None:
-            cells = list(model.space._cells.items())
-        else:
-            nodes = np.unique(model.firms.node[rows]).tolist()
-            cells = [(node, model.space._cells[node]) for node in nodes]
-        for node, cell in cells:
-            cell.empty = list.__len__(cell._agents) == 0 and node not in waiting
-
-    def make(self, model: Model) -> None:
-        """Make the agents of every row not made yet and register them in id order."""
-        if not self.unmade:
-            return
-        rows = np.flatnonzero(self._state[: self.n] == _UNMADE)
-        agents = _new_agents(model, self.cls, rows)
-        for agent, uid in zip(agents, self._ids[rows].tolist(), strict=True):
-            agent.unique_id = uid
-        self._made(rows, agents)
-        self.unmade = 0
-        members = sorted(agents, key=_unique_id)  # rows renumbered by a spin-up keep id order
-        _insert_in_id_order(_members(model._all_agents), members)
-        _insert_in_id_order(_members(model._agents_by_type[self.cls]), members)
-        if self.cls is CreativeFirm:
-            _put_in_cells(members)
-
-    @property
-    def agents(self) -> RowAgents:
-        """The agent of each row, None while not made or when gone (a read-only sequence)."""
-        return RowAgents(self._made_agents, self.n)
-
-    def made(self) -> list[Agent]:
-        """The agents made so far, in row order."""
-        return [self._made_agents[row] for row in sorted(self._made_agents)]
-
-    def keep(self, rows: np.ndarray) -> None:
-        """Keep only rows ``rows`` (the table compacted to them, in order); agents follow."""
-        agents = {}
-        for index, row in enumerate(rows.tolist()):
-            agent = self._made_agents.get(row)
-            if agent is not None:
-                agent.index = index
-                agents[index] = agent
-        self._made_agents = agents
-        self.n = len(rows)
-        self._ids = self._ids[rows]
-        self._state = self._state[rows]
-
-    def living(self) -> np.ndarray:
-        """Rows with an agent (made or not)."""
-        return np.flatnonzero(self._state[: self.n] != _GONE)
-
-    def renumber(self, first: int) -> int:
-        """Give the agents of the living rows the ids ``first, first + 1, ...`` in row order.
-
-        Returns the next id after them.
-        """
-        rows = self.living()
-        self._ids[rows] = np.arange(first, first + len(rows))
-        for row in rows[self._state[rows] == _MADE].tolist():
-            self._made_agents[row].unique_id = int(self._ids[row])
-        return first + len(rows)
-
-    def clear(self, model: Model, n: int) -> None:
-        """Remove every agent (as ``agent.remove()`` each); ``n`` rows remain, none alive."""
-        if self.unmade and _observed(model, self.cls, ModelSignals.AGENT_REMOVED):
-            self.make(model)  # a watcher hears of each removal, as from Mesa
-        remove_agents(model, self.made())
-        self._made_agents = {}
-        self.n = n
-        self._ids = np.full(n, -1, dtype=np.int64)
-        self._state = np.full(n, _GONE, dtype=np.int8)
-        self.unmade = 0
-        if self.cls is CreativeFirm:
-            self._refresh_empty(model)
-
-
-class RowAgents(Sequence):
-    """The Mesa agent of each row of a table: the agent, or None while not made or gone.
-
-    A view of :class:`AgentRows` (rows whose agents are not made cost no slot); index it
-    by row (``model.firm_agents[firm]``) or iterate it as a list.
-    """
-
-    def __init__(self, made: dict[int, Agent], n: int) -> None:
-        self._made, self._n = made, n
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, row: Any) -> Any:
-        if isinstance(row, slice):
-            return [self._made.get(i) for i in range(*row.indices(self._n))]
-        row = int(row)
-        if row < 0:
-            row += self._n
-        if not 0 <= row < self._n:
-            raise IndexError("row out of range")
-        return self._made.get(row)
-
-    def __iter__(self) -> Any:
-        get = self._made.get
-        return (get(i) for i in range(self._n))
-
-
-def count_agents(model: Model, *rows: AgentRows | None) -> int:
-    """``len(model.agents)`` without making the agents of ``rows``."""
-    return len(_members(model._all_agents)) + sum(r.unmade for r in rows if r is not None)
-
-
-def _unique_id(agent: Agent) -> int:
-    return agent.unique_id
-
-
 def _new_agents(model: Model, cls: type[Agent], rows: np.ndarray) -> list[Agent]:
     """Objects of ``cls`` for ``rows`` with the attributes its constructor sets (not registered).
 
@@ -573,55 +255,3 @@ def _cells(model: Model, rows: np.ndarray) -> list[Any]:
     """The cells of the nodes of firm rows ``rows`` (what ``model.space[node]`` reads)."""
     cell_of = model.space._cells
     return [cell_of[node] for node in model.firms.node[rows].tolist()]
-
-
-def _bounded(model: Model) -> bool:
-    """Whether a cell of the model's space has a capacity."""
-    return any(cell.capacity is not None for cell in model.space._cells.values())
-
-
-def _put_in_cells(agents: list[CellAgent]) -> None:
-    """Put ``agents`` (sorted by id) into their cells' lists, which are kept in id order."""
-    by_cell: dict[Any, list[CellAgent]] = {}
-    for agent in agents:
-        by_cell.setdefault(agent._mesa_cell, []).append(agent)
-    for cell, new in by_cell.items():
-        here = cell._agents
-        size = list.__len__(here)
-        if size and list.__getitem__(here, size - 1).unique_id > new[0].unique_id:
-            merged = sorted([*list.__iter__(here), *new], key=_unique_id)
-            list.__setitem__(here, slice(None), merged)
-        else:
-            list.extend(here, new)
-        cell.empty = False
-
-
-def live_cells(space: Any, make: Callable[[], None]) -> None:
-    """Give every cell of ``space`` a :class:`LiveCellList` that calls ``make`` before reads.
-
-    Call it when the space is built, before anything holds a cell's list.
-    """
-    for cell in space._cells.values():
-        if type(cell._agents) is not LiveCellList:
-            cell._agents = LiveCellList(list.__iter__(cell._agents), make)
-
-
-def _insert_in_id_order(members: dict[Agent, None], new: list[Agent]) -> None:
-    """Insert ``new`` (sorted by id) into ``members`` (kept in id order), in id order.
-
-    Only the members with a higher id than the first new one are taken out and put
-    back: agents made since the rows were added (firms of the month, a hub).
-    """
-    if not new:
-        return
-    lowest = new[0].unique_id
-    later = []
-    while members:
-        last = next(reversed(members))
-        if last.unique_id < lowest:
-            break
-        members.popitem()
-        later.append(last)
-    if later:
-        new = sorted(new + later, key=_unique_id)
-    members.update(dict.fromkeys(new))

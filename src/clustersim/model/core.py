@@ -22,9 +22,9 @@ from mesa.discrete_space import Network
 from omegaconf import DictConfig
 
 from clustersim.errors import ConfigError
-from clustersim.model import bulk_agents, setup, spinup, tables
+from clustersim.model import agent_rows, setup, spinup, tables
+from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
-from clustersim.model.bulk_agents import AgentRows
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
 from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.model.hooks import PolicyAgent, policy_plugin
@@ -156,7 +156,7 @@ class CreativeClusterModel(mesa.Model):
         #: the Mesa agents of the table rows (a talent's is made when someone reads it)
         self.talent_rows = AgentRows(Talent, lazy=True)
         self.firm_rows = AgentRows(CreativeFirm, lazy=True)
-        bulk_agents.live_cells(self.space, self._make_firm_agents)  # firms made when read
+        agent_rows.live_cells(self.space, self._make_firm_agents)  # firms made when read
         #: collaboration ties: sorted pairs of firm ids, one row per tie
         self.ties = np.zeros((0, 2), dtype=np.int64)
         #: vacancies per firm still open after the last labour market (talents' prospects)
@@ -194,7 +194,7 @@ class CreativeClusterModel(mesa.Model):
 
         Talents' agents are made when someone reads ``model.agents``,
         ``model.agents_by_type[Talent]`` or this sequence
-        (:class:`~clustersim.model.bulk_agents.AgentRows`); read it again after a step.
+        (:class:`~clustersim.model.agent_rows.AgentRows`); read it again after a step.
         """
         self.talent_rows.make(self)
         return self.talent_rows.agents
@@ -214,7 +214,7 @@ class CreativeClusterModel(mesa.Model):
 
     def count_agents(self) -> int:
         """``len(model.agents)`` without making the talents' and firms' agents."""
-        return bulk_agents.count_agents(
+        return agent_rows.count_agents(
             self, self.__dict__.get("talent_rows"), self.__dict__.get("firm_rows")
         )
 

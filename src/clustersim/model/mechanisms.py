@@ -357,40 +357,53 @@ def talent_location_utilities(
         max_commute=max_commute, node_income=node_income, amenity=amenity,
         openness=openness, rent=rent, ties=ties, log_size=log_size, travel_time=travel_time,
     )  # fmt: skip
-    if compiled:
-        weights = (wage_weight, openness_weight, rent_weight, commute_weight, ties_weight)
-        utilities = _compiled_utilities(
-            node_ids, sets, amenity_taste, home, retention, place,
-            (*weights, move_cost, place_change_cost), **terms,
-        )  # fmt: skip
-    else:
-        nodes, expected, commute, at = _alternatives(node_ids, **terms)
-        n_cols = expected.shape[1]
-        utilities = np.empty((len(sector), n_cols + 1))
-        u = utilities[:, :n_cols]
-        np.log(expected, out=u)
-        u *= wage_weight
-        u += amenity_taste[:, None] * at["amenity"]
-        u += openness_weight * at["openness"]
-        u -= rent_weight * at["rent"] / expected
-        u -= commute_weight * commute
-        u += ties_weight * at["ties"]
-        if log_size is not None:
-            u += at["log_size"]
-        home_place = np.where(home >= 0, place[np.maximum(home, 0)], -1)
-        same_place = place[nodes] == home_place[:, None]
-        moved = nodes != home[:, None]
-        u -= move_cost * moved
-        u -= place_change_cost * ~same_place
-        u += retention[:, None] * same_place
-        if sets is not None:
-            u += sets.correction()
+    weights = (wage_weight, openness_weight, rent_weight, commute_weight, ties_weight)
+    utilities = (_compiled_utilities if compiled else _numpy_utilities)(
+        node_ids, sets, amenity_taste, home, retention, place,
+        (*weights, move_cost, place_change_cost), **terms,
+    )  # fmt: skip
     outside = wage_weight * np.log(outside_income) + amenity_taste * outside_amenity
     outside = (
         outside + openness_weight * outside_openness - rent_weight * outside_rent / outside_income
     )
     costs = np.where(home >= 0, move_cost + place_change_cost + emigration_cost, 0.0)
     utilities[:, -1] = outside - costs
+    return utilities
+
+
+def _numpy_utilities(
+    node_ids: np.ndarray | None,
+    sets: ChoiceSets | None,
+    amenity_taste: np.ndarray,
+    home: np.ndarray,
+    retention: np.ndarray,
+    place: np.ndarray,
+    weights: tuple[float, ...],
+    **term: Any,
+) -> np.ndarray:
+    """The node columns of :func:`talent_location_utilities` in numpy (the reference)."""
+    wage_w, open_w, rent_w, commute_w, ties_w, move_cost, change_cost = weights
+    nodes, expected, commute, at = _alternatives(node_ids, **term)
+    n_cols = expected.shape[1]
+    utilities = np.empty((len(term["sector"]), n_cols + 1))
+    u = utilities[:, :n_cols]
+    np.log(expected, out=u)
+    u *= wage_w
+    u += amenity_taste[:, None] * at["amenity"]
+    u += open_w * at["openness"]
+    u -= rent_w * at["rent"] / expected
+    u -= commute_w * commute
+    u += ties_w * at["ties"]
+    if term["log_size"] is not None:
+        u += at["log_size"]
+    home_place = np.where(home >= 0, place[np.maximum(home, 0)], -1)
+    same_place = place[nodes] == home_place[:, None]
+    moved = nodes != home[:, None]
+    u -= move_cost * moved
+    u -= change_cost * ~same_place
+    u += retention[:, None] * same_place
+    if sets is not None:
+        u += sets.correction()
     return utilities
 
 

@@ -24,7 +24,8 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import spinup_cache
-from clustersim.model.bulk_agents import AgentRows, move_to_end
+from clustersim.model.agent_rows import AgentRows
+from clustersim.model.bulk_agents import move_to_end
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
@@ -61,7 +62,7 @@ ID_COLUMNS: dict[tuple[str, str], str] = {
 #: Model arrays with one entry per row of a table (rows added since may be missing at
 #: the end): attribute -> table.
 ROW_ARRAYS: dict[str, str] = {"open_vacancies": "firms"}
-#: The Mesa agents of a table's rows (:class:`~clustersim.model.bulk_agents.AgentRows`):
+#: The Mesa agents of a table's rows (:class:`~clustersim.model.agent_rows.AgentRows`):
 #: table -> model attribute, in the order their agents are renumbered.
 AGENT_ROWS: dict[str, str] = {"talents": "talent_rows", "firms": "firm_rows"}
 
