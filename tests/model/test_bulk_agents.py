@@ -329,3 +329,20 @@ def test_row_agents_read_like_a_list_of_each_row_s_agent():
     assert all(agents[i].index == i for i in living)
     with pytest.raises(IndexError):
         agents[rows]
+
+
+def test_the_space_s_own_collections_list_the_agents_in_cells():
+    """Mesa's ``space.agents`` and ``all_cells`` (built with the space) see every cell's list."""
+    lazy, eager = town(), town()
+    watched_ear = watched(eager)
+    for model in (lazy, eager):
+        model.run_for(2)
+    assert lazy.firm_rows.unmade > 0
+    ids = {m: sorted(a.unique_id for a in m.space.agents) for m in (lazy, eager)}
+    in_cells = sum(len(cell.agents) for cell in eager.space._cells.values())
+    assert len(ids[lazy]) == in_cells > 2 and ids[lazy] == ids[eager]
+    assert lazy.firm_rows.unmade == 0
+    assert [len(c.agents) for c in lazy.space.all_cells] == [
+        len(c.agents) for c in eager.space.all_cells
+    ]
+    assert watched_ear.heard

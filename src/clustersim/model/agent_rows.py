@@ -80,6 +80,44 @@ class LiveCellList(list):
         self._make()
         return list.__repr__(self)
 
+    def __ne__(self, other: object) -> bool:
+        self._make()
+        return list.__ne__(self, other)
+
+    def __lt__(self, other: list) -> bool:
+        self._make()
+        return list.__lt__(self, other)
+
+    def __le__(self, other: list) -> bool:
+        self._make()
+        return list.__le__(self, other)
+
+    def __gt__(self, other: list) -> bool:
+        self._make()
+        return list.__gt__(self, other)
+
+    def __ge__(self, other: list) -> bool:
+        self._make()
+        return list.__ge__(self, other)
+
+    def __add__(self, other: list) -> list:
+        self._make()
+        return list(list.__iter__(self)) + other
+
+    def __mul__(self, times: int) -> list:
+        self._make()
+        return list(list.__iter__(self)) * times
+
+    __rmul__ = __mul__
+
+    def pop(self, index: int = -1) -> Agent:  # noqa: D102
+        self._make()
+        return list.pop(self, index)
+
+    def sort(self, **kwargs: Any) -> None:  # noqa: D102
+        self._make()
+        list.sort(self, **kwargs)
+
     def copy(self) -> list[Agent]:  # noqa: D102
         self._make()
         return list(list.__iter__(self))
@@ -370,11 +408,16 @@ def _put_in_cells(agents: list[CellAgent]) -> None:
 def live_cells(space: Any, make: Callable[[], None]) -> None:
     """Give every cell of ``space`` a :class:`LiveCellList` that calls ``make`` before reads.
 
-    Call it when the space is built, before anything holds a cell's list.
+    Call it when the space is built, before anything outside holds a cell's list: the
+    space's own collections that hold them (``all_cells``, which Mesa's ``Network``
+    builds while connecting its cells, and the cells' neighbourhoods) are dropped and
+    built again on their next read, from the new lists.
     """
     for cell in space._cells.values():
         if type(cell._agents) is not LiveCellList:
             cell._agents = LiveCellList(list.__iter__(cell._agents), make)
+            cell._clear_cache()
+    space.__dict__.pop("all_cells", None)  # Mesa's cached_property, as its add_cell does
 
 
 def _insert_in_id_order(members: dict[Agent, None], new: list[Agent]) -> None:

@@ -1,9 +1,11 @@
 """Compiled kernels (numba) behind the numpy functions that define what they compute.
 
 A kernel here does, in one compiled pass, what a numpy reference function in
-:mod:`clustersim.model.draws` does in many array operations, with the same
-floating-point operations in the same order, so that its results are identical
-(``tests/model/test_kernels.py`` compares them on random inputs and on whole runs).
+:mod:`clustersim.model.draws` or :mod:`clustersim.model.mechanisms` does in many
+array operations, with the same floating-point operations in the same order, so
+that its results are identical (``tests/model/test_kernels.py`` compares them on
+random inputs and on whole runs). The one freedom the compiler keeps is which NaN's
+sign survives when two NaN operands meet; no choice can depend on it.
 Random numbers are drawn by the caller from the model's numpy generator and
 passed in: a run draws the same numbers with and without numba.
 

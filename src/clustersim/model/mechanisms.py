@@ -481,7 +481,7 @@ def _alternatives(
     else:
         nodes = alternatives
         # one flat index into the node x sector tables (faster than a 2-d gather)
-        flat = nodes * node["node_income"].shape[1] + sector[:, None]
+        flat = nodes.astype(np.int64) * node["node_income"].shape[1] + sector[:, None]
         expected = node["node_income"].take(flat) * skill[:, None]
         at = {name: node[name].take(nodes) for name in names}
         at["ties"] = node["ties"].take(flat)
