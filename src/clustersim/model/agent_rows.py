@@ -50,85 +50,30 @@ class LiveCellList(list):
         super().__init__(agents)
         self._make = make
 
-    def __len__(self) -> int:
-        self._make()
-        return list.__len__(self)
-
-    def __iter__(self) -> Any:
-        self._make()
-        return list.__iter__(self)
-
-    def __reversed__(self) -> Any:
-        self._make()
-        return list.__reversed__(self)
-
-    def __getitem__(self, index: Any) -> Any:
-        self._make()
-        return list.__getitem__(self, index)
-
-    def __contains__(self, agent: object) -> bool:
-        self._make()
-        return list.__contains__(self, agent)
-
-    def __eq__(self, other: object) -> bool:
-        self._make()
-        return list.__eq__(self, other)
-
     __hash__ = None  # type: ignore[assignment]  # as list's
 
-    def __repr__(self) -> str:
-        self._make()
-        return list.__repr__(self)
 
-    def __ne__(self, other: object) -> bool:
-        self._make()
-        return list.__ne__(self, other)
+def _making(name: str) -> Callable[..., Any]:
+    """``list``'s method ``name``, called after the cell's firms are made."""
+    method = getattr(list, name)
 
-    def __lt__(self, other: list) -> bool:
+    def read(self: LiveCellList, *args: Any, **kwargs: Any) -> Any:
         self._make()
-        return list.__lt__(self, other)
+        return method(self, *args, **kwargs)
 
-    def __le__(self, other: list) -> bool:
-        self._make()
-        return list.__le__(self, other)
+    read.__name__ = read.__qualname__ = name
+    read.__doc__ = method.__doc__
+    return read
 
-    def __gt__(self, other: list) -> bool:
-        self._make()
-        return list.__gt__(self, other)
 
-    def __ge__(self, other: list) -> bool:
-        self._make()
-        return list.__ge__(self, other)
-
-    def __add__(self, other: list) -> list:
-        self._make()
-        return list(list.__iter__(self)) + other
-
-    def __mul__(self, times: int) -> list:
-        self._make()
-        return list(list.__iter__(self)) * times
-
-    __rmul__ = __mul__
-
-    def pop(self, index: int = -1) -> Agent:  # noqa: D102
-        self._make()
-        return list.pop(self, index)
-
-    def sort(self, **kwargs: Any) -> None:  # noqa: D102
-        self._make()
-        list.sort(self, **kwargs)
-
-    def copy(self) -> list[Agent]:  # noqa: D102
-        self._make()
-        return list(list.__iter__(self))
-
-    def index(self, *args: Any) -> int:  # noqa: D102
-        self._make()
-        return list.index(self, *args)
-
-    def count(self, agent: object) -> int:  # noqa: D102
-        self._make()
-        return list.count(self, agent)
+#: list's methods that read the agents (copy, + and * give plain lists, as list's do)
+_READS = (
+    "__len__", "__iter__", "__reversed__", "__getitem__", "__contains__", "__eq__",
+    "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__repr__", "__add__", "__mul__",
+    "__rmul__", "copy", "index", "count", "pop", "sort",
+)  # fmt: skip
+for _name in _READS:
+    setattr(LiveCellList, _name, _making(_name))
 
 
 #: States of a row's Mesa agent in :class:`AgentRows`.
