@@ -271,3 +271,14 @@ def test_a_design_file_is_given_with_design_and_overrides_may_follow(tmp_path):
     assert design_of(args).name == "tiny"
     assert args.overrides == ["talent.review_rate=0.04"]
     assert design_of(_parse(["run", path])).name == "tiny"  # a positional file, as before
+
+
+def test_list_names_every_design_with_its_runs_and_the_optimisation_s_validation(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == available()
+    optimisation = next(line for line in lines if line.startswith("optimisation_small_town"))
+    settings = Design.named("optimisation_small_town").optimisation
+    per_plan = settings["validation_replicates"]
+    assert re.search(r" \d+ runs  ", optimisation)
+    assert f"(then {per_plan} runs per plan of the Pareto set)" in optimisation

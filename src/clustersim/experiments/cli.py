@@ -266,7 +266,7 @@ def _list() -> int:
     width = max(len(name) for name in available())
     for name in available():
         d = Design.named(name)
-        n = d.n_runs
+        n, then = d.n_runs, ""
         if d.kind == "calibration":
             from clustersim.experiments.calibration_runs import most_runs
 
@@ -276,7 +276,9 @@ def _list() -> int:
 
             s = parse_optimisation(d.optimisation)
             n = (s.generations * s.population + 1) * d.replicates
-        print(f"{name:<{width}} {d.kind:<12} {n:>4} runs  {d.title}")
+            if s.validation_replicates:  # the Pareto set's size is known only at the end
+                then = f" (then {s.validation_replicates} runs per plan of the Pareto set)"
+        print(f"{name:<{width}} {d.kind:<12} {n:>4} runs  {d.title}{then}")
     return 0
 
 
