@@ -223,14 +223,19 @@ def test_a_cell_whose_firms_left_before_anyone_made_them_is_empty_again():
     assert all(a.index not in rows.tolist() for a in model.agents_by_type[CreativeFirm])
 
 
-def test_firms_in_cells_with_a_capacity_are_made_at_once(monkeypatch):
-    model = town()
+def test_firms_in_cells_with_a_capacity_are_made_at_once():
+    # a city where firms enter every month (the drawn small town has none for months)
+    model = CreativeClusterModel(
+        rng=5, city="metropolis", population=300_000, spin_up={"months": 0}
+    )
     for cell in model.space._cells.values():
         cell.capacity = 10_000
-    before = model.firm_rows.unmade
+    first_new = model.firms.n
     model.run_for(2)
-    assert model.firm_rows.unmade <= before  # the new firms' agents were made at once
-    assert len(model.firm_rows.made()) > 0
+    new = [i for i in model.firms.live.tolist() if i >= first_new]
+    made = {a.index for a in model.firm_rows.made()}
+    assert new and set(new) <= made  # every firm that came since was made on entry
+    assert all(a in a.cell._agents for a in model.firm_rows.made() if a.index in new)
 
 
 def test_a_month_nobody_reads_makes_no_talent_agent():
