@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clustersim.model.state import (
     FIRM_COLUMNS,
@@ -162,3 +168,89 @@ def test_column_specs_give_every_new_row_its_fill_value():
     firms = AgentTable(FIRM_COLUMNS)
     firms.append(1)
     assert firms.parent[0] == -1 and firms.incubator[0] == -1 and firms.market_reach[0] == 1.0
+
+
+# --- memory: zeroed columns, non-zero bytes written only --------------------------------
+
+MIXED = {
+    "grant": (np.float64, 0.0),
+    "home": (np.int32, -1),
+    "flag": (np.bool_, False),
+    "code": (np.int8, 0),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5_000),
+            st.sampled_from([None, 0.0, -0.0, 2.5, float("nan"), "draw"]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_appends_and_growth_keep_every_value_bit_for_bit(appends, seed):
+    """Rows written sparsely and grown past mapped sizes read as a plain concatenation."""
+    rng = np.random.default_rng(seed)
+    table = AgentTable(MIXED, capacity=64)
+    expected: dict[str, list[np.ndarray]] = {name: [] for name in MIXED}
+    for count, grant in appends:
+        given = {}
+        if grant == "draw":  # mostly zeros, some -0.0, NaN and values
+            pick = rng.choice([0.0, -0.0, np.nan, 1.5], size=count, p=[0.85, 0.05, 0.05, 0.05])
+            given["grant"] = pick
+        elif grant is not None:
+            given["grant"] = grant
+        if count and rng.random() < 0.5:
+            given["home"] = rng.integers(-1, 3, size=count)
+            given["flag"] = rng.random(count) < 0.1
+        table.append(count, **given)
+        for name, (dtype, fill) in MIXED.items():
+            value = given.get(name, fill)
+            expected[name].append(np.broadcast_to(np.asarray(value).astype(dtype), (count,)))
+    for name, (dtype, _) in MIXED.items():
+        want = np.concatenate(expected[name]).astype(dtype)
+        got = getattr(table, name)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{got.itemsize}"))
+
+
+def test_spare_capacity_past_the_rows_stays_zero_after_growth_and_writes():
+    table = AgentTable(MIXED, capacity=16)
+    table.append(10, grant=np.arange(10.0), home=7)
+    table.home[:] = 3
+    table.append(100)
+    for buffer in table._data.values():
+        assert not buffer[table.n :].view(np.uint8).any()
+
+
+def _resident_kib(array: np.ndarray) -> int:
+    """Resident KiB of ``array``'s pages (Linux's ``mincore``)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    page = os.sysconf("SC_PAGE_SIZE")
+    start = array.ctypes.data // page * page
+    length = array.ctypes.data + array.nbytes - start
+    pages = (length + page - 1) // page
+    vector = (ctypes.c_ubyte * pages)()
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    if libc.mincore(ctypes.c_void_p(start), ctypes.c_size_t(length), vector) != 0:
+        raise OSError(ctypes.get_errno(), "mincore failed")
+    return sum(byte & 1 for byte in vector) * page // 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's mincore")
+def test_a_large_mostly_zero_column_takes_memory_only_where_written():
+    """A policy column of 2M rows (16 MB) costs the pages of its few non-zero rows."""
+    n = 2_000_000
+    grant = np.zeros(n)
+    grant[::250_000] = 100.0  # 8 grants
+    table = AgentTable({"grant": (np.float64, 0.0), "home": (np.int32, -1)}, capacity=1024)
+    for start in range(0, n, 100_000):  # many appends: the column grows by doubling
+        table.append(100_000, grant=grant[start : start + 100_000])
+    # before reading the column: a read maps the kernel's zero page, which mincore counts
+    assert _resident_kib(table._data["grant"]) <= 8 * 64 + 64  # 8 blocks, not 16 MB
+    assert _resident_kib(table._data["home"]) >= n * 4 // 1024  # the -1 fill is written
+    np.testing.assert_array_equal(table.grant, grant)

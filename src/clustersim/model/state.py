@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from enum import IntEnum
 from typing import Any
 
@@ -98,11 +99,58 @@ FIRM_COLUMNS: dict[str, tuple[Any, Any]] = {
 }
 
 
+#: Columns of at least this many bytes are mapped from the operating system's zeroed pages.
+MAPPED_BYTES = 1 << 20
+#: Pages of this many bytes that hold only zero bytes are not copied when a column grows.
+_PAGE = 1 << 16
+
+
+def zeroed_column(capacity: int, dtype: Any) -> np.ndarray:
+    """A column of ``capacity`` zero bytes; a large one takes memory only where written.
+
+    A column of :data:`MAPPED_BYTES` or more is an anonymous memory map: its pages
+    are the kernel's zero page until written, and it is returned to the system
+    when freed. A smaller one comes from ``np.zeros``.
+
+    Examples:
+        >>> zeroed_column(3, np.int32)
+        array([0, 0, 0], dtype=int32)
+    """
+    dtype = np.dtype(dtype)
+    nbytes = capacity * dtype.itemsize
+    if nbytes < MAPPED_BYTES:
+        return np.zeros(capacity, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype)
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The values as unsigned integers of their size (zero exactly where every bit is)."""
+    return np.ascontiguousarray(values).view(f"u{values.dtype.itemsize}")
+
+
+def _copy_written(grown: np.ndarray, old: np.ndarray) -> None:
+    """``grown[:len(old)] = old``, leaving out blocks of zero bytes (``grown`` is zeroed)."""
+    if old.nbytes < MAPPED_BYTES:
+        grown[: len(old)] = old
+        return
+    per_block = _PAGE // old.dtype.itemsize
+    whole = len(old) // per_block * per_block
+    written = _bits(old[:whole]).reshape(-1, per_block).any(axis=1)
+    for block in np.flatnonzero(written):
+        lo = block * per_block
+        grown[lo : lo + per_block] = old[lo : lo + per_block]
+    grown[whole : len(old)] = old[whole:]
+
+
 class AgentTable:
     """Columns of equal length that grow by doubling; rows are never reused.
 
     A row index is an agent's permanent id, so tables written at the end
     contain every agent that ever existed.
+
+    Memory: a column is zeroed when made (:func:`zeroed_column`), so a row's zero
+    bytes are never written. A column that is zero for most rows, such as a
+    policy's grant or subsidy, costs memory only for the rows that hold a value.
 
     The columns in :data:`GUARDED` (``alive``, ``employer``) say who exists and
     who works where; per-step aggregates derived from them (the living rows
@@ -125,12 +173,12 @@ class AgentTable:
     def __init__(self, columns: dict[str, tuple[Any, Any]], capacity: int = 64) -> None:
         object.__setattr__(self, "_spec", dict(columns))
         object.__setattr__(self, "n", 0)
-        # spare capacity is left unwritten (the pages of a large np.empty are not resident
-        # until written); append writes each new row's values or fill values
+        # every column is zeroed and bytes past row n are never written: append writes
+        # only the non-zero bytes of new rows, growth copies only the written blocks
         object.__setattr__(
             self,
             "_data",
-            {name: np.empty(capacity, dtype=dtype) for name, (dtype, _) in columns.items()},
+            {name: zeroed_column(capacity, dtype) for name, (dtype, _) in columns.items()},
         )
         object.__setattr__(self, "_live", None)
         #: Bumped by every write of a guarded column and every append.
@@ -221,8 +269,8 @@ class AgentTable:
         if end > capacity:
             new_capacity = max(end, 2 * capacity)
             for name, (dtype, _) in self._spec.items():
-                grown = np.empty(new_capacity, dtype=dtype)
-                grown[:start] = self._data[name][:start]
+                grown = zeroed_column(new_capacity, dtype)
+                _copy_written(grown, self._data[name][:start])
                 self._data[name] = grown
             self._lock()
         for name in values:
@@ -234,13 +282,13 @@ class AgentTable:
             if name in self.GUARDED:
                 self.put(name, slice(start, end), value)
             else:
-                self._data[name][start:end] = value
+                _write_new(self._data[name], start, end, value)
         for name, (_, fill) in self._spec.items():
-            if name not in values:  # the new rows' memory was never written
+            if name not in values:
                 buffer = self._data[name]
                 writeable = buffer.flags.writeable
                 buffer.flags.writeable = True
-                buffer[start:end] = fill
+                _write_new(buffer, start, end, fill)
                 buffer.flags.writeable = writeable
         object.__setattr__(self, "version", self.version + 1)
         if live is not None and "alive" in self._data:
@@ -253,3 +301,21 @@ class AgentTable:
     def nbytes(self) -> int:
         """Memory held by the columns (including spare capacity)."""
         return sum(a.nbytes for a in self._data.values())
+
+
+def _write_new(buffer: np.ndarray, start: int, end: int, value: Any) -> None:
+    """Write rows ``start:end`` of a zeroed ``buffer`` that were never written: non-zero bytes."""
+    if isinstance(value, np.ndarray):  # cast as numpy's assignment casts
+        values = value.astype(buffer.dtype, copy=False)
+    else:
+        values = np.asarray(value, dtype=buffer.dtype)
+    if values.ndim == 0:
+        if _bits(values.reshape(1))[0]:
+            buffer[start:end] = values
+        return
+    values = np.broadcast_to(values, (end - start,))
+    written = np.flatnonzero(_bits(values))
+    if len(written) == end - start:
+        buffer[start:end] = values
+    elif len(written):
+        buffer[start + written] = values[written]

@@ -360,7 +360,8 @@ def _residents_choose(model: Model, reviewing: np.ndarray, choice: np.ndarray) -
     """Residents leave the region or move; a mover keeps the job only if it is still in reach."""
     t, place = model.talents, model.place
     leave = choice == model.n_nodes
-    t.retention[reviewing] = 0.0
+    held = reviewing[t.retention[reviewing].view(np.uint64) != 0]  # zeros stay unwritten
+    t.retention[held] = 0.0
     leavers = reviewing[leave]
     np.add.at(model.left_region, place[t.home[leavers]], 1)
     remove_talents(model, leavers, left_region=True)

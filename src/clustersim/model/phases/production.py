@@ -109,7 +109,8 @@ def produce(model: Model, census: Census, *, pay: bool) -> None:
     f.margin[alive] = profit / np.maximum(revenue, 1.0)
     if not pay:
         return
-    f.subsidy_received[alive] += subsidy
+    granted = np.flatnonzero(subsidy.view(np.uint64))  # adding +0.0 changes no total
+    f.subsidy_received[alive[granted]] += subsidy[granted]
     f.pay_ratio[alive] = pay_ratio
     f.cash[alive] += profit
     _book(model, alive, sales, external, subsidy, wage_bill, rent_cost)

@@ -106,7 +106,9 @@ def remove_talents(
     t = model.talents
     t.mark_gone(ids)
     t.left[ids] = model.steps
-    t.left_region[ids] = left_region
-    t.to_other_work[ids] = to_other_work
+    if left_region:  # both are false from a row's start
+        t.left_region[ids] = True
+    if to_other_work:
+        t.to_other_work[ids] = True
     t.put("employer", ids, -1)
     model.talent_rows.remove(model, ids)
