@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clustersim.model import state
 from clustersim.model.state import (
     FIRM_COLUMNS,
     TALENT_COLUMNS,
@@ -194,7 +195,13 @@ MIXED = {
 )
 def test_appends_and_growth_keep_every_value_bit_for_bit(appends, seed):
     """Rows written sparsely and grown past mapped sizes read as a plain concatenation."""
-    rng = np.random.default_rng(seed)
+    with pytest.MonkeyPatch.context() as patch:  # small tables take the mapped tables' path
+        patch.setattr(state, "MAPPED_BYTES", 512)
+        patch.setattr(state, "_PAGE", 1024)
+        _append_and_compare(appends, np.random.default_rng(seed))
+
+
+def _append_and_compare(appends: list, rng: np.random.Generator) -> None:
     table = AgentTable(MIXED, capacity=64)
     expected: dict[str, list[np.ndarray]] = {name: [] for name in MIXED}
     for count, grant in appends:

@@ -305,6 +305,9 @@ class AgentTable:
 
 def _write_new(buffer: np.ndarray, start: int, end: int, value: Any) -> None:
     """Write rows ``start:end`` of a zeroed ``buffer`` that were never written: non-zero bytes."""
+    if buffer.nbytes < MAPPED_BYTES:  # heap memory, resident anyway: one plain write
+        buffer[start:end] = value
+        return
     if isinstance(value, np.ndarray):  # cast as numpy's assignment casts
         values = value.astype(buffer.dtype, copy=False)
     else:
