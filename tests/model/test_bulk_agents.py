@@ -351,3 +351,12 @@ def test_the_space_s_own_collections_list_the_agents_in_cells():
         len(c.agents) for c in eager.space.all_cells
     ]
     assert watched_ear.heard
+
+
+def test_mesa_ids_are_held_in_32_bits_and_fail_loudly_past_them():
+    from clustersim.model import agent_rows
+
+    np.testing.assert_array_equal(agent_rows._id_range(5, 3), [5, 6, 7])
+    assert agent_rows._id_range(2**31 - 2, 2)[-1] == 2**31 - 1
+    with pytest.raises(OverflowError, match="past 2147483647"):
+        agent_rows._id_range(2**31 - 2, 3)

@@ -78,6 +78,15 @@ for _name in _READS:
 
 #: States of a row's Mesa agent in :class:`AgentRows`.
 _UNMADE, _MADE, _GONE = 0, 1, 2
+#: Mesa ids are held as 32-bit integers (4 bytes a row: a region has millions of rows).
+_ID = np.int32
+
+
+def _id_range(first: int, count: int) -> np.ndarray:
+    """Mesa ids ``first, ..., first + count - 1`` as :data:`_ID` (fails past its range)."""
+    if first + count - 1 > np.iinfo(_ID).max:
+        raise OverflowError(f"Mesa agent id {first + count - 1} is past {np.iinfo(_ID).max}")
+    return np.arange(first, first + count, dtype=_ID)
 
 
 class AgentRows:
@@ -116,7 +125,7 @@ class AgentRows:
         self._made_agents: dict[int, Agent] = {}
         #: Rows (of the table, all of them: made, not made and gone).
         self.n = 0
-        self._ids = np.zeros(0, dtype=np.int64)
+        self._ids = np.zeros(0, dtype=_ID)
         self._state = np.zeros(0, dtype=np.int8)
         #: Rows whose agent exists for Mesa but is not made yet.
         self.unmade = 0
@@ -126,7 +135,7 @@ class AgentRows:
         rows = self.n
         if n > len(self._state):  # the pages of the spare capacity stay unwritten
             size = max(n, 2 * len(self._state), 64)
-            ids, state = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int8)
+            ids, state = np.empty(size, dtype=_ID), np.empty(size, dtype=np.int8)
             ids[:rows], state[:rows] = self._ids[:rows], self._state[:rows]
             self._ids, self._state = ids, state
         if n > rows:
@@ -154,7 +163,7 @@ class AgentRows:
         self._go_live(model)
         first = model.agent_id_counter
         model.agent_id_counter = first + len(rows)
-        self._ids[rows] = np.arange(first, first + len(rows))
+        self._ids[rows] = _id_range(first, len(rows))
         self._state[rows] = _UNMADE
         self.unmade += len(rows)
         if in_cells:  # as Cell.add_agent: the cell is no longer empty
@@ -273,7 +282,7 @@ class AgentRows:
         Returns the next id after them.
         """
         rows = self.living()
-        self._ids[rows] = np.arange(first, first + len(rows))
+        self._ids[rows] = _id_range(first, len(rows))
         for row in rows[self._state[rows] == _MADE].tolist():
             self._made_agents[row].unique_id = int(self._ids[row])
         return first + len(rows)
@@ -285,7 +294,7 @@ class AgentRows:
         remove_agents(model, self.made())
         self._made_agents = {}
         self.n = n
-        self._ids = np.full(n, -1, dtype=np.int64)
+        self._ids = np.full(n, -1, dtype=_ID)
         self._state = np.full(n, _GONE, dtype=np.int8)
         self.unmade = 0
         if self.cls is CreativeFirm:
