@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import collections
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,7 +96,6 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
 
 def test_small_searches_stay_in_numpy(monkeypatch):
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 1_000_000)
-    monkeypatch.setattr(kernels, "_in_numpy", collections.Counter())  # a fresh process
     calls = []
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1))
     home, sector, effective, reach = search_case(3, n_nodes=100, n_sectors=4, seekers=400)
@@ -258,35 +255,8 @@ def test_a_town_runs_the_same_with_its_location_choice_compiled(monkeypatch):
 
 def test_a_small_location_choice_stays_in_numpy(monkeypatch):
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 200_000)
-    monkeypatch.setattr(kernels, "_in_numpy", collections.Counter())  # a fresh process
     calls = []
     monkeypatch.setattr(kernels, "location_utilities", lambda *a: calls.append(1))
     model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
     model.run_for(2)
     assert not calls
-
-
-def test_small_months_run_compiled_once_numpy_has_cost_what_numba_costs(monkeypatch):
-    """The ski-rental rule: numpy until REPAY_MONTHS months at the threshold are spent."""
-    monkeypatch.setattr(kernels, "_in_numpy", collections.Counter())
-    monkeypatch.setattr(kernels, "REPAY_MONTHS", 2)
-    assert [kernels.worth(600, 1_000) for _ in range(6)] == [False] * 4 + [True] * 2
-    assert kernels.worth(1_000, 1_000)  # a month at the threshold runs compiled at once
-    assert not kernels.worth(600, 5_000)  # each kernel has its own account
-    monkeypatch.setenv(kernels.ENV, "numpy")
-    assert not kernels.worth(600, 1_000)  # switched off, whatever was spent
-
-
-def test_a_run_that_switches_to_the_kernel_midway_gives_the_numpy_run(monkeypatch):
-    monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 200_000)
-    spent = collections.Counter({200_000: kernels.REPAY_MONTHS * 200_000 - 1})
-    monkeypatch.setattr(kernels, "_in_numpy", spent)  # the next small month repays numba
-    calls = []
-    utilities = kernels.location_utilities
-    monkeypatch.setattr(kernels, "location_utilities", lambda *a: calls.append(1) or utilities(*a))
-    switched = small_town_run()
-    assert 11 <= len(calls) < 100  # from the second month on (a block or more a month)
-    monkeypatch.setattr(kernels, "enabled", lambda: False)
-    reference = small_town_run()
-    pd.testing.assert_frame_equal(pd.DataFrame(switched.records), pd.DataFrame(reference.records))
-    pd.testing.assert_frame_equal(switched.talent_table(), reference.talent_table())

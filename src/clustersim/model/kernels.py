@@ -17,7 +17,6 @@ time a kernel is asked for, so runs that never need one do not pay for it.
 
 from __future__ import annotations
 
-import collections
 import functools
 import os
 from collections.abc import Callable
@@ -28,7 +27,6 @@ import numpy as np
 __all__ = [
     "CHOICE_ENTRIES",
     "ENV",
-    "REPAY_MONTHS",
     "SEARCH_ENTRIES",
     "enabled",
     "location_income",
@@ -60,30 +58,11 @@ SEARCH_ENTRIES = 1_000_000
 #: its kernels run: they save 30-75 ns an entry (about 4-5x), so from 200,000 entries a
 #: month they repay numba's import within 30 months.
 CHOICE_ENTRIES = 200_000
-#: Months at a kernel's threshold that a process runs in numpy before it loads the kernel
-#: for smaller months too (see :func:`worth`).
-REPAY_MONTHS = 30
-#: Entries each kernel (keyed by its threshold) has left to numpy in this process.
-_in_numpy: collections.Counter[int] = collections.Counter()
 
 
 def worth(entries: int, minimum: int) -> bool:
-    """Whether a kernel runs for a month of ``entries`` entries (enabled, see below).
-
-    A month of ``minimum`` entries or more runs compiled: it repays numba's import
-    within :data:`REPAY_MONTHS` months. A smaller month runs in numpy until this
-    process has given numpy ``REPAY_MONTHS * minimum`` of the kernel's entries (the
-    ski-rental rule: numpy is rented until the rent reaches the price of numba).
-    After that, every month of the process runs compiled: a sweep's worker after its
-    first run or two of a 10k-talent city, a long spin-up after a few hundred months.
-    A single short run of a small city never loads numba. The results are the same
-    either way; only the time differs.
-    """
-    if entries < minimum:
-        if _in_numpy[minimum] < REPAY_MONTHS * minimum:
-            _in_numpy[minimum] += entries
-            return False
-    return enabled()
+    """Whether a kernel runs for a month of ``entries`` entries (enabled, at least ``minimum``)."""
+    return entries >= minimum and enabled()
 
 
 @functools.cache
