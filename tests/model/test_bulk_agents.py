@@ -360,3 +360,7 @@ def test_mesa_ids_are_held_in_32_bits_and_fail_loudly_past_them():
     assert agent_rows._id_range(2**31 - 2, 2)[-1] == 2**31 - 1
     with pytest.raises(OverflowError, match="past 2147483647"):
         agent_rows._id_range(2**31 - 2, 3)
+    model = CreativeClusterModel(rng=3, city="small_town", spin_up={"months": 0})
+    model.step()  # talents and firms made late, from their 32-bit ids
+    ids = [agent.unique_id for agent in model.agents]
+    assert {type(i) for i in ids} == {int} and len(set(ids)) == len(ids)

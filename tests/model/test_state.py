@@ -216,8 +216,9 @@ def _append_and_compare(appends: list, rng: np.random.Generator) -> None:
             given["flag"] = rng.random(count) < 0.1
         table.append(count, **given)
         for name, (dtype, fill) in MIXED.items():
-            value = given.get(name, fill)
-            expected[name].append(np.broadcast_to(np.asarray(value).astype(dtype), (count,)))
+            rows = np.empty(count, dtype=dtype)
+            rows[...] = given.get(name, fill)  # what numpy's own assignment writes
+            expected[name].append(rows)
     for name, (dtype, _) in MIXED.items():
         want = np.concatenate(expected[name]).astype(dtype)
         got = getattr(table, name)
@@ -225,7 +226,9 @@ def _append_and_compare(appends: list, rng: np.random.Generator) -> None:
         np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{got.itemsize}"))
 
 
-def test_spare_capacity_past_the_rows_stays_zero_after_growth_and_writes():
+@pytest.mark.parametrize("mapped_from", [state.MAPPED_BYTES, 64])
+def test_spare_capacity_past_the_rows_stays_zero_after_growth_and_writes(mapped_from, monkeypatch):
+    monkeypatch.setattr(state, "MAPPED_BYTES", mapped_from)
     table = AgentTable(MIXED, capacity=16)
     table.append(10, grant=np.arange(10.0), home=7)
     table.home[:] = 3
@@ -261,3 +264,51 @@ def test_a_large_mostly_zero_column_takes_memory_only_where_written():
     assert _resident_kib(table._data["grant"]) <= 8 * 64 + 64  # 8 blocks, not 16 MB
     assert _resident_kib(table._data["home"]) >= n * 4 // 1024  # the -1 fill is written
     np.testing.assert_array_equal(table.grant, grant)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "error"),
+    [
+        ("home", np.int64(2**40), OverflowError),  # a numpy integer past int32
+        ("home", 2**40, OverflowError),
+        ("home", float("nan"), ValueError),
+        ("code", 300, OverflowError),
+    ],
+)
+@pytest.mark.parametrize("mapped_from", [state.MAPPED_BYTES, 64])
+def test_a_value_the_column_cannot_hold_fails_as_numpy_assignment_fails(
+    column, value, error, mapped_from, monkeypatch
+):
+    monkeypatch.setattr(state, "MAPPED_BYTES", mapped_from)
+    table = AgentTable(MIXED, capacity=1024)
+    with pytest.raises(error):
+        table.append(3, **{column: value})
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's /proc")
+def test_reading_a_large_zero_column_costs_no_memory():
+    """Pages never written read as the kernel's zero page: a 64 MB read adds nothing."""
+    table = AgentTable({"grant": (np.float64, 0.0)}, capacity=1024)
+    table.append(8_000_000)
+    before = _rss_kib()
+    total = float(table.grant.sum()) + float(table.grant[::4096].sum())
+    assert total == 0.0
+    assert _rss_kib() - before < 16 * 1024  # the column is 64 MB
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_writes_its_own_copy_of_a_large_column():
+    table = AgentTable({"grant": (np.float64, 0.0)}, capacity=1024)
+    table.append(500_000)
+    pid = os.fork()
+    if pid == 0:  # the child writes and leaves at once
+        table.grant[7] = 42.0
+        os._exit(0 if table.grant[7] == 42.0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert table.grant[7] == 0.0  # the parent's column is its own

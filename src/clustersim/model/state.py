@@ -108,9 +108,10 @@ _PAGE = 1 << 16
 def zeroed_column(capacity: int, dtype: Any) -> np.ndarray:
     """A column of ``capacity`` zero bytes; a large one takes memory only where written.
 
-    A column of :data:`MAPPED_BYTES` or more is an anonymous memory map: its pages
-    are the kernel's zero page until written, and it is returned to the system
-    when freed. A smaller one comes from ``np.zeros``.
+    A column of :data:`MAPPED_BYTES` or more is a private anonymous memory map:
+    until a page is written, reading it reads the kernel's shared zero page, which
+    costs the process no memory, and the map is returned to the system when the
+    column is freed. A smaller one comes from ``np.zeros``.
 
     Examples:
         >>> zeroed_column(3, np.int32)
@@ -120,7 +121,10 @@ def zeroed_column(capacity: int, dtype: Any) -> np.ndarray:
     nbytes = capacity * dtype.itemsize
     if nbytes < MAPPED_BYTES:
         return np.zeros(capacity, dtype=dtype)
-    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype)
+    # private: a read maps the zero page (a shared map would allocate on read), and a
+    # forked process gets its own copy on write, as with heap memory
+    private = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(private, dtype=dtype)
 
 
 def _bits(values: np.ndarray) -> np.ndarray:
@@ -304,21 +308,24 @@ class AgentTable:
 
 
 def _write_new(buffer: np.ndarray, start: int, end: int, value: Any) -> None:
-    """Write rows ``start:end`` of a zeroed ``buffer`` that were never written: non-zero bytes."""
+    """Write rows ``start:end`` of a zeroed ``buffer`` that were never written: non-zero bytes.
+
+    Casts as numpy's assignment ``buffer[start:end] = value`` does (and fails where it
+    fails), whatever the size of the buffer.
+    """
     if buffer.nbytes < MAPPED_BYTES:  # heap memory, resident anyway: one plain write
         buffer[start:end] = value
         return
-    if isinstance(value, np.ndarray):  # cast as numpy's assignment casts
-        values = value.astype(buffer.dtype, copy=False)
-    else:
-        values = np.asarray(value, dtype=buffer.dtype)
-    if values.ndim == 0:
-        if _bits(values.reshape(1))[0]:
-            buffer[start:end] = values
+    rows = buffer[start:end]
+    if np.ndim(value) == 0:
+        one = np.empty(1, dtype=buffer.dtype)
+        one[0] = value  # numpy's assignment cast
+        if _bits(one)[0]:
+            rows[...] = one[0]
         return
-    values = np.broadcast_to(values, (end - start,))
-    written = np.flatnonzero(_bits(values))
-    if len(written) == end - start:
-        buffer[start:end] = values
-    elif len(written):
-        buffer[start + written] = values[written]
+    if isinstance(value, np.ndarray) and value.dtype == buffer.dtype and value.shape == rows.shape:
+        values = value
+    else:
+        values = np.empty(rows.shape, dtype=buffer.dtype)
+        values[...] = value  # numpy's assignment cast and broadcast
+    np.copyto(rows, values, where=_bits(values) != 0)
