@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
 import sys
 
@@ -293,6 +294,7 @@ def _rss_kib() -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's /proc")
 def test_reading_a_large_zero_column_costs_no_memory():
     """Pages never written read as the kernel's zero page: a 64 MB read adds nothing."""
+    assert state._PRIVATE_MAP is not None  # Linux has private anonymous maps
     table = AgentTable({"grant": (np.float64, 0.0)}, capacity=1024)
     table.append(8_000_000)
     before = _rss_kib()
@@ -302,6 +304,7 @@ def test_reading_a_large_zero_column_costs_no_memory():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_writes_its_own_copy_of_a_large_column():
     table = AgentTable({"grant": (np.float64, 0.0)}, capacity=1024)
     table.append(500_000)
@@ -312,3 +315,16 @@ def test_a_forked_process_writes_its_own_copy_of_a_large_column():
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert table.grant[7] == 0.0  # the parent's column is its own
+
+
+def test_without_private_maps_large_columns_are_plain_zeroed_arrays(monkeypatch):
+    """Where mmap has no private maps (Windows) a table holds the same values in np.zeros."""
+    monkeypatch.setattr(state, "_PRIVATE_MAP", None)
+    monkeypatch.setattr(state, "MAPPED_BYTES", 64)
+    table = AgentTable(MIXED, capacity=16)
+    table.append(1_000, grant=np.where(np.arange(1_000) % 9 == 0, -0.0, 2.0), code=3)
+    table.append(500)
+    assert all(not isinstance(b.base, mmap.mmap) for b in table._data.values())
+    np.testing.assert_array_equal(np.signbit(table.grant[:1_000:9]), True)
+    np.testing.assert_array_equal(table.code, [3] * 1_000 + [0] * 500)
+    np.testing.assert_array_equal(table.home, -1)

@@ -103,6 +103,12 @@ FIRM_COLUMNS: dict[str, tuple[Any, Any]] = {
 MAPPED_BYTES = 1 << 20
 #: Pages of this many bytes that hold only zero bytes are not copied when a column grows.
 _PAGE = 1 << 16
+#: The flags of a private anonymous map (None where mmap has none, as on Windows).
+_PRIVATE_MAP = (
+    mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS")
+    else None
+)
 
 
 def zeroed_column(capacity: int, dtype: Any) -> np.ndarray:
@@ -119,12 +125,11 @@ def zeroed_column(capacity: int, dtype: Any) -> np.ndarray:
     """
     dtype = np.dtype(dtype)
     nbytes = capacity * dtype.itemsize
-    if nbytes < MAPPED_BYTES:
+    if nbytes < MAPPED_BYTES or _PRIVATE_MAP is None:  # Windows: no private maps
         return np.zeros(capacity, dtype=dtype)
     # private: a read maps the zero page (a shared map would allocate on read), and a
     # forked process gets its own copy on write, as with heap memory
-    private = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    return np.frombuffer(private, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes, flags=_PRIVATE_MAP), dtype=dtype)
 
 
 def _bits(values: np.ndarray) -> np.ndarray:
