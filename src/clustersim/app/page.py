@@ -309,10 +309,12 @@ def use_town_builder(
             problem = f"The town could not be built: {type(failure).__name__}: {failure}"
         if wanted.value is not request:  # a newer request came meanwhile
             return
+        # the notice goes before the town comes: each set redraws the page, and a town shown
+        # under a "Preparing" notice that is about to go would jump up when it goes
+        wanted.set(None)
         error.set(problem)
         if town is not None:
             model.set(town)  # the town brings its lesson and settings along
-        wanted.set(None)
 
     solara.use_thread(build, dependencies=[request], intrusive_cancel=False)
 
