@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,6 +43,35 @@ def test_same_seed_gives_identical_tables_and_different_seeds_differ():
     for left, right in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(left, right)
     assert not a[0].equals(c[0])
+
+
+def _pickled(model: CreativeClusterModel) -> CreativeClusterModel:
+    return pickle.loads(pickle.dumps(model))
+
+
+@pytest.mark.parametrize("copy_of", [copy.deepcopy, _pickled], ids=["deepcopy", "pickle"])
+def test_a_copied_model_continues_as_the_original_would_and_apart_from_it(copy_of):
+    # a researcher branches a run mid-way (deepcopy) or sends it to another process (pickle)
+    levers = {"creative_hub": {"intensity": 1.0}, "tax_incentive": {"intensity": 1.0}}
+    model = CreativeClusterModel(rng=3, city="small_town", population=6000, policy=levers)
+    model.run_for(4)
+    unmade = (model.talent_rows.unmade, model.firm_rows.unmade)
+    assert min(unmade) > 0  # agents not made yet: a copy must keep them so
+    twin = copy_of(model)
+    assert (twin.talent_rows.unmade, twin.firm_rows.unmade) == unmade
+    assert (model.talent_rows.unmade, model.firm_rows.unmade) == unmade  # copying made none
+    twin.run_for(8)
+    assert model.steps == 4 and len(model.records) == 5  # the original did not move
+    model.run_for(8)
+    pd.testing.assert_frame_equal(pd.DataFrame(twin.records), pd.DataFrame(model.records))
+    for table in ("firm_table", "talent_table", "policy_table", "ledger_table"):
+        pd.testing.assert_frame_equal(getattr(twin, table)(), getattr(model, table)())
+    assert [a.unique_id for a in twin.agents] == [a.unique_id for a in model.agents]
+    assert all(agent.model is twin for agent in twin.agents)
+    cells = [[a.unique_id for a in cell.agents] for cell in twin.space.all_cells]
+    assert cells == [[a.unique_id for a in cell.agents] for cell in model.space.all_cells]
+    with pytest.raises(ValueError):  # the copy's guarded columns are read-only too
+        twin.talents.alive[0] = False
 
 
 def test_from_config_matches_keyword_construction():

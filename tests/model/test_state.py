@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import mmap
 import os
+import pickle
 import sys
 
 import numpy as np
@@ -236,6 +238,31 @@ def test_spare_capacity_past_the_rows_stays_zero_after_growth_and_writes(mapped_
     table.append(100)
     for buffer in table._data.values():
         assert not buffer[table.n :].view(np.uint8).any()
+
+
+@pytest.mark.parametrize("mapped_from", [state.MAPPED_BYTES, 64])
+@pytest.mark.parametrize(
+    "copy_of", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))], ids=["deepcopy", "pickle"]
+)
+def test_a_copied_table_holds_the_same_rows_guarded_and_apart(copy_of, mapped_from, monkeypatch):
+    monkeypatch.setattr(state, "MAPPED_BYTES", mapped_from)
+    table = AgentTable({**COLUMNS, "employer": (np.int64, -1)}, capacity=16)
+    table.append(20, skill=np.arange(20.0), alive=True)
+    table.mark_gone([3, 5])
+    live = table.live
+    twin = copy_of(table)
+    assert twin.n == 20 and twin.columns == table.columns
+    np.testing.assert_array_equal(twin.skill, table.skill)
+    np.testing.assert_array_equal(twin.live, live)
+    with pytest.raises(ValueError):  # guarded columns stay read-only, written through put
+        twin.alive[0] = False
+    twin.mark_gone([0])
+    twin.put("employer", [1], 7)
+    twin.skill[2] = -1.0
+    twin.append(50, alive=True)  # grows past the capacity it was copied with
+    assert twin.live[0] == 1 and len(twin.live) == 17 + 50
+    assert table.alive[0] and table.employer[1] == -1 and table.skill[2] == 2.0  # apart
+    np.testing.assert_array_equal(table.live, live)
 
 
 def _resident_kib(array: np.ndarray) -> int:

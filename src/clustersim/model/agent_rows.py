@@ -50,6 +50,10 @@ class LiveCellList(list):
         super().__init__(agents)
         self._make = make
 
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        # pickle and deepcopy copy the agents the list holds, making none
+        return _new_cell_list, (self._make,), None, list.__iter__(self)
+
     __hash__ = None  # type: ignore[assignment]  # as list's
 
 
@@ -64,6 +68,11 @@ def _making(name: str) -> Callable[..., Any]:
     read.__name__ = read.__qualname__ = name
     read.__doc__ = method.__doc__
     return read
+
+
+def _new_cell_list(make: Callable[[], None]) -> LiveCellList:
+    """An empty :class:`LiveCellList` (pickle and deepcopy then append its agents)."""
+    return LiveCellList((), make)
 
 
 #: list's methods that read the agents (copy, + and * give plain lists, as list's do)
@@ -176,11 +185,7 @@ class AgentRows:
         if type(model._all_agents) is LiveAgentSet and type(sets[self.cls]) is LiveAgentSet:
             return
 
-        def make() -> None:
-            self.make(model)
-
-        make.rows = self  # type: ignore[attr-defined]  # which rows a set's maker makes
-
+        make = _Maker(self, model)
         for agents, put in (
             (model._all_agents, lambda live: setattr(model, "_all_agents", live)),
             (sets[self.cls], lambda live: sets.__setitem__(self.cls, live)),
@@ -299,6 +304,18 @@ class AgentRows:
         self.unmade = 0
         if self.cls is CreativeFirm:
             self._refresh_empty(model)
+
+
+class _Maker:
+    """What a :class:`LiveAgentSet` calls to make the agents of ``rows`` (picklable)."""
+
+    __slots__ = ("model", "rows")
+
+    def __init__(self, rows: AgentRows, model: Model) -> None:
+        self.rows, self.model = rows, model
+
+    def __call__(self) -> None:
+        self.rows.make(self.model)
 
 
 class RowAgents(Sequence):

@@ -82,6 +82,13 @@ class LiveAgentSet(_HardKeyAgentSet):
     def _agents(self, members: dict[Agent, None]) -> None:
         self._members = members
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle and deepcopy: the members and the makers, making no agent
+        return {"members": self._members, "random": self.random, "makers": self.makers}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.makers, self.random, self._members = state["makers"], state["random"], state["members"]
+
     def add(self, agent: Agent) -> None:  # noqa: D102
         self._members[agent] = None
 

@@ -195,10 +195,24 @@ class AgentTable:
         self._lock()
 
     def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_"):  # not a column (and no _data yet while unpickled)
+            raise AttributeError(name)
         try:
             return self._data[name][: self.n]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle and deepcopy: the columns come back as arrays of their own (pickle's may
+        # be views of its read-only bytes, whose guarded columns could not be written)
+        state["_data"] = {
+            name: column if column.flags.owndata and column.flags.writeable else column.copy()
+            for name, column in state["_data"].items()
+        }
+        self.__dict__.update(state)
+        self._lock()
+        if self._live is not None:
+            self._live.flags.writeable = False
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.GUARDED and name in self._data:
