@@ -17,7 +17,15 @@ import yaml
 from clustersim.errors import ConfigError
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design
-from clustersim.experiments.optimisation import JOURNAL, optimise, pareto_mask, toy_evaluator
+from clustersim.experiments.optimisation import (
+    JOURNAL,
+    OUTCOMES,
+    _known_results,
+    _tell,
+    optimise,
+    pareto_mask,
+    toy_evaluator,
+)
 from clustersim.experiments.optimisation_space import parse_optimisation
 
 pytest.importorskip("optuna")
@@ -284,6 +292,37 @@ def test_a_plan_whose_runs_failed_is_ranked_last_and_the_search_goes_on(tmp_path
     nsga = {t.number: t.system_attrs.get("NSGAIISampler:generation") for t in study.trials}
     # NSGA-II counts the failed plan in its generation: the next one breeds from parents
     assert [nsga[n] for n in trials.loc[trials["generation"] == 1, "trial"]] == [1] * 20
+
+
+def test_a_plan_proposed_again_gets_its_stored_result_also_when_it_created_no_job(tmp_path):
+    # NSGA-II may propose a plan it ran before: its result is read back from the journal,
+    # where a value it lacks (the cost per job of a plan that created no job) is null
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    s = parse_optimisation(_toy(trials=20)["optimisation"])
+    evaluate = toy_evaluator(s)
+
+    def no_jobs(plans, batch, replicates, root):
+        out = evaluate(plans, batch, replicates, root)
+        out[:, :, OUTCOMES.index("creative_jobs")] = -1.0
+        return out
+
+    journal = tmp_path / JOURNAL
+    optimise(s, no_jobs, journal, replicates=2, root_seed=3)
+    study = optuna.load_study(
+        study_name="optimisation", storage=JournalStorage(JournalFileBackend(str(journal)))
+    )
+    known = _known_results(study.trials, s)
+    plan, result = next(iter(known.items()))
+    assert result["cost_per_job"] is None
+    study.enqueue_trial(dict(plan))
+    again = study.ask()
+    _tell(study, again, result)
+    told = study.trials[again.number]
+    assert told.state == optuna.trial.TrialState.COMPLETE
+    assert told.values == result["values"] and told.user_attrs["result"]["cost_per_job"] is None
 
 
 def test_choices_and_budgets_that_cannot_work_are_refused():

@@ -320,6 +320,8 @@ def _plain(value: Any) -> Any:
     """A value Optuna's journal can store (JSON): NaN and numpy numbers made plain."""
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if value is None:  # a missing value read back from the journal
+        return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
     value = float(value)
