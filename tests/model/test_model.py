@@ -11,7 +11,8 @@ import pytest
 
 from clustersim import ConfigError, CreativeClusterModel, load_config
 from clustersim.model.agents import CreativeFirm, Talent
-from clustersim.model.phases.aggregates import firms_per_node, talents_per_node
+from clustersim.model.phases.aggregates import employed_rows, firms_per_node, talents_per_node
+from clustersim.model.phases.fields import culture_field
 from clustersim.model.schema import InstitutionParams
 from clustersim.model.state import FirmOrigin
 from conftest import STATIONARY, uniform_city
@@ -60,6 +61,9 @@ def test_a_copied_model_continues_as_the_original_would_and_apart_from_it(copy_o
     twin = copy_of(model)
     assert (twin.talent_rows.unmade, twin.firm_rows.unmade) == unmade
     assert (model.talent_rows.unmade, model.firm_rows.unmade) == unmade  # copying made none
+    for shared in (employed_rows(twin), culture_field(twin), twin.talents.live):
+        with pytest.raises(ValueError):  # the arrays its caches share are read-only
+            shared[0] = 0
     twin.run_for(8)
     assert model.steps == 4 and len(model.records) == 5  # the original did not move
     model.run_for(8)

@@ -265,6 +265,20 @@ def test_a_copied_table_holds_the_same_rows_guarded_and_apart(copy_of, mapped_fr
     np.testing.assert_array_equal(table.live, live)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's mincore")
+@pytest.mark.parametrize(
+    "copy_of", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))], ids=["deepcopy", "pickle"]
+)
+def test_a_copy_of_a_large_mostly_zero_table_takes_memory_only_where_written(copy_of):
+    table = AgentTable({"grant": (np.float64, 0.0)}, capacity=1 << 22)  # 32 MiB
+    table.append(1000)
+    table.grant[[10, 900]] = 5.0
+    twin = copy_of(table)
+    column = twin._data["grant"]
+    assert len(column) == 1 << 22 and twin.grant[10] == twin.grant[900] == 5.0
+    assert _resident_kib(column) <= 128  # the written block, not the 32 MiB
+
+
 def _resident_kib(array: np.ndarray) -> int:
     """Resident KiB of ``array``'s pages (Linux's ``mincore``)."""
     libc = ctypes.CDLL(None, use_errno=True)

@@ -218,6 +218,10 @@ class CreativeClusterModel(mesa.Model):
             self, self.__dict__.get("talent_rows"), self.__dict__.get("firm_rows")
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle and deepcopy: caches are left out (the copy rebuilds them, read-only)
+        return {k: v for k, v in self.__dict__.items() if k != "_culture_cache"}
+
     # ------------------------------------------------------------------- step
     def step(self) -> None:
         """Advance the city by one month: the phases of the process overview, in order.

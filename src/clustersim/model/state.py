@@ -202,17 +202,23 @@ class AgentTable:
         except KeyError:
             raise AttributeError(name) from None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle and deepcopy: the rows only (spare capacity is zeros), without the caches
+        state = {k: v for k, v in self.__dict__.items() if k != "employment_cache"}
+        state["_data"] = {name: column[: self.n] for name, column in self._data.items()}
+        state["_capacity"] = len(next(iter(self._data.values())))
+        state["_live"] = None
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # pickle and deepcopy: the columns come back as arrays of their own (pickle's may
-        # be views of its read-only bytes, whose guarded columns could not be written)
-        state["_data"] = {
-            name: column if column.flags.owndata and column.flags.writeable else column.copy()
-            for name, column in state["_data"].items()
-        }
-        self.__dict__.update(state)
+        state = dict(state)
+        capacity, rows = state.pop("_capacity"), state.pop("_data")
+        data = {}
+        for name, values in rows.items():  # zeroed columns again, only written bytes written
+            data[name] = zeroed_column(capacity, values.dtype)
+            _copy_written(data[name], values)
+        self.__dict__.update(state, _data=data)
         self._lock()
-        if self._live is not None:
-            self._live.flags.writeable = False
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.GUARDED and name in self._data:
