@@ -26,6 +26,7 @@ from clustersim.experiments.runner import (
     run_dir_name,
     run_spec,
     run_status,
+    why_not_ok,
 )
 from clustersim.files import temporary_sibling
 from clustersim.model.results import RESULT_FILES
@@ -154,6 +155,10 @@ def test_a_run_of_another_model_version_is_stale_and_re_run(tmp_path):
 
     _set_fingerprint(first.run_dir, "0123456789abcdef")  # made by another model version
     assert run_status(first.run_dir) == "stale" and not is_complete(first.run_dir)
+    # what a search says of such a run (the model's code edited while it ran)
+    why = why_not_ok(first.run_dir)
+    assert "another model version" in why and "run the command again" in why
+    assert "0123456789abcdef" in why and model_fingerprint() in why
     assert is_complete(first.run_dir, fingerprint="0123456789abcdef")
     redone = run_spec(spec, tmp_path)
     assert redone.status == "ok" and redone.stale and redone.run_dir == first.run_dir
@@ -166,6 +171,7 @@ def test_a_run_of_another_model_version_is_stale_and_re_run(tmp_path):
 
     _set_fingerprint(first.run_dir, None)  # from before fingerprints were recorded
     assert run_status(first.run_dir) == "stale"
+    assert "fingerprint none" in why_not_ok(first.run_dir)
     assert run_spec(spec, tmp_path).stale
     assert run_spec(spec, tmp_path).status == "skipped"
 

@@ -185,11 +185,10 @@ class RunEvaluator:
 
     def _moments(self, run_dir: Path, moments: tuple[str, ...], batch: str) -> np.ndarray:
         from clustersim.experiments.moments import read_run_moments
-        from clustersim.experiments.runner import read_meta, run_status
+        from clustersim.experiments.runner import run_status, why_not_ok
 
         if run_status(run_dir) != "ok":
-            meta = read_meta(run_dir) or {}
-            self.failed[f"{batch}/{run_dir.name}"] = str(meta.get("error") or "did not finish")
+            self.failed[f"{batch}/{run_dir.name}"] = why_not_ok(run_dir)
             return np.full(len(moments), np.nan)
         self.ok += 1
         found = read_run_moments(run_dir)

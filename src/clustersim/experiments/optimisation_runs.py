@@ -109,14 +109,13 @@ class PlanEvaluator:
         return out
 
     def _read(self, dirs: list[Path], replicates: int, points: int, batch: str) -> np.ndarray:
-        from clustersim.experiments.runner import read_meta, run_status
+        from clustersim.experiments.runner import run_status, why_not_ok
 
         values = np.full((replicates, points, len(OUTCOMES)), np.nan)
         for index, run_dir in enumerate(dirs):  # replicate-major, one site
             r, p = divmod(index, points)
             if run_status(run_dir) != "ok":
-                meta = read_meta(run_dir) or {}
-                self.failed[f"{batch}/{run_dir.name}"] = str(meta.get("error") or "did not finish")
+                self.failed[f"{batch}/{run_dir.name}"] = why_not_ok(run_dir)
                 continue
             self.ok += 1
             values[r, p] = read_run_outcomes(run_dir, self.month)

@@ -67,6 +67,7 @@ __all__ = [
     "run_spec",
     "run_status",
     "value_overrides",
+    "why_not_ok",
 ]
 
 GROUP_KEYS = ("city", "policy")
@@ -221,6 +222,25 @@ def run_status(
         return "broken"
     expected = model_fingerprint() if fingerprint is None else fingerprint
     return "ok" if meta.get("model_fingerprint") == expected else "stale"
+
+
+def why_not_ok(run_dir: Path) -> str:
+    """Why ``run_dir`` holds no usable run of this model: its error, or what it lacks.
+
+    A run made by another model version (the model's code changed while a search
+    ran, or since) says so and names both fingerprints, instead of "did not finish".
+    """
+    status = run_status(run_dir)
+    meta = read_meta(run_dir) or {}
+    if status == "stale":
+        made_by = meta.get("model_fingerprint") or "none"
+        return (
+            f"made by another model version (fingerprint {made_by}, this one "
+            f"{model_fingerprint()}): the model's code changed; run the command again"
+        )
+    if status == "broken":
+        return "finished, but result files are missing"
+    return str(meta.get("error") or "did not finish")
 
 
 def is_complete(
