@@ -240,6 +240,22 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_written(
     assert not out.exists()
 
 
+def test_the_pareto_table_of_the_shipped_design_names_its_currency_once_in_the_headers():
+    # twelve columns: the currency goes in the headers so the table fits a laptop's screen
+    from clustersim.experiments.optimisation_report import pareto_table
+
+    s = parse_optimisation(Design.named("optimisation_small_town").optimisation)
+    row = {name: 1.0 for name in s.names} | {name: opts[0] for name, opts in s.choices}
+    outcomes = {"creative_jobs": 13.2, "spend": 2_790_000.0, "cost_per_job": 211_000.0}
+    outcomes |= {"displacement": 0.1, "creative_jobs_low": 4.35, "creative_jobs_high": 22.0}
+    pareto = pd.DataFrame([{"trial": 163, **row, **outcomes}])
+    table = pareto_table(pareto, s)
+    assert len(table.columns) == 1 + len(s.names) + 4  # plan, decisions, jobs ... displaced
+    assert table.loc[0, "spend (EUR)"] == "2.79 million"
+    assert table.loc[0, "cost per job (EUR)"] == "211,000"
+    assert not any("EUR" in str(value) for value in table.iloc[0])
+
+
 def test_the_shipped_design_optimises_levers_of_a_small_town_under_its_budget():
     design = Design.named("optimisation_small_town")
     s = parse_optimisation(design.optimisation)

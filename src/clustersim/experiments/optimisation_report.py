@@ -220,9 +220,10 @@ def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.Dat
     ]
     if prefix:
         table["jobs in the search"] = [fmt_number(v, signed=True) for v in pareto["creative_jobs"]]
-    table["spend"] = [fmt_money(v) for v in pareto[f"{prefix}spend"]]
-    table["cost per job"] = [
-        fmt_money(v) if np.isfinite(v) else "-" for v in pareto[f"{prefix}cost_per_job"]
+    # the currency in the headers: the table of a dozen columns fits a laptop's screen
+    table["spend (EUR)"] = [fmt_money(v, prefix="") for v in pareto[f"{prefix}spend"]]
+    table["cost per job (EUR)"] = [
+        fmt_money(v, prefix="") if np.isfinite(v) else "-" for v in pareto[f"{prefix}cost_per_job"]
     ]
     table["displaced"] = [_people(v, "0") for v in pareto[f"{prefix}displacement"]]
     return table
