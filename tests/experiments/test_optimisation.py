@@ -256,6 +256,24 @@ def test_the_pareto_table_of_the_shipped_design_names_its_currency_once_in_the_h
     assert not any("EUR" in str(value) for value in table.iloc[0])
 
 
+def test_the_progress_figure_says_which_generations_had_no_plan_within_the_budget():
+    from clustersim.experiments.optimisation_report import figure_progress
+
+    trials = pd.DataFrame(
+        {
+            "generation": [0, 0, 1, 1, 2, 2],
+            "creative_jobs": [30.0, 20.0, 5.0, 8.0, 12.0, 3.0],
+            "within_budget": [False, False, False, True, True, False],
+        }
+    )
+    ax = figure_progress(trials).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["generation 1:\nno plan within the budget"]
+    assert ax.get_xlim()[0] < 1  # generation 1 is on the axis, empty
+    assert list(ax.lines[0].get_ydata()[1:]) == [8.0, 12.0]  # the best so far, within budget
+    trials["within_budget"] = True
+    assert len(figure_progress(trials).axes[0].texts) == 0
+
+
 def test_the_shipped_design_optimises_levers_of_a_small_town_under_its_budget():
     design = Design.named("optimisation_small_town")
     s = parse_optimisation(design.optimisation)

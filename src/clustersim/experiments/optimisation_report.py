@@ -277,7 +277,16 @@ def figure_progress(trials: pd.DataFrame) -> Figure:
     ax = fig.subplots()
     jobs = trials["creative_jobs"].where(trials["within_budget"])
     best = jobs.groupby(trials["generation"]).max().sort_index().cummax()
-    ax.plot(best.index + 1, best.to_numpy(), marker="o")
+    generations = best.index.to_numpy() + 1
+    ax.plot(generations, best.to_numpy(), marker="o")
+    if len(best) and best.isna().any():  # early generations without a plan within the budget
+        none = generations[best.isna().to_numpy()]
+        span = f"{none[0]}" if len(none) == 1 else f"{none[0]}-{none[-1]}"
+        text = f"generation{'s' if len(none) > 1 else ''} {span}:\nno plan within the budget"
+        ax.text(0.02, 0.95, text, transform=ax.transAxes, va="top", fontsize=9, color="0.35")
+    if len(best):
+        ax.set_xlim(generations[0] - 0.5, generations[-1] + 0.5)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("generation")
     ax.set_ylabel("most jobs within the budget so far")
     ax.grid(alpha=0.3)
