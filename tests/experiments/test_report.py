@@ -129,6 +129,26 @@ def test_summary_markdown_has_the_tables_and_figure_files(tiny_report):
         assert (tiny_report.out_dir / link).is_file(), link
 
 
+def test_report_says_what_each_site_is_at_month_0_after_its_spin_up(tiny_report):
+    # the town of 5,000 next to a city of 20,000 is what its spin-up left, not what the
+    # config asked: the report shows that state, from which every lever starts
+    md = tiny_report.summary.read_text()
+    assert "## The sites at month 0" in md
+    section = md.split("## The sites at month 0")[1].split("\n## ")[0]
+    ts = pd.read_parquet(tiny_report.out_dir / "timeseries.parquet")
+    start = ts[(ts["step"] == 0) & (ts["arm"] == "none")]
+    for site in ("town", "city"):
+        here = start[start["site"] == site]
+        row = next(line for line in section.splitlines() if line.startswith(f"| {site} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == f"{round(here['population'].mean()):,}"
+        assert cells[2] == f"{round(here['creative_employment'].mean()):,}"
+        assert cells[-1] == "2"  # runs: the baseline's two replicates
+    # every arm starts from the same month 0 (levers act from month 1)
+    for _, same in ts[ts["step"] == 0].groupby(["site", "replicate"]):
+        assert same["population"].nunique() == 1
+
+
 def test_report_states_the_noise_floor_of_the_design(tiny_report):
     """With 2 replicates the report says how large an effect must be to be told from chance."""
     md = tiny_report.summary.read_text()

@@ -117,6 +117,12 @@ def test_report_of_a_plain_sweep_speaks_of_settings_against_a_parameter_baseline
         flat = (effects.loc[effects.metric == metric, "mde"] == 0).all()
         assert (measure in same) if flat else (f"{measure} about " in others), measure
     assert set(effects["arm"]) == {f"{CAP}=1.05", f"{CAP}=2"}
+    # each setting has its own spin-up, so its own month 0: one row per setting
+    month0 = md.split("## The sites at month 0")[1].split("\n## ")[0]
+    assert "under its own setting" in month0
+    rows = [line for line in month0.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + 3  # the header, then null, 1.05 and 2
+    assert all(f"{CAP} = {value}" in month0 for value in ("null", "1.05", "2"))
     config = md.split("## Configuration")[1]
     assert "clustersim -m city.population=3000" in config and f"{CAP}=null,1.05,2" in config
     for figure in ("timeseries", "effects", "takeoff"):

@@ -34,7 +34,7 @@ from clustersim.experiments.figures import (
     figure_takeoff,
     figure_timeseries,
 )
-from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_range
+from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_percent, fmt_range
 from clustersim.experiments.plan_runs import budget_stops, plan_contents
 from clustersim.experiments.provenance import git_commit, model_fingerprint
 from clustersim.experiments.readable import (
@@ -282,6 +282,7 @@ def _comparison_sections(
             "is no plan to compare it with. The time series below show how the runs vary "
             "from replicate to replicate; add an arm to measure a plan's effects."
         )
+        _month0_section(report, design, ts, names)
         _timeseries_section(report, design, ts, names)
         return {"side_effects": side, "plans": plans, "budget_stops": stops}
     report.heading("What this means")
@@ -291,6 +292,7 @@ def _comparison_sections(
         )
     )
     _plans_section(report, plans, stops, names)
+    _month0_section(report, design, ts, names)
     if design.kind == "policy_sweep":
         _cost_effectiveness_section(report, tables["cost"], runs, names)
     else:
@@ -355,6 +357,75 @@ def _plans_section(report: Report, plans: pd.DataFrame, stops: pd.DataFrame, nam
             _stops_table(stops, names),
             f"Levers that ran out of budget before month {names.horizon}",
         )
+
+
+#: What the sites-at-month-0 table shows: (time-series column, how a value is written).
+MONTH0_COLUMNS = (
+    ("population", lambda v: fmt_number(round(v))),
+    ("creative_employment", lambda v: fmt_number(round(v))),
+    ("creative_share", lambda v: fmt_percent(v, digits=3)),
+    ("creative_firms", lambda v: fmt_number(round(v))),
+    ("mean_rent", lambda v: fmt_money(v, prefix="")),  # the label names the currency
+)
+
+
+def month0_table(ts: pd.DataFrame, design: Design, names: Names) -> pd.DataFrame:
+    """Each site at month 0, the state its spin-up left: means over runs.
+
+    With plans (policies), month 0 is the same for every plan of a site and seed
+    (levers act from month 1): the baseline's runs where it ran, else every run of
+    the site. With settings (a parameter sweep), each setting has a spin-up of its
+    own: one row per site and setting. A site's population at month 0 is what its
+    spin-up settled on, which can differ from the population its config asked for
+    (a town next to a city loses people to it).
+    """
+    first = ts[ts["step"] == 0]
+    per_setting = names.arm_word != "plan"
+    rows = []
+    for site in names.sites:
+        here = first[first["site"] == site]
+        if per_setting:
+            groups = [(arm, here[here["arm"] == arm]) for arm in names.arms]
+        elif design.baseline in set(here["arm"]):
+            groups = [(None, here[here["arm"] == design.baseline])]
+        else:
+            groups = [(None, here)]
+        for arm, runs in groups:
+            if not len(runs):
+                continue
+            row = {"site": names.site(site)}
+            if arm is not None:
+                row[names.arm_word] = names.arm(arm)
+            for column, write in MONTH0_COLUMNS:
+                if column in runs:
+                    row[label(column)] = write(float(runs[column].mean()))
+            row["runs"] = len(runs)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Names) -> None:
+    table = month0_table(ts, design, names)
+    if not len(table):
+        return
+    report.heading("The sites at month 0")
+    if names.arm_word == "plan":
+        start = (
+            "Month 0 is the end of each run's spin-up without policy: the long-run state of "
+            "the site, from which every plan starts (its levers act from month 1)."
+        )
+        caption = "Each site at month 0 (means over the baseline's runs)"
+    else:
+        start = (
+            f"Month 0 is the end of each run's spin-up, under its own {names.arm_word}: the "
+            f"long-run state that {names.arm_word} leads to, from which the months analysed start."
+        )
+        caption = f"Each site and {names.arm_word} at month 0 (means over runs)"
+    report.text(
+        f"{start} A site's population at month 0 is the one its spin-up settled on, which can "
+        "differ from the population its config asked for."
+    )
+    report.table(table, caption)
 
 
 def _timeseries_section(report: Report, design: Design, ts: pd.DataFrame, names: Names) -> None:
