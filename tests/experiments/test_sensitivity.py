@@ -284,3 +284,24 @@ def test_the_seed_noise_share_is_an_analysis_of_variance_bounded_by_one():
     assert got["within_variance"] == pytest.approx(0.5)
     assert got["between_variance"] == pytest.approx(50 - 0.25)
     assert got["share"] == pytest.approx(0.5 / 50.25)
+
+
+def test_the_morris_figure_names_close_parameters_without_printing_names_over_each_other():
+    from clustersim.experiments.sensitivity_report import figure_morris
+
+    rows = []
+    for i, (mu, sigma) in enumerate([(30, 40), (31, 41), (29, 39.5), (30.5, 40.2), (120, 100)]):
+        for index, value in (("mu_star", mu), ("sigma", sigma), ("mu", -mu)):
+            rows.append({"parameter": f"group.parameter_{i}", "outcome": "creative_employment",
+                         "method": "morris", "index": index, "value": value,
+                         "lower": value - 5, "upper": value + 5})  # fmt: skip
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure_morris(pd.DataFrame(rows), ["creative_employment"])
+    fig.draw_without_rendering()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    names = [t for t in fig.axes[0].texts if t.get_text().startswith("group.")]
+    assert sorted(t.get_text() for t in names) == [f"group.parameter_{i}" for i in range(5)]
+    boxes = [t.get_window_extent(renderer) for t in names]
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :]), names[i].get_text()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from clustersim.experiments.document import Report
@@ -222,15 +223,44 @@ def figure_morris(table: pd.DataFrame, outcomes: list[str]) -> Figure:
         ax.errorbar(wide["mu_star"], wide["sigma"], xerr=err, fmt="o", ms=4, lw=0.8, alpha=0.8)
         top = max(float(wide["mu_star_upper"].max()), float(wide["sigma"].max()), 1e-12)
         ax.plot([0, top], [0, top], color="k", lw=0.7, ls="--", label="sigma = mu*")
-        for p, r in wide.head(8).iterrows():
-            ax.annotate(p, (r["mu_star"], r["sigma"]), fontsize=6, xytext=(3, 3),
-                        textcoords="offset points")  # fmt: skip
         ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
         ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
         ax.set_title(label(outcome), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
+    FigureCanvasAgg(fig)  # a canvas that measures text
+    fig.draw_without_rendering()  # the layout first: the labels are placed in its pixels
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        if ax.get_visible():
+            wide = _wide(table, outcome).sort_values("mu_star", ascending=False)
+            _label_apart(ax, [(p, r["mu_star"], r["sigma"]) for p, r in wide.head(8).iterrows()])
     return fig
+
+
+def _label_apart(ax, points: list[tuple[str, float, float]]) -> None:
+    """Name each point beside it, moving a name down until it overlaps no other name.
+
+    Names of points close together (parameters of similar mu* and sigma) would print
+    over each other; a name moved from its point gets a thin line to it.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    per_pixel = 72 / ax.figure.dpi  # offsets are in points
+    placed = []
+    for name, x, y in sorted(points, key=lambda p: (-p[2], -p[1])):  # from the top down
+        dy = 3.0
+        text = ax.annotate(name, (x, y), fontsize=6, xytext=(3, dy), textcoords="offset points")
+        box = text.get_window_extent(renderer)
+        for _ in range(50):
+            clash = next((b for b in placed if box.overlaps(b)), None)
+            if clash is None:
+                break
+            dy -= (box.y1 - clash.y0 + 1) * per_pixel
+            text.set_position((3, dy))
+            box = text.get_window_extent(renderer)
+        if dy != 3.0:
+            ax.annotate("", (x, y), xytext=(3, dy + 2), textcoords="offset points",
+                        arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"})  # fmt: skip
+        placed.append(box)
 
 
 def figure_sobol(table: pd.DataFrame, outcomes: list[str]) -> Figure:
