@@ -118,6 +118,44 @@ def test_column_views_only_show_existing_rows():
     assert table.nbytes() >= 64 * (8 + 4 + 1)
 
 
+def test_a_column_read_twice_is_one_view_until_the_rows_change():
+    # a column's view is kept after its first read (no call per read in the month's
+    # hot paths) and dropped when rows are added, whether or not the buffers grow
+    table = AgentTable({**COLUMNS, "employer": (np.int64, -1)}, capacity=4)
+    table.append(3, alive=True)
+    skill = table.skill
+    assert table.skill is skill
+    table.skill[1] = 5.0
+    table.put("employer", [2], 9)  # guarded: written through put, seen by the kept view
+    employer = table.employer
+    assert employer[2] == 9 and table.employer is employer
+    with pytest.raises(ValueError, match="read-only"):
+        table.employer[0] = 1  # a kept view of a guarded column stays read-only
+    table.append(1)  # within the capacity
+    assert table.skill is not skill and len(table.skill) == 4 and table.skill[1] == 5.0
+    table.append(10)  # grows: new buffers
+    table.skill[0] = 7.0
+    assert table.skill[0] == 7.0 and len(table.skill) == 14 and skill[0] != 7.0
+    with pytest.raises(ValueError, match="read-only"):
+        table.alive[13] = False
+
+
+@pytest.mark.parametrize(
+    "copy_of", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))], ids=["deepcopy", "pickle"]
+)
+def test_a_copy_of_a_table_whose_columns_were_read_writes_its_own_rows(copy_of):
+    table = AgentTable(COLUMNS)
+    table.append(3, alive=True)
+    _ = table.skill, table.alive  # views kept
+    twin = copy_of(table)
+    twin.skill[0] = -1.0
+    twin.append(1)
+    assert table.skill[0] == 1.0 and table.n == 3 and len(table.skill) == 3
+    assert len(twin.skill) == 4 and twin.skill[0] == -1.0
+    with pytest.raises(ValueError, match="read-only"):
+        twin.alive[0] = False
+
+
 def test_appending_an_unknown_column_raises_key_error():
     table = AgentTable(COLUMNS)
     table.append(2)

@@ -164,6 +164,15 @@ class Ledger:
         self._paid[:] = 0.0
         self._received[:] = 0.0
 
+    def clear(self) -> None:
+        """Start a month without closing the last: clear the bookings, keep no row.
+
+        For months whose accounts no one reads (the spin-up's, thrown away at month 0,
+        where :func:`~clustersim.model.phases.accounts.open_books` opens a new ledger).
+        """
+        self._paid[:] = 0.0
+        self._received[:] = 0.0
+
     def book(self, name: str, paid: np.ndarray | float, received: np.ndarray | None = None) -> None:
         """Book flow ``name``: ``paid`` by place of the payer, ``received`` by place of the payee.
 

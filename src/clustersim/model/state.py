@@ -195,16 +195,31 @@ class AgentTable:
         self._lock()
 
     def __getattr__(self, name: str) -> np.ndarray:
+        # called only when the column's view of rows 0..n-1 is not kept yet: it is
+        # then kept in the instance dict, where later reads find it without a call,
+        # until the rows or the buffers change (_forget_views)
         if name.startswith("_"):  # not a column (and no _data yet while unpickled)
             raise AttributeError(name)
         try:
-            return self._data[name][: self.n]
+            view = self._data[name][: self.n]
         except KeyError:
             raise AttributeError(name) from None
+        self.__dict__[name] = view
+        return view
+
+    def _forget_views(self) -> None:
+        """Drop the kept column views (before the row count or a buffer changes)."""
+        pop = self.__dict__.pop
+        for name in self._spec:
+            pop(name, None)
 
     def __getstate__(self) -> dict[str, Any]:
         # pickle and deepcopy: the rows only (spare capacity is zeros), without the caches
-        state = {k: v for k, v in self.__dict__.items() if k != "employment_cache"}
+        state = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k != "employment_cache" and k not in self._spec
+        }
         state["_data"] = {name: column[: self.n] for name, column in self._data.items()}
         state["_capacity"] = len(next(iter(self._data.values())))
         state["_live"] = None
@@ -226,6 +241,8 @@ class AgentTable:
         elif name in self._data:
             self._data[name][: self.n] = value
         else:
+            if name == "n":
+                self._forget_views()
             object.__setattr__(self, name, value)
 
     def _lock(self) -> None:
@@ -294,6 +311,7 @@ class AgentTable:
         """Add ``count`` rows; columns not given get their fill value. Returns the new row ids."""
         start = self.n
         end = start + count
+        self._forget_views()  # every column gets longer (and may move)
         capacity = len(next(iter(self._data.values())))
         if end > capacity:
             new_capacity = max(end, 2 * capacity)

@@ -67,8 +67,14 @@ def _latest(model: Model, *, name: str) -> Any:
 def record(model: Model, census: Census) -> None:
     """Append this month's row to ``model.records`` and its rows to ``model.place_records``.
 
-    Then the model's Mesa DataCollector collects the same row.
+    Then the model's Mesa DataCollector collects the same row and the ledger closes
+    the month's accounts. During the spin-up (``model.recording_rows`` false) the
+    ledger's bookings are only cleared and nothing is written: the spin-up's rows
+    and accounts are thrown away when month 0 begins, and no state is read from them.
     """
+    if not getattr(model, "recording_rows", True):
+        model.ledger.clear()
+        return
     row = outcome_row(model, census)
     spent = model.municipality.spent_this_step
     for policy in model.policies:
