@@ -123,7 +123,8 @@ def test_choose_rows_frequencies_are_proportional_to_weights():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_choose_rows_counts_by_bisection_exactly_as_by_comparing_every_column(seed):
+def test_choose_rows_counts_by_bisection_exactly_as_by_comparing_every_column(seed, monkeypatch):
+    monkeypatch.setattr(draws, "_COMPARE_ENTRIES", 0)  # bisect whatever the size
     r = np.random.default_rng(seed)
     cols = int(r.integers(1, 600))
     weights = r.random((300, cols)) * (r.random((300, cols)) < 0.6)  # zeros: ties in cum
@@ -146,9 +147,13 @@ def test_choose_rows_never_picks_a_zero_weight_column_at_the_edges():
     assert set(np.unique(pick)) == {1, 2}
 
 
+@pytest.mark.parametrize("compare", [0, 10**9], ids=["bisection", "every entry"])
 @pytest.mark.parametrize("seed", range(5))
-def test_choose_rows_with_shared_rows_picks_exactly_what_the_repeated_rows_would(seed):
+def test_choose_rows_with_shared_rows_picks_exactly_what_the_repeated_rows_would(
+    seed, compare, monkeypatch
+):
     """Choosers sharing a row of weights (seekers of one home and sector) draw the same."""
+    monkeypatch.setattr(draws, "_COMPARE_ENTRIES", compare)
     r = np.random.default_rng(seed)
     cols = int(r.integers(1, 300))
     weights = r.random((40, cols)) * (r.random((40, cols)) < 0.5)

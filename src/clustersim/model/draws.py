@@ -72,14 +72,23 @@ def choose_rows(
     return np.where(total > 0, pick, -1)
 
 
+#: Picks x columns up to which :func:`_count_at_most` compares every entry: a bisection's
+#: ten or so array operations a step cost more below (30 against 4 us for 20 picks of 9
+#: columns; even at 2,000 x 87), less above (3 against 46 ms for 20,000 x 1,000).
+_COMPARE_ENTRIES = 150_000
+
+
 def _count_at_most(cum: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """Per pick ``i``, how many entries of the non-decreasing row ``cum[rows[i]]`` are <= ``u[i]``.
 
-    ``rows`` defaults to one row per pick. A bisection over the columns of every row at
-    once: ``log2(columns)`` gathers instead of comparing every entry (the same
-    comparisons decide, so the count is exactly ``(cum[rows] <= u[:, None]).sum(axis=1)``).
+    ``rows`` defaults to one row per pick. Up to :data:`_COMPARE_ENTRIES` picks x columns,
+    every entry is compared (``(cum[rows] <= u[:, None]).sum(axis=1)``: a few array
+    operations); above, a bisection over the columns of every row at once takes
+    ``log2(columns)`` gathers instead (the same comparisons decide, so the count is the same).
     """
     cols = cum.shape[1]
+    if len(u) * cols <= _COMPARE_ENTRIES:
+        return (cum[slice(None) if rows is None else rows] <= u[:, None]).sum(axis=1)
     index = np.arange(len(u)) if rows is None else rows
     lo = np.zeros(len(u), dtype=np.int64)
     hi = np.full(len(u), cols, dtype=np.int64)

@@ -330,7 +330,7 @@ class AgentTable:
                 self.put(name, slice(start, end), value)
             else:
                 _write_new(self._data[name], start, end, value)
-        for name, (_, fill) in self._spec.items():
+        for name, fill in self._fills():  # a zero fill is there already: new rows are zeros
             if name not in values:
                 buffer = self._data[name]
                 writeable = buffer.flags.writeable
@@ -344,6 +344,20 @@ class AgentTable:
             live.flags.writeable = False
         object.__setattr__(self, "_live", live)
         return np.arange(start, end)
+
+    def _fills(self) -> tuple[tuple[str, Any], ...]:
+        """The columns whose fill value has a non-zero byte, with their fill values."""
+        fills = self.__dict__.get("_nonzero_fills")
+        if fills is None:
+            fills = []
+            for name, (dtype, fill) in self._spec.items():
+                one = np.empty(1, dtype=dtype)
+                one[0] = fill  # numpy's assignment cast, as _write_new does
+                if _bits(one)[0]:
+                    fills.append((name, fill))
+            fills = tuple(fills)
+            object.__setattr__(self, "_nonzero_fills", fills)
+        return fills
 
     def nbytes(self) -> int:
         """Memory held by the columns (including spare capacity)."""
