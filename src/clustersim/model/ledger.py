@@ -181,10 +181,13 @@ class Ledger:
         """
         i = _INDEX[name]
         paid_by = self._by_place(paid)
-        self._paid[i] += paid_by
-        self._received[i] += paid_by if received is None else self._by_place(received)
+        np.add(self._paid[i], paid_by, out=self._paid[i])
+        received_by = paid_by if received is None else self._by_place(received)
+        np.add(self._received[i], received_by, out=self._received[i])
 
     def _by_place(self, amount: np.ndarray | float) -> np.ndarray:
+        if isinstance(amount, np.ndarray) and amount.ndim:
+            return amount if amount.dtype == np.float64 else amount.astype(float)
         if np.ndim(amount) == 0:
             out = np.zeros(self.n_places)
             out[0] = float(amount)

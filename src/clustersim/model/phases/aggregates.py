@@ -69,7 +69,8 @@ class Employment:
             elif name == "firm_place":
                 parts[name] = self._model.place[self.firms.node[self.employer]]
             for array in parts.values():
-                array.flags.writeable = False  # shared by every caller until employment changes
+                if array.flags.writeable:  # shared by every caller until employment changes
+                    array.flags.writeable = False
         return parts[name]
 
     @property
