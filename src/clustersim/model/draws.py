@@ -18,11 +18,27 @@ from clustersim.model import kernels
 __all__ = [
     "ChoiceSets",
     "ReachableRows",
+    "categories",
     "choose_rows",
     "logit_choice",
     "sample_alternatives",
     "search_nodes",
 ]
+
+
+def categories(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np.ndarray:
+    """``rng.choice(n, size=size, p=p)``: ``size`` draws of ``0..n-1`` with probabilities ``p``.
+
+    With ``size`` 0 no call is made (numpy's checks of ``p`` cost about 10 us a call,
+    and a call for no draw takes no number from the stream either).
+
+    Examples:
+        >>> categories(np.random.default_rng(0), 3, 0, np.array([0.5, 0.5, 0.0]))
+        array([], dtype=int64)
+    """
+    if size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return rng.choice(n, size=size, p=p)
 
 
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -153,7 +153,7 @@ def _new_graduates(model: Model) -> np.ndarray:
     rng, weight = model.rng, model.sector_traits["weight"]
     grads = [np.full(uni.graduates_this_month(), uni.node) for uni in model.universities]
     homes = np.concatenate([np.zeros(0, dtype=np.int64), *grads])
-    sectors = rng.choice(model.n_sectors, size=len(homes), p=weight)
+    sectors = draws.categories(rng, model.n_sectors, len(homes), weight)
     new_grads = add_talents(
         model,
         homes,
@@ -179,7 +179,7 @@ def _choosers(
     sector = np.concatenate(
         [
             t.sector[reviewing],
-            rng.choice(model.n_sectors, size=n_new, p=model.sector_traits["weight"]),
+            draws.categories(rng, model.n_sectors, n_new, model.sector_traits["weight"]),
         ]
     )
     sigma = tp.skill_sigma

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
+from clustersim.model import draws
 from clustersim.model.phases.roster import add_talents, remove_talents
 from clustersim.model.state import TalentOrigin
 
@@ -62,7 +63,7 @@ def _take_up(model: Model, node_income: np.ndarray) -> np.ndarray:
         np.int64
     )
     homes = np.repeat(np.arange(model.n_nodes), reviewers)
-    sectors = rng.choice(model.n_sectors, size=len(homes), p=model.sector_traits["weight"])
+    sectors = draws.categories(rng, model.n_sectors, len(homes), model.sector_traits["weight"])
     sigma = tp.skill_sigma
     skill = rng.lognormal(-0.5 * sigma**2, sigma, size=len(homes))
     gain = creative_gain(
