@@ -156,6 +156,22 @@ def test_a_copy_of_a_table_whose_columns_were_read_writes_its_own_rows(copy_of):
         twin.alive[0] = False
 
 
+def test_rows_cannot_be_taken_back_by_lowering_n():
+    # rows past n are zero bytes, which new rows rely on (zero fill values are not written)
+    table = AgentTable(COLUMNS)
+    table.append(3, skill=0.5)
+    with pytest.raises(ValueError, match="never removed"):
+        table.n = 1
+    assert table.n == 3
+
+
+def test_a_column_of_any_width_gets_its_fill_value():
+    table = AgentTable({"z": (np.complex128, 1 + 2j), "zero": (np.complex128, 0j)})
+    table.append(2)
+    np.testing.assert_array_equal(table.z, [1 + 2j, 1 + 2j])
+    np.testing.assert_array_equal(table.zero, [0j, 0j])
+
+
 def test_appending_an_unknown_column_raises_key_error():
     table = AgentTable(COLUMNS)
     table.append(2)

@@ -242,6 +242,8 @@ class AgentTable:
             self._data[name][: self.n] = value
         else:
             if name == "n":
+                if value < self.n:  # bytes past n must stay zero: new rows are not written
+                    raise ValueError(f"rows are never removed: n={value} < {self.n}")
                 self._forget_views()
             object.__setattr__(self, name, value)
 
@@ -353,7 +355,7 @@ class AgentTable:
             for name, (dtype, fill) in self._spec.items():
                 one = np.empty(1, dtype=dtype)
                 one[0] = fill  # numpy's assignment cast, as _write_new does
-                if _bits(one)[0]:
+                if one.view(np.uint8).any():
                     fills.append((name, fill))
             fills = tuple(fills)
             object.__setattr__(self, "_nonzero_fills", fills)
