@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from clustersim.experiments.design import Design
 
 __all__ = [
+    "Launch",
     "RunEvaluator",
     "Values",
     "batch_design",
@@ -44,7 +45,6 @@ __all__ = [
     "most_runs",
     "point_values",
     "rewrite_report",
-    "run_batch",
     "run_calibration",
     "search_tables",
     "site_defaults",
@@ -93,47 +93,65 @@ def point_values(factors, point: np.ndarray) -> Values:
     )
 
 
-def run_batch(
-    design: Design,
-    rows: list[Values],
-    batch: str,
-    replicates: int,
-    root: int,
-    *,
-    out: Path,
-    launcher: str = "local",
-    n_jobs: int | None = None,
-    force: bool = False,
-    hydra_overrides: tuple[str, ...] = (),
-    echo: Callable[[str], None] | None = None,
-    overrides: tuple[str, ...] = (),
-) -> list[Path]:
-    """Run one batch into ``<out>/batches/<batch>/`` (finished runs are reused).
+@dataclass(frozen=True)
+class Launch:
+    """Where and how a search's batches run (a calibration's points, an optimisation's plans).
 
-    ``overrides`` follow the site's in every run (see :func:`batch_design`).
-
-    Returns:
-        The run directories, replicate-major (replicate 0's points first).
-
-    Raises:
-        ConfigError: a point's config is invalid (checked before any run).
-        LaunchError: a Hydra launcher failed.
+    Attributes:
+        out: the search's directory; batch ``b`` runs into ``<out>/batches/<b>/``.
+        launcher: ``local`` (``n_jobs`` worker processes) or a Hydra launcher's name.
+        n_jobs: worker processes of the local launcher (None: the design's).
+        force: recompute finished runs.
+        hydra_overrides: extra Hydra overrides for a Hydra launcher.
+        echo: where progress lines go (None: nowhere).
     """
-    from clustersim.experiments.design import expected_run_dirs
-    from clustersim.experiments.execute import LaunchError, run_hydra, run_local
 
-    batch_ = batch_design(design, rows, batch, replicates, root, overrides)
-    where = out / "batches" / batch
-    dirs = expected_run_dirs(batch_, where / "runs")  # checks every config first
-    if launcher == "local":
-        run_local(batch_, where, n_jobs=n_jobs, force=force, echo=echo)
-    else:
-        code = run_hydra(
-            batch_, where, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo
-        )
-        if code != 0:
-            raise LaunchError(code)
-    return dirs
+    out: Path
+    launcher: str = "local"
+    n_jobs: int | None = None
+    force: bool = False
+    hydra_overrides: tuple[str, ...] = ()
+    echo: Callable[[str], None] | None = None
+
+    def run_batch(
+        self,
+        design: Design,
+        rows: list[Values],
+        batch: str,
+        replicates: int,
+        root: int,
+        overrides: tuple[str, ...] = (),
+    ) -> list[Path]:
+        """Run one batch into ``<out>/batches/<batch>/`` (finished runs are reused).
+
+        ``overrides`` follow the site's in every run (see :func:`batch_design`).
+
+        Returns:
+            The run directories, replicate-major (replicate 0's points first).
+
+        Raises:
+            ConfigError: a point's config is invalid (checked before any run).
+            LaunchError: a Hydra launcher failed.
+        """
+        from clustersim.experiments.design import expected_run_dirs
+        from clustersim.experiments.execute import LaunchError, run_hydra, run_local
+
+        batch_ = batch_design(design, rows, batch, replicates, root, overrides)
+        where = self.out / "batches" / batch
+        dirs = expected_run_dirs(batch_, where / "runs")  # checks every config first
+        if self.launcher == "local":
+            run_local(batch_, where, n_jobs=self.n_jobs, force=self.force, echo=self.echo)
+        else:
+            code = run_hydra(
+                batch_,
+                where,
+                launcher=self.launcher,
+                hydra_overrides=self.hydra_overrides,
+                echo=self.echo,
+            )
+            if code != 0:
+                raise LaunchError(code)
+        return dirs
 
 
 def _unique_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,12 +176,7 @@ class RunEvaluator:
     """
 
     design: Design
-    out: Path
-    launcher: str = "local"
-    n_jobs: int | None = None
-    force: bool = False
-    hydra_overrides: tuple[str, ...] = ()
-    echo: Callable[[str], None] | None = None
+    launch: Launch
     ok: int = 0
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -172,11 +185,7 @@ class RunEvaluator:
         s = parse_calibration(self.design.calibration)
         unique, inverse = _unique_rows(points)
         rows = [point_values(s.factors, point) for point in unique]
-        dirs = run_batch(
-            self.design, rows, batch, replicates, root, out=self.out, launcher=self.launcher,
-            n_jobs=self.n_jobs, force=self.force, hydra_overrides=self.hydra_overrides,
-            echo=self.echo,
-        )  # fmt: skip
+        dirs = self.launch.run_batch(self.design, rows, batch, replicates, root)
         values = np.full((replicates, len(unique), len(s.moments)), np.nan)
         for index, run_dir in enumerate(dirs):  # replicate-major, one site
             r, p = divmod(index, len(unique))
@@ -282,7 +291,8 @@ def run_calibration(
                     f"note: {name} is estimated by this calibration; {override} sets only the "
                     "point its search starts from"
                 )
-        evaluate = RunEvaluator(design, out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+        launch = Launch(out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+        evaluate = RunEvaluator(design, launch)
     design.save(out / "experiment.yaml")
     result = calibrate(
         s,

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from clustersim.errors import ConfigError
-from clustersim.experiments.calibration_runs import point_values, run_batch, search_tables
+from clustersim.experiments.calibration_runs import Launch, point_values, search_tables
 from clustersim.experiments.optimisation import (
     JOURNAL,
     OUTCOMES,
@@ -73,12 +73,7 @@ class PlanEvaluator:
     """
 
     design: Design
-    out: Path
-    launcher: str = "local"
-    n_jobs: int | None = None
-    force: bool = False
-    hydra_overrides: tuple[str, ...] = ()
-    echo: Callable[[str], None] | None = None
+    launch: Launch
     ok: int = 0
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -90,16 +85,11 @@ class PlanEvaluator:
 
     def __call__(self, plans: list, batch: str, replicates: int, root: int) -> np.ndarray:
         """Jobs, spend and displacement of ``plans`` (see :data:`Evaluate`)."""
-        opts: dict[str, Any] = {
-            "out": self.out, "launcher": self.launcher, "n_jobs": self.n_jobs,
-            "force": self.force, "hydra_overrides": self.hydra_overrides, "echo": self.echo,
-        }  # fmt: skip
         bases = [tuple((n, v) for n, v in plan if not n.startswith("policy.")) for plan in plans]
         distinct = list(dict.fromkeys(bases))
-        base_dirs = run_batch(
-            self.design, distinct, "baseline", replicates, root, overrides=WITHOUT_LEVERS, **opts
-        )
-        dirs = run_batch(self.design, list(plans), batch, replicates, root, **opts)
+        run_batch = self.launch.run_batch
+        base_dirs = run_batch(self.design, distinct, "baseline", replicates, root, WITHOUT_LEVERS)
+        dirs = run_batch(self.design, list(plans), batch, replicates, root)
         base = self._read(base_dirs, replicates, len(distinct), "baseline")
         values = self._read(dirs, replicates, len(plans), batch)
         index = [distinct.index(b) for b in bases]
@@ -222,7 +212,8 @@ def run_optimisation(
         evaluate: Evaluate = toy_evaluator(s)
     else:
         check_site(design)
-        evaluate = PlanEvaluator(design, out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+        launch = Launch(out, launcher, n_jobs, force, tuple(hydra_overrides), echo)
+        evaluate = PlanEvaluator(design, launch)
     design.save(out / "experiment.yaml")
     trials = optimise(
         s,
