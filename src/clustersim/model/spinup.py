@@ -153,9 +153,9 @@ def run_spin_up(model: Model, months: int, *, step: Callable[[Model], None] | No
         return
     if getattr(model, "policies", None):
         raise RuntimeError("the spin-up runs before any policy exists")
-    # the spin-up's rows would be emptied at month 0: the months close their accounts
-    # but write no outcome rows (recording them cost 7-14 % of a month); the lists
-    # exist for a step that writes anyway (a subclass's own recording)
+    # the spin-up's rows and accounts would be thrown away at month 0: its months clear
+    # the ledger's bookings but close no accounts and write no rows (recording cost 7-14 %
+    # of a month); the lists exist for a step that writes anyway (a subclass's own)
     model.records, model.place_records = [], []
     model.datacollector = recording.datacollector()
     if not hasattr(model, "attraction_requests"):
