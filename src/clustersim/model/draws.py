@@ -89,9 +89,10 @@ def choose_rows(
 
 
 #: Picks x columns up to which :func:`_count_at_most` compares every entry: a bisection's
-#: ten or so array operations a step cost more below (30 against 4 us for 20 picks of 9
-#: columns; even at 2,000 x 87), less above (3 against 46 ms for 20,000 x 1,000).
-_COMPARE_ENTRIES = 150_000
+#: ten or so array operations a step cost more below (38 against 5 us for 20 picks of 9
+#: columns, 86 against 55 us for 200 x 200), less above (159 against 195 us for 700 x 200,
+#: 1.3 against 6.8 ms for 8,000 x 500).
+_COMPARE_ENTRIES = 50_000
 
 
 def _count_at_most(cum: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
