@@ -161,8 +161,7 @@ class Ledger:
     def open(self, stocks: dict[str, np.ndarray]) -> None:
         """Start a month: remember the opening stocks and clear the bookings."""
         self._opening = {k: np.asarray(v, float).copy() for k, v in stocks.items()}
-        self._paid[:] = 0.0
-        self._received[:] = 0.0
+        self.clear()
 
     def clear(self) -> None:
         """Start a month without closing the last: clear the bookings, keep no row.
