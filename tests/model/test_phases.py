@@ -20,7 +20,7 @@ from clustersim.model.phases import (
     rents,
     ties,
 )
-from clustersim.model.phases.aggregates import Census
+from clustersim.model.phases.aggregates import Census, talent_income
 from clustersim.model.state import FirmOrigin, TalentOrigin
 from conftest import uniform_city
 from lever_runs import town_and_city
@@ -381,6 +381,25 @@ def test_a_node_where_nobody_lives_has_some_space_and_a_rent_that_answers_demand
     model.run_for(24)
     for name in ("rent", "housing_stock", "low_income_burden", "residents"):
         assert np.isfinite(getattr(model, name)).all(), name
+
+
+def test_income_per_person_counts_the_living_talents_at_their_homes_not_the_first_rows():
+    """Rows of talents who left stay in the table: the income of a node is that of the
+    talents living there now (a bug once counted rows 1..k of the table instead)."""
+    model = tiny()
+    model.run_for(24)
+    t = model.talents
+    assert t.n > len(t.live) and not t.alive[: len(t.live)].all()  # dead rows among the first
+    census = Census.of(model)
+    live = t.live
+    talents = np.zeros(model.n_nodes)
+    np.add.at(talents, t.home[live], talent_income(model, live))
+    workers = model.other_workers * model.other_wage[model.place]
+    inactive = np.maximum(model.residents - model.other_workers, 0.0)
+    inactive = inactive * model.params.households.transfer
+    people = model.residents + census.talents_at
+    expected = (talents + workers + inactive) / people
+    np.testing.assert_allclose(rents.income_per_person(model, census), expected, rtol=1e-12)
 
 
 def test_space_demand_counts_residents_talents_workspace_and_visitors():

@@ -43,7 +43,7 @@ def income_per_person(model: Model, census: Census) -> np.ndarray:
     does not fall to nothing.
     """
     t = model.talents
-    live = np.flatnonzero(t.live)
+    live = t.live
     talents = np.bincount(t.home[live], weights=talent_income(model, live), minlength=model.n_nodes)
     workers = model.other_workers * model.other_wage[model.place]
     inactive = (
