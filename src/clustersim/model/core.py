@@ -22,7 +22,7 @@ from mesa.discrete_space import Network
 from omegaconf import DictConfig
 
 from clustersim.errors import ConfigError
-from clustersim.model import agent_rows, setup, spinup, tables
+from clustersim.model import agent_rows, compaction, setup, spinup, tables
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
@@ -228,8 +228,11 @@ class CreativeClusterModel(mesa.Model):
 
         A :class:`~clustersim.model.phases.aggregates.Census` of the tables is
         taken where production starts (the labour market reuses it) and again
-        after the talents moved (rents, ties and recording reuse it).
+        after the talents moved (rents, ties and recording reuse it). The month
+        starts by compacting the agent tables when they hold more rows of agents
+        gone than living ones (:mod:`clustersim.model.compaction`).
         """
+        compaction.maybe_compact(self)
         recording.start_month(self)
         policies.act(self)
         fields.refresh_fields(self)

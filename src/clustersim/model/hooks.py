@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import numpy as np
+
 from clustersim.errors import ConfigError
 
 __all__ = ["PolicyAgent", "PolicyPlugin", "policy_plugin", "register_policy_plugin"]
@@ -30,6 +32,12 @@ class PolicyAgent(Protocol):
 
     def step(self) -> None:
         """Act for one month."""
+
+    def rows_renumbered(self, new_row: Mapping[str, np.ndarray]) -> None:
+        """The agent tables were compacted: ``new_row[table][old row]`` is the new row (-1: gone).
+
+        A policy keeping rows of a table (or arrays with an entry per row) maps them.
+        """
 
 
 class PolicyPlugin(Protocol):

@@ -26,14 +26,12 @@ from mesa import Model
 from clustersim.model import spinup_cache
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.bulk_agents import move_to_end
+from clustersim.model.compaction import AGENT_ROWS, Archive, compact, state_tables, table_like
 from clustersim.model.phases import recording
 from clustersim.model.state import AgentTable
 
 __all__ = [
-    "AGENT_ROWS",
-    "ID_COLUMNS",
     "MONTH_COLUMNS",
-    "ROW_ARRAYS",
     "SENTINEL_MONTH_COLUMNS",
     "restart_clock",
     "restore",
@@ -54,18 +52,6 @@ SENTINEL_MONTH_COLUMNS: dict[str, tuple[str, ...]] = {
     "talents": ("left",),
     "firms": ("exit_step", "incubated_since"),
 }
-#: Columns holding row ids of a table (-1: none): (table, column) -> table referred to.
-ID_COLUMNS: dict[tuple[str, str], str] = {
-    ("talents", "employer"): "firms",
-    ("firms", "parent"): "firms",
-}
-#: Model arrays with one entry per row of a table (rows added since may be missing at
-#: the end): attribute -> table.
-ROW_ARRAYS: dict[str, str] = {"open_vacancies": "firms"}
-#: The Mesa agents of a table's rows (:class:`~clustersim.model.agent_rows.AgentRows`):
-#: table -> model attribute, in the order their agents are renumbered.
-AGENT_ROWS: dict[str, str] = {"talents": "talent_rows", "firms": "firm_rows"}
-
 #: Model attributes that are not state, or that the spin-up sets itself.
 _NOT_STATE = frozenset(
     {
@@ -75,6 +61,7 @@ _NOT_STATE = frozenset(
         "params",
         "spin_up_months",
         "spin_up_source",
+        "archive",
         *AGENT_ROWS.values(),
     }
 )
@@ -186,7 +173,7 @@ def restart_clock(model: Model) -> None:
     empty, and the month's flow counters are zero.
     """
     months = int(model.steps)
-    _compact(model)
+    compact(model, archive=False)
     _shift_months(model, months)
     _renumber_agents(model)
     _restart_mesa_clock(model)
@@ -198,48 +185,9 @@ def restart_clock(model: Model) -> None:
     recording.start_month(model)
 
 
-def _tables(model: Model) -> dict[str, AgentTable]:
-    """The model's agent tables by attribute name."""
-    return {k: v for k, v in vars(model).items() if isinstance(v, AgentTable)}
-
-
-def _compact(model: Model) -> None:
-    """Drop the rows of agents no longer alive and renumber every reference to the rest."""
-    tables = _tables(model)
-    keep = {name: np.flatnonzero(table.alive) for name, table in tables.items()}
-    new_id = {}
-    for name, table in tables.items():
-        new_id[name] = np.full(table.n, -1, dtype=np.int64)
-        new_id[name][keep[name]] = np.arange(len(keep[name]))
-    for (name, column), ref in ID_COLUMNS.items():
-        values = getattr(tables[name], column)
-        mapped = np.where(values >= 0, new_id[ref][np.maximum(values, 0)], -1)
-        setattr(tables[name], column, mapped)
-    for attr, ref in ROW_ARRAYS.items():
-        values = getattr(model, attr, None)
-        if isinstance(values, np.ndarray) and values.ndim == 1:
-            setattr(model, attr, values[keep[ref][keep[ref] < len(values)]])
-    if len(model.ties):
-        ties = new_id["firms"][model.ties]
-        model.ties = ties[(ties >= 0).all(axis=1)]  # monotone renumbering: still sorted
-    for name, table in tables.items():
-        rows = keep[name]
-        setattr(model, name, _table(table, {c: getattr(table, c)[rows] for c in table.columns}))
-        if name in AGENT_ROWS:
-            getattr(model, AGENT_ROWS[name]).keep(rows)
-
-
-def _table(like: AgentTable, columns: dict[str, np.ndarray]) -> AgentTable:
-    """A new table with the columns of ``like`` holding ``columns`` (all of one length)."""
-    n = len(next(iter(columns.values()))) if columns else 0
-    table = AgentTable(like._spec, capacity=max(n, 64))
-    table.append(n, **columns)
-    return table
-
-
 def _shift_months(model: Model, months: int) -> None:
     """Shift every month column by ``-months`` (sentinel columns only where >= 0)."""
-    tables = _tables(model)
+    tables = state_tables(model)
     for name, columns in MONTH_COLUMNS.items():
         table = tables.get(name)
         if table is None:
@@ -300,7 +248,7 @@ def snapshot(model: Model) -> dict[str, np.ndarray]:
         TypeError: an array attribute holds Python objects (it cannot be stored plainly).
     """
     out: dict[str, np.ndarray] = {"counter:agent_id": np.array(model.agent_id_counter)}
-    for name, table in _tables(model).items():
+    for name, table in state_tables(model).items():
         out[f"rows:{name}"] = np.array(table.n, dtype=np.int64)
         for column in table.columns:
             out[f"t:{name}:{column}"] = getattr(table, column)
@@ -363,17 +311,18 @@ def restore(model: Model, arrays: dict[str, np.ndarray]) -> None:
     arrays = dict(arrays)
     counter = int(arrays.pop("counter:agent_id"))
     random_state = json.loads(str(arrays.pop("random:random")))
-    tables = _tables(model)
+    tables = state_tables(model)
     for name, table in tables.items():
         n = int(arrays.pop(f"rows:{name}"))
         columns = {c: np.array(arrays.pop(f"t:{name}:{c}")) for c in table.columns}
         if any(len(v) != n for v in columns.values()):
             raise ValueError(f"table {name}: columns of another length than {n}")
-        setattr(model, name, _table(table, columns))
+        setattr(model, name, table_like(table, columns))
     for key, value in arrays.items():
         kind, _, path = key.partition(":")
         _set(model, kind, path, value, arrays)
     _rebuild_agents(model, counter)
+    model.archive = Archive()  # a snapshot is of month 0: nothing archived yet
     model.random.setstate(_random_state(random_state))
 
 
@@ -406,7 +355,7 @@ def _set(model: Model, kind: str, path: str, value: np.ndarray, arrays: dict) ->
 
 def _rebuild_agents(model: Model, counter: int) -> None:
     """Replace the Mesa agents of the table rows by new ones ending at id ``counter``."""
-    tables = _tables(model)
+    tables = state_tables(model)
     for name, attr in AGENT_ROWS.items():  # as agent.remove() for each, in bulk
         getattr(model, attr).clear(model, tables[name].n)
     alive = {name: np.flatnonzero(tables[name].alive) for name in AGENT_ROWS}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Model
 
+from clustersim.model.compaction import archive_of
 from clustersim.model.phases.aggregates import talent_income
 from clustersim.model.sectors import SECTOR_NAMES
 from clustersim.model.state import FirmOrigin, TalentOrigin
@@ -18,13 +20,13 @@ __all__ = ["firm_table", "ledger_table", "policy_table", "talent_table"]
 
 
 def firm_table(model: Model) -> pd.DataFrame:
-    """One row per firm ever created."""
+    """One row per firm ever created (archived rows included), by firm id."""
     import pandas as pd
 
-    f = model.firms
+    f = SimpleNamespace(**archive_of(model).rows_of("firms", model.firms))
     return pd.DataFrame(
         {
-            "firm_id": np.arange(f.n),
+            "firm_id": f.id,
             "sector": pd.Categorical.from_codes(f.sector.astype(int), SECTOR_NAMES),
             "node": f.node.astype(np.int64),
             "place": [model.place_names[p] for p in model.place[f.node]],
@@ -44,19 +46,23 @@ def firm_table(model: Model) -> pd.DataFrame:
 
 
 def talent_table(model: Model) -> pd.DataFrame:
-    """One row per talent who ever lived in the region."""
+    """One row per talent who ever lived in the region (archived rows included), by talent id."""
     import pandas as pd
 
-    t = model.talents
+    now = model.talents
+    income = np.where(now.alive, talent_income(model), np.nan)
+    t = SimpleNamespace(
+        **archive_of(model).rows_of("talents", now, extra={"income": (income, np.nan)})
+    )
     return pd.DataFrame(
         {
-            "talent_id": np.arange(t.n),
+            "talent_id": t.id,
             "sector": pd.Categorical.from_codes(t.sector.astype(int), SECTOR_NAMES),
             "skill": t.skill.copy(),
             "home": t.home.astype(np.int64),
             "place": [model.place_names[p] for p in model.place[t.home]],
             "employer": _nullable(t.employer),
-            "income": np.where(t.alive, talent_income(model), np.nan),
+            "income": t.income,
             "origin": pd.Categorical.from_codes(t.origin.astype(int), TalentOrigin.labels()),
             "arrived_step": t.arrived.astype(np.int64),
             "left_step": _nullable(t.left),

@@ -10,10 +10,11 @@ only through :class:`clustersim.model.host.PolicyHost`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from clustersim.model.host import PolicyHost
@@ -153,3 +154,10 @@ class Policy(mesa.Agent):
 
     def on_stop(self) -> None:
         """Hook: when the policy stops (e.g. a subsidy ends). Default: nothing."""
+
+    def rows_renumbered(self, new_row: Mapping[str, np.ndarray]) -> None:
+        """Hook: the agent tables were compacted; map rows this policy keeps. Default: nothing.
+
+        ``new_row[table][old row]`` is the row's new number, -1 for an agent gone (its
+        row archived). Called between months, whatever the policy's status.
+        """

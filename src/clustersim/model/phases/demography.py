@@ -17,6 +17,7 @@ from mesa import Model
 
 from clustersim.model import draws
 from clustersim.model import mechanisms as mech
+from clustersim.model.compaction import archive_of
 from clustersim.model.phases.accounts import to_households
 from clustersim.model.phases.aggregates import (
     count_employees,
@@ -113,7 +114,7 @@ def enter_firms(model: Model) -> None:
                 nodes[~start_up],
                 sectors[~start_up],
                 origin=FirmOrigin.SPIN_OFF,
-                parent=spin_parent,
+                parent=archive_of(model).ids("firms", spin_parent),  # a public id
                 cash=capital[~start_up],
             ),
         ]

@@ -75,7 +75,8 @@ def add_firms(
         origin: how the firms came about.
         founded: founding month (default: this month).
         cash: starting cash in EUR (default: ``firm.startup_cash``).
-        parent: parent firm of spin-offs (-1 for none).
+        parent: public id of the parent firm of spin-offs (-1 for none; see
+            :mod:`clustersim.model.compaction`).
     """
     fp = model.params.firm
     n = len(nodes)

@@ -6,6 +6,7 @@ Heblich & Kipar 2010); the size of the effect is an assumption.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,8 @@ class ClusterManagement(Lever):
     label = "Cluster management"
     summary = "A manager who links firms and opens markets."
     order = 100
+    #: firm rows whose reach the programme lifted (replaced, never changed in place)
+    _lifted = np.zeros(0, dtype=np.int64)
 
     def on_start(self) -> None:
         """No member lifted yet."""
@@ -91,6 +94,11 @@ class ClusterManagement(Lever):
         new = np.setdiff1d(members, self._lifted)
         m.firms.market_reach[new] *= 1.0 + s.market_reach_gain * self.intensity
         self._lifted = np.union1d(self._lifted, new)
+
+    def rows_renumbered(self, new_row: Mapping[str, np.ndarray]) -> None:
+        """Members lifted, at their new rows (those gone are dropped)."""
+        lifted = new_row["firms"][self._lifted]
+        self._lifted = lifted[lifted >= 0]
 
     def on_stop(self) -> None:
         """Members lose the programme's extra reach; ties remain and lapse over time."""

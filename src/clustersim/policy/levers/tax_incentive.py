@@ -7,6 +7,7 @@ viable only with the subsidy exit in the months after it stops.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ class TaxIncentive(Lever):
     label = "Tax incentive"
     summary = "A subsidy for creative firms in town."
     order = 90
+    #: last month's subsidy per firm row (replaced, never changed in place)
+    _paid = np.zeros(0)
 
     def on_start(self) -> None:
         """No subsidy paid yet."""
@@ -69,6 +72,13 @@ class TaxIncentive(Lever):
         if self.pay(float(amount.sum()), "subsidies", to="subsidies"):
             f.subsidy[:] += amount
             self._paid = amount
+
+    def rows_renumbered(self, new_row: Mapping[str, np.ndarray]) -> None:
+        """Last month's subsidies, at the firms' new rows (those of firms gone dropped)."""
+        moved = new_row["firms"][: len(self._paid)]
+        paid = np.zeros(int(moved.max(initial=-1)) + 1)
+        paid[moved[moved >= 0]] = self._paid[moved >= 0]
+        self._paid = paid
 
     def on_stop(self) -> None:
         """Subsidies end."""
