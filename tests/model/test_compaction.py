@@ -97,7 +97,8 @@ def test_compaction_moves_the_rows_of_agents_gone_to_the_archive_and_keeps_every
 def test_mesa_agents_follow_their_rows(monkeypatch):
     often(monkeypatch)
     model = CreativeClusterModel(rng=0, city="small_town", population=12000, spin_up={"months": 0})
-    firms = list(model.agents_by_type[CreativeFirm])  # agents made before compactions
+    list(model.agents)  # every agent made before the compactions, talents' too
+    firms = list(model.agents_by_type[CreativeFirm])
     for _ in range(24):
         model.step()
     assert model.archive.archived("talents") > 0

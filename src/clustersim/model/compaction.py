@@ -34,6 +34,7 @@ from clustersim.model.state import AgentTable
 
 __all__ = [
     "AGENT_ROWS",
+    "ARCHIVED",
     "DEAD_SHARE",
     "ID_REFS",
     "MIN_DEAD_ROWS",
@@ -59,6 +60,40 @@ ROW_ARRAYS: dict[str, str] = {"open_vacancies": "firms"}
 #: The Mesa agents of a table's rows (:class:`~clustersim.model.agent_rows.AgentRows`):
 #: table -> model attribute, in the order their agents are renumbered.
 AGENT_ROWS: dict[str, str] = {"talents": "talent_rows", "firms": "firm_rows"}
+
+#: The columns of archived rows: those the result tables read (``clustersim.model.tables``).
+#: The others (a talent's taste, a firm's revenue, vacancies, subsidy of the month, ...)
+#: matter only while the agent is alive, and are dropped with the row.
+ARCHIVED: dict[str, tuple[str, ...]] = {
+    "talents": (
+        "sector",
+        "skill",
+        "home",
+        "employer",
+        "origin",
+        "arrived",
+        "left",
+        "left_region",
+        "to_other_work",
+        "grant",
+    ),
+    "firms": (
+        "sector",
+        "node",
+        "productivity",
+        "edge",
+        "cash",
+        "founded",
+        "exit_step",
+        "employees",
+        "peak_employees",
+        "origin",
+        "parent",
+        "innovations",
+        "ever_incubated",
+        "subsidy_received",
+    ),
+}
 
 #: A month starts with a compaction when, in some table, the rows of agents gone are at
 #: least this share of its rows (0.5: as many as the living rows).
@@ -105,11 +140,12 @@ class Archive:
     ) -> dict[str, np.ndarray]:
         """Every row table ``name`` ever had, archived and current, in public-id order.
 
-        The columns of ``table`` plus :data:`ID`; :data:`ROW_REFS` columns of current rows
-        are given as public ids, as the archived ones are. ``extra``: more columns,
-        name -> (values of the current rows, value of the archived rows).
+        The :data:`ARCHIVED` columns of ``table`` plus :data:`ID`; :data:`ROW_REFS`
+        columns of current rows are given as public ids, as the archived ones are.
+        ``extra``: more columns, name -> (values of the current rows, value of the
+        archived rows).
         """
-        current = {c: getattr(table, c) for c in table.columns}
+        current = {c: getattr(table, c) for c in ARCHIVED[name]}
         for (owner, column), ref in ROW_REFS.items():
             if owner == name and ref in self.kept:
                 current[column] = self.ids(ref, current[column]).astype(current[column].dtype)
@@ -195,10 +231,9 @@ def compact(model: Model, *, archive: bool = True) -> None:
         ties = new_row["firms"][model.ties]
         model.ties = ties[(ties >= 0).all(axis=1)]  # monotone renumbering: still sorted
     for name, table in tables.items():
-        rows = keep[name]
-        setattr(model, name, table_like(table, {c: getattr(table, c)[rows] for c in table.columns}))
+        table.keep_rows(keep[name])  # in place, column by column
         if name in AGENT_ROWS:
-            getattr(model, AGENT_ROWS[name]).keep(rows)
+            getattr(model, AGENT_ROWS[name]).keep(keep[name])
     for policy in getattr(model, "policies", ()):
         policy.rows_renumbered(new_row)
     if archive:
@@ -217,7 +252,7 @@ def _archive_gone(
         gone = np.flatnonzero(~table.alive)
         if len(gone) == 0:
             continue
-        part = {c: getattr(table, c)[gone] for c in table.columns}
+        part = {c: getattr(table, c)[gone] for c in ARCHIVED[name]}
         for (owner, column), ref in ROW_REFS.items():
             if owner == name:
                 values = part[column]

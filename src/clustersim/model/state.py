@@ -347,6 +347,30 @@ class AgentTable:
         object.__setattr__(self, "_live", live)
         return np.arange(start, end)
 
+    def keep_rows(self, rows: np.ndarray) -> None:
+        """Keep only rows ``rows`` (ascending), renumbered ``0..len(rows)-1`` in their order.
+
+        Column by column: each column's old buffer is let go before the next column is
+        copied, so a compaction needs one column's memory more, not a second table.
+        Views of the old columns taken before stay as they were.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and not (rows[1:] > rows[:-1]).all():
+            raise ValueError("rows to keep must be ascending and distinct")
+        if len(rows) and (rows[0] < 0 or rows[-1] >= self.n):
+            raise IndexError(f"rows to keep must lie in 0..{self.n - 1}")
+        self._forget_views()
+        self.__dict__.pop("employment_cache", None)  # of the rows before
+        k = len(rows)
+        for name, (dtype, _) in self._spec.items():
+            column = zeroed_column(max(k, 64), dtype)
+            _write_new(column, 0, k, self._data[name][rows])
+            self._data[name] = column  # the old buffer is freed here (unless viewed)
+        object.__setattr__(self, "n", k)
+        object.__setattr__(self, "_live", None)
+        object.__setattr__(self, "version", self.version + 1)
+        self._lock()
+
     def _fills(self) -> tuple[tuple[str, Any], ...]:
         """The columns whose fill value has a non-zero byte, with their fill values."""
         fills = self.__dict__.get("_nonzero_fills")
