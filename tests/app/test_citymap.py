@@ -119,3 +119,24 @@ def test_the_projector_map_is_twice_todays_with_legible_text() -> None:
     ratio = projector.marker_scale / compact.marker_scale
     assert ratio > 2
     assert np.allclose(projector.nodes.get_sizes() / compact.nodes.get_sizes(), ratio)
+
+
+def test_a_firm_keeps_its_dot_when_the_tables_are_compacted(monkeypatch) -> None:
+    from clustersim.model import compaction
+
+    town = ClassroomTown(settings=ClassroomSettings())
+    drawing = CityMapFigure(town, "rent")
+    town.run_for(12)  # some firms exit
+    drawing.update()
+
+    def dots():
+        ids = compaction.archive_of(town).ids("firms", town.firms.live).tolist()
+        return dict(zip(ids, map(tuple, drawing.firms.get_offsets()), strict=True))
+
+    before = dots()
+    monkeypatch.setattr(compaction, "MIN_DEAD_ROWS", 0)
+    compaction.compact(town)  # rows renumbered: every firm is drawn where it was
+    drawing.update()
+    after = dots()
+    assert town.archive.archived("firms") > 0 and after.keys() == before.keys()
+    assert all(np.allclose(before[i], after[i]) for i in before)

@@ -23,6 +23,7 @@ ROW_LEVERS = "[tax_incentive,cluster_management,talent_attraction,creative_hub]"
 def cache(tmp_path, monkeypatch):
     """An empty spin-up cache folder of the test's own (spin-ups run, with compactions)."""
     monkeypatch.setenv(spinup_cache.CACHE_ENV, str(tmp_path / "spin-up"))
+    return tmp_path
 
 
 def never(monkeypatch):
@@ -54,12 +55,13 @@ def table_hashes(result) -> dict[str, str]:
 )
 @pytest.mark.parametrize("seed", [0, 1])
 def test_compacting_at_every_month_changes_no_result_table(
-    monkeypatch, city, policy, overrides, seed
+    monkeypatch, cache, city, policy, overrides, seed
 ):
     """The spin-up and the run compact (the levers map the rows they keep): same tables."""
     results = {}
     for mode in (never, often):
-        mode(monkeypatch)
+        mode(monkeypatch)  # each its own spin-up, not the other's from the cache
+        monkeypatch.setenv(spinup_cache.CACHE_ENV, str(cache / mode.__name__))
         run = simulate(city, policy, steps=48, seed=seed, overrides=overrides, spin_up=24)
         results[mode.__name__] = table_hashes(run)
     assert results["often"] == results["never"]
@@ -112,6 +114,38 @@ def test_mesa_agents_follow_their_rows(monkeypatch):
     assert [a.index for a in survivors] == sorted(a.index for a in survivors)
 
 
+def test_ids_stay_unique_when_every_row_of_a_table_was_gone_at_a_compaction(monkeypatch):
+    often(monkeypatch)
+    model = CreativeClusterModel(rng=0, city="small_town", population=6000, spin_up={"months": 0})
+    for _ in range(6):
+        model.step()
+    never(monkeypatch)
+    for _ in range(24):
+        model.step()
+    t, f = model.talents, model.firms
+    assert f.n > len(model.archive.kept["firms"])  # firms founded since the last compaction
+    t.put("employer", slice(0, t.n), -1)
+    f.mark_gone(f.live)  # every firm gone (their rows archived, none kept)
+    compaction.compact(model)
+    assert model.firms.n == 0
+    for _ in range(24):
+        model.step()  # new firms are founded: their ids follow every id issued before
+    firms = model.firm_table()
+    assert firms["firm_id"].is_unique
+    np.testing.assert_array_equal(firms["firm_id"], np.arange(len(firms)))
+
+
+def test_result_tables_leave_the_archive_as_it_was(monkeypatch):
+    often(monkeypatch)
+    model = CreativeClusterModel(rng=0, city="small_town", population=6000, spin_up={"months": 0})
+    for _ in range(12):
+        model.step()
+    before = [sorted(part) for part in model.archive.parts["talents"]]
+    model.talent_table()
+    assert [sorted(part) for part in model.archive.parts["talents"]] == before
+    assert "income" not in before[0]
+
+
 def test_public_ids_are_rows_until_the_first_compaction_then_stay_with_their_agent():
     archive = compaction.Archive()
     np.testing.assert_array_equal(archive.ids("firms", 4), np.arange(4))
@@ -119,6 +153,7 @@ def test_public_ids_are_rows_until_the_first_compaction_then_stay_with_their_age
     archive.issued["firms"] = 4
     np.testing.assert_array_equal(archive.ids("firms", 5), [1, 3, 4, 5, 6])
     np.testing.assert_array_equal(archive.ids("firms", np.array([-1, 1, 2])), [-1, 3, 4])
+    np.testing.assert_array_equal(archive.ids("firms", np.int64(3)), [1, 3, 4])
 
 
 def test_a_small_town_is_not_compacted_for_a_few_rows():

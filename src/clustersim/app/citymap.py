@@ -21,6 +21,7 @@ from matplotlib.patheffects import withStroke
 
 from clustersim.app.figures import LOOKS, FigureLook, PngFrames
 from clustersim.app.scenarios import ClassroomTown
+from clustersim.model.compaction import archive_of
 
 __all__ = [
     "FIRM_DOTS_MAX",
@@ -399,8 +400,9 @@ class CityMapFigure:
             tenant = tenant[tenant]
         node = f.node[alive]
         radius = 0.8 * np.sqrt(sizes[node]) / 2 * self.data_per_pt
-        angle = 2 * np.pi * _unit_hash(alive, 1)
-        r = radius * np.sqrt(_unit_hash(alive, 2))
+        firm_id = archive_of(self.model).ids("firms", alive)  # rows change at compactions
+        angle = 2 * np.pi * _unit_hash(firm_id, 1)
+        r = radius * np.sqrt(_unit_hash(firm_id, 2))
         xy = self.pos[node] + np.column_stack([r * np.cos(angle), r * np.sin(angle)])
         self.firms.set_offsets(xy.reshape(-1, 2))
         self.firms.set_facecolors(

@@ -78,7 +78,9 @@ class CreativeFirm(CellAgent):
 
     Args:
         model: the model holding the firm arrays.
-        index: row of this firm in ``model.firms`` (its id in result tables).
+        index: row of this firm in ``model.firms``; it changes when the tables are
+            compacted (:mod:`clustersim.model.compaction`). Its permanent id, the
+            ``firm_id`` of result tables, is ``model.archive.ids("firms", [index])``.
     """
 
     def __init__(self, model: Model, index: int) -> None:
@@ -118,7 +120,7 @@ class CreativeFirm(CellAgent):
 
     @property
     def collaborators(self) -> list[int]:
-        """Firm ids this firm has collaboration ties with."""
+        """Rows of the firms this firm has collaboration ties with (rows, as ``index``)."""
         edges = self.model.ties
         mine = edges[(edges == self.index).any(axis=1)]
         return sorted(int(i) for i in mine.ravel() if i != self.index)

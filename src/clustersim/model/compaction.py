@@ -122,7 +122,9 @@ class Archive:
 
     def ids(self, name: str, rows: np.ndarray | int) -> np.ndarray:
         """Public ids of rows ``rows`` of table ``name`` (an int n: rows 0..n-1); -1 stays -1."""
-        rows = np.arange(rows) if isinstance(rows, int) else np.asarray(rows, dtype=np.int64)
+        if isinstance(rows, int | np.integer):
+            rows = np.arange(rows)
+        rows = np.asarray(rows, dtype=np.int64)
         kept = self.kept.get(name)
         if kept is None:
             return rows.copy()
@@ -155,9 +157,19 @@ class Archive:
         parts = [*self.parts.get(name, []), current]
         if len(parts) == 1:
             return current
-        for part in parts[:-1]:
-            for c, (values, fill) in extra.items():
-                part.setdefault(c, np.full(len(part[ID]), fill, dtype=values.dtype))
+        parts = (
+            [  # the archived parts with the extra columns' fill (the archive unchanged)
+                {
+                    **part,
+                    **{
+                        c: np.full(len(part[ID]), fill, dtype=v.dtype)
+                        for c, (v, fill) in extra.items()
+                    },
+                }
+                for part in parts[:-1]
+            ]
+            + [current]
+        )
         order = np.argsort(np.concatenate([p[ID] for p in parts]), kind="stable")
         return {c: np.concatenate([p[c] for p in parts])[order] for c in current}
 
@@ -237,9 +249,12 @@ def compact(model: Model, *, archive: bool = True) -> None:
     for policy in getattr(model, "policies", ()):
         policy.rows_renumbered(new_row)
     if archive:
-        for name, table in tables.items():
+        for name in tables:
             store.kept[name] = ids[name][keep[name]]
-            store.issued[name] = int(ids[name][-1]) + 1 if table.n else store.issued.get(name, 0)
+            # the rows before: all of them may have been gone (none kept)
+            store.issued[name] = (
+                int(ids[name][-1]) + 1 if len(ids[name]) else store.issued.get(name, 0)
+            )
     else:
         model.archive = Archive()
 

@@ -190,7 +190,7 @@ class CreativeClusterModel(mesa.Model):
     # ------------------------------------------------------------ Mesa agents
     @property
     def talent_agents(self) -> Sequence[Talent | None]:
-        """The Mesa agent of each talent row (None when gone); row ``i`` is talent ``i``.
+        """The Mesa agent of each talent row (None when gone): ``talent_agents[i].index == i``.
 
         Talents' agents are made when someone reads ``model.agents``,
         ``model.agents_by_type[Talent]`` or this sequence
@@ -201,7 +201,7 @@ class CreativeClusterModel(mesa.Model):
 
     @property
     def firm_agents(self) -> Sequence[CreativeFirm | None]:
-        """The Mesa agent of each firm row (None when gone); row ``i`` is firm ``i``.
+        """The Mesa agent of each firm row (None when gone): ``firm_agents[i].index == i``.
 
         Made, like talents', when someone reads them (this sequence, the model's agent
         sets or a cell's agents); read it again after a step.
@@ -286,8 +286,9 @@ class CreativeClusterModel(mesa.Model):
     def collaboration(self) -> nx.Graph:
         """The firm collaboration network as a networkx graph (living firms, current ties).
 
-        Built on demand from the tie arrays the mechanisms use, so the monthly
-        step does no per-tie Python work.
+        Its nodes are firm rows (``CreativeFirm.index``), which change when the tables
+        are compacted: read it again after a step. Built on demand from the tie arrays
+        the mechanisms use, so the monthly step does no per-tie Python work.
         """
         graph = nx.Graph()
         graph.add_nodes_from(int(i) for i in self.firms.live)
