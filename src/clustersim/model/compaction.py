@@ -154,22 +154,10 @@ class Archive:
         current[ID] = self.ids(name, table.n)
         extra = extra or {}
         current.update({c: values for c, (values, _) in extra.items()})
-        parts = [*self.parts.get(name, []), current]
-        if len(parts) == 1:
+        archived = self.parts.get(name, [])
+        if not archived:
             return current
-        parts = (
-            [  # the archived parts with the extra columns' fill (the archive unchanged)
-                {
-                    **part,
-                    **{
-                        c: np.full(len(part[ID]), fill, dtype=v.dtype)
-                        for c, (v, fill) in extra.items()
-                    },
-                }
-                for part in parts[:-1]
-            ]
-            + [current]
-        )
+        parts = [_filled(part, extra) for part in archived] + [current]
         order = np.argsort(np.concatenate([p[ID] for p in parts]), kind="stable")
         return {c: np.concatenate([p[c] for p in parts])[order] for c in current}
 
@@ -276,6 +264,12 @@ def _archive_gone(
                 )
         part[ID] = ids[name][gone]
         store.parts.setdefault(name, []).append(part)
+
+
+def _filled(part: dict[str, np.ndarray], extra: dict[str, tuple[np.ndarray, Any]]) -> dict:
+    """An archived part with the ``extra`` columns at their archived value (a new dict)."""
+    n = len(part[ID])
+    return {**part, **{c: np.full(n, fill, dtype=v.dtype) for c, (v, fill) in extra.items()}}
 
 
 def _mapped(values: np.ndarray, new_row: np.ndarray) -> np.ndarray:
