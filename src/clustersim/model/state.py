@@ -152,10 +152,11 @@ def _copy_written(grown: np.ndarray, old: np.ndarray) -> None:
 
 
 class AgentTable:
-    """Columns of equal length that grow by doubling; rows are never reused.
+    """Columns of equal length that grow by doubling; a row is never given to another agent.
 
-    A row index is an agent's permanent id, so tables written at the end
-    contain every agent that ever existed.
+    Rows are renumbered only by :meth:`keep_rows` (the model's compaction, which
+    moves the rows of agents gone to an archive and keeps every agent's permanent
+    id: :mod:`clustersim.model.compaction`).
 
     Memory: a column is zeroed when made (:func:`zeroed_column`), so a row's zero
     bytes are never written. A column that is zero for most rows, such as a

@@ -1,7 +1,8 @@
 """Adding and removing talents and firms: rows of the agent tables and their Mesa agents.
 
-Rows are never reused: a row index is the agent's permanent id, and removing an
-agent marks its row as gone and removes its Mesa agent.
+A new agent takes a new row; removing an agent marks its row as gone and removes its
+Mesa agent. The row stays until the tables are compacted
+(:mod:`clustersim.model.compaction`), which keeps every agent's permanent id.
 """
 
 from __future__ import annotations
