@@ -258,10 +258,7 @@ def _archive_gone(
         part = {c: getattr(table, c)[gone] for c in ARCHIVED[name]}
         for (owner, column), ref in ROW_REFS.items():
             if owner == name:
-                values = part[column]
-                part[column] = np.where(values >= 0, ids[ref][np.maximum(values, 0)], -1).astype(
-                    values.dtype
-                )
+                part[column] = _mapped(part[column], ids[ref])
         part[ID] = ids[name][gone]
         store.parts.setdefault(name, []).append(part)
 
@@ -272,11 +269,11 @@ def _filled(part: dict[str, np.ndarray], extra: dict[str, tuple[np.ndarray, Any]
     return {**part, **{c: np.full(n, fill, dtype=v.dtype) for c, (v, fill) in extra.items()}}
 
 
-def _mapped(values: np.ndarray, new_row: np.ndarray) -> np.ndarray:
-    """Row references ``values`` renumbered by ``new_row`` (-1 stays -1; gone rows -1)."""
-    if len(new_row) == 0:
+def _mapped(values: np.ndarray, by_row: np.ndarray) -> np.ndarray:
+    """Row references ``values`` looked up in ``by_row`` (a new row or a public id; -1 stays -1)."""
+    if len(by_row) == 0:
         return np.full_like(values, -1)
-    return np.where(values >= 0, new_row[np.maximum(values, 0)], -1).astype(values.dtype)
+    return np.where(values >= 0, by_row[np.maximum(values, 0)], -1).astype(values.dtype)
 
 
 def table_like(like: AgentTable, columns: dict[str, np.ndarray]) -> AgentTable:
