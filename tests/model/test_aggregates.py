@@ -122,6 +122,29 @@ def test_who_is_employed_follows_every_hire_departure_and_new_talent(model):
         t.employer[worker] = -1  # in place, behind the cache's back: refused
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_talent_who_leaves_keeps_no_employer_so_the_employed_are_living(seed):
+    """employed_rows lists the rows with an employer: it counts on the gone having none."""
+    policy = {
+        "creative_hub": {"start": 2},
+        "talent_attraction": {"start": 1},
+        "tax_incentive": {"start": 1},
+        "festival": {"start": 3},
+    }
+    model = CreativeClusterModel(
+        rng=seed, city="hodmezovasarhely", spin_up={"months": 24}, policy=policy
+    )
+    t = model.talents
+    for _ in range(24):
+        model.step()
+        gone = ~t.alive
+        assert gone.any()
+        assert (t.employer[gone] == -1).all()
+        live = t.live
+        np.testing.assert_array_equal(employed_rows(model), live[t.employer[live] >= 0])
+        np.testing.assert_array_equal(unemployed_rows(model), live[t.employer[live] < 0])
+
+
 def test_income_is_the_wage_of_the_employers_place_times_skill(model):
     t, f = model.talents, model.firms
     employed = np.flatnonzero(t.alive & (t.employer >= 0))

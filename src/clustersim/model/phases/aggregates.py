@@ -55,11 +55,14 @@ class Employment:
         parts = self._parts
         if name not in parts:
             t = self._talents
-            if name in ("rows", "idle", "working"):
-                live = t.live
-                working = t.employer[live] >= 0
-                parts["working"] = working
-                parts["rows"], parts["idle"] = live[working], live[~working]
+            # a talent that leaves loses its job (roster.remove_talents): rows with an
+            # employer are living ones, and one pass over the column finds them
+            if name == "rows":
+                parts[name] = np.flatnonzero(t.employer >= 0)
+            elif name == "idle":
+                parts[name] = np.flatnonzero(t.alive & (t.employer < 0))
+            elif name == "working":
+                parts[name] = t.employer[t.live] >= 0
             elif name == "employer":
                 parts[name] = t.employer[self.rows]
             elif name == "skill":
