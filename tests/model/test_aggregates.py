@@ -22,6 +22,7 @@ from clustersim.model.phases.aggregates import (
     effective_labour,
     employed_income,
     employed_rows,
+    living_income,
     match_factor,
     per_place,
     talent_income,
@@ -107,6 +108,7 @@ def test_who_is_employed_follows_every_hire_departure_and_new_talent(model):
         rows, income = employed_income(model)
         np.testing.assert_array_equal(rows, employed)
         np.testing.assert_array_equal(income, talent_income(model, employed))
+        np.testing.assert_array_equal(living_income(model), talent_income(model, t.live))
 
     check()
     worker = int(employed_rows(model)[0])

@@ -23,6 +23,7 @@ __all__ = [
     "employment",
     "firms_per_node",
     "jobs_by_node_sector",
+    "living_income",
     "match_factor",
     "per_place",
     "talent_income",
@@ -251,6 +252,17 @@ def employed_income(model: Model) -> tuple[np.ndarray, np.ndarray]:
     e = employment(model)
     income = model.wage[e.firm_place] * e.skill * e.match * model.firms.pay_ratio[e.employer]
     return e.rows, income
+
+
+def living_income(model: Model) -> np.ndarray:
+    """Monthly income of each living talent (``talents.live`` order): wage, or benefit if idle.
+
+    The values of ``talent_income(model, talents.live)``, taken from the cached
+    employment (:func:`employed_income`) instead of looking every row up again.
+    """
+    income = np.full(len(model.talents.live), model.params.talent.unemployment_income)
+    income[employment(model).working] = employed_income(model)[1]
+    return income
 
 
 def talent_income(model: Model, ids: np.ndarray | None = None) -> np.ndarray:

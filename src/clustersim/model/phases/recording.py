@@ -19,12 +19,7 @@ from mesa import DataCollector, Model
 from clustersim.model import metrics
 from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.model.phases import accounts
-from clustersim.model.phases.aggregates import (
-    Census,
-    employed_income,
-    employment,
-    unemployed_rows,
-)
+from clustersim.model.phases.aggregates import Census, living_income, unemployed_rows
 
 __all__ = ["datacollector", "outcome_row", "place_rows", "record", "start_month"]
 
@@ -147,8 +142,7 @@ def _focus_incomes(model: Model) -> np.ndarray:
     """Monthly income of the living talents of the focus place, in row order."""
     t, place, fp_ = model.talents, model.place, model.focus_place
     live = t.live
-    income = np.full(len(live), model.params.talent.unemployment_income)
-    income[employment(model).working] = employed_income(model)[1]
+    income = living_income(model)
     if (place == fp_).all():  # the focus place is the whole region
         return income
     return income[place[t.home[live]] == fp_]

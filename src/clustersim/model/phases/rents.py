@@ -13,7 +13,7 @@ import numpy as np
 from mesa import Model
 
 from clustersim.model import housing
-from clustersim.model.phases.aggregates import Census, per_place, talent_income
+from clustersim.model.phases.aggregates import Census, living_income, per_place
 
 __all__ = [
     "anchor_housing",
@@ -44,7 +44,7 @@ def income_per_person(model: Model, census: Census) -> np.ndarray:
     """
     t = model.talents
     live = t.live
-    talents = np.bincount(t.home[live], weights=talent_income(model, live), minlength=model.n_nodes)
+    talents = np.bincount(t.home[live], weights=living_income(model), minlength=model.n_nodes)
     workers = model.other_workers * model.other_wage[model.place]
     inactive = (
         np.maximum(model.residents - model.other_workers, 0.0) * model.params.households.transfer
