@@ -180,6 +180,16 @@ def test_appending_an_unknown_column_raises_key_error():
     assert table.n == 2
 
 
+def test_appending_no_rows_changes_nothing_but_still_refuses_an_unknown_column():
+    table = AgentTable({**COLUMNS, "alive": (np.bool_, False)})
+    table.append(2, alive=True)
+    version, live = table.version, table.live
+    assert len(table.append(0, skill=[], alive=True)) == 0
+    assert table.n == 2 and table.version == version and table.live is live
+    with pytest.raises(KeyError, match="wealth"):
+        table.append(0, wealth=[])
+
+
 def test_reading_an_unknown_column_raises_attribute_error():
     table = AgentTable(COLUMNS)
     with pytest.raises(AttributeError):

@@ -311,9 +311,17 @@ class AgentTable:
         return list(self._spec)
 
     def append(self, count: int, **values: Any) -> np.ndarray:
-        """Add ``count`` rows; columns not given get their fill value. Returns the new row ids."""
+        """Add ``count`` rows; columns not given get their fill value. Returns the new row ids.
+
+        Adding no rows changes nothing (not :attr:`version` either).
+        """
         start = self.n
         end = start + count
+        for name in values:
+            if name not in self._data:
+                raise KeyError(f"unknown column {name!r}")
+        if count == 0:
+            return np.arange(start, end)
         self._forget_views()  # every column gets longer (and may move)
         capacity = len(next(iter(self._data.values())))
         if end > capacity:
@@ -323,9 +331,6 @@ class AgentTable:
                 _copy_written(grown, self._data[name][:start])
                 self._data[name] = grown
             self._lock()
-        for name in values:
-            if name not in self._data:
-                raise KeyError(f"unknown column {name!r}")
         object.__setattr__(self, "n", end)
         live = self._live
         for name, value in values.items():

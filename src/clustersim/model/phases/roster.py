@@ -38,6 +38,8 @@ def add_talents(
     """
     tp = model.params.talent
     n = len(homes)
+    if n == 0:  # draws of no numbers take none from the stream: the same run without the calls
+        return np.zeros(0, dtype=np.int64)
     sigma = tp.skill_sigma
     if skill is None:
         skill = skill_mean * model.rng.lognormal(-0.5 * sigma**2, sigma, size=n)
