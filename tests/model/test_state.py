@@ -190,6 +190,18 @@ def test_appending_no_rows_changes_nothing_but_still_refuses_an_unknown_column()
         table.append(0, wealth=[])
 
 
+def test_writing_no_rows_of_a_guarded_column_changes_nothing():
+    table = AgentTable({**COLUMNS, "alive": (np.bool_, False)})
+    table.append(3, alive=True)
+    version, live = table.version, table.live
+    table.put("alive", np.zeros(0, dtype=np.int64), False)
+    table.put("alive", np.zeros(3, dtype=bool), False)
+    table.mark_gone([])
+    assert table.version == version and table.live is live
+    table.mark_gone([1])
+    assert table.version > version and list(table.live) == [0, 2]
+
+
 def test_reading_an_unknown_column_raises_attribute_error():
     table = AgentTable(COLUMNS)
     with pytest.raises(AttributeError):

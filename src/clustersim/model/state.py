@@ -257,6 +257,7 @@ class AgentTable:
         """Write ``values`` into ``column`` at ``rows`` (any numpy index); bumps :attr:`version`.
 
         The way to write a guarded column in place (``t.put("employer", ids, -1)``).
+        Writing no rows changes nothing (not :attr:`version` either).
         """
         buffer = self._data[column]
         if isinstance(rows, slice):
@@ -265,6 +266,8 @@ class AgentTable:
             rows = np.asarray(rows)
             if rows.dtype == np.bool_:
                 rows = np.flatnonzero(rows)
+            if rows.size == 0:
+                return
         buffer.flags.writeable = True
         try:
             buffer[: self.n][rows] = values

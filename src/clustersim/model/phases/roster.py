@@ -107,6 +107,8 @@ def remove_talents(
     They retire, emigrate (``left_region``) or take other work in the region
     (``to_other_work``).
     """
+    if len(ids) == 0:
+        return
     t = model.talents
     t.mark_gone(ids)
     t.left[ids] = model.steps
