@@ -167,7 +167,10 @@ class AgentTable:
     ``live``, who is employed) are cached until they change. Their buffers are
     therefore read-only: they are written through :meth:`put` (or
     :meth:`mark_gone`), :meth:`append` and assignment of the whole column, each
-    of which bumps :attr:`version`; an in-place write elsewhere fails loudly.
+    of which bumps :attr:`version` (a write or append of no rows changes nothing and
+    bumps nothing); an in-place write elsewhere fails loudly. A talent marked gone
+    loses its employer at once (``roster.remove_talents``): the employed rows are
+    those with an employer.
 
     Examples:
         >>> t = AgentTable({"skill": (np.float64, 0.0), "home": (np.int32, -1)})
@@ -191,7 +194,7 @@ class AgentTable:
             {name: zeroed_column(capacity, dtype) for name, (dtype, _) in columns.items()},
         )
         object.__setattr__(self, "_live", None)
-        #: Bumped by every write of a guarded column and every append.
+        #: Bumped by every write of a guarded column and every append (of at least one row).
         object.__setattr__(self, "version", 0)
         self._lock()
 
