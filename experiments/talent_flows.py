@@ -38,6 +38,7 @@ import pandas as pd
 from clustersim import CreativeClusterModel, load_config
 from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
+from clustersim.model.compaction import archive_of
 from clustersim.model.state import TalentOrigin
 
 OUT_CHANNELS = ("out:moved_to_city", "out:left_region", "out:to_other_work", "out:retired")
@@ -46,34 +47,44 @@ IN_CHANNELS = ("in:moved_from_city", *(f"in:{o.label}" for o in _ENTRY))
 
 
 def focus_talents(model: CreativeClusterModel) -> np.ndarray:
-    """Ids of the living talents whose home is in the focus place (sorted)."""
+    """Permanent ids of the living talents whose home is in the focus place (sorted).
+
+    Ids, not rows: rows are renumbered when the tables are compacted
+    (:mod:`clustersim.model.compaction`), ids stay with their talent.
+    """
     t = model.talents
     live = t.live
-    return live[model.place[t.home[live]] == model.focus_place]
+    rows = live[model.place[t.home[live]] == model.focus_place]
+    return archive_of(model).ids("talents", rows)
 
 
 def year_flows(model: CreativeClusterModel, before: np.ndarray, start: int) -> dict[str, int]:
-    """Flows of one year: ``before`` were the focus place's talents at month ``start``."""
-    t = model.talents
+    """Flows of one year: ``before`` were the focus place's talents (ids) at month ``start``."""
     after = focus_talents(model)
     gone = np.setdiff1d(before, after, assume_unique=True)
     came = np.setdiff1d(after, before, assume_unique=True)
+    # every talent ever, by id, archived ones included (their last home, how they left)
+    talents = model.talent_table().set_index("talent_id")
+    focus = model.place_names[model.focus_place]
+    left = talents.loc[gone]
     # a talent keeps its home when removed: one whose home is now in another place moved
     # there first (and may have retired or left the occupation there since)
-    moved = model.place[t.home[gone]] != model.focus_place
-    here = ~moved & ~t.alive[gone]  # removed while living in the focus place
+    moved = (left["place"] != focus).to_numpy()
+    here = ~moved & left["left_step"].notna().to_numpy()  # removed while living here
+    region = left["left_region"].to_numpy(dtype=bool)
+    other = left["to_other_work"].to_numpy(dtype=bool)
     out = {
         "out:moved_to_city": int(moved.sum()),
-        "out:left_region": int((here & t.left_region[gone]).sum()),
-        "out:to_other_work": int((here & ~t.left_region[gone] & t.to_other_work[gone]).sum()),
-        "out:retired": int((here & ~t.left_region[gone] & ~t.to_other_work[gone]).sum()),
+        "out:left_region": int((here & region).sum()),
+        "out:to_other_work": int((here & ~region & other).sum()),
+        "out:retired": int((here & ~region & ~other).sum()),
     }
-    new = t.arrived[came] > start
+    arrived = talents.loc[came]
+    new = (arrived["arrived_step"] > start).to_numpy()
     out["in:moved_from_city"] = int((~new).sum())
-    origins = t.origin[came[new]]
+    origins = arrived["origin"].astype(str).to_numpy()[new]
     for channel in IN_CHANNELS[1:]:
-        code = TalentOrigin[channel.removeprefix("in:").upper().replace("-", "_")]
-        out[channel] = int((origins == code).sum())
+        out[channel] = int((origins == channel.removeprefix("in:")).sum())
     out["talents_start"], out["talents_end"] = len(before), len(after)
     return out
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from clustersim.model import compaction
+
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location(
     "talent_flows", ROOT / "experiments" / "talent_flows.py"
@@ -28,6 +30,17 @@ def test_talents_at_the_end_of_a_year_are_the_start_plus_what_came_minus_what_le
     assert came.sum() > 0 and left.sum() > 0
     if city == "region":  # talents move between the town and the city
         assert rows["in:moved_from_city"].sum() > 0 and rows["out:moved_to_city"].sum() > 0
+
+
+def test_flows_follow_talents_by_id_through_the_tables_compactions(monkeypatch):
+    """Rows are renumbered when the tables are compacted; the flows are the same."""
+    monkeypatch.setattr(compaction, "MIN_DEAD_ROWS", 10**12)
+    never = pd.DataFrame(flows.run_one("region", 1, 3, 0, []))
+    monkeypatch.setattr(compaction, "MIN_DEAD_ROWS", 0)
+    monkeypatch.setattr(compaction, "DEAD_SHARE", 0.05)  # nearly every month
+    often = pd.DataFrame(flows.run_one("region", 1, 3, 0, []))
+    pd.testing.assert_frame_equal(often, never)
+    assert never[list(flows.OUT_CHANNELS)].to_numpy().sum() > 0
 
 
 def test_a_bad_city_or_override_is_one_line_and_exit_2(tmp_path, capsys):
