@@ -2,7 +2,7 @@
 
 Usage: ``python experiments/path_dependence.py [--seeds 12] [--years 10] [--n-jobs 2]
 [--populations 6000 12000 24000] [--plans none creative_hub] [--elasticity 1]
-[--reference 64] [--out results/path_dependence]``.
+[--reference 64] [--spin-up-years 60] [--out results/path_dependence]``.
 
 One small town (``city.seed=3``: the same graph every time) at each population,
 with each plan (``none`` or a lever of ``configs/policy/``), run with ``--seeds``
@@ -13,9 +13,15 @@ A history *has a cluster* when, at the end, the busiest node's creative density
 ``2^elasticity``. Path dependence shows as a town size and plan where some
 histories have a cluster and others do not, and keep them (Arthur 1990).
 
+``--spin-up-years`` sets the spin-up's length (default: the model's, 100 years). With
+strong increasing returns some histories run away during a long spin-up, far beyond
+the town's people, and a run then needs gigabytes and hours (docs/experiments.md); the
+table of docs/experiments.md was measured with 60 years.
+
 Writes ``path_dependence.csv`` (one row per run) and ``path_dependence.md`` (the
 table of docs/experiments.md: per population and plan, histories with a cluster
-and the range of creative jobs at month 0 and at the end).
+and the range of creative jobs at month 0 and at the end). Bad options get a one-line
+message and exit 2 before any run and before anything is written.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from pathlib import Path
 import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
+from clustersim.errors import ConfigError
+from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.phases.aggregates import jobs_by_node_sector
 
@@ -42,10 +50,10 @@ def busiest_density(model: CreativeClusterModel) -> float:
     return float((model.agglomeration_reach @ jobs_at).max())
 
 
-def run_one(
-    population: int, plan: str, seed: int, years: int, elasticity: float, reference: float
-) -> dict:
-    """One history: creative jobs and the busiest density at month 0 and at the end."""
+def overrides_for(
+    population: int, plan: str, elasticity: float, reference: float, spin_up_years: int | None
+) -> list[str]:
+    """The config overrides of one cell (the town, its returns, its plan, its spin-up)."""
     overrides = [
         f"city.population={population}",
         f"city.seed={CITY_SEED}",
@@ -54,6 +62,22 @@ def run_one(
     ]
     if plan != "none":
         overrides.append(f"policy=[{plan}]")
+    if spin_up_years is not None:
+        overrides.append(f"spin_up.months={12 * spin_up_years}")
+    return overrides
+
+
+def run_one(
+    population: int,
+    plan: str,
+    seed: int,
+    years: int,
+    elasticity: float,
+    reference: float,
+    spin_up_years: int | None = None,
+) -> dict:
+    """One history: creative jobs and the busiest density at month 0 and at the end."""
+    overrides = overrides_for(population, plan, elasticity, reference, spin_up_years)
     cfg, _ = load_config("small_town", seed=seed, overrides=overrides)
     model = CreativeClusterModel.from_config(cfg)
     start_jobs, start_density = model.records[0]["creative_employment"], busiest_density(model)
@@ -107,6 +131,35 @@ def markdown(table: pd.DataFrame, years: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_options(args: argparse.Namespace) -> str | None:
+    """The first problem with the options, in one line (None: all can run)."""
+    ranges = [
+        ("--seeds", args.seeds, 1, 1000),
+        ("--years", args.years, 1, 200),
+        ("--n-jobs", args.n_jobs, 1, 64),
+    ]
+    if args.spin_up_years is not None:
+        ranges.append(("--spin-up-years", args.spin_up_years, 0, 200))
+    returns = [
+        f"firm.agglomeration_elasticity={args.elasticity}",
+        f"firm.agglomeration_reference={args.reference}",
+    ]
+    problem, _ = check_script(ranges, returns, "small_town", "")
+    if problem:
+        return problem
+    for population in args.populations:  # each cell's config builds (no spin-up, no run)
+        for plan in args.plans:
+            overrides = overrides_for(
+                population, plan, args.elasticity, args.reference, args.spin_up_years
+            )
+            try:
+                cfg, _ = load_config("small_town", overrides=[*overrides, "spin_up.months=0"])
+                CreativeClusterModel.from_config(cfg)
+            except ConfigError as err:
+                return f"--populations {population} --plans {plan}: {err}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=12)
@@ -116,10 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", nargs="+", default=["none", "creative_hub"])
     parser.add_argument("--elasticity", type=float, default=1.0)
     parser.add_argument("--reference", type=float, default=64.0)
+    parser.add_argument("--spin-up-years", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("results/path_dependence"))
     args = parser.parse_args(argv)
+    problem = check_options(args)
+    if problem:  # one line, before any run and before writing anything
+        print(f"path_dependence: {problem}", file=sys.stderr)
+        return 2
     tasks = [
-        (p, plan, s, args.years, args.elasticity, args.reference)
+        (p, plan, s, args.years, args.elasticity, args.reference, args.spin_up_years)
         for p in args.populations
         for plan in args.plans
         for s in range(args.seeds)
