@@ -149,11 +149,9 @@ def check_options(args: argparse.Namespace) -> str | None:
         return problem
     for population in args.populations:  # each cell's config builds (no spin-up, no run)
         for plan in args.plans:
-            overrides = overrides_for(
-                population, plan, args.elasticity, args.reference, args.spin_up_years
-            )
+            overrides = overrides_for(population, plan, args.elasticity, args.reference, 0)
             try:
-                cfg, _ = load_config("small_town", overrides=[*overrides, "spin_up.months=0"])
+                cfg, _ = load_config("small_town", overrides=overrides)
                 CreativeClusterModel.from_config(cfg)
             except ConfigError as err:
                 return f"--populations {population} --plans {plan}: {err}"
