@@ -36,7 +36,7 @@ import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
 from clustersim.errors import ConfigError
-from clustersim.experiments.script_checks import check_script
+from clustersim.experiments.script_checks import check_script, probe_model
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.phases.aggregates import jobs_by_node_sector
 
@@ -149,10 +149,9 @@ def check_options(args: argparse.Namespace) -> str | None:
         return problem
     for population in args.populations:  # each cell's config builds (no spin-up, no run)
         for plan in args.plans:
-            overrides = overrides_for(population, plan, args.elasticity, args.reference, 0)
+            overrides = overrides_for(population, plan, args.elasticity, args.reference, None)
             try:
-                cfg, _ = load_config("small_town", overrides=overrides)
-                CreativeClusterModel.from_config(cfg)
+                probe_model("small_town", overrides)
             except ConfigError as err:
                 return f"--populations {population} --plans {plan}: {err}"
     return None

@@ -12,7 +12,7 @@ from clustersim.errors import ConfigError
 from clustersim.model.compose import load_config
 from clustersim.model.core import CreativeClusterModel
 
-__all__ = ["check_script"]
+__all__ = ["check_script", "probe_model"]
 
 
 def _out_of_range(checks: Iterable[tuple[str, int, int, int]]) -> str | None:
@@ -31,7 +31,7 @@ def _policy_setting(sets: Sequence[str]) -> str | None:
     return None
 
 
-def _probe_model(city: str, sets: Sequence[str]) -> CreativeClusterModel:
+def probe_model(city: str, sets: Sequence[str]) -> CreativeClusterModel:
     """Build ``city`` with ``sets`` and no spin-up, so a bad name or value fails at once.
 
     Raises:
@@ -58,6 +58,6 @@ def check_script(
     if setting:
         return f"--set {setting}: {without_policy}", None
     try:
-        return None, _probe_model(city, sets)
+        return None, probe_model(city, sets)
     except ConfigError as err:
         return str(err), None
