@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -40,6 +41,17 @@ def _leftovers(folder: Path) -> list[str]:
 
 def _by_run(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["run_id", "step"]).reset_index(drop=True)
+
+
+def _is_locked(lock: Path) -> bool:
+    """Whether another open file holds ``lock``'s ``flock`` (probed: taken and let go at once)."""
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
 
 
 def _wait_for(condition, what: str, timeout: float = 180) -> None:
@@ -208,11 +220,23 @@ def test_a_driver_killed_mid_run_leaves_its_runs_to_the_other(tmp_path):
     group = killed.pid  # the first driver and its worker processes
 
     def victims() -> list[Path]:
-        """Runs the first driver is computing (once it is stopped, it cannot finish them)."""
+        """Runs the first driver has started and not finished, as their lock files say."""
         return [
             lock.parent
             for lock in (out / "runs").glob(f"*/{RUN_LOCK}")
             if "run --n-jobs 2 " in lock_holder(lock) and not is_complete(lock.parent)
+        ]
+
+    def held() -> list[Path]:
+        """Unfinished runs whose lock the stopped driver holds (it cannot finish them).
+
+        Probed, not read from the holder line: a worker stopped between taking a lock and
+        writing its name in it holds a run the lock file does not name yet.
+        """
+        return [
+            lock.parent
+            for lock in (out / "runs").glob(f"*/{RUN_LOCK}")
+            if _is_locked(lock) and not is_complete(lock.parent)
         ]
 
     in_flight: list[Path] = []
@@ -222,7 +246,7 @@ def test_a_driver_killed_mid_run_leaves_its_runs_to_the_other(tmp_path):
         while not in_flight and killed.poll() is None and time.monotonic() < deadline:
             if victims():
                 os.killpg(group, signal.SIGSTOP)  # frozen, holding the locks of its runs
-                in_flight = victims()
+                in_flight = held()
                 if not in_flight:
                     os.killpg(group, signal.SIGCONT)
             time.sleep(0.02)
