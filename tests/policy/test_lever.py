@@ -29,6 +29,44 @@ def test_same_seed_runs_agree_until_the_lever_starts_then_the_lever_acts_and_pay
     assert lever.policy_table()["status"].tolist() == ["active"]
 
 
+@pytest.mark.parametrize("name", sorted(LEVERS))
+def test_a_lever_at_intensity_zero_is_off_and_runs_as_no_lever(name):
+    """Optimisations and discoveries search intensities from 0 and count jobs against the
+    town without the levers: at 0 a lever must change nothing (a hub at 0 used to open
+    with one free place, a festival at 0 to leave its full lasting amenity)."""
+    for seed in (0, 1):
+        base, off = pair(
+            {name: {"start": 1, "intensity": 0.0}},
+            months=30,
+            seed=seed,
+            city=lambda: town_and_city(university=True),
+        )
+        spend = ts(off)[f"spend_{name}"]
+        pd.testing.assert_frame_equal(ts(base), ts(off).drop(columns=[f"spend_{name}"]))
+        assert (spend == 0).all()
+        assert off.policy_table()["status"].tolist() == ["off"]
+        for table in ("talent_table", "firm_table", "ledger_table"):
+            pd.testing.assert_frame_equal(getattr(base, table)(), getattr(off, table)())
+
+
+def test_a_hub_below_half_a_place_has_no_tenants_and_a_small_festival_a_small_legacy():
+    """No free place below half a place (capacity rounds, it is not at least one), and a
+    festival's lasting amenity scales with its size as its month's amenity does."""
+    base, hub = pair({"creative_hub": {"start": 1, "intensity": 0.04}}, months=6)
+    assert round(12 * 0.04) == 0
+    assert (hub.firms.incubator < 0).all() and (hub.firms.ever_incubated == 0).all()
+    assert ts(hub)["spend_creative_hub"].sum() > 0  # what it was asked to run, it paid for
+    legacy = {}
+    for intensity in (0.1, 1.0, 2.0):
+        base, fest = pair(
+            {"festival": {"start": 1, "month_of_year": 1, "intensity": intensity}}, months=2
+        )
+        legacy[intensity] = float(fest.amenity_bonus.max() - base.amenity_bonus.max())
+    assert legacy[1.0] == pytest.approx(FestivalSettings().legacy_per_edition)
+    assert legacy[0.1] == pytest.approx(0.1 * legacy[1.0])
+    assert legacy[2.0] == pytest.approx(2 * legacy[1.0])
+
+
 @pytest.mark.parametrize("rule", sorted(TARGET_RULES))
 def test_target_rules_pick_the_nodes_they_describe(rule):
     g = town_and_city(university=True)

@@ -31,12 +31,13 @@ class Policy(mesa.Agent):
         start: first month (model step) the policy acts, >= 1.
         duration: months it runs; None runs to the end of the simulation.
         target: node ids it targets (empty: the whole focus place).
-        intensity: lever-specific strength, >= 0.
+        intensity: lever-specific strength, >= 0; at 0 the policy is off (it never
+            starts, acts or pays), so a plan with a lever at 0 runs as the plan without it.
         cost_once: one-off cost in EUR paid at the start.
         cost_monthly: cost in EUR paid every active month.
 
     Attributes:
-        status: "scheduled", "active" or "stopped".
+        status: "scheduled", "active", "stopped" or "off" (intensity 0).
         stop_step: month it stopped, or None.
         stop_reason: why it stopped ("completed" or "budget exhausted ...").
         spent: total EUR paid so far.
@@ -79,7 +80,7 @@ class Policy(mesa.Agent):
         self.intensity = intensity
         self.cost_once = cost_once
         self.cost_monthly = cost_monthly
-        self.status = "scheduled"
+        self.status = "off" if intensity == 0 else "scheduled"
         self.stop_step: int | None = None
         self.stop_reason: str | None = None
         self.spent = 0.0
@@ -122,7 +123,7 @@ class Policy(mesa.Agent):
     def step(self) -> None:
         """Start, pay, act or stop, depending on the month."""
         t = self.model.steps
-        if self.status == "stopped" or t < self.start:
+        if self.status in ("stopped", "off") or t < self.start:
             return
         if self.status == "scheduled":
             if not self.pay(self.cost_once, "one-off cost"):
@@ -137,7 +138,7 @@ class Policy(mesa.Agent):
 
     def stop(self, reason: str) -> None:
         """Stop for good, record when and why, and undo temporary effects."""
-        if self.status == "stopped":
+        if self.status in ("stopped", "off"):
             return
         was_active = self.status == "active"
         self.status = "stopped"

@@ -23,7 +23,7 @@ class CreativeHubSettings(LeverSettings):
     capacity: int = param(
         12,
         unit="firms",
-        doc="tenant places (scaled by intensity)",
+        doc="tenant places (scaled by intensity and rounded: below half a place, none)",
         ge=1,
         le=10_000,
     )
@@ -92,7 +92,9 @@ class CreativeHub(Lever):
     def on_start(self) -> None:
         """Open the hub at the first target node."""
         s = self.settings
-        capacity = max(1, round(s.capacity * self.intensity))
+        # rounded, not at least one: a hub at 2% of the default would otherwise get a
+        # full tenant place for 2% of its cost, a bargain an optimiser finds at once
+        capacity = round(s.capacity * self.intensity)
         self.hub = self.model.add_incubator(
             self.target_nodes[0],
             capacity,

@@ -55,7 +55,8 @@ class FestivalSettings(LeverSettings):
     legacy_per_edition: float = param(
         0.01,
         unit="amenity units",
-        doc="lasting amenity each edition leaves (capped at 5 editions)",
+        doc="lasting amenity each edition leaves at intensity 1 (scaled as the festival "
+        "month's amenity; capped at 5 editions)",
         source="Gomes & Librero-Cano 2018 (lasting effect) vs Steiner et al. 2015 (none)",
         ge=0,
         le=0.2,
@@ -91,10 +92,12 @@ class Festival(Lever):
     months (crowding and rent pressure; Steiner, Frey & Hotz 2015 found no
     significant effect and lower resident satisfaction in the event year); one
     month of it pushes nobody out, since displacement needs a rent burden that
-    stays high for months (docs/model.md 7.11). Each edition leaves a small lasting amenity (Gomes &
-    Librero-Cano 2018: +4.5% GDP/head lasting >5 years), capped at five
-    editions. Defaults: Obidos chocolate festival, ~200k visitors, cost cut
-    from EUR 500k to 250k per edition (docs/evidence.md, section Events and festivals).
+    stays high for months (docs/model.md 7.11). Each edition leaves a small
+    lasting amenity (Gomes & Librero-Cano 2018: +4.5% GDP/head lasting >5
+    years), capped at five editions; the month's amenity and the legacy both
+    scale with intensity (up to 3). Defaults: Obidos chocolate festival, ~200k
+    visitors, cost cut from EUR 500k to 250k per edition (docs/evidence.md,
+    section Events and festivals).
     """
 
     Settings = FestivalSettings
@@ -122,8 +125,9 @@ class Festival(Lever):
         s, m, nodes = self.settings, self.model, self.target_nodes
         self.editions += 1
         visitors = s.visitors * self.intensity / len(nodes)
+        scale = min(self.intensity, 3.0)  # of the edition's amenity: its pulse and its legacy
         self._pulse = {
-            "amenity": s.amenity_boost * min(self.intensity, 3.0),
+            "amenity": s.amenity_boost * scale,
             "demand": visitors * s.spend_per_visitor,
             "space": visitors * s.visitor_space,
         }
@@ -131,7 +135,7 @@ class Festival(Lever):
         m.visitor_budget[nodes] += self._pulse["demand"]
         m.visitor_demand[nodes] += self._pulse["space"]
         if self.editions <= 5:
-            m.amenity_bonus[nodes] += s.legacy_per_edition
+            m.amenity_bonus[nodes] += s.legacy_per_edition * scale
         self._pulse_on = True
 
     def _end_pulse(self) -> None:
