@@ -91,6 +91,59 @@ def test_driver_killed_part_way_resumes_without_losing_or_redoing_runs(tmp_path)
     )
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_a_terminated_driver_stops_its_workers_and_resumes(tmp_path):
+    """SIGTERM, as ``kill``, ``timeout`` or a scheduler's cancel sends it: the driver used
+    to die at once and leave its two workers computing runs, then asleep for good."""
+    path = _design(
+        tmp_path,
+        name="termme",
+        replicates=6,
+        steps=360,
+        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
+    )
+    out = tmp_path / "out"
+    cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out), "--n-jobs", "2"]
+    log = tmp_path / "driver.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=f, stderr=f, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while len(_complete(out)) < 1 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.terminate()  # the driver only, as `kill <pid>` does
+        code = proc.wait(timeout=60)
+        deadline = time.monotonic() + 30  # its workers end with it (given a moment to exit)
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = _group_alive(proc.pid)
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    said = log.read_text()
+    assert code == 143, said
+    assert "terminated; run the same command again to resume" in said
+    assert not left, "worker processes outlived the terminated driver"
+    before = _complete(out)
+    n = len(expected_run_dirs(Design.load(path), out / "runs"))
+    assert 1 <= len(before) < n, "the sweep should have been terminated part-way"
+    assert not [p for d in (out / "runs").iterdir() for p in temporaries(d)]
+
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    after = _complete(out)
+    assert len(after) == n and all(after[k] == before[k] for k in before)
+
+
 @pytest.mark.slow
 def test_experiment_through_a_hydra_launcher_shares_runs_with_the_driver(tmp_path):
     path = _design(tmp_path, replicates=2, steps=12)

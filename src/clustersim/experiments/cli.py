@@ -27,7 +27,12 @@ from pathlib import Path
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.design import Design, available, expected_run_dirs
-from clustersim.experiments.execute import LaunchError, echo_to_stderr
+from clustersim.experiments.execute import (
+    LaunchError,
+    Terminated,
+    echo_to_stderr,
+    terminate_as_interrupt,
+)
 from clustersim.experiments.experiment import (
     ExperimentOutcome,
     aggregate_and_report,
@@ -132,11 +137,18 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit codes: 0 all runs ok, 1 some runs failed or were left out as stale
     (everything else was written) or a Hydra multirun failed, 2 bad input,
-    130 interrupted.
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM: its workers are stopped too).
     """
     args = _parse(argv)
     try:
-        return _main(args)
+        with terminate_as_interrupt():
+            return _main(args)
+    except Terminated:
+        print(
+            "clustersim-experiment: terminated; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 143
     except KeyboardInterrupt:
         print(
             "clustersim-experiment: interrupted; run the same command again to resume",

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -35,11 +36,13 @@ __all__ = [
     "SWEEP_LOCK",
     "SWEEP_LOCK_HELD",
     "LaunchError",
+    "Terminated",
     "echo_to_stderr",
     "hydra_multirun_args",
     "run_hydra",
     "run_local",
     "sweep_lock",
+    "terminate_as_interrupt",
 ]
 
 LAUNCH_MODULE = "clustersim.experiments.launch"
@@ -53,6 +56,34 @@ SWEEP_LOCK = ".sweep.lock"
 
 SWEEP_LOCK_HELD = "CLUSTERSIM_SWEEP_LOCK_HELD"
 """Environment variable naming the sweep lock a parent holds for its multirun child process."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a scheduler cancelling the job) taken as an interrupt."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated`, a ``KeyboardInterrupt``.
+
+    So a terminated driver does what an interrupted one does: it stops its worker
+    processes and its Hydra child and keeps the finished runs. Left to Python's default,
+    SIGTERM ends the driver at once and its workers live on, computing runs nobody
+    collects and then waiting forever on their task queue. Outside the main thread
+    (where no handler can be set) the block runs unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class LaunchError(ClusterSimError):
