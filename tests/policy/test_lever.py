@@ -61,7 +61,7 @@ def test_a_hub_below_half_a_place_has_no_tenants_and_a_small_festival_a_small_le
         base, fest = pair(
             {"festival": {"start": 1, "month_of_year": 1, "intensity": intensity}}, months=2
         )
-        legacy[intensity] = float(fest.amenity_bonus.max() - base.amenity_bonus.max())
+        legacy[intensity] = float((fest.amenity_bonus - base.amenity_bonus).max())
     assert legacy[1.0] == pytest.approx(FestivalSettings().legacy_per_edition)
     assert legacy[0.1] == pytest.approx(0.1 * legacy[1.0])
     assert legacy[2.0] == pytest.approx(2 * legacy[1.0])

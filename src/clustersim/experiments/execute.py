@@ -69,21 +69,27 @@ def terminate_as_interrupt() -> Iterator[None]:
     So a terminated driver does what an interrupted one does: it stops its worker
     processes and its Hydra child and keeps the finished runs. Left to Python's default,
     SIGTERM ends the driver at once and its workers live on, computing runs nobody
-    collects and then waiting forever on their task queue. Outside the main thread
-    (where no handler can be set) the block runs unchanged.
+    collects and then waiting forever on their task queue. A second SIGTERM while the
+    first is being handled is ignored, so it cannot cut the clean-up short. Outside the
+    main thread (where no handler can be set), or where SIGTERM is ignored on purpose,
+    the block runs unchanged.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        yield
+        return
 
     def _raise(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class LaunchError(ClusterSimError):
@@ -290,9 +296,10 @@ def run_hydra(
     process, ``python -m clustersim.experiments.launch --multirun ...`` (see
     :func:`hydra_multirun_args`), whose output streams to this process's standard
     output and error. The sweep directory must be on a file system every worker sees
-    (a cluster's shared disk). When this process is interrupted (Ctrl-C), the child
-    is interrupted too and waited for (killed after ``STOP_GRACE_S`` seconds), and the
-    ``KeyboardInterrupt`` goes on: finished runs are kept, and the same command resumes.
+    (a cluster's shared disk). When this process is interrupted (Ctrl-C, or SIGTERM
+    within :func:`terminate_as_interrupt`), the child gets the same signal and is waited
+    for (killed after ``STOP_GRACE_S`` seconds), and the ``KeyboardInterrupt`` goes on:
+    finished runs are kept, and the same command resumes.
 
     Returns:
         The child's exit code: 0 when the sweep ran (failed runs are recorded, not
@@ -305,20 +312,26 @@ def run_hydra(
         sys.stdout.flush()  # our lines first, then the child's, in order
         sys.stderr.flush()
         env = {**os.environ, SWEEP_LOCK_HELD: str(lock)}
-        child = subprocess.Popen([sys.executable, "-m", LAUNCH_MODULE, *args], env=env)
+        child: subprocess.Popen | None = None
         try:
+            child = subprocess.Popen([sys.executable, "-m", LAUNCH_MODULE, *args], env=env)
             return child.wait()
-        except KeyboardInterrupt:
-            _stop(child)
+        except KeyboardInterrupt as exc:
+            if child is not None:
+                _stop(child, signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
             raise
 
 
-def _stop(child: subprocess.Popen) -> None:
-    """Interrupt a child process as Ctrl-C would; kill it if it has not ended in time."""
+def _stop(child: subprocess.Popen, sig: int = signal.SIGINT) -> None:
+    """Stop a child process with ``sig`` (Ctrl-C's by default); kill it if it lingers.
+
+    It is killed after ``STOP_GRACE_S`` seconds. A child started in the background
+    ignores SIGINT; SIGTERM still reaches it.
+    """
     if child.poll() is None:
         try:
-            child.send_signal(signal.SIGINT)
-        except (OSError, ValueError):  # gone already, or a system without SIGINT for children
+            child.send_signal(sig)
+        except (OSError, ValueError):  # gone already, or a system without the signal
             pass
     try:
         child.wait(timeout=STOP_GRACE_S)

@@ -42,7 +42,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from clustersim.errors import ClusterSimError, ConfigError
 from clustersim.experiments.design import Design
-from clustersim.experiments.execute import sweep_lock
+from clustersim.experiments.execute import Terminated, sweep_lock, terminate_as_interrupt
 from clustersim.experiments.runner import (
     RunSpec,
     error_line,
@@ -70,6 +70,7 @@ log = logging.getLogger("clustersim.experiments.launch")
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 _NO_CHECK_FLAGS = ("--help", "-h", "--hydra-help", "--version", "--shell-completion", "-sc")
 """Hydra flags that run nothing: the overrides are not checked."""
 
@@ -444,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clustersim`` command; returns the exit code.
 
     Exit codes: 0 done (a multirun's failed runs are recorded, not counted here),
-    2 bad input, 130 interrupted (a multirun resumes when launched again).
+    2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted
+    multirun resumes when launched again.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     multirun = any(a in ("-m", "--multirun") for a in args)
@@ -459,11 +461,13 @@ def main(argv: list[str] | None = None) -> int:
             return _error(str(exc))
     saved, sys.argv = sys.argv, [sys.argv[0] if sys.argv else "clustersim", *args]
     try:
-        _hydra_app()  # Hydra's decorator reads its arguments from sys.argv
-    except KeyboardInterrupt:
+        with terminate_as_interrupt():  # SIGTERM stops a launcher's workers as Ctrl-C does
+            _hydra_app()  # Hydra's decorator reads its arguments from sys.argv
+    except KeyboardInterrupt as exc:
         resume = "; launch the same sweep again to resume" if multirun else ""
-        print(f"clustersim: interrupted{resume}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"clustersim: {how}{resume}", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         sys.argv = saved
         _SWEEP_HOLD.close()  # a sweep that raised ends without on_multirun_end

@@ -7,6 +7,7 @@ but survive less well after they leave (US matched samples).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from clustersim.params import MAX_MONTHS, param
@@ -23,7 +24,7 @@ class CreativeHubSettings(LeverSettings):
     capacity: int = param(
         12,
         unit="firms",
-        doc="tenant places (scaled by intensity and rounded: below half a place, none)",
+        doc="tenant places (scaled by intensity and rounded, half up: below half a place, none)",
         ge=1,
         le=10_000,
     )
@@ -94,7 +95,7 @@ class CreativeHub(Lever):
         s = self.settings
         # rounded, not at least one: a hub at 2% of the default would otherwise get a
         # full tenant place for 2% of its cost, a bargain an optimiser finds at once
-        capacity = round(s.capacity * self.intensity)
+        capacity = math.floor(s.capacity * self.intensity + 0.5)  # half a place rounds up
         self.hub = self.model.add_incubator(
             self.target_nodes[0],
             capacity,
