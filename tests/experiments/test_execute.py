@@ -92,6 +92,21 @@ def test_driver_killed_part_way_resumes_without_losing_or_redoing_runs(tmp_path)
     )
 
 
+def _slow_town_design(tmp_path: Path, name: str, *, replicates: int) -> Path:
+    """A small town's design whose runs take a second or more, so a signal lands mid-sweep.
+
+    With the spin-up cached by an earlier test, 60-month runs took 0.2 s and a sweep could
+    end before the signal reached it; these run 360 months.
+    """
+    return _design(
+        tmp_path,
+        name=name,
+        replicates=replicates,
+        steps=360,
+        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
+    )
+
+
 def _group_alive(pgid: int) -> bool:
     """Whether a process of group ``pgid`` lives (zombies, not yet reaped, do not count)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -108,13 +123,7 @@ def _group_alive(pgid: int) -> bool:
 def test_a_terminated_driver_stops_its_workers_and_resumes(tmp_path):
     """SIGTERM, as ``kill``, ``timeout`` or a scheduler's cancel sends it: the driver used
     to die at once and leave its two workers computing runs, then asleep for good."""
-    path = _design(
-        tmp_path,
-        name="termme",
-        replicates=6,
-        steps=360,
-        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
-    )
+    path = _slow_town_design(tmp_path, "termme", replicates=6)
     out = tmp_path / "out"
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out), "--n-jobs", "2"]
     log = tmp_path / "driver.log"
@@ -220,15 +229,7 @@ def test_a_failed_hydra_launch_exits_1_and_writes_no_report(tmp_path, capsys):
     ids=["ctrl-c", "sigterm"],
 )
 def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, code, word):
-    path = _design(
-        tmp_path,
-        name="stopme",
-        replicates=4,
-        # runs of a second or more: with the spin-up cached by an earlier test, 60-month
-        # runs took 0.2 s and the sweep could end before the interrupt reached it
-        steps=360,
-        sites={"town": {"overrides": ["city=small_town", "city.population=12000"]}},
-    )
+    path = _slow_town_design(tmp_path, "stopme", replicates=4)
     out = tmp_path / "out"
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
     cmd += ["--launcher", "basic"]
