@@ -11,9 +11,9 @@
 #
 # Names: flagship scaling policy_sweep stationarity calibration_table talent_flows
 # town_and_city (the runs quoted in docs/model.md section 9 and docs/experiments.md)
-# path_dependence (with the 60-year spin-up of its table: with the model's 100 years
-# its histories with strong increasing returns run away, workers of 8-11 GB stopped
-# after 15-23 minutes twice; docs/experiments.md, "Path dependence").
+# path_dependence (its own default is the 60-year spin-up of its table: with the model's
+# 100 years its histories with strong increasing returns run away, workers of 8-11 GB
+# stopped after 15-23 minutes twice; docs/experiments.md, "Path dependence").
 # Each step's output and time go to <folder>/<name>.log; a step that
 # fails does not stop the others, and the script exits 1 if any failed
 # (stationarity.py's exit 1, a city that drifts, is a finding, not a failure). The numbers quoted in README.md and docs/ are then updated by
@@ -31,7 +31,7 @@ declare -A command=(
   [scaling]=".venv/bin/clustersim-experiment run scaling --out $out/scaling"
   [policy_sweep]=".venv/bin/clustersim-experiment run policy_sweep --out $out/policy_sweep"
   [stationarity]="$py experiments/stationarity.py --out $out/stationarity"
-  [path_dependence]="$py experiments/path_dependence.py --spin-up-years 60 --out $out/path_dependence"
+  [path_dependence]="$py experiments/path_dependence.py --out $out/path_dependence"
   [calibration_table]="$py experiments/calibration_table.py --out $out/calibration_table"
   [talent_flows]="$py experiments/talent_flows.py --city region --years 100 --out $out/talent_flows/region \
     && $py experiments/talent_flows.py --city region --years 100 --set talent.size_weight=1 --out $out/talent_flows/region_sized \
