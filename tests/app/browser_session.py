@@ -63,6 +63,14 @@ class Session:
     def readout(self) -> str:
         return self.page.locator(".clustersim-readout").inner_text()
 
+    def wait_baseline_readout(self) -> None:
+        """Wait until the readout compares the town with its baseline.
+
+        A regular expression, not a string: Playwright matches a string ``has_text``
+        case-insensitively, and the no-levers readout says "the same town without levers".
+        """
+        self.page.locator(".clustersim-readout", has_text=re.compile("Without levers")).wait_for()
+
     def step(self, month: int) -> None:
         self.page.get_by_role("button", name="Step").click()
         self.wait_month(month)

@@ -323,7 +323,7 @@ def test_the_projector_layout_fills_a_1920x1080_screen_with_large_figures(app_ur
 def test_the_projector_layout_on_a_1280x800_screen(app_url, tab) -> None:
     app = Session(tab(1280, 800), app_url)
     app.choose_lesson("hub_and_festival")  # the longest summary, and the gap
-    app.page.locator(".clustersim-readout", has_text="Without levers").wait_for()
+    app.wait_baseline_readout()
     app.page.wait_for_timeout(500)
     map_box, plots_box = app.box("img.clustersim-map"), app.box("img.clustersim-plots")
     # the same proportions, smaller: still side by side, the plots on screen (font metrics
@@ -374,7 +374,7 @@ def test_the_gap_to_the_baseline_and_the_cost_per_job_are_shown_live(app_url, ta
     assert "No levers on" in app.readout()
     app.choose("Lesson scenario", "2. The same town")
     app.wait_summary("Creative hub x1, Festival x1")
-    app.page.locator(".clustersim-readout", has_text="Without levers").wait_for()
+    app.wait_baseline_readout()
     assert re.search(r"Gap\s+0\b", app.readout()), app.readout()
     assert "no extra jobs yet" in app.readout()
     assert "One run is one history" in app.readout()
