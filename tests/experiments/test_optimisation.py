@@ -256,6 +256,23 @@ def test_the_pareto_table_of_the_shipped_design_names_its_currency_once_in_the_h
     assert not any("EUR" in str(value) for value in table.iloc[0])
 
 
+def test_a_plan_that_sets_a_lever_to_intensity_0_is_told_with_that_lever_off():
+    # a lever at intensity 0 never starts nor pays: its start month and target mean nothing
+    from clustersim.experiments.optimisation_report import plan_sentences
+
+    s = parse_optimisation(Design.named("optimisation_small_town").optimisation)
+    row = {name: 1.0 for name in s.names} | {name: opts[0] for name, opts in s.choices}
+    row |= {"policy.creative_hub.intensity": 0.0, "policy.creative_hub.start": 23}
+    outcomes = {"creative_jobs": 13.2, "spend": 2_790_000.0, "cost_per_job": 211_000.0}
+    outcomes |= {"displacement": 0.1, "creative_jobs_low": 4.35, "creative_jobs_high": 22.0}
+    plan = {"trial": 7, "generation": 0, "within_budget": True, "complete": True}
+    pareto = pd.DataFrame([{**plan, **row, **outcomes}])
+    best = next(t for t in plan_sentences(pareto, pareto, s, 120) if t.startswith("Most"))
+    assert "creative hub off;" in best, best
+    assert "from month 23" not in best and "target" not in best, best
+    assert "festival at intensity 1;" in best, best
+
+
 def test_the_progress_figure_says_which_generations_had_no_plan_within_the_budget():
     from clustersim.experiments.optimisation_report import figure_progress
 

@@ -33,17 +33,22 @@ def _plan_text(row: pd.Series, settings: OptimisationSettings) -> str:
     """A plan's decisions in words, lever by lever; other parameters as ``name value``.
 
     For example ``creative hub at intensity 0.5 from month 23 (target centre); festival
-    at intensity 0.11``.
+    at intensity 0.11``. A lever the plan sets to intensity 0 is ``off`` (such a lever
+    never starts nor pays, so its other decisions are not told).
     """
     from clustersim.experiments.plan_runs import lever_label
 
     levers: dict[str, list[str]] = {}
+    off = set()
     others = []
     for name in settings.names:
         value = row[name]
-        shown = fmt_number(value) if isinstance(value, int | float | np.number) else str(value)
+        number = isinstance(value, int | float | np.number)
+        shown = fmt_number(value) if number else str(value)
         parts = name.split(".")
         if len(parts) == 3 and parts[0] == "policy":
+            if parts[2] == "intensity" and number and value == 0:
+                off.add(parts[1])
             words = {
                 "intensity": f"at intensity {shown}",
                 "start": f"from month {shown}",
@@ -52,7 +57,9 @@ def _plan_text(row: pd.Series, settings: OptimisationSettings) -> str:
             levers.setdefault(parts[1], []).append(words)
         else:
             others.append(f"{name} {shown}")
-    texts = [f"{lever_label(k).lower()} {' '.join(v)}" for k, v in levers.items()]
+    texts = [
+        f"{lever_label(k).lower()} {'off' if k in off else ' '.join(v)}" for k, v in levers.items()
+    ]
     return "; ".join(texts + others)
 
 
