@@ -252,6 +252,33 @@ def test_attracted_prospects_arrive_with_policy_origin_and_reach_their_lever():
     np.testing.assert_array_equal(np.sort(came), newcomers)
 
 
+@pytest.mark.parametrize("choice_set_size", [100, 3])
+def test_prospects_asked_to_weigh_some_nodes_only_settle_there_or_stay_away(choice_set_size):
+    # every node weighed (8 nodes) and sampled choice sets of 3: the others are closed
+    model = CreativeClusterModel(
+        rng=2,
+        city=town_and_city(),
+        spin_up={"months": 0},
+        talent={"immigration_rate": 0.0, "choice_set_size": choice_set_size},
+    )
+    town = np.flatnonzero(model.place == model.focus_place)
+    recruiter, anywhere = Recruiter(), Recruiter()
+    model.attract_talents(400, [int(town[0])], 0.0, recruiter, within=town.tolist())
+    model.attract_talents(400, [int(town[0])], 0.0, anywhere)
+    moves.move_talents(model)
+    homes = model.talents.home
+    assert len(recruiter.came) > 100
+    assert np.isin(homes[recruiter.came], town).all()
+    # without ``within`` most go to the city next door, which has ten times the homes
+    assert np.isin(homes[anywhere.came], town).mean() < 0.5
+
+
+def test_a_request_for_nodes_the_city_does_not_have_is_refused():
+    model = tiny()
+    with pytest.raises(ValueError, match="within must name nodes 0..2"):
+        model.attract_talents(5, [0], 1.0, Recruiter(), within=[1, 3])
+
+
 def _newcomers_by_node(model, prospects=4000):
     recruiter = Recruiter()
     model.attract_talents(prospects, [0], 0.0, recruiter)  # no pull: every node as it is
@@ -446,7 +473,11 @@ def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(
             rng=4,
             city=town_and_city(city_university=True),
             spin_up={"months": 0},
-            policy={"university_partnership": {}, "talent_attraction": {}},
+            policy={
+                "university_partnership": {},
+                "talent_attraction": {},
+                "talent_attraction_2": {"recruits_for": "town", "target": "focus"},
+            },
             talent={"choice_set_size": choice_set_size},
         )
         model.run_for(12)

@@ -319,14 +319,28 @@ class CreativeClusterModel(mesa.Model):
         self.cultural_institutions.remove(inst)
         inst.remove()
 
-    def attract_talents(self, prospects: int, nodes: list[int], bonus: float, policy: Any) -> None:
+    def attract_talents(
+        self,
+        prospects: int,
+        nodes: list[int],
+        bonus: float,
+        policy: Any,
+        within: list[int] | None = None,
+    ) -> None:
         """Queue prospective newcomers for this month's location choice.
 
         They choose like other newcomers (coming or not, and where) with an extra
         utility ``bonus`` at ``nodes``; ``policy.on_attracted(ids)`` receives the
-        ids of those who came (relocation grants, artist residencies).
+        ids of those who came (relocation grants, artist residencies). With
+        ``within`` they weigh only those nodes (a programme that recruits for one
+        town); without, every node of the region.
         """
-        self.attraction_requests.append((int(prospects), list(nodes), float(bonus), policy))
+        if within is not None:
+            within = np.unique(np.asarray(within, dtype=np.int64))
+            if len(within) == 0 or within[0] < 0 or within[-1] >= self.n_nodes:
+                raise ValueError(f"within must name nodes 0..{self.n_nodes - 1}, got {within}")
+        request = moves.Request(int(prospects), list(nodes), float(bonus), policy, within)
+        self.attraction_requests.append(request)
 
     # ----------------------------------------------------------------- tables
     def talent_income(self, ids: np.ndarray | None = None) -> np.ndarray:

@@ -123,9 +123,17 @@ class PolicyHost(Protocol):
     def close_cultural_institution(self, inst: CulturalInstitution) -> None:
         """Close a cultural institution; amenity around it falls."""
 
-    def attract_talents(self, prospects: int, nodes: list[int], bonus: float, policy: Any) -> None:
+    def attract_talents(
+        self,
+        prospects: int,
+        nodes: list[int],
+        bonus: float,
+        policy: Any,
+        within: list[int] | None = None,
+    ) -> None:
         """Queue prospective newcomers with an extra pull ``bonus`` at ``nodes``.
 
+        With ``within`` they weigh only those nodes (and not coming), else every node.
         The model calls ``policy.on_attracted(ids)`` with the ids of those who came.
         """
 

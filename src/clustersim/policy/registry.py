@@ -91,6 +91,10 @@ def _checked_value(key: str, name: str, value: Any, default: Any) -> Any:
                 f"or a list of node names, got {value!r}"
             )
         return value
+    if isinstance(default, str):  # a setting of named choices (its range check names them)
+        if not isinstance(value, str):
+            raise ConfigError(f"policy.{key}.{name} must be text, got {value!r}")
+        return value
     integer = name == "duration" or isinstance(default, int)
     if value is not None:
         allowed = (int,) if integer else (int, float)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from mesa import Model
@@ -37,8 +37,22 @@ __all__ = ["Choosers", "Request", "move_talents", "node_income", "size_terms"]
 #: talents and half the homes); with 0 they count the talents (every node one alternative).
 TIES_PER_HOMES = 1000.0
 
-#: A lever's request for newcomers: (prospects, target nodes, extra utility there, policy).
-Request = tuple[int, list[int], float, Any]
+class Request(NamedTuple):
+    """A lever's request for newcomers (:meth:`CreativeClusterModel.attract_talents`).
+
+    Attributes:
+        prospects: how many prospective newcomers weigh coming this month.
+        nodes: the target nodes, where they find ``bonus`` more utility.
+        bonus: the extra utility at ``nodes``.
+        policy: the lever; its ``on_attracted(ids)`` receives those who came.
+        within: the only nodes they weigh (besides not coming), or None for every node.
+    """
+
+    prospects: int
+    nodes: list[int]
+    bonus: float
+    policy: Any
+    within: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,7 @@ def _choosers(
     """Gather the choosers' traits; newcomers' sector, skill and taste are drawn."""
     tp = model.params.talent
     t, rng = model.talents, model.rng
-    n_new = n_immigrants + sum(r[0] for r in requests)
+    n_new = n_immigrants + sum(r.prospects for r in requests)
     sector = np.concatenate(
         [
             t.sector[reviewing],
@@ -220,7 +234,7 @@ def _choice_sets(
     population = model.residents + talents_ns.sum(axis=1)
     weights = 0.5 * population / population.sum() + 0.5 / model.n_nodes
     pulled = [np.flatnonzero(model.graduate_pull.any(axis=0))]
-    pulled += [np.asarray(nodes, dtype=np.int64) for _, nodes, _, _ in choosers.requests]
+    pulled += [np.asarray(r.nodes, dtype=np.int64) for r in choosers.requests]
     always = np.unique(np.concatenate(pulled))
     return draws.ChoiceSets.draw(
         choosers.home, choosers.employer_node, weights, size, model.rng, always=always
@@ -346,13 +360,18 @@ def _add_pulls(
         else:
             utilities[at - start, :-1] += np.take_along_axis(pull, sets[at], axis=1)
     row = choosers.n_residents + choosers.n_immigrants
-    for count, nodes, bonus, _ in choosers.requests:  # policy prospects: extra pull of targets
+    for count, nodes, bonus, _, within in choosers.requests:  # policy prospects
         lo, hi = max(row, start), min(row + count, stop)
-        if lo < hi:
+        if lo < hi:  # the extra pull of the targets; the nodes outside ``within`` closed
+            block = utilities[lo - start : hi - start, :-1]
             if sets is None:
-                utilities[lo - start : hi - start, nodes] += bonus
+                block[:, nodes] += bonus
+                if within is not None:
+                    block[:, np.isin(np.arange(model.n_nodes), within, invert=True)] = -np.inf
             else:
-                utilities[lo - start : hi - start, :-1] += bonus * np.isin(sets[lo:hi], nodes)
+                block += bonus * np.isin(sets[lo:hi], nodes)
+                if within is not None:
+                    block[np.isin(sets[lo:hi], within, invert=True)] = -np.inf
         row += count
 
 
@@ -408,6 +427,7 @@ def _newcomers_arrive(model: Model, choosers: Choosers, choice: np.ndarray) -> N
     np.add.at(model.moves_in, model.place[choice[come]], 1)
     row_of = np.flatnonzero(come)  # newcomer row of each new id
     row = choosers.n_immigrants
-    for count, _, _, policy in choosers.requests:
-        policy.on_attracted(ids[(row_of >= row) & (row_of < row + count)])
+    for request in choosers.requests:
+        count = request.prospects
+        request.policy.on_attracted(ids[(row_of >= row) & (row_of < row + count)])
         row += count

@@ -60,6 +60,16 @@ class TalentAttractionSettings(LeverSettings):
         ge=1,
         le=10.0,
     )
+    recruits_for: str = param(
+        "region",
+        unit="-",
+        doc=(
+            "whom the programme recruits for: region = its prospects weigh every node of "
+            "the region, like other newcomers; town = only the nodes of the places that "
+            "hold its targets (or not coming)"
+        ),
+        choices=("region", "town"),
+    )
     cost_monthly: float = param(
         2_000.0,
         unit="EUR/month",
@@ -74,7 +84,8 @@ class TalentAttraction(Lever):
 
     Each month prospective newcomers (``prospects_per_grant`` per grant on
     offer) consider the region like other newcomers, with an extra pull
-    ``appeal`` at the target nodes (grant, cheap house or studio). They enter
+    ``appeal`` at the target nodes (grant, cheap house or studio); with
+    ``recruits_for: town`` they consider only the places of the target nodes. They enter
     the talent table with origin ``policy``; those who settle at a target node
     receive a grant (paid per arrival, up to the month's grants). Evidence
     (docs/evidence.md, section Talent attraction and residencies): Paducah's artist relocation
@@ -96,7 +107,11 @@ class TalentAttraction(Lever):
         if grants:
             self._grants_left = grants
             prospects = round(grants * s.prospects_per_grant)
-            self.model.attract_talents(prospects, self.target_nodes, s.appeal, self)
+            within = None
+            if s.recruits_for == "town":
+                place = self.model.place
+                within = np.flatnonzero(np.isin(place, place[self.target_nodes])).tolist()
+            self.model.attract_talents(prospects, self.target_nodes, s.appeal, self, within)
 
     def on_attracted(self, ids: np.ndarray) -> None:
         """Pay grants to those who came to a target node (up to the month's grants)."""
