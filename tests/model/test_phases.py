@@ -476,7 +476,7 @@ def test_location_choice_in_blocks_of_choosers_chooses_as_in_one_block(
             policy={
                 "university_partnership": {},
                 "talent_attraction": {},
-                "talent_attraction_2": {"recruits_for": "town", "target": "focus"},
+                "talent_attraction_2": {"recruits_for": "region", "target": "focus"},
             },
             talent={"choice_set_size": choice_set_size},
         )

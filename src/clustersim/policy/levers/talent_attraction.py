@@ -61,12 +61,17 @@ class TalentAttractionSettings(LeverSettings):
         le=10.0,
     )
     recruits_for: str = param(
-        "region",
+        "town",
         unit="-",
         doc=(
-            "whom the programme recruits for: region = its prospects weigh every node of "
-            "the region, like other newcomers; town = only the nodes of the places that "
-            "hold its targets (or not coming)"
+            "whom the programme recruits for: town = its prospects weigh only the nodes of "
+            "the places that hold its targets (or not coming), as a town's programme "
+            "recruits for the town; region = every node of the region, like the region's "
+            "other newcomers (a regional campaign)"
+        ),
+        source=(
+            "assumption: Paducah's programme offered houses and grants in Paducah, to "
+            "artists who would move there (docs/evidence.md)"
         ),
         choices=("region", "town"),
     )
@@ -83,9 +88,10 @@ class TalentAttraction(Lever):
     """Relocation grants and artist residencies: extra prospects who may choose the target.
 
     Each month prospective newcomers (``prospects_per_grant`` per grant on
-    offer) consider the region like other newcomers, with an extra pull
-    ``appeal`` at the target nodes (grant, cheap house or studio); with
-    ``recruits_for: town`` they consider only the places of the target nodes. They enter
+    offer) weigh the nodes of the places that hold the targets (``recruits_for:
+    town``; ``region``: every node of the region, like other newcomers), with
+    an extra pull ``appeal`` at the target nodes (grant, cheap house or studio),
+    or not coming. They enter
     the talent table with origin ``policy``; those who settle at a target node
     receive a grant (paid per arrival, up to the month's grants). Evidence
     (docs/evidence.md, section Talent attraction and residencies): Paducah's artist relocation
