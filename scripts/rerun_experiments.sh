@@ -10,7 +10,8 @@
 # leaves them out as stale.
 #
 # Names: flagship scaling policy_sweep stationarity calibration_table talent_flows
-# town_and_city (the runs quoted in docs/model.md section 9 and docs/experiments.md)
+# town_and_city (the runs quoted in docs/model.md section 9 and docs/experiments.md),
+# talent_attraction (docs/policies.md), discovery and optimisation (docs/calibration.md);
 # path_dependence (its own default is the 60-year spin-up of its table: with the model's
 # 100 years its histories with strong increasing returns run away, workers of 8-11 GB
 # stopped after 15-23 minutes twice; docs/experiments.md, "Path dependence").
@@ -23,13 +24,18 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 fingerprint=$($py -c "from clustersim.experiments.provenance import model_fingerprint as m; print(m())")
 out="results/rerun-$fingerprint"
-all=(flagship scaling policy_sweep stationarity calibration_table talent_flows town_and_city path_dependence)
+all=(flagship scaling policy_sweep talent_attraction discovery optimisation stationarity
+     calibration_table talent_flows town_and_city path_dependence)
 known=("${all[@]}")
 steps=("${@:-${all[@]}}")
 declare -A command=(
   [flagship]=".venv/bin/clustersim-experiment run town_vs_metropolis --out $out/flagship"
   [scaling]=".venv/bin/clustersim-experiment run scaling --out $out/scaling"
   [policy_sweep]=".venv/bin/clustersim-experiment run policy_sweep --out $out/policy_sweep"
+  [talent_attraction]=".venv/bin/clustersim-experiment run talent_attraction_recruits --out $out/talent_attraction"
+  [discovery]=".venv/bin/clustersim-experiment run discovery_small_town --out $out/discovery \
+    && .venv/bin/clustersim-experiment discover $out/discovery --outcome creative_growth --above 0.2"
+  [optimisation]=".venv/bin/clustersim-experiment run optimisation_small_town --out $out/optimisation"
   [stationarity]="$py experiments/stationarity.py --out $out/stationarity"
   [path_dependence]="$py experiments/path_dependence.py --out $out/path_dependence"
   [calibration_table]="$py experiments/calibration_table.py --out $out/calibration_table"
