@@ -275,7 +275,7 @@ def test_prospects_asked_to_weigh_some_nodes_only_settle_there_or_stay_away(choi
 
 def test_a_request_for_nodes_the_city_does_not_have_is_refused():
     model = tiny()
-    with pytest.raises(ValueError, match="within must name nodes 0..2"):
+    with pytest.raises(ValueError, match=r"within must name nodes 0\.\.2"):
         model.attract_talents(5, [0], 1.0, Recruiter(), within=[1, 3])
 
 

@@ -70,9 +70,7 @@ def _arrivals(monkeypatch, recruits_for: str, seed: int) -> tuple[np.ndarray, in
 
 
 @pytest.mark.parametrize("seed", SEEDS[:2])
-def test_a_programme_that_recruits_for_the_town_brings_its_newcomers_to_the_town(
-    monkeypatch, seed
-):
+def test_a_programme_that_recruits_for_the_town_brings_its_newcomers_to_the_town(monkeypatch, seed):
     # next to a city of ten times the homes, many prospects who weigh the whole region
     # settle in the city, without a grant; a programme recruiting for the town brings
     # everyone who comes to the town: fewer come, but more of them to the town

@@ -37,6 +37,7 @@ __all__ = ["Choosers", "Request", "move_talents", "node_income", "size_terms"]
 #: talents and half the homes); with 0 they count the talents (every node one alternative).
 TIES_PER_HOMES = 1000.0
 
+
 class Request(NamedTuple):
     """A lever's request for newcomers (:meth:`CreativeClusterModel.attract_talents`).
 
