@@ -243,6 +243,48 @@ def test_minimum_detectable_effect_is_detected_with_the_stated_power():
     assert minimum_detectable_effect([2.0, 2.0, 2.0]) == 0.0
 
 
+def test_an_arms_intervals_do_not_move_when_other_arms_come_or_the_runs_are_reordered():
+    # a design re-run with one arm changed (new config, new run ids that sort elsewhere)
+    # must leave the other arms' intervals, and so their verdicts, where they were
+    rng = np.random.default_rng(5)
+    base = list(rng.normal(150, 10, 6))
+    noisy = {arm: list(rng.normal(mu, 8, 6)) for arm, mu in (("a", 12.0), ("b", 3.0))}
+    both = _outcomes(noisy, base, spend=500_000.0)
+    alone = _outcomes({"a": noisy["a"]}, base, spend=500_000.0)
+    alone = alone.sample(frac=1.0, random_state=1).reset_index(drop=True)  # another order
+    columns = ["effect", "ci_low", "ci_high"]
+    metrics = ["creative_employment"]
+    first = an.effects(both, metrics, baseline="none").set_index(["metric", "arm"])
+    again = an.effects(alone, metrics, baseline="none").set_index(["metric", "arm"])
+    key = ("creative_employment", "a")
+    assert again.loc[key, columns].tolist() == first.loc[key, columns].tolist()
+    assert first.loc[key, "ci_low"] < first.loc[key, "ci_high"]  # an interval, not a point
+    cost_columns = ["cost_per_job", "cost_low", "cost_high"]
+    cost_first = an.cost_per_job(both, baseline="none").set_index("arm").loc["a", cost_columns]
+    cost_again = an.cost_per_job(alone, baseline="none").set_index("arm").loc["a", cost_columns]
+    assert cost_again.tolist() == cost_first.tolist()
+    # and a different arm name draws another stream (the streams are not all one)
+    renamed = both.replace({"arm": {"b": "c"}})
+    other = an.effects(renamed, metrics, baseline="none").set_index("arm")
+    assert other.loc["c", "ci_low"] != first.loc[("creative_employment", "b"), "ci_low"]
+
+
+def test_take_off_times_keep_their_interval_whatever_else_the_table_holds():
+    months = np.random.default_rng(2).uniform(5, 60, 15).round(1)
+    runs = pd.DataFrame(
+        {
+            "site": "town",
+            "arm": ["b"] * 3 + ["a"] * 12,
+            "took_off": True,
+            "takeoff_step": months,
+        }
+    )
+    cols = ["takeoff_step_low", "takeoff_step_high"]
+    full = an.takeoff_summary(runs).set_index("arm").loc["a", cols]
+    only = an.takeoff_summary(runs.iloc[3:].iloc[::-1]).set_index("arm").loc["a", cols]
+    assert only.tolist() == full.tolist()
+
+
 def test_effects_report_the_design_minimum_detectable_effect():
     from clustersim.experiments.analysis import effects, minimum_detectable_effect
 

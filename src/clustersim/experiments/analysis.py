@@ -43,6 +43,8 @@ Definitions (also in ``docs/experiments.md``):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,6 +73,19 @@ RUN_KEY = "run_id"
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _row_rng(seed: int, *key: Any) -> np.random.Generator:
+    """The random stream of one table row, from the analysis seed and the row's key.
+
+    A row (metric, site, arm, ...) gets the same stream whatever other rows its table
+    holds and in whatever order the runs were listed: adding an arm to a design, or
+    changing one, leaves the other arms' intervals as they were. The callers resample
+    values put in sorted order, so an interval depends only on the row's own values.
+    """
+    digest = hashlib.sha256(json.dumps([str(k) for k in key]).encode()).digest()
+    words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
+    return np.random.default_rng(np.random.SeedSequence([int(seed), *words]))
 
 
 def bootstrap_mean_ci(
@@ -251,15 +266,13 @@ def effects(
     ``relative_effect`` (effect / baseline mean), ``significant`` (CI excludes 0) and
     ``mde``, the design's minimum detectable effect (:func:`minimum_detectable_effect`,
     5% level, 80% power) from the spread of the paired differences.
-    Each row's resampling uses its own child of ``SeedSequence(seed)``, taken in row
-    order: the same metrics, groups and arms give the same intervals, but a table of
-    other metrics (the report's side effects) draws other children, so the same
-    quantity can get a slightly different interval there.
+    Each row resamples its sorted differences with a random stream of its own, keyed
+    by ``seed``, the metric, the group and the arm: a row's interval depends on its own
+    pairs only, not on the other rows of the table nor on the order of the runs.
     """
     rows: list[dict[str, Any]] = []
     c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)
     outcomes, baseline, pair_col, group_cols = c.table, c.baseline, c.pair_col, c.group_cols
-    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for metric in metrics:
         if metric not in outcomes:
             continue
@@ -275,7 +288,7 @@ def effects(
             key = key if isinstance(key, tuple) else (key,)
             diffs = grp["difference"].to_numpy(dtype=float)
             low, high = bootstrap_mean_ci(
-                diffs, ci=ci, n_boot=n_boot, seed=np.random.default_rng(next(seeds))
+                np.sort(diffs), ci=ci, n_boot=n_boot, seed=_row_rng(seed, metric, *key)
             )
             base_mean = float(grp["baseline_value"].mean())
             effect = float(diffs.mean())
@@ -367,14 +380,13 @@ def takeoff_summary(
     """
     takeoffs, group_cols = _grouped(takeoffs, group_cols, baseline)
     rows = []
-    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for key, grp in takeoffs.groupby(group_cols, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         n, k = len(grp), int(grp["took_off"].sum())
         low, high = wilson_interval(k, n, ci=ci)
-        times = grp.loc[grp["took_off"], "takeoff_step"].to_numpy(dtype=float)
+        times = np.sort(grp.loc[grp["took_off"], "takeoff_step"].to_numpy(dtype=float))
         t_low, t_high = bootstrap_mean_ci(
-            times, ci=ci, n_boot=n_boot, seed=np.random.default_rng(next(seeds))
+            times, ci=ci, n_boot=n_boot, seed=_row_rng(seed, "takeoff_step", *key)
         )
         row = dict(zip(group_cols, key, strict=True))
         row.update(
@@ -420,15 +432,16 @@ def cost_per_job(
     pairs = other.merge(base, on=keys, suffixes=("", "_baseline"))
     pairs["jobs"] = pairs[employment] - pairs[f"{employment}_baseline"]
     rows = []
-    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
     for key, grp in pairs.groupby([*group_cols, arm_col], sort=False):
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip([*group_cols, arm_col], key, strict=True))
+        jobs, spent = grp["jobs"].to_numpy(dtype=float), grp[spend].to_numpy(dtype=float)
+        order = np.lexsort((spent, jobs))  # pairs in sorted order: see _row_rng
         row.update(
             _cost_row(
-                grp["jobs"].to_numpy(dtype=float),
-                grp[spend].to_numpy(dtype=float),
-                rng=np.random.default_rng(next(seeds)),
+                jobs[order],
+                spent[order],
+                rng=_row_rng(seed, "cost_per_job", *key),
                 ci=ci,
                 n_boot=n_boot,
             )
