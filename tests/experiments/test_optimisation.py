@@ -119,6 +119,92 @@ def test_an_interrupted_search_resumes_to_the_same_plans(tmp_path):
     pd.testing.assert_frame_equal(again[columns], whole[columns])
 
 
+def test_the_first_generation_tries_the_start_plans_as_they_are(tmp_path):
+    # the corners a random first generation misses: each decision alone, here at 0 and 1
+    starts = [{"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}, {"b": 0.25}]
+    s = parse_optimisation(_toy(trials=40, start_plans=starts)["optimisation"])
+    assert s.start_plans[2] == (("b", 0.25),)
+    trials = optimise(s, toy_evaluator(s), tmp_path / JOURNAL, replicates=2, root_seed=3)
+    first = trials[trials["generation"] == 0].reset_index(drop=True)
+    assert len(first) == 20
+    assert first.loc[:1, ["a", "b"]].to_numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert first.loc[2, "b"] == 0.25 and 0 <= first.loc[2, "a"] <= 1  # "a" drawn
+    assert not ((first["a"].isin([0.0, 1.0])) & (first["b"].isin([0.0, 1.0]))).iloc[3:].any()
+    # a search without them draws another first generation; resuming with other start
+    # plans is refused (the plans tried would not be those of the design)
+    plain = parse_optimisation(_toy(trials=40)["optimisation"])
+    journal = tmp_path / "b" / JOURNAL
+    other = optimise(plain, toy_evaluator(plain), journal, replicates=2, root_seed=3)
+    assert other.loc[other["generation"] == 0, "a"].tolist() != first["a"].tolist()
+    fewer = parse_optimisation(_toy(trials=40, start_plans=starts[:1])["optimisation"])
+    with pytest.raises(ConfigError, match="start plans"):
+        optimise(fewer, toy_evaluator(fewer), tmp_path / JOURNAL, replicates=2, root_seed=3)
+
+
+def test_an_interrupted_first_generation_still_tries_every_start_plan_once(tmp_path):
+    starts = [{"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}]
+    s = parse_optimisation(_toy(trials=40, start_plans=starts)["optimisation"])
+    evaluate = toy_evaluator(s)
+    calls = []
+
+    def breaks_first(plans, batch, replicates, root):
+        calls.append(batch)
+        if len(calls) == 1:
+            raise _Interrupt  # generation 1 was asked, not evaluated
+        return evaluate(plans, batch, replicates, root)
+
+    journal = tmp_path / JOURNAL
+    with pytest.raises(_Interrupt):
+        optimise(s, breaks_first, journal, replicates=2, root_seed=3)
+    trials = optimise(s, breaks_first, journal, replicates=2, root_seed=3)
+    first = trials[trials["generation"] == 0]
+    for plan in starts:
+        assert ((first["a"] == plan["a"]) & (first["b"] == plan["b"])).sum() == 1
+    assert len(trials) == 40
+
+
+def test_a_search_cut_short_while_asking_its_start_plans_asks_each_once(tmp_path, monkeypatch):
+    import optuna
+
+    starts = [{"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}, {"a": 0.5, "b": 0.5}]
+    s = parse_optimisation(_toy(trials=40, start_plans=starts)["optimisation"])
+    ask, asked = optuna.study.Study.ask, []
+
+    def cut_after_one(self, *args, **kwargs):
+        if len(asked) == 1:
+            raise _Interrupt  # one start plan asked, two still queued
+        asked.append(1)
+        return ask(self, *args, **kwargs)
+
+    journal = tmp_path / JOURNAL
+    monkeypatch.setattr(optuna.study.Study, "ask", cut_after_one)
+    with pytest.raises(_Interrupt):
+        optimise(s, toy_evaluator(s), journal, replicates=2, root_seed=3)
+    monkeypatch.setattr(optuna.study.Study, "ask", ask)
+    trials = optimise(s, toy_evaluator(s), journal, replicates=2, root_seed=3)
+    first = trials[trials["generation"] == 0]
+    assert len(first) == 20 and len(trials) == 40
+    for plan in starts:
+        assert ((first["a"] == plan["a"]) & (first["b"] == plan["b"])).sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("start_plans", "words"),
+    [
+        ({"a": 1.0}, "start_plans must be a list of plans"),
+        ([{"a": 2.0}], r"start_plans\[0\]\.a must be a number from 0 to 1 \(its range\), got 2\.0"),
+        ([{"c": 0.5}], r"start_plans\[0\]: c is not a decision of this search; its decisions"),
+        ([{}], r"start_plans\[0\] must map decisions to values"),
+        ([{"a": 0.5}, {"a": 0.5}], r"start_plans\[1\] repeats an earlier plan"),
+        ([{"a": 0.1}] * 1 + [{"a": i / 100} for i in range(2, 22)], "at most 20"),
+    ],
+)
+def test_bad_start_plans_are_refused_in_one_line(start_plans, words):
+    with pytest.raises(ConfigError, match=words) as refused:
+        parse_optimisation(_toy(start_plans=start_plans)["optimisation"])
+    assert "\n" not in str(refused.value)
+
+
 def test_a_longer_search_goes_on_from_a_shorter_one(tmp_path):
     out = tmp_path / "out"
     short = run_experiment(Design.from_mapping(_toy(trials=40)), out, echo=_quiet)

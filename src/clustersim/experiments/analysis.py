@@ -2,8 +2,10 @@
 
 Every function takes tidy pandas tables (one row per run and step, as written by
 :mod:`clustersim.experiments.aggregate`, or one row per run from :func:`run_outcomes`) and
-returns a new table; nothing here runs the model or touches files. Random
-resampling uses a generator built from an explicit ``seed``. Tables of a plain Hydra
+returns a new table; nothing here runs the model or touches files. Each row's
+resampling draws from a stream keyed by an explicit ``seed`` and the row's key
+(metric, site, arm): the intervals of an arm do not move when another arm changes,
+comes or goes, nor with the order of the runs. Tables of a plain Hydra
 sweep (no ``arm`` column) are compared by :func:`clustersim.experiments.sweeps.compare`:
 arms from the swept columns, ``null`` a level of its own, the baseline named by value
 (``baseline="firm.agglomeration_cap=null"``), runs paired on their seed.
@@ -76,16 +78,9 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def _row_rng(seed: int, *key: Any) -> np.random.Generator:
-    """The random stream of one table row, from the analysis seed and the row's key.
-
-    A row (metric, site, arm, ...) gets the same stream whatever other rows its table
-    holds and in whatever order the runs were listed: adding an arm to a design, or
-    changing one, leaves the other arms' intervals as they were. The callers resample
-    values put in sorted order, so an interval depends only on the row's own values.
-    """
-    digest = hashlib.sha256(json.dumps([str(k) for k in key]).encode()).digest()
-    words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
-    return np.random.default_rng(np.random.SeedSequence([int(seed), *words]))
+    """One table row's stream (see the module docstring); callers resample values sorted."""
+    digest = hashlib.sha256(json.dumps([str(k) for k in key]).encode()).digest()[:16]
+    return np.random.default_rng([int(seed), *np.frombuffer(digest, dtype=np.uint32).tolist()])
 
 
 def bootstrap_mean_ci(
@@ -266,9 +261,7 @@ def effects(
     ``relative_effect`` (effect / baseline mean), ``significant`` (CI excludes 0) and
     ``mde``, the design's minimum detectable effect (:func:`minimum_detectable_effect`,
     5% level, 80% power) from the spread of the paired differences.
-    Each row resamples its sorted differences with a random stream of its own, keyed
-    by ``seed``, the metric, the group and the arm: a row's interval depends on its own
-    pairs only, not on the other rows of the table nor on the order of the runs.
+    Each row resamples its sorted differences with its own stream (module docstring).
     """
     rows: list[dict[str, Any]] = []
     c = compare(outcomes, baseline, arm_col=arm_col, pair_col=pair_col, group_cols=group_cols)

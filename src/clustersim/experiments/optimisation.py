@@ -159,6 +159,7 @@ def _fingerprint(
     ``context`` holds what else determines the results (the site, the months, the
     model version), given by the caller.
     """
+    starts = [dict(p) for p in settings.start_plans]
     return {
         "decisions": [[f.name, f.low, f.high, f.integer] for f in settings.factors],
         "choices": [[n, list(o)] for n, o in settings.choices],
@@ -169,6 +170,7 @@ def _fingerprint(
         "replicates": replicates,
         "root seed": root,
         "month": settings.month,
+        **({"start plans": starts} if starts else {}),
         **context,
     }
 
@@ -244,6 +246,8 @@ def optimise(
         if len(trials) < left and trials:  # interrupted while its plans were being asked:
             _abandon(study, trials)  # ask them all again, as an uninterrupted search would
             trials = []
+        if generation == 0 and not trials:
+            _enqueue_start_plans(study, settings)
         new = []
         for _ in range(left - len(trials)):
             trial = study.ask(dist)
@@ -268,6 +272,18 @@ def optimise(
         for number in todo:
             _tell(study, by_number[number], known[plans[number]])
     return _trials_table(study, settings)
+
+
+def _enqueue_start_plans(study, settings: OptimisationSettings) -> None:
+    """Queue the design's start plans, so the first asks of generation 0 return them.
+
+    A plan still queued from an interrupted start is not queued twice.
+    """
+    waiting = study.get_trials(deepcopy=False, states=(optuna_module().trial.TrialState.WAITING,))
+    queued = [t.system_attrs.get("fixed_params", {}) for t in waiting]
+    for plan in settings.start_plans:
+        if dict(plan) not in queued:
+            study.enqueue_trial(dict(plan))
 
 
 def _abandon(study, trials) -> None:

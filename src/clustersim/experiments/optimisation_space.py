@@ -9,7 +9,9 @@ sensitivity design), the objectives (:data:`OBJECTIVES`), the municipal budget t
 the plan's spend over the horizon must not exceed, and the size of the NSGA-II search
 (``trials`` in generations of ``population``). ``choices`` adds decisions among named
 options, such as where a lever acts (``policy.creative_hub.target: [centre,
-most_vacant, highest_amenity]``).
+most_vacant, highest_amenity]``). ``start_plans`` lists plans the first generation
+tries as they are (each lever alone, the plan in force), before NSGA-II's random ones:
+a plan names some or all decisions, the others are drawn.
 """
 
 from __future__ import annotations
@@ -58,8 +60,12 @@ KEYS = (
     "validation_replicates",
     "month",
     "seed",
+    "start_plans",
 )
 """The keys of a design's ``optimisation:`` section."""
+
+#: A plan given by the design: (decision, value) pairs.
+Plan = tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class OptimisationSettings:
             of the Pareto set is run again (0: none).
         month: the month analysed (None: the last month).
         seed: seed of the search.
+        start_plans: plans the first generation tries first, as (decision, value)
+            pairs; the decisions a plan does not name are drawn.
     """
 
     model: str
@@ -91,6 +99,7 @@ class OptimisationSettings:
     validation_replicates: int
     month: int | None
     seed: int
+    start_plans: tuple[Plan, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -177,6 +186,62 @@ def _choices(raw: Mapping[str, Any], model: str) -> tuple[tuple[str, tuple[Any, 
     return tuple(out)
 
 
+def _start_plans(
+    raw: Mapping[str, Any],
+    factors: tuple[Factor, ...],
+    choices: tuple[tuple[str, tuple[Any, ...]], ...],
+    first: int,
+) -> tuple[Plan, ...]:
+    plans = raw.get("start_plans") or []
+    if isinstance(plans, str | Mapping) or not isinstance(plans, list | tuple):
+        raise ConfigError(
+            "optimisation.start_plans must be a list of plans, each mapping decisions to "
+            f"values (e.g. - {{policy.festival.intensity: 1}}); got {plans!r}"
+        )
+    if len(plans) > first:
+        raise ConfigError(
+            f"optimisation.start_plans lists {len(plans)} plans; the first generation tries "
+            f"{first} (population, or trials if fewer), so at most {first}"
+        )
+    ranges = {f.name: f for f in factors}
+    options = dict(choices)
+    names = [*ranges, *options]
+    out = []
+    for i, plan in enumerate(plans):
+        where = f"optimisation.start_plans[{i}]"
+        if not isinstance(plan, Mapping) or not plan:
+            raise ConfigError(f"{where} must map decisions to values, got {plan!r}")
+        items = []
+        for name, value in plan.items():
+            if name in ranges:
+                f = ranges[name]
+                number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+                if not number or not math.isfinite(value) or not f.low <= value <= f.high:
+                    raise ConfigError(
+                        f"{where}.{name} must be a number from {f.low:g} to {f.high:g} (its "
+                        f"range), got {value!r}"
+                    )
+                if f.integer and value != int(value):
+                    raise ConfigError(f"{where}.{name} must be a whole number, got {value!r}")
+                value = int(value) if f.integer else float(value)
+            elif name in options:
+                if value not in options[name]:
+                    raise ConfigError(
+                        f"{where}.{name} must be one of {', '.join(map(str, options[name]))}, "
+                        f"got {value!r}"
+                    )
+            else:
+                raise ConfigError(
+                    f"{where}: {name} is not a decision of this search; its decisions: "
+                    f"{', '.join(names)}{did_you_mean(str(name), names)}"
+                )
+            items.append((str(name), value))
+        if tuple(items) in out:
+            raise ConfigError(f"{where} repeats an earlier plan: {dict(items)}")
+        out.append(tuple(items))
+    return tuple(out)
+
+
 def parse_optimisation(raw: Any) -> OptimisationSettings:
     """Check a design's ``optimisation:`` section.
 
@@ -202,15 +267,18 @@ def parse_optimisation(raw: Any) -> OptimisationSettings:
             f"optimisation: {both[0]} is both in parameters (a range) and in choices (options); "
             "keep it in one"
         )
+    population = whole_setting(raw, "population", 16, 2, "optimisation")
+    trials = whole_setting(raw, "trials", 96, 1, "optimisation")
     return OptimisationSettings(
         model=model,
         factors=factors,
         choices=choices,
         objectives=_objectives(raw),
         budget=_budget(raw),
-        trials=whole_setting(raw, "trials", 96, 1, "optimisation"),
-        population=whole_setting(raw, "population", 16, 2, "optimisation"),
+        trials=trials,
+        population=population,
         validation_replicates=whole_setting(raw, "validation_replicates", 8, 0, "optimisation"),
         month=month,
         seed=whole_setting(raw, "seed", 0, 0, "optimisation"),
+        start_plans=_start_plans(raw, factors, choices, min(population, trials)),
     )
