@@ -342,6 +342,26 @@ def test_the_pareto_table_of_the_shipped_design_names_its_currency_once_in_the_h
     assert not any("EUR" in str(value) for value in table.iloc[0])
 
 
+def test_pareto_plans_that_differ_only_in_an_off_levers_settings_share_a_row():
+    # a hub at intensity 0 never opens: where and when it would have opened is not a plan
+    from clustersim.experiments.optimisation_report import pareto_table
+
+    s = parse_optimisation(Design.named("optimisation_small_town").optimisation)
+    base = {name: 1.0 for name in s.names} | {"policy.creative_hub.target": "centre"}
+    outcomes = {"creative_jobs": 8.0, "spend": 500_000.0, "cost_per_job": 62_500.0}
+    outcomes |= {"displacement": 0.0, "creative_jobs_low": 1.0, "creative_jobs_high": 15.0}
+    off = base | {"policy.creative_hub.intensity": 0.0}
+    rows = [
+        {"trial": 3, **off, "policy.creative_hub.start": 5, **outcomes},
+        {"trial": 9, **off, "policy.creative_hub.start": 40, **outcomes},
+        {"trial": 4, **base, "policy.creative_hub.start": 5, **outcomes},
+    ]
+    table = pareto_table(pd.DataFrame(rows), s)
+    assert table["plan"].tolist() == ["3, 9", "4"]
+    assert table.loc[0, "creative hub start"] == "-" and table.loc[0, "creative hub target"] == "-"
+    assert table.loc[1, "creative hub start"] == "5" and table.loc[1, "creative hub"] == "1"
+
+
 def test_a_plan_that_sets_a_lever_to_intensity_0_is_told_with_that_lever_off():
     # a lever at intensity 0 never starts nor pays: its start month and target mean nothing
     from clustersim.experiments.optimisation_report import plan_sentences

@@ -208,17 +208,33 @@ def _column(name: str) -> str:
     return label if parts[2] == "intensity" else f"{label} {parts[2].replace('_', ' ')}"
 
 
+def _off(row: pd.Series, name: str) -> bool:
+    """Whether decision ``name`` belongs to a lever the plan sets to intensity 0 (off)."""
+    parts = name.split(".")
+    intensity = f"policy.{parts[1]}.intensity" if len(parts) == 3 else None
+    return (
+        parts[0] == "policy" and parts[-1] != "intensity" and intensity in row.index
+        and row[intensity] == 0
+    )  # fmt: skip
+
+
 def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
     """The Pareto plans: decisions, jobs (interval), spend, cost per job, displacement.
 
     With validation runs, their numbers, and the jobs the search measured beside them.
+    A lever at intensity 0 is off: its other decisions read ``-``, and plans that differ
+    only in those (the same runs) share one row, their numbers joined in ``plan``.
     """
     prefix = "validated_" if "validated_creative_jobs" in pareto else ""
-    table = pd.DataFrame({"plan": pareto["trial"].astype(int).to_numpy()})
+    table = pd.DataFrame({"plan": pareto["trial"].astype(int).astype(str).to_numpy()})
     for f in settings.factors:
-        table[_column(f.name)] = [fmt_number(v) for v in pareto[f.name]]
+        table[_column(f.name)] = [
+            "-" if _off(r, f.name) else fmt_number(r[f.name]) for _, r in pareto.iterrows()
+        ]
     for name, _ in settings.choices:
-        table[_column(name)] = pareto[name].astype(str).to_numpy()
+        table[_column(name)] = [
+            "-" if _off(r, name) else str(r[name]) for _, r in pareto.iterrows()
+        ]
     table["creative jobs [interval]"] = [
         f"{fmt_number(r[f'{prefix}creative_jobs'], signed=True)} "
         f"[{fmt_number(r[f'{prefix}creative_jobs_low'])}, "
@@ -233,7 +249,9 @@ def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.Dat
         fmt_money(v, prefix="") if np.isfinite(v) else "-" for v in pareto[f"{prefix}cost_per_job"]
     ]
     table["displaced"] = [_people(v, "0") for v in pareto[f"{prefix}displacement"]]
-    return table
+    same = [c for c in table.columns if c != "plan"]
+    plans = table.groupby(same, sort=False)["plan"].agg(", ".join)
+    return table.drop_duplicates(same).assign(plan=plans.to_numpy()).reset_index(drop=True)
 
 
 def figure_pareto(
