@@ -360,6 +360,11 @@ def test_pareto_plans_that_differ_only_in_an_off_levers_settings_share_a_row():
     assert table["plan"].tolist() == ["3, 9", "4"]
     assert table.loc[0, "creative hub start"] == "-" and table.loc[0, "creative hub target"] == "-"
     assert table.loc[1, "creative hub start"] == "5" and table.loc[1, "creative hub"] == "1"
+    from clustersim.experiments.optimisation_report import plan_sentences
+
+    pareto = pd.DataFrame(rows).assign(generation=0, within_budget=True, complete=True)
+    told = " ".join(plan_sentences(pareto, pareto, s, 120))
+    assert "3 plan(s) form the Pareto set" in told and "; 2 different ones" in told
 
 
 def test_a_plan_that_sets_a_lever_to_intensity_0_is_told_with_that_lever_off():

@@ -178,8 +178,9 @@ def plan_sentences(
         for o in settings.objectives
     )
     out.append(
-        f"{len(pareto)} plan(s) form the Pareto set ({words}): in the search, none of them "
-        "could be bettered on one objective without losing on another."
+        f"{len(pareto)} plan(s) form the Pareto set ({words}){_alike(pareto, settings)}: in "
+        "the search, none of them could be bettered on one objective without losing on "
+        "another."
     )
     return out
 
@@ -206,6 +207,16 @@ def _column(name: str) -> str:
         return name
     label = lever_label(parts[1]).lower()
     return label if parts[2] == "intensity" else f"{label} {parts[2].replace('_', ' ')}"
+
+
+def _alike(pareto: pd.DataFrame, settings: OptimisationSettings) -> str:
+    """``"; N different ones"`` when some Pareto plans are the same runs (a lever off)."""
+    different = len(pareto_table(pareto, settings))
+    return (
+        f"; {different} different ones, the others differing only in an off lever's settings"
+        if different < len(pareto)
+        else ""
+    )
 
 
 def _off(row: pd.Series, name: str) -> bool:
@@ -369,12 +380,15 @@ def write_optimisation_report(
         "Every plan tried, on its search replicates; the Pareto plans also at the seeds of "
         "their validation runs (hollow, joined to where the search saw them)",
     )
-    shown = _spread(pareto, SHOWN)
-    more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
+    table, more = pareto_table(pareto, settings), ""
+    if len(table) > SHOWN:
+        shown = _spread(pareto, SHOWN)
+        table = pareto_table(shown, settings)
+        more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
     report.table(
-        pareto_table(shown, settings),
+        table,
         "Plans of the Pareto set: lever intensities (1 = the lever's default), settings, and "
-        "what the plan gives" + (more if len(shown) < len(pareto) else ""),
+        "what the plan gives" + more,
     )
     report.heading("Search")
     report.figure(
