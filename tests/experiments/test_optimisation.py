@@ -24,7 +24,9 @@ from clustersim.experiments.optimisation import (
     _tell,
     optimise,
     pareto_mask,
+    same_runs,
     toy_evaluator,
+    validate,
 )
 from clustersim.experiments.optimisation_space import parse_optimisation
 
@@ -203,6 +205,59 @@ def test_bad_start_plans_are_refused_in_one_line(start_plans, words):
     with pytest.raises(ConfigError, match=words) as refused:
         parse_optimisation(_toy(start_plans=start_plans)["optimisation"])
     assert "\n" not in str(refused.value)
+
+
+def _lever_runs(evaluated: list[list]):
+    """A stand-in for clustersim's runs of the shipped design's plans (records every batch).
+
+    Jobs grow with each lever's intensity; the hub's start month counts only when it is on,
+    as in the model, where a lever at 0 never starts.
+    """
+
+    def evaluate(plans, batch, replicates, root):
+        evaluated.append(list(plans))
+        out = np.zeros((replicates, len(plans), 3))
+        for j, plan in enumerate(plans):
+            v = dict(plan)
+            hub = v["policy.creative_hub.intensity"]
+            levers = [v[f"policy.{n}.intensity"] for n in ("festival", "broadband")]
+            ta = v["policy.talent_attraction.intensity"]
+            jobs = 8 * ta + 2 * sum(levers) + (hub * (49 - v["policy.creative_hub.start"]) / 12)
+            spend = 300_000 * (ta + hub + sum(levers))
+            out[:, j] = [[jobs + r, spend, 0.0] for r in range(replicates)]
+        return out
+
+    return evaluate
+
+
+def test_plans_that_differ_only_in_an_off_levers_settings_are_run_once_and_told_alike(tmp_path):
+    design = Design.named("optimisation_small_town").optimisation
+    s = parse_optimisation({**design, "trials": 64, "validation_replicates": 2})
+    evaluated: list[list] = []
+    trials = optimise(s, _lever_runs(evaluated), tmp_path / JOURNAL, replicates=2, root_seed=3)
+
+    def runs_of(plan) -> tuple:  # a hub at 0 never opens: its start and target do not count
+        v = dict(plan)
+        hub_off = v["policy.creative_hub.intensity"] == 0
+        return tuple((n, None if hub_off and "creative_hub." in n and "intensity" not in n else x)
+                     for n, x in plan)  # fmt: skip
+
+    keys = [runs_of(plan) for batch in evaluated for plan in batch]
+    assert len(keys) == len(set(keys))  # no runs made twice, within or across generations
+    assert {same_runs(plan) for batch in evaluated for plan in batch} == set(keys)
+    off = trials[trials["policy.creative_hub.intensity"] == 0]
+    assert len(off) > len({runs_of(tuple((n, r[n]) for n in s.names)) for _, r in off.iterrows()})
+    by_rest = off.groupby([n for n in s.names if not n.startswith("policy.creative_hub.")])
+    assert (by_rest["creative_jobs"].nunique() == 1).all()  # start and target do not count
+    pareto = off.head(4).assign(**{"policy.creative_hub.start": [5, 9, 13, 17]})
+    pareto = pareto.assign(
+        **{c: pareto[c].iloc[0] for c in s.names if "creative_hub.start" not in c}
+    )
+    evaluated.clear()
+    checked = validate(pareto, s, _lever_runs(evaluated), root_seed=3)
+    assert [len(batch) for batch in evaluated] == [1]  # four plans, the same runs
+    assert checked["validated_creative_jobs"].nunique() == 1
+    assert (checked["validated_replicates"] == 2).all()
 
 
 def test_a_longer_search_goes_on_from_a_shorter_one(tmp_path):

@@ -260,17 +260,20 @@ def optimise(
         by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
         plans = {k: tuple((n, by_number[k].params[n]) for n in settings.names) for k in todo}
         known = _known_results(by_number.values(), settings)
-        fresh = list(dict.fromkeys(p for p in plans.values() if p not in known))
+        fresh: dict[Values, Values] = {}  # the plans to run, one per set of identical runs
+        for plan in plans.values():
+            if same_runs(plan) not in known:
+                fresh.setdefault(same_runs(plan), plan)
         echo(
             f"generation {generation + 1}/{settings.generations}: {len(todo)} plans, "
             f"{len(fresh)} new"
         )
         if fresh:
-            outcomes = evaluate(fresh, f"g{generation:03d}", replicates, root_seed)
+            outcomes = evaluate(list(fresh.values()), f"g{generation:03d}", replicates, root_seed)
             rows = objective_table(outcomes, settings, ci)
             known.update(zip(fresh, rows, strict=True))
         for number in todo:
-            _tell(study, by_number[number], known[plans[number]])
+            _tell(study, by_number[number], known[same_runs(plans[number])])
     return _trials_table(study, settings)
 
 
@@ -316,8 +319,26 @@ def _known_results(trials, settings: OptimisationSettings) -> dict[Values, dict]
         ):
             continue  # a failed plan proposed again is run again (its runs may now finish)
         plan = tuple((n, t.params[n]) for n in settings.names)
-        known[plan] = {**result, "values": t.values}
+        known[same_runs(plan)] = {**result, "values": t.values}
     return known
+
+
+def same_runs(plan: Values) -> Values:
+    """The plan's key for its runs: an off lever's other decisions (``None``) do not count.
+
+    A lever at intensity 0 is off: it never starts, acts nor pays, so plans that differ
+    only in its start month or target make the same runs, run once and told alike.
+    """
+    values = dict(plan)
+
+    def off(name: str) -> bool:
+        parts = name.split(".")
+        return (
+            len(parts) == 3 and parts[0] == "policy" and parts[2] != "intensity"
+            and values.get(f"policy.{parts[1]}.intensity") == 0
+        )  # fmt: skip
+
+    return tuple((name, None if off(name) else value) for name, value in plan)
 
 
 def _tell(study, frozen, row: dict) -> None:
@@ -424,12 +445,19 @@ def validate(
         tuple((name, int(row[name]) if name in integer else row[name]) for name in settings.names)
         for row in pareto.to_dict("records")
     ]
-    echo(f"validation: the {len(plans)} plan(s) of the Pareto set at {n} new seeds")
-    outcomes = evaluate(plans, "validation", n, validation_root(root_seed))
-    rows = pd.DataFrame(objective_table(outcomes, settings, ci))
+    runs: dict[Values, Values] = {}  # one plan per set of identical runs (an off lever)
+    for plan in plans:
+        runs.setdefault(same_runs(plan), plan)
+    echo(
+        f"validation: the {len(plans)} plan(s) of the Pareto set ({len(runs)} different) at "
+        f"{n} new seeds"
+    )
+    outcomes = evaluate(list(runs.values()), "validation", n, validation_root(root_seed))
+    at = [list(runs).index(same_runs(plan)) for plan in plans]
+    rows = pd.DataFrame(objective_table(outcomes, settings, ci)).iloc[at]
     keep = [f"{o}{end}" for o in OUTCOMES for end in ("", "_low", "_high")] + ["cost_per_job"]
-    validated = rows[keep].add_prefix(VALIDATED)
-    validated[f"{VALIDATED}replicates"] = np.isfinite(outcomes[:, :, 0]).sum(axis=0)
+    validated = rows[keep].add_prefix(VALIDATED).reset_index(drop=True)
+    validated[f"{VALIDATED}replicates"] = np.isfinite(outcomes[:, :, 0]).sum(axis=0)[at]
     return pd.concat([pareto.reset_index(drop=True), validated], axis=1)
 
 
