@@ -343,6 +343,20 @@ DEFINITIONS = (
 )
 
 
+def _shown_pareto(pareto: pd.DataFrame, settings: OptimisationSettings) -> tuple:
+    """The report's Pareto table and its caption (at most ``SHOWN`` rows, spread)."""
+    table, more = pareto_table(pareto, settings), ""
+    if len(table) > SHOWN:
+        shown = _spread(pareto, SHOWN)
+        table = pareto_table(shown, settings)
+        more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
+    caption = (
+        "Plans of the Pareto set: lever intensities (1 = the lever's default), settings, and "
+        "what the plan gives" + more
+    )
+    return table, caption
+
+
 def write_optimisation_report(
     design: Design,
     out_dir: Path,
@@ -380,16 +394,7 @@ def write_optimisation_report(
         "Every plan tried, on its search replicates; the Pareto plans also at the seeds of "
         "their validation runs (hollow, joined to where the search saw them)",
     )
-    table, more = pareto_table(pareto, settings), ""
-    if len(table) > SHOWN:
-        shown = _spread(pareto, SHOWN)
-        table = pareto_table(shown, settings)
-        more = f" ({len(shown)} of {len(pareto)}, spread over creative jobs; all in pareto.parquet)"
-    report.table(
-        table,
-        "Plans of the Pareto set: lever intensities (1 = the lever's default), settings, and "
-        "what the plan gives" + more,
-    )
+    report.table(*_shown_pareto(pareto, settings))
     report.heading("Search")
     report.figure(
         figure_progress(trials),
