@@ -34,7 +34,11 @@ from scipy import stats
 from clustersim.errors import ConfigError
 from clustersim.experiments.calibration import optuna_module, validation_root
 from clustersim.experiments.calibration_runs import Values
-from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
+from clustersim.experiments.optimisation_space import (
+    OBJECTIVES,
+    OptimisationSettings,
+    off_decisions,
+)
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.files import write_file_atomically
@@ -326,19 +330,11 @@ def _known_results(trials, settings: OptimisationSettings) -> dict[Values, dict]
 def same_runs(plan: Values) -> Values:
     """The plan's key for its runs: an off lever's other decisions (``None``) do not count.
 
-    A lever at intensity 0 is off: it never starts, acts nor pays, so plans that differ
-    only in its start month or target make the same runs, run once and told alike.
+    Plans that differ only in an off lever's settings (:func:`off_decisions`) make the
+    same runs: they are run once and told alike.
     """
-    values = dict(plan)
-
-    def off(name: str) -> bool:
-        parts = name.split(".")
-        return (
-            len(parts) == 3 and parts[0] == "policy" and parts[2] != "intensity"
-            and values.get(f"policy.{parts[1]}.intensity") == 0
-        )  # fmt: skip
-
-    return tuple((name, None if off(name) else value) for name, value in plan)
+    off = off_decisions(dict(plan))
+    return tuple((name, None if name in off else value) for name, value in plan)
 
 
 def _tell(study, frozen, row: dict) -> None:

@@ -20,7 +20,11 @@ from matplotlib.figure import Figure
 
 from clustersim.experiments.document import Report, save_report
 from clustersim.experiments.numbers import fmt_money, fmt_number
-from clustersim.experiments.optimisation_space import OBJECTIVES, OptimisationSettings
+from clustersim.experiments.optimisation_space import (
+    OBJECTIVES,
+    OptimisationSettings,
+    off_decisions,
+)
 from clustersim.experiments.provenance import analysis_provenance
 
 if TYPE_CHECKING:
@@ -211,7 +215,7 @@ def _column(name: str) -> str:
 
 def _alike(pareto: pd.DataFrame, settings: OptimisationSettings) -> str:
     """``"; N different ones"`` when some Pareto plans are the same runs (a lever off)."""
-    different = len(pareto_table(pareto, settings))
+    different = len({_runs_key(r, settings) for _, r in pareto.iterrows()})
     return (
         f"; {different} different ones, the others differing only in an off lever's settings"
         if different < len(pareto)
@@ -219,14 +223,11 @@ def _alike(pareto: pd.DataFrame, settings: OptimisationSettings) -> str:
     )
 
 
-def _off(row: pd.Series, name: str) -> bool:
-    """Whether decision ``name`` belongs to a lever the plan sets to intensity 0 (off)."""
-    parts = name.split(".")
-    intensity = f"policy.{parts[1]}.intensity" if len(parts) == 3 else None
-    return (
-        parts[0] == "policy" and parts[-1] != "intensity" and intensity in row.index
-        and row[intensity] == 0
-    )  # fmt: skip
+def _runs_key(row: pd.Series, settings: OptimisationSettings) -> tuple:
+    """A Pareto row's decisions, those of an off lever as ``None`` (the same runs)."""
+    plan = {name: row[name] for name in settings.names}
+    off = off_decisions(plan)
+    return tuple(None if name in off else value for name, value in plan.items())
 
 
 def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.DataFrame:
@@ -238,13 +239,14 @@ def pareto_table(pareto: pd.DataFrame, settings: OptimisationSettings) -> pd.Dat
     """
     prefix = "validated_" if "validated_creative_jobs" in pareto else ""
     table = pd.DataFrame({"plan": pareto["trial"].astype(int).astype(str).to_numpy()})
+    off = [off_decisions({n: r[n] for n in settings.names}) for _, r in pareto.iterrows()]
     for f in settings.factors:
         table[_column(f.name)] = [
-            "-" if _off(r, f.name) else fmt_number(r[f.name]) for _, r in pareto.iterrows()
+            "-" if f.name in o else fmt_number(v) for o, v in zip(off, pareto[f.name], strict=True)
         ]
     for name, _ in settings.choices:
         table[_column(name)] = [
-            "-" if _off(r, name) else str(r[name]) for _, r in pareto.iterrows()
+            "-" if name in o else str(v) for o, v in zip(off, pareto[name], strict=True)
         ]
     table["creative jobs [interval]"] = [
         f"{fmt_number(r[f'{prefix}creative_jobs'], signed=True)} "

@@ -33,7 +33,7 @@ from clustersim.experiments.sensitivity_space import (
 from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.model.compose import did_you_mean
 
-__all__ = ["OBJECTIVES", "OptimisationSettings", "parse_optimisation"]
+__all__ = ["OBJECTIVES", "OptimisationSettings", "off_decisions", "parse_optimisation"]
 
 OBJECTIVES = {
     "creative_jobs": ("maximize", "creative jobs created", "jobs"),
@@ -184,6 +184,21 @@ def _choices(raw: Mapping[str, Any], model: str) -> tuple[tuple[str, tuple[Any, 
             raise ConfigError(f"optimisation.choices.{name} lists an option twice: {options!r}")
         out.append((str(name), tuple(options)))
     return tuple(out)
+
+
+def off_decisions(plan: Mapping[str, Any]) -> set[str]:
+    """The decisions of ``plan`` that belong to a lever it switches off (intensity 0).
+
+    A lever at intensity 0 never starts, acts nor pays: its start month or target does
+    not change the runs, so plans that differ only in those make the same runs.
+    """
+    off = set()
+    for name in plan:
+        parts = str(name).split(".")
+        if len(parts) == 3 and parts[0] == "policy" and parts[2] != "intensity":
+            if plan.get(f"policy.{parts[1]}.intensity") == 0:
+                off.add(name)
+    return off
 
 
 def _start_plans(
