@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ def compiled_for_small_cases(monkeypatch):
     """The compiled search also for the small searches of these tests."""
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
 def search_case(seed: int, n_nodes: int, n_sectors: int, seekers: int):
@@ -103,6 +106,29 @@ def test_small_searches_stay_in_numpy(monkeypatch):
     hiring = effective.any(axis=1)
     picks = draws.search_nodes(home, sector, effective, reach, hiring, rng(3), rows)
     assert not calls and len(picks) == 400
+
+
+def test_a_process_running_many_small_searches_takes_the_kernel_once_numpy_cost_its_import(
+    monkeypatch,
+):
+    home, sector, effective, reach = search_case(3, n_nodes=100, n_sectors=4, seekers=400)
+    rows = ReachableRows(reach)
+    hiring = effective.any(axis=1)
+    entries = int(rows.counts[np.unique(home * 4 + sector) // 4].sum())
+    monkeypatch.setattr(kernels, "SEARCH_ENTRIES", entries + 1)  # every search is small
+    monkeypatch.setattr(kernels, "PAYBACK_MONTHS", 3)
+    calls, search = [], kernels.search_reachable
+    monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1) or search(*a))
+    picks = []
+    for month in range(8):
+        picks.append(draws.search_nodes(home, sector, effective, reach, hiring, rng(month), rows))
+        if month < 3:  # numpy until three months of SEARCH_ENTRIES entries have run in numpy
+            assert not calls
+    assert len(calls) == 4  # then the kernel, whatever a month's size
+    monkeypatch.setattr(kernels, "enabled", lambda: False)
+    for month in range(8):  # the same picks as numpy's, month by month
+        reference = draws.search_nodes(home, sector, effective, reach, hiring, rng(month), rows)
+        np.testing.assert_array_equal(picks[month], reference)
 
 
 def test_kernels_can_be_switched_off_by_the_environment_at_any_time(monkeypatch):

@@ -17,6 +17,7 @@ time a kernel is asked for, so runs that never need one do not pay for it.
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 from collections.abc import Callable
@@ -27,6 +28,7 @@ import numpy as np
 __all__ = [
     "CHOICE_ENTRIES",
     "ENV",
+    "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
     "enabled",
     "location_income",
@@ -60,9 +62,30 @@ SEARCH_ENTRIES = 1_000_000
 CHOICE_ENTRIES = 200_000
 
 
+#: Months of ``minimum`` entries after which numpy has cost a process about what
+#: importing numba and loading a kernel costs: from then on the kernel runs for months of
+#: any size (see :func:`worth`).
+PAYBACK_MONTHS = 30
+
+#: Entries each kind of kernel (keyed by its ``minimum``) has left to numpy in this process.
+_numpy_entries: collections.Counter[int] = collections.Counter()
+
+
 def worth(entries: int, minimum: int) -> bool:
-    """Whether a kernel runs for a month of ``entries`` entries (enabled, at least ``minimum``)."""
-    return entries >= minimum and enabled()
+    """Whether a kernel runs for a month of ``entries`` entries (kernels enabled).
+
+    It runs for a month of at least ``minimum`` entries, and for any month once this
+    process has run ``PAYBACK_MONTHS`` months' worth of such entries (``minimum`` each)
+    in numpy: a sweep's worker running many small runs one after the other then pays
+    numba's import once, after numpy has cost it about as much (the ski-rental rule: at
+    most twice the cost of choosing right from the start), while a process running one
+    small run never imports numba. Both paths give the same results, so which one a
+    month takes never changes a run.
+    """
+    if entries >= minimum or _numpy_entries[minimum] >= PAYBACK_MONTHS * minimum:
+        return enabled()
+    _numpy_entries[minimum] += entries
+    return False
 
 
 @functools.cache
