@@ -21,6 +21,7 @@ def compiled_for_small_cases(monkeypatch):
     """The compiled search also for the small searches of these tests."""
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "MATCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
@@ -79,6 +80,7 @@ def big_city_run():
 @pytest.mark.slow
 def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     monkeypatch.setattr(draws, "_DENSE_REACH", 2.0)  # the search over reachable nodes, always
+    monkeypatch.setattr(kernels, "MATCH_ENTRIES", 10**15)  # not the compiled matching
     calls = []
     search = kernels.search_reachable
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1) or search(*a))
@@ -286,3 +288,64 @@ def test_a_small_location_choice_stays_in_numpy(monkeypatch):
     model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
     model.run_for(2)
     assert not calls
+
+
+# ------------------------------------------------------------------ labour matching
+def match_case(seed: int, n_nodes: int = 40, n_sectors: int = 5, firms: int = 600):
+    """Seekers, firms (some without vacancies, some planning cuts) and a sparse reach."""
+    g = np.random.default_rng(seed)
+    reach = g.random((n_nodes, n_nodes)) * (g.random((n_nodes, n_nodes)) < 0.3)
+    np.fill_diagonal(reach, 1.0)
+    reach[g.random(n_nodes) < 0.1] = 0.0  # homes that reach nothing
+    seekers = int(g.integers(0, 3000))
+    home = g.integers(0, n_nodes, seekers)
+    sector = g.integers(0, n_sectors, seekers)
+    firm_node = g.integers(0, n_nodes, firms)
+    firm_sector = g.integers(0, n_sectors - 1, firms)  # one sector has seekers only
+    vacancies = g.integers(-3, 4, firms) * (g.random(firms) < 0.5)
+    return home, sector, firm_node, firm_sector, vacancies, reach
+
+
+def compiled_match(home, sector, firm_node, firm_sector, vacancies, reach, cross, generator):
+    n_sectors = int(max(firm_sector.max(), sector.max())) + 1
+    return kernels.match_labour(
+        home, sector, firm_node, firm_sector, vacancies, reach, cross, n_sectors, generator
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("cross", [0.0, 0.3, 1.0])
+def test_the_compiled_labour_matching_hires_whom_numpy_hires_from_the_same_draws(seed, cross):
+    case = match_case(seed)
+    generators = rng(seed), rng(seed)
+    hired, firm = compiled_match(*case, cross, generators[0])
+    reference = mech.match_labour(*case, cross, generators[1])
+    np.testing.assert_array_equal(hired, reference[0])
+    np.testing.assert_array_equal(firm, reference[1])
+    assert generators[0].random() == generators[1].random()  # as many numbers drawn
+    if len(case[0]) > 500:
+        assert len(hired) > 50  # a case where hiring happens
+
+
+def test_the_compiled_labour_matching_of_a_month_without_openings_or_applicants():
+    case = match_case(3)
+    case[5][:] = 0.0  # nobody reaches a firm: nobody applies
+    generators = rng(3), rng(3)
+    hired, _ = compiled_match(*case, 0.3, generators[0])
+    reference = mech.match_labour(*case, 0.3, generators[1])
+    assert len(hired) == 0 == len(reference[0])
+    assert generators[0].random() == generators[1].random()
+
+
+def test_a_city_runs_the_same_with_its_labour_matching_compiled(monkeypatch):
+    calls, match = [], kernels.match_labour
+    monkeypatch.setattr(kernels, "match_labour", lambda *a: calls.append(1) or match(*a))
+    compiled = CreativeClusterModel(rng=2, city="medium_city", spin_up={"months": 0})
+    compiled.run_for(12)
+    assert len(calls) == 12
+    monkeypatch.setattr(kernels, "enabled", lambda: False)
+    reference = CreativeClusterModel(rng=2, city="medium_city", spin_up={"months": 0})
+    reference.run_for(12)
+    pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
+    pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
+    pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())

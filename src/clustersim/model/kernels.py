@@ -28,11 +28,13 @@ import numpy as np
 __all__ = [
     "CHOICE_ENTRIES",
     "ENV",
+    "MATCH_ENTRIES",
     "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
     "enabled",
     "location_income",
     "location_utilities",
+    "match_labour",
     "search_reachable",
     "worth",
 ]
@@ -302,3 +304,182 @@ def location_income(*args: Any) -> None:
 def location_utilities(*args: Any) -> None:
     """The compiled ``_location_utilities_py`` (kernels must be enabled)."""
     _location_kernels()[1](*args)
+
+
+#: Seekers x nodes of a month's labour matching from which its kernel runs (see
+#: ``SEARCH_ENTRIES``; below, the :data:`PAYBACK_MONTHS` rule decides).
+MATCH_ENTRIES = 500_000
+
+
+def _vacancy_tables_py(
+    firm_node: np.ndarray,
+    firm_sector: np.ndarray,
+    vacancies: np.ndarray,
+    n_nodes: int,
+    n_sectors: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Open firms in stable order of (node, sector), their cumulative vacancies, the tables.
+
+    Returns ``ordered`` (open firms), ``seg`` (where each (node, sector) key starts in
+    ``ordered``), ``cum0`` (0 and the cumulative vacancies, as floats), ``vac_ns`` and
+    ``vac_node`` (open vacancies by node and sector, by node), as
+    ``mechanisms.match_labour`` makes them (a counting sort is numpy's stable sort here).
+    """
+    open_firms = np.flatnonzero(vacancies > 0)
+    n_keys = n_nodes * n_sectors
+    seg = np.zeros(n_keys + 1, dtype=np.int64)
+    for f in open_firms:
+        seg[firm_node[f] * n_sectors + firm_sector[f] + 1] += 1
+    for k in range(n_keys):
+        seg[k + 1] += seg[k]
+    at = seg[:-1].copy()
+    ordered = np.empty(len(open_firms), dtype=np.int64)
+    for f in open_firms:
+        k = firm_node[f] * n_sectors + firm_sector[f]
+        ordered[at[k]] = f
+        at[k] += 1
+    count = 0
+    cum0 = np.zeros(len(ordered) + 1)
+    for i in range(len(ordered)):
+        count += vacancies[ordered[i]]
+        cum0[i + 1] = float(count)
+    vac_ns = np.empty((n_nodes, n_sectors))
+    vac_node = np.zeros(n_nodes)
+    for n in range(n_nodes):
+        for s in range(n_sectors):
+            k = n * n_sectors + s
+            vac_ns[n, s] = cum0[seg[k + 1]] - cum0[seg[k]]
+            vac_node[n] += vac_ns[n, s]  # whole numbers: exact in any order
+    return ordered, seg, cum0, vac_ns, vac_node
+
+
+def _job_search_py(
+    seeker_home: np.ndarray,
+    seeker_sector: np.ndarray,
+    reach: np.ndarray,
+    vac_ns: np.ndarray,
+    vac_node: np.ndarray,
+    cross: float,
+    rng: Any,
+) -> np.ndarray:
+    """Stage 1 of the matching: each seeker's node (-1: none), as numpy's dense search.
+
+    One row of cumulative weights ``reach * effective vacancies`` over the hiring nodes
+    per (home, sector) pair; one uniform draw per seeker (``draws.choose_rows``).
+    """
+    n_nodes, n_sectors = vac_ns.shape
+    columns = np.flatnonzero(vac_node > 0)
+    pair_key = seeker_home * n_sectors + seeker_sector
+    row_of = np.full(n_nodes * n_sectors, -1, dtype=np.int64)
+    pairs = np.unique(pair_key)
+    weights = np.empty((len(pairs), len(columns)))
+    for p in range(len(pairs)):
+        row_of[pairs[p]] = p
+        h, s = pairs[p] // n_sectors, pairs[p] % n_sectors
+        acc = 0.0
+        for c in range(len(columns)):
+            node = columns[c]
+            effective = vac_ns[node, s] * (1.0 - cross) + cross * vac_node[node]
+            acc = acc + reach[h, node] * effective
+            weights[p, c] = acc
+    u = rng.random(len(seeker_home))
+    node_of = np.full(len(seeker_home), -1, dtype=np.int64)
+    last = len(columns) - 1
+    for i in range(len(seeker_home)):
+        p = row_of[pair_key[i]]
+        total = weights[p, last]
+        if not total > 0.0:
+            continue
+        x = u[i] * total
+        lo, hi = 0, len(columns)
+        while lo < hi:  # entries <= x come first: count them by bisection
+            mid = (lo + hi) // 2
+            if weights[p, mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        node_of[i] = columns[min(lo, last)]
+    return node_of
+
+
+def _hire_py(
+    node_of: np.ndarray,
+    seeker_sector: np.ndarray,
+    vacancies: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cross: float,
+    rng: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 2 and hiring: a firm per applicant, then each firm takes applicants in random order.
+
+    Two vectors of uniform draws (own sector or not, the place in the cumulative
+    vacancies) and a permutation, in ``mechanisms.match_labour``'s order.
+    """
+    ordered, seg, cum0, vac_ns, vac_node = tables
+    n_sectors = vac_ns.shape[1]
+    cum = cum0[1:]
+    applied = np.flatnonzero(node_of >= 0)
+    m = len(applied)
+    own_vac, other_vac, p_own = np.empty(m), np.empty(m), np.empty(m)
+    for j in range(m):
+        node, s = node_of[applied[j]], seeker_sector[applied[j]]
+        own_vac[j] = vac_ns[node, s]
+        other_vac[j] = vac_node[node] - own_vac[j]
+        p_own[j] = own_vac[j] / max(own_vac[j] + cross * other_vac[j], 1e-12)
+    own = rng.random(m)
+    v = rng.random(m)
+    firm = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        node, s = node_of[applied[j]], seeker_sector[applied[j]]
+        lo_node = cum0[seg[node * n_sectors]]
+        lo_own = cum0[seg[node * n_sectors + s]]
+        if own[j] < p_own[j]:
+            position = lo_own + v[j] * own_vac[j]
+        else:
+            position = lo_node + v[j] * other_vac[j]
+            position = position + (own_vac[j] if position >= lo_own else 0.0)
+        k = np.searchsorted(cum, position, side="right")
+        firm[j] = ordered[min(k, len(cum) - 1)]
+    shuffle = rng.permutation(m)
+    applied, firm = applied[shuffle], firm[shuffle]
+    order = np.argsort(firm, kind="mergesort")  # stable
+    applied, firm = applied[order], firm[order]
+    accepted = np.zeros(m, dtype=np.bool_)
+    rank = 0
+    for j in range(m):
+        rank = 0 if j == 0 or firm[j] != firm[j - 1] else rank + 1
+        accepted[j] = rank < vacancies[firm[j]]
+    return applied[accepted], firm[accepted]
+
+
+@functools.cache
+def _match_kernels() -> tuple[Callable, Callable, Callable]:
+    return _compiled(_vacancy_tables_py), _compiled(_job_search_py), _compiled(_hire_py)
+
+
+def match_labour(
+    seeker_home: np.ndarray,
+    seeker_sector: np.ndarray,
+    firm_node: np.ndarray,
+    firm_sector: np.ndarray,
+    vacancies: np.ndarray,
+    reach: np.ndarray,
+    cross: float,
+    n_sectors: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``mechanisms.match_labour`` compiled (kernels must be enabled): the same hires.
+
+    The same vacancy tables, the same uniform draws and permutation, in the same order,
+    from the model's generator (numba draws numpy's numbers, tested); the job search
+    weighs every hiring node, as numpy's dense search does (its search over reachable
+    nodes makes the same picks). Integer arrays are int64, ``n_sectors`` is numpy's
+    (one more than the largest sector of firms and seekers).
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if len(seeker_home) == 0 or not (vacancies > 0).any():
+        return empty, empty
+    tables_of, search, hire = _match_kernels()
+    tables = tables_of(firm_node, firm_sector, vacancies, reach.shape[0], n_sectors)
+    node_of = search(seeker_home, seeker_sector, reach, tables[3], tables[4], cross, rng)
+    return hire(node_of, seeker_sector, vacancies, tables, cross, rng)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
-from clustersim.model import draws
+from clustersim.model import draws, kernels
 from clustersim.model import mechanisms as mech
 from clustersim.model.phases.aggregates import (
     Census,
@@ -91,19 +91,32 @@ def _match(model: Model, vacancies: np.ndarray) -> np.ndarray:
     t, f = model.talents, model.firms
     seekers = unemployed_rows(model)
     seekers = seekers[model.rng.random(len(seekers)) < lab.search_rate]
-    hired, firm = mech.match_labour(
-        t.home[seekers],
-        t.sector[seekers],
-        f.node,
-        f.sector,
-        vacancies,
-        model.commute_reach,
-        lab.cross_sector_productivity,
-        model.rng,
-        _reach_rows(model),
-    )
+    args = (t.home[seekers], t.sector[seekers], f.node, f.sector, vacancies, model.commute_reach)
+    if _compiled_match(model, len(seekers), vacancies):  # the same hires from the same draws
+        n_sectors = int(max(f.sector.max(), args[1].max())) + 1
+        hired, firm = kernels.match_labour(
+            *(np.asarray(a, dtype=np.int64) for a in args[:5]),
+            np.ascontiguousarray(model.commute_reach, dtype=np.float64),
+            float(lab.cross_sector_productivity), n_sectors, model.rng,
+        )  # fmt: skip
+    else:
+        hired, firm = mech.match_labour(
+            *args, lab.cross_sector_productivity, model.rng, _reach_rows(model)
+        )
     t.put("employer", seekers[hired], firm)
     return firm
+
+
+#: Largest city (nodes) whose labour matching may run compiled: the kernel weighs every
+#: hiring node, where numpy's search in a bigger city weighs only the reachable ones.
+_MATCH_KERNEL_NODES = 300
+
+
+def _compiled_match(model: Model, n_seekers: int, vacancies: np.ndarray) -> bool:
+    """Whether this month's matching runs compiled (:func:`kernels.match_labour`)."""
+    if n_seekers == 0 or model.n_nodes > _MATCH_KERNEL_NODES or not (vacancies > 0).any():
+        return False
+    return kernels.worth(n_seekers * model.n_nodes, kernels.MATCH_ENTRIES)
 
 
 def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np.ndarray) -> None:
