@@ -369,6 +369,10 @@ def _job_search_py(
     """
     n_nodes, n_sectors = vac_ns.shape
     columns = np.flatnonzero(vac_node > 0)
+    effective = np.empty((n_nodes, n_sectors))  # numpy's effective vacancies, the same operations
+    for n in range(n_nodes):
+        for s in range(n_sectors):
+            effective[n, s] = vac_ns[n, s] * (1.0 - cross) + cross * vac_node[n]
     pair_key = seeker_home * n_sectors + seeker_sector
     row_of = np.full(n_nodes * n_sectors, -1, dtype=np.int64)
     pairs = np.unique(pair_key)
@@ -379,8 +383,7 @@ def _job_search_py(
         acc = 0.0
         for c in range(len(columns)):
             node = columns[c]
-            effective = vac_ns[node, s] * (1.0 - cross) + cross * vac_node[node]
-            acc = acc + reach[h, node] * effective
+            acc = acc + reach[h, node] * effective[node, s]
             weights[p, c] = acc
     u = rng.random(len(seeker_home))
     node_of = np.full(len(seeker_home), -1, dtype=np.int64)
@@ -402,22 +405,20 @@ def _job_search_py(
     return node_of
 
 
-def _hire_py(
+def _assign_firms_py(
     node_of: np.ndarray,
     seeker_sector: np.ndarray,
-    vacancies: np.ndarray,
     tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     cross: float,
     rng: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Stage 2 and hiring: a firm per applicant, then each firm takes applicants in random order.
+    """Stage 2 of the matching: the applicants and the firm each applies to.
 
-    Two vectors of uniform draws (own sector or not, the place in the cumulative
-    vacancies) and a permutation, in ``mechanisms.match_labour``'s order.
+    Two vectors of uniform draws, in ``mechanisms.match_labour``'s order: whether the
+    applicant looks in their own sector, then their place in the cumulative vacancies.
     """
     ordered, seg, cum0, vac_ns, vac_node = tables
-    n_sectors = vac_ns.shape[1]
-    cum = cum0[1:]
+    n_sectors, n_open = vac_ns.shape[1], len(ordered)
     applied = np.flatnonzero(node_of >= 0)
     m = len(applied)
     own_vac, other_vac, p_own = np.empty(m), np.empty(m), np.empty(m)
@@ -438,23 +439,49 @@ def _hire_py(
         else:
             position = lo_node + v[j] * other_vac[j]
             position = position + (own_vac[j] if position >= lo_own else 0.0)
-        k = np.searchsorted(cum, position, side="right")
-        firm[j] = ordered[min(k, len(cum) - 1)]
-    shuffle = rng.permutation(m)
-    applied, firm = applied[shuffle], firm[shuffle]
-    order = np.argsort(firm, kind="mergesort")  # stable
-    applied, firm = applied[order], firm[order]
-    accepted = np.zeros(m, dtype=np.bool_)
-    rank = 0
+        lo, hi = 0, n_open  # cumulative vacancies <= position (numpy's searchsorted "right")
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum0[mid + 1] <= position:
+                lo = mid + 1
+            else:
+                hi = mid
+        firm[j] = ordered[min(lo, n_open - 1)]
+    return applied, firm
+
+
+def _accept_py(
+    applied: np.ndarray, firm: np.ndarray, shuffle: np.ndarray, vacancies: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm takes its applicants in the order of ``shuffle``, up to its vacancies.
+
+    The accepted (applicant, firm) pairs in numpy's order: by firm, in shuffled order
+    within a firm (a stable counting sort of the shuffled pairs by firm).
+    """
+    m = len(applied)
+    start = np.zeros(len(vacancies) + 1, dtype=np.int64)
     for j in range(m):
-        rank = 0 if j == 0 or firm[j] != firm[j - 1] else rank + 1
-        accepted[j] = rank < vacancies[firm[j]]
-    return applied[accepted], firm[accepted]
+        start[firm[j] + 1] += 1
+    for k in range(len(vacancies)):
+        start[k + 1] += start[k]
+    sorted_applied = np.empty(m, dtype=np.int64)
+    sorted_firm = np.empty(m, dtype=np.int64)
+    accepted = np.zeros(m, dtype=np.bool_)
+    taken = np.zeros(len(vacancies), dtype=np.int64)  # the firm's applicants placed so far
+    for j in shuffle:
+        f = firm[j]
+        at = start[f] + taken[f]
+        sorted_applied[at], sorted_firm[at] = applied[j], f
+        accepted[at] = taken[f] < vacancies[f]  # its rank within the firm
+        taken[f] += 1
+    return sorted_applied[accepted], sorted_firm[accepted]
 
 
 @functools.cache
-def _match_kernels() -> tuple[Callable, Callable, Callable]:
-    return _compiled(_vacancy_tables_py), _compiled(_job_search_py), _compiled(_hire_py)
+def _match_kernels() -> tuple[Callable, ...]:
+    return tuple(
+        _compiled(f) for f in (_vacancy_tables_py, _job_search_py, _assign_firms_py, _accept_py)
+    )
 
 
 def match_labour(
@@ -471,7 +498,8 @@ def match_labour(
     """``mechanisms.match_labour`` compiled (kernels must be enabled): the same hires.
 
     The same vacancy tables, the same uniform draws and permutation, in the same order,
-    from the model's generator (numba draws numpy's numbers, tested); the job search
+    from the model's generator (the kernels draw numpy's numbers from it, tested); the
+    permutation is numpy's own, between two kernels; the job search
     weighs every hiring node, as numpy's dense search does (its search over reachable
     nodes makes the same picks). Integer arrays are int64, ``n_sectors`` is numpy's
     (one more than the largest sector of firms and seekers).
@@ -479,7 +507,9 @@ def match_labour(
     empty = np.zeros(0, dtype=np.int64)
     if len(seeker_home) == 0 or not (vacancies > 0).any():
         return empty, empty
-    tables_of, search, hire = _match_kernels()
+    tables_of, search, assign, accept = _match_kernels()
     tables = tables_of(firm_node, firm_sector, vacancies, reach.shape[0], n_sectors)
     node_of = search(seeker_home, seeker_sector, reach, tables[3], tables[4], cross, rng)
-    return hire(node_of, seeker_sector, vacancies, tables, cross, rng)
+    applied, firm = assign(node_of, seeker_sector, tables, cross, rng)
+    shuffle = rng.permutation(len(applied))  # numpy's: numba's takes five times as long
+    return accept(applied, firm, shuffle, vacancies)
