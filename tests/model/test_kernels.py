@@ -22,6 +22,7 @@ def compiled_for_small_cases(monkeypatch):
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 0)
     monkeypatch.setattr(kernels, "MATCH_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "CATEGORY_ENTRIES", 0)
     monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
@@ -81,6 +82,7 @@ def big_city_run():
 def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     monkeypatch.setattr(draws, "_DENSE_REACH", 2.0)  # the search over reachable nodes, always
     monkeypatch.setattr(kernels, "MATCH_ENTRIES", 10**15)  # not the compiled matching
+    monkeypatch.setattr(kernels, "_imported", lambda: False)
     calls = []
     search = kernels.search_reachable
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1) or search(*a))
@@ -101,6 +103,7 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
 
 def test_small_searches_stay_in_numpy(monkeypatch):
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", 1_000_000)
+    monkeypatch.setattr(kernels, "_imported", lambda: False)  # a process without numba yet
     calls = []
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1))
     home, sector, effective, reach = search_case(3, n_nodes=100, n_sectors=4, seekers=400)
@@ -119,6 +122,7 @@ def test_a_process_running_many_small_searches_takes_the_kernel_once_numpy_cost_
     entries = int(rows.counts[np.unique(home * 4 + sector) // 4].sum())
     monkeypatch.setattr(kernels, "SEARCH_ENTRIES", entries + 1)  # every search is small
     monkeypatch.setattr(kernels, "PAYBACK_MONTHS", 3)
+    monkeypatch.setattr(kernels, "_imported", lambda: False)  # a process without numba yet
     calls, search = [], kernels.search_reachable
     monkeypatch.setattr(kernels, "search_reachable", lambda *a: calls.append(1) or search(*a))
     picks = []
@@ -131,6 +135,15 @@ def test_a_process_running_many_small_searches_takes_the_kernel_once_numpy_cost_
     for month in range(8):  # the same picks as numpy's, month by month
         reference = draws.search_nodes(home, sector, effective, reach, hiring, rng(month), rows)
         np.testing.assert_array_equal(picks[month], reference)
+
+
+def test_once_numba_is_imported_every_kernel_runs_whatever_a_month_s_size(monkeypatch):
+    monkeypatch.setattr(kernels, "_imported", lambda: False)
+    assert not kernels.worth(10, 1_000)
+    monkeypatch.setattr(kernels, "_imported", lambda: True)
+    assert kernels.worth(10, 1_000)
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    assert not kernels.worth(10, 1_000)
 
 
 def test_kernels_can_be_switched_off_by_the_environment_at_any_time(monkeypatch):
@@ -283,6 +296,7 @@ def test_a_town_runs_the_same_with_its_location_choice_compiled(monkeypatch):
 
 def test_a_small_location_choice_stays_in_numpy(monkeypatch):
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 200_000)
+    monkeypatch.setattr(kernels, "_imported", lambda: False)  # a process without numba yet
     calls = []
     monkeypatch.setattr(kernels, "location_utilities", lambda *a: calls.append(1))
     model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
@@ -349,3 +363,23 @@ def test_a_city_runs_the_same_with_its_labour_matching_compiled(monkeypatch):
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
     pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())
+
+
+# ------------------------------------------------------------------ categorical draws
+@pytest.mark.parametrize(
+    "p", [[0.3, 0.25, 0.2, 0.15, 0.1], [0.0, 0.5, 0.0, 0.5], [1.0], [1 / 3, 1 / 3, 1 / 3]]
+)
+@pytest.mark.parametrize("size", [1, 2, 7, 4817])
+def test_compiled_categorical_draws_are_numpy_s_choice_draw_for_draw(p, size, monkeypatch):
+    p = np.asarray(p)
+    for seed in range(3):
+        generators = rng(seed), rng(seed)
+        compiled = draws.categories(generators[0], len(p), size, p)
+        reference = generators[1].choice(len(p), size=size, p=p)
+        assert compiled.dtype == reference.dtype
+        np.testing.assert_array_equal(compiled, reference)
+        assert generators[0].random() == generators[1].random()
+    calls, categories = [], kernels.categories
+    monkeypatch.setattr(kernels, "categories", lambda *a: calls.append(1) or categories(*a))
+    draws.categories(rng(0), len(p), size, p)
+    assert calls  # the kernel made them

@@ -30,7 +30,10 @@ def categories(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np
     """``rng.choice(n, size=size, p=p)``: ``size`` draws of ``0..n-1`` with probabilities ``p``.
 
     With ``size`` 0 no call is made (numpy's checks of ``p`` cost about 10 us a call,
-    and a call for no draw takes no number from the stream either).
+    and a call for no draw takes no number from the stream either). Where kernels run
+    (:func:`clustersim.model.kernels.worth`), the compiled picks from the same draws
+    (about 5x faster for thousands of draws); ``p`` must then be valid, as numpy's
+    checks are skipped (every caller passes the sectors' weights).
 
     Examples:
         >>> categories(np.random.default_rng(0), 3, 0, np.array([0.5, 0.5, 0.0]))
@@ -38,6 +41,10 @@ def categories(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np
     """
     if size == 0:
         return np.zeros(0, dtype=np.int64)
+    if kernels.worth(size, kernels.CATEGORY_ENTRIES) and len(p) == n:
+        cdf = np.asarray(p, dtype=np.float64).cumsum()  # Generator.choice's own cdf
+        cdf /= cdf[-1]
+        return kernels.categories(cdf, rng.random(size))  # its picks from its draws, compiled
     return rng.choice(n, size=size, p=p)
 
 

@@ -26,11 +26,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CATEGORY_ENTRIES",
     "CHOICE_ENTRIES",
     "ENV",
     "MATCH_ENTRIES",
     "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
+    "categories",
     "enabled",
     "location_income",
     "location_utilities",
@@ -76,7 +78,8 @@ _numpy_entries: collections.Counter[int] = collections.Counter()
 def worth(entries: int, minimum: int) -> bool:
     """Whether a kernel runs for a month of ``entries`` entries (kernels enabled).
 
-    It runs for a month of at least ``minimum`` entries, and for any month once this
+    It runs for a month of at least ``minimum`` entries, for any month once this
+    process has imported numba (for this kernel or another), and for any month once this
     process has run ``PAYBACK_MONTHS`` months' worth of such entries (``minimum`` each)
     in numpy: a sweep's worker running many small runs one after the other then pays
     numba's import once, after numpy has cost it about as much (the ski-rental rule: at
@@ -84,10 +87,15 @@ def worth(entries: int, minimum: int) -> bool:
     small run never imports numba. Both paths give the same results, so which one a
     month takes never changes a run.
     """
-    if entries >= minimum or _numpy_entries[minimum] >= PAYBACK_MONTHS * minimum:
+    if entries >= minimum or _numpy_entries[minimum] >= PAYBACK_MONTHS * minimum or _imported():
         return enabled()
     _numpy_entries[minimum] += entries
     return False
+
+
+def _imported() -> bool:
+    """Whether this process has imported numba for its kernels (the import is paid)."""
+    return _numba.cache_info().currsize > 0
 
 
 @functools.cache
@@ -360,12 +368,12 @@ def _job_search_py(
     vac_ns: np.ndarray,
     vac_node: np.ndarray,
     cross: float,
-    rng: Any,
+    u: np.ndarray,
 ) -> np.ndarray:
     """Stage 1 of the matching: each seeker's node (-1: none), as numpy's dense search.
 
     One row of cumulative weights ``reach * effective vacancies`` over the hiring nodes
-    per (home, sector) pair; one uniform draw per seeker (``draws.choose_rows``).
+    per (home, sector) pair; ``u``: one uniform draw per seeker (``draws.choose_rows``).
     """
     n_nodes, n_sectors = vac_ns.shape
     columns = np.flatnonzero(vac_node > 0)
@@ -385,7 +393,6 @@ def _job_search_py(
             node = columns[c]
             acc = acc + reach[h, node] * effective[node, s]
             weights[p, c] = acc
-    u = rng.random(len(seeker_home))
     node_of = np.full(len(seeker_home), -1, dtype=np.int64)
     last = len(columns) - 1
     for i in range(len(seeker_home)):
@@ -410,12 +417,14 @@ def _assign_firms_py(
     seeker_sector: np.ndarray,
     tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     cross: float,
-    rng: Any,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Stage 2 of the matching: the applicants and the firm each applies to.
+    own: np.ndarray,
+    v: np.ndarray,
+) -> np.ndarray:
+    """Stage 2 of the matching: the firm each applicant (``node_of >= 0``) applies to.
 
-    Two vectors of uniform draws, in ``mechanisms.match_labour``'s order: whether the
-    applicant looks in their own sector, then their place in the cumulative vacancies.
+    ``own`` and ``v``: uniform draws per applicant, in ``mechanisms.match_labour``'s
+    order: whether the applicant looks in their own sector, then their place in the
+    cumulative vacancies.
     """
     ordered, seg, cum0, vac_ns, vac_node = tables
     n_sectors, n_open = vac_ns.shape[1], len(ordered)
@@ -427,8 +436,6 @@ def _assign_firms_py(
         own_vac[j] = vac_ns[node, s]
         other_vac[j] = vac_node[node] - own_vac[j]
         p_own[j] = own_vac[j] / max(own_vac[j] + cross * other_vac[j], 1e-12)
-    own = rng.random(m)
-    v = rng.random(m)
     firm = np.empty(m, dtype=np.int64)
     for j in range(m):
         node, s = node_of[applied[j]], seeker_sector[applied[j]]
@@ -447,7 +454,7 @@ def _assign_firms_py(
             else:
                 hi = mid
         firm[j] = ordered[min(lo, n_open - 1)]
-    return applied, firm
+    return firm
 
 
 def _accept_py(
@@ -497,9 +504,10 @@ def match_labour(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``mechanisms.match_labour`` compiled (kernels must be enabled): the same hires.
 
-    The same vacancy tables, the same uniform draws and permutation, in the same order,
-    from the model's generator (the kernels draw numpy's numbers from it, tested); the
-    permutation is numpy's own, between two kernels; the job search
+    The same vacancy tables, and the same uniform draws and permutation, drawn by numpy
+    from the model's generator between the kernels in the same order (numba could draw
+    them too, but passing it a generator costs 7 us a call and its draws are 3-4 times
+    slower than numpy's vectorised ones); the job search
     weighs every hiring node, as numpy's dense search does (its search over reachable
     nodes makes the same picks). Integer arrays are int64, ``n_sectors`` is numpy's
     (one more than the largest sector of firms and seekers).
@@ -509,7 +517,39 @@ def match_labour(
         return empty, empty
     tables_of, search, assign, accept = _match_kernels()
     tables = tables_of(firm_node, firm_sector, vacancies, reach.shape[0], n_sectors)
-    node_of = search(seeker_home, seeker_sector, reach, tables[3], tables[4], cross, rng)
-    applied, firm = assign(node_of, seeker_sector, tables, cross, rng)
-    shuffle = rng.permutation(len(applied))  # numpy's: numba's takes five times as long
-    return accept(applied, firm, shuffle, vacancies)
+    u = rng.random(len(seeker_home))
+    node_of = search(seeker_home, seeker_sector, reach, tables[3], tables[4], cross, u)
+    applied = np.flatnonzero(node_of >= 0)
+    own, v = rng.random(len(applied)), rng.random(len(applied))
+    firm = assign(node_of, seeker_sector, tables, cross, own, v)
+    return accept(applied, firm, rng.permutation(len(applied)), vacancies)
+
+
+#: Draws of one call of ``draws.categories`` from which its kernel runs (in practice:
+#: once numba is imported for another kernel, see :func:`worth`).
+CATEGORY_ENTRIES = 1_000_000
+
+
+def _categories_py(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``Generator.choice(len(cdf), size, p=p)`` given numpy's ``cdf`` of ``p`` and its draws ``u``.
+
+    Each pick is the number of entries of the non-decreasing ``cdf`` at or below its
+    draw (``cdf.searchsorted(u, "right")``), counted without branching.
+    """
+    out = np.empty(len(u), dtype=np.int64)
+    for i in range(len(u)):
+        k = 0
+        for j in range(len(cdf)):
+            k += cdf[j] <= u[i]
+        out[i] = k
+    return out
+
+
+@functools.cache
+def _categories_kernel() -> Callable | None:
+    return _compiled(_categories_py)
+
+
+def categories(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The compiled ``_categories_py`` (kernels must be enabled)."""
+    return _categories_kernel()(cdf, u)
