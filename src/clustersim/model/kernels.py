@@ -67,9 +67,11 @@ CHOICE_ENTRIES = 200_000
 
 
 #: Months of ``minimum`` entries after which numpy has cost a process about what
-#: importing numba and loading a kernel costs: from then on the kernel runs for months of
-#: any size (see :func:`worth`).
-PAYBACK_MONTHS = 30
+#: importing numba and loading its first kernel costs (0.25 s; numpy takes 13-20 ns an
+#: entry more than the kernels, measured from 10,000 to a million talents: 60 months of
+#: 200,000 location-choice entries): from then on the kernels run for months of any size
+#: (see :func:`worth`).
+PAYBACK_MONTHS = 60
 
 #: Entries each kind of kernel (keyed by its ``minimum``) has left to numpy in this process.
 _numpy_entries: collections.Counter[int] = collections.Counter()
