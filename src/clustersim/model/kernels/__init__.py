@@ -1,0 +1,128 @@
+"""Compiled kernels (numba) behind the numpy functions that define what they compute.
+
+A kernel here does, in one compiled pass, what a numpy reference function in
+:mod:`clustersim.model.draws` or :mod:`clustersim.model.mechanisms` does in many
+array operations, with the same floating-point operations in the same order, so
+that its results are identical (``tests/model/test_kernels.py`` compares them on
+random inputs and on whole runs). The one freedom the compiler keeps is which NaN's
+sign survives when two NaN operands meet; no choice can depend on it.
+Random numbers are drawn by the caller from the model's numpy generator and
+passed in: a run draws the same numbers with and without numba.
+
+numba is optional (``pip install clustersim[fast]``). Without it, or with the
+environment variable ``CLUSTERSIM_KERNELS=numpy``, the numpy references run.
+numba is imported, and a kernel compiled (or read from numba's cache), the first
+time a kernel is asked for, so runs that never need one do not pay for it.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "CATEGORY_ENTRIES",
+    "CHOICE_ENTRIES",
+    "ENV",
+    "MATCH_ENTRIES",
+    "PAYBACK_MONTHS",
+    "SEARCH_ENTRIES",
+    "categories",
+    "enabled",
+    "location_income",
+    "location_utilities",
+    "match_labour",
+    "search_reachable",
+    "worth",
+]
+
+#: Environment variable: ``numpy`` runs the numpy references even where numba is installed.
+ENV = "CLUSTERSIM_KERNELS"
+
+
+def enabled() -> bool:
+    """Whether compiled kernels are used (numba importable and not switched off).
+
+    ``CLUSTERSIM_KERNELS`` is read at each call: setting it switches kernels off from
+    the next search on, within a process too.
+    """
+    if os.environ.get(ENV, "").strip().lower() == "numpy":
+        return False
+    return _numba() is not None
+
+
+#: Entries of a month's job search (seekers' (home, sector) pairs x the nodes each
+#: reaches) from which its kernel runs: below, numpy's search takes a few milliseconds a
+#: month, less than importing numba costs (0.3 s and about 90 MB of resident memory).
+SEARCH_ENTRIES = 1_000_000
+#: Entries of a month's location choice (choosers x the nodes each weighs) from which
+#: its kernels run: they save 30-75 ns an entry (about 4-5x), so from 200,000 entries a
+#: month they repay numba's import within 30 months.
+CHOICE_ENTRIES = 200_000
+#: Seekers x nodes of a month's labour matching from which its kernel runs (see
+#: ``SEARCH_ENTRIES``; below, the :data:`PAYBACK_MONTHS` rule decides).
+MATCH_ENTRIES = 500_000
+#: Draws of one call of ``draws.categories`` from which its kernel runs (in practice:
+#: once numba is imported for another kernel, see :func:`worth`).
+CATEGORY_ENTRIES = 1_000_000
+
+
+#: Months of ``minimum`` entries after which numpy has cost a process about what
+#: importing numba and loading its first kernel costs (0.25 s; numpy takes 13-20 ns an
+#: entry more than the kernels, measured from 10,000 to a million talents: 60 months of
+#: 200,000 location-choice entries): from then on the kernels run for months of any size
+#: (see :func:`worth`).
+PAYBACK_MONTHS = 60
+
+#: Entries each kind of kernel (keyed by its ``minimum``) has left to numpy in this process.
+_numpy_entries: collections.Counter[int] = collections.Counter()
+
+
+def worth(entries: int, minimum: int) -> bool:
+    """Whether a kernel runs for a month of ``entries`` entries (kernels enabled).
+
+    It runs for a month of at least ``minimum`` entries, for any month once this
+    process has imported numba (for this kernel or another), and for any month once this
+    process has run ``PAYBACK_MONTHS`` months' worth of such entries (``minimum`` each)
+    in numpy: a sweep's worker running many small runs one after the other then pays
+    numba's import once, after numpy has cost it about as much (the ski-rental rule: at
+    most twice the cost of choosing right from the start), while a process running one
+    small run never imports numba. Both paths give the same results, so which one a
+    month takes never changes a run.
+    """
+    if entries >= minimum or _numpy_entries[minimum] >= PAYBACK_MONTHS * minimum or _imported():
+        return enabled()
+    _numpy_entries[minimum] += entries
+    return False
+
+
+def _imported() -> bool:
+    """Whether this process has imported numba for its kernels (the import is paid)."""
+    return _numba.cache_info().currsize > 0
+
+
+@functools.cache
+def _numba() -> Any:
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba
+
+
+def _compiled(function: Callable) -> Callable | None:
+    """``function`` compiled by numba (nopython, cached on disk), or None without numba."""
+    numba = _numba()
+    if numba is None:
+        return None
+    return numba.njit(cache=True, nogil=True)(function)
+
+
+# the kernels, by the part of the month they compile (each imports the helpers above)
+from clustersim.model.kernels.categorical import categories  # noqa: E402
+from clustersim.model.kernels.labour import match_labour  # noqa: E402
+from clustersim.model.kernels.location import location_income, location_utilities  # noqa: E402
+from clustersim.model.kernels.search import search_reachable  # noqa: E402
