@@ -23,6 +23,7 @@ def compiled_for_small_cases(monkeypatch):
     monkeypatch.setattr(kernels, "CHOICE_ENTRIES", 0)
     monkeypatch.setattr(kernels, "MATCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "CATEGORY_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "TIE_ENTRIES", 0)
     monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
@@ -351,15 +352,25 @@ def test_the_compiled_labour_matching_of_a_month_without_openings_or_applicants(
     assert generators[0].random() == generators[1].random()
 
 
-def test_a_city_runs_the_same_with_its_labour_matching_compiled(monkeypatch):
-    calls, match = [], kernels.match_labour
-    monkeypatch.setattr(kernels, "match_labour", lambda *a: calls.append(1) or match(*a))
-    compiled = CreativeClusterModel(rng=2, city="medium_city", spin_up={"months": 0})
+@pytest.mark.parametrize("city, seed", [("medium_city", 2), ("metropolis", 3)])
+def test_a_city_runs_the_same_with_its_matching_and_ties_compiled(city, seed, monkeypatch):
+    calls = {"match_labour": 0, "tie_pairs": 0}
+    for name in calls:
+        kernel = getattr(kernels, name)
+
+        def counted(*a, name=name, kernel=kernel):
+            calls[name] += 1
+            return kernel(*a)
+
+        monkeypatch.setattr(kernels, name, counted)
+    compiled = CreativeClusterModel(rng=seed, city=city, spin_up={"months": 0})
     compiled.run_for(12)
-    assert len(calls) == 12
+    assert calls == {"match_labour": 12, "tie_pairs": 12}
     monkeypatch.setattr(kernels, "enabled", lambda: False)
-    reference = CreativeClusterModel(rng=2, city="medium_city", spin_up={"months": 0})
+    reference = CreativeClusterModel(rng=seed, city=city, spin_up={"months": 0})
     reference.run_for(12)
+    np.testing.assert_array_equal(compiled.ties, reference.ties)
+    assert len(compiled.ties) > 50
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
     pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())

@@ -30,12 +30,14 @@ __all__ = [
     "MATCH_ENTRIES",
     "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
+    "TIE_ENTRIES",
     "categories",
     "enabled",
     "location_income",
     "location_utilities",
     "match_labour",
     "search_reachable",
+    "tie_pairs",
     "worth",
 ]
 
@@ -68,6 +70,9 @@ MATCH_ENTRIES = 500_000
 #: Draws of one call of ``draws.categories`` from which its kernel runs (in practice:
 #: once numba is imported for another kernel, see :func:`worth`).
 CATEGORY_ENTRIES = 1_000_000
+#: Seeking firms x nodes of a month's search for partners from which its kernel runs (in
+#: practice: once numba is imported for another kernel).
+TIE_ENTRIES = 1_000_000
 
 
 #: Months of ``minimum`` entries after which numpy has cost a process about what
@@ -126,3 +131,4 @@ from clustersim.model.kernels.categorical import categories  # noqa: E402
 from clustersim.model.kernels.labour import match_labour  # noqa: E402
 from clustersim.model.kernels.location import location_income, location_utilities  # noqa: E402
 from clustersim.model.kernels.search import search_reachable  # noqa: E402
+from clustersim.model.kernels.ties import tie_pairs  # noqa: E402

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Model
 
+from clustersim.model import kernels
 from clustersim.model import mechanisms as mech
 from clustersim.model.phases.aggregates import Census
 
@@ -32,9 +33,21 @@ def form_ties(model: Model, census: Census) -> None:
     if n_new == 0:
         return
     source = rng.choice(alive, size=n_new)
+    other_sector = 1.0 / max(nw.same_sector_affinity, 1e-9)
+    kernel = _kernel(model)
+    if kernel is not None and kernels.worth(n_new * model.n_nodes, kernels.TIE_ENTRIES):
+        # the same draws (a partner node, a firm there, the acceptance), one compiled pass
+        u = rng.random(n_new), rng.random(n_new), rng.random(n_new)
+        model.add_collaboration_ties(
+            kernels.tie_pairs(
+                source, f.node.astype(np.int64), f.sector.astype(np.int64), alive,
+                census.firms_at.astype(float), kernel, other_sector, *u,
+            )
+        )  # fmt: skip
+        return
     target = _partners(model, census, alive, source)
     same = f.sector[source] == f.sector[target]
-    accept_p = np.where(same, 1.0, 1.0 / max(nw.same_sector_affinity, 1e-9))
+    accept_p = np.where(same, 1.0, other_sector)
     ok = (source != target) & (rng.random(n_new) < np.minimum(accept_p, 1.0))
     model.add_collaboration_ties(np.stack([source[ok], target[ok]], axis=1))
 
