@@ -5,7 +5,9 @@ with two plans, 36 months after a 24-month spin-up, two seeds. A restructuring o
 the code must reproduce every hash; ``python scripts/golden_hashes.py --write``
 records them anew after a deliberate change of results (say which and why in the
 commit); ``--add`` records the cases new to the set and drops those no longer in it,
-only when every case still in it holds; ``--print`` prints the hashes as JSON.
+only when every case still in it holds; ``--print`` prints the hashes as JSON;
+``--kernels`` runs every compiled kernel (``clustersim.model.kernels``) in every month,
+which must give the same hashes.
 
 The hashes are bitwise, and the last bits of floating-point results depend on the
 CPU: numpy picks AVX-512 code for ``exp``, ``log`` and ``power`` where the CPU has
@@ -95,6 +97,17 @@ def in_golden_env() -> bool:
     return all(os.environ.get(k) == v for k, v in GOLDEN_ENV.items())
 
 
+def force_kernels() -> None:
+    """Run every compiled kernel in every month (``--kernels``; they must not change a hash)."""
+    from clustersim.model import kernels
+
+    if not kernels.enabled():
+        raise SystemExit("--kernels needs numba (pip install -e '.[fast]')")
+    for name in dir(kernels):
+        if name.endswith("_ENTRIES"):
+            setattr(kernels, name, 0)
+
+
 def main() -> int:
     """Check the golden set against the recorded hashes (or record them with --write)."""
     if not in_golden_env():
@@ -102,6 +115,8 @@ def main() -> int:
             print("golden hashes are recorded on x86-64 AVX2 paths; this machine has none")
             return 2
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **GOLDEN_ENV})
+    if "--kernels" in sys.argv:
+        force_kernels()
     out = {f"{c}/{p}/{s}": run_hashes(c, p, s) for c, p, s in cases()}
     if "--print" in sys.argv:
         print(json.dumps(out, sort_keys=True))

@@ -31,8 +31,7 @@ def test_the_golden_set_is_complete():
     assert sorted(EXPECTED) == sorted(f"{c}/{p}/{s}" for c, p, s in golden.cases())
 
 
-@pytest.fixture(scope="module")
-def hashes() -> dict[str, dict[str, str]]:
+def golden_run(*flags: str) -> dict[str, dict[str, str]]:
     """The set's hashes, computed in a process on the AVX2 paths they were recorded on.
 
     numpy is already imported in this process (with the paths of this CPU), so the
@@ -41,7 +40,7 @@ def hashes() -> dict[str, dict[str, str]]:
     if not golden.has_avx2():
         pytest.skip("golden hashes are recorded on x86-64 AVX2 paths; this machine has none")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "golden_hashes.py"), "--print"],
+        [sys.executable, str(ROOT / "scripts" / "golden_hashes.py"), "--print", *flags],
         capture_output=True,
         text=True,
         timeout=900,
@@ -51,9 +50,24 @@ def hashes() -> dict[str, dict[str, str]]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def hashes() -> dict[str, dict[str, str]]:
+    return golden_run()
+
+
+@pytest.fixture(scope="module")
+def compiled_hashes() -> dict[str, dict[str, str]]:
+    pytest.importorskip("numba")  # the extra clustersim[fast]; CI installs it
+    return golden_run("--kernels")
+
+
 @pytest.mark.parametrize(("city", "plan", "seed"), golden.cases())
 def test_result_tables_are_identical_to_the_recorded_ones(hashes, city, plan, seed):
     assert hashes[f"{city}/{plan}/{seed}"] == EXPECTED[f"{city}/{plan}/{seed}"]
+
+
+def test_every_compiled_kernel_in_every_month_gives_the_recorded_tables(compiled_hashes):
+    assert compiled_hashes == EXPECTED
 
 
 def test_the_hash_sees_a_single_changed_value():

@@ -24,6 +24,7 @@ def compiled_for_small_cases(monkeypatch):
     monkeypatch.setattr(kernels, "MATCH_ENTRIES", 0)
     monkeypatch.setattr(kernels, "CATEGORY_ENTRIES", 0)
     monkeypatch.setattr(kernels, "TIE_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "WAGE_ENTRIES", 0)
     monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
@@ -100,6 +101,7 @@ def test_a_big_city_runs_the_same_with_and_without_the_kernels(monkeypatch):
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
     pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())
+    np.testing.assert_array_equal(compiled.wage, reference.wage)
 
 
 def test_small_searches_stay_in_numpy(monkeypatch):
@@ -353,8 +355,8 @@ def test_the_compiled_labour_matching_of_a_month_without_openings_or_applicants(
 
 
 @pytest.mark.parametrize("city, seed", [("medium_city", 2), ("metropolis", 3)])
-def test_a_city_runs_the_same_with_its_matching_and_ties_compiled(city, seed, monkeypatch):
-    calls = {"match_labour": 0, "tie_pairs": 0}
+def test_a_city_runs_the_same_with_its_matching_wages_and_ties_compiled(city, seed, monkeypatch):
+    calls = {"match_labour": 0, "wages": 0, "tie_pairs": 0}
     for name in calls:
         kernel = getattr(kernels, name)
 
@@ -365,7 +367,7 @@ def test_a_city_runs_the_same_with_its_matching_and_ties_compiled(city, seed, mo
         monkeypatch.setattr(kernels, name, counted)
     compiled = CreativeClusterModel(rng=seed, city=city, spin_up={"months": 0})
     compiled.run_for(12)
-    assert calls == {"match_labour": 12, "tie_pairs": 12}
+    assert calls == {"match_labour": 12, "wages": 12, "tie_pairs": 12}
     monkeypatch.setattr(kernels, "enabled", lambda: False)
     reference = CreativeClusterModel(rng=seed, city=city, spin_up={"months": 0})
     reference.run_for(12)
@@ -374,6 +376,7 @@ def test_a_city_runs_the_same_with_its_matching_and_ties_compiled(city, seed, mo
     pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
     pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
     pd.testing.assert_frame_equal(compiled.firm_table(), reference.firm_table())
+    np.testing.assert_array_equal(compiled.wage, reference.wage)
 
 
 # ------------------------------------------------------------------ categorical draws

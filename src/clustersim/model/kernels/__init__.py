@@ -31,6 +31,7 @@ __all__ = [
     "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
     "TIE_ENTRIES",
+    "WAGE_ENTRIES",
     "categories",
     "enabled",
     "location_income",
@@ -38,6 +39,7 @@ __all__ = [
     "match_labour",
     "search_reachable",
     "tie_pairs",
+    "wages",
     "worth",
 ]
 
@@ -73,6 +75,9 @@ CATEGORY_ENTRIES = 1_000_000
 #: Seeking firms x nodes of a month's search for partners from which its kernel runs (in
 #: practice: once numba is imported for another kernel).
 TIE_ENTRIES = 1_000_000
+#: Firms and nodes of a month's wage setting from which its kernel runs (in practice:
+#: once numba is imported for another kernel).
+WAGE_ENTRIES = 1_000_000
 
 
 #: Months of ``minimum`` entries after which numpy has cost a process about what
@@ -128,7 +133,7 @@ def _compiled(function: Callable) -> Callable | None:
 
 # the kernels, by the part of the month they compile (each imports the helpers above)
 from clustersim.model.kernels.categorical import categories  # noqa: E402
-from clustersim.model.kernels.labour import match_labour  # noqa: E402
+from clustersim.model.kernels.labour import match_labour, wages  # noqa: E402
 from clustersim.model.kernels.location import location_income, location_utilities  # noqa: E402
 from clustersim.model.kernels.search import search_reachable  # noqa: E402
 from clustersim.model.kernels.ties import tie_pairs  # noqa: E402

@@ -214,3 +214,61 @@ def match_labour(
     own, v = rng.random(len(applied)), rng.random(len(applied))
     firm = assign(node_of, seeker_sector, tables, cross, own, v)
     return accept(applied, firm, rng.permutation(len(applied)), vacancies)
+
+
+def _wages_py(
+    wage: np.ndarray,
+    place: np.ndarray,
+    idle_home: np.ndarray,
+    firm_node: np.ndarray,
+    vacancies: np.ndarray,
+    hires: np.ndarray,
+    talents_at: np.ndarray,
+    alive: np.ndarray,
+    revenue: np.ndarray,
+    labour: np.ndarray,
+    params: np.ndarray,
+) -> np.ndarray:
+    """Each place's new wage, as ``phases.labour._adjust_wages`` sets it, in one pass.
+
+    ``params``: wage adjustment, productivity pull, wage floor, labour share. The sums
+    by place are numpy's ``bincount``: each in row order, from zero.
+    """
+    adjustment, pull, floor, share = params[0], params[1], params[2], params[3]
+    n_places = len(wage)
+    unemployed = np.zeros(n_places, dtype=np.int64)
+    for h in idle_home:
+        unemployed[place[h]] += 1
+    open_jobs = np.zeros(n_places)
+    for f in range(len(firm_node)):
+        open_jobs[place[firm_node[f]]] += float(max(vacancies[f], 0))
+    hired = np.zeros(n_places, dtype=np.int64)
+    for f in hires:
+        hired[place[firm_node[f]]] += 1
+    talents = np.zeros(n_places)
+    for node in range(len(talents_at)):
+        talents[place[node]] += float(talents_at[node])
+    made = np.zeros(n_places)  # revenue and effective labour of the living firms by place
+    staff = np.zeros(n_places)
+    for f in alive:
+        made[place[firm_node[f]]] += revenue[f]
+        staff[place[firm_node[f]]] += labour[f]
+    out = np.empty(n_places)
+    for p in range(n_places):
+        tightness = ((open_jobs[p] - hired[p]) - unemployed[p]) / max(talents[p], 1.0)
+        change = min(max(adjustment * tightness, -0.01), 0.01)
+        w = wage[p] * (1.0 + change)
+        if staff[p] > 0:
+            w = w + pull * (share * made[p] / staff[p] - w)
+        out[p] = max(w, floor)
+    return out
+
+
+@functools.cache
+def _wage_kernel() -> Callable | None:
+    return _compiled(_wages_py)
+
+
+def wages(*args: np.ndarray) -> np.ndarray:
+    """The compiled ``_wages_py`` (kernels must be enabled)."""
+    return _wage_kernel()(*args)

@@ -123,6 +123,14 @@ def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np
     """Each place's wage follows its tightness (open jobs minus unemployed, per talent)."""
     lab = model.params.labour
     t, f = model.talents, model.firms
+    if kernels.worth(f.n + len(model.place), kernels.WAGE_ENTRIES):  # the same wages, compiled
+        model.wage = kernels.wages(
+            model.wage, model.place, t.home[unemployed_rows(model)], f.node, vacancies, hires,
+            census.talents_at, f.live, f.revenue, effective_labour(model),
+            np.array([lab.wage_adjustment, lab.wage_productivity_pull, lab.wage_floor,
+                      lab.labour_share]),
+        )  # fmt: skip
+        return
     n_places = len(model.place_names)
     unemployed = np.bincount(model.place[t.home[unemployed_rows(model)]], minlength=n_places)
     open_jobs = np.bincount(
