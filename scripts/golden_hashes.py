@@ -6,8 +6,9 @@ the code must reproduce every hash; ``python scripts/golden_hashes.py --write``
 records them anew after a deliberate change of results (say which and why in the
 commit); ``--add`` records the cases new to the set and drops those no longer in it,
 only when every case still in it holds; ``--print`` prints the hashes as JSON;
-``--kernels`` runs every compiled kernel (``clustersim.model.kernels``) in every month,
-which must give the same hashes.
+the set runs the numpy references (``CLUSTERSIM_KERNELS=numpy``); ``--kernels`` runs
+every compiled kernel (``clustersim.model.kernels``) in every month instead, which must
+give the same hashes.
 
 The hashes are bitwise, and the last bits of floating-point results depend on the
 CPU: numpy picks AVX-512 code for ``exp``, ``log`` and ``power`` where the CPU has
@@ -117,6 +118,8 @@ def main() -> int:
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **GOLDEN_ENV})
     if "--kernels" in sys.argv:
         force_kernels()
+    else:  # the numpy references, whatever a process's history would choose
+        os.environ["CLUSTERSIM_KERNELS"] = "numpy"
     out = {f"{c}/{p}/{s}": run_hashes(c, p, s) for c, p, s in cases()}
     if "--print" in sys.argv:
         print(json.dumps(out, sort_keys=True))

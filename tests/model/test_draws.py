@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clustersim.model import draws
+from clustersim.model import draws, kernels
 from clustersim.model import mechanisms as mech
 from clustersim.model.draws import (
     _DENSE_REACH,
@@ -165,8 +165,9 @@ def test_choose_rows_with_shared_rows_picks_exactly_what_the_repeated_rows_would
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_job_search_over_reachable_nodes_picks_what_weighing_every_node_picks(seed):
+def test_job_search_over_reachable_nodes_picks_what_weighing_every_node_picks(seed, monkeypatch):
     """In a big city the search weighs only nodes within reach, with the same picks."""
+    monkeypatch.setenv(kernels.ENV, "numpy")  # numpy's search (the kernel: test_kernels.py)
     r = np.random.default_rng(seed)
     nodes = 300
     travel = r.uniform(0, 240, (nodes, nodes))

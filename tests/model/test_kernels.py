@@ -141,12 +141,23 @@ def test_a_process_running_many_small_searches_takes_the_kernel_once_numpy_cost_
 
 
 def test_once_numba_is_imported_every_kernel_runs_whatever_a_month_s_size(monkeypatch):
+    monkeypatch.setattr(kernels, "TIE_ENTRIES", 1_000)
     monkeypatch.setattr(kernels, "_imported", lambda: False)
-    assert not kernels.worth(10, 1_000)
+    assert not kernels.worth(10, "TIE_ENTRIES")
     monkeypatch.setattr(kernels, "_imported", lambda: True)
-    assert kernels.worth(10, 1_000)
+    assert kernels.worth(10, "TIE_ENTRIES")
     monkeypatch.setenv(kernels.ENV, "numpy")
-    assert not kernels.worth(10, 1_000)
+    assert not kernels.worth(10, "TIE_ENTRIES")
+
+
+def test_each_kernel_counts_its_own_payback(monkeypatch):
+    monkeypatch.setattr(kernels, "_imported", lambda: False)
+    monkeypatch.setattr(kernels, "PAYBACK_MONTHS", 2)
+    for name in ("TIE_ENTRIES", "WAGE_ENTRIES"):  # the same minimum, two kernels
+        monkeypatch.setattr(kernels, name, 1_000)
+    assert not any(kernels.worth(999, "TIE_ENTRIES") for _ in range(3))
+    assert kernels.worth(10, "TIE_ENTRIES")  # 2,997 entries: paid back
+    assert not kernels.worth(10, "WAGE_ENTRIES")  # the wages' own count: 10
 
 
 def test_kernels_can_be_switched_off_by_the_environment_at_any_time(monkeypatch):
@@ -332,11 +343,15 @@ def compiled_match(home, sector, firm_node, firm_sector, vacancies, reach, cross
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("cross", [0.0, 0.3, 1.0])
-def test_the_compiled_labour_matching_hires_whom_numpy_hires_from_the_same_draws(seed, cross):
+def test_the_compiled_labour_matching_hires_whom_numpy_hires_from_the_same_draws(
+    seed, cross, monkeypatch
+):
     case = match_case(seed)
     generators = rng(seed), rng(seed)
     hired, firm = compiled_match(*case, cross, generators[0])
-    reference = mech.match_labour(*case, cross, generators[1])
+    with monkeypatch.context() as numpy_only:
+        numpy_only.setattr(kernels, "enabled", lambda: False)  # its search too
+        reference = mech.match_labour(*case, cross, generators[1])
     np.testing.assert_array_equal(hired, reference[0])
     np.testing.assert_array_equal(firm, reference[1])
     assert generators[0].random() == generators[1].random()  # as many numbers drawn
@@ -344,14 +359,21 @@ def test_the_compiled_labour_matching_hires_whom_numpy_hires_from_the_same_draws
         assert len(hired) > 50  # a case where hiring happens
 
 
-def test_the_compiled_labour_matching_of_a_month_without_openings_or_applicants():
-    case = match_case(3)
-    case[5][:] = 0.0  # nobody reaches a firm: nobody applies
+@pytest.mark.parametrize("month", ["nobody in reach", "no seekers", "no openings"])
+def test_the_compiled_labour_matching_of_a_month_without_hires(month):
+    home, sector, firm_node, firm_sector, vacancies, reach = match_case(3)
+    if month == "nobody in reach":
+        reach[:] = 0.0
+    elif month == "no seekers":
+        home, sector = home[:0], sector[:0]
+    else:
+        vacancies = np.minimum(vacancies, 0)
+    case = home, sector, firm_node, firm_sector, vacancies, reach
     generators = rng(3), rng(3)
-    hired, _ = compiled_match(*case, 0.3, generators[0])
+    hired, firm = kernels.match_labour(*case, 0.3, 5, generators[0])
     reference = mech.match_labour(*case, 0.3, generators[1])
-    assert len(hired) == 0 == len(reference[0])
-    assert generators[0].random() == generators[1].random()
+    assert len(hired) == len(firm) == 0 == len(reference[0]) == len(reference[1])
+    assert generators[0].random() == generators[1].random()  # as many numbers drawn
 
 
 @pytest.mark.parametrize("city, seed", [("medium_city", 2), ("metropolis", 3)])
@@ -397,3 +419,28 @@ def test_compiled_categorical_draws_are_numpy_s_choice_draw_for_draw(p, size, mo
     monkeypatch.setattr(kernels, "categories", lambda *a: calls.append(1) or categories(*a))
     draws.categories(rng(0), len(p), size, p)
     assert calls  # the kernel made them
+
+
+@pytest.mark.parametrize("revenue", ["as run", "nan", "inf", "no staff"])
+def test_the_compiled_wages_are_numpy_s_even_with_a_broken_firm(revenue, monkeypatch):
+    from clustersim.model.phases import labour
+    from clustersim.model.phases.aggregates import Census
+
+    model = CreativeClusterModel(rng=4, city="medium_city", spin_up={"months": 0})
+    model.run_for(3)
+    f, g = model.firms, np.random.default_rng(4)
+    if revenue in ("nan", "inf"):
+        f.revenue[f.live[:5]] = np.nan if revenue == "nan" else np.inf
+    elif revenue == "no staff":
+        model.talents.put("employer", np.flatnonzero(model.talents.employer >= 0), -1)
+    vacancies = g.integers(-2, 4, f.n)
+    hires = g.choice(f.live, 30)
+    census = Census.of(model)
+    before, wages = model.wage.copy(), []
+    for compiled in (True, False):
+        model.wage = before.copy()
+        monkeypatch.setattr(kernels, "enabled", lambda compiled=compiled: compiled)
+        labour._adjust_wages(model, census, vacancies, hires)
+        wages.append(model.wage)
+    np.testing.assert_array_equal(wages[0], wages[1])
+    assert not np.array_equal(wages[1], before)  # the wages moved

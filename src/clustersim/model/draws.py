@@ -41,7 +41,7 @@ def categories(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np
     """
     if size == 0:
         return np.zeros(0, dtype=np.int64)
-    if kernels.worth(size, kernels.CATEGORY_ENTRIES) and len(p) == n:
+    if len(p) == n and kernels.worth(size, "CATEGORY_ENTRIES"):
         cdf = np.asarray(p, dtype=np.float64).cumsum()  # Generator.choice's own cdf
         cdf /= cdf[-1]
         return kernels.categories(cdf, rng.random(size))  # its picks from its draws, compiled
@@ -234,7 +234,7 @@ def _search_reachable(
     by_sector = np.ascontiguousarray(effective.T, dtype=np.float64).ravel()  # sector-major
     n_nodes = effective.shape[0]
     entries = reach_rows.counts[pair_home].sum()
-    if kernels.worth(int(entries), kernels.SEARCH_ENTRIES):  # the same picks, one compiled pass
+    if kernels.worth(int(entries), "SEARCH_ENTRIES"):  # the same picks, one compiled pass
         random = rng.random(len(pair_of))
         return kernels.search_reachable(
             reach_rows.start, reach_rows.flat_nodes, reach_rows.flat_values, by_sector,

@@ -87,25 +87,27 @@ WAGE_ENTRIES = 1_000_000
 #: (see :func:`worth`).
 PAYBACK_MONTHS = 60
 
-#: Entries each kind of kernel (keyed by its ``minimum``) has left to numpy in this process.
-_numpy_entries: collections.Counter[int] = collections.Counter()
+#: Entries each kind of kernel (the name of its minimum) has left to numpy in this process.
+_numpy_entries: collections.Counter[str] = collections.Counter()
 
 
-def worth(entries: int, minimum: int) -> bool:
+def worth(entries: int, kind: str) -> bool:
     """Whether a kernel runs for a month of ``entries`` entries (kernels enabled).
 
-    It runs for a month of at least ``minimum`` entries, for any month once this
-    process has imported numba (for this kernel or another), and for any month once this
-    process has run ``PAYBACK_MONTHS`` months' worth of such entries (``minimum`` each)
-    in numpy: a sweep's worker running many small runs one after the other then pays
-    numba's import once, after numpy has cost it about as much (the ski-rental rule: at
-    most twice the cost of choosing right from the start), while a process running one
-    small run never imports numba. Both paths give the same results, so which one a
-    month takes never changes a run.
+    ``kind``: the name of the kernel's minimum in this module (``"CHOICE_ENTRIES"``...).
+    It runs for a month of at least that many entries, for any month once this process
+    has imported numba (for this kernel or another), and for any month once this process
+    has run ``PAYBACK_MONTHS`` months' worth of its minimum in numpy: a sweep's worker
+    running many small runs one after the other then pays numba's import once, after
+    numpy has cost it about as much (the ski-rental rule: at most twice the cost of
+    choosing right from the start), while a process running one small run never imports
+    numba. Both paths give the same results, so which one a month takes never changes
+    a run.
     """
-    if entries >= minimum or _numpy_entries[minimum] >= PAYBACK_MONTHS * minimum or _imported():
+    minimum = globals()[kind]
+    if entries >= minimum or _numpy_entries[kind] >= PAYBACK_MONTHS * minimum or _imported():
         return enabled()
-    _numpy_entries[minimum] += entries
+    _numpy_entries[kind] += entries
     return False
 
 

@@ -254,13 +254,16 @@ def _wages_py(
         made[place[firm_node[f]]] += revenue[f]
         staff[place[firm_node[f]]] += labour[f]
     out = np.empty(n_places)
-    for p in range(n_places):
+    for p in range(n_places):  # NaN goes where numpy's clip, where and maximum take it
         tightness = ((open_jobs[p] - hired[p]) - unemployed[p]) / max(talents[p], 1.0)
-        change = min(max(adjustment * tightness, -0.01), 0.01)
+        x = adjustment * tightness
+        change = x if x != x else min(max(x, -0.01), 0.01)
         w = wage[p] * (1.0 + change)
         if staff[p] > 0:
-            w = w + pull * (share * made[p] / staff[p] - w)
-        out[p] = max(w, floor)
+            target = share * made[p] / staff[p]
+            if target == target:  # no pull toward a NaN target
+                w = w + pull * (target - w)
+        out[p] = w if (w != w or w >= floor) else floor
     return out
 
 

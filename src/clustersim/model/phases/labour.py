@@ -116,14 +116,14 @@ def _compiled_match(model: Model, n_seekers: int, vacancies: np.ndarray) -> bool
     """Whether this month's matching runs compiled (:func:`kernels.match_labour`)."""
     if n_seekers == 0 or model.n_nodes > _MATCH_KERNEL_NODES or not (vacancies > 0).any():
         return False
-    return kernels.worth(n_seekers * model.n_nodes, kernels.MATCH_ENTRIES)
+    return kernels.worth(n_seekers * model.n_nodes, "MATCH_ENTRIES")
 
 
 def _adjust_wages(model: Model, census: Census, vacancies: np.ndarray, hires: np.ndarray) -> None:
     """Each place's wage follows its tightness (open jobs minus unemployed, per talent)."""
     lab = model.params.labour
     t, f = model.talents, model.firms
-    if kernels.worth(f.n + len(model.place), kernels.WAGE_ENTRIES):  # the same wages, compiled
+    if kernels.worth(f.n + len(model.place), "WAGE_ENTRIES"):  # the same wages, compiled
         model.wage = kernels.wages(
             model.wage, model.place, t.home[unemployed_rows(model)], f.node, vacancies, hires,
             census.talents_at, f.live, f.revenue, effective_labour(model),

@@ -123,7 +123,7 @@ def move_talents(model: Model) -> None:
     n_choosers = len(choosers.sector)
     columns = (model.n_nodes if sets is None else sets.shape[1]) + 1
     block = max(1, _BLOCK_ENTRIES // columns)
-    compiled = kernels.worth(n_choosers * columns, kernels.CHOICE_ENTRIES)  # same utilities
+    compiled = kernels.worth(n_choosers * columns, "CHOICE_ENTRIES")  # same utilities
     choice = np.zeros(n_choosers, dtype=np.int64)
     for start in range(0, n_choosers, block):
         stop = min(start + block, n_choosers)

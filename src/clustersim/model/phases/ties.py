@@ -35,7 +35,7 @@ def form_ties(model: Model, census: Census) -> None:
     source = rng.choice(alive, size=n_new)
     other_sector = 1.0 / max(nw.same_sector_affinity, 1e-9)
     kernel = _kernel(model)
-    if kernel is not None and kernels.worth(n_new * model.n_nodes, kernels.TIE_ENTRIES):
+    if kernel is not None and kernels.worth(n_new * model.n_nodes, "TIE_ENTRIES"):
         # the same draws (a partner node, a firm there, the acceptance), one compiled pass
         u = rng.random(n_new), rng.random(n_new), rng.random(n_new)
         model.add_collaboration_ties(
