@@ -1,18 +1,24 @@
 """Compiled kernels (numba) behind the numpy functions that define what they compute.
 
-A kernel here does, in one compiled pass, what a numpy reference function in
-:mod:`clustersim.model.draws` or :mod:`clustersim.model.mechanisms` does in many
-array operations, with the same floating-point operations in the same order, so
+A kernel here does, in one or a few compiled passes, what a numpy reference in
+:mod:`clustersim.model.draws`, :mod:`clustersim.model.mechanisms` or a phase does in
+many array operations, with the same floating-point operations in the same order, so
 that its results are identical (``tests/model/test_kernels.py`` compares them on
-random inputs and on whole runs). The one freedom the compiler keeps is which NaN's
-sign survives when two NaN operands meet; no choice can depend on it.
-Random numbers are drawn by the caller from the model's numpy generator and
-passed in: a run draws the same numbers with and without numba.
+random inputs and on whole runs; ``scripts/golden_hashes.py --kernels`` runs the golden
+set with every kernel in every month). The one freedom the compiler keeps is which
+NaN's sign survives when two NaN operands meet; no choice can depend on it. Random
+numbers are drawn by numpy from the model's generator, by the caller or between a
+kernel's passes, in the reference's order: a run draws the same numbers with and
+without numba. Logarithms, exponentials and powers stay in numpy: numba's are the C
+library's, which differ in the last bit from numpy's AVX-512 code.
 
-numba is optional (``pip install clustersim[fast]``). Without it, or with the
-environment variable ``CLUSTERSIM_KERNELS=numpy``, the numpy references run.
-numba is imported, and a kernel compiled (or read from numba's cache), the first
-time a kernel is asked for, so runs that never need one do not pay for it.
+One module per compiled part: ``search`` (the job search of a big city), ``location``
+(the location choice's utilities), ``labour`` (the matching, the wages), ``ties`` (the
+search for partners), ``categorical`` (categorical draws). numba is optional (``pip
+install clustersim[fast]``). Without it, or with the environment variable
+``CLUSTERSIM_KERNELS=numpy``, the numpy references run. numba is imported, and a kernel
+compiled (or read from numba's cache), the first time a kernel is asked for
+(:func:`worth`), so runs that never need one do not pay for it.
 """
 
 from __future__ import annotations
