@@ -198,10 +198,10 @@ def match_labour(
     The same vacancy tables, and the same uniform draws and permutation, drawn by numpy
     from the model's generator between the kernels in the same order (numba could draw
     them too, but passing it a generator costs 7 us a call and its draws are 3-4 times
-    slower than numpy's vectorised ones); the job search
-    weighs every hiring node, as numpy's dense search does (its search over reachable
-    nodes makes the same picks). Integer arrays are int64, ``n_sectors`` is numpy's
-    (one more than the largest sector of firms and seekers).
+    slower than numpy's vectorised ones). The job search weighs every hiring node, as
+    numpy's dense search does (its search over reachable nodes makes the same picks).
+    Integer arrays are int64; ``n_sectors`` is numpy's (one more than the largest
+    sector of firms and seekers).
     """
     empty = np.zeros(0, dtype=np.int64)
     if len(seeker_home) == 0 or not (vacancies > 0).any():
