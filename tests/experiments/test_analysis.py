@@ -296,3 +296,16 @@ def test_effects_report_the_design_minimum_detectable_effect():
         ]
     table = effects(pd.DataFrame(rows), ["jobs"], baseline="none", n_boot=200)
     assert table["mde"].iloc[0] == pytest.approx(minimum_detectable_effect([2, 3, 1, 3]))
+
+
+def test_a_band_s_bootstrap_stream_is_the_first_child_of_the_analysis_seed():
+    rng = np.random.default_rng(3)
+    ts = pd.DataFrame(
+        {"run_id": np.repeat(["a", "b", "c", "d"], 5), "step": np.tile(range(5), 4)}
+    ).assign(site="town", arm="none", creative_jobs=rng.random(20))
+    bands = an.mean_bands(ts, "creative_jobs", seed=11, n_boot=300)
+    wide = ts.pivot_table(index="run_id", columns="step", values="creative_jobs").to_numpy()
+    child = np.random.SeedSequence(11).spawn(10_000)[0]
+    low, high = an.bootstrap_mean_ci(wide, n_boot=300, seed=np.random.default_rng(child))
+    np.testing.assert_array_equal(bands["low"], low)
+    np.testing.assert_array_equal(bands["high"], high)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -274,3 +275,70 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, 
     assert len(after) == 8
     assert all(after[k] == before[k] for k in before)  # nothing finished was redone
     assert (done.stdout + done.stderr).count("run skipped") == len(before)
+
+
+def test_workers_take_the_kernels_at_once_only_with_many_months_to_run(tmp_path):
+    from clustersim.experiments.execute import KERNEL_MONTHS, kernels_pay
+    from clustersim.experiments.runner import compose_config
+
+    cfg = compose_config(["city=small_town", "city.population=5000"], seed=1, steps=120)
+    runs = -(-KERNEL_MONTHS // 120)  # enough 120-month runs for one worker
+    assert kernels_pay([cfg] * runs, n_jobs=1)
+    assert not kernels_pay([cfg] * runs, n_jobs=2)  # half each: below
+    assert kernels_pay([cfg] * (2 * runs), n_jobs=2)
+    assert not kernels_pay([None] * (2 * runs), n_jobs=1)  # did not compose: no months
+
+
+def test_a_worker_process_started_for_many_months_runs_the_kernels_from_its_first_month():
+    pytest.importorskip("numba")
+    probe = (
+        "import sys\n"
+        "from clustersim.experiments.execute import _start_worker\n"
+        "from clustersim.model import kernels\n"
+        "assert not kernels.worth(10, 'CHOICE_ENTRIES') and 'numba' not in sys.modules\n"
+        "_start_worker(False)\n"
+        "assert 'numba' not in sys.modules\n"
+        "_start_worker(True)\n"
+        "print(kernels.worth(10, 'CHOICE_ENTRIES'), 'numba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CLUSTERSIM_KERNELS"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+    env["CLUSTERSIM_KERNELS"] = "numpy"  # switched off: numba is not even imported
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_pool_workers_run_the_configs_composed_for_them_and_record_those_that_fail(tmp_path):
+    path = _design(
+        tmp_path,
+        name="mixed",
+        replicates=2,
+        steps=3,
+        n_jobs=2,
+        arms={"none": ["plan=none"], "bad": ["firm.returns_to_labour=7"]},
+        common=["spin_up.months=0"],
+    )
+    records = run_local(Design.load(path), tmp_path / "out", echo=None)
+    by_arm = {(r.labels["arm"], r.status) for r in records}
+    assert by_arm == {("none", "ok"), ("bad", "failed")}
+    bad = [r for r in records if r.status == "failed"]
+    assert all("firm.returns_to_labour" in r.error for r in bad)
+    assert all(r.run_dir.name.startswith("invalid-") for r in bad)
+
+
+def test_report_modules_are_imported_beside_the_runs_and_a_failing_import_waits(
+    monkeypatch,
+):
+    from clustersim.experiments import experiment
+
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)  # a module not imported yet
+    monkeypatch.setattr(experiment, "REPORT_MODULES", ("clustersim_no_such_module", "colorsys"))
+    thread = experiment._import_report_modules()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and thread.daemon
+    assert "colorsys" in sys.modules
+    assert not errors  # the missing module is reported where the report imports it

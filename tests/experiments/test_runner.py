@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from clustersim import __version__
+from clustersim.experiments import runner as runner_module
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import (
     RUN_LOCK,
@@ -265,3 +266,20 @@ def test_a_killed_save_is_cleaned_up_and_the_run_redone(tmp_path):
     assert sorted(p.name for p in first.run_dir.iterdir()) == sorted(
         [*RESULT_FILES, "meta.json", RUN_LOCK]
     )
+
+
+def test_a_run_given_its_composed_config_does_not_compose_again(tmp_path, monkeypatch):
+    spec = RunSpec(overrides=TINY, seed=5, steps=6)
+    cfg = compose_config(TINY, seed=5, steps=6)
+
+    def _no_compose(*args, **kwargs):
+        raise AssertionError("composed again")
+
+    monkeypatch.setattr(runner_module, "compose_config", _no_compose)
+    given = run_spec(spec, tmp_path / "given", config=cfg)
+    assert given.status == "ok"
+    monkeypatch.undo()
+    composed = run_spec(spec, tmp_path / "composed")
+    assert given.run_dir.name == composed.run_dir.name  # the same run
+    read = lambda r: pd.read_parquet(r.run_dir / "timeseries.parquet")  # noqa: E731
+    pd.testing.assert_frame_equal(read(given), read(composed))

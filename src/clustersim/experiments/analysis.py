@@ -511,7 +511,7 @@ def scaling_exponents(
     """
     rows = []
     alpha = (1 - ci) / 2
-    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    seeds = (np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(10_000))
     for metric in metrics:
         data = outcomes[[x, metric]].astype(float)
         data = data[(data[x] > 0) & (data[metric] > 0)]
@@ -564,7 +564,7 @@ def mean_bands(
     """
     timeseries, group_cols = _grouped(timeseries, group_cols, baseline)
     frames = []
-    seeds = iter(np.random.SeedSequence(seed).spawn(10_000))
+    seeds = (np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(10_000))
     for key, grp in timeseries.groupby(group_cols, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         wide = grp.pivot_table(index=run_key, columns="step", values=metric, aggfunc="first")

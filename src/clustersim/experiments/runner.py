@@ -475,16 +475,25 @@ def _run_locked(
 
 
 def run_spec(
-    spec: RunSpec, runs_dir: str | os.PathLike, *, force: bool = False, wait: bool = True
+    spec: RunSpec,
+    runs_dir: str | os.PathLike,
+    *,
+    force: bool = False,
+    wait: bool = True,
+    config: SimConfig | None = None,
 ) -> RunRecord:
     """Compose a :class:`RunSpec`'s config and run it (see :func:`run_config_in`).
 
     A config that does not compose or validate is recorded as a failed run in
-    ``runs_dir/invalid-<hash of the overrides>-s<seed>``.
+    ``runs_dir/invalid-<hash of the overrides>-s<seed>``. ``config``: the spec's config
+    composed already (by :func:`compose_config`, e.g. in the process that hands runs to
+    worker processes, which then need not compose).
     """
     overrides = (*spec.overrides, *value_overrides(spec.values))
     try:
-        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)
+        cfg = config or compose_config(
+            spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values
+        )
     except Exception as exc:  # invalid input is recorded like any other failure
         key = hashlib.sha256(_canonical([list(overrides), spec.steps]).encode()).hexdigest()
         run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"

@@ -43,6 +43,7 @@ __all__ = [
     "location_income",
     "location_utilities",
     "match_labour",
+    "prefer",
     "search_reachable",
     "tie_pairs",
     "wages",
@@ -115,6 +116,18 @@ def worth(entries: int, kind: str) -> bool:
         return enabled()
     _numpy_entries[kind] += entries
     return False
+
+
+def prefer() -> bool:
+    """Run the kernels from now on, for months of any size: numba is imported now.
+
+    For a process that knows it will run enough months to repay numba's import, such as
+    a sweep's worker process given many runs (:mod:`clustersim.experiments.execute`),
+    instead of learning it after ``PAYBACK_MONTHS`` months in numpy (:func:`worth`).
+    Results do not change. Returns whether the kernels are enabled (numba installed, not
+    switched off by ``CLUSTERSIM_KERNELS=numpy``).
+    """
+    return enabled()
 
 
 def _imported() -> bool:
