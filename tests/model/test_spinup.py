@@ -380,3 +380,22 @@ def test_bad_spin_up_values_from_python_give_one_line_errors(cache, build, messa
         build()
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_long_spin_up_runs_the_kernels_from_its_first_month_a_short_one_does_not():
+    pytest.importorskip("numba")
+    probe = (
+        "import sys\n"
+        "from clustersim import CreativeClusterModel\n"
+        "from clustersim.model import kernels\n"
+        "kernels.SPIN_UP_MONTHS = 12\n"
+        "def build(months):\n"
+        "    CreativeClusterModel(rng=3, city='small_town', population=3000,\n"
+        "                         spin_up={'months': months, 'cache': False})\n"
+        "    return 'numba' in sys.modules\n"
+        "print(build(11), build(12), kernels.worth(1, 'CHOICE_ENTRIES'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CLUSTERSIM_KERNELS"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True"]

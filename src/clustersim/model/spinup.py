@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from mesa import Model
 
-from clustersim.model import spinup_cache
+from clustersim.model import kernels, spinup_cache
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.bulk_agents import move_to_end
 from clustersim.model.compaction import AGENT_ROWS, Archive, compact, state_tables, table_like
@@ -133,6 +133,9 @@ def run_spin_up(model: Model, months: int, *, step: Callable[[Model], None] | No
         step: the monthly process to run, called as ``step(model)`` after Mesa's
             step count and time advanced (default: ``model.step()``, Mesa's own step).
 
+    A spin-up of ``kernels.SPIN_UP_MONTHS`` months or more runs the compiled kernels
+    (where numba is installed) from its first month: the same months, sooner.
+
     Raises:
         RuntimeError: the model has policies already (a spin-up runs without policy).
     """
@@ -140,6 +143,8 @@ def run_spin_up(model: Model, months: int, *, step: Callable[[Model], None] | No
         return
     if getattr(model, "policies", None):
         raise RuntimeError("the spin-up runs before any policy exists")
+    if months >= kernels.SPIN_UP_MONTHS:  # it repays numba's import whatever the city's size
+        kernels.prefer()
     # the spin-up's rows and accounts would be thrown away at month 0: its months clear
     # the ledger's bookings but close no accounts and write no rows (recording cost 7-14 %
     # of a month); the lists exist for a step that writes anyway (a subclass's own)
