@@ -99,10 +99,10 @@ PAYBACK_MONTHS = 60
 #: kernels run from its first month (:func:`prefer`, called by
 #: :func:`clustersim.model.spinup.run_spin_up`), whatever the city's size: a small town's
 #: months are too small for :func:`worth`'s rule to pay numba's import within a spin-up,
-#: but the spin-up as a whole repays it. Measured on one core, a small town of 12,000
-#: (1,200 months): 1.45 s of CPU with the kernels against 1.66 s in numpy, and the first
-#: spin-up of a process, numba's import and the kernels' loading included, 1.69-1.71 s
-#: against 1.71-1.72 s.
+#: but the spin-ups repay it. Measured on one core, a small town of 12,000 (1,200
+#: months): 1.45 s of CPU with the kernels against 1.66 s in numpy; the first spin-up of
+#: a process, which imports numba and loads the kernels, 1.80 s against 1.71 s; three
+#: spin-ups 4.9 s against 5.3 s.
 SPIN_UP_MONTHS = 1_000
 
 #: Entries each kind of kernel (the name of its minimum) has left to numpy in this process.
