@@ -277,16 +277,57 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, 
     assert (done.stdout + done.stderr).count("run skipped") == len(before)
 
 
-def test_workers_take_the_kernels_at_once_only_with_many_months_to_run(tmp_path):
+def test_workers_take_the_kernels_at_once_only_with_many_months_to_run():
     from clustersim.experiments.execute import KERNEL_MONTHS, kernels_pay
-    from clustersim.experiments.runner import compose_config
+    from clustersim.experiments.runner import RunSpec
 
-    cfg = compose_config(["city=small_town", "city.population=5000"], seed=1, steps=120)
+    spec = RunSpec(overrides=("city=small_town",), seed=1, steps=120)
     runs = -(-KERNEL_MONTHS // 120)  # enough 120-month runs for one worker
-    assert kernels_pay([cfg] * runs, n_jobs=1)
-    assert not kernels_pay([cfg] * runs, n_jobs=2)  # half each: below
-    assert kernels_pay([cfg] * (2 * runs), n_jobs=2)
-    assert not kernels_pay([None] * (2 * runs), n_jobs=1)  # did not compose: no months
+    assert kernels_pay([spec] * runs, n_jobs=1)
+    assert not kernels_pay([spec] * runs, n_jobs=2)  # half each: below
+    assert kernels_pay([spec] * (2 * runs), n_jobs=2)
+    assert not kernels_pay([RunSpec(seed=1)] * (2 * runs), n_jobs=1)  # no steps: none counted
+
+
+def test_pool_workers_run_the_configs_the_driver_composed_and_start_as_told(tmp_path, monkeypatch):
+    from clustersim.experiments import execute
+    from clustersim.experiments.runner import replicate_seed
+
+    composed = execute.compose_config
+
+    def marked(*args, **kwargs):  # a config the workers' own composition would not give
+        cfg = composed(*args, **kwargs)
+        cfg.talent.review_rate = 0.0123
+        return cfg
+
+    started = []
+
+    class Pool(execute.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs["initargs"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(execute, "compose_config", marked)
+    monkeypatch.setattr(execute, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(execute, "KERNEL_MONTHS", 6)  # 4 runs of 3 months on 2 workers: 6 each
+    path = _design(
+        tmp_path,
+        name="given",
+        replicates=2,
+        steps=3,
+        arms={"none": ["plan=none"], "quits": ["plan=none", "labour.quit_rate=0.02"]},
+        common=["spin_up.months=0"],
+    )
+    records = run_local(Design.load(path), tmp_path / "out", n_jobs=2, echo=None)
+    assert started == [(True,)]
+    assert [r.status for r in records] == ["ok"] * 4
+    assert [r.seed for r in records] == [replicate_seed(5, r) for r in (0, 0, 1, 1)]
+    for record in records:
+        config = json.loads((record.run_dir / "config.json").read_text())
+        assert config["talent"]["review_rate"] == 0.0123
+    monkeypatch.setattr(execute, "KERNEL_MONTHS", 7)
+    run_local(Design.load(path), tmp_path / "again", n_jobs=2, echo=None)
+    assert started[-1] == (False,)
 
 
 def test_a_worker_process_started_for_many_months_runs_the_kernels_from_its_first_month():

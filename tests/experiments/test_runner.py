@@ -283,3 +283,12 @@ def test_a_run_given_its_composed_config_does_not_compose_again(tmp_path, monkey
     assert given.run_dir.name == composed.run_dir.name  # the same run
     read = lambda r: pd.read_parquet(r.run_dir / "timeseries.parquet")  # noqa: E731
     pd.testing.assert_frame_equal(read(given), read(composed))
+
+
+def test_a_config_given_for_another_run_is_refused(tmp_path):
+    cfg = compose_config(TINY, seed=5, steps=6)
+    with pytest.raises(ValueError, match="not the spec's"):
+        run_spec(RunSpec(overrides=TINY, seed=6, steps=6), tmp_path, config=cfg)
+    with pytest.raises(ValueError, match="not the spec's"):
+        run_spec(RunSpec(overrides=TINY, seed=5, steps=7), tmp_path, config=cfg)
+    assert not any(tmp_path.iterdir())  # nothing written

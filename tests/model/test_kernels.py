@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import collections
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -444,3 +447,19 @@ def test_the_compiled_wages_are_numpy_s_even_with_a_broken_firm(revenue, monkeyp
         wages.append(model.wage)
     np.testing.assert_array_equal(wages[0], wages[1])
     assert not np.array_equal(wages[1], before)  # the wages moved
+
+
+def test_a_numba_that_does_not_load_leaves_the_numpy_path(tmp_path):
+    broken = tmp_path / "numba"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise OSError('libllvmlite.so: cannot open')\n")
+    probe = (
+        "from clustersim.model import kernels\n"
+        "print(kernels.prefer(), kernels.enabled(), kernels.worth(10**9, 'CHOICE_ENTRIES'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != kernels.ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False", "False"]
+    assert "numba does not load (OSError: libllvmlite.so: cannot open)" in out.stderr

@@ -222,12 +222,14 @@ def _composed(spec: RunSpec) -> SimConfig | None:
         return None
 
 
-def kernels_pay(configs: Sequence[SimConfig | None], n_jobs: int) -> bool:
+def kernels_pay(specs: Sequence[RunSpec], n_jobs: int) -> bool:
     """Whether workers sharing these runs have ``KERNEL_MONTHS`` months each or more to run.
 
-    Runs whose config did not compose (None) count no months.
+    Runs count their ``steps`` (a spec without steps counts none); runs that turn out to
+    be finished already are counted too, as the workers learn that only when they get
+    them.
     """
-    return sum(c.steps for c in configs if c is not None) / n_jobs >= KERNEL_MONTHS
+    return sum(s.steps or 0 for s in specs) / n_jobs >= KERNEL_MONTHS
 
 
 def _start_worker(kernels: bool) -> None:
@@ -243,23 +245,27 @@ def _run_in_pool(
 ) -> None:
     """Run the specs in worker processes; a busy run is queued again, then waited for.
 
-    The configs are composed here (each composition once; the workers then need not
-    import Hydra or compose), and workers with at least ``KERNEL_MONTHS`` months to run
-    take the compiled kernels from their first month (see :func:`_start_worker`).
+    Each run's config is composed here as the run is handed out (the workers, started
+    by the first, run meanwhile; they then need not import Hydra or compose), and
+    workers with at least ``KERNEL_MONTHS`` months to run take the compiled kernels from
+    their first month (see :func:`_start_worker`).
     """
-    configs = [_composed(s) for s in specs]
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=n_jobs,
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(kernels_pay(configs, n_jobs),),
+        initargs=(kernels_pay(specs, n_jobs),),
     )
+    configs: list[SimConfig | None] = []
     try:
-        pending = {
-            pool.submit(run_spec, s, runs_dir, force=force, wait=False, config=configs[i]): i
-            for i, s in enumerate(specs)
-        }
+        pending = {}
+        for i, spec in enumerate(specs):
+            configs.append(_composed(spec))
+            future = pool.submit(
+                run_spec, spec, runs_dir, force=force, wait=False, config=configs[i]
+            )
+            pending[future] = i
         waited: set[int] = set()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

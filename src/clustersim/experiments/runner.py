@@ -490,17 +490,24 @@ def run_spec(
     worker processes, which then need not compose).
     """
     overrides = (*spec.overrides, *value_overrides(spec.values))
-    try:
-        cfg = config or compose_config(
-            spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values
+    if config is not None and (config.seed != spec.seed or spec.steps not in (None, config.steps)):
+        raise ValueError(
+            f"run_spec: the config given (seed {config.seed}, {config.steps} months) is not "
+            f"the spec's (seed {spec.seed}, {spec.steps} months)"
         )
-    except Exception as exc:  # invalid input is recorded like any other failure
-        key = hashlib.sha256(_canonical([list(overrides), spec.steps]).encode()).hexdigest()
-        run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"
-        meta = _base_meta(spec.seed, None, spec.labels, overrides)
-        meta.update(status="failed", error=error_line(exc), traceback=traceback.format_exc())
-        _write_meta(run_dir, meta)
-        return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, meta["error"])
+    if config is None:
+        try:
+            config = compose_config(
+                spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values
+            )
+        except Exception as exc:  # invalid input is recorded like any other failure
+            key = hashlib.sha256(_canonical([list(overrides), spec.steps]).encode()).hexdigest()
+            run_dir = Path(runs_dir) / f"invalid-{key[:HASH_LENGTH]}-s{spec.seed}"
+            meta = _base_meta(spec.seed, None, spec.labels, overrides)
+            meta.update(status="failed", error=error_line(exc), traceback=traceback.format_exc())
+            _write_meta(run_dir, meta)
+            error = meta["error"]
+            return RunRecord("failed", run_dir, spec.seed, None, dict(spec.labels), 0.0, error)
     return run_config_in(
-        cfg, runs_dir, labels=spec.labels, overrides=overrides, force=force, wait=wait
+        config, runs_dir, labels=spec.labels, overrides=overrides, force=force, wait=wait
     )

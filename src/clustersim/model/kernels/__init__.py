@@ -16,15 +16,18 @@ One module per compiled part: ``search`` (the job search of a big city), ``locat
 (the location choice's utilities), ``labour`` (the matching, the wages), ``ties`` (the
 search for partners), ``categorical`` (categorical draws). numba is optional (``pip
 install clustersim[fast]``). Without it, or with the environment variable
-``CLUSTERSIM_KERNELS=numpy``, the numpy references run. numba is imported, and a kernel
-compiled (or read from numba's cache), the first time a kernel is asked for
-(:func:`worth`), so runs that never need one do not pay for it.
+``CLUSTERSIM_KERNELS=numpy``, or where numba does not load, the numpy references run.
+numba is imported the first time a kernel is worth running (:func:`worth`) or a process
+knows it will repay the import (:func:`prefer`: a long spin-up, a sweep's worker with
+many months to run), and a kernel compiled (or read from numba's cache) the first time it
+runs, so runs that never need one do not pay for it.
 """
 
 from __future__ import annotations
 
 import collections
 import functools
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +53,8 @@ __all__ = [
     "wages",
     "worth",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: Environment variable: ``numpy`` runs the numpy references even where numba is installed.
 ENV = "CLUSTERSIM_KERNELS"
@@ -118,9 +123,9 @@ def worth(entries: int, kind: str) -> bool:
     has run ``PAYBACK_MONTHS`` months' worth of its minimum in numpy: a sweep's worker
     running many small runs one after the other then pays numba's import once, after
     numpy has cost it about as much (the ski-rental rule: at most twice the cost of
-    choosing right from the start), while a process running one small run never imports
-    numba. Both paths give the same results, so which one a month takes never changes
-    a run.
+    choosing right from the start), while a process running one small run without a
+    long spin-up (see :data:`SPIN_UP_MONTHS`) never imports numba. Both paths give the
+    same results, so which one a month takes never changes a run.
     """
     minimum = globals()[kind]
     if entries >= minimum or _numpy_entries[kind] >= PAYBACK_MONTHS * minimum or _imported():
@@ -148,9 +153,13 @@ def _imported() -> bool:
 
 @functools.cache
 def _numba() -> Any:
+    """numba, or None where it is not installed or does not load (then numpy runs)."""
     try:
         import numba
     except ImportError:
+        return None
+    except Exception as exc:  # a broken install (llvmlite's library missing: OSError...)
+        _log.warning("numba does not load (%s: %s): running numpy only", type(exc).__name__, exc)
         return None
     return numba
 
