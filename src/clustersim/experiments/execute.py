@@ -66,8 +66,8 @@ start (:func:`clustersim.model.kernels.prefer`) rather than after the kernels' p
 rule. Measured on one core: a small town's 120-month run takes 0.194 s with the kernels
 against 0.216 s, and importing numba and loading the kernels costs 0.24 s once, so
 about eleven such runs (1,300 months) repay it; a 10k-talent city's run gains 0.14 s
-(0.67 against 0.81 s). Spin-ups are not counted (a worker may find them cached), so a
-cold sweep's workers take the kernels later than they could."""
+(0.67 against 0.81 s). Spin-ups are not counted here (a worker may find them cached);
+a long spin-up a worker runs takes the kernels itself (``kernels.SPIN_UP_MONTHS``)."""
 
 
 class Terminated(KeyboardInterrupt):
