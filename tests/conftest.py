@@ -58,6 +58,20 @@ def run_cli(args: list[str], cwd) -> subprocess.CompletedProcess:
     )
 
 
+def run_python(code: str, **env: str | None) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python process (a process that has imported nothing yet).
+
+    ``env``: environment variables changed for it (None: unset). ``CLUSTERSIM_KERNELS``
+    is unset unless given, so the process takes the kernels where numba is installed.
+    """
+    changed = {"CLUSTERSIM_KERNELS": None, **env}
+    environ = {k: v for k, v in os.environ.items() if changed.get(k, v) is not None}
+    environ.update({k: v for k, v in changed.items() if v is not None})
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=300
+    )
+
+
 def write_design(directory, **changes) -> Path:
     """A tiny comparison design (one town, two arms, 3 replicates) as ``<name>.yaml``."""
     raw = {

@@ -21,6 +21,7 @@ from clustersim.experiments.design import Design, expected_run_dirs
 from clustersim.experiments.execute import hydra_multirun_args, run_local
 from clustersim.experiments.runner import is_complete, run_status
 from clustersim.files import temporaries
+from conftest import run_python
 from conftest import write_design as _design
 
 BIN = Path(sys.executable).parent
@@ -342,12 +343,10 @@ def test_a_worker_process_started_for_many_months_runs_the_kernels_from_its_firs
         "_start_worker(True)\n"
         "print(kernels.worth(10, 'CHOICE_ENTRIES'), 'numba' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "CLUSTERSIM_KERNELS"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    out = run_python(probe)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
-    env["CLUSTERSIM_KERNELS"] = "numpy"  # switched off: numba is not even imported
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    out = run_python(probe, CLUSTERSIM_KERNELS="numpy")  # switched off: numba not imported
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import collections
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,6 +13,7 @@ from clustersim import CreativeClusterModel
 from clustersim.model import draws, kernels
 from clustersim.model import mechanisms as mech
 from clustersim.model.draws import ReachableRows
+from conftest import run_python
 
 pytest.importorskip("numba")  # the extra clustersim[fast]; CI installs it
 
@@ -457,9 +456,8 @@ def test_a_numba_that_does_not_load_leaves_the_numpy_path(tmp_path):
         "from clustersim.model import kernels\n"
         "print(kernels.prefer(), kernels.enabled(), kernels.worth(10**9, 'CHOICE_ENTRIES'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != kernels.ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    out = run_python(probe, PYTHONPATH=path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False", "False"]
     assert "numba does not load (OSError: libllvmlite.so: cannot open)" in out.stderr

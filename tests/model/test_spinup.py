@@ -16,6 +16,7 @@ from clustersim.model.compose import load_config
 from clustersim.model.config import SimConfig
 from clustersim.model.core import CreativeClusterModel
 from clustersim.model.simulate import simulate
+from conftest import run_python
 
 MONTHS = 36
 HUB = {"creative_hub": {"start": 1, "capacity": 4}}
@@ -395,7 +396,6 @@ def test_a_long_spin_up_runs_the_kernels_from_its_first_month_a_short_one_does_n
         "    return 'numba' in sys.modules\n"
         "print(build(11), build(12), kernels.worth(1, 'CHOICE_ENTRIES'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "CLUSTERSIM_KERNELS"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    out = run_python(probe)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "True", "True"]
