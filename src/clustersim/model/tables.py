@@ -29,7 +29,7 @@ def firm_table(model: Model) -> pd.DataFrame:
             "firm_id": f.id,
             "sector": pd.Categorical.from_codes(f.sector.astype(int), SECTOR_NAMES),
             "node": f.node.astype(np.int64),
-            "place": [model.place_names[p] for p in model.place[f.node]],
+            "place": _place_names(model)[model.place[f.node]],
             "founded_step": f.founded.astype(np.int64),
             "exit_step": _nullable(f.exit_step),
             "employees": f.employees.astype(np.int64),
@@ -60,7 +60,7 @@ def talent_table(model: Model) -> pd.DataFrame:
             "sector": pd.Categorical.from_codes(t.sector.astype(int), SECTOR_NAMES),
             "skill": t.skill.copy(),
             "home": t.home.astype(np.int64),
-            "place": [model.place_names[p] for p in model.place[t.home]],
+            "place": _place_names(model)[model.place[t.home]],
             "employer": _nullable(t.employer),
             "income": t.income,
             "origin": pd.Categorical.from_codes(t.origin.astype(int), TalentOrigin.labels()),
@@ -104,6 +104,11 @@ def policy_table(model: Model) -> pd.DataFrame:
             "spent": [float(p.spent) for p in policies],
         }
     )
+
+
+def _place_names(model: Model) -> np.ndarray:
+    """The places' names as an array (indexed by place: one gather, not a Python loop)."""
+    return np.array(model.place_names, dtype=object)
 
 
 def _nullable(values: np.ndarray) -> pd.Series:
