@@ -120,6 +120,8 @@ FLOWS: tuple[Flow, ...] = (
 )  # fmt: skip
 
 _INDEX = {f.name: i for i, f in enumerate(FLOWS)}
+_FLOW_NAMES = tuple(f.name for f in FLOWS)
+_RESIDUAL_NAMES = tuple(f"residual_{account}" for account in DOMESTIC)
 #: Rows of FLOWS each account receives (uses) and pays (sources), in FLOWS order.
 _USES = {a: [i for i, f in enumerate(FLOWS) if f.use == a] for a in ACCOUNTS}
 _SOURCES = {a: [i for i, f in enumerate(FLOWS) if f.source == a] for a in ACCOUNTS}
@@ -216,12 +218,11 @@ class Ledger:
         """End the month: append and return its row (flows, stocks, residuals) for the region."""
         res = self.residuals(stocks)
         row: dict[str, float] = {"step": float(step)}
-        for i, f in enumerate(FLOWS):
-            row[f.name] = float(self._paid[i].sum())
+        # a row's sum along the last axis is that row's own sum, bit for bit
+        row.update(zip(_FLOW_NAMES, self._paid.sum(axis=1).tolist(), strict=True))
         for account in DOMESTIC:
             row[f"{account}_stock"] = float(np.sum(stocks.get(account, 0.0)))
-        for a, account in enumerate(DOMESTIC):
-            row[f"residual_{account}"] = float(res[a].sum())
+        row.update(zip(_RESIDUAL_NAMES, res.sum(axis=1).tolist(), strict=True))
         row["residual"] = float(res.sum())
         self.rows.append(row)
         self.place_residuals.append(res)
