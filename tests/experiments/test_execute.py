@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing.connection
 import os
 import signal
 import subprocess
@@ -329,6 +330,81 @@ def test_pool_workers_run_the_configs_the_driver_composed_and_start_as_told(tmp_
     monkeypatch.setattr(execute, "KERNEL_MONTHS", 7)
     run_local(Design.load(path), tmp_path / "again", n_jobs=2, echo=None)
     assert started[-1] == (False,)
+
+
+def test_workers_exit_beside_the_report_after_the_last_run_and_stop_on_an_interrupt(
+    tmp_path, monkeypatch
+):
+    from clustersim.experiments import execute
+
+    pools = []
+
+    class Pool(execute.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.waits = []
+            pools.append(self)
+
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            self.waits.append(wait)
+            if self._processes:  # the first call; a second finds none
+                self.workers = list(self._processes.values())
+                self.manager = self._executor_manager_thread  # it joins the workers
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    monkeypatch.setattr(execute, "ProcessPoolExecutor", Pool)
+    path = _design(
+        tmp_path,
+        name="exits",
+        replicates=2,
+        steps=2,
+        arms={"none": ["plan=none"]},
+        common=["spin_up.months=0"],
+    )
+    records = run_local(Design.load(path), tmp_path / "out", n_jobs=2, echo=None)
+    assert [r.status for r in records] == ["ok"] * 2
+    assert pools[0].waits == [False]  # the caller goes on while the workers exit
+    assert len(pools[0].workers) == 2
+    pools[0].manager.join(timeout=60)  # they do exit, cleanly, on their own
+    assert [worker.exitcode for worker in pools[0].workers] == [0, 0]
+
+    def interrupt(self, i, record, *, waited=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute._Progress, "finished", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_local(Design.load(path), tmp_path / "again", n_jobs=2, echo=None)
+    assert len(pools[1].workers) == 2  # after an interrupt they are stopped at once
+    running, deadline = {worker.sentinel for worker in pools[1].workers}, time.monotonic() + 60
+    while running and time.monotonic() < deadline:
+        running -= set(multiprocessing.connection.wait(list(running), timeout=1))
+    assert not running
+
+
+@pytest.mark.parametrize(
+    ("start", "code"),
+    [
+        ("from clustersim.experiments.execute import _start_worker; _start_worker(False)", 0),
+        ("from clustersim.experiments.cli import main; code = main(['list'])", 0),
+        ("from clustersim.experiments.launch import main; code = main(['city=nowhere'])", 2),
+    ],
+    ids=["sweep-worker", "clustersim-experiment", "clustersim"],
+)
+def test_commands_and_workers_exit_without_the_collectors_last_passes(start, code):
+    # the exit handlers registered before still run, after gc.freeze; the exit code stays
+    probe = (
+        "import atexit, gc, sys\n"
+        "before = gc.get_freeze_count()  # what Python froze itself at its start\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > before, flush=True))\n"
+        "code = 0\n"
+        f"{start}\n"
+        "sys.exit(7 + code)\n"
+    )
+    out = run_python(probe)
+    assert out.returncode == 7 + code, out.stderr
+    assert out.stdout.splitlines()[-1] == "frozen True"
+    probe = probe.replace(start, "import clustersim.experiments.cli")  # not so without them
+    assert run_python(probe).stdout.splitlines()[-1] == "frozen False"
 
 
 def test_a_worker_process_started_for_many_months_runs_the_kernels_from_its_first_month():

@@ -31,6 +31,7 @@ from clustersim.experiments.execute import (
     LaunchError,
     Terminated,
     echo_to_stderr,
+    freeze_at_exit,
     terminate_as_interrupt,
 )
 from clustersim.experiments.experiment import (
@@ -138,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     Exit codes: 0 all runs ok, 1 some runs failed or were left out as stale
     (everything else was written) or a Hydra multirun failed, 2 bad input,
     130 interrupted (Ctrl-C), 143 terminated (SIGTERM: its workers are stopped too).
+    The process then exits without the garbage collector's last passes
+    (:func:`~clustersim.experiments.execute.freeze_at_exit`).
     """
+    freeze_at_exit()
     args = _parse(argv)
     try:
         with terminate_as_interrupt():

@@ -13,6 +13,9 @@ whole sweep, as Hydra's job folders (``<sweep dir>/<job number>/``) and
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import multiprocessing
 import os
 import signal
@@ -40,6 +43,7 @@ __all__ = [
     "LaunchError",
     "Terminated",
     "echo_to_stderr",
+    "freeze_at_exit",
     "hydra_multirun_args",
     "kernels_pay",
     "run_hydra",
@@ -232,8 +236,29 @@ def kernels_pay(specs: Sequence[RunSpec], n_jobs: int) -> bool:
     return sum(s.steps or 0 for s in specs) / n_jobs >= KERNEL_MONTHS
 
 
+@functools.cache
+def freeze_at_exit() -> None:
+    """Let this process exit without the garbage collector's last passes over its objects.
+
+    While Python tears a process down it collects cyclic garbage over every object
+    left: 0.2-0.3 s at the end of a command that imported pandas, Hydra and matplotlib,
+    and in every sweep worker that imported numba and ran models, where the report
+    waits for it (measured: 0.30 s -> 0.03 s for a worker that ran a 10k city). With
+    :func:`gc.freeze` as an exit handler (registered once, run before the handlers
+    registered earlier) those objects sit in the collector's permanent generation, so
+    the passes skip them; their memory goes back to the system with the process. The
+    other exit handlers still run, and the files a process writes are closed by the
+    code that writes them, so nothing is lost; the exit code is unchanged.
+    """
+    atexit.register(gc.freeze)
+
+
 def _start_worker(kernels: bool) -> None:
-    """A worker process's start: the compiled kernels at once when it has many months to run."""
+    """A worker process's start: the compiled kernels at once when it has many months to run.
+
+    A worker exits without the collector's last passes (:func:`freeze_at_exit`).
+    """
+    freeze_at_exit()
     if kernels:
         from clustersim.model import kernels as compiled
 
@@ -248,7 +273,8 @@ def _run_in_pool(
     Each run's config is composed here as the run is handed out (the workers, started
     by the first, run meanwhile; they then need not import Hydra or compose), and
     workers with at least ``KERNEL_MONTHS`` months to run take the compiled kernels from
-    their first month (see :func:`_start_worker`).
+    their first month (see :func:`_start_worker`). When the last run has finished, this
+    returns without waiting for the workers to exit.
     """
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -258,6 +284,7 @@ def _run_in_pool(
         initargs=(kernels_pay(specs, n_jobs),),
     )
     configs: list[SimConfig | None] = []
+    finished_all = False
     try:
         pending = {}
         for i, spec in enumerate(specs):
@@ -280,6 +307,7 @@ def _run_in_pool(
                     pending[again] = i
                 else:
                     progress.finished(i, record, waited=i in waited)
+        finished_all = True
     except KeyboardInterrupt:
         progress.say("interrupted: finished runs are kept; run the same command again to resume")
         for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -290,7 +318,9 @@ def _run_in_pool(
         progress.say(f"a worker process died ({exc}); finished runs are kept, re-run to resume")
         progress.fill_failed(runs_dir, "worker process died")
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # after the last run the workers' exit overlaps the report (the pool's own thread
+        # joins them, and Python's exit waits for that thread); after a dead worker, wait
+        pool.shutdown(wait=not finished_all, cancel_futures=True)
 
 
 @contextmanager

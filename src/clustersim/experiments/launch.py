@@ -42,7 +42,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from clustersim.errors import ClusterSimError, ConfigError
 from clustersim.experiments.design import Design
-from clustersim.experiments.execute import Terminated, sweep_lock, terminate_as_interrupt
+from clustersim.experiments.execute import (
+    Terminated,
+    freeze_at_exit,
+    sweep_lock,
+    terminate_as_interrupt,
+)
 from clustersim.experiments.runner import (
     RunSpec,
     error_line,
@@ -446,8 +451,10 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit codes: 0 done (a multirun's failed runs are recorded, not counted here),
     2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted
-    multirun resumes when launched again.
+    multirun resumes when launched again. The process then exits without the garbage
+    collector's last passes (:func:`~clustersim.experiments.execute.freeze_at_exit`).
     """
+    freeze_at_exit()
     args = list(sys.argv[1:] if argv is None else argv)
     multirun = any(a in ("-m", "--multirun") for a in args)
     if "hydra/launcher=ray_local" in args:
