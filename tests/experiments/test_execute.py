@@ -407,6 +407,18 @@ def test_commands_and_workers_exit_without_the_collectors_last_passes(start, cod
     assert run_python(probe).stdout.splitlines()[-1] == "frozen False"
 
 
+def test_a_worker_process_leaves_what_it_imported_out_of_the_collectors_passes():
+    probe = (
+        "import gc\n"
+        "from clustersim.experiments.execute import _start_worker\n"
+        "before = gc.get_freeze_count()\n"
+        "_start_worker(False)\n"
+        "print(gc.get_freeze_count() - before > 50_000, len(gc.get_objects(2)) < 1_000)\n"
+    )
+    out = run_python(probe)
+    assert out.stdout.split() == ["True", "True"], out.stderr
+
+
 def test_a_worker_process_started_for_many_months_runs_the_kernels_from_its_first_month():
     pytest.importorskip("numba")
     probe = (

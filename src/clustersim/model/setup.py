@@ -191,25 +191,27 @@ def _group_into_firms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut employed talents, sorted by node and sector, into firms of geometric size.
 
-    Returns the firm (0, 1, ...) of each employed talent, and each firm's node and sector.
+    Each (node, sector) group of ``k`` talents draws ``k`` geometric sizes, group after
+    group (one draw for all: the same numbers), and is cut where the running sum of its
+    sizes falls inside it; the last firm takes the rest. Returns the firm (0, 1, ...)
+    of each employed talent, and each firm's node and sector.
     """
     t, n_sectors = model.talents, model.n_sectors
     key = t.home[employed].astype(np.int64) * n_sectors + t.sector[employed]
-    firm_of = np.empty(len(employed), dtype=np.int64)
-    firm_nodes, firm_sectors = [], []
-    groups, starts = np.unique(key, return_index=True)
-    ends = np.append(starts[1:], len(employed))[: len(starts)]  # no talents: no groups
-    for group, start, end in zip(groups, starts, ends, strict=True):
-        sizes = model.rng.geometric(1.0 / model.params.firm.mean_initial_size, size=end - start)
-        cuts = np.minimum(np.cumsum(sizes), end - start)
-        cuts = cuts[: np.searchsorted(cuts, end - start) + 1]
-        lo = 0
-        for hi in cuts:
-            firm_of[start + lo : start + hi] = len(firm_nodes)
-            firm_nodes.append(group // n_sectors)
-            firm_sectors.append(group % n_sectors)
-            lo = hi
-    return firm_of, np.array(firm_nodes, dtype=np.int64), np.array(firm_sectors, dtype=np.int64)
+    n = len(employed)
+    sizes = model.rng.geometric(1.0 / model.params.firm.mean_initial_size, size=n)
+    _, starts, counts = np.unique(key, return_index=True, return_counts=True)
+    group = np.repeat(np.arange(len(starts)), counts)  # the group of each talent
+    ends = np.cumsum(sizes)
+    before = np.concatenate([[0], ends])[starts]  # the sizes' sum before each group
+    cut = ends - before[group]  # each group's running sum of its own sizes
+    inside = cut < counts[group]
+    first = np.zeros(n, dtype=np.int64)  # 1 where a firm's first talent is
+    first[starts] = 1
+    first[starts[group[inside]] + cut[inside]] = 1
+    firm_of = np.cumsum(first) - 1
+    firm_key = key[first == 1]
+    return firm_of, firm_key // n_sectors, firm_key % n_sectors
 
 
 def _initial_wages(model: Model) -> None:
