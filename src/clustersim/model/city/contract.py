@@ -163,28 +163,29 @@ def _check_attribute(
 ) -> Any:
     """Coerce ``value`` to the attribute's type and check its range; raise on failure."""
     kind, low, high, _ = spec
-    allowed = _allowed(attribute, spec)
-    bad = f"{where}: attribute {attribute!r} must be {allowed}, got {show_value(value)}"
     if kind is str:
         if not isinstance(value, str) or not value.strip():
-            raise CityGraphError(bad.replace(f"must be {allowed}", "must be a non-empty str"))
+            raise CityGraphError(_bad(where, attribute, value, "a non-empty str"))
         if attribute in _CHOICES and value not in _CHOICES[attribute]:
-            raise CityGraphError(bad)
+            raise CityGraphError(_bad(where, attribute, value, _allowed(attribute, spec)))
         return value
     number = as_float(value)
-    if number is None:
-        raise CityGraphError(bad)
+    if number is None or (kind is int and not number.is_integer()):
+        raise CityGraphError(_bad(where, attribute, value, _allowed(attribute, spec)))
     if kind is int:
-        if not number.is_integer():
-            raise CityGraphError(bad)
         number = int(number)
     too_low = low is not None and (number <= low if attribute in _EXCLUSIVE_MIN else number < low)
     too_high = high is not None and (
         number >= high if attribute in _EXCLUSIVE_MAX else number > high
     )
     if too_low or too_high:
-        raise CityGraphError(bad)
+        raise CityGraphError(_bad(where, attribute, value, _allowed(attribute, spec)))
     return number
+
+
+def _bad(where: str, attribute: str, value: Any, allowed: str) -> str:
+    """The one-line message of a bad attribute value (written only when one is bad)."""
+    return f"{where}: attribute {attribute!r} must be {allowed}, got {show_value(value)}"
 
 
 def _missing(where: str, attribute: str, spec: tuple[type, float | None, float | None, str]) -> str:
