@@ -84,3 +84,21 @@ def test_flows_are_the_counts_of_the_month():
     row = model.records[-1]
     assert row["firm_exits"] == int(model.exits_by_node.sum()) >= 1
     assert row["firm_births"] == int((model.firms.founded == 1).sum())
+
+
+def test_the_datacollector_collects_the_recorded_row_and_leaves_agent_reporters_to_mesa():
+    model = CreativeClusterModel(rng=4, city="small_town", population=4000)
+    model.run_for(3)
+    collected = model.datacollector.model_vars
+    assert model.datacollector._collection_steps == [0, 1, 2, 3]  # what mesa.batch_run reads
+    for name, values in collected.items():
+        assert values == [row[name] for row in model.records]
+    # with an agent reporter added, Mesa's own collection runs (reporters called)
+    dc = recording._RowCollector(
+        model_reporters={"firms": lambda m: int(m.firms.alive.sum())},
+        agent_reporters={"kind": lambda agent: type(agent).__name__},
+    )
+    dc.collect(model)
+    assert dc.model_vars["firms"] == [int(model.firms.alive.sum())]
+    kinds = dc.get_agent_vars_dataframe()["kind"]
+    assert len(kinds) == len(model.agents) and "Talent" in set(kinds)
