@@ -62,6 +62,7 @@ _NOT_STATE = frozenset(
         "spin_up_months",
         "spin_up_source",
         "archive",
+        "datacollector",  # Mesa's, made anew by the spin-up and when the clock restarts
         *AGENT_ROWS.values(),
     }
 )
