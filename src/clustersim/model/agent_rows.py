@@ -206,9 +206,10 @@ class AgentRows:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
-        _, first = np.unique(rows, return_index=True)
-        if len(first) < len(rows):  # a row given twice is removed once, at its first place
-            rows = rows[np.sort(first)]
+        if not (rows[1:] > rows[:-1]).all():  # (increasing rows, as the phases give, are unique)
+            _, first = np.unique(rows, return_index=True)
+            if len(first) < len(rows):  # a row given twice is removed once, at its first place
+                rows = rows[np.sort(first)]
         state = self._state[rows]
         unmade = rows[state == _UNMADE]
         if len(unmade) and bulk_agents._observed(model, self.cls, ModelSignals.AGENT_REMOVED):
@@ -230,14 +231,14 @@ class AgentRows:
         A cell is empty when its list holds no agent and no firm not made yet is there.
         """
         unmade = np.flatnonzero(self._state[: self.n] == _UNMADE)
-        waiting = set(np.unique(model.firms.node[unmade]).tolist())
+        waiting = np.bincount(model.firms.node[unmade], minlength=model.n_nodes) > 0
         if rows is None:
             cells = list(model.space._cells.items())
         else:
             nodes = np.unique(model.firms.node[rows]).tolist()
             cells = [(node, model.space._cells[node]) for node in nodes]
         for node, cell in cells:
-            cell.empty = list.__len__(cell._agents) == 0 and node not in waiting
+            cell.empty = list.__len__(cell._agents) == 0 and not waiting[node]
 
     def make(self, model: Model) -> None:
         """Make the agents of every row not made yet and register them in id order."""
