@@ -102,3 +102,7 @@ def test_the_datacollector_collects_the_recorded_row_and_leaves_agent_reporters_
     assert dc.model_vars["firms"] == [int(model.firms.alive.sum())]
     kinds = dc.get_agent_vars_dataframe()["kind"]
     assert len(kinds) == len(model.agents) and "Talent" in set(kinds)
+    # and with a model reporter of something not in the recorded row
+    dc = recording._RowCollector(model_reporters={"firms": lambda m: int(m.firms.alive.sum())})
+    dc.collect(model)
+    assert dc.model_vars["firms"] == [int(model.firms.alive.sum())]
