@@ -138,6 +138,9 @@ def test_largest_cluster_sums_firms_of_a_connected_hot_path():
     assert largest_cluster(nx.path_graph(4), firms, lq) == 9
     firms[3] = 7
     assert largest_cluster(nx.path_graph(4), firms, lq) == 8
+    # restricted to nodes: ids that are no node of the graph restrict to nothing
+    assert largest_cluster(nx.path_graph(4), firms, lq, nodes=[1, -1, 4]) == 3
+    assert largest_cluster(nx.path_graph(4), firms, lq, nodes=[-1, 7]) == 0
 
 
 @settings(max_examples=60, deadline=None)

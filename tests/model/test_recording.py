@@ -102,7 +102,14 @@ def test_the_datacollector_collects_the_recorded_row_and_leaves_agent_reporters_
     assert dc.model_vars["firms"] == [int(model.firms.alive.sum())]
     kinds = dc.get_agent_vars_dataframe()["kind"]
     assert len(kinds) == len(model.agents) and "Talent" in set(kinds)
-    # and with a model reporter of something not in the recorded row
+    # and with a model reporter of something not in the recorded row, or of a name in it
     dc = recording._RowCollector(model_reporters={"firms": lambda m: int(m.firms.alive.sum())})
     dc.collect(model)
     assert dc.model_vars["firms"] == [int(model.firms.alive.sum())]
+    dc = recording._RowCollector(model_reporters={"population": lambda m: -1.0})
+    dc.collect(model)
+    assert dc.model_vars["population"] == [-1.0]
+    dc = recording.datacollector()
+    dc.model_reporters["population"] = lambda m: -2.0  # replaced after it was made
+    dc.collect(model)
+    assert dc.model_vars["population"] == [-2.0]

@@ -64,22 +64,32 @@ class _RowCollector(DataCollector):
 
     Mesa's ``collect`` calls each reporter and deep-copies its value (about 0.05 ms a
     month for the ~30 outcomes, 1 % of a 10k city's month); the values are this month's
-    row of ``model.records``, numbers, so this copies the row's values into
-    ``model_vars`` directly, with the month in ``_collection_steps`` as Mesa does
-    (``mesa.batch_run`` reads it). Reporters added to it that are not the row's (of
-    another model variable, of agents or agent types) are collected by Mesa.
+    row of ``model.records``, numbers, so while its model reporters are the ones
+    :func:`datacollector` made (each reads its own column of the row), this copies the
+    row's values into ``model_vars`` directly, with the month in ``_collection_steps``
+    as Mesa does (``mesa.batch_run`` reads it). Once a reporter is added or replaced, or
+    agent or agent-type reporters are added, Mesa collects.
     """
+
+    def __init__(self, **reporters: Any) -> None:
+        super().__init__(**reporters)
+        ours = bool(self.model_reporters) and all(
+            isinstance(r, functools.partial) and r.func is _latest and r.keywords == {"name": k}
+            for k, r in self.model_reporters.items()
+        )
+        self._row_reporters = dict(self.model_reporters) if ours else None
 
     def collect(self, model: Model) -> None:
         """Collect the month's row (see the class)."""
-        row = model.records[-1]
         if (
-            self.agent_reporters
+            self._row_reporters is None
+            or self.agent_reporters
             or self.agenttype_reporters
-            or not self.model_vars.keys() <= row.keys()
+            or self.model_reporters != self._row_reporters
         ):
             super().collect(model)
             return
+        row = model.records[-1]
         self._collection_steps.append(model.time)
         for name, values in self.model_vars.items():
             values.append(row[name])
