@@ -470,3 +470,112 @@ def test_report_modules_are_imported_beside_the_runs_and_a_failing_import_waits(
     assert not thread.is_alive() and thread.daemon
     assert "colorsys" in sys.modules
     assert not errors  # the missing module is reported where the report imports it
+
+
+def test_sweep_workers_are_forked_while_no_other_thread_runs_and_spawned_otherwise(monkeypatch):
+    probe = (
+        "import threading\n"
+        "from clustersim.experiments.execute import start_method\n"
+        "print(start_method())\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=stop.wait).start()  # a report's imports, a notebook's kernel\n"
+        "print(start_method())\n"
+        "stop.set()\n"
+    )
+    out = run_python(probe)
+    assert out.stdout.split() == ["fork", "spawn"], out.stderr
+    out = run_python(probe, CLUSTERSIM_START_METHOD="spawn")  # the user's choice wins
+    assert out.stdout.split() == ["spawn", "spawn"], out.stderr
+
+    from clustersim.experiments import execute
+
+    monkeypatch.delenv(execute.START_METHOD_ENV, raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork is unsafe there: spawn
+    assert execute.start_method() == "spawn"
+
+
+def test_a_start_method_the_system_lacks_is_refused_in_one_line_before_anything_is_written(
+    tmp_path, monkeypatch, capsys
+):
+    from clustersim.errors import ConfigError
+    from clustersim.experiments import execute
+
+    monkeypatch.setenv(execute.START_METHOD_ENV, "thread")
+    with pytest.raises(ConfigError, match=r"CLUSTERSIM_START_METHOD='thread'.*fork, spawn"):
+        execute.start_method()
+    path = _design(tmp_path, name="nope", replicates=2, steps=2, arms={"none": ["plan=none"]})
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--n-jobs", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("clustersim-experiment: error: CLUSTERSIM_START")
+    assert not list(out.rglob("*.yaml")) and not list(out.rglob("*.parquet"))
+    # one worker runs in this process: no start method is needed, none is checked
+    records = run_local(Design.load(path), tmp_path / "one", n_jobs=1, echo=None)
+    assert [r.status for r in records] == ["ok"] * 2
+
+
+def test_forked_and_spawned_workers_compute_the_same_runs_and_report_imports_wait_for_them(
+    tmp_path, monkeypatch
+):
+    from clustersim.experiments import execute
+
+    pools = []
+
+    class Pool(execute.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(execute, "ProcessPoolExecutor", Pool)
+    path = _design(
+        tmp_path,
+        name="same",
+        replicates=3,
+        steps=3,
+        arms={"none": ["plan=none"]},
+        common=["spin_up.months=0"],
+    )
+    tables, workers_then = {}, []
+    for method in ("fork", "spawn"):
+        monkeypatch.setenv(execute.START_METHOD_ENV, method)
+        records = run_local(
+            Design.load(path),
+            tmp_path / method,
+            n_jobs=2,
+            echo=None,
+            while_running=lambda: workers_then.append(len(pools[-1]._processes)),
+        )
+        assert pools[-1]._mp_context.get_start_method() == method
+        assert [r.status for r in records] == ["ok"] * 3
+        tables[method] = [
+            pd.read_parquet(r.run_dir / name)
+            for r in records
+            for name in ("timeseries.parquet", "talents.parquet", "firms.parquet")
+        ]
+    assert workers_then == [2, 2]  # called once each sweep, after every worker started
+    for forked, spawned in zip(tables["fork"], tables["spawn"], strict=True):
+        pd.testing.assert_frame_equal(forked, spawned)
+    called = []
+    run_local(
+        Design.load(path),
+        tmp_path / "one",
+        n_jobs=1,
+        echo=None,
+        while_running=lambda: called.append(1),
+    )
+    assert called == [1]
+
+
+def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():
+    # forked from a driver within terminate_as_interrupt, a worker would take SIGTERM as an
+    # interrupt its pool survives; it must stop, as a spawned worker does
+    probe = (
+        "import signal\n"
+        "from clustersim.experiments.execute import _start_worker, terminate_as_interrupt\n"
+        "with terminate_as_interrupt():\n"
+        "    _start_worker(False)\n"
+        "    print(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)\n"
+    )
+    out = run_python(probe)
+    assert out.stdout.split() == ["True"], out.stderr

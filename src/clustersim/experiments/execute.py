@@ -23,13 +23,14 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from clustersim.errors import ClusterSimError
+from clustersim.errors import ClusterSimError, ConfigError
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, compose_config, run_spec
 from clustersim.files import hold_lock
@@ -38,6 +39,7 @@ from clustersim.model.config import SimConfig
 __all__ = [
     "KERNEL_MONTHS",
     "LAUNCH_MODULE",
+    "START_METHOD_ENV",
     "SWEEP_LOCK",
     "SWEEP_LOCK_HELD",
     "LaunchError",
@@ -48,6 +50,7 @@ __all__ = [
     "kernels_pay",
     "run_hydra",
     "run_local",
+    "start_method",
     "sweep_lock",
     "terminate_as_interrupt",
 ]
@@ -180,6 +183,7 @@ def run_local(
     n_jobs: int | None = None,
     force: bool = False,
     echo: Callable[[str], None] | None = echo_to_stderr,
+    while_running: Callable[[], object] | None = None,
 ) -> list[RunRecord]:
     """Run every run of the design in ``n_jobs`` worker processes (1: in this process).
 
@@ -190,13 +194,19 @@ def run_local(
     waited for (see :func:`~clustersim.experiments.runner.run_config_in`), so the
     processes share the work and no run is computed twice. Returns the records in
     design order.
+
+    ``while_running`` is called once the runs have started (after the worker processes
+    exist; see :func:`start_method`), for work this process can do meanwhile, such as
+    importing what the report needs.
     """
     out = Path(out_dir)
-    design.save(out / "experiment.yaml")
-    runs_dir = out / "runs"
     specs = design.specs()
     n_jobs = design.n_jobs if n_jobs is None else n_jobs
     n_jobs = max(1, min(n_jobs if n_jobs > 0 else (os.cpu_count() or 1), len(specs)))
+    if n_jobs > 1:
+        start_method()  # a bad CLUSTERSIM_START_METHOD is refused before anything is written
+    design.save(out / "experiment.yaml")
+    runs_dir = out / "runs"
     say = echo or (lambda _m: None)
     say(
         f"{design.name}: {len(specs)} runs ({len(design.sites)} sites x {len(design.arms)} arms "
@@ -204,6 +214,8 @@ def run_local(
     )
     progress = _Progress(specs, say)
     if n_jobs == 1:
+        if while_running is not None:
+            while_running()
         busy = []
         for i, spec in enumerate(specs):
             record = run_spec(spec, runs_dir, force=force, wait=False)
@@ -214,7 +226,7 @@ def run_local(
         for i in busy:  # computed by another process meanwhile, or by this one now
             progress.finished(i, run_spec(specs[i], runs_dir, force=force), waited=True)
     else:
-        _run_in_pool(specs, runs_dir, n_jobs, force, progress)
+        _run_in_pool(specs, runs_dir, n_jobs, force, progress, while_running)
     return [r for r in progress.records if r is not None]
 
 
@@ -253,15 +265,51 @@ def freeze_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
+#: Environment variable: how sweep workers start (``fork``, ``spawn`` or ``forkserver``),
+#: instead of :func:`start_method`'s choice.
+START_METHOD_ENV = "CLUSTERSIM_START_METHOD"
+_START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method() -> str:
+    """How this process starts its sweep workers now: ``fork`` where that is safe, else ``spawn``.
+
+    A forked worker starts as a copy of this process, with clustersim, Mesa, pandas and
+    Hydra imported already; a spawned one starts a new interpreter and imports them again
+    (about 1.2 s of CPU a worker, on a 2-core machine most of a sweep's start). Forking is
+    safe while this process runs no other thread (a thread holding a lock, an import's for
+    one, would leave it held for ever in the child): so ``fork`` on Linux when only the
+    main thread runs, ``spawn`` otherwise (other systems, or a caller running threads,
+    e.g. a notebook's). ``CLUSTERSIM_START_METHOD`` chooses instead.
+
+    Raises:
+        ConfigError: ``CLUSTERSIM_START_METHOD`` is set to a method this system lacks.
+    """
+    chosen = os.environ.get(START_METHOD_ENV, "").strip()
+    available = multiprocessing.get_all_start_methods()
+    if chosen:
+        if chosen not in _START_METHODS or chosen not in available:
+            allowed = ", ".join(m for m in _START_METHODS if m in available)
+            raise ConfigError(f"{START_METHOD_ENV}={chosen!r}: allowed {allowed}")
+        return chosen
+    if sys.platform == "linux" and "fork" in available and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def _start_worker(kernels: bool) -> None:
     """A worker process's start: the compiled kernels at once when it has many months to run.
 
-    What the worker has imported by then lives as long as the worker: it goes to the
-    garbage collector's permanent generation (:func:`gc.freeze`), so that the
-    collector's passes during the runs skip it (measured: 13 ms of collection in a 10k
-    city's run against 1 ms; a run's own objects are collected as before), and the
-    worker exits without the collector's last passes (:func:`freeze_at_exit`).
+    What the worker has imported (or a forked worker was given) by then lives as long as
+    the worker: it goes to the garbage collector's permanent generation
+    (:func:`gc.freeze`), so that the collector's passes during the runs skip it
+    (measured: 13 ms of collection in a 10k city's run against 1 ms; a run's own objects
+    are collected as before), and a spawned worker exits without the collector's last
+    passes (:func:`freeze_at_exit`; a forked one ends without them). A forked worker
+    takes SIGTERM's default back (the driver's :func:`terminate_as_interrupt` would turn it
+    into an interrupt the worker survives): terminated, it stops, as a spawned one does.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     freeze_at_exit()
     if kernels:
         from clustersim.model import kernels as compiled
@@ -270,18 +318,42 @@ def _start_worker(kernels: bool) -> None:
     gc.freeze()
 
 
+@contextmanager
+def _forking_quietly() -> Iterator[None]:
+    """Within the block, no warning that a fork copies a multi-threaded process.
+
+    Python warns of every thread the system counts, the libraries' own too (OpenBLAS's
+    and jemalloc's, which prepare themselves for a fork); :func:`start_method` forks only
+    while no Python thread runs, so the warning (a DeprecationWarning, hidden by default,
+    an error under ``-W error``) says nothing here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"This process \(pid=\d+\) is multi-threaded", DeprecationWarning
+        )
+        yield
+
+
 def _run_in_pool(
-    specs: list[RunSpec], runs_dir: Path, n_jobs: int, force: bool, progress: _Progress
+    specs: list[RunSpec],
+    runs_dir: Path,
+    n_jobs: int,
+    force: bool,
+    progress: _Progress,
+    while_running: Callable[[], object] | None = None,
 ) -> None:
     """Run the specs in worker processes; a busy run is queued again, then waited for.
 
     Each run's config is composed here as the run is handed out (the workers, started
     by the first, run meanwhile; they then need not import Hydra or compose), and
     workers with at least ``KERNEL_MONTHS`` months to run take the compiled kernels from
-    their first month (see :func:`_start_worker`). When the last run has finished, this
-    returns without waiting for the workers to exit.
+    their first month (see :func:`_start_worker`). The workers are forked where that is
+    safe, else spawned (:func:`start_method`); ``while_running`` is called once every
+    worker exists. When the last run has finished, this returns without waiting for the
+    workers to exit.
     """
-    ctx = multiprocessing.get_context("spawn")
+    method = start_method()
+    ctx = multiprocessing.get_context(method)
     pool = ProcessPoolExecutor(
         max_workers=n_jobs,
         mp_context=ctx,
@@ -292,12 +364,15 @@ def _run_in_pool(
     finished_all = False
     try:
         pending = {}
-        for i, spec in enumerate(specs):
-            configs.append(_composed(spec))
-            future = pool.submit(
-                run_spec, spec, runs_dir, force=force, wait=False, config=configs[i]
-            )
-            pending[future] = i
+        with _forking_quietly() if method == "fork" else nullcontext():
+            for i, spec in enumerate(specs):  # the first submit forks every worker
+                configs.append(_composed(spec))
+                future = pool.submit(
+                    run_spec, spec, runs_dir, force=force, wait=False, config=configs[i]
+                )
+                pending[future] = i
+        if while_running is not None:  # the workers exist: a thread now cannot be forked
+            while_running()
         waited: set[int] = set()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -318,9 +318,10 @@ def run_experiment(
     if is_toy(design):
         design.save(out / "experiment.yaml")
         echo(f"{design.name}: evaluating a toy model in this process (no runs to launch)")
-    elif launcher == "local":
-        _import_report_modules()
-        run_local(design, out, n_jobs=n_jobs, force=force, echo=echo)
+    elif launcher == "local":  # the report's imports once the workers are forked
+        run_local(
+            design, out, n_jobs=n_jobs, force=force, echo=echo, while_running=_import_report_modules
+        )
     else:
         _import_report_modules()
         code = run_hydra(design, out, launcher=launcher, hydra_overrides=hydra_overrides, echo=echo)
