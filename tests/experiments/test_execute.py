@@ -579,3 +579,12 @@ def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():
     )
     out = run_python(probe)
     assert out.stdout.split() == ["True"], out.stderr
+    ignored = (
+        "import signal\n"
+        "from clustersim.experiments.execute import _start_worker\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)  # on purpose, by whoever started us\n"
+        "_start_worker(False)\n"
+        "print(signal.getsignal(signal.SIGTERM) == signal.SIG_IGN)\n"
+    )
+    out = run_python(ignored)
+    assert out.stdout.split() == ["True"], out.stderr
