@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,19 @@ def run_python(code: str, **env: str | None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=300
     )
+
+
+def ray_auth_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for Ray with token authentication ON, its token in ``tmp_path``.
+
+    Nothing is written to ``~/.ray``; another Ray setting of the caller is not inherited.
+    """
+    token = tmp_path / "ray_auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
+    return env
 
 
 def write_design(directory, **changes) -> Path:

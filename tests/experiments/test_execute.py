@@ -22,7 +22,7 @@ from clustersim.experiments.design import Design, expected_run_dirs
 from clustersim.experiments.execute import hydra_multirun_args, run_local
 from clustersim.experiments.runner import is_complete, run_status
 from clustersim.files import temporaries
-from conftest import run_python
+from conftest import ray_auth_env, run_python
 from conftest import write_design as _design
 
 BIN = Path(sys.executable).parent
@@ -227,15 +227,23 @@ def test_a_failed_hydra_launch_exits_1_and_writes_no_report(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("sig", "code", "word"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-    ids=["ctrl-c", "sigterm"],
+    ("launcher", "sig", "code", "word"),
+    [
+        ("basic", signal.SIGINT, 130, "interrupted"),
+        ("basic", signal.SIGTERM, 143, "terminated"),
+        ("joblib", signal.SIGTERM, 143, "terminated"),  # a scheduler cancelling the job
+        ("ray_local", signal.SIGTERM, 143, "terminated"),
+    ],
+    ids=["ctrl-c", "sigterm", "joblib-sigterm", "ray-sigterm"],
 )
-def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, code, word):
+def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(
+    tmp_path, launcher, sig, code, word
+):
     path = _slow_town_design(tmp_path, "stopme", replicates=4)
     out = tmp_path / "out"
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
-    cmd += ["--launcher", "basic"]
+    cmd += ["--launcher", launcher]
+    env = ray_auth_env(tmp_path) if launcher.startswith("ray") else None  # no token in ~/.ray
     log = open(tmp_path / "driver.log", "w")
     # SIGINT as a terminal delivers it, whatever the test worker's disposition (an ignored
     # SIGINT is inherited across exec): twice in the full suite the sweep ran to its end
@@ -247,6 +255,7 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, 
         stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env=env,
     )
     deadline = time.monotonic() + 120
     seen: set[str] = set()  # what this process read of the runs while waiting (for the message)
@@ -256,22 +265,25 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(tmp_path, sig, 
             time.sleep(0.05)
         os.kill(proc.pid, sig)  # the driver only: it stops its Hydra child
         exit_code = proc.wait(timeout=60)
+        # the child and its launcher's workers end with it (joblib's workers, killed by
+        # their pool, are zombies until the system reaps them: those do not count)
+        deadline = time.monotonic() + 30
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = _group_alive(proc.pid)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # nothing should be left to kill
-            left = True
-        except ProcessLookupError:
-            left = False
+        with contextlib.suppress(ProcessLookupError):  # nothing left to kill: as it should be
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         log.close()
     said = (tmp_path / "driver.log").read_text()
     assert exit_code == code, f"run states seen while waiting: {sorted(seen)}\n{said}"
     assert f"{word}; run the same command again to resume" in said
-    assert not left, "the Hydra child process outlived the interrupted driver"
+    assert not left, "the Hydra child or its workers outlived the interrupted driver"
     before = _complete(out)
     assert 1 <= len(before) < 8, "the sweep should have been interrupted part-way"
 
-    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _complete(out)
     assert len(after) == 8

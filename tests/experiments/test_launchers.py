@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ import pandas as pd
 import pytest
 
 from clustersim.experiments.runner import is_complete, replicate_seed
+from conftest import ray_auth_env
 
 pytestmark = pytest.mark.slow
 
@@ -230,19 +230,6 @@ def _exposed(seen: set[tuple[str, int, str]]) -> list[str]:
     )
 
 
-def _ray_auth_env(tmp_path: Path) -> dict[str, str]:
-    """The environment for Ray with token authentication ON, its token in ``tmp_path``.
-
-    Nothing is written to ``~/.ray``; another Ray setting of the caller is not inherited.
-    """
-    token = tmp_path / "ray_auth_token"
-    token.write_text(secrets.token_hex(32))
-    token.chmod(0o600)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
-    return env
-
-
 def test_socket_reader_sees_a_listener_and_its_address(tmp_path):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -259,7 +246,7 @@ def test_socket_reader_sees_a_listener_and_its_address(tmp_path):
 def test_ray_local_sweep_listens_on_loopback_only(tmp_path):
     """A new Ray instance for a 2-job sweep: every port of it on 127.0.0.1, auth on."""
     sweep = tmp_path / "sweep"
-    env = _ray_auth_env(tmp_path)  # no RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER: the launcher's job
+    env = ray_auth_env(tmp_path)  # no RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER: the launcher's job
     proc, out, seen = _watched_sweep(
         sweep, "hydra/launcher=ray_local", "city=small_town", *SMALL, "seed=0,1", env=env
     )
@@ -293,7 +280,7 @@ def ray_head(tmp_path):
     Yields its address and the environment (token) a driver needs to join it.
     """
     port = _free_port()
-    env = {**_ray_auth_env(tmp_path), RAY_LOOPBACK_ENV: "0"}  # a single-machine cluster
+    env = {**ray_auth_env(tmp_path), RAY_LOOPBACK_ENV: "0"}  # a single-machine cluster
     log = open(tmp_path / "ray_head.log", "w")
     head = subprocess.Popen(
         [
