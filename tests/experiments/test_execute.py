@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing.connection
 import os
@@ -494,7 +495,7 @@ def test_sweep_workers_are_forked_while_no_other_thread_runs_and_spawned_otherwi
         "print(start_method())\n"
         "stop.set()\n"
     )
-    out = run_python(probe)
+    out = run_python(probe, CLUSTERSIM_START_METHOD=None)
     assert out.stdout.split() == ["fork", "spawn"], out.stderr
     out = run_python(probe, CLUSTERSIM_START_METHOD="spawn")  # the user's choice wins
     assert out.stdout.split() == ["spawn", "spawn"], out.stderr
@@ -507,8 +508,10 @@ def test_sweep_workers_are_forked_while_no_other_thread_runs_and_spawned_otherwi
     assert execute.start_method() == "spawn"
 
 
+@pytest.mark.parametrize("design", ["sweep", "optimisation_small_town", "calibration_eu"])
+@pytest.mark.parametrize("n_jobs", ["1", "2"])
 def test_a_start_method_the_system_lacks_is_refused_in_one_line_before_anything_is_written(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, design, n_jobs
 ):
     from clustersim.errors import ConfigError
     from clustersim.experiments import execute
@@ -516,30 +519,18 @@ def test_a_start_method_the_system_lacks_is_refused_in_one_line_before_anything_
     monkeypatch.setenv(execute.START_METHOD_ENV, "thread")
     with pytest.raises(ConfigError, match=r"CLUSTERSIM_START_METHOD='thread'.*fork, spawn"):
         execute.start_method()
-    path = _design(tmp_path, name="nope", replicates=2, steps=2, arms={"none": ["plan=none"]})
+    if design == "sweep":
+        design = str(_design(tmp_path, name="nope", replicates=2, arms={"none": ["plan=none"]}))
     out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--n-jobs", "2"]) == 2
+    assert main(["run", design, "--out", str(out), "--n-jobs", n_jobs]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("clustersim-experiment: error: CLUSTERSIM_START")
-    assert not list(out.rglob("*.yaml")) and not list(out.rglob("*.parquet"))
-    # one worker runs in this process: no start method is needed, none is checked
-    records = run_local(Design.load(path), tmp_path / "one", n_jobs=1, echo=None)
-    assert [r.status for r in records] == ["ok"] * 2
+    assert not out.exists() or not any(out.iterdir())
 
 
-def test_forked_and_spawned_workers_compute_the_same_runs_and_report_imports_wait_for_them(
-    tmp_path, monkeypatch
+def test_the_command_forks_its_workers_batch_after_batch_and_forked_runs_are_spawned_ones(
+    tmp_path,
 ):
-    from clustersim.experiments import execute
-
-    pools = []
-
-    class Pool(execute.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            pools.append(self)
-
-    monkeypatch.setattr(execute, "ProcessPoolExecutor", Pool)
     path = _design(
         tmp_path,
         name="same",
@@ -548,35 +539,58 @@ def test_forked_and_spawned_workers_compute_the_same_runs_and_report_imports_wai
         arms={"none": ["plan=none"]},
         common=["spin_up.months=0"],
     )
-    tables, workers_then = {}, []
-    for method in ("fork", "spawn"):
-        monkeypatch.setenv(execute.START_METHOD_ENV, method)
+    probe = f"""
+import json, os
+from pathlib import Path
+from clustersim.experiments import execute, experiment
+from clustersim.experiments.cli import main
+from clustersim.experiments.design import Design
+pools, workers = [], []
+class Pool(execute.ProcessPoolExecutor):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        pools.append(self)
+execute.ProcessPoolExecutor = Pool
+imports = experiment._import_report_modules
+def counted():  # the report's imports: once the workers exist
+    workers.append(len(pools[-1]._processes))
+    return imports()
+experiment._import_report_modules = counted
+out = Path({str(tmp_path)!r})
+assert main(["run", {str(path)!r}, "--out", str(out / "cli"), "--n-jobs", "2"]) == 0
+for batch in range(3):  # one pool after the other, as a calibration's batches
+    execute.run_local(Design.load({str(path)!r}), out / f"batch{{batch}}", n_jobs=2, echo=None)
+os.environ["CLUSTERSIM_START_METHOD"] = "spawn"
+execute.run_local(Design.load({str(path)!r}), out / "spawned", n_jobs=2, echo=None)
+print(json.dumps([[p._mp_context.get_start_method() for p in pools], workers]))
+"""
+    done = run_python(probe, CLUSTERSIM_START_METHOD=None)
+    assert done.returncode == 0, done.stderr
+    methods, workers = json.loads(done.stdout.splitlines()[-1])
+    assert methods == ["fork"] * 4 + ["spawn"]  # every batch forked: the last pool waited for
+    assert workers == [2]
+    runs = sorted(d.name for d in (tmp_path / "cli" / "runs").iterdir())
+    assert len(runs) == 3
+    for name in ("timeseries.parquet", "talents.parquet", "firms.parquet"):
+        for run in runs:
+            forked = pd.read_parquet(tmp_path / "cli" / "runs" / run / name)
+            for other in ("batch2", "spawned"):
+                spawned = pd.read_parquet(tmp_path / other / "runs" / run / name)
+                pd.testing.assert_frame_equal(forked, spawned)
+
+
+def test_while_running_is_called_once_after_the_runs_are_handed_out(tmp_path):
+    path = _design(
+        tmp_path, name="once", replicates=2, steps=2, arms={"none": ["plan=none"]},
+        common=["spin_up.months=0"],
+    )  # fmt: skip
+    for n_jobs in (1, 2):
+        called = []
         records = run_local(
-            Design.load(path),
-            tmp_path / method,
-            n_jobs=2,
-            echo=None,
-            while_running=lambda: workers_then.append(len(pools[-1]._processes)),
-        )
-        assert pools[-1]._mp_context.get_start_method() == method
-        assert [r.status for r in records] == ["ok"] * 3
-        tables[method] = [
-            pd.read_parquet(r.run_dir / name)
-            for r in records
-            for name in ("timeseries.parquet", "talents.parquet", "firms.parquet")
-        ]
-    assert workers_then == [2, 2]  # called once each sweep, after every worker started
-    for forked, spawned in zip(tables["fork"], tables["spawn"], strict=True):
-        pd.testing.assert_frame_equal(forked, spawned)
-    called = []
-    run_local(
-        Design.load(path),
-        tmp_path / "one",
-        n_jobs=1,
-        echo=None,
-        while_running=lambda: called.append(1),
-    )
-    assert called == [1]
+            Design.load(path), tmp_path / str(n_jobs), n_jobs=n_jobs, echo=None,
+            while_running=functools.partial(called.append, 1),
+        )  # fmt: skip
+        assert called == [1] and [r.status for r in records] == ["ok"] * 2
 
 
 def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():

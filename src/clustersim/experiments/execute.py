@@ -195,16 +195,18 @@ def run_local(
     processes share the work and no run is computed twice. Returns the records in
     design order.
 
-    ``while_running`` is called once the runs have started (after the worker processes
-    exist; see :func:`start_method`), for work this process can do meanwhile, such as
+    ``while_running`` is called once the runs are handed out (forked workers exist by
+    then; see :func:`start_method`), for work this process can do meanwhile, such as
     importing what the report needs.
+
+    Raises:
+        ConfigError: ``CLUSTERSIM_START_METHOD`` names no start method of this system.
     """
     out = Path(out_dir)
     specs = design.specs()
     n_jobs = design.n_jobs if n_jobs is None else n_jobs
     n_jobs = max(1, min(n_jobs if n_jobs > 0 else (os.cpu_count() or 1), len(specs)))
-    if n_jobs > 1:
-        start_method()  # a bad CLUSTERSIM_START_METHOD is refused before anything is written
+    start_method()  # a bad CLUSTERSIM_START_METHOD is refused before anything is written
     design.save(out / "experiment.yaml")
     runs_dir = out / "runs"
     say = echo or (lambda _m: None)
@@ -320,14 +322,34 @@ def _start_worker(kernels: bool) -> None:
     gc.freeze()
 
 
+#: The threads of pools left while their workers exit (:func:`_run_in_pool`).
+_EXITING: list[threading.Thread | None] = []
+#: Seconds a new pool waits for the workers of the last one to exit (they have no run left).
+EXIT_WAIT_S = 30.0
+
+
+def _join_exiting_pools() -> None:
+    """Wait for the workers of the pools this process left after their last run.
+
+    A pool's own thread joins its exiting workers; while it runs, this process has a
+    second thread, and a new pool would be spawned instead of forked (calibration and
+    optimisation run one pool a batch). Its workers have no run left, so this is short.
+    """
+    while _EXITING:
+        thread = _EXITING.pop()
+        if thread is not None:
+            thread.join(timeout=EXIT_WAIT_S)
+
+
 @contextmanager
 def _forking_quietly() -> Iterator[None]:
     """Within the block, no warning that a fork copies a multi-threaded process.
 
     Python warns of every thread the system counts, the libraries' own too (OpenBLAS's
-    and jemalloc's, which prepare themselves for a fork); :func:`start_method` forks only
-    while no Python thread runs, so the warning (a DeprecationWarning, hidden by default,
-    an error under ``-W error``) says nothing here.
+    and jemalloc's, which prepare themselves for a fork); while no Python thread runs
+    the warning (a DeprecationWarning, hidden by default, an error under ``-W error``)
+    says nothing. A fork forced by ``CLUSTERSIM_START_METHOD`` beside Python threads
+    keeps it.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -354,6 +376,7 @@ def _run_in_pool(
     worker exists. When the last run has finished, this returns without waiting for the
     workers to exit.
     """
+    _join_exiting_pools()
     method = start_method()
     ctx = multiprocessing.get_context(method)
     pool = ProcessPoolExecutor(
@@ -366,7 +389,8 @@ def _run_in_pool(
     finished_all = False
     try:
         pending = {}
-        with _forking_quietly() if method == "fork" else nullcontext():
+        quiet = method == "fork" and threading.active_count() == 1
+        with _forking_quietly() if quiet else nullcontext():
             for i, spec in enumerate(specs):  # the first submit forks every worker
                 configs.append(_composed(spec))
                 future = pool.submit(
@@ -402,6 +426,8 @@ def _run_in_pool(
     finally:
         # after the last run the workers' exit overlaps the report (the pool's own thread
         # joins them, and Python's exit waits for that thread); after a dead worker, wait
+        if finished_all:  # its thread joins the exiting workers; the next pool waits for it
+            _EXITING.append(pool._executor_manager_thread)
         pool.shutdown(wait=not finished_all, cancel_futures=True)
 
 

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from clustersim.errors import ConfigError
 from clustersim.experiments.design import Design, expected_run_dirs
-from clustersim.experiments.execute import LaunchError, echo_to_stderr, run_hydra, run_local
+from clustersim.experiments.execute import (
+    LaunchError,
+    echo_to_stderr,
+    run_hydra,
+    run_local,
+    start_method,
+)
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import run_status
 from clustersim.files import hold_lock, remove_temporaries
@@ -307,6 +313,8 @@ def run_experiment(
     """
     out = Path(out_dir).resolve()
     started = time.perf_counter()
+    if launcher == "local":
+        start_method()  # a bad CLUSTERSIM_START_METHOD is refused before anything is written
     if design.kind in ("calibration", "optimisation"):
         return _searched(design, out, launcher, n_jobs, force, hydra_overrides, echo)
     run_dirs = expected_run_dirs(design, out / "runs")
