@@ -373,8 +373,8 @@ def _run_in_pool(
     workers with at least ``KERNEL_MONTHS`` months to run take the compiled kernels from
     their first month (see :func:`_start_worker`). The workers are forked where that is
     safe, else spawned (:func:`start_method`); ``while_running`` is called once every
-    worker exists. When the last run has finished, this returns without waiting for the
-    workers to exit.
+    run is handed out (forked workers all exist by then). When the last run has
+    finished, this returns without waiting for the workers to exit.
     """
     _join_exiting_pools()
     method = start_method()
@@ -427,7 +427,7 @@ def _run_in_pool(
         # after the last run the workers' exit overlaps the report (the pool's own thread
         # joins them, and Python's exit waits for that thread); after a dead worker, wait
         if finished_all:  # its thread joins the exiting workers; the next pool waits for it
-            _EXITING.append(pool._executor_manager_thread)
+            _EXITING.append(getattr(pool, "_executor_manager_thread", None))
         pool.shutdown(wait=not finished_all, cancel_futures=True)
 
 
