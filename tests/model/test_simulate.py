@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import clustersim
@@ -62,8 +63,9 @@ def test_save_writes_all_tables_and_summary(small_result, tmp_path):
         "config.json",
         "summary.json",
     }
-    back = pd.read_parquet(out / "timeseries.parquet")
-    pd.testing.assert_frame_equal(back, small_result.timeseries)
+    for name in ("timeseries", "firms", "talents", "places", "policies", "ledger"):
+        back = pd.read_parquet(out / f"{name}.parquet")  # dtypes and values as they were
+        pd.testing.assert_frame_equal(back, getattr(small_result, name), obj=name)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 5
     assert summary["creative_firms"]["end"] == int(
@@ -71,6 +73,18 @@ def test_save_writes_all_tables_and_summary(small_result, tmp_path):
     )
     assert json.loads((out / "config.json").read_text()) == small_result.config
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_saved_tables_dictionary_encode_their_text_columns_only(small_result, tmp_path):
+    out = small_result.save(tmp_path / "run")
+    meta = pq.ParquetFile(out / "talents.parquet").metadata.row_group(0)
+    encoded = {
+        meta.column(i).path_in_schema
+        for i in range(meta.num_columns)
+        if "RLE_DICTIONARY" in meta.column(i).encodings
+    }
+    assert {"sector", "place", "origin"} <= encoded
+    assert not encoded & {"talent_id", "skill", "income", "home"}
 
 
 def test_interrupted_save_leaves_no_partial_output(tmp_path):

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clustersim.errors import ConfigError
 from clustersim.model import spinup, spinup_cache
@@ -156,9 +158,12 @@ def test_the_cache_is_plain_arrays_in_the_cache_folder(cache):
     model = town()
     files = list(cache.glob("*.npz"))
     assert len(files) == 1
-    with np.load(files[0], allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    assert all(a.dtype != object for a in arrays.values())
+    with np.load(files[0], allow_pickle=False) as data:  # numpy reads it without pickle
+        members = {name: data[name] for name in data.files}
+    assert all(a.dtype != object for a in members.values())
+    arrays = spinup_cache.unpack({k: v for k, v in members.items() if k != "format"})
+    assert arrays.keys() == spinup.snapshot(model).keys()
+    assert sorted(members) == ["bytes", "format", "index"]  # packed, not a member an array
     assert int(arrays["rows:talents"]) == model.talents.n
     # the random streams are stored as text (PCG64's integers exceed 64 bits)
     assert arrays["rng:model.rng"].dtype.kind == "U"
@@ -229,8 +234,15 @@ def test_a_model_not_seeded_by_an_integer_runs_its_spin_up_and_caches_nothing(ca
         lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]),
         lambda path: np.savez(path, format=np.array(spinup_cache.FORMAT), junk=np.zeros(3)),
         lambda path: np.savez(path, format=np.array("another layout"), junk=np.zeros(3)),
+        lambda path: np.savez(path, format=np.array(spinup_cache.FORMAT), **_cut_short(path)),
+        lambda path: np.savez(
+            path,
+            format=np.array(spinup_cache.FORMAT),
+            index=np.array('[["rows:talents", "|O", [1], 0, 8]]'),
+            bytes=np.zeros(8, dtype=np.uint8),
+        ),
     ],
-    ids=["garbage", "truncated", "wrong arrays", "other format"],
+    ids=["garbage", "truncated", "wrong arrays", "other format", "cut short", "objects"],
 )
 def test_a_damaged_cache_file_is_run_again_silently_and_replaced(cache, damage):
     ran = town()
@@ -239,9 +251,43 @@ def test_a_damaged_cache_file_is_run_again_silently_and_replaced(cache, damage):
     again = town()
     assert again.spin_up_source == "run"
     assert_same_state(ran, again)
-    with np.load(path, allow_pickle=False) as data:  # replaced by a good file
-        assert "rows:talents" in data.files
+    assert "rows:talents" in spinup_cache.load(path)  # replaced by a good file
     assert town().spin_up_source == "cache"
+
+
+def _cut_short(path):
+    """The packed members of the cache file at ``path`` with their last byte gone."""
+    with np.load(path, allow_pickle=False) as data:
+        members = {name: data[name] for name in data.files if name != "format"}
+    return {k: v[:-1] if k == "bytes" else v for k, v in members.items()}
+
+
+_SHAPES = st.lists(st.integers(0, 3), max_size=3).map(tuple)
+_DTYPES = st.sampled_from(["<f8", "<i8", "<i4", "|b1", "<U5", "|i1"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=8),
+        st.tuples(_DTYPES, _SHAPES, st.integers(0, 2**32 - 1)),
+        max_size=8,
+    )
+)
+def test_packing_the_state_gives_back_every_array_with_its_dtype_shape_and_values(spec):
+    arrays = {}
+    for name, (dtype, shape, seed) in spec.items():
+        values = np.random.default_rng(seed).integers(-100, 100, size=shape)
+        arrays[name] = values.astype(str).astype(dtype) if dtype[1] == "U" else values.astype(dtype)
+    arrays["nan"] = np.array([np.nan, -0.0, np.inf])
+    back = spinup_cache.unpack(spinup_cache.pack(arrays))
+    assert list(back) == list(arrays)
+    for name, value in arrays.items():
+        assert (back[name].dtype, back[name].shape) == (value.dtype, value.shape), name
+        np.testing.assert_array_equal(back[name], value, err_msg=name, strict=True)
+        if value.dtype.kind == "f":  # -0.0 stays -0.0
+            assert np.signbit(back[name]).tolist() == np.signbit(value).tolist(), name
+        assert back[name].base is None or back[name].flags.owndata, name  # a copy of its own
 
 
 def test_a_cache_folder_that_cannot_be_written_costs_only_the_spin_up(tmp_path, monkeypatch):
