@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -260,6 +261,55 @@ def _cut_short(path):
     with np.load(path, allow_pickle=False) as data:
         members = {name: data[name] for name in data.files if name != "format"}
     return {k: v[:-1] if k == "bytes" else v for k, v in members.items()}
+
+
+def _index(*entries):
+    return np.array(json.dumps(list(entries)))
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"index": _index(["a", "|u1", [2**40], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": np.array("[" * 50_000 + "]" * 50_000), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "<i8", [-1], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "<i8", [1.5], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "<i8", [1], 4, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "no dtype", [1], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "|V8", [1], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "(2,)<i4", [1], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index([5, "<i8", [1], 0, 8]), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "<i8", [1], 0]), "bytes": np.zeros(8, np.uint8)},
+        {"index": np.array('{"a": 1}'), "bytes": np.zeros(8, np.uint8)},
+        {"index": _index(["a", "<i8", [1], 0, 8]), "bytes": np.zeros(8, np.int64)},
+    ],
+    ids=[
+        "huge shape",
+        "deep json",
+        "negative",
+        "fraction",
+        "past the end",
+        "unknown dtype",
+        "void",
+        "subarray",
+        "name not text",
+        "short entry",
+        "not a list",
+        "bytes not bytes",
+    ],
+)
+def test_a_damaged_packed_index_is_an_unreadable_file_not_an_error(members, tmp_path):
+    path = tmp_path / "damaged.npz"
+    np.savez(path, format=np.array(spinup_cache.FORMAT), **members)
+    assert spinup_cache.load(path) is None
+
+
+@pytest.mark.parametrize(
+    "value", [np.array([{}, 1], dtype=object), np.zeros(2, dtype=[("x", "<i4"), ("y", "<f8")])]
+)
+def test_packing_refuses_arrays_it_could_not_give_back_plainly(value):
+    with pytest.raises(TypeError, match="cannot store"):
+        spinup_cache.pack({"a": np.zeros(3), "odd": value})
 
 
 _SHAPES = st.lists(st.integers(0, 3), max_size=3).map(tuple)

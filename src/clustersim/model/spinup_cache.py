@@ -24,11 +24,13 @@ import hashlib
 import importlib
 import json
 import logging
+import math
 import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -172,6 +174,20 @@ def save(path: Path, arrays: dict[str, np.ndarray]) -> Path | None:
         return None
 
 
+#: What reading a damaged or foreign file may raise (a huge shape in a member's header, an
+#: index nested too deep for JSON...): all mean a file to ignore.
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    TypeError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    MemoryError,
+    RecursionError,
+)
+
+
 def load(path: Path) -> dict[str, np.ndarray] | None:
     """The arrays of the cache file ``path``, or None when it is missing or unreadable."""
     if not path.is_file():
@@ -183,9 +199,14 @@ def load(path: Path) -> dict[str, np.ndarray] | None:
             _log.warning("ignoring spin-up cache %s of another format", path)
             return None
         return unpack(members)
-    except (OSError, ValueError, TypeError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+    except _UNREADABLE as exc:
         _log.warning("ignoring unreadable spin-up cache %s: %s", path, exc)
         return None
+
+
+#: Kinds of dtype a packed array may have: booleans, numbers, times and text (no objects,
+#: no records: what :func:`spinup.snapshot` stores).
+_PLAIN_KINDS = "biufcmMSU"
 
 
 def pack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -194,6 +215,9 @@ def pack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     ``bytes`` (uint8) holds each array's values in C order, one after the other;
     ``index`` is JSON text: per array its name, dtype, shape, offset and length in bytes.
 
+    Raises:
+        TypeError: an array holds Python objects or records (it cannot be stored plainly).
+
     Examples:
         >>> packed = pack({"a": np.arange(3), "b": np.array(2.5), "c": np.ones((2, 2))})
         >>> sorted(packed)
@@ -201,20 +225,23 @@ def pack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         >>> unpack(packed)["c"].tolist()
         [[1.0, 1.0], [1.0, 1.0]]
     """
-    index, chunks, offset = [], [], 0
-    for name, value in arrays.items():
-        raw = np.ascontiguousarray(value).tobytes()
-        index.append([name, value.dtype.str, list(value.shape), offset, len(raw)])
-        chunks.append(raw)
-        offset += len(raw)
-    return {
-        "index": np.array(json.dumps(index)),
-        "bytes": np.frombuffer(b"".join(chunks), dtype=np.uint8),
-    }
+    values = {name: np.asarray(value) for name, value in arrays.items()}
+    index, offset = [], 0
+    for name, value in values.items():
+        if not _plain(value.dtype):
+            raise TypeError(f"{name} of dtype {value.dtype}: the spin-up cannot store it")
+        index.append([name, value.dtype.str, list(value.shape), offset, value.nbytes])
+        offset += value.nbytes
+    data = np.empty(offset, dtype=np.uint8)
+    for (_, _, _, start, length), value in zip(index, values.values(), strict=True):
+        data[start : start + length] = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+    return {"index": np.array(json.dumps(index)), "bytes": data}
 
 
 def unpack(members: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The arrays :func:`pack` packed (each a copy of its own, writeable).
+
+    Every entry of the index is checked before anything is allocated.
 
     Raises:
         KeyError, TypeError, ValueError: ``members`` are not what :func:`pack` writes.
@@ -222,16 +249,42 @@ def unpack(members: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     data = members["bytes"]
     if data.dtype != np.uint8 or data.ndim != 1:
         raise ValueError(f"packed bytes of dtype {data.dtype} and {data.ndim} dimensions")
+    index = json.loads(str(members["index"]))
+    if not isinstance(index, list):
+        raise ValueError("the packed index is not a list")
     out: dict[str, np.ndarray] = {}
-    for name, dtype, shape, offset, length in json.loads(str(members["index"])):
-        if offset < 0 or offset + length > len(data):
-            raise ValueError(f"packed array {name!r} lies beyond the data")
-        dtype = np.dtype(dtype)
-        if dtype.hasobject:
-            raise ValueError(f"packed array {name!r} of Python objects")
+    for entry in index:
+        name, dtype, shape = _checked_entry(entry, len(data))
+        offset, length = entry[3], entry[4]
         value = np.empty(shape, dtype=dtype)
-        if value.nbytes != length:
-            raise ValueError(f"packed array {name!r}: {length} bytes for {value.nbytes}")
         value.reshape(-1).view(np.uint8)[:] = data[offset : offset + length]
         out[name] = value
     return out
+
+
+def _checked_entry(entry: Any, n_bytes: int) -> tuple[str, np.dtype, tuple[int, ...]]:
+    """An index entry's name, dtype and shape, once it is known to describe its bytes.
+
+    Raises:
+        TypeError, ValueError: a field of the wrong type, a dtype that is not plain, or a
+            shape, offset or length that does not fit the ``n_bytes`` bytes.
+    """
+    if not (isinstance(entry, list) and len(entry) == 5):
+        raise ValueError(f"packed index entry {entry!r:.80}")
+    name, dtype, shape, offset, length = entry
+    numbers = [*shape, offset, length] if isinstance(shape, list) else None
+    if not (isinstance(name, str) and isinstance(dtype, str) and numbers is not None):
+        raise TypeError(f"packed index entry {entry!r:.80}")
+    if not all(type(n) is int and n >= 0 for n in numbers):
+        raise ValueError(f"packed array {name!r}: shape, offset and length must be counts")
+    dtype = np.dtype(dtype)
+    if not _plain(dtype):
+        raise ValueError(f"packed array {name!r} of dtype {dtype}")
+    if dtype.itemsize * math.prod(shape) != length or offset + length > n_bytes:
+        raise ValueError(f"packed array {name!r} does not fit its bytes")
+    return name, dtype, tuple(shape)
+
+
+def _plain(dtype: np.dtype) -> bool:
+    """Whether ``dtype`` holds plain values (a kind of :data:`_PLAIN_KINDS`, no fields)."""
+    return dtype.kind in _PLAIN_KINDS and dtype.fields is None and dtype.subdtype is None
