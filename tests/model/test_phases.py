@@ -129,6 +129,34 @@ def test_paying_books_profit_as_cash_and_subsidy_as_received():
     assert model.market.local_price.shape == (model.n_nodes, model.n_sectors)
 
 
+@pytest.mark.parametrize("visitors", [0.0, 2000.0])
+def test_local_sales_are_the_same_with_and_without_reusing_the_prices_product(
+    visitors, monkeypatch
+):
+    """Households alone reuse the prices' reach product; the sales are bit for bit those
+    of computing it again (and with visitors too, who take the long way)."""
+    model = CreativeClusterModel(rng=4, city="medium_city", spin_up={"months": 0})
+    model.run_for(2)
+    model.visitor_budget = np.full(model.n_nodes, visitors)
+    f, census = model.firms, Census.of(model)
+    alive = f.live
+    args = (model, census, f.node[alive], f.sector[alive], 10.0 + f.productivity[alive])
+    reused = []
+    same_bits = production._same_bits
+    monkeypatch.setattr(
+        production, "_same_bits", lambda a, b: reused.append(same_bits(a, b)) or reused[-1]
+    )
+    sales = production._local_market(*args)
+    monkeypatch.setattr(production, "_same_bits", lambda a, b: False)
+    again = production._local_market(*args)
+    assert reused == ([True] if visitors == 0 else [False, False])
+    for part in ("spent", "sold", "budget"):
+        for name in ("households", "visitors", "policy"):
+            assert getattr(sales, part)[name].tobytes() == getattr(again, part)[name].tobytes()
+    assert sales.price.tobytes() == again.price.tobytes()
+    assert sales.sold["households"].sum() > 0
+
+
 def test_outside_buyers_pay_the_going_price_at_month_0_and_less_for_more():
     """Outside demand is anchored at month 0; more exports then sell at a lower price."""
     model = CreativeClusterModel(rng=0, city="small_town")

@@ -253,10 +253,19 @@ def _local_market(
         if not b.any():  # no visitors or policy purchases this month: nothing spent or sold
             spent[name], sold[name] = per_place(model, np.zeros(n)), per_place(model, np.zeros(n))
             continue
-        ratio = np.divide(b[:, None] * spend_share[None, :], z, out=np.zeros((n, ns)), where=z > 0)
+        wanted = b[:, None] * spend_share[None, :]
+        ratio = np.divide(wanted, z, out=np.zeros((n, ns)), where=z > 0)
+        # the only buyers (no visitors, no policy purchases: most months): the prices'
+        # own product, reach.T @ (total / z) with the same bits (uncapped: cap inf)
+        flow = raw if _same_bits(wanted, total) else reach.T @ ratio
         spent[name] = per_place(model, (ratio * bought).sum(axis=1))
-        sold[name] = per_place(model, (supply * capped * (reach.T @ ratio)).sum(axis=1))
+        sold[name] = per_place(model, (supply * capped * flow).sum(axis=1))
     return _Sales(price=raw * capped, budget=budget, spent=spent, sold=sold)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two float arrays hold the same bits (``-0.0`` and ``0.0`` differ, NaNs too)."""
+    return a.shape == b.shape and np.array_equal(a.view(np.uint64), b.view(np.uint64))
 
 
 def _external_prices(model: Model) -> np.ndarray:
