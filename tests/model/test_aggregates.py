@@ -168,3 +168,26 @@ def test_per_place_sums_node_values_over_each_place(model):
     values = np.arange(model.n_nodes, dtype=float)
     assert per_place(model, values).sum() == values.sum()
     assert len(per_place(model, values)) == len(model.place_names)
+
+
+def test_living_income_is_kept_while_wages_pay_and_benefit_hold(model):
+    """Rents and recording read the same month's incomes: computed once, never stale."""
+    t, f = model.talents, model.firms
+    first = living_income(model)
+    assert living_income(model) is first  # same employment, same inputs: kept
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 0.0  # shared by its readers
+
+    def fresh():
+        return talent_income(model, t.live)
+
+    model.wage = model.wage * 1.1  # the labour market sets new wages
+    np.testing.assert_array_equal(living_income(model), fresh())
+    assert not np.array_equal(living_income(model), first)
+    worker = int(employed_rows(model)[0])
+    f.pay_ratio[t.employer[worker]] = 0.5  # production writes pay ratios in place
+    np.testing.assert_array_equal(living_income(model), fresh())
+    model.params.talent.unemployment_income += 100.0  # a lever raises the benefit
+    np.testing.assert_array_equal(living_income(model), fresh())
+    t.put("employer", [worker], -1)  # a job ends: who works where is taken again
+    np.testing.assert_array_equal(living_income(model), fresh())

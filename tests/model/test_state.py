@@ -250,6 +250,17 @@ def test_column_specs_give_every_new_row_its_fill_value():
     assert firms.parent[0] == -1 and firms.incubator[0] == -1 and firms.market_reach[0] == 1.0
 
 
+@pytest.mark.parametrize(
+    ("columns", "names"),
+    [(TALENT_COLUMNS, ("sector", "home", "employer")), (FIRM_COLUMNS, ("sector", "node"))],
+)
+def test_columns_that_index_other_arrays_are_numpys_index_type(columns, names):
+    """``place[home]``, ``sector_traits[sector]``: numpy gathers through an index array of
+    its own index type about three times faster than through int32 or int16 (which it
+    converts on every gather), and the month gathers through these columns dozens of times."""
+    assert all(np.dtype(columns[name][0]) == np.intp for name in names)
+
+
 # --- memory: zeroed columns, non-zero bytes written only --------------------------------
 
 MIXED = {

@@ -51,6 +51,9 @@ class Employment:
         self.firms = model.firms
         self.version = model.talents.version
         self._parts: dict[str, np.ndarray] = {}
+        #: (the wages, pay ratios and benefit it was computed with, the incomes): see
+        #: :func:`living_income`.
+        self.kept_income: tuple[tuple[bytes, bytes, float], np.ndarray] | None = None
 
     def _part(self, name: str) -> np.ndarray:
         parts = self._parts
@@ -258,10 +261,20 @@ def living_income(model: Model) -> np.ndarray:
     """Monthly income of each living talent (``talents.live`` order): wage, or benefit if idle.
 
     The values of ``talent_income(model, talents.live)``, taken from the cached
-    employment (:func:`employed_income`) instead of looking every row up again.
+    employment (:func:`employed_income`) instead of looking every row up again, and
+    kept (read-only) with it while the wages, the firms' pay ratios and the benefit
+    are those it was computed with: rents and recording read the same month's incomes.
     """
-    income = np.full(len(model.talents.live), model.params.talent.unemployment_income)
-    income[employment(model).working] = employed_income(model)[1]
+    e = employment(model)
+    benefit = model.params.talent.unemployment_income
+    inputs = (model.wage.tobytes(), model.firms.pay_ratio.tobytes(), float(benefit))
+    kept = e.kept_income
+    if kept is not None and kept[0] == inputs:
+        return kept[1]
+    income = np.full(len(model.talents.live), benefit)
+    income[e.working] = employed_income(model)[1]
+    income.flags.writeable = False
+    e.kept_income = (inputs, income)
     return income
 
 
