@@ -229,6 +229,9 @@ def test_new_firms_are_start_ups_and_spin_offs_employing_their_founders():
     assert origins == {FirmOrigin.START_UP, FirmOrigin.SPIN_OFF}
     spin = new[f.origin[new] == FirmOrigin.SPIN_OFF]
     assert (f.parent[spin] >= 0).all() and (f.parent[spin] < n_before).all()
+    start = new[f.origin[new] == FirmOrigin.START_UP]
+    assert (f.parent[start] == -1).all()
+    assert start.max() < spin.min()  # the start-ups' rows first, then the spin-offs'
     assert (f.employees[new] == 1).all()
     assert set(t.employer[t.alive].tolist()) >= set(new.tolist())
     assert model.births_by_node.sum() == len(new)

@@ -89,12 +89,14 @@ for _name in _READS:
 _UNMADE, _MADE, _GONE = 0, 1, 2
 #: Mesa ids are held as 32-bit integers (4 bytes a row: a region has millions of rows).
 _ID = np.int32
+#: The largest Mesa id :data:`_ID` holds.
+_ID_MAX = int(np.iinfo(_ID).max)
 
 
 def _id_range(first: int, count: int) -> np.ndarray:
     """Mesa ids ``first, ..., first + count - 1`` as :data:`_ID` (fails past its range)."""
-    if first + count - 1 > np.iinfo(_ID).max:
-        raise OverflowError(f"Mesa agent id {first + count - 1} is past {np.iinfo(_ID).max}")
+    if first + count - 1 > _ID_MAX:
+        raise OverflowError(f"Mesa agent id {first + count - 1} is past {_ID_MAX}")
     return np.arange(first, first + count, dtype=_ID)
 
 

@@ -99,26 +99,11 @@ def enter_firms(model: Model) -> None:
     stay[len(starters) :] = model.rng.random(len(spinners)) < model.params.firm.spinoff_near_parent
     nodes = np.where(stay, origins, nodes)
     start_up = np.arange(len(founders)) < len(starters)  # founders: start-ups, then spin-offs
+    origin = np.where(start_up, int(FirmOrigin.START_UP), int(FirmOrigin.SPIN_OFF))
+    parent = np.full(len(founders), -1)
+    parent[~start_up] = archive_of(model).ids("firms", spin_parent)  # a public id
     capital = _startup_capital(model, nodes)
-    ids = np.concatenate(
-        [
-            add_firms(
-                model,
-                nodes[start_up],
-                sectors[start_up],
-                origin=FirmOrigin.START_UP,
-                cash=capital[start_up],
-            ),
-            add_firms(
-                model,
-                nodes[~start_up],
-                sectors[~start_up],
-                origin=FirmOrigin.SPIN_OFF,
-                parent=archive_of(model).ids("firms", spin_parent),  # a public id
-                cash=capital[~start_up],
-            ),
-        ]
-    )
+    ids = add_firms(model, nodes, sectors, origin=origin, parent=parent, cash=capital)
     t.put("employer", founders, ids)
     model.births_by_node += np.bincount(nodes, minlength=model.n_nodes)
     count_employees(model)

@@ -64,7 +64,7 @@ def add_firms(
     nodes: np.ndarray,
     sectors: np.ndarray,
     *,
-    origin: FirmOrigin,
+    origin: FirmOrigin | np.ndarray,
     founded: np.ndarray | int | None = None,
     cash: np.ndarray | float | None = None,
     parent: np.ndarray | int = -1,
@@ -75,7 +75,7 @@ def add_firms(
         model: the model whose firm table grows.
         nodes: node of each new firm.
         sectors: sector of each new firm.
-        origin: how the firms came about.
+        origin: how the firms came about (one origin, or one per firm).
         founded: founding month (default: this month).
         cash: starting cash in EUR (default: ``firm.startup_cash``).
         parent: public id of the parent firm of spin-offs (-1 for none; see
@@ -89,7 +89,7 @@ def add_firms(
         sector=sectors,
         node=nodes,
         alive=True,
-        origin=int(origin),
+        origin=origin if isinstance(origin, np.ndarray) else int(origin),
         parent=parent,
         productivity=model.rng.lognormal(-0.5 * sigma**2, sigma, size=n),
         founded=model.steps if founded is None else founded,
