@@ -601,3 +601,35 @@ def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():
     )
     out = run_python(probe)
     assert out.stdout.split() == ["True", "True"], out.stderr
+
+
+def test_a_process_forked_by_the_driver_starts_with_sigterm_s_default():
+    # between the fork and a pool worker's initializer the driver's handler was the
+    # child's: a SIGTERM then printed a traceback and left the worker waiting
+    probe = (
+        "import os, signal, time\n"
+        "from clustersim.experiments.execute import terminate_as_interrupt\n"
+        "def blocked():\n"
+        "    return signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])\n"
+        "with terminate_as_interrupt():\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:  # before any code of the child's own\n"
+        "        os._exit(signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or blocked())\n"
+        "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+        "    print(blocked(), signal.getsignal(signal.SIGTERM).takes_sigterm_as_interrupt)\n"
+        "    r, w = os.pipe()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.write(w, b'x')\n"
+        "        time.sleep(30)\n"
+        "        os._exit(0)\n"
+        "    os.read(r, 1)\n"
+        "    os.kill(pid, signal.SIGTERM)\n"
+        "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM)\n"
+        "pid = os.fork()  # outside the block nothing is blocked or changed\n"
+        "if pid == 0:\n"
+        "    os._exit(signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or blocked())\n"
+        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
+    out = run_python(probe)
+    assert out.stdout.split() == ["0", "False", "True", "True", "0"], out.stderr

@@ -104,11 +104,53 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
         raise Terminated
 
+    _raise.takes_sigterm_as_interrupt = True  # type: ignore[attr-defined]  # _ForkGuard
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+class _ForkGuard:
+    """A process forked within :func:`terminate_as_interrupt` starts with SIGTERM's default.
+
+    The fork copies the driver's handler, which would turn a SIGTERM into an interrupt
+    the child survives (a pool worker then prints a traceback and waits on its queue).
+    SIGTERM is blocked in the forking thread across the fork; the child sets the default
+    handler before it unblocks, so a SIGTERM that arrives meanwhile ends it as a spawned
+    process would end; the parent unblocks and handles its own as before.
+    """
+
+    blocked = False
+
+    @classmethod
+    def before(cls) -> None:
+        handler = signal.getsignal(signal.SIGTERM)
+        cls.blocked = getattr(handler, "takes_sigterm_as_interrupt", False)
+        if cls.blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    @classmethod
+    def in_parent(cls) -> None:
+        if cls.blocked:
+            cls.blocked = False
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+    @classmethod
+    def in_child(cls) -> None:
+        if cls.blocked:
+            cls.blocked = False
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):  # not Windows
+    os.register_at_fork(
+        before=_ForkGuard.before,
+        after_in_parent=_ForkGuard.in_parent,
+        after_in_child=_ForkGuard.in_child,
+    )
 
 
 class LaunchError(ClusterSimError):
