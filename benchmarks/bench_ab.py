@@ -13,7 +13,9 @@ bit for bit must end in the same state: the script compares each tree's recorded
 outcomes (``model.records``) and talent and firm tables with the first tree's, and says
 ``same results`` or which differ. Each tree uses its own spin-up cache entries (the
 cache's key holds the model's code), so a tree seen for the first time spins up first
-(untimed). The process runs on one pinned core with one BLAS thread.
+(untimed). The process runs on one pinned core with one BLAS thread. A tree's code
+that imports a module of its own only during a month (none does without a policy plan)
+would get the last tree's: compare runs without a plan.
 
 Usage::
 
@@ -61,7 +63,7 @@ def build(src: Path, args: argparse.Namespace) -> Any:
 
         if not Path(clustersim.__file__).resolve().is_relative_to(src):
             raise SystemExit(f"bench_ab: {src} imported clustersim from {clustersim.__file__}")
-        if not args.numpy:
+        if not args.numpy and hasattr(kernels, "prefer"):  # older trees: as they are
             kernels.prefer()
         kwargs = {} if args.population is None else {"population": args.population}
         try:
@@ -97,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--months", type=int, default=119, help="timed months after month 1")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--numpy", action="store_true", help="the numpy references only")
+    parser.add_argument(
+        "--numpy", action="store_true", help="the numpy references only (CLUSTERSIM_KERNELS=numpy)"
+    )
     args = parser.parse_args(argv)
     if len(args.trees) < 2:
         parser.error(f"trees: {len(args.trees)} given, at least 2 to compare")
@@ -105,9 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         args.population = 556_000
     if args.months < 1:
         parser.error(f"--months: {args.months}, at least 1")
+    if args.numpy:  # every tree reads it when imported: no kernel in any month
+        os.environ["CLUSTERSIM_KERNELS"] = "numpy"
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     sources = [source_dir(tree) for tree in args.trees]
+    if len(set(sources)) < len(sources):
+        parser.error(f"trees: {args.trees} name one source folder twice (copy it to compare)")
     models = {src: build(src, args) for src in sources}
     seconds = dict.fromkeys(models, 0.0)
     for month in range(args.months):

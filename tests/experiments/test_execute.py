@@ -603,33 +603,37 @@ def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():
     assert out.stdout.split() == ["True", "True"], out.stderr
 
 
-def test_a_process_forked_by_the_driver_starts_with_sigterm_s_default():
-    # between the fork and a pool worker's initializer the driver's handler was the
-    # child's: a SIGTERM then printed a traceback and left the worker waiting
+def test_a_sigterm_before_a_forked_worker_s_initializer_ends_the_worker():
+    # the driver forks its workers with SIGTERM held: one that reaches a worker before its
+    # initializer waits for the default handler and then ends it (it used to raise the
+    # driver's interrupt in the worker: a traceback, and a worker left waiting); the
+    # driver takes a SIGTERM that came meanwhile as soon as the fork is done
     probe = (
         "import os, signal, time\n"
-        "from clustersim.experiments.execute import terminate_as_interrupt\n"
-        "def blocked():\n"
+        "from clustersim.experiments.execute import (\n"
+        "    _start_worker, sigterm_held, terminate_as_interrupt)\n"
+        "def held():\n"
         "    return signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])\n"
         "with terminate_as_interrupt():\n"
-        "    pid = os.fork()\n"
-        "    if pid == 0:  # before any code of the child's own\n"
-        "        os._exit(signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or blocked())\n"
-        "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
-        "    print(blocked(), signal.getsignal(signal.SIGTERM).takes_sigterm_as_interrupt)\n"
-        "    r, w = os.pipe()\n"
-        "    pid = os.fork()\n"
-        "    if pid == 0:\n"
-        "        os.write(w, b'x')\n"
-        "        time.sleep(30)\n"
-        "        os._exit(0)\n"
-        "    os.read(r, 1)\n"
-        "    os.kill(pid, signal.SIGTERM)\n"
+        "    with sigterm_held():\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:  # a worker before its initializer, terminated\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)\n"
+        "            time.sleep(0.1)  # held: nothing happens yet\n"
+        "            _start_worker(False, forked=True)  # the default handler, then taken\n"
+        "            os._exit(3)\n"
         "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM)\n"
-        "pid = os.fork()  # outside the block nothing is blocked or changed\n"
-        "if pid == 0:\n"
-        "    os._exit(signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or blocked())\n"
-        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+        "    print(held())\n"
+        "try:\n"
+        "    with terminate_as_interrupt():\n"
+        "        with sigterm_held():\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)  # the driver, during the fork\n"
+        "            time.sleep(0.1)\n"
+        "            print('held')\n"
+        "        time.sleep(5)\n"
+        "        print('missed')\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    print(type(exc).__name__, held())\n"
     )
     out = run_python(probe)
-    assert out.stdout.split() == ["0", "False", "True", "True", "0"], out.stderr
+    assert out.stdout.split() == ["True", "False", "held", "Terminated", "False"], out.stderr

@@ -104,7 +104,6 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
         raise Terminated
 
-    _raise.takes_sigterm_as_interrupt = True  # type: ignore[attr-defined]  # _ForkGuard
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
         yield
@@ -112,45 +111,25 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-class _ForkGuard:
-    """A process forked within :func:`terminate_as_interrupt` starts with SIGTERM's default.
+@contextmanager
+def sigterm_held() -> Iterator[None]:
+    """Within the block, a SIGTERM to this thread waits (blocked) and is taken after it.
 
-    The fork copies the driver's handler, which would turn a SIGTERM into an interrupt
-    the child survives (a pool worker then prints a traceback and waits on its queue).
-    SIGTERM is blocked in the forking thread across the fork; the child sets the default
-    handler before it unblocks, so a SIGTERM that arrives meanwhile ends it as a spawned
-    process would end; the parent unblocks and handles its own as before.
+    Around the fork of pool workers: a forked worker starts as a copy of the driver, its
+    handler included (:func:`terminate_as_interrupt`); with SIGTERM held until the
+    worker's initializer has set the default handler (:func:`_start_worker`), a SIGTERM
+    that reaches the worker first ends it as it would end a spawned one, instead of
+    raising an interrupt in it. The driver takes a SIGTERM that came meanwhile when the
+    block ends. Where signals cannot be blocked (Windows), the block runs unchanged.
     """
-
-    blocked = False
-
-    @classmethod
-    def before(cls) -> None:
-        handler = signal.getsignal(signal.SIGTERM)
-        cls.blocked = getattr(handler, "takes_sigterm_as_interrupt", False)
-        if cls.blocked:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-
-    @classmethod
-    def in_parent(cls) -> None:
-        if cls.blocked:
-            cls.blocked = False
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-
-    @classmethod
-    def in_child(cls) -> None:
-        if cls.blocked:
-            cls.blocked = False
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-
-
-if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):  # not Windows
-    os.register_at_fork(
-        before=_ForkGuard.before,
-        after_in_parent=_ForkGuard.in_parent,
-        after_in_child=_ForkGuard.in_child,
-    )
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class LaunchError(ClusterSimError):
@@ -341,7 +320,7 @@ def start_method() -> str:
     return "spawn"
 
 
-def _start_worker(kernels: bool) -> None:
+def _start_worker(kernels: bool, forked: bool = False) -> None:
     """A worker process's start: the compiled kernels at once when it has many months to run.
 
     What the worker has imported (or a forked worker was given) by then lives as long as
@@ -353,9 +332,13 @@ def _start_worker(kernels: bool) -> None:
     takes SIGTERM's default back from the driver's handler (:func:`terminate_as_interrupt`
     would turn it into an interrupt the worker survives): terminated, it stops, as a
     spawned one does. A SIGTERM ignored on purpose stays ignored, as across a spawn.
+    ``forked``: the driver held SIGTERM across the fork (:func:`sigterm_held`); the worker
+    takes it once its handler is the default one.
     """
     if callable(signal.getsignal(signal.SIGTERM)):  # a Python handler, copied by the fork
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if forked and hasattr(signal, "pthread_sigmask"):  # held across the fork: taken now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     freeze_at_exit()
     if kernels:
         from clustersim.model import kernels as compiled
@@ -425,7 +408,7 @@ def _run_in_pool(
         max_workers=n_jobs,
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(kernels_pay(specs, n_jobs),),
+        initargs=(kernels_pay(specs, n_jobs), method == "fork"),
     )
     configs: list[SimConfig | None] = []
     finished_all = False
@@ -435,9 +418,10 @@ def _run_in_pool(
         with _forking_quietly() if quiet else nullcontext():
             for i, spec in enumerate(specs):  # the first submit forks every worker
                 configs.append(_composed(spec))
-                future = pool.submit(
-                    run_spec, spec, runs_dir, force=force, wait=False, config=configs[i]
-                )
+                with sigterm_held() if i == 0 and method == "fork" else nullcontext():
+                    future = pool.submit(
+                        run_spec, spec, runs_dir, force=force, wait=False, config=configs[i]
+                    )
                 pending[future] = i
         if while_running is not None:  # the workers exist: a thread now cannot be forked
             while_running()
