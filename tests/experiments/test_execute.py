@@ -345,7 +345,8 @@ def test_pool_workers_run_the_configs_the_driver_composed_and_start_as_told(tmp_
         arms={"none": ["plan=none"], "quits": ["plan=none", "labour.quit_rate=0.02"]},
     )
     records = run_local(Design.load(path), tmp_path / "out", n_jobs=2, echo=None)
-    assert started == [(True,)]
+    forked = execute.start_method() == "fork"  # (pytest's threads may make it spawn)
+    assert started == [(True, forked)]
     assert [r.status for r in records] == ["ok"] * 4
     assert [r.seed for r in records] == [replicate_seed(5, r) for r in (0, 0, 1, 1)]
     for record in records:
@@ -353,7 +354,7 @@ def test_pool_workers_run_the_configs_the_driver_composed_and_start_as_told(tmp_
         assert config["talent"]["review_rate"] == 0.0123
     monkeypatch.setattr(execute, "KERNEL_MONTHS", 7)
     run_local(Design.load(path), tmp_path / "again", n_jobs=2, echo=None)
-    assert started[-1] == (False,)
+    assert started[-1] == (False, forked)
 
 
 def test_workers_exit_beside_the_report_after_the_last_run_and_stop_on_an_interrupt(
@@ -603,37 +604,68 @@ def test_a_forked_worker_takes_sigterm_s_default_back_from_the_driver():
     assert out.stdout.split() == ["True", "True"], out.stderr
 
 
-def test_a_sigterm_before_a_forked_worker_s_initializer_ends_the_worker():
+def test_a_sigterm_during_the_fork_waits_for_the_block_s_end():
     # the driver forks its workers with SIGTERM held: one that reaches a worker before its
     # initializer waits for the default handler and then ends it (it used to raise the
     # driver's interrupt in the worker: a traceback, and a worker left waiting); the
-    # driver takes a SIGTERM that came meanwhile as soon as the fork is done
+    # driver takes one that came meanwhile when the fork is done, also when another
+    # thread (BLAS's, alive until the first fork) took it first
     probe = (
         "import os, signal, time\n"
         "from clustersim.experiments.execute import (\n"
         "    _start_worker, sigterm_held, terminate_as_interrupt)\n"
         "def held():\n"
         "    return signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])\n"
-        "with terminate_as_interrupt():\n"
-        "    with sigterm_held():\n"
-        "        pid = os.fork()\n"
-        "        if pid == 0:  # a worker before its initializer, terminated\n"
-        "            os.kill(os.getpid(), signal.SIGTERM)\n"
-        "            time.sleep(0.1)  # held: nothing happens yet\n"
-        "            _start_worker(False, forked=True)  # the default handler, then taken\n"
-        "            os._exit(3)\n"
-        "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM)\n"
-        "    print(held())\n"
         "try:\n"
         "    with terminate_as_interrupt():\n"
         "        with sigterm_held():\n"
         "            os.kill(os.getpid(), signal.SIGTERM)  # the driver, during the fork\n"
-        "            time.sleep(0.1)\n"
+        "            time.sleep(0.2)\n"
         "            print('held')\n"
         "        time.sleep(5)\n"
         "        print('missed')\n"
         "except KeyboardInterrupt as exc:\n"
         "    print(type(exc).__name__, held())\n"
+        "with terminate_as_interrupt():\n"
+        "    with sigterm_held():\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:  # a worker before its initializer, terminated\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)\n"
+        "            time.sleep(0.2)  # held: nothing happens yet\n"
+        "            _start_worker(False, forked=True)  # the default handler, then taken\n"
+        "            os._exit(3)\n"
+        "    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM)\n"
+        "    print(held())\n"
     )
     out = run_python(probe)
-    assert out.stdout.split() == ["True", "False", "held", "Terminated", "False"], out.stderr
+    assert out.stdout.split() == ["held", "Terminated", "False", "True", "False"], out.stderr
+
+
+def test_the_driver_holds_sigterm_while_it_forks_its_workers(tmp_path):
+    path = _quick_design(tmp_path, "held", replicates=2, steps=2)
+    probe = f"""
+import contextlib, json, os
+from clustersim.experiments import execute
+from clustersim.experiments.design import Design
+held, started, real = [], [], execute.sigterm_held
+@contextlib.contextmanager
+def counted():
+    with real():
+        held.append(1)
+        yield
+class Pool(execute.ProcessPoolExecutor):
+    def __init__(self, *args, **kwargs):
+        started.append(kwargs["initargs"][1])
+        super().__init__(*args, **kwargs)
+execute.sigterm_held, execute.ProcessPoolExecutor = counted, Pool
+out = {str(tmp_path)!r}
+for method in ("fork", "spawn"):
+    os.environ["CLUSTERSIM_START_METHOD"] = method
+    records = execute.run_local(Design.load({str(path)!r}), out + method, n_jobs=2, echo=None)
+    assert [r.status for r in records] == ["ok"] * 2
+print(json.dumps([len(held), started]))
+"""
+    done = run_python(probe, CLUSTERSIM_START_METHOD=None)
+    assert done.returncode == 0, done.stderr
+    # the first submit forks every worker: one hold, and forked workers told to take it
+    assert json.loads(done.stdout.splitlines()[-1]) == [1, [True, False]]

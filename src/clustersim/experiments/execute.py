@@ -101,6 +101,9 @@ def terminate_as_interrupt() -> Iterator[None]:
         return
 
     def _raise(signum: int, frame: object) -> None:
+        if _HELD["depth"]:  # within sigterm_held (another thread took it): after the block
+            _HELD["pending"] = True
+            return
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up, not two
         raise Terminated
 
@@ -111,25 +114,42 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+#: :func:`sigterm_held`'s blocks open now, and whether a SIGTERM came within them.
+_HELD = {"depth": 0, "pending": False}
+
+
 @contextmanager
 def sigterm_held() -> Iterator[None]:
-    """Within the block, a SIGTERM to this thread waits (blocked) and is taken after it.
+    """Within the block (main thread), a SIGTERM waits and is taken when the block ends.
 
     Around the fork of pool workers: a forked worker starts as a copy of the driver, its
-    handler included (:func:`terminate_as_interrupt`); with SIGTERM held until the
-    worker's initializer has set the default handler (:func:`_start_worker`), a SIGTERM
-    that reaches the worker first ends it as it would end a spawned one, instead of
-    raising an interrupt in it. The driver takes a SIGTERM that came meanwhile when the
-    block ends. Where signals cannot be blocked (Windows), the block runs unchanged.
+    handler included (:func:`terminate_as_interrupt`). SIGTERM is blocked in this thread,
+    whose copy is the worker's only thread, until the worker's initializer has set the
+    default handler (:func:`_start_worker`): a SIGTERM that reaches the worker first ends
+    it as it would end a spawned one, instead of raising an interrupt in it. In the
+    driver, a SIGTERM that another thread (BLAS's) takes meanwhile only marks itself
+    (:func:`terminate_as_interrupt`'s handler), and either kind is raised again when the
+    block ends, outside the fork. Where signals cannot be blocked (Windows), or outside
+    the main thread, the block runs unchanged.
     """
-    if not hasattr(signal, "pthread_sigmask"):
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    _HELD["depth"] += 1
     try:
         yield
     finally:
+        _HELD["depth"] -= 1
+        waiting = signal.SIGTERM in signal.sigpending()  # taken when unblocked, below
+        marked = _HELD["pending"] and not _HELD["depth"]
+        if marked:
+            _HELD["pending"] = False
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        if marked and not waiting:
+            signal.raise_signal(signal.SIGTERM)  # the one another thread took, again
 
 
 class LaunchError(ClusterSimError):
