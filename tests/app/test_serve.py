@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from app_server import free_port, wait_for_server
 
 from clustersim.app import main
@@ -30,6 +31,19 @@ def test_clustersim_app_runs_solara_on_localhost(monkeypatch) -> None:
     ]
     assert calls[1]["args"][2:7] == ["--host", "0.0.0.0", "--port", "9000", "--production"]
     assert calls[1]["args"][-1] == "--open"
+
+
+def test_a_port_out_of_range_is_one_line_before_solara_starts(monkeypatch, capsys) -> None:
+    from solara.__main__ import cli
+
+    monkeypatch.setattr(cli, "main", lambda **kwargs: pytest.fail("solara started"))
+    for port, said in (("99999", "between 1 and 65535, got 99999"), ("abc", "whole number")):
+        with pytest.raises(SystemExit) as exited:
+            main(["--port", port])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("clustersim-app: error: argument --port: a port is ")
+        assert said in err[-1] and len(err) == 2  # argparse's usage line, then the error
 
 
 def test_clustersim_app_command_serves_the_page() -> None:

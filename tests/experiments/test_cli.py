@@ -250,6 +250,27 @@ def test_aggregate_and_report_of_a_folder_that_is_not_one_are_one_line(tmp_path,
     assert list(tmp_path.iterdir()) == [] and not missing.exists()
 
 
+def test_aggregate_by_a_fingerprint_no_run_has_is_refused_before_writing(tmp_path, capsys):
+    """A wrong --fingerprint used to mark every run stale in a rewritten runs.parquet."""
+    for name, fingerprint in (("a-s1", model_fingerprint()), ("b-s1", "0123456789abcdef")):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        meta = {"status": "ok", "model_fingerprint": fingerprint}
+        (tmp_path / "runs" / name / "meta.json").write_text(json.dumps(meta))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    line = _refused(capsys, ["aggregate", str(tmp_path), "--fingerprint", "zzz"])
+    assert line.endswith(
+        "--fingerprint takes a model fingerprint, 16 hex digits as each "
+        "run's meta.json and runs.parquet record it; got 'zzz'"
+    )
+    line = _refused(capsys, ["aggregate", str(tmp_path), "--fingerprint", "fedcba9876543210"])
+    assert line.endswith(
+        f"no finished run in {tmp_path} was made by model fingerprint fedcba9876543210; "
+        f"fingerprints of its finished runs: "
+        + ", ".join(f"{fp} (1)" for fp in sorted([model_fingerprint(), "0123456789abcdef"]))
+    )
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
 def test_report_takes_another_baseline_arm_or_says_which_arms_there_are(tmp_path, capsys):
     out = tmp_path / "tiny"
     Design.load(_design(tmp_path)).save(out / "experiment.yaml")
@@ -282,3 +303,28 @@ def test_list_names_every_design_with_its_runs_and_the_optimisation_s_validation
     per_plan = settings["validation_replicates"]
     assert re.search(r" \d+ runs  ", optimisation)
     assert f"(then {per_plan} runs per plan of the Pareto set)" in optimisation
+
+
+def test_an_output_folder_that_cannot_be_one_is_one_line(tmp_path, capsys, monkeypatch):
+    design = str(_design(tmp_path))
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    for out in (afile, afile / "sub"):
+        line = _refused(capsys, ["run", "--design", design, "--out", str(out)])
+        assert line.endswith(f"--out {out}: {afile} is a file, not a folder")
+    assert afile.read_text() == "mine"
+    line = _refused(capsys, ["aggregate", str(tmp_path), "--out", str(afile)])
+    assert "holds no runs/ folder" in line  # the sweep folder is checked first
+    (tmp_path / "runs").mkdir()
+    line = _refused(capsys, ["aggregate", str(tmp_path), "--out", str(afile / "x")])
+    assert line.endswith(f"--out {afile / 'x'}: {afile} is a file, not a folder")
+
+    def unwritable(*args, **kwargs):  # what a full disk or a folder of another user gives
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out" / "runs"))
+
+    monkeypatch.setattr("clustersim.experiments.cli.run_experiment", unwritable)
+    assert main(["run", "--design", design, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"clustersim-experiment: error: cannot write {tmp_path / 'out' / 'runs'}: Permission denied"
+    ]

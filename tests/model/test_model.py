@@ -11,6 +11,7 @@ import pytest
 
 from clustersim import ConfigError, CreativeClusterModel, load_config
 from clustersim.model.agents import CreativeFirm, Talent
+from clustersim.model.config import CityConfig
 from clustersim.model.phases.aggregates import employed_rows, firms_per_node, talents_per_node
 from clustersim.model.phases.fields import culture_field
 from clustersim.model.schema import InstitutionParams
@@ -94,6 +95,34 @@ def test_bad_keyword_parameters_are_rejected_with_the_field_name():
         CreativeClusterModel(rng=0, city="small_town", firm={"nonsense": 1})
     with pytest.raises(ConfigError, match="city must be one of"):
         CreativeClusterModel(rng=0, city="atlantis")
+    with pytest.raises(ConfigError, match=r"got 'obidoss'; did you mean 'obidos'\?$"):
+        CreativeClusterModel(rng=0, city="obidoss")
+    with pytest.raises(ConfigError, match=r"got 'region' \(a region or a GraphML city is comp"):
+        CreativeClusterModel(rng=0, city="region")
+    with pytest.raises(ConfigError, match=r"talent\.revew_rate .*; did you mean 'review_rate'\?$"):
+        CreativeClusterModel(rng=0, talent={"revew_rate": 0.1})
+
+
+def test_a_city_is_a_name_a_config_a_mapping_of_its_fields_or_a_graph():
+    """A mapping used to be ignored without a word (the default small town was built)."""
+    spin = {"months": 0}
+    model = CreativeClusterModel(rng=0, city={"kind": "region", "travel_time": 30.0}, spin_up=spin)
+    assert (model.params.city.kind, model.params.city.travel_time) == ("region", 30.0)
+    assert len(model.place_names) == 2  # the town and the city
+    by_config = CreativeClusterModel(
+        rng=0, city=CityConfig(kind="region", travel_time=30.0), spin_up=spin
+    )
+    assert by_config.params.city == model.params.city
+    family = CreativeClusterModel(
+        rng=0, city={"family": {"density": 2500.0}}, population=9000, spin_up=spin
+    )
+    assert (family.params.city.family.density, family.params.city.population) == (2500.0, 9000)
+    with pytest.raises(ConfigError, match=r"city\.family\.densty .*did you mean 'density'\?$"):
+        CreativeClusterModel(rng=0, city={"family": {"densty": 1.0}})
+    with pytest.raises(ConfigError, match=r"^city\.travel_tme is not a known parameter of city"):
+        CreativeClusterModel(rng=0, city={"kind": "region", "travel_tme": 3})
+    with pytest.raises(ConfigError, match="a mapping of its fields or a networkx graph; got int"):
+        CreativeClusterModel(rng=0, city=5)
 
 
 def test_state_invariants_hold_every_month():

@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "0.0.0.0 lets the classroom network reach it)",
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
     parser.add_argument("--open", action="store_true", help="open a browser tab when ready")
     args = parser.parse_args(argv)
@@ -53,6 +53,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         ],
         prog_name="clustersim-app",
     )
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 1 to 65535 (argparse says so in one line otherwise)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535, got {port}")
+    return port
 
 
 if __name__ == "__main__":

@@ -193,6 +193,12 @@ def _main(args: argparse.Namespace) -> int:
     except LaunchError as exc:
         print(f"clustersim-experiment: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a folder or file that cannot be written (full disk, permissions)
+        if isinstance(exc, BrokenPipeError) or exc.strerror is None:
+            raise
+        where = f"cannot write {exc.filename}: " if exc.filename else ""
+        print(f"clustersim-experiment: error: {where}{exc.strerror}", file=sys.stderr)
+        return 1
     for run_id, error in outcome.failed.items():
         print(f"failed: {run_id}: {error}", file=sys.stderr)
     if outcome.report is not None:
@@ -308,6 +314,10 @@ def _aggregate(args: argparse.Namespace) -> int:
             f"{sweep} {what}: not a sweep folder (clustersim -m and clustersim-experiment "
             "run make them)"
         )
+    if args.fingerprint is not None:
+        _check_fingerprint(sweep, args.fingerprint)
+    if args.out is not None:
+        _check_out(Path(args.out))
     res = aggregate(
         args.sweep_dir,
         out_dir=args.out,
@@ -332,6 +342,37 @@ def _aggregate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if res.failed or res.stale else 0
+
+
+def _check_fingerprint(sweep: Path, fingerprint: str) -> None:
+    """Refuse a ``--fingerprint`` that is not one or that no finished run in ``sweep`` has.
+
+    Aggregating by a fingerprint no run has would mark every run stale and rewrite the
+    run index beside tables of the runs aggregated before.
+    """
+    import json
+    import re
+
+    if not re.fullmatch(r"[0-9a-f]{16}", fingerprint):
+        raise ConfigError(
+            "--fingerprint takes a model fingerprint, 16 hex digits as each run's meta.json "
+            f"and runs.parquet record it; got {fingerprint!r}"
+        )
+    found: dict[str, int] = {}
+    for meta in sorted((sweep / "runs").glob("*/meta.json")):
+        try:
+            recorded = json.loads(meta.read_text())
+        except (OSError, ValueError):  # unreadable: aggregate reports it as broken
+            continue
+        if isinstance(recorded, dict) and recorded.get("status") == "ok":
+            key = str(recorded.get("model_fingerprint"))
+            found[key] = found.get(key, 0) + 1
+    if fingerprint not in found:
+        there = ", ".join(f"{fp} ({n})" for fp, n in sorted(found.items())) or "none"
+        raise ConfigError(
+            f"no finished run in {sweep} was made by model fingerprint {fingerprint}; "
+            f"fingerprints of its finished runs: {there}"
+        )
 
 
 def _design(args: argparse.Namespace) -> Design:
@@ -373,9 +414,21 @@ def _run(args: argparse.Namespace) -> ExperimentOutcome:
     if args.launcher != "local":
         _check_hydra_arguments(args.launcher, hydra_ovs)
     out = Path(args.out or Path("results") / design.name)
+    _check_out(out)
     return run_experiment(
         design, out, launcher=args.launcher, force=args.force, hydra_overrides=hydra_ovs
     )
+
+
+def _check_out(out: Path, option: str = "--out") -> None:
+    """Refuse an output folder that cannot be one (a file on its path) or be written."""
+    path = out
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        raise ConfigError(f"{option} {out}: {path} is a file, not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {out}: the folder {path} is not writable")
 
 
 def _check_hydra_arguments(launcher: str, hydra_ovs: list[str]) -> None:

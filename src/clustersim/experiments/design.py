@@ -22,6 +22,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from clustersim.errors import ConfigError
+from clustersim.experiments.design_checks import check_analysis, check_raw
 from clustersim.experiments.design_sections import (
     SEARCHED,
     SECTION_KINDS,
@@ -272,6 +273,7 @@ class Design:
             raise ConfigError("a design is a mapping (name:, kind:, sites:, arms: ...)")
         if raw.get("name") in (None, ""):
             raise ConfigError("a design needs a name: (letters, digits, _ and -)")
+        check_raw(raw, SECTION_KINDS)
         try:
             design = cls._from_mapping(dict(raw))
         except ConfigError:
@@ -376,6 +378,9 @@ class Design:
             raise ConfigError(f"replicates must be >= 1, got {self.replicates}")
         if self.steps < 1:
             raise ConfigError(f"steps must be >= 1, got {self.steps}")
+        if self.root_seed < 0:
+            raise ConfigError(f"root_seed must be >= 0, got {self.root_seed}")
+        check_analysis(self.analysis)
         if self.kind in SECTION_KINDS:
             check_section(self)
             return

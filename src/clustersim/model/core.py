@@ -26,6 +26,7 @@ from clustersim.model import agent_rows, compaction, setup, spinup, tables
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
+from clustersim.model.compose import did_you_mean
 from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.model.hooks import PolicyAgent, policy_plugin
 from clustersim.model.phases import (
@@ -78,12 +79,7 @@ def _params_from(kwargs: Mapping[str, Any], base: SimConfig | None = None) -> Si
         if dataclasses.is_dataclass(value):
             setattr(cfg, group, value)
         elif isinstance(value, Mapping):
-            unknown = set(value) - {f.name for f in dataclasses.fields(current)}
-            if unknown:
-                raise ConfigError(
-                    f"{group}.{sorted(unknown)[0]} is not a known parameter of {group}"
-                )
-            setattr(cfg, group, dataclasses.replace(current, **value))
+            setattr(cfg, group, _replaced(group, current, value))
         else:
             raise ConfigError(
                 f"{group} must be a mapping of parameters, got {type(value).__name__}"
@@ -96,10 +92,13 @@ class CreativeClusterModel(mesa.Model):
 
     Args:
         city: a networkx city graph (see :mod:`clustersim.model.city`), a generator name
-            ("small_town", "medium_city", "metropolis"), a preset key ("obidos", ...)
-            or a :class:`~clustersim.model.config.CityConfig`; by default the city of
-            ``config`` when one is given, else "small_town".
-        population: population of the (focus) town when ``city`` is a name or not given.
+            ("small_town", "medium_city", "metropolis"), a preset key ("obidos", ...),
+            a :class:`~clustersim.model.config.CityConfig` or a mapping of its fields
+            (``{"kind": "region", "travel_time": 30.0}``, over the default city or that
+            of ``config``); by default the city of ``config`` when one is given, else
+            "small_town".
+        population: population of the (focus) town when ``city`` is a name, a mapping
+            without one or not given.
         rng: seed or numpy Generator; the model's only source of randomness.
         config: a whole :class:`~clustersim.model.config.SimConfig` to start from (the
             groups and ``policy`` given as well are applied on top of it; the caller's
@@ -122,7 +121,7 @@ class CreativeClusterModel(mesa.Model):
     def __init__(
         self,
         *,
-        city: nx.Graph | str | CityConfig | None = None,
+        city: nx.Graph | str | CityConfig | Mapping[str, Any] | None = None,
         population: int | None = None,
         rng: int | np.random.Generator | None = None,
         config: SimConfig | None = None,
@@ -365,7 +364,7 @@ class CreativeClusterModel(mesa.Model):
 
 
 def _config(
-    city: nx.Graph | str | CityConfig | None,
+    city: nx.Graph | str | CityConfig | Mapping[str, Any] | None,
     population: int | None,
     config: SimConfig | None,
     policy: Mapping[str, Mapping[str, Any]] | None,
@@ -384,10 +383,37 @@ def _config(
         cfg.city = city
     elif isinstance(city, str):
         cfg.city = city_config_from_name(city, population)
+    elif isinstance(city, Mapping):  # fields of a CityConfig, over the config's city
+        fields = dict(city)
+        if population is not None:
+            fields.setdefault("population", population)
+        cfg.city = _replaced("city", cfg.city, fields)
     elif city is None and population is not None:  # the config's own city, resized
         cfg.city = dataclasses.replace(cfg.city, population=population)
+    elif city is not None and not isinstance(city, nx.Graph):
+        raise ConfigError(
+            "city must be a city name, a CityConfig, a mapping of its fields or a networkx "
+            f"graph; got {type(city).__name__}"
+        )
     validate(cfg)
     return cfg
+
+
+def _replaced(where: str, current: Any, fields: Mapping[str, Any]) -> Any:
+    """``current`` (a config dataclass) with ``fields`` replaced; nested groups as mappings."""
+    known = {f.name for f in dataclasses.fields(current)}
+    for key in fields:
+        if key not in known:
+            raise ConfigError(
+                f"{where}.{key} is not a known parameter of {where}{did_you_mean(key, known)}"
+            )
+    fields = {
+        k: _replaced(f"{where}.{k}", getattr(current, k), v)
+        if isinstance(v, Mapping) and dataclasses.is_dataclass(getattr(current, k))
+        else v
+        for k, v in fields.items()
+    }
+    return dataclasses.replace(current, **fields)
 
 
 def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -62,5 +62,13 @@ def city_config_from_name(name: str, population: int | None) -> CityConfig:
         return CityConfig(
             kind="preset", preset=name, name=preset.town, population=population or preset.population
         )
-    allowed = ", ".join([*CITY_KINDS, *sorted(PRESETS)])
-    raise ConfigError(f"city must be one of {allowed}; got {name!r}")
+    from clustersim.model.compose import did_you_mean
+
+    names = [*CITY_KINDS, *sorted(PRESETS)]
+    hint = (
+        " (a region or a GraphML city is composed from its config: clustersim.simulate"
+        f"({name!r}, ...) or CreativeClusterModel.from_config(load_config({name!r})[0]))"
+        if name in ("region", "graphml")
+        else did_you_mean(name, names)
+    )
+    raise ConfigError(f"city must be one of {', '.join(names)}; got {name!r}{hint}")
