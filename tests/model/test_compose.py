@@ -32,7 +32,15 @@ def _error(overrides: list[str]) -> str:
             "cannot add one); did you mean 'talent.review_rate'?",
         ),
         (["+steps=12"], "steps is already in the config: write steps=12 (without +)"),
-        (["+talent.new_rate=1"], "+ adds keys to Hydra's open settings only"),
+        (
+            ["+talent.new_rate=1"],
+            "+ adds keys to Hydra's open settings and copies policy.<lever>_2 only",
+        ),
+        (["+policy.festivl_2={start: 1}"], "did you mean 'policy.festival'?"),
+        (
+            ["policy=[festival]", "+policy.festival_2={start: 1, month_of_yer: 12}"],
+            "policy.festival_2.month_of_yer is not a setting of this lever",
+        ),
         (["~talent.revew_rate"], "did you mean 'talent.review_rate'?"),
         (["talent.revew_rate=0.1"], "did you mean 'talent.review_rate'?"),
         (["hydra_junk=1"], "hydra_junk is not a known parameter; see them all with clustersim"),
@@ -125,3 +133,15 @@ def test_the_model_groups_are_the_groups_of_the_main_config():
     defaults = OmegaConf.load(config_dir() / "config.yaml").defaults
     groups = {next(iter(d)) for d in defaults if not isinstance(d, str)}
     assert groups == set(MODEL_GROUPS)
+
+
+def test_a_numbered_copy_of_a_lever_is_added_with_plus():
+    """docs/policies.md: +policy.festival_2={...} adds a December festival to the July one."""
+    cfg, _ = load_config(
+        "obidos",
+        "festival",
+        steps=12,
+        overrides=["+policy.festival_2={start: 1, month_of_year: 12}"],
+    )
+    assert cfg.policy["festival"]["month_of_year"] == 7
+    assert cfg.policy["festival_2"] == {"start": 1, "month_of_year": 12}

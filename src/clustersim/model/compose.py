@@ -268,7 +268,7 @@ def _unknown_key(cfg: DictConfig, key: str, note: str = "") -> ConfigError:
     else:
         job = (k for k in _paths(cfg) if k.split(".", 1)[0] != "hydra")
         levers = (f"policy.{lv}.{s}" for lv, ss in _lever_settings().items() for s in ss)
-        known = [*MODEL_GROUPS, *job, *levers]
+        known = [*MODEL_GROUPS, *job, *(f"policy.{lv}" for lv in _lever_settings()), *levers]
     parent = key.rpartition(".")[0]
     where = f" of {parent}" if parent and _lookup(cfg, parent)[0] else ""
     if hydra and key.startswith("hydra.launcher.") and "hydra" in cfg:
@@ -288,7 +288,7 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
     key = override.key_or_group
     present, parent = _lookup(cfg, key)
     open_mapping = (
-        key.startswith("hydra.")
+        (key.startswith("hydra.") or _numbered_lever(key))
         and isinstance(parent, DictConfig)
         and OmegaConf.get_type(parent) is dict
     )
@@ -297,10 +297,21 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
             line = str(override.input_line)[1:]
             raise ConfigError(f"{key} is already in the config: write {line} (without +)")
         if not open_mapping:
-            raise _unknown_key(cfg, key, "+ adds keys to Hydra's open settings only")
+            raise _unknown_key(
+                cfg, key, "+ adds keys to Hydra's open settings and copies policy.<lever>_2 only"
+            )
     elif not present and not (override.is_force_add() and open_mapping):
         note = "++ overrides a key, it cannot add one" if override.is_force_add() else ""
         raise _unknown_key(cfg, key, note)
+
+
+def _numbered_lever(key: str) -> bool:
+    """Whether ``key`` is ``policy.<lever>_<n>``: a numbered copy of a lever (a second festival)."""
+    parts = key.split(".")
+    base, _, suffix = parts[-1].rpartition("_")
+    return (
+        len(parts) == 2 and parts[0] == "policy" and suffix.isdigit() and base in _lever_settings()
+    )
 
 
 def _apply(cfg: DictConfig, overrides: Sequence[Override]) -> None:
