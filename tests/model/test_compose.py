@@ -42,6 +42,16 @@ def _error(overrides: list[str]) -> str:
             "policy.festival_2.month_of_yer is not a setting of this lever",
         ),
         (["~talent.revew_rate"], "did you mean 'talent.review_rate'?"),
+        (
+            ["~talent.review_rate"],
+            "~talent.review_rate: ~ removes a lever only (~policy.<lever>, or ~policy for "
+            "every lever); a parameter or a group is set instead (talent.review_rate=...)",
+        ),
+        (["~steps"], "~steps: ~ removes a lever only"),
+        (["~seed=5"], "~seed: ~ removes a lever only"),
+        (["~plan"], "~plan: ~ removes a lever only"),
+        (["~city"], "(city=...)"),
+        (["~hydra.job.name"], "~hydra.job.name: ~ removes a lever only"),
         (["talent.revew_rate=0.1"], "did you mean 'talent.review_rate'?"),
         (["hydra_junk=1"], "hydra_junk is not a known parameter; see them all with clustersim"),
         (["plan=obidoss"], "got 'obidoss'; did you mean 'obidos'?"),
@@ -145,3 +155,11 @@ def test_a_numbered_copy_of_a_lever_is_added_with_plus():
     )
     assert cfg.policy["festival"]["month_of_year"] == 7
     assert cfg.policy["festival_2"] == {"start": 1, "month_of_year": 12}
+
+
+def test_tilde_removes_a_lever_and_nothing_else():
+    """~steps, ~city or ~plan used to be ignored without a word (the run went ahead)."""
+    cfg, _ = load_config("obidos", overrides=["plan=obidos", "~policy.festival"])
+    assert sorted(cfg.policy) == ["broadband", "creative_hub"]
+    cfg, _ = load_config("obidos", "festival", overrides=["~policy"])
+    assert cfg.policy == {}

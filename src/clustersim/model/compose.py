@@ -146,6 +146,8 @@ def _check_choices(override: Override) -> None:
         groups = [*MODEL_GROUPS, *(f"hydra/{g}" for g in loader.list_groups("hydra"))]
         raise ConfigError(f"{group} is not a config group{did_you_mean(group, groups)}")
     if override.is_delete():
+        if group in MODEL_GROUPS and group != "policy":
+            raise _not_removable(group)
         return
     for name in _choices(override):
         if not (isinstance(name, str) and _NAME.fullmatch(name) and name in options):
@@ -292,6 +294,9 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
         and isinstance(parent, DictConfig)
         and OmegaConf.get_type(parent) is dict
     )
+    removable = key == "policy" or (key.startswith("policy.") and key.count(".") == 1)
+    if override.is_delete() and present and not (removable or open_mapping):
+        raise _not_removable(key)
     if override.is_add():
         if present:
             line = str(override.input_line)[1:]
@@ -303,6 +308,14 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
     elif not present and not (override.is_force_add() and open_mapping):
         note = "++ overrides a key, it cannot add one" if override.is_force_add() else ""
         raise _unknown_key(cfg, key, note)
+
+
+def _not_removable(key: str) -> ConfigError:
+    """The one-line error for ``~key`` on a parameter or group: only levers are removed."""
+    return ConfigError(
+        f"~{key}: ~ removes a lever only (~policy.<lever>, or ~policy for every lever); "
+        f"a parameter or a group is set instead ({key}=...)"
+    )
 
 
 def _numbered_lever(key: str) -> bool:
