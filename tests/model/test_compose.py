@@ -68,6 +68,12 @@ def _error(overrides: list[str]) -> str:
         (["hydra/launcher=slurm", "hydra.launcher.partiton=cpu"], "'hydra.launcher.partition'"),
         (["hydra/launchr=slurm"], "hydra/launchr is not a config group; did you mean"),
         (["steps=abc"], "steps must be an integer, got 'abc'"),
+        (["talent.review_rate=null"], "talent.review_rate must be >= 0 and <= 1, got null"),
+        (
+            ["talent=5"],
+            "talent is a group of parameters, set one at a time (talent.<parameter>=...); "
+            "got talent=5",
+        ),
         (["seed=1,2"], "seed=1,2 is a sweep"),
     ],
 )

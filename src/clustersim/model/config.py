@@ -177,6 +177,14 @@ def friendly_omegaconf_error(exc: Exception) -> ConfigError:
             bad = msg.split("Key '", 1)[1].split("'", 1)[0]
             where = key.rsplit(".", 1)[0] if key and "." in key else "the config"
             return ConfigError(f"{key or bad} is not a known parameter of {where}")
+        if key and "is not Optional" in msg:  # key=null
+            return ConfigError(f"{key} must be {_allowed_at(key)}, got null")
+        if key and "Invalid type assigned" in msg and "is not a subclass of" in msg:
+            value = msg.rsplit("value: ", 1)[-1] if "value: " in msg else "?"
+            return ConfigError(
+                f"{key} is a group of parameters, set one at a time ({key}.<parameter>=...); "
+                f"got {key}={value}"
+            )
         return ConfigError(f"{key}: {msg}" if key else msg)
     return ConfigError(text)
 
