@@ -308,3 +308,21 @@ def test_a_design_of_the_baseline_alone_reports_its_runs_without_effects(tmp_pat
     html = outcome.report.read_text()
     assert "there is no plan to compare it with" in html
     assert "Effects against the baseline" not in html
+
+
+def test_the_month_0_text_says_whether_the_runs_had_a_spin_up():
+    """With spin_up.months=0 the report used to call month 0 the end of a spin-up."""
+    from clustersim.experiments.report import _spun_up
+
+    raw = {
+        "name": "spin",
+        "sites": {"town": {"overrides": ["city=small_town"]}},
+        "arms": {"none": ["plan=none"], "hub": ["policy=[creative_hub]"]},
+        "common": ["spin_up.months=0"],
+    }
+    assert not _spun_up(Design.from_mapping(raw))
+    raw["arms"]["hub"].append("spin_up.months=24")  # one arm's runs are spun up
+    assert _spun_up(Design.from_mapping(raw))
+    raw["common"] = ["spin_up.months=36"]
+    raw["arms"]["hub"].pop()
+    assert _spun_up(Design.from_mapping(raw))

@@ -50,6 +50,13 @@ def test_bad_override_is_a_config_error():
         simulate("small_town", overrides=["talent.amenity_weight=abc"])
 
 
+def test_overrides_given_as_one_string_are_refused_not_split_into_characters():
+    with pytest.raises(
+        ConfigError, match=r"^overrides must be a list of overrides \(\['steps=3'\]\)"
+    ):
+        simulate("small_town", overrides="steps=3")
+
+
 def test_save_writes_all_tables_and_summary(small_result, tmp_path):
     out = small_result.save(tmp_path / "run")
     names = {p.name for p in out.iterdir()}

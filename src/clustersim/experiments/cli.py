@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         "searched",
     )
     run.add_argument("--root-seed", type=int, help="root seed of the replicate seeds")
-    run.add_argument("--n-jobs", type=int, help="worker processes (local launcher)")
+    run.add_argument(
+        "--n-jobs", type=int, help="worker processes (local launcher; 0 or less: every core)"
+    )
     run.add_argument("--site", action="append", help="run only this site (repeatable)")
     run.add_argument("--arm", action="append", help="run only this arm and the baseline")
     run.add_argument(

@@ -251,10 +251,10 @@ def run_local(
     design.save(out / "experiment.yaml")
     runs_dir = out / "runs"
     say = echo or (lambda _m: None)
-    say(
-        f"{design.name}: {len(specs)} runs ({len(design.sites)} sites x {len(design.arms)} arms "
-        f"x {design.replicates} replicates) with {n_jobs} worker(s) -> {out}"
-    )
+    point = "sample point" if design.kind in ("sensitivity", "discovery") else "arm"
+    sizes = [(len(design.sites), "site"), (len(design.arms), point), (design.replicates, "")]
+    shape = " x ".join(_counted(n, w or "replicate") for n, w in sizes)
+    say(f"{design.name}: {_counted(len(specs), 'run')} ({shape}) with {n_jobs} worker(s) -> {out}")
     progress = _Progress(specs, say)
     if n_jobs == 1:
         if while_running is not None:
@@ -271,6 +271,11 @@ def run_local(
     else:
         _run_in_pool(specs, runs_dir, n_jobs, force, progress, while_running)
     return [r for r in progress.records if r is not None]
+
+
+def _counted(n: int, word: str) -> str:
+    """``"1 site"``, ``"2 sites"``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _composed(spec: RunSpec) -> SimConfig | None:

@@ -409,6 +409,14 @@ def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Nam
     if not len(table):
         return
     report.heading("The sites at month 0")
+    if not _spun_up(design):
+        report.text(
+            "Month 0 is the drawn initial state: these runs had no spin-up (spin_up.months=0), "
+            "so month 0 is not the long-run state of the site, and the first months show the "
+            "way toward it as well as what each run does."
+        )
+        report.table(table, "Each site at month 0 (means over runs)")
+        return
     if names.arm_word == "plan":
         start = (
             "Month 0 is the end of each run's spin-up without policy: the long-run state of "
@@ -426,6 +434,22 @@ def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Nam
         "differ from the population its config asked for."
     )
     report.table(table, caption)
+
+
+def _spun_up(design: Design) -> bool:
+    """Whether some run of the design starts from a spin-up (``spin_up.months`` above 0)."""
+    from clustersim.model.schema_spinup import SpinUpParams
+
+    for site in design.sites.values():
+        for arm in design.arms.values():
+            months = SpinUpParams().months
+            for override in (*design.common, *site.overrides, *arm.overrides):
+                key, _, value = override.lstrip("+").partition("=")
+                if key == "spin_up.months" and value.strip().isdigit():
+                    months = int(value)
+            if months > 0:
+                return True
+    return False
 
 
 def _timeseries_section(report: Report, design: Design, ts: pd.DataFrame, names: Names) -> None:

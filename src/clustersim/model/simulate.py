@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 
+from clustersim.errors import ConfigError
 from clustersim.model.compose import load_config
 from clustersim.model.config import SimConfig, to_plain_dict
 from clustersim.model.core import CreativeClusterModel
@@ -44,6 +45,8 @@ def simulate(
         >>> list(result.timeseries["step"])
         [0, 1, 2, 3]
     """
+    if isinstance(overrides, str):  # list("a=1") would be its characters
+        raise ConfigError(f"overrides must be a list of overrides ([{overrides!r}]), got a string")
     overrides = list(overrides or [])
     if spin_up is not None:
         overrides.append(f"spin_up.months={spin_up}")
