@@ -305,3 +305,19 @@ def test_the_morris_figure_names_close_parameters_without_printing_names_over_ea
     boxes = [t.get_window_extent(renderer) for t in names]
     for i, a in enumerate(boxes):
         assert not any(a.overlaps(b) for b in boxes[i + 1 :]), names[i].get_text()
+
+
+def test_first_order_indices_above_one_are_called_noise_not_one_at_a_time():
+    """A smoke run's S1 summing to 1.86 was read as 'the parameters act mostly one at a time'."""
+    from clustersim.experiments.sensitivity_report import _sobol_sentences
+
+    def said(s1: list[float]) -> str:
+        wide = pd.DataFrame(
+            {"ST": 0.5, "ST_lower": 0.2, "ST_upper": 0.8, "S1": s1}, index=["a", "b", "c"]
+        )
+        return _sobol_sentences(wide, "creative employment")[-1]
+
+    assert said([0.9, 0.6, 0.36]).startswith("First-order effects add up to 1.86: more than")
+    assert "sample is too small" in said([0.9, 0.6, 0.36])
+    assert said([0.5, 0.3, 0.1]).endswith("the parameters act mostly one at a time.")
+    assert said([0.3, 0.2, 0.1]).endswith("comes from parameters acting together.")

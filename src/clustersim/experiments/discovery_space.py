@@ -167,7 +167,8 @@ def _outcome(raw: Mapping[str, Any], model: str) -> tuple[str, float | None, flo
             )
     elif (above is None) == (below is None):
         raise ConfigError(
-            f"discovery.outcome {name} needs one threshold: above: <value> or below: <value>"
+            f"discovery.outcome {name} needs one threshold: above: <value> or below: <value> "
+            "(clustersim-experiment discover: --above or --below)"
         )
     return name, above, below
 

@@ -50,6 +50,9 @@ NEGLIGIBLE = 0.05
 of the largest mu*; Sobol: when its whole ST interval lies below it."""
 
 LISTED = 6
+OVER_ONE = 1.05
+"""Sobol: first-order indices summing above this are sampling noise (in truth they cannot
+exceed 1; their estimates scatter at small samples)."""
 """Parameters named in one sentence before "and N more"."""
 
 SHOWN = 15
@@ -154,6 +157,9 @@ def _sobol_sentences(wide: pd.DataFrame, name: str) -> list[str]:
             "the rest of the variance comes from parameters acting together."
             if first < 0.8
             else "the parameters act mostly one at a time."
+            if first <= OVER_ONE
+            else "more than the whole variance, which only sampling noise gives: the sample "
+            "is too small to tell how the parameters act together (more samples: --samples)."
         ),
     ]
     return [lead, *said, *tail]
