@@ -159,7 +159,7 @@ def test_a_broken_design_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="a design is a mapping"):
         Design.load(bad)
     bad.write_text("name: x\nreplicates: many\n")
-    with pytest.raises(ConfigError, match="^replicates must be a whole number >= 1, got 'many'$"):
+    with pytest.raises(ConfigError, match=r"^replicates must be a whole number >= 1, got 'many'$"):
         Design.load(bad)
 
 

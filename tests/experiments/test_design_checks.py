@@ -54,7 +54,7 @@ BASE = {
             "got 'city=small_town'",
         ),
         ({"grid": {"levers": "festival"}}, "grid.levers must be a non-empty list, got 'festival'"),
-        ({"analysis": {"ci": 5}}, "analysis.ci must be a level between 0 and 1 (0.95), got 5"),
+        ({"analysis": {"ci": 5}}, "analysis.ci must be a level between 0 and 1, got 5"),
         ({"analysis": {"n_boot": 0}}, "analysis.n_boot must be >= 100, got 0"),
         (
             {"analysis": {"takeoff_lq": "abc"}},
@@ -116,7 +116,7 @@ def test_the_command_refuses_a_bad_design_before_anything_is_written(tmp_path, c
     assert main(["run", "--design", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "clustersim-experiment: error: analysis.ci must be a level between 0 and 1 (0.95), got 5"
+        "clustersim-experiment: error: analysis.ci must be a level between 0 and 1, got 5"
     ]
     assert not out.exists()
     good = write_design(tmp_path)

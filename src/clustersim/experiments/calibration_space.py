@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clustersim.errors import ConfigError
+from clustersim.experiments.design_checks import refuse_unknown
 from clustersim.experiments.moments import MOMENTS
 from clustersim.experiments.sensitivity_space import (
     CLUSTERSIM,
@@ -213,12 +214,7 @@ def load_targets(spec: Any, known: tuple[str, ...]) -> tuple[dict[str, Target], 
         )
     if not isinstance(moments, Mapping) or not moments:
         raise ConfigError(f"{where} must map moment names to value:, sd:, source:")
-    for name in moments:
-        if name not in known:
-            raise ConfigError(
-                f"{where}.{name} is not a moment; moments: {', '.join(known)}"
-                f"{did_you_mean(str(name), known)}"
-            )
+    refuse_unknown(where, moments, known, "moment")
     return {str(n): _target(str(n), v, where) for n, v in moments.items()}, origin
 
 

@@ -12,14 +12,14 @@ value must not surface as a traceback after every run has finished (``analysis.c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from clustersim.errors import ConfigError
 from clustersim.model.compose import did_you_mean
 from clustersim.model.outcomes import OUTCOME_NAMES, flow_names
 
-__all__ = ["ANALYSIS_KEYS", "DESIGN_KEYS", "check_raw", "metric_names"]
+__all__ = ["ANALYSIS_KEYS", "DESIGN_KEYS", "check_raw", "metric_names", "refuse_unknown"]
 
 #: The top-level keys of a design (besides a section named after its kind).
 DESIGN_KEYS = (
@@ -135,7 +135,7 @@ def check_analysis(analysis: Any) -> None:
                 )
     ci = analysis.get("ci", 0.95)
     if not _number(ci) or not 0 < ci < 1:
-        raise ConfigError(f"analysis.ci must be a level between 0 and 1 (0.95), got {ci!r}")
+        raise ConfigError(f"analysis.ci must be a level between 0 and 1, got {ci!r}")
     lq = analysis.get("takeoff_lq", 1.25)
     if not _number(lq) or lq <= 0:
         raise ConfigError(f"analysis.takeoff_lq must be a location quotient > 0, got {lq!r}")
@@ -160,15 +160,22 @@ def _integer(key: str, value: Any, low: int | None, note: str = "") -> None:
         raise ConfigError(f"{key} must be >= {low}, got {value}")
 
 
+def refuse_unknown(
+    where: str, keys: Iterable[Any], allowed: Sequence[str], what: str = "setting"
+) -> None:
+    """One line for the first of ``keys`` not ``allowed``: ``<where>.<key> is not a <what>``."""
+    for key in keys:
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}.{key} is not a {what}; {what}s: {', '.join(allowed)}"
+                f"{did_you_mean(str(key), allowed)}"
+            )
+
+
 def _keys(where: str, mapping: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(mapping, Mapping):
         raise ConfigError(f"{where} must be a mapping ({', '.join(allowed)}), got {mapping!r}")
-    for key in mapping:
-        if key not in allowed:
-            raise ConfigError(
-                f"{where}.{key} is not a setting; settings: {', '.join(allowed)}"
-                f"{did_you_mean(str(key), allowed)}"
-            )
+    refuse_unknown(where, mapping, allowed)
 
 
 def _overrides(where: str, value: Any) -> None:

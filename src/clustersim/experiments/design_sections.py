@@ -95,9 +95,6 @@ def check_section(design: Design) -> None:
     """Check a design's section against its sites and steps (one line on failure)."""
     kind = design.kind
     settings = _settings(kind, design.section)
-    ci = design.analysis.get("ci")
-    if isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1:
-        raise ConfigError(f"analysis.ci must be a level between 0 and 1, got {ci!r}")
     if settings.is_toy:
         return
     if len(design.sites) != 1:

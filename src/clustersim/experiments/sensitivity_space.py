@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from clustersim.errors import ConfigError
+from clustersim.experiments.design_checks import refuse_unknown
 from clustersim.experiments.toy_models import TOY_MODELS
 from clustersim.model.compose import did_you_mean
 from clustersim.model.outcomes import OUTCOME_NAMES
@@ -360,12 +361,7 @@ def section_model(raw: Any, keys: tuple[str, ...], section: str, example: str) -
     """
     if not isinstance(raw, Mapping):
         raise ConfigError(f"a {section} design needs a {section}: section ({example})")
-    for key in raw:
-        if key not in keys:
-            raise ConfigError(
-                f"{section}.{key} is not a setting; settings: {', '.join(keys)}"
-                f"{did_you_mean(str(key), keys)}"
-            )
+    refuse_unknown(section, raw, keys)
     model = str(raw.get("model", CLUSTERSIM))
     if model != CLUSTERSIM and model not in TOY_MODELS:
         allowed = ", ".join([CLUSTERSIM, *TOY_MODELS])
