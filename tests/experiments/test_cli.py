@@ -325,6 +325,11 @@ def test_an_output_folder_that_cannot_be_one_is_one_line(tmp_path, capsys, monke
     monkeypatch.setattr("clustersim.experiments.cli.run_experiment", unwritable)
     assert main(["run", "--design", design, "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        f"clustersim-experiment: error: cannot write {tmp_path / 'out' / 'runs'}: Permission denied"
-    ]
+    assert err == [f"clustersim-experiment: error: {tmp_path / 'out' / 'runs'}: Permission denied"]
+
+    def bug(*args, **kwargs):  # an OSError that names no file is a bug: its traceback stays
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr("clustersim.experiments.cli.run_experiment", bug)
+    with pytest.raises(OSError, match="Invalid argument"):
+        main(["run", "--design", design, "--out", str(tmp_path / "out")])

@@ -22,7 +22,7 @@ BASE = {
     ("change", "message"),
     [
         ({"replicates": "two"}, "replicates must be a whole number >= 1, got 'two'"),
-        ({"replicates": 2.0}, "replicates must be a whole number >= 1, got 2.0"),
+        ({"replicates": 2.5}, "replicates must be a whole number >= 1, got 2.5"),
         ({"steps": "abc"}, "steps must be a whole number >= 1, got 'abc'"),
         ({"root_seed": -1}, "root_seed must be >= 0, got -1"),
         ({"n_jobs": "all"}, "n_jobs must be a whole number (0 or less: every core), got 'all'"),
@@ -91,6 +91,38 @@ def test_a_misspelt_metric_is_refused_not_dropped():
     # the bands are drawn from the time series: a whole-run total is not a column there
     with pytest.raises(ConfigError, match="band_metrics names 'innovation_total'"):
         Design.from_mapping({**BASE, "analysis": {"band_metrics": ["innovation_total"]}})
+
+
+def test_what_was_accepted_before_still_is():
+    """Whole numbers written as floats or text, numbers as titles, tuples, x- keys."""
+    design = Design.from_mapping(
+        {
+            **BASE,
+            "steps": 24.0,
+            "replicates": "2",
+            "title": 2.5,
+            "x-common": {"anchor": 1},
+            "common": ("spin_up.months=0",),
+            "arms": {"none": ("plan=none",)},
+        }
+    )
+    assert (design.steps, design.replicates, design.title) == (24, 2, "2.5")
+    assert design.common == ("spin_up.months=0",)
+    with pytest.raises(ConfigError, match=r"^grid needs levers: \[\.\.\.\] and intensities"):
+        Design.from_mapping({**BASE, "grid": {}})
+
+
+def test_a_levers_spend_is_a_metric_and_a_misspelt_one_is_not():
+    """spend_<lever> is a column of the time series; a typo in the lever is refused."""
+    names = ["spend_festival", "spend_festival_total", "spend_festival_2_last_year"]
+    design = Design.from_mapping(
+        {**BASE, "analysis": {"metrics": names, "band_metrics": ["spend_festival"]}}
+    )
+    assert design.analysis["metrics"] == names
+    with pytest.raises(ConfigError, match="names 'spend_festivl_total'"):
+        Design.from_mapping({**BASE, "analysis": {"metrics": ["spend_festivl_total"]}})
+    with pytest.raises(ConfigError, match="band_metrics names 'spend_festival_total'"):
+        Design.from_mapping({**BASE, "analysis": {"band_metrics": ["spend_festival_total"]}})
 
 
 def test_every_kind_of_metric_the_analysis_computes_is_accepted():

@@ -44,14 +44,17 @@ def _error(overrides: list[str]) -> str:
         (["~talent.revew_rate"], "did you mean 'talent.review_rate'?"),
         (
             ["~talent.review_rate"],
-            "~talent.review_rate: ~ removes a lever only (~policy.<lever>, or ~policy for "
-            "every lever); a parameter or a group is set instead (talent.review_rate=...)",
+            "~talent.review_rate: ~ removes levers, a lever's setting or the plan only "
+            "(~policy.<lever>, ~policy.<lever>.<setting>, ~policy, ~plan); talent.review_rate "
+            "is set instead (talent.review_rate=...)",
         ),
-        (["~steps"], "~steps: ~ removes a lever only"),
-        (["~seed=5"], "~seed: ~ removes a lever only"),
-        (["~plan"], "~plan: ~ removes a lever only"),
-        (["~city"], "(city=...)"),
-        (["~hydra.job.name"], "~hydra.job.name: ~ removes a lever only"),
+        (["~steps"], "~steps: ~ removes levers, a lever's setting or the plan only"),
+        (["~seed=5"], "~seed: ~ removes levers"),
+        (["~city"], "city is set instead (city=...)"),
+        (["~hydra.job.name"], "~hydra.job.name: ~ removes levers"),
+        (["talent=null"], "talent is a group of parameters, set one at a time"),
+        (["city.family=null"], "city.family is a group of parameters, set one at a time"),
+        (["city.name=null"], "city.name cannot be null: give it a value"),
         (["talent.revew_rate=0.1"], "did you mean 'talent.review_rate'?"),
         (["hydra_junk=1"], "hydra_junk is not a known parameter; see them all with clustersim"),
         (["plan=obidoss"], "got 'obidoss'; did you mean 'obidos'?"),
@@ -164,8 +167,13 @@ def test_a_numbered_copy_of_a_lever_is_added_with_plus():
 
 
 def test_tilde_removes_a_lever_and_nothing_else():
-    """~steps, ~city or ~plan used to be ignored without a word (the run went ahead)."""
+    """~steps or ~city used to be ignored without a word (the run went ahead)."""
     cfg, _ = load_config("obidos", overrides=["plan=obidos", "~policy.festival"])
     assert sorted(cfg.policy) == ["broadband", "creative_hub"]
     cfg, _ = load_config("obidos", "festival", overrides=["~policy"])
+    assert cfg.policy == {}
+    # a lever's setting back to its default, and a plan removed, work as before
+    cfg, _ = load_config("small_town", "festival", overrides=["~policy.festival.intensity"])
+    assert "intensity" not in cfg.policy["festival"]  # the lever's own default applies
+    cfg, _ = load_config("small_town", overrides=["plan=creative_city", "~plan"])
     assert cfg.policy == {}

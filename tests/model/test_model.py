@@ -123,6 +123,19 @@ def test_a_city_is_a_name_a_config_a_mapping_of_its_fields_or_a_graph():
         CreativeClusterModel(rng=0, city={"kind": "region", "travel_tme": 3})
     with pytest.raises(ConfigError, match="a mapping of its fields or a networkx graph; got int"):
         CreativeClusterModel(rng=0, city=5)
+    # a mapping that names a generator or a preset starts from that city, not the default
+    for fields, name in (
+        ({"kind": "metropolis"}, "Metropolis"),
+        ({"kind": "preset", "preset": "obidos"}, "Obidos"),
+    ):
+        named = CreativeClusterModel(rng=0, city=fields, spin_up=spin).params.city
+        by_name = fields.get("preset", fields["kind"])
+        assert named == CreativeClusterModel(rng=0, city=by_name, spin_up=spin).params.city
+        assert named.name == name
+    with pytest.raises(ConfigError, match=r"^city\.family is a group of parameters.*got 3$"):
+        CreativeClusterModel(rng=0, city={"family": 3})
+    with pytest.raises(ConfigError, match=r"^talent\.1 is not a known parameter of talent$"):
+        CreativeClusterModel(rng=0, talent={1: 2})
 
 
 def test_state_invariants_hold_every_month():

@@ -195,11 +195,10 @@ def _main(args: argparse.Namespace) -> int:
     except LaunchError as exc:
         print(f"clustersim-experiment: error: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:  # a folder or file that cannot be written (full disk, permissions)
-        if isinstance(exc, BrokenPipeError) or exc.strerror is None:
+    except OSError as exc:  # a file or folder it cannot use (full disk, permissions)
+        if isinstance(exc, BrokenPipeError) or exc.strerror is None or exc.filename is None:
             raise
-        where = f"cannot write {exc.filename}: " if exc.filename else ""
-        print(f"clustersim-experiment: error: {where}{exc.strerror}", file=sys.stderr)
+        print(f"clustersim-experiment: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
     for run_id, error in outcome.failed.items():
         print(f"failed: {run_id}: {error}", file=sys.stderr)

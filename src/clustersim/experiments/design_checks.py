@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from clustersim.errors import ConfigError
-from clustersim.model.compose import did_you_mean
+from clustersim.model.compose import config_dir, did_you_mean
 from clustersim.model.outcomes import OUTCOME_NAMES, flow_names
 
 __all__ = ["ANALYSIS_KEYS", "DESIGN_KEYS", "check_raw", "metric_names", "refuse_unknown"]
@@ -57,7 +57,7 @@ ANALYSIS_KEYS = (
 MIN_BOOT = 100
 #: Derived columns of the runs' outcomes table besides the outcomes themselves.
 _STARTS = ("creative_employment", "population", "creative_firms", "location_quotient")
-_SPEND = re.compile(r"spend_[A-Za-z0-9_]+_(total|last_year)")
+_SPEND = re.compile(r"spend_([A-Za-z0-9_]+?)(_total|_last_year)?")
 
 
 def metric_names() -> tuple[str, ...]:
@@ -79,15 +79,15 @@ def metric_names() -> tuple[str, ...]:
 def check_raw(raw: Mapping[str, Any], section_kinds: tuple[str, ...]) -> None:
     """Check the fields of a design mapping (as loaded from YAML); one line on the first error."""
     allowed = (*DESIGN_KEYS, *section_kinds)
-    for key in raw:
-        if key not in allowed:
+    for key in raw:  # x-...: a key of the user's own (YAML anchors to reuse)
+        if key not in allowed and not str(key).startswith("x-"):
             raise ConfigError(
                 f"{key} is not a design setting; settings: {', '.join(allowed)}"
                 f"{did_you_mean(str(key), allowed)}"
             )
     for key in ("name", "kind", "title", "description", "baseline"):
         value = raw.get(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | None):
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
             raise ConfigError(f"{key} must be text, got {value!r}")
     for key, low in (("replicates", 1), ("steps", 1), ("root_seed", 0)):
         if key in raw:
@@ -101,8 +101,10 @@ def check_raw(raw: Mapping[str, Any], section_kinds: tuple[str, ...]) -> None:
     if grid is not None:
         _keys("grid", grid, GRID_KEYS)
         for key in ("levers", "intensities"):
-            if not isinstance(grid.get(key), list) or not grid[key]:
-                raise ConfigError(f"grid.{key} must be a non-empty list, got {grid.get(key)!r}")
+            if key not in grid:
+                raise ConfigError(f"grid needs levers: [...] and intensities: [...]; no {key}")
+            if not isinstance(grid[key], list | tuple) or not grid[key]:
+                raise ConfigError(f"grid.{key} must be a non-empty list, got {grid[key]!r}")
         _overrides("grid.overrides", grid.get("overrides"))
     check_analysis(raw.get("analysis"))
 
@@ -122,13 +124,13 @@ def check_analysis(analysis: Any) -> None:
         bands = key == "band_metrics"  # drawn from the time series: its columns only
         allowed = OUTCOME_NAMES if bands else known
         what = (
-            "a recorded outcome"
+            "a recorded outcome or spend_<lever>"
             if bands
             else "an outcome, <flow>_total, <flow>_last_year, <outcome>_start or "
-            "spend_<lever>_total"
+            "spend_<lever>[_total|_last_year]"
         )
         for name in names:
-            if name not in allowed and (bands or not _SPEND.fullmatch(name)):
+            if name not in allowed and not _lever_spend(name, bands):
                 raise ConfigError(
                     f"analysis.{key} names {name!r}, which is not {what} "
                     f"(docs/experiments.md){did_you_mean(name, allowed)}"
@@ -148,11 +150,30 @@ def check_analysis(analysis: Any) -> None:
         _integer("analysis.seed", analysis["seed"], 0)
 
 
+def _lever_spend(name: str, bands: bool) -> bool:
+    """Whether ``name`` is a lever's spend column.
+
+    ``spend_festival`` or ``spend_festival_2`` (a numbered copy), and among the runs'
+    outcomes (not the bands) their ``_total`` and ``_last_year``.
+    """
+    match = _SPEND.fullmatch(name)
+    if match is None or (bands and match.group(2)):
+        return False
+    lever = match.group(1)
+    base, _, suffix = lever.rpartition("_")
+    levers = {p.stem for p in (config_dir() / "policy").glob("*.yaml")}
+    return lever in levers or (suffix.isdigit() and base in levers)
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 def _integer(key: str, value: Any, low: int | None, note: str = "") -> None:
+    if isinstance(value, float) and value.is_integer():  # steps: 24.0
+        value = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():  # replicates: "2"
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         allowed = "a whole number" if low is None else f"a whole number >= {low}"
         raise ConfigError(f"{key} must be {allowed}{' ' + note if note else ''}, got {value!r}")
@@ -181,7 +202,7 @@ def _keys(where: str, mapping: Any, allowed: tuple[str, ...]) -> None:
 def _overrides(where: str, value: Any) -> None:
     if value is None:
         return
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of overrides ([key=value, ...]), got {value!r}")
 
 
@@ -194,7 +215,7 @@ def _entries(
     if not isinstance(entries, Mapping):
         raise ConfigError(f"{where} must map names to settings, got {entries!r}")
     for name, spec in entries.items():
-        if lists_allowed and isinstance(spec, list):
+        if lists_allowed and isinstance(spec, list | tuple):
             _overrides(f"{where}.{name}", spec)
             continue
         if lists_allowed and not isinstance(spec, Mapping):

@@ -50,10 +50,11 @@ NEGLIGIBLE = 0.05
 of the largest mu*; Sobol: when its whole ST interval lies below it."""
 
 LISTED = 6
+"""Parameters named in one sentence before "and N more"."""
+
 OVER_ONE = 1.05
 """Sobol: first-order indices summing above this are sampling noise (in truth they cannot
 exceed 1; their estimates scatter at small samples)."""
-"""Parameters named in one sentence before "and N more"."""
 
 SHOWN = 15
 """Parameters drawn per outcome in the Sobol bars (the largest ST first)."""

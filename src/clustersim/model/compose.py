@@ -146,7 +146,7 @@ def _check_choices(override: Override) -> None:
         groups = [*MODEL_GROUPS, *(f"hydra/{g}" for g in loader.list_groups("hydra"))]
         raise ConfigError(f"{group} is not a config group{did_you_mean(group, groups)}")
     if override.is_delete():
-        if group in MODEL_GROUPS and group != "policy":
+        if group == "city":  # a plan or the levers may be removed; a city is chosen
             raise _not_removable(group)
         return
     for name in _choices(override):
@@ -294,7 +294,7 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
         and isinstance(parent, DictConfig)
         and OmegaConf.get_type(parent) is dict
     )
-    removable = key == "policy" or (key.startswith("policy.") and key.count(".") == 1)
+    removable = key == "policy" or key.startswith("policy.")  # levers or their settings
     if override.is_delete() and present and not (removable or open_mapping):
         raise _not_removable(key)
     if override.is_add():
@@ -313,8 +313,8 @@ def _check_key(cfg: DictConfig, override: Override) -> None:
 def _not_removable(key: str) -> ConfigError:
     """The one-line error for ``~key`` on a parameter or group: only levers are removed."""
     return ConfigError(
-        f"~{key}: ~ removes a lever only (~policy.<lever>, or ~policy for every lever); "
-        f"a parameter or a group is set instead ({key}=...)"
+        f"~{key}: ~ removes levers, a lever's setting or the plan only (~policy.<lever>, "
+        f"~policy.<lever>.<setting>, ~policy, ~plan); {key} is set instead ({key}=...)"
     )
 
 

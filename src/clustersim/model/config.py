@@ -178,7 +178,15 @@ def friendly_omegaconf_error(exc: Exception) -> ConfigError:
             where = key.rsplit(".", 1)[0] if key and "." in key else "the config"
             return ConfigError(f"{key or bad} is not a known parameter of {where}")
         if key and "is not Optional" in msg:  # key=null
-            return ConfigError(f"{key} must be {_allowed_at(key)}, got null")
+            allowed = _allowed_at(key, None)
+            if allowed not in (None, "any value"):
+                return ConfigError(f"{key} must be {allowed}, got null")
+            if _is_group(key):
+                return ConfigError(
+                    f"{key} is a group of parameters, set one at a time ({key}.<parameter>=...); "
+                    f"got {key}=null"
+                )
+            return ConfigError(f"{key} cannot be null: give it a value (clustersim --cfg job)")
         if key and "Invalid type assigned" in msg and "is not a subclass of" in msg:
             value = msg.rsplit("value: ", 1)[-1] if "value: " in msg else "?"
             return ConfigError(
@@ -197,12 +205,22 @@ def _full_key(exc: BaseException) -> str:
     return ""
 
 
-def _allowed_at(path: str) -> str:
-    """What the parameter at ``path`` allows, in words (``a number`` if it is unknown)."""
+def _allowed_at(path: str, unknown: str | None = "a number") -> str | None:
+    """What the parameter at ``path`` allows, in words (``unknown`` if it is not one)."""
     for candidate, f, _ in iter_parameters():
         if candidate == path:
             return allowed_text(f.metadata)
-    return "a number"
+    return unknown
+
+
+def _is_group(path: str) -> bool:
+    """Whether ``path`` (``talent``, ``city.family``) names a group of parameters."""
+    node: Any = SimConfig()
+    for part in path.split("."):
+        if not dataclasses.is_dataclass(node) or not hasattr(node, part):
+            return False
+        node = getattr(node, part)
+    return dataclasses.is_dataclass(node)
 
 
 def from_dictconfig(dcfg: DictConfig) -> SimConfig:

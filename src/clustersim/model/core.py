@@ -383,11 +383,11 @@ def _config(
         cfg.city = city
     elif isinstance(city, str):
         cfg.city = city_config_from_name(city, population)
-    elif isinstance(city, Mapping):  # fields of a CityConfig, over the config's city
+    elif isinstance(city, Mapping):  # fields of a CityConfig, over the city they name
         fields = dict(city)
         if population is not None:
             fields.setdefault("population", population)
-        cfg.city = _replaced("city", cfg.city, fields)
+        cfg.city = _replaced("city", _named_base(fields, cfg.city), fields)
     elif city is None and population is not None:  # the config's own city, resized
         cfg.city = dataclasses.replace(cfg.city, population=population)
     elif city is not None and not isinstance(city, nx.Graph):
@@ -399,21 +399,38 @@ def _config(
     return cfg
 
 
+def _named_base(fields: Mapping[str, Any], default: CityConfig) -> CityConfig:
+    """The city a mapping of city fields starts from: the generator or preset it names."""
+    kind, preset = fields.get("kind"), fields.get("preset")
+    name = preset if kind == "preset" and isinstance(preset, str) else kind
+    if isinstance(name, str) and name != "region":
+        try:
+            return city_config_from_name(name, None)  # its name and population
+        except ConfigError:
+            pass  # graphml, or a name validate() refuses with the allowed ones
+    return default
+
+
 def _replaced(where: str, current: Any, fields: Mapping[str, Any]) -> Any:
     """``current`` (a config dataclass) with ``fields`` replaced; nested groups as mappings."""
     known = {f.name for f in dataclasses.fields(current)}
     for key in fields:
         if key not in known:
             raise ConfigError(
-                f"{where}.{key} is not a known parameter of {where}{did_you_mean(key, known)}"
+                f"{where}.{key} is not a known parameter of {where}{did_you_mean(str(key), known)}"
             )
-    fields = {
-        k: _replaced(f"{where}.{k}", getattr(current, k), v)
-        if isinstance(v, Mapping) and dataclasses.is_dataclass(getattr(current, k))
-        else v
-        for k, v in fields.items()
-    }
-    return dataclasses.replace(current, **fields)
+    changed = {}
+    for key, value in fields.items():
+        group = getattr(current, key)
+        if dataclasses.is_dataclass(group) and not isinstance(value, type(group)):
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"{where}.{key} is a group of parameters: a mapping of them or a "
+                    f"{type(group).__name__}, got {value!r}"
+                )
+            value = _replaced(f"{where}.{key}", group, value)
+        changed[key] = value
+    return dataclasses.replace(current, **changed)
 
 
 def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
