@@ -94,8 +94,9 @@ class CreativeClusterModel(mesa.Model):
         city: a networkx city graph (see :mod:`clustersim.model.city`), a generator name
             ("small_town", "medium_city", "metropolis"), a preset key ("obidos", ...),
             a :class:`~clustersim.model.config.CityConfig` or a mapping of its fields
-            (``{"kind": "region", "travel_time": 30.0}``, over the default city or that
-            of ``config``); by default the city of ``config`` when one is given, else
+            (``{"kind": "region", "travel_time": 30.0}``: over the generator or preset
+            its ``kind``/``preset`` names, else over the default city or that of
+            ``config``); by default the city of ``config`` when one is given, else
             "small_town".
         population: population of the (focus) town when ``city`` is a name, a mapping
             without one or not given.
