@@ -158,33 +158,33 @@ def test_label_schema_types():
 
 def test_runs_of_another_model_version_are_left_out_not_mixed(tmp_path):
     _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
-    _fake_run(tmp_path / "runs", "b-s1", {"arm": "hub"}, fingerprint="0ld0ld0ld0ld0ld0")
+    _fake_run(tmp_path / "runs", "b-s1", {"arm": "hub"}, fingerprint="01d01d01d01d01d0")
     _fake_run(tmp_path / "runs", "c-s1", {"arm": "hub"}, fingerprint=None)
     res = aggregate(tmp_path)
     assert (res.ok, res.failed, res.stale) == (1, 0, 2)
     assert res.fingerprint == model_fingerprint() and not res.errors
-    assert res.stale_fingerprints == {"0ld0ld0ld0ld0ld0": 1, "none": 1}
+    assert res.stale_fingerprints == {"01d01d01d01d01d0": 1, "none": 1}
     assert set(pd.read_parquet(res.timeseries)["run_id"]) == {"a-s1"}
     index = pd.read_parquet(res.runs).set_index("run_id")
     assert index["status"].to_dict() == {"a-s1": "ok", "b-s1": "stale", "c-s1": "stale"}
-    assert index.loc["b-s1", "model_fingerprint"] == "0ld0ld0ld0ld0ld0"
+    assert index.loc["b-s1", "model_fingerprint"] == "01d01d01d01d01d0"
     assert "different model version" in index.loc["c-s1", "error"]
 
-    old = aggregate(tmp_path, fingerprint="0ld0ld0ld0ld0ld0", out_dir=tmp_path / "old")
+    old = aggregate(tmp_path, fingerprint="01d01d01d01d01d0", out_dir=tmp_path / "old")
     assert (old.ok, old.stale) == (1, 2)
     assert set(pd.read_parquet(old.timeseries)["run_id"]) == {"b-s1"}
 
 
 def test_aggregate_command_says_how_many_stale_runs_it_left_out(tmp_path, capsys):
     _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
-    _fake_run(tmp_path / "runs", "b-s1", {"arm": "hub"}, fingerprint="0ld0ld0ld0ld0ld0")
+    _fake_run(tmp_path / "runs", "b-s1", {"arm": "hub"}, fingerprint="01d01d01d01d01d0")
     assert main(["aggregate", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert "1 runs ok, 0 failed, 1 stale" in captured.out
     assert "stale: 1 finished run(s) made by a different model version" in captured.err
-    assert "0ld0ld0ld0ld0ld0 (1)" in captured.err
-    assert main(["aggregate", str(tmp_path), "--fingerprint", "0ld0ld0ld0ld0ld0"]) == 1
-    assert "1 runs ok, 0 failed, 1 stale (model fingerprint 0ld0" in capsys.readouterr().out
+    assert "01d01d01d01d01d0 (1)" in captured.err
+    assert main(["aggregate", str(tmp_path), "--fingerprint", "01d01d01d01d01d0"]) == 1
+    assert "1 runs ok, 0 failed, 1 stale (model fingerprint 01d0" in capsys.readouterr().out
 
 
 HOLD = """

@@ -117,9 +117,11 @@ def test_report_of_a_plain_sweep_speaks_of_settings_against_a_parameter_baseline
         flat = (effects.loc[effects.metric == metric, "mde"] == 0).all()
         assert (measure in same) if flat else (f"{measure} about " in others), measure
     assert set(effects["arm"]) == {f"{CAP}=1.05", f"{CAP}=2"}
-    # each setting has its own spin-up, so its own month 0: one row per setting
+    # one row per setting; the sweep ran without a spin-up (spin_up.months=0), which the
+    # report says instead of calling month 0 the end of one
     month0 = md.split("## The sites at month 0")[1].split("\n## ")[0]
-    assert "under its own setting" in month0
+    assert "Month 0 is the drawn initial state: these runs had no spin-up" in month0
+    assert "Each site and setting at month 0" in month0
     rows = [line for line in month0.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 1 + 3  # the header, then null, 1.05 and 2
     assert all(f"{CAP} = {value}" in month0 for value in ("null", "1.05", "2"))

@@ -409,14 +409,6 @@ def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Nam
     if not len(table):
         return
     report.heading("The sites at month 0")
-    if not _spun_up(design):
-        report.text(
-            "Month 0 is the drawn initial state: these runs had no spin-up (spin_up.months=0), "
-            "so month 0 is not the long-run state of the site, and the first months show the "
-            "way toward it as well as what each run does."
-        )
-        report.table(table, "Each site at month 0 (means over runs)")
-        return
     if names.arm_word == "plan":
         start = (
             "Month 0 is the end of each run's spin-up without policy: the long-run state of "
@@ -429,10 +421,17 @@ def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Nam
             f"long-run state that {names.arm_word} leads to, from which the months analysed start."
         )
         caption = f"Each site and {names.arm_word} at month 0 (means over runs)"
-    report.text(
-        f"{start} A site's population at month 0 is the one its spin-up settled on, which can "
-        "differ from the population its config asked for."
-    )
+    if _spun_up(design):
+        report.text(
+            f"{start} A site's population at month 0 is the one its spin-up settled on, which "
+            "can differ from the population its config asked for."
+        )
+    else:
+        report.text(
+            "Month 0 is the drawn initial state: these runs had no spin-up (spin_up.months=0), "
+            "so month 0 is not the long-run state of the site, and the first months show the "
+            "way toward it as well as what each run does."
+        )
     report.table(table, caption)
 
 

@@ -12,16 +12,15 @@ with one line and a "did you mean" suggestion.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
-from clustersim.errors import ConfigError
+from clustersim.errors import ConfigError, did_you_mean
 from clustersim.model.config import SimConfig, friendly_omegaconf_error, from_dictconfig
 
 if TYPE_CHECKING:
@@ -67,27 +66,6 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="clustersim_schema", node=SimConfig)
     _REGISTERED = True
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` naming the option closest to ``word``, or ``""``.
-
-    Dotted keys are also matched on their last part, so ``revew_rate`` finds
-    ``talent.review_rate``.
-
-    Examples:
-        >>> did_you_mean("obidoss", ["obidos", "mizil"])
-        "; did you mean 'obidos'?"
-    """
-    options = list(dict.fromkeys(str(o) for o in options))
-    tail = word.rsplit(".", 1)[-1]
-    near = [o for o in options if _similar(o.rsplit(".", 1)[-1], tail) >= 0.75]
-    close = sorted(near, key=lambda o: -_similar(o, word))[:1]
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def is_group(key: str) -> bool:

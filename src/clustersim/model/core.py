@@ -21,12 +21,11 @@ import numpy as np
 from mesa.discrete_space import Network
 from omegaconf import DictConfig
 
-from clustersim.errors import ConfigError
+from clustersim.errors import ConfigError, did_you_mean
 from clustersim.model import agent_rows, compaction, setup, spinup, tables
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
-from clustersim.model.compose import did_you_mean
 from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
 from clustersim.model.hooks import PolicyAgent, policy_plugin
 from clustersim.model.phases import (

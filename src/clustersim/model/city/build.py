@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from clustersim.errors import ConfigError
+from clustersim.errors import ConfigError, did_you_mean
 from clustersim.model.city.config import CityConfig
 from clustersim.model.city.generate import generate
 from clustersim.model.city.graphml import load_graphml
@@ -62,8 +62,6 @@ def city_config_from_name(name: str, population: int | None) -> CityConfig:
         return CityConfig(
             kind="preset", preset=name, name=preset.town, population=population or preset.population
         )
-    from clustersim.model.compose import did_you_mean
-
     names = [*CITY_KINDS, *sorted(PRESETS)]
     hint = (
         " (a region or a GraphML city is composed from its config: clustersim.simulate"
