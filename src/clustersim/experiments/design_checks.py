@@ -66,7 +66,8 @@ def metric_names() -> tuple[str, ...]:
     Each declared outcome (its value at the last month), each flow's ``<flow>_total``
     (over the run) and ``<flow>_last_year`` (over the last 12 months), and
     ``<outcome>_start`` of creative employment, population, creative firms and the
-    location quotient; a lever's spend is ``spend_<lever>_total``.
+    location quotient. A lever's spend, ``spend_<lever>`` (with ``_total`` and
+    ``_last_year``), is checked apart (:func:`_lever_spend`).
     """
     flows = flow_names()
     return (
@@ -119,7 +120,9 @@ def check_analysis(analysis: Any) -> None:
         if key not in analysis:
             continue
         names = analysis[key]
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        if not isinstance(names, list | tuple) or not names:
+            raise ConfigError(f"analysis.{key} must be a non-empty list of metrics, got {names!r}")
+        if not all(isinstance(n, str) for n in names):
             raise ConfigError(f"analysis.{key} must be a non-empty list of metrics, got {names!r}")
         bands = key == "band_metrics"  # drawn from the time series: its columns only
         allowed = OUTCOME_NAMES if bands else known
