@@ -81,8 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--n-jobs", type=int, help="worker processes (local launcher; 0 or less: every core)"
     )
-    run.add_argument("--site", action="append", help="run only this site (repeatable)")
-    run.add_argument("--arm", action="append", help="run only this arm and the baseline")
+    run.add_argument(
+        "--site",
+        action="append",
+        help="run only this site (repeatable; the folder's report then covers only these, "
+        "and the whole design's command gives it all again, reusing every finished run)",
+    )
+    run.add_argument(
+        "--arm", action="append", help="run only this arm and the baseline (report: as --site)"
+    )
     run.add_argument(
         "--launcher",
         default="local",
