@@ -53,6 +53,13 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- CLI
+_N_JOBS = "worker processes (local launcher; 0 or less: every core)"
+_SUBSET = (
+    "run only this {} ({}the folder's report then covers only these, and the whole design's "
+    "command gives it all again, reusing every finished run)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="clustersim-experiment",
@@ -78,18 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         "searched",
     )
     run.add_argument("--root-seed", type=int, help="root seed of the replicate seeds")
-    run.add_argument(
-        "--n-jobs", type=int, help="worker processes (local launcher; 0 or less: every core)"
-    )
-    run.add_argument(
-        "--site",
-        action="append",
-        help="run only this site (repeatable; the folder's report then covers only these, "
-        "and the whole design's command gives it all again, reusing every finished run)",
-    )
-    run.add_argument(
-        "--arm", action="append", help="run only this arm and the baseline (report: as --site)"
-    )
+    run.add_argument("--n-jobs", type=int, help=_N_JOBS)
+    run.add_argument("--site", action="append", help=_SUBSET.format("site", "repeatable; "))
+    run.add_argument("--arm", action="append", help=_SUBSET.format("arm and the baseline", ""))
     run.add_argument(
         "--launcher",
         default="local",
