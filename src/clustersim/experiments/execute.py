@@ -252,8 +252,12 @@ def run_local(
     runs_dir = out / "runs"
     say = echo or (lambda _m: None)
     point = "sample point" if design.kind in ("sensitivity", "discovery") else "arm"
-    sizes = [(len(design.sites), "site"), (len(design.arms), point), (design.replicates, "")]
-    shape = " x ".join(_counted(n, w or "replicate") for n, w in sizes)
+    sizes = [
+        (len(design.sites), "site"),
+        (len(design.arms), point),
+        (design.replicates, "replicate"),
+    ]
+    shape = " x ".join(_counted(n, word) for n, word in sizes)
     say(f"{design.name}: {_counted(len(specs), 'run')} ({shape}) with {n_jobs} worker(s) -> {out}")
     progress = _Progress(specs, say)
     if n_jobs == 1:
