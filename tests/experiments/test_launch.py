@@ -276,4 +276,8 @@ def test_legitimate_forms_still_run(tmp_path):
     for flags in (["--help"], ["--info", "defaults"]):
         proc = run_cli(flags, tmp_path)
         assert proc.returncode == 0, proc.stderr
+    # Hydra lists every folder of configs/ as a group: the help says which two are not
+    help_text = run_cli(["--help"], tmp_path).stdout
+    assert "experiment lists the designs of" in help_text and "neither is an option" in help_text
+    assert "city: " in help_text and "policy: " in help_text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "sweep"]

@@ -177,3 +177,6 @@ def test_tilde_removes_a_lever_and_nothing_else():
     assert "intensity" not in cfg.policy["festival"]  # the lever's own default applies
     cfg, _ = load_config("small_town", overrides=["plan=creative_city", "~plan"])
     assert cfg.policy == {}
+    # a plan's levers are removed one at a time: ~policy beside a plan says so in words
+    with pytest.raises(ConfigError, match=r"^~policy cannot remove the levers plan=obidos"):
+        load_config("obidos", overrides=["plan=obidos", "~policy"])

@@ -76,6 +76,25 @@ def test_graphml_city_needs_a_file():
         load_config("graphml")
 
 
+@pytest.mark.parametrize(
+    ("city_name", "override", "what"),
+    [
+        ("obidos", "city.travel_time=30", "the preset obidos"),
+        ("small_town", "city.city_population=100000", "a small_town without a large city"),
+        ("metropolis", "city.city_kind=medium_city", "a metropolis without a large city"),
+        ("medium_city", "city.distance_km=20", "a medium_city without a large city"),
+    ],
+)
+def test_a_region_setting_for_a_city_that_is_no_region_is_refused(city_name, override, what):
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=rf"^{key}=.* applies only to city.kind=region") as err:
+        load_config(city_name, overrides=[override])
+    assert what in str(err.value) and "\n" not in str(err.value)
+    # the same setting is a region's own, and a region-only setting at its default passes
+    assert load_config("region", overrides=[override])[0].city.kind == "region"
+    assert load_config(city_name, overrides=["city.travel_time=60"])[0].city.kind != "region"
+
+
 def test_validate_checks_dataclasses_built_in_python():
     cfg = SimConfig()
     cfg.talent = dataclasses.replace(cfg.talent, initial_share=0.9)

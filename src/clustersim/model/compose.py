@@ -150,6 +150,12 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
                 )
                 return ConfigError(f"{group} must be one of {', '.join(options)}; got {chosen!r}")
         return ConfigError(text)
+    if text.startswith("Could not delete 'policy'"):  # the plan's own choice of levers
+        plan = next((o.split("=", 1)[1] for o in overrides if o.startswith("plan=")), "?")
+        return ConfigError(
+            f"~policy cannot remove the levers plan={plan} chooses: remove them one at a time "
+            "(~policy.<lever>), or choose plan=none"
+        )
     return friendly_omegaconf_error(exc)
 
 

@@ -134,6 +134,7 @@ def validate(cfg: SimConfig) -> SimConfig:
         raise ConfigError("city.graphml must name a GraphML file when city.kind=graphml")
     if c.kind != "graphml" and c.population is None:
         raise ConfigError(f"city.population must be set (>= 1000) for city.kind={c.kind}")
+    _check_region_fields(c)
     if not isinstance(cfg.policy, dict):
         raise ConfigError(f"policy must be a mapping of lever name to settings, got {cfg.policy!r}")
     if cfg.policy:
@@ -141,6 +142,39 @@ def validate(cfg: SimConfig) -> SimConfig:
 
         policy_plugin().validate(cfg.policy, cfg.steps)
     return cfg
+
+
+_REGION_FIELDS = (
+    "town_kind",
+    "city_name",
+    "city_kind",
+    "city_population",
+    "travel_time",
+    "distance_km",
+)
+"""CityConfig fields only ``city.kind=region`` reads (``distance_km`` only draws the link)."""
+
+
+def _check_region_fields(c: CityConfig) -> None:
+    """Refuse a region-only field set away from its default for a city that is not a region.
+
+    Left alone it would be ignored without a word (a preset's link comes from its data).
+    """
+    if c.kind == "region":
+        return
+    default = CityConfig()
+    for name in _REGION_FIELDS:
+        value = getattr(c, name)
+        if value != getattr(default, name):
+            what = (
+                f"the preset {c.preset}, whose link to its city is set by its data"
+                if c.kind == "preset"
+                else f"a {c.kind} without a large city"
+            )
+            raise ConfigError(
+                f"city.{name}={value!r} applies only to city.kind=region (a town linked to a "
+                f"large city); this city is {what}: use city=region or leave city.{name} out"
+            )
 
 
 def to_plain_dict(cfg: SimConfig | DictConfig) -> dict[str, Any]:
