@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from clustersim import CreativeClusterModel
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.moments import run_moments
 from clustersim.files import write_file_atomically, write_text_atomically
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n_jobs < 1:
         parser.error(f"--n-jobs must be at least 1, got {args.n_jobs}")
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.n_jobs, initializer=one_blas_thread) as pool:
         futures = [pool.submit(run_one, *key, args.months) for key in RUNS]
         results = pd.DataFrame([future.result() for future in futures])
     out = Path(args.out)

@@ -36,6 +36,7 @@ import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
 from clustersim.errors import ConfigError
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.script_checks import check_script, probe_model
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.phases.aggregates import jobs_by_node_sector
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in range(args.seeds)
     ]
     start = time.perf_counter()
-    with ProcessPoolExecutor(args.n_jobs) as pool:
+    with ProcessPoolExecutor(args.n_jobs, initializer=one_blas_thread) as pool:
         runs = pd.DataFrame(list(pool.map(run_one, *zip(*tasks, strict=True))))
     table = summary(runs)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ import yaml
 
 from clustersim import CreativeClusterModel
 from clustersim.errors import ConfigError
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.city import GENERATED_KINDS, PRESETS
 from clustersim.model.config import CityConfig
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names
         for seed in range(args.seeds)
     ]
-    with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.n_jobs, initializer=one_blas_thread) as pool:
         runs = pd.DataFrame(list(pool.map(run_one, *zip(*jobs, strict=True))))
     table = summarise(runs)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
 from clustersim.model.compaction import archive_of
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     jobs = [(args.city, s, args.years, args.spin_up_years, args.sets) for s in range(args.seeds)]
-    with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.n_jobs, initializer=one_blas_thread) as pool:
         runs = pd.DataFrame(
             [row for rows in pool.map(run_one, *zip(*jobs, strict=True)) for row in rows]
         )

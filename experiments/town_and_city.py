@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim import CreativeClusterModel, load_config
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.script_checks import check_script
 from clustersim.files import write_text_atomically
 from clustersim.model.phases import demography
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n_jobs == 1:
         histories = [firm_history(*job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=args.n_jobs) as pool:
+        with ProcessPoolExecutor(max_workers=args.n_jobs, initializer=one_blas_thread) as pool:
             histories = list(pool.map(firm_history, *zip(*jobs, strict=True)))
     settings = ", ".join(args.sets) or "defaults"
     text = f"## {args.city} ({settings})\n\n" + "".join(

@@ -31,6 +31,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from clustersim.errors import ClusterSimError, ConfigError
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, compose_config, run_spec
 from clustersim.files import hold_lock
@@ -369,6 +370,7 @@ def _start_worker(kernels: bool, forked: bool = False) -> None:
     if forked and hasattr(signal, "pthread_sigmask"):  # held across the fork: taken now
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     freeze_at_exit()
+    one_blas_thread()  # two workers' BLAS threads took turns on the cores (blas.py)
     if kernels:
         from clustersim.model import kernels as compiled
 

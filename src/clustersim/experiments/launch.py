@@ -41,6 +41,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from clustersim.errors import ClusterSimError, ConfigError
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.design import Design
 from clustersim.experiments.execute import (
     Terminated,
@@ -433,6 +434,7 @@ register_configs()
 
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def _hydra_app(cfg: DictConfig) -> dict:
+    one_blas_thread()  # a job of any launcher runs beside others (blas.py)
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         # Each sweep job goes through the runner: results in <sweep dir>/runs/<hash>-s<seed>,
         # complete runs skipped on re-launch, failures recorded without stopping the sweep.

@@ -1,0 +1,31 @@
+"""One BLAS thread in the processes that run models side by side.
+
+numpy's OpenBLAS splits a matrix product above a size across a thread per core (the
+reach products of a city of a few hundred nodes cross it), and its threads spin while
+they wait for work. A model gains nothing from them: a run of a metropolis of 300,000
+with 302 neighbourhoods took 13.5 s with the two threads of this 2-core machine and
+13.3 s with one, at twice the CPU. In a sweep of two worker processes on two cores the
+four threads took turns on the cores: 55 s a run instead of 13 (7 December 2026). So the
+sweep's worker processes and every job of a Hydra launcher run with one BLAS thread
+(:func:`one_blas_thread`); the results are the same (a 120-month run of that city gives
+identical tables with one and two threads; small cities never thread).
+
+joblib's loky workers (``hydra/launcher=local_parallel``) and Ray's already run with one
+thread; a process pool of your own that runs models should call :func:`one_blas_thread`
+in its workers' initializer.
+"""
+
+from __future__ import annotations
+
+__all__ = ["one_blas_thread"]
+
+
+def one_blas_thread() -> None:
+    """Limit the BLAS libraries numpy (and scipy) loaded to one thread, for this process.
+
+    The limit stays for the life of the process (worker processes and jobs are the
+    callers, not a user's own session) and is inherited by processes it forks.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")

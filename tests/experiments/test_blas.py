@@ -1,0 +1,50 @@
+"""clustersim.experiments.blas: processes that run models side by side use one BLAS thread."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import run_python
+
+#: the BLAS threads numpy's OpenBLAS starts with in the probes (two, or one on a 1-core machine)
+_THREADS = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": None}
+_DEFAULT = str(min(2, os.cpu_count() or 1))
+_COUNT = (
+    "import threadpoolctl\n"
+    "def blas():\n"
+    "    found = {i['num_threads'] for i in threadpoolctl.threadpool_info()"
+    " if i['user_api'] == 'blas'}\n"
+    "    return ','.join(map(str, sorted(found))) or 'none'\n"
+)
+
+
+def test_a_sweep_worker_runs_with_one_blas_thread():
+    # two workers' spinning BLAS threads took turns on two cores: 55 s a run instead of 13
+    probe = (
+        "import numpy\n" + _COUNT + "before = blas()\n"
+        "from clustersim.experiments.execute import _start_worker\n"
+        "_start_worker(False)\n"
+        "print(before, blas())\n"
+    )
+    out = run_python(probe, **_THREADS)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [_DEFAULT, "1"]  # every BLAS library loaded (numpy's, scipy's)
+
+
+def test_a_clustersim_job_runs_with_one_blas_thread(tmp_path):
+    # the job of any Hydra launcher (a run of its own, or one of a multirun's)
+    probe = (
+        "import numpy\n" + _COUNT + "from clustersim.experiments.launch import main\n"
+        f"code = main(['steps=1', 'city.population=5000', 'hydra.run.dir={tmp_path / 'one'}'])\n"
+        "print(code, blas())\n"
+    )
+    out = run_python(probe, **_THREADS)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["0", "1"]
+
+
+def test_the_command_process_keeps_its_own_blas_threads():
+    # only workers and jobs are limited: importing clustersim changes nothing
+    probe = "import numpy\n" + _COUNT + "import clustersim.experiments.cli\nprint(blas())\n"
+    out = run_python(probe, **_THREADS)
+    assert out.stdout.strip() == _DEFAULT, out.stderr
