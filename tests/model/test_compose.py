@@ -180,3 +180,5 @@ def test_tilde_removes_a_lever_and_nothing_else():
     # a plan's levers are removed one at a time: ~policy beside a plan says so in words
     with pytest.raises(ConfigError, match=r"^~policy cannot remove the levers plan=obidos"):
         load_config("obidos", overrides=["plan=obidos", "~policy"])
+    with pytest.raises(ConfigError, match=r"^~policy cannot remove levers chosen in the same"):
+        load_config("obidos", overrides=["policy=[creative_hub]", "~policy"])

@@ -16,6 +16,7 @@ from clustersim.model.config import (
     iter_parameters,
     validate,
 )
+from graphml_files import three_node_city
 
 CITY_CONFIGS = sorted(p.stem for p in (config_dir() / "city").glob("*.yaml"))
 
@@ -93,6 +94,12 @@ def test_a_region_setting_for_a_city_that_is_no_region_is_refused(city_name, ove
     # the same setting is a region's own, and a region-only setting at its default passes
     assert load_config("region", overrides=[override])[0].city.kind == "region"
     assert load_config(city_name, overrides=["city.travel_time=60"])[0].city.kind != "region"
+
+
+def test_a_region_setting_for_a_graphml_city_is_refused(tmp_path):
+    path = three_node_city(tmp_path / "hand.graphml")
+    with pytest.raises(ConfigError, match=r"this city is a GraphML city, whose links come from"):
+        load_config("graphml", overrides=[f"city.graphml={path}", "city.travel_time=30"])
 
 
 def test_validate_checks_dataclasses_built_in_python():

@@ -17,6 +17,7 @@ from clustersim.model.phases.fields import culture_field
 from clustersim.model.schema import InstitutionParams
 from clustersim.model.state import FirmOrigin
 from conftest import STATIONARY, uniform_city
+from graphml_files import three_node_city
 
 
 def run(model: CreativeClusterModel, months: int) -> pd.DataFrame:
@@ -103,7 +104,7 @@ def test_bad_keyword_parameters_are_rejected_with_the_field_name():
         CreativeClusterModel(rng=0, talent={"revew_rate": 0.1})
 
 
-def test_a_city_is_a_name_a_config_a_mapping_of_its_fields_or_a_graph():
+def test_a_city_is_a_name_a_config_a_mapping_of_its_fields_or_a_graph(tmp_path):
     """A mapping used to be ignored without a word (the default small town was built)."""
     spin = {"months": 0}
     model = CreativeClusterModel(rng=0, city={"kind": "region", "travel_time": 30.0}, spin_up=spin)
@@ -134,6 +135,13 @@ def test_a_city_is_a_name_a_config_a_mapping_of_its_fields_or_a_graph():
         assert named.name == name
     with pytest.raises(ConfigError, match=r"^city\.family is a group of parameters.*got 3$"):
         CreativeClusterModel(rng=0, city={"family": 3})
+    # another kind of city over a region's config: the region's link settings do not carry
+    region, _ = load_config("region", overrides=["city.city_population=300000"])
+    path = three_node_city(tmp_path / "hand.graphml")
+    hand = CreativeClusterModel(
+        config=region, city={"kind": "graphml", "graphml": str(path)}, spin_up=spin
+    ).params.city
+    assert (hand.kind, hand.city_population) == ("graphml", CityConfig().city_population)
     with pytest.raises(ConfigError, match=r"^talent\.1 is not a known parameter of talent$"):
         CreativeClusterModel(rng=0, talent={1: 2})
 

@@ -10,9 +10,10 @@ sweep's worker processes and every job of a Hydra launcher run with one BLAS thr
 (:func:`one_blas_thread`); the results are the same (a 120-month run of that city gives
 identical tables with one and two threads; small cities never thread).
 
-joblib's loky workers (``hydra/launcher=local_parallel``) and Ray's already run with one
-thread; a process pool of your own that runs models should call :func:`one_blas_thread`
-in its workers' initializer.
+(joblib's loky workers, ``hydra/launcher=local_parallel``, get the cores divided by the
+jobs, one thread only when there are as many jobs as cores; the job's own call makes it
+one.) A process pool of your own that runs models should call :func:`one_blas_thread` in
+its workers' initializer.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ __all__ = ["one_blas_thread"]
 def one_blas_thread() -> None:
     """Limit the BLAS libraries numpy (and scipy) loaded to one thread, for this process.
 
-    The limit stays for the life of the process (worker processes and jobs are the
-    callers, not a user's own session) and is inherited by processes it forks.
+    The limit stays for the life of the process and is inherited by processes it forks.
+    The callers are worker processes and the ``clustersim`` command's jobs; a session that
+    calls :func:`clustersim.experiments.launch.main` in its own process (a notebook, a
+    test) is limited too, which changes no result.
     """
     from threadpoolctl import threadpool_limits
 

@@ -150,11 +150,16 @@ def _friendly_hydra_error(exc: Exception, overrides: list[str]) -> ConfigError:
                 )
                 return ConfigError(f"{group} must be one of {', '.join(options)}; got {chosen!r}")
         return ConfigError(text)
-    if text.startswith("Could not delete 'policy'"):  # the plan's own choice of levers
-        plan = next((o.split("=", 1)[1] for o in overrides if o.startswith("plan=")), "?")
+    if text.startswith("Could not delete 'policy"):  # levers chosen by a plan or policy=[...]
+        plans = [o.split("=", 1)[1] for o in overrides if o.startswith("plan=")]
+        chosen = (
+            f"the levers plan={plans[-1]} chooses"
+            if plans and plans[-1] != "none"
+            else "levers chosen in the same command (policy=...)"
+        )
         return ConfigError(
-            f"~policy cannot remove the levers plan={plan} chooses: remove them one at a time "
-            "(~policy.<lever>), or choose plan=none"
+            f"~policy cannot remove {chosen}: remove them one at a time (~policy.<lever>), "
+            "or leave the choice out"
         )
     return friendly_omegaconf_error(exc)
 

@@ -144,7 +144,7 @@ def validate(cfg: SimConfig) -> SimConfig:
     return cfg
 
 
-_REGION_FIELDS = (
+REGION_FIELDS = (
     "town_kind",
     "city_name",
     "city_kind",
@@ -163,17 +163,17 @@ def _check_region_fields(c: CityConfig) -> None:
     if c.kind == "region":
         return
     default = CityConfig()
-    for name in _REGION_FIELDS:
+    for name in REGION_FIELDS:
         value = getattr(c, name)
         if value != getattr(default, name):
-            what = (
-                f"the preset {c.preset}, whose link to its city is set by its data"
-                if c.kind == "preset"
-                else f"a {c.kind} without a large city"
-            )
+            what = {
+                "preset": f"the preset {c.preset}, whose link to its city comes from its data",
+                "graphml": "a GraphML city, whose links come from its file",
+            }.get(c.kind, f"a {c.kind} without a large city")
             raise ConfigError(
                 f"city.{name}={value!r} applies only to city.kind=region (a town linked to a "
-                f"large city); this city is {what}: use city=region or leave city.{name} out"
+                f"large city); this city is {what}: use city=region or leave city.{name} out "
+                "(in a design, set it in the region site's overrides)"
             )
 
 

@@ -26,7 +26,13 @@ from clustersim.model import agent_rows, compaction, setup, spinup, tables
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
-from clustersim.model.config import CityConfig, SimConfig, from_dictconfig, validate
+from clustersim.model.config import (
+    REGION_FIELDS,
+    CityConfig,
+    SimConfig,
+    from_dictconfig,
+    validate,
+)
 from clustersim.model.hooks import PolicyAgent, policy_plugin
 from clustersim.model.phases import (
     accounts,
@@ -408,6 +414,11 @@ def _named_base(fields: Mapping[str, Any], default: CityConfig) -> CityConfig:
             return city_config_from_name(name, None)  # its name and population
         except ConfigError:
             pass  # graphml, or a name validate() refuses with the allowed ones
+    if isinstance(kind, str) and kind not in ("region", default.kind):
+        # another kind over the config's city (graphml over a region): the region's own
+        # settings do not carry over
+        plain = CityConfig()
+        return dataclasses.replace(default, **{f: getattr(plain, f) for f in REGION_FIELDS})
     return default
 
 
