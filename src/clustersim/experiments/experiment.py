@@ -315,6 +315,10 @@ def run_experiment(
     started = time.perf_counter()
     if launcher == "local":
         start_method()  # a bad CLUSTERSIM_START_METHOD is refused before anything is written
+    # the model this command runs, taken before any worker starts (forked ones keep it):
+    # read only when aggregating, an edit of the model's code during a long sweep made
+    # every run of the sweep stale and the report empty (a Morris sweep of 75 minutes)
+    model_fingerprint()
     if design.kind in ("calibration", "optimisation"):
         return _searched(design, out, launcher, n_jobs, force, hydra_overrides, echo)
     run_dirs = expected_run_dirs(design, out / "runs")
