@@ -6,11 +6,18 @@ they wait for work. A run alone gains little from them, at twice the CPU: a metr
 of 300,000 in 302 neighbourhoods took 13.5 s a run with the two threads of this 2-core
 machine and 13.3 s with one; one of 1,000,000 in 1,002 neighbourhoods 26.3 ms a month
 against 28.7-29.0. In a sweep of two worker processes on two cores the four threads took
-turns on the cores: 55 s a run of the 302-node city instead of 13 (7 December 2026). So
-the sweep's worker processes and every job of a Hydra multirun run with one BLAS thread
-(:func:`one_blas_thread`), while a single run (``clustersim`` without ``-m``, a notebook)
-keeps numpy's default. The results are the same (a 120-month run of the 302-node city
-gives identical tables with one and two threads; small cities never thread).
+turns on the cores: 55 s a run of the 302-node city instead of 13 (7 December 2026).
+
+The thread count also reaches the results' last bits: a product split over threads adds
+in another order. The 302-node city gave identical tables over 120 months with one and
+two threads, the 1,002-node one incomes differing by 1e-16 (relative) from month 5 on,
+which a long run can carry into a different draw. Cities of fewer than about 96 nodes
+never thread (OpenBLAS splits a matrix-vector product from 9,216 entries). So the sweep's
+worker processes and every job of the ``clustersim`` command, a single run included, run
+with one BLAS thread (:func:`one_blas_thread`): a run gives the same bits alone, in a
+sweep and on a machine with more cores. A model run in your own process (a notebook)
+keeps numpy's default: set ``OPENBLAS_NUM_THREADS=1`` before importing numpy, or call
+:func:`one_blas_thread`, to get the commands' bits for a city of more nodes.
 
 (joblib's loky workers, ``hydra/launcher=local_parallel``, get the cores divided by the
 jobs, one thread only when there are as many jobs as cores; the job's own call makes it
@@ -27,9 +34,9 @@ def one_blas_thread() -> None:
     """Limit the BLAS libraries numpy (and scipy) loaded to one thread, for this process.
 
     The limit stays for the life of the process and is inherited by processes it forks.
-    The callers are worker processes and the jobs of a ``clustersim -m`` multirun; a
-    session that runs a multirun in its own process (:func:`clustersim.experiments.launch.main`
-    from a notebook or a test) is limited too, which changes no result.
+    The callers are worker processes and the ``clustersim`` command's jobs; a session that
+    calls :func:`clustersim.experiments.launch.main` in its own process (a notebook, a
+    test) is limited too.
     """
     from threadpoolctl import threadpool_limits
 

@@ -434,8 +434,8 @@ register_configs()
 
 @hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")
 def _hydra_app(cfg: DictConfig) -> dict:
+    one_blas_thread()  # beside other jobs, and the same bits as a sweep's run (blas.py)
     if HydraConfig.get().mode == RunMode.MULTIRUN:
-        one_blas_thread()  # a job of any launcher may run beside others (blas.py)
         # Each sweep job goes through the runner: results in <sweep dir>/runs/<hash>-s<seed>,
         # complete runs skipped on re-launch, failures recorded without stopping the sweep.
         return run_hydra_job(cfg)
