@@ -11,8 +11,8 @@ turns on the cores: 55 s a run of the 302-node city instead of 13 (7 December 20
 The thread count also reaches the results' last bits: a product split over threads adds
 in another order. The 302-node city gave identical tables over 120 months with one and
 two threads, the 1,002-node one incomes differing by 1e-16 (relative) from month 5 on,
-which a long run can carry into a different draw. Cities of fewer than about 96 nodes
-never thread (OpenBLAS splits a matrix-vector product from 9,216 entries). So the sweep's
+which a long run can carry into a different draw. The 10k city of the benchmarks (86
+nodes) never threaded; a matrix-vector product of 150 x 150 did. So the sweep's
 worker processes and every job of the ``clustersim`` command, a single run included, run
 with one BLAS thread (:func:`one_blas_thread`): a run gives the same bits alone, in a
 sweep and on a machine with more cores. A model run in your own process (a notebook)
