@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import run_python
+from conftest import run_python, write_design
 
 #: the BLAS threads numpy's OpenBLAS starts with in the probes (two, or one on a 1-core machine)
 _THREADS = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": None}
@@ -52,3 +52,23 @@ def test_the_command_process_keeps_its_own_blas_threads():
     probe = "import numpy\n" + _COUNT + "import clustersim.experiments.cli\nprint(blas())\n"
     out = run_python(probe, **_THREADS)
     assert out.stdout.strip() == _DEFAULT, out.stderr
+
+
+def test_a_sweep_run_in_the_calling_process_runs_with_one_blas_thread(tmp_path):
+    # --n-jobs 1 runs in the command (or a notebook): the bits of a worker, the count after
+    design = write_design(tmp_path, replicates=1, steps=1, arms={"none": ["plan=none"]})
+    probe = (
+        "import numpy\n" + _COUNT + "from clustersim.experiments import execute\n"
+        "from clustersim.experiments.design import Design\n"
+        "real = execute.run_spec\n"
+        "def spy(*args, **kwargs):\n"
+        "    print('during', blas())\n"
+        "    return real(*args, **kwargs)\n"
+        "execute.run_spec = spy\n"
+        f"execute.run_local(Design.load({str(design)!r}), {str(tmp_path / 'out')!r}, n_jobs=1,"
+        " echo=lambda line: None)\n"
+        "print('after', blas())\n"
+    )
+    out = run_python(probe, **_THREADS)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["during", "1", "after", _DEFAULT]

@@ -27,7 +27,9 @@ its workers' initializer.
 
 from __future__ import annotations
 
-__all__ = ["one_blas_thread"]
+from contextlib import AbstractContextManager
+
+__all__ = ["one_blas_thread", "one_blas_thread_while"]
 
 
 def one_blas_thread() -> None:
@@ -41,3 +43,14 @@ def one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+
+
+def one_blas_thread_while() -> AbstractContextManager:
+    """One BLAS thread inside a ``with`` block, numpy's own count again after it.
+
+    For runs made in the calling process (a sweep with one worker, from a notebook too),
+    so that they give the bits of a sweep's worker processes.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
