@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from app_server import free_port, wait_for_server
+from threadpoolctl import threadpool_limits
 
 from clustersim.app import main
+from conftest import run_python
 
 
 def test_clustersim_app_runs_solara_on_localhost(monkeypatch) -> None:
@@ -17,8 +20,9 @@ def test_clustersim_app_runs_solara_on_localhost(monkeypatch) -> None:
 
     calls = []
     monkeypatch.setattr(cli, "main", lambda **kwargs: calls.append(kwargs))
-    main([])
-    main(["--host", "0.0.0.0", "--port", "9000", "--open"])
+    with threadpool_limits(limits=None):  # main() limits BLAS for its process: given back
+        main([])
+        main(["--host", "0.0.0.0", "--port", "9000", "--open"])
     assert calls[0]["args"] == [
         "run",
         "clustersim.app.page",
@@ -31,6 +35,26 @@ def test_clustersim_app_runs_solara_on_localhost(monkeypatch) -> None:
     ]
     assert calls[1]["args"][2:7] == ["--host", "0.0.0.0", "--port", "9000", "--production"]
     assert calls[1]["args"][-1] == "--open"
+
+
+def test_the_app_server_holds_one_blas_thread_from_its_start() -> None:
+    # sessions step their models in the server's threads, where OpenBLAS keeps the count
+    # the main thread set: one from the start gives them the commands' bits
+    probe = (
+        "import numpy, threadpoolctl\n"
+        "from solara.__main__ import cli\n"
+        "def blas():\n"
+        "    return sorted({i['num_threads'] for i in threadpoolctl.threadpool_info()"
+        " if i['user_api'] == 'blas'})\n"
+        "cli.main = lambda **kwargs: print('serving', blas())\n"
+        "print('before', blas())\n"
+        "from clustersim.app import main\n"
+        "main([])\n"
+    )
+    out = run_python(probe, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS=None)
+    assert out.returncode == 0, out.stderr
+    default = min(2, os.cpu_count() or 1)
+    assert out.stdout.splitlines() == [f"before [{default}]", "serving [1]"]
 
 
 def test_a_port_out_of_range_is_one_line_before_solara_starts(monkeypatch, capsys) -> None:

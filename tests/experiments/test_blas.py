@@ -55,18 +55,21 @@ def test_the_command_process_keeps_its_own_blas_threads():
 
 
 def test_a_sweep_run_in_the_calling_process_runs_with_one_blas_thread(tmp_path):
-    # --n-jobs 1 runs in the command (or a notebook): the bits of a worker, the count after
+    # --n-jobs 1 runs in the command (or a notebook): the model holds one thread while it
+    # is built and steps (clustersim.model.blas), the bits of a worker; the count after
     design = write_design(tmp_path, replicates=1, steps=1, arms={"none": ["plan=none"]})
     probe = (
         "import numpy\n" + _COUNT + "from clustersim.experiments import execute\n"
         "from clustersim.experiments.design import Design\n"
-        "real = execute.run_spec\n"
+        "from clustersim.model.phases import production\n"
+        "seen, real = set(), production.produce\n"
         "def spy(*args, **kwargs):\n"
-        "    print('during', blas())\n"
+        "    seen.add(blas())\n"
         "    return real(*args, **kwargs)\n"
-        "execute.run_spec = spy\n"
+        "production.produce = spy\n"
         f"execute.run_local(Design.load({str(design)!r}), {str(tmp_path / 'out')!r}, n_jobs=1,"
         " echo=lambda line: None)\n"
+        "print('during', *sorted(seen))\n"
         "print('after', blas())\n"
     )
     out = run_python(probe, **_THREADS)

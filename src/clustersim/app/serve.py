@@ -36,6 +36,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from solara.__main__ import cli
 
+    from clustersim.model.blas import limit_process
+
+    # the sessions' models step in the server's threads, where OpenBLAS keeps a count the
+    # main thread set: one thread from the start, so they give the commands' bits (blas.py)
+    limit_process()
+
     # solara warns on every page load over plain http from another host (a classroom
     # network); the session cookie then falls back to SameSite=Lax, which is what we want
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")

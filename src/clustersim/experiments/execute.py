@@ -31,7 +31,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from clustersim.errors import ClusterSimError, ConfigError
-from clustersim.experiments.blas import one_blas_thread, one_blas_thread_while
+from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, compose_config, run_spec
 from clustersim.files import hold_lock
@@ -265,15 +265,14 @@ def run_local(
         if while_running is not None:
             while_running()
         busy = []
-        with one_blas_thread_while():  # a worker's bits (blas.py)
-            for i, spec in enumerate(specs):
-                record = run_spec(spec, runs_dir, force=force, wait=False)
-                if record.status == "busy":
-                    busy.append(i)
-                else:
-                    progress.finished(i, record)
-            for i in busy:  # computed by another process meanwhile, or by this one now
-                progress.finished(i, run_spec(specs[i], runs_dir, force=force), waited=True)
+        for i, spec in enumerate(specs):
+            record = run_spec(spec, runs_dir, force=force, wait=False)
+            if record.status == "busy":
+                busy.append(i)
+            else:
+                progress.finished(i, record)
+        for i in busy:  # computed by another process meanwhile, or by this one now
+            progress.finished(i, run_spec(specs[i], runs_dir, force=force), waited=True)
     else:
         _run_in_pool(specs, runs_dir, n_jobs, force, progress, while_running)
     return [r for r in progress.records if r is not None]

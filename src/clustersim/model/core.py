@@ -25,6 +25,7 @@ from clustersim.errors import ConfigError, did_you_mean
 from clustersim.model import agent_rows, compaction, setup, spinup, tables
 from clustersim.model.agent_rows import AgentRows
 from clustersim.model.agents import CreativeFirm, CulturalInstitution, Incubator, Talent
+from clustersim.model.blas import one_thread as one_blas_thread
 from clustersim.model.city import build_city_graph, city_config_from_name, validate_city_graph
 from clustersim.model.config import (
     REGION_FIELDS,
@@ -137,6 +138,18 @@ class CreativeClusterModel(mesa.Model):
         unknown = set(groups) - set(_PARAM_GROUPS)
         if unknown:
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
+        with one_blas_thread():  # the same bits in any process (blas.py), spin-up included
+            self._build(city, population, rng, config, policy, groups)
+
+    def _build(
+        self,
+        city: nx.Graph | str | CityConfig | Mapping[str, Any] | None,
+        population: int | None,
+        rng: int | np.random.Generator | None,
+        config: SimConfig | None,
+        policy: Mapping[str, Mapping[str, Any]] | None,
+        groups: dict[str, Any],
+    ) -> None:
         super().__init__(rng=rng)
         self.params = _config(city, population, config, policy, groups)
         if isinstance(city, nx.Graph):  # a caller's graph is copied: levers edit travel times
@@ -237,6 +250,10 @@ class CreativeClusterModel(mesa.Model):
         starts by compacting the agent tables when they hold more rows of agents
         gone than living ones (:mod:`clustersim.model.compaction`).
         """
+        with one_blas_thread():  # the same bits in any process (blas.py)
+            self._month()
+
+    def _month(self) -> None:
         compaction.maybe_compact(self)
         recording.start_month(self)
         policies.act(self)
