@@ -186,6 +186,41 @@ def test_resume_reuses_finished_runs_and_re_runs_stale_ones_saying_how_many(tmp_
     assert "4 finished run(s) reused, 0 stale" in capsys.readouterr().err
 
 
+def test_report_of_runs_made_by_an_earlier_model_version_with_fingerprint(tmp_path, capsys):
+    # a folder run by an earlier clustersim: its runs are stale for the installed model,
+    # and --fingerprint reports them as they are, saying whose they are
+    out = tmp_path / "out"
+    path = _design(tmp_path, name="old", replicates=2, steps=12)
+    assert main(["run", "--design", str(path), "--out", str(out), "--n-jobs", "1"]) == 0
+    old = "0123456789abcdef"
+    for meta_path in sorted((out / "runs").glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        meta_path.write_text(json.dumps({**meta, "model_fingerprint": old}))
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 1  # the installed model's: every run stale
+    assert "4 finished run(s) were made by a different model version" in capsys.readouterr().err
+
+    assert main(["report", str(out), "--fingerprint", old]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs["status"]) == ["ok"] * 4
+    html = (out / "report.html").read_text()
+    assert (
+        f"model fingerprint {old} (runs made by another model version, reported with "
+        f"--fingerprint; the installed model: {model_fingerprint()})" in html
+    )
+    assert "stale" not in html
+    assert (out / "tables" / "effects.csv").is_file()
+    assert f"model fingerprint {old} (runs made by another" in (out / "summary.md").read_text()
+
+    line = _refused(capsys, ["report", str(out), "--fingerprint", "fedcba9876543210"])
+    assert line.endswith(f"fingerprints of its finished runs: {old} (4)")
+    calibration = tmp_path / "calibration"
+    Design.named("calibration_eu").save(calibration / "experiment.yaml")
+    line = _refused(capsys, ["report", str(calibration), "--fingerprint", old])
+    assert "--fingerprint: a calibration design's report is rewritten from the tables" in line
+    assert [p.name for p in calibration.iterdir()] == ["experiment.yaml"]
+
+
 # ---------------------------------------------------------------- bad input: one line, exit 2
 def _refused(capsys, argv: list[str]) -> str:
     assert main(argv) == 2

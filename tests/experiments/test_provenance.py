@@ -8,7 +8,14 @@ import numpy as np
 
 import clustersim
 from clustersim.experiments import provenance
-from clustersim.experiments.provenance import git_commit, model_fingerprint, model_sources
+from clustersim.experiments.provenance import (
+    analysis_provenance,
+    fingerprint_text,
+    git_commit,
+    model_fingerprint,
+    model_sources,
+    reporting_runs_of,
+)
 
 PACKAGE = Path(clustersim.__file__).resolve().parent
 
@@ -62,3 +69,18 @@ def test_a_new_model_module_is_covered_without_being_listed(tmp_path, monkeypatc
 def test_git_commit_is_a_full_hash_in_this_checkout():
     commit = git_commit()
     assert commit is None or (len(commit) == 40 and int(commit, 16) >= 0)
+
+
+def test_reports_name_the_fingerprint_of_the_runs_they_cover():
+    installed = model_fingerprint()
+    assert fingerprint_text() == f"model fingerprint {installed}"
+    with reporting_runs_of("0123456789abcdef"):
+        text = fingerprint_text()
+        assert analysis_provenance(None, 3, "x").count(text) == 1
+    assert text == (
+        "model fingerprint 0123456789abcdef (runs made by another model version, reported "
+        f"with --fingerprint; the installed model: {installed})"
+    )
+    with reporting_runs_of(installed):  # the installed model's own runs: said plainly
+        assert fingerprint_text() == f"model fingerprint {installed}"
+    assert fingerprint_text() == f"model fingerprint {installed}"  # the context is left

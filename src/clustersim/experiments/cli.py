@@ -109,20 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         help="aggregate the runs made by this model fingerprint (default: the installed "
         "model's); runs of other model versions are never mixed in",
     )
-    rep = sub.add_parser(
-        "report",
-        help="re-analyse an experiment directory and rewrite its report, or write the report "
-        "of a plain Hydra sweep (clustersim -m)",
-    )
-    rep.add_argument("out_dir")
-    rep.add_argument(
-        "--baseline",
-        action="append",
-        metavar="KEY=VALUE",
-        help="what the others are compared with: a swept value (firm.agglomeration_cap=null; "
-        "repeat it to compare settings of several swept keys; default: the first value of the "
-        "one swept key), or an experiment's arm (default: its design's baseline)",
-    )
+    _add_report(sub)
     dis = sub.add_parser(
         "discover",
         help="scenario discovery (PRIM) on the runs of a discovery or sensitivity design: "
@@ -138,6 +125,29 @@ def _parser() -> argparse.ArgumentParser:
     dis.add_argument("--boxes", type=int, help="most boxes to find, one after another")
     sub.add_parser("list", help="list the experiment designs")
     return p
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    """The ``report`` command's arguments."""
+    rep = sub.add_parser(
+        "report",
+        help="re-analyse an experiment directory and rewrite its report, or write the report "
+        "of a plain Hydra sweep (clustersim -m)",
+    )
+    rep.add_argument("out_dir")
+    rep.add_argument(
+        "--baseline",
+        action="append",
+        metavar="KEY=VALUE",
+        help="what the others are compared with: a swept value (firm.agglomeration_cap=null; "
+        "repeat it to compare settings of several swept keys; default: the first value of the "
+        "one swept key), or an experiment's arm (default: its design's baseline)",
+    )
+    rep.add_argument(
+        "--fingerprint",
+        help="report the runs made by this model fingerprint (default: the installed "
+        "model's): a folder run by an earlier version, without running it again",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,7 +199,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "aggregate":
             return _aggregate(args)
         if args.command == "report":
-            outcome = _report(Path(args.out_dir).resolve(), args.baseline)
+            outcome = _report(Path(args.out_dir).resolve(), args.baseline, args.fingerprint)
         elif args.command == "discover":
             outcome = _discover(args)
         else:
@@ -213,14 +223,26 @@ def _main(args: argparse.Namespace) -> int:
     return 1 if outcome.failed or outcome.stale or outcome.report is None else 0
 
 
-def _report(out: Path, baseline: list[str] | None) -> ExperimentOutcome:
+def _report(out: Path, baseline: list[str] | None, fingerprint: str | None) -> ExperimentOutcome:
     """Rewrite an experiment's report, or write a plain Hydra sweep's (checked first)."""
     if (out / "experiment.yaml").is_file():
         design = Design.load(out / "experiment.yaml")
         if baseline:
             design = _with_baseline(design, baseline)
+        if fingerprint is not None:
+            if design.kind in ("calibration", "optimisation"):
+                raise ConfigError(
+                    f"--fingerprint: a {design.kind} design's report is rewritten from the "
+                    "tables it wrote while it ran, by its own model version; --fingerprint "
+                    "is for sweeps, sensitivity and discovery designs"
+                )
+            _check_fingerprint(out, fingerprint)
         return aggregate_and_report(
-            design, out, expected_run_dirs(design, out / "runs"), echo_to_stderr
+            design,
+            out,
+            expected_run_dirs(design, out / "runs"),
+            echo_to_stderr,
+            fingerprint=fingerprint,
         )
     from clustersim.experiments.aggregate import find_runs, run_index
     from clustersim.experiments.sweep_study import sweep_study
@@ -238,8 +260,11 @@ def _report(out: Path, baseline: list[str] | None) -> ExperimentOutcome:
             f"{out} {what}: not an experiment or sweep folder (clustersim-experiment run and "
             "clustersim -m make them)"
         )
-    study = sweep_study(out, run_index(runs), baseline)  # checked before anything is written
-    return aggregate_and_report(study.design, out, runs, echo_to_stderr, study)
+    if fingerprint is not None:
+        _check_fingerprint(out, fingerprint)
+    index = run_index(runs, fingerprint=fingerprint)
+    study = sweep_study(out, index, baseline)  # checked before anything is written
+    return aggregate_and_report(study.design, out, runs, echo_to_stderr, study, fingerprint)
 
 
 def _discover(args: argparse.Namespace) -> ExperimentOutcome:

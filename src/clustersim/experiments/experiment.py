@@ -28,7 +28,7 @@ from clustersim.experiments.execute import (
     run_local,
     start_method,
 )
-from clustersim.experiments.provenance import model_fingerprint
+from clustersim.experiments.provenance import model_fingerprint, reporting_runs_of
 from clustersim.experiments.runner import run_status
 from clustersim.files import hold_lock, remove_temporaries
 
@@ -117,20 +117,22 @@ def aggregate_and_report(
     run_dirs: list[Path],
     echo: Callable[[str], None],
     sweep: SweepStudy | None = None,
+    fingerprint: str | None = None,
 ) -> ExperimentOutcome:
     """Aggregate a design's runs, analyse them and write the report (one writer at a time).
 
     A calibration's or optimisation's tables are already written (its report is
     rewritten); a toy model is evaluated here; a sweep's runs are labelled by
-    ``sweep``'s sites and arms.
+    ``sweep``'s sites and arms. ``fingerprint``: report the runs made by this model
+    version instead of the installed model's (the report says so).
     """
     from clustersim.experiments.aggregate import LOCK
 
     # one process at a time writes the folder's tables and report, each set whole
-    with hold_lock(out / LOCK, on_wait=echo):
+    with hold_lock(out / LOCK, on_wait=echo), reporting_runs_of(fingerprint):
         for name in ("report.html", "summary.md", "tables", "figures"):
             remove_temporaries(out / name)  # what a report killed part-way left
-        return _aggregate_and_report_locked(design, out, run_dirs, echo, sweep)
+        return _aggregate_and_report_locked(design, out, run_dirs, echo, sweep, fingerprint)
 
 
 def _aggregate_and_report_locked(
@@ -139,6 +141,7 @@ def _aggregate_and_report_locked(
     run_dirs: list[Path],
     echo: Callable[[str], None],
     sweep: SweepStudy | None,
+    fingerprint: str | None,
 ) -> ExperimentOutcome:
     import pandas as pd
 
@@ -155,7 +158,7 @@ def _aggregate_and_report_locked(
         return ExperimentOutcome(out, html, md, ok, {}, tables)
     if is_toy(design):  # a toy model has no runs: it is evaluated with the analysis
         return sampled_outcome(design, out, None, None)
-    agg = aggregate(out, run_dirs=run_dirs, progress=False)
+    agg = aggregate(out, run_dirs=run_dirs, progress=False, fingerprint=fingerprint)
     failed = dict(agg.errors)
     if agg.stale:
         echo(

@@ -6,15 +6,20 @@ import functools
 import hashlib
 import importlib
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 __all__ = [
     "MODEL_LIBRARIES",
     "MODEL_PACKAGES",
     "analysis_provenance",
+    "fingerprint_text",
     "git_commit",
     "model_fingerprint",
     "model_sources",
+    "reporting_runs_of",
 ]
 
 HASH_LENGTH = 16
@@ -104,9 +109,41 @@ def analysis_provenance(toy: str | None, n_ok: int, detail: str) -> str:
 
     commit = git_commit()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    what = f"toy model {toy}" if toy else f"model fingerprint {model_fingerprint()}; {n_ok} runs ok"
+    what = f"toy model {toy}" if toy else f"{fingerprint_text()}; {n_ok} runs ok"
     return (
         f"clustersim {__version__}"
         + (f", commit {commit[:10]}" if commit else "")
         + f"; {what}; {detail}; written {when}"
+    )
+
+
+#: The model fingerprint of the runs a report is being written for, when it is not the
+#: installed model's (``clustersim-experiment report --fingerprint``).
+_REPORTED: ContextVar[str | None] = ContextVar("reported_fingerprint", default=None)
+
+
+@contextmanager
+def reporting_runs_of(fingerprint: str | None) -> Iterator[None]:
+    """Reports written inside name ``fingerprint`` as their runs' model (None: the installed)."""
+    token = _REPORTED.set(fingerprint)
+    try:
+        yield
+    finally:
+        _REPORTED.reset(token)
+
+
+def fingerprint_text() -> str:
+    """``model fingerprint X`` of the runs a report covers, for its provenance line.
+
+    The installed model's, or inside :func:`reporting_runs_of` another version's, which
+    the line then says (with the installed model's beside it, so that the report's commit
+    is not read as the runs').
+    """
+    installed = model_fingerprint()
+    runs = _REPORTED.get()
+    if runs is None or runs == installed:
+        return f"model fingerprint {installed}"
+    return (
+        f"model fingerprint {runs} (runs made by another model version, reported with "
+        f"--fingerprint; the installed model: {installed})"
     )

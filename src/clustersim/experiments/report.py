@@ -36,7 +36,7 @@ from clustersim.experiments.figures import (
 )
 from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_percent, fmt_range
 from clustersim.experiments.plan_runs import budget_stops, plan_contents
-from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.experiments.provenance import fingerprint_text, git_commit
 from clustersim.experiments.readable import (
     Names,
     cost_table,
@@ -119,7 +119,7 @@ def _provenance(design: Design, runs: pd.DataFrame, sweep: SweepStudy | None) ->
     return (
         f"clustersim {__version__}"
         + (f", commit {commit[:10]}" if commit else "")
-        + f", model fingerprint {model_fingerprint()}"
+        + f", {fingerprint_text()}"
         + f"; {ok} runs ok, {failed} failed"
         + (f", {stale} stale (another model version) left out" if stale else "")
         + "; "

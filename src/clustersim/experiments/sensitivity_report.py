@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from clustersim.experiments.document import Report
 from clustersim.experiments.numbers import fmt_number, fmt_percent
-from clustersim.experiments.provenance import git_commit, model_fingerprint
+from clustersim.experiments.provenance import fingerprint_text, git_commit
 from clustersim.experiments.sensitivity_space import SensitivitySettings
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.outcomes import label
@@ -405,7 +405,7 @@ def _provenance(design: Design, settings: SensitivitySettings, n_runs: int) -> s
     what = (
         f"toy model {settings.model}; {design.replicates} replicates"
         if settings.is_toy
-        else f"model fingerprint {model_fingerprint()}; {n_runs} runs ok; "
+        else f"{fingerprint_text()}; {n_runs} runs ok; "
         f"{design.replicates} replicates, {design.steps} months"
     )
     return (
