@@ -55,8 +55,8 @@ def test_the_command_process_keeps_its_own_blas_threads():
 
 
 def test_a_sweep_run_in_the_calling_process_runs_with_one_blas_thread(tmp_path):
-    # --n-jobs 1 runs in the command (or a notebook): the model holds one thread while it
-    # is built and steps (clustersim.model.blas), the bits of a worker; the count after
+    # --n-jobs 1 runs in the command (or a notebook): a model sets one thread when it is
+    # built and steps (clustersim.model.blas), the bits of a worker, and the process keeps it
     design = write_design(tmp_path, replicates=1, steps=1, arms={"none": ["plan=none"]})
     probe = (
         "import numpy\n" + _COUNT + "from clustersim.experiments import execute\n"
@@ -74,4 +74,4 @@ def test_a_sweep_run_in_the_calling_process_runs_with_one_blas_thread(tmp_path):
     )
     out = run_python(probe, **_THREADS)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["during", "1", "after", _DEFAULT]
+    assert out.stdout.split() == ["during", "1", "after", "1"]

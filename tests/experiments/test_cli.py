@@ -214,11 +214,51 @@ def test_report_of_runs_made_by_an_earlier_model_version_with_fingerprint(tmp_pa
 
     line = _refused(capsys, ["report", str(out), "--fingerprint", "fedcba9876543210"])
     assert line.endswith(f"fingerprints of its finished runs: {old} (4)")
+
+    # half of them re-run by the installed model: those are left out of the old report,
+    # without the advice to run the experiment again (which would not bring them in)
+    assert main(["run", "--design", str(path), "--out", str(out), "--n-jobs", "1"]) == 0
+    metas = sorted((out / "runs").glob("*/meta.json"))
+    for meta_path in metas[:2]:
+        meta = json.loads(meta_path.read_text())
+        meta_path.write_text(json.dumps({**meta, "model_fingerprint": old}))
+    capsys.readouterr()
+    assert main(["report", str(out), "--fingerprint", old]) == 1
+    err = capsys.readouterr().err
+    assert f"note: 2 finished run(s) made by model versions other than {old} are left out" in err
+    assert "run the experiment again" not in err
+    html = (out / "report.html").read_text()
+    assert f"2 run(s) were made by model versions other than the one reported ({old})" in html
+    # the two left are one arm's (the run folders are named by config hash): the report
+    # says there is nothing to compare instead of failing on an empty effects figure
+    assert "No plan can be compared with the baseline (none)" in html
     calibration = tmp_path / "calibration"
     Design.named("calibration_eu").save(calibration / "experiment.yaml")
     line = _refused(capsys, ["report", str(calibration), "--fingerprint", old])
     assert "--fingerprint: a calibration design's report is rewritten from the tables" in line
     assert [p.name for p in calibration.iterdir()] == ["experiment.yaml"]
+
+
+def test_discover_on_runs_of_another_model_version_asks_for_their_fingerprint(tmp_path, capsys):
+    # it used to aggregate first: runs.parquet rewritten with every run stale, then "no
+    # run has finished"
+    out = tmp_path / "disc"
+    Design.named("discovery_small_town").save(out / "experiment.yaml")
+    run = out / "runs" / "one"
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text(
+        json.dumps({"status": "ok", "model_fingerprint": "0123456789abcdef"})
+    )
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    line = _refused(capsys, ["discover", str(out)])
+    assert line.endswith(
+        f"no finished run in {out} was made by the installed model (fingerprint "
+        f"{model_fingerprint()}); fingerprints of its finished runs: 0123456789abcdef (1); "
+        "give one with --fingerprint"
+    )
+    line = _refused(capsys, ["discover", str(out), "--fingerprint", "fedcba9876543210"])
+    assert "was made by model fingerprint fedcba9876543210" in line
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
 
 
 # ---------------------------------------------------------------- bad input: one line, exit 2

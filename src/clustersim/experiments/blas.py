@@ -8,13 +8,13 @@ machine and 13.3 s with one; one of 1,000,000 in 1,002 neighbourhoods 26.3 ms a 
 against 28.7-29.0. In a sweep of two worker processes on two cores the four threads took
 turns on the cores: 55 s a run of the 302-node city instead of 13 (7 December 2026).
 
-A model holds BLAS at one thread itself while it is built and steps
-(:mod:`clustersim.model.blas`), so its bits do not depend on the process; between its
-months the threads would still spin. So the sweep's worker processes and every job of
-the ``clustersim`` command keep one thread for their whole life
-(:func:`one_blas_thread`), as should a process pool of your own that runs models
-(``initializer=one_blas_thread``). (joblib's loky workers, ``hydra/launcher=local_parallel``,
-get the cores divided by the jobs; the job's own call makes it one.)
+A model sets BLAS to one thread itself when it is built and steps
+(:mod:`clustersim.model.blas`), so its bits do not depend on the process. The sweep's
+worker processes and every job of the ``clustersim`` command set it from their start
+(:func:`one_blas_thread`), before anything else in them computes, as should a process
+pool of your own that runs models (``initializer=one_blas_thread``). (joblib's loky
+workers, ``hydra/launcher=local_parallel``, get the cores divided by the jobs; the job's
+own call makes it one.)
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from clustersim.experiments.experiment import (
     run_experiment,
     sampled_outcome,
 )
+from clustersim.experiments.provenance import model_fingerprint, reporting_runs_of
 from clustersim.files import hold_lock
 
 __all__ = [
@@ -123,6 +124,10 @@ def _parser() -> argparse.ArgumentParser:
         "--min-density", type=float, help="density the box reported must reach (default 0.8)"
     )
     dis.add_argument("--boxes", type=int, help="most boxes to find, one after another")
+    dis.add_argument(
+        "--fingerprint",
+        help="the runs made by this model fingerprint (default: the installed model's)",
+    )
     sub.add_parser("list", help="list the experiment designs")
     return p
 
@@ -290,10 +295,12 @@ def _discover(args: argparse.Namespace) -> ExperimentOutcome:
     settings_for(design, changes)  # checked before anything is written
     if is_toy(design):
         return sampled_outcome(design, out, None, None, changes)
+    _check_fingerprint(out, args.fingerprint)
     import pandas as pd
 
-    with hold_lock(out / LOCK, on_wait=echo_to_stderr):
-        agg = aggregate(out, run_dirs=expected_run_dirs(design, out / "runs"), progress=False)
+    with hold_lock(out / LOCK, on_wait=echo_to_stderr), reporting_runs_of(args.fingerprint):
+        runs = expected_run_dirs(design, out / "runs")
+        agg = aggregate(out, run_dirs=runs, progress=False, fingerprint=args.fingerprint)
         if agg.timeseries is None:
             raise ConfigError(f"{out}: no run has finished; run the design first")
         ts, failed = pd.read_parquet(agg.timeseries), dict(agg.errors)
@@ -375,20 +382,41 @@ def _aggregate(args: argparse.Namespace) -> int:
     return 1 if res.failed or res.stale else 0
 
 
-def _check_fingerprint(sweep: Path, fingerprint: str) -> None:
+def _check_fingerprint(sweep: Path, fingerprint: str | None) -> None:
     """Refuse a ``--fingerprint`` that is not one or that no finished run in ``sweep`` has.
 
     Aggregating by a fingerprint no run has would mark every run stale and rewrite the
-    run index beside tables of the runs aggregated before.
+    run index beside tables of the runs aggregated before. ``None`` (the installed
+    model's) is refused only when finished runs exist and none is the installed model's.
     """
-    import json
     import re
 
-    if not re.fullmatch(r"[0-9a-f]{16}", fingerprint):
+    if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{16}", fingerprint):
         raise ConfigError(
             "--fingerprint takes a model fingerprint, 16 hex digits as each run's meta.json "
             f"and runs.parquet record it; got {fingerprint!r}"
         )
+    found = _finished_fingerprints(sweep)
+    there = ", ".join(f"{fp} ({n})" for fp, n in sorted(found.items())) or "none"
+    if fingerprint is None:
+        installed = model_fingerprint()
+        if found and installed not in found:
+            raise ConfigError(
+                f"no finished run in {sweep} was made by the installed model (fingerprint "
+                f"{installed}); fingerprints of its finished runs: {there}; give one with "
+                "--fingerprint"
+            )
+    elif fingerprint not in found:
+        raise ConfigError(
+            f"no finished run in {sweep} was made by model fingerprint {fingerprint}; "
+            f"fingerprints of its finished runs: {there}"
+        )
+
+
+def _finished_fingerprints(sweep: Path) -> dict[str, int]:
+    """How many finished runs in ``sweep`` each model fingerprint made."""
+    import json
+
     found: dict[str, int] = {}
     for meta in sorted((sweep / "runs").glob("*/meta.json")):
         try:
@@ -398,12 +426,7 @@ def _check_fingerprint(sweep: Path, fingerprint: str) -> None:
         if isinstance(recorded, dict) and recorded.get("status") == "ok":
             key = str(recorded.get("model_fingerprint"))
             found[key] = found.get(key, 0) + 1
-    if fingerprint not in found:
-        there = ", ".join(f"{fp} ({n})" for fp, n in sorted(found.items())) or "none"
-        raise ConfigError(
-            f"no finished run in {sweep} was made by model fingerprint {fingerprint}; "
-            f"fingerprints of its finished runs: {there}"
-        )
+    return found
 
 
 def _design(args: argparse.Namespace) -> Design:

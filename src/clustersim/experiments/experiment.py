@@ -164,6 +164,9 @@ def _aggregate_and_report_locked(
         echo(
             f"note: {agg.stale} finished run(s) were made by a different model version and are "
             f"left out (see {agg.runs}); run the experiment again to recompute them"
+            if fingerprint in (None, model_fingerprint())
+            else f"note: {agg.stale} finished run(s) made by model versions other than "
+            f"{fingerprint} are left out (see {agg.runs})"
         )
     if agg.timeseries is None:
         echo(f"no run finished; see {agg.runs}")

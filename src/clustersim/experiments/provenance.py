@@ -19,6 +19,7 @@ __all__ = [
     "git_commit",
     "model_fingerprint",
     "model_sources",
+    "reported_fingerprint",
     "reporting_runs_of",
 ]
 
@@ -132,6 +133,12 @@ def reporting_runs_of(fingerprint: str | None) -> Iterator[None]:
         _REPORTED.reset(token)
 
 
+def reported_fingerprint() -> str | None:
+    """The fingerprint given to :func:`reporting_runs_of`, None if it is the installed model's."""
+    runs = _REPORTED.get()
+    return None if runs == model_fingerprint() else runs
+
+
 def fingerprint_text() -> str:
     """``model fingerprint X`` of the runs a report covers, for its provenance line.
 
@@ -139,9 +146,8 @@ def fingerprint_text() -> str:
     the line then says (with the installed model's beside it, so that the report's commit
     is not read as the runs').
     """
-    installed = model_fingerprint()
-    runs = _REPORTED.get()
-    if runs is None or runs == installed:
+    installed, runs = model_fingerprint(), reported_fingerprint()
+    if runs is None:
         return f"model fingerprint {installed}"
     return (
         f"model fingerprint {runs} (runs made by another model version, reported with "

@@ -20,6 +20,7 @@ from clustersim.experiments.numbers import (
     fmt_money,
     fmt_number,
     fmt_percent,
+    fmt_range,
     fmt_value,
     is_missing,
     relative_is_meaningful,
@@ -37,6 +38,8 @@ __all__ = [
     "in_order",
     "measure_label",
     "plans_table",
+    "scaling_sentence",
+    "scaling_table",
     "short_name",
     "takeoff_table",
 ]
@@ -407,3 +410,37 @@ def plans_table(plans: pd.DataFrame, names: Names) -> pd.DataFrame:
             where = "" if same or site is None else f" ({names.site(site)})"
             rows.append({"plan": names.arm(arm) + where, "code": arm, **row})
     return pd.DataFrame(rows).fillna("")
+
+
+def scaling_sentence(fit: Any) -> str:
+    """One line on a scaling fit: its exponent against 1, its interval and fit."""
+    kind = (
+        "grows faster than population (superlinear)"
+        if fit.ci_low > 1
+        else "grows more slowly than population (sublinear)"
+        if fit.ci_high < 1
+        else "cannot be told from growth in proportion to population"
+    )
+    name = label(fit.metric)
+    name = name[:1].upper() + name[1:]
+    return (
+        f"{name}: {kind}; scaling exponent beta = {fmt_number(fit.exponent)} (95% interval "
+        f"{fmt_range(fit.ci_low, fit.ci_high)}; 1 = proportional), R2 = {fmt_number(fit.r2)}, "
+        f"{fit.n_runs} runs."
+    )
+
+
+def scaling_table(fits: pd.DataFrame) -> pd.DataFrame:
+    """The scaling fits, one row per measure, in readable numbers."""
+    return pd.DataFrame(
+        {
+            "measure": [label(m) for m in fits["metric"]],
+            "exponent beta [95% interval]": [
+                f"{fmt_number(r.exponent)} [{fmt_range(r.ci_low, r.ci_high, sep=', ')}]"
+                for r in fits.itertuples()
+            ],
+            "prefactor": [fmt_number(v) for v in fits["prefactor"]],
+            "R2": [fmt_number(v) for v in fits["r2"]],
+            "runs": fits["n_runs"].to_numpy(),
+        }
+    )

@@ -34,15 +34,17 @@ from clustersim.experiments.figures import (
     figure_takeoff,
     figure_timeseries,
 )
-from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_percent, fmt_range
+from clustersim.experiments.numbers import fmt_money, fmt_number, fmt_percent
 from clustersim.experiments.plan_runs import budget_stops, plan_contents
-from clustersim.experiments.provenance import fingerprint_text, git_commit
+from clustersim.experiments.provenance import fingerprint_text, git_commit, reported_fingerprint
 from clustersim.experiments.readable import (
     Names,
     cost_table,
     effects_table,
     in_order,
     plans_table,
+    scaling_sentence,
+    scaling_table,
     takeoff_table,
 )
 from clustersim.files import write_file_atomically, write_text_atomically
@@ -196,9 +198,13 @@ def _left_out(report: Report, runs: pd.DataFrame, what: str) -> None:
     if n_failed:
         report.text(f"{n_failed} run(s) failed and are left out; see runs.parquet.", note=True)
     if n_stale:
+        chosen = reported_fingerprint()
         report.text(
             f"{n_stale} run(s) were made by a different model version (another model "
-            f"fingerprint) and are left out; run the {what} again to recompute them.",
+            f"fingerprint) and are left out; run the {what} again to recompute them."
+            if chosen is None
+            else f"{n_stale} run(s) were made by model versions other than the one reported "
+            f"({chosen}) and are left out.",
             note=True,
         )
     cols = [c for c in ("site", "arm", "replicate", "run_id", "status", "error") if c in left_out]
@@ -275,12 +281,18 @@ def _comparison_sections(
     )
     plans, stops = plan_contents(runs), budget_stops(runs)
     effects = tables["effects"]
-    if design.kind == "comparison" and set(design.arms) == {design.baseline}:  # one arm
+    one_arm = design.kind == "comparison" and set(design.arms) == {design.baseline}
+    if one_arm or effects.empty:  # nothing to compare: one arm, or the others' runs left out
         report.heading("What this means")
         report.text(
             f"Every run of this design is the baseline ({names.arm(design.baseline)}): there "
             "is no plan to compare it with. The time series below show how the runs vary "
             "from replicate to replicate; add an arm to measure a plan's effects."
+            if one_arm
+            else "No plan can be compared with the baseline "
+            f"({names.arm(design.baseline)}): no site has finished runs of both the baseline "
+            "and another arm (the runs left out are listed above). The time series below "
+            "show the runs that finished."
         )
         _month0_section(report, design, ts, names)
         _timeseries_section(report, design, ts, names)
@@ -543,43 +555,11 @@ def _city_sections(
             )
 
 
-def _scaling_sentence(fit: Any) -> str:
-    kind = (
-        "grows faster than population (superlinear)"
-        if fit.ci_low > 1
-        else "grows more slowly than population (sublinear)"
-        if fit.ci_high < 1
-        else "cannot be told from growth in proportion to population"
-    )
-    name = label(fit.metric)
-    name = name[:1].upper() + name[1:]
-    return (
-        f"{name}: {kind}; scaling exponent beta = {fmt_number(fit.exponent)} (95% interval "
-        f"{fmt_range(fit.ci_low, fit.ci_high)}; 1 = proportional), R2 = {fmt_number(fit.r2)}, "
-        f"{fit.n_runs} runs."
-    )
-
-
-def _scaling_table(fits: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "measure": [label(m) for m in fits["metric"]],
-            "exponent beta [95% interval]": [
-                f"{fmt_number(r.exponent)} [{fmt_range(r.ci_low, r.ci_high, sep=', ')}]"
-                for r in fits.itertuples()
-            ],
-            "prefactor": [fmt_number(v) for v in fits["prefactor"]],
-            "R2": [fmt_number(v) for v in fits["r2"]],
-            "runs": fits["n_runs"].to_numpy(),
-        }
-    )
-
-
 def _scaling_sections(report: Report, design: Design, tables: dict[str, Any], names: Names) -> None:
     outcomes, fits = tables["outcomes"], tables["scaling"]
     report.heading("What this means")
     for fit in fits.itertuples():
-        report.text(_scaling_sentence(fit))
+        report.text(scaling_sentence(fit))
     report.heading("Scaling with population")
     report.figure(
         figure_scaling(outcomes, fits),
@@ -587,7 +567,7 @@ def _scaling_sections(report: Report, design: Design, tables: dict[str, Any], na
         "Metrics against population on log-log axes with fitted power laws",
     )
     report.table(
-        _scaling_table(fits), "Scaling exponents (log-log least squares, bootstrap intervals)"
+        scaling_table(fits), "Scaling exponents (log-log least squares, bootstrap intervals)"
     )
     cols = ["site", "population", *[m for m in fits["metric"] if m in outcomes]]
     per_site = outcomes[cols].groupby("site", sort=False).mean().reset_index()

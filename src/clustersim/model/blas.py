@@ -1,75 +1,67 @@
-"""One BLAS thread while a model is built or steps, whatever process it runs in.
+"""One BLAS thread in a process that builds or steps a model, whatever thread does it.
 
 numpy's BLAS (OpenBLAS in numpy's wheels) splits a matrix product above a size across a
 thread per core, and the split adds in another order: a metropolis of 1,000,000 in 1,002
-neighbourhoods gave incomes differing by 1e-16 (relative) from month 5 on with two threads
-against one, which a long run can carry into a different draw. So a run's results would
-depend on the cores of the machine and on what the process set before, and a city stepped
-in a notebook or in the classroom app could differ from the same run made by a command.
-:class:`one_thread` holds BLAS at one thread while :class:`CreativeClusterModel` is built
-(its spin-up included) and while it steps, and gives numpy back its own count after: the
-model's bits no longer depend on the process. The cost is 2-10 us a month (the 10k
-city's month takes 6 ms); the speed given up is small (a 1,002-node month 26.3 ms with one
-thread against 28.7-29.0 with two, on 2 cores; a 302-node run the same).
+neighbourhoods gave incomes differing in the last bits within three months with two
+threads against one, which a long run can carry into a different draw. So a run's results
+would depend on the cores of the machine and on what the process set before, and a city
+stepped in a notebook or in the classroom app could differ from the same run made by a
+command. :func:`one_thread` sets every BLAS library numpy loaded to one thread when
+:class:`CreativeClusterModel` is built and again when it steps (the count can have been
+raised between months): a model's bits no longer depend on the process. The speed given
+up is small (a 1,002-node month 26.3 ms with one thread against 28.7-29.0 with two, on 2
+cores; a 302-node run the same); the check costs about 2 us a month.
 
-The limit is counted: nested blocks (the spin-up's months inside the constructor) and
-models stepping in several threads of one process (the app's sessions) share it, and the
-count is given back when the last of them leaves. ``threadpoolctl`` finds the BLAS
-libraries loaded when the first model is built; one loaded later (scipy's own OpenBLAS,
-imported afterwards) is not limited, and the model's products do not use it.
-
-OpenBLAS takes a count set from a thread other than the process's main thread only while
-the main thread has set none itself (measured with numpy's OpenBLAS 0.3.34): a model
-stepped in a worker thread (the app's sessions) is limited reliably only when the process
-holds one thread throughout. So the processes that run models beside others, or in threads,
-call :func:`limit_process` at their start: the sweeps' worker processes, every job of the
-``clustersim`` command and the classroom app's server.
+The count is not given back after a month: OpenBLAS ignores a lower count set from a
+thread other than the process's main thread once the main thread has set one itself
+(numpy's OpenBLAS 0.3.34, measured), so a count restored by the main thread after its
+own model's month would leave the next model stepped in another thread (Mesa's threaded
+controllers, the app's sessions) at numpy's default. A process that builds a model keeps
+one BLAS thread; ``threadpoolctl.threadpool_limits(n)`` raises it again for your own work.
+Where the count cannot be lowered (a model built in a thread after the main thread set
+several), :func:`one_thread` warns once, naming the remedy: :func:`limit_process` from
+the main thread before models run, as the sweeps' workers, the ``clustersim`` command's
+jobs and the app's server do.
 """
 
 from __future__ import annotations
 
-import threading
+import warnings
 from typing import Any
 
 __all__ = ["limit_process", "one_thread"]
 
-_lock = threading.Lock()
-_depth = 0
 _libraries: list[Any] | None = None  # threadpoolctl's controllers of the BLAS libraries
-_saved: list[int] = []  # their counts when the first holder came in
+_warned = False
 
 
-class one_thread:
-    """``with one_thread():`` BLAS at one thread inside, the count before after the last.
+def _blas() -> list[Any]:
+    global _libraries
+    if _libraries is None:
+        from threadpoolctl import ThreadpoolController
 
-    About 2 us when BLAS already runs one thread (a sweep's worker), 10 us otherwise.
-    """
+        found = ThreadpoolController().lib_controllers
+        _libraries = [lib for lib in found if lib.user_api == "blas"]
+    return _libraries
 
-    __slots__ = ()
 
-    def __enter__(self) -> None:
-        global _depth, _libraries, _saved
-        with _lock:
-            if _depth == 0:
-                if _libraries is None:
-                    from threadpoolctl import ThreadpoolController
-
-                    found = ThreadpoolController().lib_controllers
-                    _libraries = [lib for lib in found if lib.user_api == "blas"]
-                _saved = [lib.num_threads for lib in _libraries]
-                for lib, count in zip(_libraries, _saved, strict=True):
-                    if count != 1:
-                        lib.set_num_threads(1)
-            _depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        global _depth
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                for lib, count in zip(_libraries or [], _saved, strict=True):
-                    if count != 1:
-                        lib.set_num_threads(count)
+def one_thread() -> None:
+    """Set every BLAS library numpy loaded to one thread (kept after; warns if it can't)."""
+    global _warned
+    for lib in _blas():
+        if lib.num_threads == 1:
+            continue
+        lib.set_num_threads(1)
+        if lib.num_threads != 1 and not _warned:
+            _warned = True
+            warnings.warn(
+                f"{lib.internal_api} {lib.filepath} keeps {lib.num_threads} threads, set by "
+                "this process's main thread: a model stepped in this thread may differ in "
+                "the last bits from the same run made by clustersim's commands; call "
+                "clustersim.model.blas.limit_process() in the main thread before models run",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
 
 def limit_process() -> None:

@@ -138,18 +138,7 @@ class CreativeClusterModel(mesa.Model):
         unknown = set(groups) - set(_PARAM_GROUPS)
         if unknown:
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
-        with one_blas_thread():  # the same bits in any process (blas.py), spin-up included
-            self._build(city, population, rng, config, policy, groups)
-
-    def _build(
-        self,
-        city: nx.Graph | str | CityConfig | Mapping[str, Any] | None,
-        population: int | None,
-        rng: int | np.random.Generator | None,
-        config: SimConfig | None,
-        policy: Mapping[str, Mapping[str, Any]] | None,
-        groups: dict[str, Any],
-    ) -> None:
+        one_blas_thread()  # the same bits in any process (blas.py), spin-up included
         super().__init__(rng=rng)
         self.params = _config(city, population, config, policy, groups)
         if isinstance(city, nx.Graph):  # a caller's graph is copied: levers edit travel times
@@ -250,10 +239,7 @@ class CreativeClusterModel(mesa.Model):
         starts by compacting the agent tables when they hold more rows of agents
         gone than living ones (:mod:`clustersim.model.compaction`).
         """
-        with one_blas_thread():  # the same bits in any process (blas.py)
-            self._month()
-
-    def _month(self) -> None:
+        one_blas_thread()  # the same bits in any process (blas.py)
         compaction.maybe_compact(self)
         recording.start_month(self)
         policies.act(self)
