@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from clustersim.experiments.cli import _parse, _parser, main, run_experiment
-from clustersim.experiments.design import Design, available
+from clustersim.experiments.design import Design, available, expected_run_dirs
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.model.compose import config_dir
 from conftest import write_design as _design
@@ -197,8 +197,14 @@ def test_report_of_runs_made_by_an_earlier_model_version_with_fingerprint(tmp_pa
         meta = json.loads(meta_path.read_text())
         meta_path.write_text(json.dumps({**meta, "model_fingerprint": old}))
     capsys.readouterr()
-    assert main(["report", str(out)]) == 1  # the installed model's: every run stale
-    assert "4 finished run(s) were made by a different model version" in capsys.readouterr().err
+    written = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    line = _refused(capsys, ["report", str(out)])  # the installed model's: none finished
+    assert line.endswith(
+        f"was made by the installed model (fingerprint {model_fingerprint()}); fingerprints "
+        f"of its finished runs: {old} (4); run the design again, or give one of them with "
+        "--fingerprint"
+    )
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == written
 
     assert main(["report", str(out), "--fingerprint", old]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
@@ -231,7 +237,8 @@ def test_report_of_runs_made_by_an_earlier_model_version_with_fingerprint(tmp_pa
     assert f"2 run(s) were made by model versions other than the one reported ({old})" in html
     # the two left are one arm's (the run folders are named by config hash): the report
     # says there is nothing to compare instead of failing on an empty effects figure
-    assert "No plan can be compared with the baseline (none)" in html
+    assert "No plan can be compared with the baseline (none): no site has finished runs" in html
+    assert "(the runs left out are listed above)" in html
     calibration = tmp_path / "calibration"
     Design.named("calibration_eu").save(calibration / "experiment.yaml")
     line = _refused(capsys, ["report", str(calibration), "--fingerprint", old])
@@ -243,8 +250,9 @@ def test_discover_on_runs_of_another_model_version_asks_for_their_fingerprint(tm
     # it used to aggregate first: runs.parquet rewritten with every run stale, then "no
     # run has finished"
     out = tmp_path / "disc"
-    Design.named("discovery_small_town").save(out / "experiment.yaml")
-    run = out / "runs" / "one"
+    design = Design.named("discovery_small_town").with_changes(samples=4, steps=12)
+    design.save(out / "experiment.yaml")
+    run = expected_run_dirs(design, out / "runs")[0]  # one of the design's runs, finished
     run.mkdir(parents=True)
     (run / "meta.json").write_text(
         json.dumps({"status": "ok", "model_fingerprint": "0123456789abcdef"})
@@ -254,7 +262,7 @@ def test_discover_on_runs_of_another_model_version_asks_for_their_fingerprint(tm
     assert line.endswith(
         f"no finished run in {out} was made by the installed model (fingerprint "
         f"{model_fingerprint()}); fingerprints of its finished runs: 0123456789abcdef (1); "
-        "give one with --fingerprint"
+        "run the design again, or give one of them with --fingerprint"
     )
     line = _refused(capsys, ["discover", str(out), "--fingerprint", "fedcba9876543210"])
     assert "was made by model fingerprint fedcba9876543210" in line

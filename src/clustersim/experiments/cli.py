@@ -234,21 +234,17 @@ def _report(out: Path, baseline: list[str] | None, fingerprint: str | None) -> E
         design = Design.load(out / "experiment.yaml")
         if baseline:
             design = _with_baseline(design, baseline)
-        if fingerprint is not None:
-            if design.kind in ("calibration", "optimisation"):
-                raise ConfigError(
-                    f"--fingerprint: a {design.kind} design's report is rewritten from the "
-                    "tables it wrote while it ran, by its own model version; --fingerprint "
-                    "is for sweeps, sensitivity and discovery designs"
-                )
-            _check_fingerprint(out, fingerprint)
-        return aggregate_and_report(
-            design,
-            out,
-            expected_run_dirs(design, out / "runs"),
-            echo_to_stderr,
-            fingerprint=fingerprint,
-        )
+        searched = design.kind in ("calibration", "optimisation")
+        if searched and fingerprint is not None:
+            raise ConfigError(
+                f"--fingerprint: a {design.kind} design's report is rewritten from the "
+                "tables it wrote while it ran, by its own model version; --fingerprint "
+                "is for sweeps, sensitivity and discovery designs"
+            )
+        run_dirs = expected_run_dirs(design, out / "runs")
+        if not searched:
+            _check_fingerprint(out, fingerprint, run_dirs)
+        return aggregate_and_report(design, out, run_dirs, echo_to_stderr, fingerprint=fingerprint)
     from clustersim.experiments.aggregate import find_runs, run_index
     from clustersim.experiments.sweep_study import sweep_study
 
@@ -265,8 +261,7 @@ def _report(out: Path, baseline: list[str] | None, fingerprint: str | None) -> E
             f"{out} {what}: not an experiment or sweep folder (clustersim-experiment run and "
             "clustersim -m make them)"
         )
-    if fingerprint is not None:
-        _check_fingerprint(out, fingerprint)
+    _check_fingerprint(out, fingerprint, runs)
     index = run_index(runs, fingerprint=fingerprint)
     study = sweep_study(out, index, baseline)  # checked before anything is written
     return aggregate_and_report(study.design, out, runs, echo_to_stderr, study, fingerprint)
@@ -295,11 +290,11 @@ def _discover(args: argparse.Namespace) -> ExperimentOutcome:
     settings_for(design, changes)  # checked before anything is written
     if is_toy(design):
         return sampled_outcome(design, out, None, None, changes)
-    _check_fingerprint(out, args.fingerprint)
+    runs = expected_run_dirs(design, out / "runs")
+    _check_fingerprint(out, args.fingerprint, runs)
     import pandas as pd
 
     with hold_lock(out / LOCK, on_wait=echo_to_stderr), reporting_runs_of(args.fingerprint):
-        runs = expected_run_dirs(design, out / "runs")
         agg = aggregate(out, run_dirs=runs, progress=False, fingerprint=args.fingerprint)
         if agg.timeseries is None:
             raise ConfigError(f"{out}: no run has finished; run the design first")
@@ -375,19 +370,27 @@ def _aggregate(args: argparse.Namespace) -> int:
         found = ", ".join(f"{fp} ({n})" for fp, n in res.stale_fingerprints.items())
         print(
             f"stale: {res.stale} finished run(s) made by a different model version are "
-            f"left out (model fingerprints: {found}); re-run the sweep to recompute them, "
-            "or aggregate one version's runs alone with --fingerprint",
+            f"left out (model fingerprints: {found})"
+            + (
+                "; re-run the sweep to recompute them, or aggregate one version's runs alone "
+                "with --fingerprint"
+                if args.fingerprint in (None, model_fingerprint())
+                else ""
+            ),
             file=sys.stderr,
         )
     return 1 if res.failed or res.stale else 0
 
 
-def _check_fingerprint(sweep: Path, fingerprint: str | None) -> None:
+def _check_fingerprint(
+    sweep: Path, fingerprint: str | None, run_dirs: list[Path] | None = None
+) -> None:
     """Refuse a ``--fingerprint`` that is not one or that no finished run in ``sweep`` has.
 
     Aggregating by a fingerprint no run has would mark every run stale and rewrite the
     run index beside tables of the runs aggregated before. ``None`` (the installed
     model's) is refused only when finished runs exist and none is the installed model's.
+    ``run_dirs``: the runs to look at (default: every run folder of ``sweep``).
     """
     import re
 
@@ -396,15 +399,17 @@ def _check_fingerprint(sweep: Path, fingerprint: str | None) -> None:
             "--fingerprint takes a model fingerprint, 16 hex digits as each run's meta.json "
             f"and runs.parquet record it; got {fingerprint!r}"
         )
-    found = _finished_fingerprints(sweep)
+    found = _finished_fingerprints(
+        sorted((sweep / "runs").glob("*/")) if run_dirs is None else run_dirs
+    )
     there = ", ".join(f"{fp} ({n})" for fp, n in sorted(found.items())) or "none"
     if fingerprint is None:
         installed = model_fingerprint()
         if found and installed not in found:
             raise ConfigError(
                 f"no finished run in {sweep} was made by the installed model (fingerprint "
-                f"{installed}); fingerprints of its finished runs: {there}; give one with "
-                "--fingerprint"
+                f"{installed}); fingerprints of its finished runs: {there}; run the design "
+                "again, or give one of them with --fingerprint"
             )
     elif fingerprint not in found:
         raise ConfigError(
@@ -413,12 +418,12 @@ def _check_fingerprint(sweep: Path, fingerprint: str | None) -> None:
         )
 
 
-def _finished_fingerprints(sweep: Path) -> dict[str, int]:
-    """How many finished runs in ``sweep`` each model fingerprint made."""
+def _finished_fingerprints(run_dirs: list[Path]) -> dict[str, int]:
+    """How many of the finished runs in ``run_dirs`` each model fingerprint made."""
     import json
 
     found: dict[str, int] = {}
-    for meta in sorted((sweep / "runs").glob("*/meta.json")):
+    for meta in (run / "meta.json" for run in run_dirs):
         try:
             recorded = json.loads(meta.read_text())
         except (OSError, ValueError):  # unreadable: aggregate reports it as broken

@@ -282,20 +282,15 @@ def _comparison_sections(
     plans, stops = plan_contents(runs), budget_stops(runs)
     effects = tables["effects"]
     one_arm = design.kind == "comparison" and set(design.arms) == {design.baseline}
-    if one_arm or effects.empty:  # nothing to compare: one arm, or the others' runs left out
+    if one_arm or effects.empty:  # nothing to compare: one arm, or no pair of runs finished
         report.heading("What this means")
-        report.text(
-            f"Every run of this design is the baseline ({names.arm(design.baseline)}): there "
-            "is no plan to compare it with. The time series below show how the runs vary "
-            "from replicate to replicate; add an arm to measure a plan's effects."
-            if one_arm
-            else "No plan can be compared with the baseline "
-            f"({names.arm(design.baseline)}): no site has finished runs of both the baseline "
-            "and another arm (the runs left out are listed above). The time series below "
-            "show the runs that finished."
-        )
+        report.text(_nothing_to_compare(design, runs, names, one_arm))
+        if not one_arm:
+            _plans_section(report, plans, stops, names)
         _month0_section(report, design, ts, names)
         _timeseries_section(report, design, ts, names)
+        if not one_arm and not tables["takeoff"].empty:
+            _takeoff_section(report, tables["takeoff"], names)
         return {"side_effects": side, "plans": plans, "budget_stops": stops}
     report.heading("What this means")
     report.extend(
@@ -327,6 +322,25 @@ def _comparison_sections(
             report.table(cost_table(tables["cost"], names), "Policy spend per creative job created")
         _city_sections(report, design, effects, runs, names)
     return {"side_effects": side, "plans": plans, "budget_stops": stops}
+
+
+def _nothing_to_compare(design: Design, runs: pd.DataFrame, names: Names, one_arm: bool) -> str:
+    """Why a comparison report shows no effects: one arm, or no pair of runs finished."""
+    baseline = names.arm(design.baseline)
+    if one_arm:
+        return (
+            f"Every run of this design is the baseline ({baseline}): there is no plan to "
+            "compare it with. The time series below show how the runs vary from replicate "
+            "to replicate; add an arm to measure a plan's effects."
+        )
+    left_out = len(runs) and (runs["status"] != "ok").any()
+    return (
+        f"No {names.arm_word} can be compared with the baseline ({baseline}): no site has "
+        f"finished runs of the baseline and of another {names.arm_word} with the same "
+        "replicate seed"
+        + (" (the runs left out are listed above)" if left_out else "")
+        + ". What finished is shown below."
+    )
 
 
 def _stops_table(stops: pd.DataFrame, names: Names) -> pd.DataFrame:

@@ -9,8 +9,8 @@ stepped in a notebook or in the classroom app could differ from the same run mad
 command. :func:`one_thread` sets every BLAS library numpy loaded to one thread when
 :class:`CreativeClusterModel` is built and again when it steps (the count can have been
 raised between months): a model's bits no longer depend on the process. The speed given
-up is small (a 1,002-node month 26.3 ms with one thread against 28.7-29.0 with two, on 2
-cores; a 302-node run the same); the check costs about 2 us a month.
+up is small (a 1,002-node month 28.7-29.0 ms with one thread against 26.3 with two, on 2
+cores; a 302-node run the same); the check costs about 1 us a month.
 
 The count is not given back after a month: OpenBLAS ignores a lower count set from a
 thread other than the process's main thread once the main thread has set one itself
@@ -26,11 +26,20 @@ jobs and the app's server do.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
+import mesa
+
 __all__ = ["limit_process", "one_thread"]
 
+#: Where a warning's line is not taken from: clustersim's files and Mesa's (a model's
+#: ``step`` is Mesa's wrapper calling ours), so that it names the caller's line.
+_OWN_FILES = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+    os.path.dirname(os.path.abspath(mesa.__file__)) + os.sep,
+)
 _libraries: list[Any] | None = None  # threadpoolctl's controllers of the BLAS libraries
 _warned = False
 
@@ -60,7 +69,7 @@ def one_thread() -> None:
                 "the last bits from the same run made by clustersim's commands; call "
                 "clustersim.model.blas.limit_process() in the main thread before models run",
                 RuntimeWarning,
-                stacklevel=3,
+                skip_file_prefixes=_OWN_FILES,  # the caller's line, not Mesa's step wrapper
             )
 
 
