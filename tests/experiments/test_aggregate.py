@@ -55,7 +55,10 @@ def _fake_run(
             d / "places.parquet", index=False
         )
         for other in set(RESULT_FILES) - {"timeseries.parquet", "places.parquet"}:
-            (d / other).write_text("{}")
+            if other.endswith(".parquet"):
+                pd.DataFrame({"step": [0]}).to_parquet(d / other, index=False)
+            else:
+                (d / other).write_text("{}")
     (d / "meta.json").write_text(json.dumps(meta))
     return d
 
@@ -110,6 +113,37 @@ def test_a_run_missing_result_files_counts_as_broken(tmp_path):
     res = aggregate(tmp_path)
     assert res.ok == 0 and res.timeseries is None
     assert pd.read_parquet(res.runs)["status"].tolist() == ["broken"]
+
+
+def test_a_run_whose_table_was_cut_short_is_broken_and_run_again(tmp_path, capsys):
+    # a file cut by a full disk or a copy stopped part-way: aggregate raised ArrowInvalid
+    # (a traceback) after rewriting runs.parquet with the run as ok
+    good = _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
+    cut = _fake_run(tmp_path / "runs", "b-s1", {"arm": "none"})
+    for name in ("timeseries.parquet", "talents.parquet"):
+        data = (cut / name).read_bytes()
+        (cut / name).write_bytes(data[: len(data) // 2])
+    res = aggregate(tmp_path)
+    assert res.ok == 1 and res.errors == {"b-s1": "result files missing or cut short"}
+    assert pd.read_parquet(res.timeseries)["run_id"].unique().tolist() == [good.name]
+    from clustersim.experiments.runner import run_status
+
+    assert run_status(cut) == "broken"  # so a resumed sweep runs it again
+
+
+def test_a_run_table_that_is_not_parquet_inside_is_one_line_and_nothing_is_written(
+    tmp_path, capsys
+):
+    run = _fake_run(tmp_path / "runs", "a-s1", {"arm": "none"})
+    path = run / "timeseries.parquet"
+    data = path.read_bytes()
+    path.write_bytes(b"PAR1" + b"x" * 64 + data[-4:])  # the magic bytes, a broken footer
+    assert main(["aggregate", str(tmp_path)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("clustersim-experiment: error: ")
+    assert f"{path}: not a readable Parquet file (" in err[0]
+    assert err[0].endswith(f"delete the folder {run} and run the sweep again to recompute that run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([LOCK, "runs"])  # no table
 
 
 def test_a_label_named_like_a_column_is_kept_apart(tmp_path):

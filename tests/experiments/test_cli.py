@@ -239,6 +239,21 @@ def test_report_of_runs_made_by_an_earlier_model_version_with_fingerprint(tmp_pa
     # says there is nothing to compare instead of failing on an empty effects figure
     assert "No plan can be compared with the baseline (none): no site has finished runs" in html
     assert "(the runs left out are listed above)" in html
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert "effects.png" not in figures and "timeseries.png" in figures  # none of the last's
+
+    # every run failed: the tables and the report of earlier runs go, runs.parquet says why
+    for meta_path in metas:
+        meta = json.loads(meta_path.read_text())
+        meta_path.write_text(json.dumps({**meta, "status": "failed", "error": "boom"}))
+    capsys.readouterr()
+    assert main(["report", str(out), "--fingerprint", old]) == 2  # no run of it finished
+    assert main(["report", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "no run finished; see " in err and "; the earlier report is removed" in err
+    left = sorted(p.name for p in out.iterdir())
+    assert left == sorted([".aggregate.lock", "experiment.yaml", "runs", "runs.parquet"]), left
+    assert set(pd.read_parquet(out / "runs.parquet")["status"]) == {"failed"}
     calibration = tmp_path / "calibration"
     Design.named("calibration_eu").save(calibration / "experiment.yaml")
     line = _refused(capsys, ["report", str(calibration), "--fingerprint", old])

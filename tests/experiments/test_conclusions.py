@@ -13,6 +13,7 @@ import pytest
 
 from clustersim.experiments.analysis import wilson_interval
 from clustersim.experiments.conclusions import (
+    _employment_sentence,
     budget_warnings,
     noise_floor,
     replicate_warnings,
@@ -308,3 +309,15 @@ def test_noise_floor_gives_each_measure_and_each_plan_where_it_differs():
         "smaller than about 8 to 20 jobs, depending on the plan, cannot be told"
         in (noise_floor(wide, many)[0])
     )
+
+
+def test_one_finished_pair_is_said_to_tell_nothing_without_blank_numbers():
+    # "with 1 replicates, effects smaller than about  jobs cannot be told from chance"
+    row = pd.DataFrame(
+        [_effect("creative_employment", "town", 7.0, 7.0, 7.0, float("nan"), 60.0, n=1)]
+    )
+    text = _employment_sentence(next(row.itertuples()), NAMES)
+    assert text.startswith("**Creative hub plan** has no clear effect on creative employment: +7")
+    assert "in the one replicate that finished for it and the baseline" in text
+    assert "one pair of runs gives no interval and cannot tell any effect from chance" in text
+    assert "about  " not in text and "nan" not in text.lower()

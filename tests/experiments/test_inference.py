@@ -22,7 +22,8 @@ def test_the_verdict_never_claims_more_than_the_interval_and_the_t_test_allow():
     assert verdict(13.0, 10.0, 16.0, 8.0, 8) == "clear"
     # two replicates: a narrow bootstrap interval, but a paired t-test cannot tell it
     assert verdict(5.0, 3.0, 7.0, 28.0, 2) == "tentative"
-    assert verdict(5.0, 3.0, 7.0, float("nan"), 1) == "tentative"
+    # one pair: its "interval" is the difference itself; nothing can be told from chance
+    assert verdict(5.0, 5.0, 5.0, float("nan"), 1) == "unclear"
     assert verdict(float("nan"), 1.0, 2.0, 1.0, 5) == "unclear"
 
 

@@ -6,7 +6,13 @@ import pandas as pd
 
 from clustersim.experiments.design import Design
 from clustersim.experiments.figures import figure_effects, figure_takeoff
-from clustersim.experiments.readable import SHORT, Names, effects_table, short_name
+from clustersim.experiments.readable import (
+    SHORT,
+    Names,
+    effects_table,
+    scaling_sentence,
+    short_name,
+)
 
 A, B = (f"festival_hub_broadband_regional_budget_{year}" for year in (2026, 2027))
 LONG = "Festival, creative hub and broadband with a large regional budget from {}"
@@ -76,3 +82,22 @@ def test_tables_and_figures_show_the_short_names():
     fig = figure_takeoff(summary, arm_labels=names.arm_names)
     labels = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
     assert labels == [names.arm(A), names.arm(B)]
+
+
+def test_a_scaling_fit_of_one_city_size_is_said_not_fitted():
+    # it read "scaling exponent beta =  (95% interval ; 1 = proportional), R2 = "
+    from types import SimpleNamespace
+
+    nan = float("nan")
+    fit = SimpleNamespace(
+        metric="creative_employment", exponent=nan, ci_low=nan, ci_high=nan, r2=nan, n_runs=2
+    )
+    assert scaling_sentence(fit) == (
+        "Creative employment (jobs): not fitted: a scaling exponent needs runs at two or more "
+        "city "
+        "sizes (2 run(s) finished)."
+    )
+    fitted = SimpleNamespace(
+        metric="creative_employment", exponent=1.2, ci_low=1.1, ci_high=1.3, r2=0.9, n_runs=8
+    )
+    assert "grows faster than population (superlinear)" in scaling_sentence(fitted)

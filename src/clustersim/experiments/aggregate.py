@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clustersim.errors import ConfigError
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import read_meta, run_status
 from clustersim.files import hold_lock, remove_temporaries, write_file_atomically
@@ -187,7 +188,7 @@ def run_index(run_dirs: Iterable[Path], *, fingerprint: str | None = None) -> pd
                 f"{meta.get('model_fingerprint') or 'not recorded'}, not {expected})"
             )
         elif status == "broken":
-            error = "result files missing"
+            error = "result files missing or cut short"
         else:
             error = meta.get("error")
         row = dict(meta.get("labels") or {})
@@ -221,20 +222,55 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+def _columns(name: str, run_dirs: list[Path]) -> pa.Schema | None:
+    """The columns of the runs' ``name`` tables together (None: no run has one).
+
+    Raises:
+        ConfigError: a run's file is not readable Parquet, or two runs' columns cannot
+            be combined (a file written by another program or edited by hand).
+    """
+    schemas = []
+    for run_dir in run_dirs:
+        path = run_dir / f"{name}.parquet"
+        if not path.is_file():
+            continue
+        try:
+            schemas.append(pq.read_schema(path))
+        except (pa.ArrowException, OSError) as e:
+            raise ConfigError(
+                f"{path}: not a readable Parquet file ({_first_line(e)}); delete the folder "
+                f"{run_dir} and run the sweep again to recompute that run"
+            ) from None
+    if not schemas:
+        return None
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except pa.ArrowException as e:
+        raise ConfigError(
+            f"the runs' {name}.parquet files have columns that cannot be combined "
+            f"({_first_line(e)}); a run's file was written by another program or edited"
+        ) from None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
 def _write_table(
     name: str,
     run_dirs: list[Path],
     metas: list[dict[str, Any]],
     labels: pa.Schema,
-    target: Path,
+    columns: pa.Schema | None,
+    out: Path,
     progress: bool,
 ) -> Path | None:
     files = [d / f"{name}.parquet" for d in run_dirs]
-    schemas = [pq.read_schema(f) for f in files if f.is_file()]
-    if not schemas:
+    target = out / f"{name}.parquet"
+    if columns is None:  # no run has one: a table of earlier runs would contradict runs.parquet
+        target.unlink(missing_ok=True)
         return None
-    data = pa.unify_schemas(schemas, promote_options="permissive")
-    data = pa.schema([f for f in data if f.name not in ID_COLUMNS])
+    data = pa.schema([f for f in columns if f.name not in ID_COLUMNS])
     # a label named like a data column (e.g. a swept "population") becomes label_<name>
     renamed = {f.name: f"label_{f.name}" if f.name in data.names else f.name for f in labels}
     labels = pa.schema([(renamed[f.name], f.type) for f in labels])
@@ -250,7 +286,13 @@ def _write_table(
     def write(tmp: Path) -> None:
         with pq.ParquetWriter(tmp, schema) as writer:
             for path, meta in iterator:
-                table = pq.read_table(path)
+                try:
+                    table = pq.read_table(path)
+                except (pa.ArrowException, OSError) as e:  # a footer intact, its data not
+                    raise ConfigError(
+                        f"{path}: not a readable Parquet file ({_first_line(e)}); delete the "
+                        f"folder {path.parent} and run the sweep again to recompute that run"
+                    ) from None
                 n = table.num_rows
                 columns = []
                 run_labels = meta.get("labels") or {}
@@ -315,14 +357,16 @@ def aggregate(
 def _aggregate(dirs: list[Path], out: Path, fingerprint: str, progress: bool) -> AggregateResult:
     """Write the run index and the tables (the output folder's lock is held)."""
     index = run_index(dirs, fingerprint=fingerprint)
+    ok_dirs = [d for d, s in zip(dirs, index.get("status", []), strict=True) if s == "ok"]
+    # the runs' files are read and checked before anything is written
+    columns = {name: _columns(name, ok_dirs) for name in ("timeseries", "places")}
     runs_path = out / "runs.parquet"
     write_file_atomically(runs_path, lambda path: index.to_parquet(path, index=False))
-    ok_dirs = [d for d, s in zip(dirs, index.get("status", []), strict=True) if s == "ok"]
     metas = [read_meta(d) or {} for d in ok_dirs]
     labels = label_schema(metas)
     written = {
-        name: _write_table(name, ok_dirs, metas, labels, out / f"{name}.parquet", progress)
-        for name in ("timeseries", "places")
+        name: _write_table(name, ok_dirs, metas, labels, columns[name], out, progress)
+        for name in columns
     }
     statuses = index["status"] if len(index) else pd.Series([], dtype=object)
     failed = index[~statuses.isin(["ok", "stale"])] if len(index) else index

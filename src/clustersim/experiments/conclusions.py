@@ -137,6 +137,13 @@ def _employment_sentence(row: Any, names: Names) -> str:
     else:
         rel = f"; the baseline has {_jobs(row.baseline_mean)} jobs"
     found = _verdict(row)
+    if found == "unclear" and n < 2:  # one pair: no interval, no detectable effect
+        return (
+            f"{arm} has no clear effect on creative employment: "
+            f"{_jobs(row.effect, signed=True)} jobs at month {h} in the one replicate that "
+            f"finished for it and the baseline{rel}; one pair of runs gives no interval and "
+            "cannot tell any effect from chance."
+        )
     if found == "unclear":
         return (
             f"{arm} has no clear effect on creative employment: "

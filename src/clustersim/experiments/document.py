@@ -244,11 +244,21 @@ class Report:
         return "\n".join(lines)
 
     def save_figures(self, directory: Path) -> None:
-        """Write every figure as ``<directory>/<name>.png``."""
+        """Write every figure as ``<directory>/<name>.png``; remove the other ``.png`` there.
+
+        A figure of an earlier report of the folder that this one does not draw (an effects
+        figure after every other arm's runs failed) would otherwise stay beside it.
+        """
+        drawn = set()
         for kind, payload in self.sections:
             if kind == "figure":
                 name, png, _caption = payload
                 write_file_atomically(directory / f"{name}.png", _bytes_writer(png))
+                drawn.add(f"{name}.png")
+        if directory.is_dir():
+            for old in directory.glob("*.png"):
+                if old.name not in drawn:
+                    old.unlink(missing_ok=True)
 
 
 def save_report(

@@ -168,8 +168,11 @@ def _aggregate_and_report_locked(
             else f"note: {agg.stale} finished run(s) made by model versions other than "
             f"{fingerprint} are left out (see {agg.runs})"
         )
-    if agg.timeseries is None:
-        echo(f"no run finished; see {agg.runs}")
+    if agg.timeseries is None:  # a report of earlier runs would contradict runs.parquet
+        gone = _remove_report(out)
+        echo(
+            f"no run finished; see {agg.runs}" + ("; the earlier report is removed" if gone else "")
+        )
         return ExperimentOutcome(out, None, None, 0, failed, stale=agg.stale)
     ts, runs = pd.read_parquet(agg.timeseries), pd.read_parquet(agg.runs)
     if design.kind in ("sensitivity", "discovery"):
@@ -179,6 +182,20 @@ def _aggregate_and_report_locked(
     tables = analyse(design, ts)
     html, md = write_report(design, out, ts, tables, runs=runs, sweep=sweep)
     return ExperimentOutcome(out, html, md, agg.ok, failed, tables, agg.stale)
+
+
+def _remove_report(out: Path) -> bool:
+    """Remove the folder's report, summary, tables and figures; whether there were any."""
+    import shutil
+
+    found = False
+    for name in ("report.html", "summary.md"):
+        found |= (out / name).is_file()
+        (out / name).unlink(missing_ok=True)
+    for name in ("tables", "figures"):
+        found |= (out / name).is_dir()
+        shutil.rmtree(out / name, ignore_errors=True)
+    return found
 
 
 def is_toy(design: Design) -> bool:

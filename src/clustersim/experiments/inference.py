@@ -6,7 +6,8 @@ used by the report's plain-language conclusion:
 * :func:`verdict`: ``"clear"`` when the effect's interval excludes 0 *and* a paired
   t-test at the 5% level rejects "no effect" (the percentile bootstrap interval is
   too narrow with few replicates; the t-test is not); ``"tentative"`` when only the
-  bootstrap interval excludes 0; ``"unclear"`` when the interval includes 0.
+  bootstrap interval excludes 0; ``"unclear"`` when the interval includes 0, or when
+  one pair of runs finished (its interval is the one difference itself).
 * :func:`replicates_needed`: how many replicates a design needs to detect an effect
   of a given size with the spread of paired differences seen so far (Bloom 1995).
 * :func:`run_extremes`: each run's peak and mean of a level over the whole run (a
@@ -71,9 +72,11 @@ def verdict(
         'tentative'
         >>> verdict(13.0, 10.0, 16.0, 8.0, 8), verdict(-1.0, -3.0, 2.0, 8.0, 8)
         ('clear', 'unclear')
+        >>> verdict(13.0, 13.0, 13.0, float("nan"), 1)  # one pair: nothing to tell
+        'unclear'
     """
-    if any(np.isnan(v) for v in (effect, low, high)) or low <= 0 <= high:
-        return "unclear"
+    if n_pairs < 2 or any(np.isnan(v) for v in (effect, low, high)) or low <= 0 <= high:
+        return "unclear"  # one pair gives no interval: its "interval" is the point itself
     threshold = t_threshold(mde, n_pairs, alpha=alpha)
     if np.isnan(threshold) or abs(effect) <= threshold:
         return "tentative"

@@ -414,6 +414,13 @@ def plans_table(plans: pd.DataFrame, names: Names) -> pd.DataFrame:
 
 def scaling_sentence(fit: Any) -> str:
     """One line on a scaling fit: its exponent against 1, its interval and fit."""
+    name = label(fit.metric)
+    name = name[:1].upper() + name[1:]
+    if is_missing(fit.exponent):  # one city size finished, or too few runs
+        return (
+            f"{name}: not fitted: a scaling exponent needs runs at two or more city sizes "
+            f"({fit.n_runs} run(s) finished)."
+        )
     kind = (
         "grows faster than population (superlinear)"
         if fit.ci_low > 1
@@ -421,8 +428,6 @@ def scaling_sentence(fit: Any) -> str:
         if fit.ci_high < 1
         else "cannot be told from growth in proportion to population"
     )
-    name = label(fit.metric)
-    name = name[:1].upper() + name[1:]
     return (
         f"{name}: {kind}; scaling exponent beta = {fmt_number(fit.exponent)} (95% interval "
         f"{fmt_range(fit.ci_low, fit.ci_high)}; 1 = proportional), R2 = {fmt_number(fit.r2)}, "

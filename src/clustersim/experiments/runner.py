@@ -216,12 +216,30 @@ def run_status(
         return "missing"
     if meta.get("status") != "ok":
         return "failed"
-    if not all(
-        (run_dir / name).is_file() and (run_dir / name).stat().st_size > 0 for name in RESULT_FILES
-    ):
+    if not all(_whole(run_dir / name) for name in RESULT_FILES):
         return "broken"
     expected = model_fingerprint() if fingerprint is None else fingerprint
     return "ok" if meta.get("model_fingerprint") == expected else "stale"
+
+
+def _whole(path: Path) -> bool:
+    """Whether a result file is there and, for Parquet, not cut short.
+
+    A Parquet file has its magic bytes at both ends; one cut by a full disk or by a copy
+    stopped part-way has no footer (and aggregating it failed with a traceback).
+    """
+    try:
+        size = path.stat().st_size
+        if path.suffix != ".parquet":
+            return size > 0
+        if size < 12:
+            return False
+        with path.open("rb") as f:
+            head = f.read(4)
+            f.seek(-4, 2)
+            return head == b"PAR1" and f.read(4) == b"PAR1"
+    except OSError:
+        return False
 
 
 def why_not_ok(run_dir: Path) -> str:
