@@ -346,6 +346,12 @@ def test_aggregate_and_report_of_a_folder_that_is_not_one_are_one_line(tmp_path,
         capsys, ["report", str(missing)]
     )
     assert list(tmp_path.iterdir()) == [] and not missing.exists()
+    design = _design(tmp_path)  # a design file given where its output folder belongs
+    line = _refused(capsys, ["report", str(design)])
+    assert line.endswith(
+        f"{design} is a file, not a folder: not an experiment or sweep folder "
+        "(clustersim-experiment run and clustersim -m make them)"
+    )
 
 
 def test_aggregate_by_a_fingerprint_no_run_has_is_refused_before_writing(tmp_path, capsys):

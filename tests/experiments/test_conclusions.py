@@ -14,6 +14,7 @@ import pytest
 from clustersim.experiments.analysis import wilson_interval
 from clustersim.experiments.conclusions import (
     _employment_sentence,
+    _takeoff_findings,
     budget_warnings,
     noise_floor,
     replicate_warnings,
@@ -321,3 +322,13 @@ def test_one_finished_pair_is_said_to_tell_nothing_without_blank_numbers():
     assert "in the one replicate that finished for it and the baseline" in text
     assert "one pair of runs gives no interval and cannot tell any effect from chance" in text
     assert "about  " not in text and "nan" not in text.lower()
+
+
+def test_no_take_off_counts_the_runs_each_plan_had():
+    # "none of the 1 runs of any plan" when the plans had 1 and 2
+    uneven = pd.DataFrame([_takeoff("town", "none", 0, n=2), _takeoff("town", "hub", 0, n=1)])
+    [line] = _takeoff_findings(uneven, dataclasses.replace(NAMES, sites=["town"]))
+    assert "none of the 1 to 2 runs of any plan does" in line
+    even = pd.DataFrame([_takeoff("town", "none", 0, n=1), _takeoff("town", "hub", 0, n=1)])
+    [line] = _takeoff_findings(even, dataclasses.replace(NAMES, sites=["town"]))
+    assert "none of the 1 run of any plan does" in line

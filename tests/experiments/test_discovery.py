@@ -114,6 +114,16 @@ def test_no_run_of_interest_says_so_and_finds_no_box(tmp_path):
     assert "Take-off needs" not in md  # a toy has no take-off
 
 
+def test_every_run_of_interest_says_there_is_nothing_to_tell_apart(tmp_path):
+    # it said "the box rests on few cases" about a box that cannot exist
+    design = Design.from_mapping(_toy(above=-1e9))
+    outcome = run_experiment(design, tmp_path / "out", echo=_quiet)
+    md = outcome.summary.read_text()
+    assert "600 of 600 (100%)" in md
+    assert "Every run is of interest, so no box can tell them from the rest" in md
+    assert "rests on few cases" not in md
+
+
 def test_discover_refuses_what_it_cannot_search(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "nowhere")]) == 2
     assert "holds no experiment.yaml" in capsys.readouterr().err

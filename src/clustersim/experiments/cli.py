@@ -251,7 +251,9 @@ def _report(out: Path, baseline: list[str] | None, fingerprint: str | None) -> E
     runs = find_runs(out)
     if not runs:
         what = (
-            "does not exist"
+            "is a file, not a folder"
+            if out.is_file()
+            else "does not exist"
             if not out.is_dir()
             else "holds no runs"
             if (out / "runs").is_dir()

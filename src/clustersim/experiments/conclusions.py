@@ -507,10 +507,16 @@ def _takeoff_findings(takeoff: pd.DataFrame, names: Names) -> list[str]:
         where = names.site(site)
         if (rows["took_off"] == 0).all():
             word = names.arm_word
+            fewest, most = int(rows["runs"].min()), int(rows["runs"].max())
+            runs = (
+                f"{fewest} to {most} runs"
+                if fewest != most
+                else f"{fewest} run" + ("s" if fewest != 1 else "")
+            )
             out.append(
                 f"No {word} makes the creative cluster of {where} take off: none of the "
-                f"{int(rows['runs'].min())} runs of any {word} does (so many runs cannot rule "
-                f"out a chance of up to {fmt_percent(rows['probability_high'].max())})."
+                f"{runs} of any {word} does (so many runs cannot rule out a chance of up to "
+                f"{fmt_percent(rows['probability_high'].max())})."
             )
         elif base is not None and base.took_off == base.runs:
             out.append(

@@ -95,6 +95,12 @@ def box_sentences(
                 f"location_quotient --above {takeoff[0]:g})"
             )
         return [*out, advice + "."]
+    if k == n:  # every run is of interest: nothing to tell apart
+        return [
+            *out,
+            "Every run is of interest, so no box can tell them from the rest: raise the "
+            "threshold, or narrow the ranges to where the outcome is not certain.",
+        ]
     full = _full(settings)
     left_n, left_k = n, k
     for number, box in boxes.groupby("box", sort=True):
