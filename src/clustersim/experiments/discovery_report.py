@@ -69,6 +69,27 @@ def _nearest_miss(runs: pd.DataFrame, lq: float, growth: float) -> str:
     )
 
 
+def _no_box(
+    runs: pd.DataFrame, settings: DiscoverySettings, takeoff: tuple[float, float] | None, k: int
+) -> list[str]:
+    """Why there is no box when no run, or every run, is of interest."""
+    if k:  # every run is of interest: nothing to tell apart
+        return [
+            "Every run is of interest, so no box can tell them from the rest: raise the "
+            "threshold, or narrow the ranges to where the outcome is not certain."
+        ]
+    out = []
+    advice = "No run is of interest, so there is no box to find: widen the ranges"
+    if takeoff is not None and "final_lq" in runs and settings.outcome == "take_off":
+        out.append(_nearest_miss(runs, *takeoff))
+        advice += (
+            f", or search for one condition at a time (clustersim-experiment discover "
+            f"with --outcome creative_growth --above {takeoff[1]:g}, or --outcome "
+            f"location_quotient --above {takeoff[0]:g})"
+        )
+    return [*out, advice + "."]
+
+
 def box_sentences(
     tables: dict[str, pd.DataFrame],
     settings: DiscoverySettings,
@@ -85,22 +106,8 @@ def box_sentences(
     runs, boxes, scores = tables["discovery_runs"], tables["boxes"], tables["feature_scores"]
     n, k = len(runs), int(runs["interest"].sum())
     out = [f"Runs in which {settings.interest}: {k} of {n} ({fmt_percent(k / n if n else 0)})."]
-    if k == 0:
-        advice = "No run is of interest, so there is no box to find: widen the ranges"
-        if takeoff is not None and "final_lq" in runs and settings.outcome == "take_off":
-            out.append(_nearest_miss(runs, *takeoff))
-            advice += (
-                f", or search for one condition at a time (clustersim-experiment discover "
-                f"with --outcome creative_growth --above {takeoff[1]:g}, or --outcome "
-                f"location_quotient --above {takeoff[0]:g})"
-            )
-        return [*out, advice + "."]
-    if k == n:  # every run is of interest: nothing to tell apart
-        return [
-            *out,
-            "Every run is of interest, so no box can tell them from the rest: raise the "
-            "threshold, or narrow the ranges to where the outcome is not certain.",
-        ]
+    if k in (0, n):
+        return [*out, *_no_box(runs, settings, takeoff, k)]
     full = _full(settings)
     left_n, left_k = n, k
     for number, box in boxes.groupby("box", sort=True):
