@@ -28,7 +28,11 @@ from clustersim.experiments.execute import (
     run_local,
     start_method,
 )
-from clustersim.experiments.provenance import model_fingerprint, reporting_runs_of
+from clustersim.experiments.provenance import (
+    model_fingerprint,
+    reported_fingerprint,
+    reporting_runs_of,
+)
 from clustersim.experiments.runner import run_status
 from clustersim.files import hold_lock, remove_temporaries
 
@@ -164,7 +168,7 @@ def _aggregate_and_report_locked(
         echo(
             f"note: {agg.stale} finished run(s) were made by a different model version and are "
             f"left out (see {agg.runs}); run the experiment again to recompute them"
-            if fingerprint in (None, model_fingerprint())
+            if reported_fingerprint() is None  # the installed model's runs are reported
             else f"note: {agg.stale} finished run(s) made by model versions other than "
             f"{fingerprint} are left out (see {agg.runs})"
         )
