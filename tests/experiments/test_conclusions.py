@@ -332,3 +332,20 @@ def test_no_take_off_counts_the_runs_each_plan_had():
     even = pd.DataFrame([_takeoff("town", "none", 0, n=1), _takeoff("town", "hub", 0, n=1)])
     [line] = _takeoff_findings(even, dataclasses.replace(NAMES, sites=["town"]))
     assert "none of the 1 run of any plan does" in line
+
+
+def test_a_site_without_a_finished_pair_says_so_under_its_heading(tables):
+    # the site's heading stood alone: nothing said why it had no paragraph
+    effects = tables["effects"][tables["effects"]["site"] == "metro"]
+    items = what_this_means(
+        effects, tables["takeoff"], tables["cost"].iloc[1:], tables["side"], tables["stops"],
+        tables["plans"], NAMES,
+    )  # fmt: skip
+    at = items.index(("h3", "Small town"))
+    kind, text = items[at + 1]
+    assert kind == "p" and text == (
+        "No plan can be compared with the baseline (No policy) here: no replicate finished "
+        "both the baseline and another plan at this site."
+    )
+    metro = items[items.index(("h3", "Metropolis")) + 1][1]
+    assert metro.startswith("Under the baseline (No policy), there are 9,000 creative jobs")

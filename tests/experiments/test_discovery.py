@@ -112,6 +112,9 @@ def test_no_run_of_interest_says_so_and_finds_no_box(tmp_path):
     md = outcome.summary.read_text()
     assert "0 of 600 (0%)" in md and "no box to find" in md
     assert "Take-off needs" not in md  # a toy has no take-off
+    # no empty chart of scores that cannot exist: a sentence says why there are none
+    assert "No feature scores" in md
+    assert not (outcome.out_dir / "figures" / "scores.png").exists()
 
 
 def test_every_run_of_interest_says_there_is_nothing_to_tell_apart(tmp_path):
@@ -122,6 +125,7 @@ def test_every_run_of_interest_says_there_is_nothing_to_tell_apart(tmp_path):
     assert "600 of 600 (100%)" in md
     assert "Every run is of interest, so no box can tell them from the rest" in md
     assert "rests on few cases" not in md
+    assert "No feature scores" in md
 
 
 def test_discover_refuses_what_it_cannot_search(tmp_path, capsys):

@@ -101,3 +101,29 @@ def test_a_scaling_fit_of_one_city_size_is_said_not_fitted():
         metric="creative_employment", exponent=1.2, ci_low=1.1, ci_high=1.3, r2=0.9, n_runs=8
     )
     assert "grows faster than population (superlinear)" in scaling_sentence(fitted)
+
+
+def test_a_scaling_exponent_near_zero_is_not_said_to_grow():
+    # a wage's exponent of 0.05 [-0.02, 0.12] read "grows more slowly than population",
+    # which a reader takes for growth; its interval says it may not grow at all
+    from types import SimpleNamespace
+
+    def sentence(low: float, high: float) -> str:
+        fit = SimpleNamespace(
+            metric="creative_employment",
+            exponent=(low + high) / 2,
+            ci_low=low,
+            ci_high=high,
+            r2=0.5,
+            n_runs=12,
+        )
+        return scaling_sentence(fit)
+
+    flat = sentence(-0.02, 0.12)
+    assert "cannot be told from staying the same at every city size" in flat
+    assert "grows" not in flat.split(";")[0]
+    assert "grows more slowly than population (sublinear)" in sentence(0.2, 0.8)
+    assert "falls as population grows" in sentence(-0.5, -0.1)
+    wide = sentence(-0.3, 1.4)
+    assert "staying the same" in wide and "proportion to population" in wide
+    assert "cannot be told from growth in proportion" in sentence(0.7, 1.3)

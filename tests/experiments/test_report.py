@@ -326,3 +326,28 @@ def test_the_month_0_text_says_whether_the_runs_had_a_spin_up():
     raw["common"] = ["spin_up.months=36"]
     raw["arms"]["hub"].pop()
     assert _spun_up(Design.from_mapping(raw))
+
+
+def test_month_0_says_over_which_runs_when_the_baseline_did_not_finish_everywhere():
+    # the caption said "means over the baseline's runs" when a site's baseline had failed
+    # and the table averaged the other plan's runs there
+    from clustersim.experiments.readable import Names
+    from clustersim.experiments.report import _month0_section
+
+    design = Design.named("town_vs_metropolis")
+    names = Names.of(design)
+    other = next(a for a in names.arms if a != design.baseline)
+    rows = [
+        {"site": site, "arm": arm, "step": 0, "creative_employment": 100.0, "population": 1e4}
+        for site in names.sites
+        for arm in (design.baseline, other)
+    ]
+
+    def caption(ts: pd.DataFrame) -> str:
+        report = Report("r")
+        _month0_section(report, design, ts, names)
+        return next(payload[1] for kind, payload in report.sections if kind == "table")
+
+    assert caption(pd.DataFrame(rows)).endswith("(means over the baseline's runs)")
+    failed = [r for r in rows if not (r["site"] == names.sites[0] and r["arm"] == design.baseline)]
+    assert "where they finished, else every plan's" in caption(pd.DataFrame(failed))

@@ -149,7 +149,10 @@ def test_bad_report_input_is_one_line_exit_2_and_writes_nothing(sweep, tmp_path,
             [str(sweep), "--baseline", "firm.agglomeration_capp=2"],
             f"not a swept parameter; did you mean '{CAP}'?); swept: {CAP}",
         ),
-        ([str(sweep), "--baseline", "city.population=3000"], "it has one value in every run"),
+        (
+            [str(sweep), "--baseline", "city.population=3000"],
+            "it has one value in every finished run",
+        ),
         ([str(sweep), "--baseline", "seed=7"], "seeds and replicates are paired, not compared"),
         ([str(tmp_path / "nowhere")], "does not exist: not an experiment or sweep folder"),
         (
@@ -200,3 +203,15 @@ def test_several_swept_keys_need_a_baseline_naming_the_compared_ones():
     single = _index(cap=[np.nan, 20.0], replicate=[0, 0])
     with pytest.raises(ConfigError, match="no parameter varies"):
         compare(single.assign(cap=20.0), "cap=20")
+
+
+def test_a_sweep_whose_other_settings_all_failed_says_so():
+    # it said "no parameter varies across these runs (only seeds)" of a sweep of cap
+    runs = _index(cap=[None, 20.0, None, 20.0], replicate=[0, 0, 1, 1])
+    runs.loc[runs["cap"] == 20.0, "status"] = "failed"
+    with pytest.raises(ConfigError) as error:
+        sweep_study("sweep", runs)
+    assert str(error.value) == (
+        "sweep/runs: the runs vary cap, but only those with cap=null finished (2 failed; "
+        "clustersim-experiment aggregate lists them): nothing to compare"
+    )

@@ -542,6 +542,10 @@ def _site_details(
         if base_t is not None:
             opening += f" and the creative cluster takes off in {_odds(base_t, names)}"
         items.append(("p", opening + "."))
+    elif site is not None:  # a heading alone said nothing of why the site has no paragraph
+        word, base = names.arm_word, names.arm(names.baseline)
+        none = f"No {word} can be compared with the baseline ({base}) here: no replicate"
+        items.append(("p", f"{none} finished both the baseline and another {word} at this site."))
     compact = len(rows) > MANY_ARMS
     quiet = []
     for row in rows.itertuples(index=False):

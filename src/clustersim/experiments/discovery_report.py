@@ -229,6 +229,11 @@ def figure_scores(scores: pd.DataFrame) -> Figure:
     return fig
 
 
+NO_SCORES = (
+    "No feature scores: they rank inputs by how well they tell runs of interest from the "
+    "rest, and here every finished run falls on the same side."
+)
+
 DEFINITIONS = (
     "Inputs are sampled by {sampling} over the ranges listed; every point of a replicate runs "
     "with the replicate's seed. PRIM (Friedman & Fisher 1999, as used for scenario discovery by "
@@ -312,7 +317,10 @@ def write_discovery_report(
         )
         report.table(box_table(tables["boxes"], settings), "The boxes: restricted inputs")
     report.heading("Feature scores")
-    report.figure(figure_scores(tables["feature_scores"]), "scores", "Which inputs matter most")
+    if tables["feature_scores"]["score"].notna().any():
+        report.figure(figure_scores(tables["feature_scores"]), "scores", "Which inputs matter most")
+    else:
+        report.text(NO_SCORES)
     report.heading("Inputs and ranges")
     report.table(_factor_table(settings), f"Inputs varied ({settings.sampling} over these ranges)")
     report.heading("Definitions")

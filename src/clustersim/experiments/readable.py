@@ -421,18 +421,41 @@ def scaling_sentence(fit: Any) -> str:
             f"{name}: not fitted: a scaling exponent needs runs at two or more city sizes "
             f"({fit.n_runs} run(s) finished)."
         )
-    kind = (
-        "grows faster than population (superlinear)"
-        if fit.ci_low > 1
-        else "grows more slowly than population (sublinear)"
-        if fit.ci_high < 1
-        else "cannot be told from growth in proportion to population"
-    )
     return (
-        f"{name}: {kind}; scaling exponent beta = {fmt_number(fit.exponent)} (95% interval "
-        f"{fmt_range(fit.ci_low, fit.ci_high)}; 1 = proportional), R2 = {fmt_number(fit.r2)}, "
+        f"{name}: {_scaling_kind(fit.ci_low, fit.ci_high)}; scaling exponent beta = "
+        f"{fmt_number(fit.exponent)} (95% interval {fmt_range(fit.ci_low, fit.ci_high)}; "
+        f"1 = proportional, 0 = the same at every size), R2 = {fmt_number(fit.r2)}, "
         f"{fit.n_runs} runs."
     )
+
+
+def _scaling_kind(low: float, high: float) -> str:
+    """What a scaling exponent's 95% interval says, against 1 (proportional) and 0 (flat).
+
+    Examples:
+        >>> _scaling_kind(1.05, 1.2)
+        'grows faster than population (superlinear)'
+        >>> _scaling_kind(0.3, 0.8)
+        'grows more slowly than population (sublinear)'
+        >>> _scaling_kind(-0.02, 0.1)
+        'cannot be told from staying the same at every city size'
+        >>> _scaling_kind(-0.4, -0.1)
+        'falls as population grows'
+    """
+    if low > 1:
+        return "grows faster than population (superlinear)"
+    if low > 0 and high < 1:
+        return "grows more slowly than population (sublinear)"
+    if high < 0:
+        return "falls as population grows"
+    if low <= 0 and high >= 1:
+        return (
+            "cannot be told from staying the same at every size, nor from growing in "
+            "proportion to population"
+        )
+    if high < 1:
+        return "cannot be told from staying the same at every city size"
+    return "cannot be told from growth in proportion to population"
 
 
 def scaling_table(fits: pd.DataFrame) -> pd.DataFrame:

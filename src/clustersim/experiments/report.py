@@ -440,7 +440,16 @@ def _month0_section(report: Report, design: Design, ts: pd.DataFrame, names: Nam
             "Month 0 is the end of each run's spin-up without policy: the long-run state of "
             "the site, from which every plan starts (its levers act from month 1)."
         )
-        caption = "Each site at month 0 (means over the baseline's runs)"
+        first = ts[ts["step"] == 0]
+        base_everywhere = all(
+            design.baseline in set(first.loc[first["site"] == site, "arm"]) for site in names.sites
+        )
+        over = (
+            "the baseline's runs"
+            if base_everywhere
+            else "the baseline's runs where they finished, else every plan's: the same state"
+        )
+        caption = f"Each site at month 0 (means over {over})"
     else:
         start = (
             f"Month 0 is the end of each run's spin-up, under its own {names.arm_word}: the "

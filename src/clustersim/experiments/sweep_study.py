@@ -132,6 +132,24 @@ def _constant(ok: pd.DataFrame, swept: list[str]) -> list[str]:
     ]
 
 
+def _only_one_setting_finished(sweep_dir: Path, runs: pd.DataFrame, ok: pd.DataFrame) -> None:
+    """Refuse in one line a sweep whose other settings have no finished run.
+
+    Without it the refusal said that no parameter varies, of a sweep that varies one.
+    """
+    lost = swept_columns(runs)
+    if not lost:
+        return
+    setting = ", ".join(f"{c}={level_name(ok[c].iloc[0])}" for c in lost)
+    others = runs[runs["status"] != "ok"]["status"].value_counts().to_dict()
+    raise ConfigError(
+        f"{sweep_dir}/runs: the runs vary {', '.join(lost)}, but only those with {setting} "
+        "finished ("
+        + ", ".join(f"{n} {status}" for status, n in others.items())
+        + "; clustersim-experiment aggregate lists them): nothing to compare"
+    )
+
+
 def sweep_study(
     sweep_dir: str | Path,
     runs: pd.DataFrame,
@@ -163,6 +181,8 @@ def sweep_study(
             + "; clustersim-experiment aggregate lists them): nothing to report"
         )
     swept = swept_columns(ok)
+    if not swept:
+        _only_one_setting_finished(sweep_dir, runs, ok)
     if baseline is None and len(swept) > 1:
         raise ConfigError(
             f"{field}: the runs vary {', '.join(swept)}; name the ones to compare and their "

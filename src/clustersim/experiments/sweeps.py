@@ -285,7 +285,7 @@ def _check_key(key: str, part: str, swept: list[str], labels: list[str], field: 
     if key in REPLICATE_COLUMNS:
         why = "seeds and replicates are paired, not compared"
     elif key in labels:
-        why = "it has one value in every run"
+        why = "it has one value in every finished run"
     else:
         near = difflib.get_close_matches(key, swept, n=1, cutoff=0.75)
         why = "not a swept parameter" + (f"; did you mean '{near[0]}'?" if near else "")
