@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from clustersim.errors import ConfigError
 from clustersim.experiments.cli import main, run_experiment
 from clustersim.experiments.design import Design, expected_run_dirs
 from clustersim.experiments.runner import is_complete
@@ -220,6 +221,10 @@ BAD = [
     ({"samples": 0}, ["sensitivity.samples", ">= 1", "0"]),
     ({"model": "os.system"}, ["sensitivity.model", "clustersim, ishigami", "'os.system'"]),
     ({"relative_range": 3}, ["sensitivity.relative_range", "<= 1", "3"]),
+    ({"against": "plan=none"}, ["sensitivity.against", "non-empty list of overrides", "'plan="]),
+    ({"against": []}, ["sensitivity.against", "non-empty list of overrides", "[]"]),
+    ({"against": ["plan"]}, ["sensitivity.against", "KEY=VALUE", "'plan'"]),
+    ({"against": ["plan=nowhere"]}, ["plan", "nowhere"]),
 ]
 
 
@@ -321,3 +326,102 @@ def test_first_order_indices_above_one_are_called_noise_not_one_at_a_time():
     assert "sample is too small" in said([0.9, 0.6, 0.36])
     assert said([0.5, 0.3, 0.1]).endswith("the parameters act mostly one at a time.")
     assert said([0.3, 0.2, 0.1]).endswith("comes from parameters acting together.")
+
+
+def _hub_effect(**sensitivity) -> dict:
+    """A town with a creative hub from month 1; the comparison runs have no policy."""
+    raw = _tiny(
+        parameters=["firm.unit_price", "policy.creative_hub.boost"],
+        outcomes=["creative_employment"],
+        against=["plan=none"],
+        **sensitivity,
+    )
+    raw["sites"]["town"]["overrides"] += ["policy=[creative_hub]", "policy.creative_hub.start=1"]
+    raw["common"] = ["spin_up.months=0"]
+    return raw
+
+
+def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
+    design = Design.from_mapping(_hub_effect())
+    points = [a for a in design.arms if not a.endswith("_against")]
+    others = [a for a in design.arms if a.endswith("_against")]
+    assert len(points) == 2 * 3
+    # the comparison runs take the points' model parameters, not the lever's settings: a
+    # Morris step along the hub's boost needs no comparison run of its own
+    prices = {dict(design.arms[p].values)["firm.unit_price"] for p in points}
+    assert len(others) == len(prices) < len(points)
+    for name in others:
+        assert design.arms[name].overrides == ("plan=none",)
+        assert list(dict(design.arms[name].values)) == ["firm.unit_price"]
+    out = tmp_path / "out"
+    outcome = run_experiment(design, out, echo=_quiet)
+    assert outcome.ok == 2 * len(design.arms) and not outcome.failed
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    at = ts[ts["step"] == design.steps].set_index(["replicate", "arm"])["creative_employment"]
+    price = {dict(design.arms[a].values)["firm.unit_price"]: a for a in others}
+
+    def against(p: str) -> str:
+        return price[dict(design.arms[p].values)["firm.unit_price"]]
+
+    effects = {
+        p: float(np.mean([at[(r, p)] - at[(r, against(p))] for r in range(2)])) for p in points
+    }
+    samples = pd.read_parquet(out / "samples.parquet").drop_duplicates("point")
+    got = dict(zip(samples["point"], samples["creative_employment"], strict=True))
+    assert got == pytest.approx(effects)
+    assert any(v != 0 for v in effects.values())  # the hub changed something in 6 months
+    # the hub's boost acts in the plan's runs only: it moves the effect, not nothing
+    md = outcome.summary.read_text()
+    assert "the plan's effect on creative employment" in md
+    assert "less a run with plan=none at the same parameters and seed" in md
+    assert "Effect on creative employment (jobs): indices" in md
+    # scenario discovery on the same runs searches the sample points, not their comparisons
+    assert main(["discover", str(out)]) in (0, 1)
+    runs = pd.read_parquet(out / "discovery" / "discovery_runs.parquet")
+    assert set(runs["arm"]) == set(points)
+
+
+def test_against_needs_clustersim():
+    with pytest.raises(ConfigError, match=r"sensitivity\.against compares runs of clustersim"):
+        parse_settings({"model": "ishigami", "against": ["plan=none"]})
+
+
+def test_assumption_in_a_list_stands_for_the_assumptions_beside_the_names_listed():
+    alone = parse_settings({"parameters": "assumption"}).names
+    listed = parse_settings(
+        {"parameters": ["rent.income_elasticity", "assumption", "policy.creative_hub.boost"]}
+    ).names
+    assert listed == ["rent.income_elasticity", *alone, "policy.creative_hub.boost"]
+    with pytest.raises(ConfigError, match="must name the toy model's parameters"):
+        parse_settings({"model": "ishigami", "parameters": ["assumption"]})
+
+
+def test_the_shipped_plan_screening_compares_each_point_with_no_policy():
+    design = Design.named("morris_talent_first")
+    settings = parse_settings(design.sensitivity)
+    assert settings.against == ("plan=none",)
+    names = settings.names
+    assert "rent.income_elasticity" in names and "policy.talent_attraction.appeal" in names
+    levers = [n for n in names if n.startswith("policy.")]
+    assert {n.split(".")[1] for n in levers} == {
+        "talent_attraction",
+        "university_partnership",
+        "citizen_involvement",
+    }
+    points = [a for a in design.arms if not a.endswith("_against")]
+    others = [a for a in design.arms if a.endswith("_against")]
+    assert len(points) == settings.samples * (len(names) + 1)
+    # a Morris step along a lever setting shares its comparison run: one fewer per setting
+    assert len(others) == settings.samples * (len(names) + 1 - len(levers))
+    # every run of the first point and its comparison composes (the levers are on at the
+    # site, and off in the comparison)
+    from clustersim.experiments.runner import compose_config
+
+    first = design.spec("small_town", points[0], 0)
+    assert set(compose_config(first.overrides, seed=0, values=first.values).policy) == {
+        "talent_attraction",
+        "university_partnership",
+        "citizen_involvement",
+    }
+    other = design.spec("small_town", others[0], 0)
+    assert compose_config(other.overrides, seed=0, values=other.values).policy == {}

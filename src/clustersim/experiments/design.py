@@ -27,6 +27,7 @@ from clustersim.experiments.design_sections import (
     SEARCHED,
     SECTION_KINDS,
     check_section,
+    comparison_overrides,
     sample_points,
     section_changes,
 )
@@ -181,11 +182,21 @@ def _grid_arms(grid: dict[str, Any]) -> dict[str, Arm]:
 
 
 def _point_arms(kind: str, raw: dict[str, Any] | None) -> dict[str, Arm]:
-    """One arm per distinct sample point of a sampled design (none for a toy model)."""
-    return {
-        name: Arm(name, f"sample point {name}", (), {}, values)
-        for name, values in sample_points(kind, raw)
-    }
+    """One arm per distinct sample point of a sampled design (none for a toy model).
+
+    With ``sensitivity.against``, the comparison runs are arms too: the points' model
+    parameters with the ``against`` overrides (see ``sensitivity_space.comparison_arms``).
+    """
+    from clustersim.experiments.sensitivity_space import comparison_arms
+
+    points = sample_points(kind, raw)
+    arms = {name: Arm(name, f"sample point {name}", (), {}, values) for name, values in points}
+    against = comparison_overrides(kind, raw)
+    if against:
+        for name, values in comparison_arms(points)[0].items():
+            label = f"comparison runs ({', '.join(against)}) of {name.split('_')[0]}"
+            arms[name] = Arm(name, label, against, {}, values)
+    return arms
 
 
 def _arm_mapping(arm: Arm) -> dict[str, Any]:

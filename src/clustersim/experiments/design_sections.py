@@ -71,6 +71,13 @@ def is_toy(kind: str, raw: Mapping[str, Any] | None) -> bool:
     return kind in SECTION_KINDS and _settings(kind, raw).is_toy
 
 
+def comparison_overrides(kind: str, raw: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """A sensitivity design's ``against`` overrides (empty: the outcomes are levels)."""
+    if kind != "sensitivity":
+        return ()
+    return _settings(kind, raw).against
+
+
 def sample_points(kind: str, raw: Mapping[str, Any] | None) -> list[tuple[str, tuple]]:
     """The arms of a sampled kind: ``[(point name, ((parameter, value), ...)), ...]``.
 

@@ -27,6 +27,7 @@ from clustersim.errors import ConfigError
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.sensitivity_space import (
     SensitivitySettings,
+    comparison_arms,
     parse_settings,
     point_arms,
     sample,
@@ -104,6 +105,9 @@ def design_sample(design: Design) -> tuple[SensitivitySettings, np.ndarray, np.n
 def outcomes_from_runs(design: Design, timeseries: pd.DataFrame) -> Sample:
     """The outcomes at the analysed month of every point and replicate, from the time series.
 
+    With ``sensitivity.against`` an outcome is the difference between a point's run and
+    its comparison run of the same replicate (NaN where either is missing).
+
     Args:
         design: the sensitivity design (clustersim model).
         timeseries: its aggregated time series (columns ``arm``, ``replicate``, ``step``
@@ -112,11 +116,19 @@ def outcomes_from_runs(design: Design, timeseries: pd.DataFrame) -> Sample:
     settings, x, rows, arms = design_sample(design)
     month = settings.month if settings.month is not None else design.steps
     at = timeseries[timeseries["step"] == month]
+    if settings.against:
+        points = [(name, design.arms[name].values) for name in arms]
+        against = comparison_arms(points)[1]
     values = {}
     for name in settings.outcomes:
         table = at.pivot_table(index="replicate", columns="arm", values=name, aggfunc="first")
-        table = table.reindex(index=range(design.replicates), columns=arms)
-        values[name] = table.to_numpy(dtype=float)
+
+        def of(columns: list[str], table: pd.DataFrame = table) -> np.ndarray:
+            return table.reindex(index=range(design.replicates), columns=columns).to_numpy(float)
+
+        values[name] = of(arms)
+        if settings.against:  # the effect: each run less its comparison run (same seed)
+            values[name] = values[name] - of([against[a] for a in arms])
     return Sample(settings, x, rows, arms, month, values)
 
 

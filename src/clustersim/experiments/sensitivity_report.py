@@ -78,11 +78,17 @@ def _wide(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return out
 
 
-def _name(outcome_name: str) -> str:
-    """An outcome's plain name (without its unit)."""
+def _name(outcome_name: str, effect: bool = False) -> str:
+    """An outcome's plain name (without its unit); the plan's effect on it with ``effect``."""
     from clustersim.model.outcomes import OUTCOME_NAMES, outcome
 
-    return outcome(outcome_name).label if outcome_name in OUTCOME_NAMES else outcome_name
+    name = outcome(outcome_name).label if outcome_name in OUTCOME_NAMES else outcome_name
+    return f"the plan's effect on {name}" if effect else name
+
+
+def _label(outcome_name: str, effect: bool = False) -> str:
+    """An outcome's label with its unit; the plan's effect on it with ``effect``."""
+    return f"effect on {label(outcome_name)}" if effect else label(outcome_name)
 
 
 def _amount(value: float, unit: str) -> str:
@@ -194,7 +200,7 @@ def outcome_sentences(
     """The "What this means" paragraphs: per outcome, drivers, negligible ones, seed noise."""
     out = []
     for outcome in settings.outcomes:
-        name = _name(outcome)
+        name = _name(outcome, bool(settings.against))
         if not (table["outcome"] == outcome).any():
             out.append(f"{name}: not analysed, runs are missing (see the note above).")
             continue
@@ -215,8 +221,8 @@ def _unit(outcome: str) -> str:
     return unit_of(outcome)
 
 
-def figure_morris(table: pd.DataFrame, outcomes: list[str]) -> Figure:
-    """Morris mu* (with its interval) against sigma, one panel per outcome."""
+def figure_morris(table: pd.DataFrame, outcomes: list[str], effect: bool = False) -> Figure:
+    """Morris mu* (with its interval) against sigma, one panel per outcome (or its effect)."""
     fig = Figure(figsize=(5.2 * len(outcomes), 4.4), layout="constrained")
     axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
     for ax, outcome in zip(axes, outcomes, strict=True):
@@ -232,7 +238,7 @@ def figure_morris(table: pd.DataFrame, outcomes: list[str]) -> Figure:
         ax.plot([0, top], [0, top], color="k", lw=0.7, ls="--", label="sigma = mu*")
         ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
         ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
-        ax.set_title(label(outcome), fontsize=9)
+        ax.set_title(_label(outcome, effect), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     FigureCanvasAgg(fig)  # a canvas that measures text
@@ -270,7 +276,7 @@ def _label_apart(ax, points: list[tuple[str, float, float]]) -> None:
         placed.append(box)
 
 
-def figure_sobol(table: pd.DataFrame, outcomes: list[str]) -> Figure:
+def figure_sobol(table: pd.DataFrame, outcomes: list[str], effect: bool = False) -> Figure:
     """Sobol S1 and ST bars with intervals, one panel per outcome (largest ST first)."""
     n = min(SHOWN, len(table["parameter"].unique()))
     fig = Figure(figsize=(5.2 * len(outcomes), 1.2 + 0.32 * n), layout="constrained")
@@ -290,7 +296,7 @@ def figure_sobol(table: pd.DataFrame, outcomes: list[str]) -> Figure:
         ax.set_yticks(y, wide.index, fontsize=7)
         ax.axvline(0, color="k", lw=0.6)
         ax.set_xlabel("share of the variance", fontsize=8)
-        ax.set_title(label(outcome), fontsize=9)
+        ax.set_title(_label(outcome, effect), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, axis="x")
     return fig
@@ -326,10 +332,10 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
     )
 
 
-def _noise_table(noise: pd.DataFrame) -> pd.DataFrame:
+def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "outcome": [label(o) for o in noise["outcome"]],
+            "outcome": [_label(o, effect) for o in noise["outcome"]],
             "replicates": noise["replicates"].to_numpy(),
             "points": noise["points"].to_numpy(),
             "seed-noise share": [
@@ -430,6 +436,12 @@ def _scope(design: Design, settings: SensitivitySettings, month: int | None) -> 
         site = next(iter(design.sites.values()))
         where = f"of clustersim in {site.label}, outcomes at month {month}"
         about = ""
+    if settings.against:
+        about += (
+            " Each outcome is the effect of what the site does (its plan): a run at the "
+            f"sample point less a run with {', '.join(settings.against)} at the same "
+            "parameters and seed (lever settings varied apply to the plan's runs only)."
+        )
     return (
         f"{how} {where}: {len(settings.factors)} parameters, "
         f"{len(settings.outcomes)} outcome(s), {design.replicates} replicate(s).{about}"
@@ -440,10 +452,11 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
     outcomes = [o for o in settings.outcomes if (table["outcome"] == o).any()]
     if not outcomes:
         return
+    effect = bool(settings.against)
     if settings.method == "morris":
         report.heading("Morris screening: mu* against sigma")
         report.figure(
-            figure_morris(table, outcomes),
+            figure_morris(table, outcomes, effect),
             "morris",
             "Each point is a parameter: mu* (with its interval) is how much it moves the "
             "outcome across its range, sigma how much that effect varies; points above the "
@@ -452,12 +465,15 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
     else:
         report.heading("Sobol indices")
         report.figure(
-            figure_sobol(table, outcomes),
+            figure_sobol(table, outcomes, effect),
             "sobol",
             f"First-order (S1) and total (ST) indices with intervals, the {SHOWN} largest ST",
         )
     for outcome in outcomes:
-        report.table(index_table(table, outcome, settings.method), f"{label(outcome)}: indices")
+        caption = f"{_label(outcome, effect)}: indices"
+        report.table(
+            index_table(table, outcome, settings.method), caption[:1].upper() + caption[1:]
+        )
 
 
 def write_sensitivity_report(
@@ -513,7 +529,8 @@ def write_sensitivity_report(
         report.text(sentence)
     _results(report, tables["sensitivity"], settings)
     report.heading("Seed noise")
-    report.table(_noise_table(tables["seed_noise"]), "Seed-noise share per outcome")
+    effect = bool(settings.against)
+    report.table(_noise_table(tables["seed_noise"], effect), "Seed-noise share per outcome")
     report.heading("Parameters and ranges")
     report.table(_factor_table(settings), "Parameters varied, sampled uniformly over these ranges")
     _definitions(report, settings, ci)

@@ -29,11 +29,13 @@ from clustersim.model.outcomes import OUTCOME_NAMES
 from clustersim.params import allowed_text, check_value
 
 __all__ = [
+    "AGAINST_SUFFIX",
     "ASSUMPTION",
     "CLUSTERSIM",
     "METHODS",
     "Factor",
     "SensitivitySettings",
+    "comparison_arms",
     "lever_parameters",
     "model_parameters",
     "parse_factors",
@@ -66,8 +68,12 @@ KEYS = (
     "month",
     "seed",
     "resamples",
+    "against",
 )
 """The keys of a design's ``sensitivity:`` section."""
+
+AGAINST_SUFFIX = "_against"
+"""Name of a point's comparison arm: the point's name and this (``p0000_against``)."""
 
 OPEN_BOUND_STEP = 0.01
 """Share of a range by which a default range keeps off an open bound (``>`` or ``<``)."""
@@ -108,6 +114,9 @@ class SensitivitySettings:
         month: the month whose outcomes are analysed (None: the last month).
         seed: seed of the sample and of the bootstrap intervals.
         resamples: bootstrap resamples of the intervals.
+        against: overrides of the comparison runs; when given, each point also runs with
+            them (same parameters, same seed) and the outcomes analysed are the
+            differences: the effect of what the site does (its plan) at that point.
     """
 
     model: str
@@ -119,6 +128,7 @@ class SensitivitySettings:
     month: int | None
     seed: int
     resamples: int
+    against: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -272,16 +282,21 @@ def _selected(
         if toy
         else "numeric model parameters (docs/model.md) or lever settings (docs/policies.md)"
     )
+    assumptions = [
+        n
+        for n, (meta, _) in known.items()
+        if not toy and ASSUMPTION in str(meta.get("source")) and not n.startswith("policy.")
+    ]
     if chosen is None and toy:
         names = list(known)
     elif chosen == ASSUMPTION and not toy:
-        names = [
-            n
-            for n, (meta, _) in known.items()
-            if ASSUMPTION in str(meta.get("source")) and not n.startswith("policy.")
-        ]
+        names = assumptions
     elif isinstance(chosen, list | tuple) and chosen:
         names = _names(chosen, "parameters", section)
+        if not toy and ASSUMPTION in names:  # the assumptions, and the names listed with them
+            at = names.index(ASSUMPTION)
+            names = [*names[:at], *assumptions, *names[at + 1 :]]
+            names = [n for n in names if n != ASSUMPTION]
         _check_known(names, known, "parameters", what, section)
     else:
         allowed = "a list of parameter names" + ("" if toy else " or 'assumption'")
@@ -392,7 +407,59 @@ def parse_settings(raw: Any) -> SensitivitySettings:
         month=month,
         seed=whole_setting(raw, "seed", 0, 0),
         resamples=whole_setting(raw, "resamples", 1000, 10),
+        against=_against(raw, model),
     )
+
+
+def _against(raw: Mapping[str, Any], model: str) -> tuple[str, ...]:
+    """The comparison runs' overrides (``sensitivity.against``), checked for form."""
+    value = raw.get("against")
+    if value is None:
+        return ()
+    example = "e.g. [plan=none]"
+    if model != CLUSTERSIM:
+        raise ConfigError(
+            f"sensitivity.against compares runs of clustersim; a toy model ({model}) has none"
+        )
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise ConfigError(
+            f"sensitivity.against must be a non-empty list of overrides ({example}), got {value!r}"
+        )
+    for item in value:
+        key, sep, _ = str(item).lstrip("+~").partition("=")
+        removal = str(item).startswith("~")  # ~KEY removes a group entry: no value needed
+        if not isinstance(item, str) or not (sep or removal) or not key.strip():
+            raise ConfigError(
+                f"sensitivity.against: each entry is an override KEY=VALUE ({example}), "
+                f"got {item!r}"
+            )
+    return tuple(value)
+
+
+def comparison_arms(
+    points: list[tuple[str, tuple[tuple[str, Any], ...]]],
+) -> tuple[dict[str, tuple[tuple[str, Any], ...]], dict[str, str]]:
+    """The comparison runs' arms of a design with ``sensitivity.against``.
+
+    A comparison run takes its point's model parameters but not its lever settings
+    (``policy.<lever>.<setting>``): the levers they set are those of the site's plan,
+    which the comparison runs leave out. Points that differ only in lever settings (a
+    Morris step along one) therefore share one comparison arm, named after the first
+    of them (``p0001_against``), so no run is made twice.
+
+    Returns:
+        The comparison arms (name -> parameter values) in order, and each point's arm.
+    """
+    arms: dict[str, tuple[tuple[str, Any], ...]] = {}
+    named: dict[tuple, str] = {}
+    of: dict[str, str] = {}
+    for name, values in points:
+        kept = tuple((p, v) for p, v in values if not str(p).startswith("policy."))
+        if kept not in named:
+            named[kept] = name + AGAINST_SUFFIX
+            arms[named[kept]] = kept
+        of[name] = named[kept]
+    return arms, of
 
 
 def sample(settings: SensitivitySettings) -> np.ndarray:
