@@ -397,17 +397,14 @@ def test_assumption_in_a_list_stands_for_the_assumptions_beside_the_names_listed
 
 
 def test_the_shipped_plan_screening_compares_each_point_with_no_policy():
-    design = Design.named("morris_talent_first")
+    design = Design.named("morris_creative_city")
     settings = parse_settings(design.sensitivity)
     assert settings.against == ("plan=none",)
     names = settings.names
-    assert "rent.income_elasticity" in names and "policy.talent_attraction.appeal" in names
+    assert "rent.income_elasticity" in names and "policy.creative_hub.boost" in names
     levers = [n for n in names if n.startswith("policy.")]
-    assert {n.split(".")[1] for n in levers} == {
-        "talent_attraction",
-        "university_partnership",
-        "citizen_involvement",
-    }
+    plan = {"creative_hub", "festival", "broadband", "cluster_management"}
+    assert {n.split(".")[1] for n in levers} == plan
     points = [a for a in design.arms if not a.endswith("_against")]
     others = [a for a in design.arms if a.endswith("_against")]
     assert len(points) == settings.samples * (len(names) + 1)
@@ -418,10 +415,6 @@ def test_the_shipped_plan_screening_compares_each_point_with_no_policy():
     from clustersim.experiments.runner import compose_config
 
     first = design.spec("small_town", points[0], 0)
-    assert set(compose_config(first.overrides, seed=0, values=first.values).policy) == {
-        "talent_attraction",
-        "university_partnership",
-        "citizen_involvement",
-    }
+    assert set(compose_config(first.overrides, seed=0, values=first.values).policy) == plan
     other = design.spec("small_town", others[0], 0)
     assert compose_config(other.overrides, seed=0, values=other.values).policy == {}

@@ -202,7 +202,9 @@ def outcome_sentences(
     for outcome in settings.outcomes:
         name = _name(outcome, bool(settings.against))
         if not (table["outcome"] == outcome).any():
-            out.append(f"{name}: not analysed, runs are missing (see the note above).")
+            out.append(
+                f"{name[:1].upper()}{name[1:]}: not analysed, runs are missing (see the note above)."
+            )
             continue
         wide = _wide(table, outcome)
         if settings.method == "morris":
