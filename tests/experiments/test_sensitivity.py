@@ -354,8 +354,11 @@ def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
         assert design.arms[name].overrides == ("plan=none",)
         assert list(dict(design.arms[name].values)) == ["firm.unit_price"]
     out = tmp_path / "out"
-    outcome = run_experiment(design, out, echo=_quiet)
+    echoed: list[str] = []
+    outcome = run_experiment(design, out, echo=echoed.append)
     assert outcome.ok == 2 * len(design.arms) and not outcome.failed
+    shape = f"(1 site x (6 sample points + {len(others)} comparisons) x 2 replicates)"
+    assert shape in echoed[0], echoed[0]
     ts = pd.read_parquet(out / "timeseries.parquet")
     at = ts[ts["step"] == design.steps].set_index(["replicate", "arm"])["creative_employment"]
     price = {dict(design.arms[a].values)["firm.unit_price"]: a for a in others}

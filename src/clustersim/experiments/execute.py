@@ -34,6 +34,7 @@ from clustersim.errors import ClusterSimError, ConfigError
 from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, compose_config, run_spec
+from clustersim.experiments.sensitivity_space import AGAINST_SUFFIX
 from clustersim.files import hold_lock
 from clustersim.model.config import SimConfig
 
@@ -253,12 +254,12 @@ def run_local(
     runs_dir = out / "runs"
     say = echo or (lambda _m: None)
     point = "sample point" if design.kind in ("sensitivity", "discovery") else "arm"
-    sizes = [
-        (len(design.sites), "site"),
-        (len(design.arms), point),
-        (design.replicates, "replicate"),
-    ]
-    shape = " x ".join(_counted(n, word) for n, word in sizes)
+    compared = sum(a.endswith(AGAINST_SUFFIX) for a in design.arms) if design.section else 0
+    arms = _counted(len(design.arms) - compared, point)
+    if compared:  # sensitivity.against: the points' comparison runs are arms too
+        arms = f"({arms} + {_counted(compared, 'comparison')})"
+    sizes = [_counted(len(design.sites), "site"), arms, _counted(design.replicates, "replicate")]
+    shape = " x ".join(sizes)
     say(f"{design.name}: {_counted(len(specs), 'run')} ({shape}) with {n_jobs} worker(s) -> {out}")
     progress = _Progress(specs, say)
     if n_jobs == 1:

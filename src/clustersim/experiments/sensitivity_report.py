@@ -202,9 +202,8 @@ def outcome_sentences(
     for outcome in settings.outcomes:
         name = _name(outcome, bool(settings.against))
         if not (table["outcome"] == outcome).any():
-            out.append(
-                f"{name[:1].upper()}{name[1:]}: not analysed, runs are missing (see the note above)."
-            )
+            said = f"{name}: not analysed, runs are missing (see the note above)."
+            out.append(said[:1].upper() + said[1:])
             continue
         wide = _wide(table, outcome)
         if settings.method == "morris":
