@@ -329,14 +329,15 @@ def test_first_order_indices_above_one_are_called_noise_not_one_at_a_time():
 
 
 def _hub_effect(**sensitivity) -> dict:
-    """A town with a creative hub from month 1; the comparison runs have no policy."""
-    raw = _tiny(
-        parameters=["firm.unit_price", "policy.creative_hub.boost"],
-        outcomes=["creative_employment"],
-        against=["plan=none"],
-        **sensitivity,
-    )
-    raw["sites"]["town"]["overrides"] += ["policy=[creative_hub]", "policy.creative_hub.start=1"]
+    """A town with the creative-city plan (levers from month 12); comparisons without policy."""
+    settings = {
+        "parameters": ["firm.unit_price", "policy.creative_hub.boost"],
+        "outcomes": ["creative_employment"],
+        "against": ["plan=none"],
+    }
+    raw = _tiny(**{**settings, **sensitivity})
+    raw["sites"]["town"]["overrides"] += ["plan=creative_city"]
+    raw["steps"] = 18
     raw["common"] = ["spin_up.months=0"]
     return raw
 
@@ -353,6 +354,10 @@ def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
     for name in others:
         assert design.arms[name].overrides == ("plan=none",)
         assert list(dict(design.arms[name].values)) == ["firm.unit_price"]
+    from clustersim.experiments.runner import compose_config
+
+    spec = design.spec("town", others[0], 0)
+    assert compose_config(spec.overrides, seed=0, values=spec.values).policy == {}
     out = tmp_path / "out"
     echoed: list[str] = []
     outcome = run_experiment(design, out, echo=echoed.append)
@@ -372,8 +377,7 @@ def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
     samples = pd.read_parquet(out / "samples.parquet").drop_duplicates("point")
     got = dict(zip(samples["point"], samples["creative_employment"], strict=True))
     assert got == pytest.approx(effects)
-    assert any(v != 0 for v in effects.values())  # the hub changed something in 6 months
-    # the hub's boost acts in the plan's runs only: it moves the effect, not nothing
+    assert any(v != 0 for v in effects.values())  # the plan changed something in 6 months
     md = outcome.summary.read_text()
     assert "the plan's effect on creative employment" in md
     assert "less a run with plan=none at the same parameters and seed" in md
@@ -421,3 +425,71 @@ def test_the_shipped_plan_screening_compares_each_point_with_no_policy():
     assert set(compose_config(first.overrides, seed=0, values=first.values).policy) == plan
     other = design.spec("small_town", others[0], 0)
     assert compose_config(other.overrides, seed=0, values=other.values).policy == {}
+
+
+def _refused(raw: dict, tmp_path, capsys) -> str:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert main(["run", "--design", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert not out.exists()
+    return err
+
+
+def test_against_that_does_not_remove_what_the_site_does_is_refused(tmp_path, capsys):
+    # a review found the comparison runs keeping the hub on (at its default boost) when the
+    # site switched it on with policy=[...], which plan=none does not undo
+    raw = _hub_effect()
+    raw["sites"]["town"]["overrides"][-1] = "policy=[creative_hub]"
+    err = _refused(raw, tmp_path, capsys)
+    assert "sensitivity.against [plan=none] leaves the lever(s) creative_hub on" in err
+    assert "switch the site's levers on with a plan (plan=...)" in err
+    # a lever's setting among the site's overrides: the comparison runs cannot take it
+    raw["sites"]["town"]["overrides"][-1:] = ["plan=creative_city", "policy.creative_hub.start=1"]
+    err = _refused(raw, tmp_path, capsys)
+    assert "the comparison runs take the site's overrides too, and do not compose" in err
+    assert "policy.creative_hub.start is a setting of the creative_hub lever, which is off" in err
+    # a site without a plan: the comparison changes nothing
+    raw = _hub_effect(parameters=["firm.unit_price", "talent.review_rate"])
+    raw["sites"]["town"]["overrides"].remove("plan=creative_city")
+    err = _refused(raw, tmp_path, capsys)
+    assert "sensitivity.against [plan=none] changes nothing at site town" in err
+    # an override of a parameter the sample varies would do nothing
+    raw = _hub_effect(against=["plan=none", "firm.unit_price=2000"])
+    err = _refused(raw, tmp_path, capsys)
+    assert "'firm.unit_price=2000' sets firm.unit_price, which the sample varies" in err
+
+
+def test_a_missing_comparison_run_is_counted_once_and_its_points_have_no_effect():
+    # a review found one failed comparison run counted as a missing run per point sharing it
+    from clustersim.experiments.sensitivity import missing_points, outcomes_from_runs
+
+    design = Design.from_mapping(_hub_effect())
+    rows = [
+        {"arm": arm, "replicate": r, "step": design.steps, "creative_employment": 10.0}
+        for arm in design.arms
+        for r in range(design.replicates)
+    ]
+    shared = next(
+        a
+        for a in design.arms
+        if a.endswith("_against")
+        and sum(
+            1
+            for p in design.arms
+            if not p.endswith("_against")
+            and dict(design.arms[p].values)["firm.unit_price"]
+            == dict(design.arms[a].values)["firm.unit_price"]
+        )
+        > 1
+    )
+    gone = [r for r in rows if not (r["arm"] == shared and r["replicate"] == 0)]
+    assert missing_points(outcomes_from_runs(design, pd.DataFrame(gone))) == {
+        "runs": 1,
+        "points": 0,
+    }
+    gone = [r for r in rows if r["arm"] != shared]
+    found = missing_points(outcomes_from_runs(design, pd.DataFrame(gone)))
+    assert found["runs"] == 2 and found["points"] >= 2

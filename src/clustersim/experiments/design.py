@@ -194,7 +194,8 @@ def _point_arms(kind: str, raw: dict[str, Any] | None) -> dict[str, Arm]:
     against = comparison_overrides(kind, raw)
     if against:
         for name, values in comparison_arms(points)[0].items():
-            label = f"comparison runs ({', '.join(against)}) of {name.split('_')[0]}"
+            first = name.split("_")[0]
+            label = f"comparison runs ({', '.join(against)}) at the model parameters of {first}"
             arms[name] = Arm(name, label, against, {}, values)
     return arms
 
@@ -532,6 +533,7 @@ def expected_run_dirs(design: Design, runs_dir: Path) -> list[Path]:
     """
     dirs = []
     seen: dict[tuple[str, int], str] = {}
+    _check_comparisons(design)
     for spec in design.specs():
         who = f"{spec.labels['site']}/{spec.labels['arm']}"
         try:
@@ -548,3 +550,43 @@ def expected_run_dirs(design: Design, runs_dir: Path) -> list[Path]:
             )
         dirs.append(runs_dir / run_dir_name(h, spec.seed))
     return dirs
+
+
+def _check_comparisons(design: Design) -> None:
+    """Refuse ``sensitivity.against`` overrides that do not remove what the site does.
+
+    The comparison runs take no lever settings (see ``sensitivity_space.comparison_arms``):
+    a lever whose settings are varied must be off in them, or the difference would be
+    the lever at the sampled settings less the lever at its defaults. Composing the first
+    point and its comparison once tells (the levers on depend on the overrides only).
+    """
+    against = comparison_overrides(design.kind, design.section)
+    if not against:
+        return
+    from clustersim.experiments.sensitivity_space import AGAINST_SUFFIX
+
+    field = f"sensitivity.against [{', '.join(against)}]"
+    site = next(iter(design.sites))
+    point = next(a for a in design.arms if not a.endswith(AGAINST_SUFFIX))
+    other = next(a for a in design.arms if a.endswith(AGAINST_SUFFIX))
+    own, spec = design.spec(site, point, 0), design.spec(site, other, 0)
+    try:
+        cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)
+    except ConfigError as exc:  # e.g. a lever's setting in the site's overrides, lever off
+        raise ConfigError(
+            f"{field}: the comparison runs take the site's overrides too, and do not compose: {exc}"
+        ) from None
+    varied = {str(n).split(".")[1] for n, _ in design.arms[point].values if n.startswith("policy.")}
+    kept = sorted(varied & set(cfg.policy))
+    if kept:
+        raise ConfigError(
+            f"{field} leaves the lever(s) {', '.join(kept)} on, whose settings are varied: "
+            "switch the site's levers on with a plan (plan=...), which plan=none removes, or "
+            "give overrides that switch them off"
+        )
+    mine = compose_config(own.overrides, seed=own.seed, steps=own.steps, values=spec.values)
+    if config_hash(mine) == config_hash(cfg):
+        raise ConfigError(
+            f"{field} changes nothing at site {site}: its runs would be the sample points' "
+            "own (does the site have a plan or levers to compare with none?)"
+        )

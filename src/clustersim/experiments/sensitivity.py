@@ -70,7 +70,10 @@ class Sample:
         rows: for each row of ``x``, the index of its sample point (arm).
         arms: the point names (``p0000``...), in order.
         month: the month analysed (None for toy models).
-        values: outcome -> array (replicates x points); NaN where a run is missing.
+        values: outcome -> array (replicates x points); NaN where a run is missing (with
+            ``sensitivity.against``: where the run or its comparison run is missing).
+        runs_missing: runs of the design missing from the time series, comparison runs
+            included (None: count the NaN entries of ``values``).
     """
 
     settings: SensitivitySettings
@@ -79,6 +82,7 @@ class Sample:
     arms: list[str]
     month: int | None
     values: dict[str, np.ndarray]
+    runs_missing: int | None = None
 
     def means(self, outcome: str) -> np.ndarray:
         """The outcome per row of ``x``: its mean over the replicates that finished."""
@@ -119,9 +123,12 @@ def outcomes_from_runs(design: Design, timeseries: pd.DataFrame) -> Sample:
     if settings.against:
         points = [(name, design.arms[name].values) for name in arms]
         against = comparison_arms(points)[1]
-    values = {}
+    values, runs_missing = {}, None
     for name in settings.outcomes:
         table = at.pivot_table(index="replicate", columns="arm", values=name, aggfunc="first")
+        if runs_missing is None and settings.against:  # every run: points and comparisons
+            full = table.reindex(index=range(design.replicates), columns=list(design.arms))
+            runs_missing = int(full.isna().to_numpy().sum())
 
         def of(columns: list[str], table: pd.DataFrame = table) -> np.ndarray:
             return table.reindex(index=range(design.replicates), columns=columns).to_numpy(float)
@@ -129,7 +136,7 @@ def outcomes_from_runs(design: Design, timeseries: pd.DataFrame) -> Sample:
         values[name] = of(arms)
         if settings.against:  # the effect: each run less its comparison run (same seed)
             values[name] = values[name] - of([against[a] for a in arms])
-    return Sample(settings, x, rows, arms, month, values)
+    return Sample(settings, x, rows, arms, month, values, runs_missing)
 
 
 def evaluate_toy(design: Design) -> Sample:
@@ -289,10 +296,15 @@ def write_outputs(out_dir: Path, sample_: Sample, *, ci: float) -> dict[str, pd.
 
 
 def missing_points(sample_: Sample) -> dict[str, Any]:
-    """How many runs are missing (failed or not run) and how many points have none at all."""
+    """How many runs are missing (failed or not run) and how many points have no outcome.
+
+    With ``sensitivity.against`` a point has no outcome (no effect) when its run or its
+    comparison run is missing in every replicate.
+    """
     values = next(iter(sample_.values.values()))
     finite = np.isfinite(values)
-    return {"runs": int((~finite).sum()), "points": int((~finite.any(axis=0)).sum())}
+    runs = sample_.runs_missing if sample_.runs_missing is not None else int((~finite).sum())
+    return {"runs": runs, "points": int((~finite.any(axis=0)).sum())}
 
 
 def analyse_design(

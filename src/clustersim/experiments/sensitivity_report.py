@@ -508,13 +508,18 @@ def write_sensitivity_report(
     if design.description:
         report.text(design.description)
     report.text(_scope(design, settings, month))
+    effect = bool(settings.against)
     if missing["runs"]:
         report.text(
             f"{missing['runs']} run(s) failed or are missing (see runs.parquet); "
             + (
-                f"{missing['points']} sample point(s) have no run, so no indices are "
-                "computed: run the same command again to resume."
+                f"{missing['points']} sample point(s) have "
+                + ("no effect (their run or comparison run is missing)" if effect else "no run")
+                + ", so no indices are computed: run the same command again to resume."
                 if missing["points"]
+                else "their points' effects are averaged over the replicates in which both "
+                "runs finished."
+                if effect
                 else "their points are averaged over the replicates that finished."
             ),
             note=True,
@@ -530,7 +535,6 @@ def write_sensitivity_report(
         report.text(sentence)
     _results(report, tables["sensitivity"], settings)
     report.heading("Seed noise")
-    effect = bool(settings.against)
     report.table(_noise_table(tables["seed_noise"], effect), "Seed-noise share per outcome")
     report.heading("Parameters and ranges")
     report.table(_factor_table(settings), "Parameters varied, sampled uniformly over these ranges")

@@ -397,17 +397,27 @@ def parse_settings(raw: Any) -> SensitivitySettings:
     month = raw.get("month")
     if month is not None:
         month = whole_setting(raw, "month", 0, 1)
+    factors = parse_factors(raw, model)
+    against = _against(raw, model)
+    varied = {f.name for f in factors}
+    for item in against:
+        key = item.lstrip("+~").partition("=")[0].strip()
+        if key in varied:  # the sample's value would be set after it: it would do nothing
+            raise ConfigError(
+                f"sensitivity.against: {item!r} sets {key}, which the sample varies (its "
+                "sampled value is set after the overrides); leave it out of one of the two"
+            )
     return SensitivitySettings(
         model=model,
         method=str(method),
         samples=whole_setting(raw, "samples", 10, 1),
         levels=whole_setting(raw, "levels", 4, 2),
-        factors=parse_factors(raw, model),
+        factors=factors,
         outcomes=_outcomes(raw, model),
         month=month,
         seed=whole_setting(raw, "seed", 0, 0),
         resamples=whole_setting(raw, "resamples", 1000, 10),
-        against=_against(raw, model),
+        against=against,
     )
 
 
