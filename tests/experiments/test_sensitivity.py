@@ -493,3 +493,12 @@ def test_a_missing_comparison_run_is_counted_once_and_its_points_have_no_effect(
     gone = [r for r in rows if r["arm"] != shared]
     found = missing_points(outcomes_from_runs(design, pd.DataFrame(gone)))
     assert found["runs"] == 2 and found["points"] >= 2
+
+
+def test_one_trajectory_gives_no_empty_morris_figure(tmp_path):
+    # the smoke run of the docs (--samples 1) drew axes with a dashed line and no point:
+    # sigma needs two trajectories
+    outcome = run_experiment(_toy("morris", 1), tmp_path / "out", echo=_quiet)
+    md = outcome.summary.read_text()
+    assert "No figure: sigma, the spread of a parameter's elementary effects, needs two" in md
+    assert not (tmp_path / "out" / "figures" / "morris.png").exists()

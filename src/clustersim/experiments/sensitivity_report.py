@@ -454,7 +454,14 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
     if not outcomes:
         return
     effect = bool(settings.against)
-    if settings.method == "morris":
+    sigma = table.loc[table["index"] == "sigma", "value"]
+    if settings.method == "morris" and not sigma.notna().any():  # one trajectory: no spread
+        report.heading("Morris screening: mu* against sigma")
+        report.text(
+            "No figure: sigma, the spread of a parameter's elementary effects, needs two or "
+            "more trajectories (--samples 2 or more); the tables below give mu*."
+        )
+    elif settings.method == "morris":
         report.heading("Morris screening: mu* against sigma")
         report.figure(
             figure_morris(table, outcomes, effect),
