@@ -274,21 +274,38 @@ def test_the_shipped_screening_varies_the_assumptions_within_their_bounds():
     assert np.isclose(len(design.arms), 10 * (len(settings.factors) + 1), rtol=0.05)
 
 
+def _noise(values: np.ndarray, method: str = "morris") -> pd.DataFrame:
+    settings = SimpleNamespace(method=method, levels=4)
+    return seed_noise(SimpleNamespace(values={"y": values}, settings=settings))
+
+
 def test_the_seed_noise_share_is_an_analysis_of_variance_bounded_by_one():
     rng = np.random.default_rng(0)
     for _ in range(200):  # parameters that do nothing: chance alone, two replicates
         values = rng.normal(size=(2, 6))  # rows: replicates; columns: sample points
-        share = seed_noise(SimpleNamespace(values={"y": values})).loc[0, "share"]
+        share = _noise(values).loc[0, "share"]
         assert 0 < share <= 1
     # replicates differ by 2, points by 1: within 2; point means (1, 2) vary by 0.5,
     # less than chance alone gives them (2 / 2 replicates): the parameters add nothing
     weak = np.array([[0.0, 1.0], [2.0, 3.0]])
-    assert seed_noise(SimpleNamespace(values={"y": weak})).loc[0, "share"] == 1.0
+    assert _noise(weak).loc[0, "share"] == 1.0
     strong = np.array([[0.0, 10.0], [1.0, 11.0]])  # points differ by 10, replicates by 1
-    got = seed_noise(SimpleNamespace(values={"y": strong})).iloc[0]
+    got = _noise(strong).iloc[0]
     assert got["within_variance"] == pytest.approx(0.5)
     assert got["between_variance"] == pytest.approx(50 - 0.25)
     assert got["share"] == pytest.approx(0.5 / 50.25)
+    assert np.isnan(_noise(strong, "sobol").loc[0, "noise_mu_star"])
+
+
+def test_mu_star_from_seed_noise_alone_is_what_chance_gives_a_morris_step():
+    # a parameter whose runs part from the point before, with no effect of its own: its
+    # elementary effects are differences of two means of R noisy runs over the step
+    rng = np.random.default_rng(1)
+    sd, replicates, delta = 3.0, 2, 4 / 6
+    runs = rng.normal(scale=sd, size=(200_000, 2, replicates))
+    mu_star = np.mean(np.abs(runs[:, 0].mean(axis=1) - runs[:, 1].mean(axis=1)) / delta)
+    got = _noise(rng.normal(scale=sd, size=(replicates, 20_000))).loc[0, "noise_mu_star"]
+    assert got == pytest.approx(mu_star, rel=0.02)
 
 
 def test_the_morris_figure_names_close_parameters_without_printing_names_over_each_other():
@@ -502,3 +519,30 @@ def test_one_trajectory_gives_no_empty_morris_figure(tmp_path):
     md = outcome.summary.read_text()
     assert "No figure: sigma, the spread of a parameter's elementary effects, needs two" in md
     assert not (tmp_path / "out" / "figures" / "morris.png").exists()
+
+
+def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
+    # the screening of a plan's effect ranked 81 parameters as "driving" it while seed
+    # noise alone gave mu* of 17 jobs against the largest 23
+    from clustersim.experiments.sensitivity_report import outcome_sentences
+
+    def table(lower_a: float) -> pd.DataFrame:
+        rows = []
+        for p, star, low, high in (("a", 23.0, lower_a, 40.0), ("b", 20.0, 12.0, 30.0)):
+            rows += [
+                (p, "creative_employment", "morris", "mu_star", star, low, high),
+                (p, "creative_employment", "morris", "mu", 1.0, np.nan, np.nan),
+                (p, "creative_employment", "morris", "sigma", 30.0, np.nan, np.nan),
+            ]
+        return pd.DataFrame(rows, columns=list(COLUMNS))
+
+    noise = pd.DataFrame(
+        [{"outcome": "creative_employment", "replicates": 2, "points": 100, "share": 0.8,
+          "noise_mu_star": 17.0}]
+    )  # fmt: skip
+    settings = parse_settings({"parameters": ["firm.unit_price"]})
+    lead = outcome_sentences(table(10.0), noise, settings)[0]
+    assert "no parameter stands clear of chance" in lead
+    assert "mu* of about 17 jobs" in lead and "a (23 jobs), b (20 jobs)" in lead
+    lead = outcome_sentences(table(18.0), noise, settings)[0]
+    assert lead == "**Creative employment** is driven most by a."

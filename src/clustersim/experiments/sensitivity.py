@@ -15,6 +15,7 @@ every step after the outcomes are known.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,21 +171,32 @@ def seed_noise(sample_: Sample) -> pd.DataFrame:
     chance. NaN with fewer than two replicates or points, or when the outcome
     did not vary.
 
+    For Morris, ``noise_mu_star`` is the mu* that seed noise alone gives a parameter
+    whose runs part from those of the point before it (any change of parameters does,
+    over a spin-up and ten years): the mean absolute difference of two point means of
+    ``replicates`` runs each, ``sqrt(2 * noise / replicates) * sqrt(2 / pi)``, over the
+    Morris step ``delta = levels / (2 (levels - 1))``. Histories that part less give less,
+    so it is the most noise can add; a parameter whose runs do not change at all
+    (bit-identical) has mu* 0.
+
     Returns:
         Columns ``outcome``, ``replicates``, ``points``, ``within_variance``,
-        ``between_variance``, ``total_variance``, ``share``.
+        ``between_variance``, ``total_variance``, ``share``, ``noise_mu_star``.
     """
+    s = sample_.settings
+    delta = s.levels / (2.0 * (s.levels - 1)) if s.method == "morris" else float("nan")
     out = []
     for name, values in sample_.values.items():
         full = values[:, np.isfinite(values).all(axis=0)]
         n_rep, n_points = full.shape
-        within = between = total = share = float("nan")
+        within = between = total = share = noise_mu_star = float("nan")
         if n_rep >= 2 and n_points >= 2:
             within = float(np.mean(np.var(full, axis=0, ddof=1)))
             of_means = float(np.var(full.mean(axis=0), ddof=1))
             between = max(of_means - within / n_rep, 0.0)
             total = within + between
             share = within / total if total > 0 else float("nan")
+            noise_mu_star = math.sqrt(2 * within / n_rep) * math.sqrt(2 / math.pi) / delta
         out.append(
             {
                 "outcome": name,
@@ -194,6 +206,7 @@ def seed_noise(sample_: Sample) -> pd.DataFrame:
                 "between_variance": between,
                 "total_variance": total,
                 "share": share,
+                "noise_mu_star": noise_mu_star,
             }
         )
     return pd.DataFrame(out)

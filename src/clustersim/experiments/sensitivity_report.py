@@ -53,8 +53,7 @@ LISTED = 6
 """Parameters named in one sentence before "and N more"."""
 
 OVER_ONE = 1.05
-"""Sobol: first-order indices summing above this are sampling noise (in truth they cannot
-exceed 1; their estimates scatter at small samples)."""
+"""Sobol: first-order indices summing above this are sampling noise (they cannot exceed 1)."""
 
 SHOWN = 15
 """Parameters drawn per outcome in the Sobol bars (the largest ST first)."""
@@ -98,12 +97,18 @@ def _amount(value: float, unit: str) -> str:
     return f"{fmt_number(value)} {unit}".rstrip()
 
 
-def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
+def _morris_sentences(
+    wide: pd.DataFrame, name: str, unit: str, noise: float = math.nan
+) -> list[str]:
     top = float(wide["mu_star"].max())
     if not top > 0:
         return [f"No parameter changed {name} over the ranges sampled."]
     wide = wide.sort_values("mu_star", ascending=False)
     drives = wide[wide["mu_star_lower"] >= DRIVES * top]
+    if noise > 0:  # and above what seed noise alone gives (seed_noise's noise_mu_star)
+        drives = drives[drives["mu_star_lower"] > noise]
+        if drives.empty:
+            return [_chance_sentence(wide, name, unit, noise)]
     barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
     said = []
     for p, r in drives.head(LISTED).iterrows():
@@ -121,6 +126,8 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
     lead = (
         f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
         if len(drives)
+        else _chance_sentence(wide, name, unit, noise)
+        if noise > 0
         else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
         f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
     )
@@ -133,6 +140,18 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
         f"below {fmt_percent(NEGLIGIBLE)} of the largest)."
     ]
     return [lead, *said, *rest]
+
+
+def _chance_sentence(wide: pd.DataFrame, name: str, unit: str, noise: float) -> str:
+    """Morris with no mu* interval above what seed noise alone gives: the ranking is chance."""
+    largest = ", ".join(f"{p} ({_amount(r['mu_star'], unit)})" for p, r in wide.head(3).iterrows())
+    return (
+        f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of chance. Seed noise "
+        f"alone gives a mu* of about {_amount(noise, unit)} to any parameter that changes the "
+        "runs (two sample points' means a Morris step apart, each over the replicates), and "
+        f"no mu* interval lies wholly above it; the largest are {largest}. The ranking below "
+        "mostly measures chance: add replicates (--replicates) to tell the parameters apart."
+    )
 
 
 def _sobol_sentences(wide: pd.DataFrame, name: str) -> list[str]:
@@ -206,11 +225,12 @@ def outcome_sentences(
             out.append(said[:1].upper() + said[1:])
             continue
         wide = _wide(table, outcome)
+        rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
-            out += _morris_sentences(wide, name, _unit(outcome))
+            floor = float(rows["noise_mu_star"].iloc[0]) if "noise_mu_star" in rows else math.nan
+            out += _morris_sentences(wide, name, _unit(outcome), floor if len(rows) else math.nan)
         else:
             out += _sobol_sentences(wide, name)
-        rows = noise[noise["outcome"] == outcome]
         if len(rows):
             out.append(_noise_sentence(rows.iloc[0], name))
     return out
@@ -222,8 +242,13 @@ def _unit(outcome: str) -> str:
     return unit_of(outcome)
 
 
-def figure_morris(table: pd.DataFrame, outcomes: list[str], effect: bool = False) -> Figure:
-    """Morris mu* (with its interval) against sigma, one panel per outcome (or its effect)."""
+def figure_morris(
+    table: pd.DataFrame, outcomes: list[str], effect: bool = False, noise: dict | None = None
+) -> Figure:
+    """Morris mu* (with its interval) against sigma, one panel per outcome (or its effect).
+
+    ``noise``: per outcome, the mu* seed noise alone gives (drawn as a dotted line).
+    """
     fig = Figure(figsize=(5.2 * len(outcomes), 4.4), layout="constrained")
     axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
     for ax, outcome in zip(axes, outcomes, strict=True):
@@ -237,6 +262,9 @@ def figure_morris(table: pd.DataFrame, outcomes: list[str], effect: bool = False
         ax.errorbar(wide["mu_star"], wide["sigma"], xerr=err, fmt="o", ms=4, lw=0.8, alpha=0.8)
         top = max(float(wide["mu_star_upper"].max()), float(wide["sigma"].max()), 1e-12)
         ax.plot([0, top], [0, top], color="k", lw=0.7, ls="--", label="sigma = mu*")
+        floor = (noise or {}).get(outcome, math.nan)
+        if floor > 0:
+            ax.axvline(floor, color="C3", lw=0.8, ls=":", label="mu* from seed noise alone")
         ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
         ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
         ax.set_title(_label(outcome, effect), fontsize=9)
@@ -334,7 +362,7 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
 
 
 def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "outcome": [_label(o, effect) for o in noise["outcome"]],
             "replicates": noise["replicates"].to_numpy(),
@@ -344,6 +372,12 @@ def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
             ],
         }
     )
+    if "noise_mu_star" in noise and noise["noise_mu_star"].notna().any():  # Morris
+        table["mu* from seed noise alone"] = [
+            "not measured" if math.isnan(v) else _amount(v, _unit(o))
+            for o, v in zip(noise["outcome"], noise["noise_mu_star"], strict=True)
+        ]
+    return table
 
 
 def _factor_table(settings: SensitivitySettings) -> pd.DataFrame:
@@ -367,7 +401,12 @@ DEFINITIONS = {
         "range; mu is the mean signed effect and sigma the spread of the effects (sigma above "
         "mu*: the effect depends on the other parameters, or is curved). Intervals are "
         "{ci:.0%} bootstrap intervals of mu* from SALib ({resamples} resamples; the lower end "
-        "is kept at 0). "
+        "is kept at 0). With two or more replicates, mu* from seed noise alone is what chance "
+        "gives a parameter whose runs part from those of the point before (over a spin-up and "
+        "years, any change of parameters makes them part): the mean absolute difference of "
+        "two point means, sqrt(2 x seed-noise variance / replicates) x sqrt(2 / pi), over the "
+        "step; a parameter then drives an outcome only when its mu* interval lies above that "
+        "too. "
     ),
     "sobol": (
         "Sobol indices (SALib) from a Saltelli sample with N = {samples} (N x (k + 2) runs "
@@ -449,11 +488,15 @@ def _scope(design: Design, settings: SensitivitySettings, month: int | None) -> 
     )
 
 
-def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings) -> None:
+def _results(
+    report: Report, table: pd.DataFrame, settings: SensitivitySettings, seed: pd.DataFrame
+) -> None:
     outcomes = [o for o in settings.outcomes if (table["outcome"] == o).any()]
     if not outcomes:
         return
     effect = bool(settings.against)
+    floors = seed.get("noise_mu_star", seed["share"] * math.nan)
+    noise = dict(zip(seed["outcome"], floors, strict=True))
     sigma = table.loc[table["index"] == "sigma", "value"]
     if settings.method == "morris" and not sigma.notna().any():  # one trajectory: no spread
         report.heading("Morris screening: mu* against sigma")
@@ -464,7 +507,7 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
     elif settings.method == "morris":
         report.heading("Morris screening: mu* against sigma")
         report.figure(
-            figure_morris(table, outcomes, effect),
+            figure_morris(table, outcomes, effect, noise),
             "morris",
             "Each point is a parameter: mu* (with its interval) is how much it moves the "
             "outcome across its range, sigma how much that effect varies; points above the "
@@ -540,7 +583,7 @@ def write_sensitivity_report(
     report.heading("What this means")
     for sentence in outcome_sentences(tables["sensitivity"], tables["seed_noise"], settings):
         report.text(sentence)
-    _results(report, tables["sensitivity"], settings)
+    _results(report, tables["sensitivity"], settings, tables["seed_noise"])
     report.heading("Seed noise")
     report.table(_noise_table(tables["seed_noise"], effect), "Seed-noise share per outcome")
     report.heading("Parameters and ranges")
