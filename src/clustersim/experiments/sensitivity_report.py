@@ -107,8 +107,6 @@ def _morris_sentences(
     drives = wide[wide["mu_star_lower"] >= DRIVES * top]
     if noise > 0:  # and above what seed noise alone gives (seed_noise's noise_mu_star)
         drives = drives[drives["mu_star_lower"] > noise]
-        if drives.empty:
-            return [_chance_sentence(wide, name, unit, noise)]
     barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
     said = []
     for p, r in drives.head(LISTED).iterrows():
@@ -227,8 +225,9 @@ def outcome_sentences(
         wide = _wide(table, outcome)
         rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
-            floor = float(rows["noise_mu_star"].iloc[0]) if "noise_mu_star" in rows else math.nan
-            out += _morris_sentences(wide, name, _unit(outcome), floor if len(rows) else math.nan)
+            known = len(rows) and "noise_mu_star" in rows
+            floor = float(rows["noise_mu_star"].iloc[0]) if known else math.nan
+            out += _morris_sentences(wide, name, _unit(outcome), floor)
         else:
             out += _sobol_sentences(wide, name)
         if len(rows):
