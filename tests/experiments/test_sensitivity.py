@@ -72,7 +72,8 @@ def test_the_pipeline_recovers_the_sobol_indices_of_ishigami(tmp_path):
 def test_morris_on_ishigami_gives_mu_star_with_intervals_and_sigma(tmp_path):
     outcome = run_experiment(_toy("morris", 60, levels=6), tmp_path / "out", echo=_quiet)
     table = outcome.tables["sensitivity"]
-    assert set(table["index"]) == {"mu_star", "mu", "sigma"}
+    # two replicates: the mu* seed noise alone would give each parameter's steps too
+    assert set(table["index"]) == {"mu_star", "mu", "sigma", "noise_mu_star"}
     star = table[table["index"] == "mu_star"].set_index("parameter")
     assert (star["lower"] <= star["value"]).all() and (star["value"] <= star["upper"]).all()
     assert star["value"].min() > 0  # every input of Ishigami matters
@@ -154,7 +155,8 @@ def test_an_interrupted_sensitivity_run_resumes_without_redoing_finished_runs(tm
     noise = whole.tables["seed_noise"].set_index("outcome")
     assert (noise["replicates"] == 2).all() and noise["share"].between(0, 1).all()
     table = pd.read_parquet(out / "sensitivity.parquet")
-    assert len(table) == 2 * 2 * 3  # parameters x outcomes x (mu_star, mu, sigma)
+    # parameters x outcomes x (mu_star, mu, sigma, noise_mu_star)
+    assert len(table) == 2 * 2 * 4
     samples = pd.read_parquet(out / "samples.parquet")
     assert len(samples) == points and set(samples["point"]) == set(design.arms)
 
@@ -294,18 +296,38 @@ def test_the_seed_noise_share_is_an_analysis_of_variance_bounded_by_one():
     assert got["within_variance"] == pytest.approx(0.5)
     assert got["between_variance"] == pytest.approx(50 - 0.25)
     assert got["share"] == pytest.approx(0.5 / 50.25)
-    assert np.isnan(_noise(strong, "sobol").loc[0, "noise_mu_star"])
 
 
-def test_mu_star_from_seed_noise_alone_is_what_chance_gives_a_morris_step():
-    # a parameter whose runs part from the point before, with no effect of its own: its
-    # elementary effects are differences of two means of R noisy runs over the step
-    rng = np.random.default_rng(1)
-    sd, replicates, delta = 3.0, 2, 4 / 6
-    runs = rng.normal(scale=sd, size=(200_000, 2, replicates))
-    mu_star = np.mean(np.abs(runs[:, 0].mean(axis=1) - runs[:, 1].mean(axis=1)) / delta)
-    got = _noise(rng.normal(scale=sd, size=(replicates, 20_000))).loc[0, "noise_mu_star"]
-    assert got == pytest.approx(mu_star, rel=0.02)
+def test_mu_star_from_seed_noise_is_what_chance_gives_each_parameters_steps():
+    # parameters with no effect of their own, pure noise of known size at every run: SALib's
+    # mu* of the replicate means and the noise mu* measured step by step agree
+    from clustersim.experiments.sensitivity import Sample, analyse_sample
+    from clustersim.experiments.sensitivity_space import NOISE_INDEX, point_arms, sample
+
+    settings = parse_settings(
+        {
+            "parameters": ["firm.unit_price", "talent.review_rate", "labour.search_rate"],
+            "samples": 400,
+            "levels": 20,
+            "relative_range": 0.5,
+        }
+    )  # fmt: skip  (20 levels: few points met by two trajectories)
+    x = sample(settings)
+    points, rows = point_arms(settings, x)
+    rng = np.random.default_rng(2)
+    sd, replicates = 10.0, 3
+    values = rng.normal(scale=sd, size=(replicates, len(points)))
+    got = analyse_sample(
+        Sample(settings, x, rows, [n for n, _ in points], 120, {"creative_employment": values})
+    ).pivot(index="parameter", columns="index", values="value")
+    expected = np.sqrt(2 * sd**2 / replicates) * np.sqrt(2 / np.pi) / (20 / 38)
+    assert got[NOISE_INDEX].to_numpy() == pytest.approx([expected] * 3, rel=0.06)
+    assert got["mu_star"].to_numpy() == pytest.approx(got[NOISE_INDEX].to_numpy(), rel=0.15)
+    # one replicate: no noise to measure, no row
+    one = Sample(
+        settings, x, rows, [n for n, _ in points], 120, {"creative_employment": values[:1]}
+    )
+    assert NOISE_INDEX not in set(analyse_sample(one)["index"])
 
 
 def test_the_morris_figure_names_close_parameters_without_printing_names_over_each_other():
@@ -528,21 +550,25 @@ def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
 
     def table(lower_a: float) -> pd.DataFrame:
         rows = []
-        for p, star, low, high in (("a", 23.0, lower_a, 40.0), ("b", 20.0, 12.0, 30.0)):
+        for p, star, low, high, floor in (
+            ("a", 23.0, lower_a, 40.0, 17.0),
+            ("b", 20.0, 12.0, 30.0, 15.0),
+        ):
             rows += [
                 (p, "creative_employment", "morris", "mu_star", star, low, high),
                 (p, "creative_employment", "morris", "mu", 1.0, np.nan, np.nan),
                 (p, "creative_employment", "morris", "sigma", 30.0, np.nan, np.nan),
+                (p, "creative_employment", "morris", "noise_mu_star", floor, np.nan, np.nan),
             ]
         return pd.DataFrame(rows, columns=list(COLUMNS))
 
     noise = pd.DataFrame(
-        [{"outcome": "creative_employment", "replicates": 2, "points": 100, "share": 0.8,
-          "noise_mu_star": 17.0}]
-    )  # fmt: skip
+        [{"outcome": "creative_employment", "replicates": 2, "points": 100, "share": 0.8}]
+    )
     settings = parse_settings({"parameters": ["firm.unit_price"]})
     lead = outcome_sentences(table(10.0), noise, settings)[0]
     assert "no parameter stands clear of chance" in lead
-    assert "mu* of about 17 jobs" in lead and "a (23 jobs), b (20 jobs)" in lead
+    assert "a mu* of 15.1 jobs to 16.9 jobs (5th to 95th percentile)" in lead
+    assert "a (23 jobs), b (20 jobs)" in lead
     lead = outcome_sentences(table(18.0), noise, settings)[0]
     assert lead == "**Creative employment** is driven most by a."

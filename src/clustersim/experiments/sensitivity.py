@@ -27,6 +27,7 @@ import pandas as pd
 from clustersim.errors import ConfigError
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.sensitivity_space import (
+    NOISE_INDEX,
     SensitivitySettings,
     comparison_arms,
     parse_settings,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "NOISE_INDEX",
     "OUTPUTS",
     "Sample",
     "analyse_design",
@@ -48,6 +50,7 @@ __all__ = [
     "design_sample",
     "evaluate_toy",
     "missing_points",
+    "noise_mu_star",
     "outcomes_from_runs",
     "samples_table",
     "seed_noise",
@@ -171,32 +174,21 @@ def seed_noise(sample_: Sample) -> pd.DataFrame:
     chance. NaN with fewer than two replicates or points, or when the outcome
     did not vary.
 
-    For Morris, ``noise_mu_star`` is the mu* that seed noise alone gives a parameter
-    whose runs part from those of the point before it (any change of parameters does,
-    over a spin-up and ten years): the mean absolute difference of two point means of
-    ``replicates`` runs each, ``sqrt(2 * noise / replicates) * sqrt(2 / pi)``, over the
-    Morris step ``delta = levels / (2 (levels - 1))``. Histories that part less give less,
-    so it is the most noise can add; a parameter whose runs do not change at all
-    (bit-identical) has mu* 0.
-
     Returns:
         Columns ``outcome``, ``replicates``, ``points``, ``within_variance``,
-        ``between_variance``, ``total_variance``, ``share``, ``noise_mu_star``.
+        ``between_variance``, ``total_variance``, ``share``.
     """
-    s = sample_.settings
-    delta = s.levels / (2.0 * (s.levels - 1)) if s.method == "morris" else float("nan")
     out = []
     for name, values in sample_.values.items():
         full = values[:, np.isfinite(values).all(axis=0)]
         n_rep, n_points = full.shape
-        within = between = total = share = noise_mu_star = float("nan")
+        within = between = total = share = float("nan")
         if n_rep >= 2 and n_points >= 2:
             within = float(np.mean(np.var(full, axis=0, ddof=1)))
             of_means = float(np.var(full.mean(axis=0), ddof=1))
             between = max(of_means - within / n_rep, 0.0)
             total = within + between
             share = within / total if total > 0 else float("nan")
-            noise_mu_star = math.sqrt(2 * within / n_rep) * math.sqrt(2 / math.pi) / delta
         out.append(
             {
                 "outcome": name,
@@ -206,10 +198,43 @@ def seed_noise(sample_: Sample) -> pd.DataFrame:
                 "between_variance": between,
                 "total_variance": total,
                 "share": share,
-                "noise_mu_star": noise_mu_star,
             }
         )
     return pd.DataFrame(out)
+
+
+def _c4(n: int) -> float:
+    """E[sample sd] / sd for ``n`` normal draws (the sd of few replicates runs low)."""
+    return math.sqrt(2 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+
+
+def noise_mu_star(sample_: Sample, outcome: str) -> dict[str, float]:
+    """Per parameter, the mu* that seed noise alone would give its Morris steps.
+
+    Each step of a trajectory moves one parameter from point a to point b; its
+    elementary effect is ``(mean_b - mean_a) / delta`` over the replicates. The
+    replicates' own differences ``y_r[b] - y_r[a]`` tell how much of it is chance: their
+    spread ``s`` (corrected for few replicates) gives the expected size of the noise in
+    the mean, ``s / sqrt(R) * sqrt(2 / pi) / delta``, and a parameter's value is the mean
+    over its steps. Measured step by step, it holds whatever the runs share: common
+    seeds, a shared comparison run (``sensitivity.against``), noise that grows with the
+    outcome. NaN for a parameter with no step of two or more replicates (Sobol: empty).
+    """
+    s = sample_.settings
+    if s.method != "morris":
+        return {}
+    k, x, values = len(s.names), sample_.x, sample_.values[outcome]
+    delta = s.levels / (2.0 * (s.levels - 1))
+    steps: dict[str, list[float]] = {name: [] for name in s.names}
+    for start in range(0, len(x) - k, k + 1):  # SALib: trajectories of k + 1 rows
+        for a in range(start, start + k):
+            moved = np.flatnonzero(x[a + 1] != x[a])
+            d = values[:, sample_.rows[a + 1]] - values[:, sample_.rows[a]]
+            d = d[np.isfinite(d)]
+            if len(moved) == 1 and len(d) >= 2:
+                spread = float(np.std(d, ddof=1)) / _c4(len(d)) / math.sqrt(len(d))
+                steps[s.names[moved[0]]].append(spread * math.sqrt(2 / math.pi) / delta)
+    return {name: float(np.mean(v)) if v else math.nan for name, v in steps.items()}
 
 
 def _morris(s: SensitivitySettings, x: np.ndarray, y: np.ndarray, ci: float) -> list[tuple]:
@@ -259,9 +284,10 @@ def analyse_sample(sample_: Sample, *, ci: float = 0.95) -> pd.DataFrame:
 
     The outcome of each sample row is its mean over replicates (common random numbers:
     the replicates' seeds are the same at every point). Morris gives ``mu_star`` (with
-    its interval; the lower end is kept at 0 or above), ``mu`` and ``sigma``; Sobol
-    ``S1`` and ``ST`` with intervals. An outcome missing at some point (a run failed)
-    is left out; the report says so.
+    its interval; the lower end is kept at 0 or above), ``mu`` and ``sigma``, and with
+    two or more replicates ``noise_mu_star`` (:func:`noise_mu_star`); Sobol ``S1`` and
+    ``ST`` with intervals. An outcome missing at some point (a run failed) is left out;
+    the report says so.
     """
     s = sample_.settings
     rows = []
@@ -270,6 +296,11 @@ def analyse_sample(sample_: Sample, *, ci: float = 0.95) -> pd.DataFrame:
         if not np.isfinite(y).all():
             continue
         found = _morris(s, sample_.x, y, ci) if s.method == "morris" else _sobol(s, y, ci)
+        found += [
+            (p, NOISE_INDEX, v, np.nan, np.nan)
+            for p, v in noise_mu_star(sample_, name).items()
+            if not math.isnan(v)
+        ]
         rows += [(p, name, s.method, index, v, lo, hi) for p, index, v, lo, hi in found]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from clustersim.experiments.document import Report
 from clustersim.experiments.numbers import fmt_number, fmt_percent
 from clustersim.experiments.provenance import fingerprint_text, git_commit
-from clustersim.experiments.sensitivity_space import SensitivitySettings
+from clustersim.experiments.sensitivity_space import NOISE_INDEX, SensitivitySettings
 from clustersim.files import write_file_atomically, write_text_atomically
 from clustersim.model.outcomes import label
 from clustersim.version import __version__
@@ -97,16 +97,15 @@ def _amount(value: float, unit: str) -> str:
     return f"{fmt_number(value)} {unit}".rstrip()
 
 
-def _morris_sentences(
-    wide: pd.DataFrame, name: str, unit: str, noise: float = math.nan
-) -> list[str]:
+def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
     top = float(wide["mu_star"].max())
     if not top > 0:
         return [f"No parameter changed {name} over the ranges sampled."]
     wide = wide.sort_values("mu_star", ascending=False)
     drives = wide[wide["mu_star_lower"] >= DRIVES * top]
-    if noise > 0:  # and above what seed noise alone gives (seed_noise's noise_mu_star)
-        drives = drives[drives["mu_star_lower"] > noise]
+    noise = wide[NOISE_INDEX] if NOISE_INDEX in wide else None
+    if noise is not None:  # and above what seed noise alone gives its steps
+        drives = drives[~(drives["mu_star_lower"] <= noise[drives.index])]
     barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
     said = []
     for p, r in drives.head(LISTED).iterrows():
@@ -124,8 +123,8 @@ def _morris_sentences(
     lead = (
         f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
         if len(drives)
-        else _chance_sentence(wide, name, unit, noise)
-        if noise > 0
+        else _chance_sentence(wide, name, unit)
+        if noise is not None
         else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
         f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
     )
@@ -140,15 +139,17 @@ def _morris_sentences(
     return [lead, *said, *rest]
 
 
-def _chance_sentence(wide: pd.DataFrame, name: str, unit: str, noise: float) -> str:
-    """Morris with no mu* interval above what seed noise alone gives: the ranking is chance."""
+def _chance_sentence(wide: pd.DataFrame, name: str, unit: str) -> str:
+    """Morris with no mu* interval above what seed noise gives its steps: the ranking is chance."""
     largest = ", ".join(f"{p} ({_amount(r['mu_star'], unit)})" for p, r in wide.head(3).iterrows())
+    noise = wide[NOISE_INDEX].dropna()
+    low, high = _amount(noise.quantile(0.05), unit), _amount(noise.quantile(0.95), unit)
     return (
-        f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of chance. Seed noise "
-        f"alone gives a mu* of about {_amount(noise, unit)} to any parameter that changes the "
-        "runs (two sample points' means a Morris step apart, each over the replicates), and "
-        f"no mu* interval lies wholly above it; the largest are {largest}. The ranking below "
-        "mostly measures chance: add replicates (--replicates) to tell the parameters apart."
+        f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of chance. The replicates "
+        f"of each Morris step tell how much of its effect is seed noise: noise alone would give "
+        f"the parameters a mu* of {low} to {high} (5th to 95th percentile), and no mu* interval "
+        f"lies wholly above its own; the largest mu* are {largest}. The ranking below mostly "
+        "measures chance: add replicates (--replicates) to tell the parameters apart."
     )
 
 
@@ -225,9 +226,7 @@ def outcome_sentences(
         wide = _wide(table, outcome)
         rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
-            known = len(rows) and "noise_mu_star" in rows
-            floor = float(rows["noise_mu_star"].iloc[0]) if known else math.nan
-            out += _morris_sentences(wide, name, _unit(outcome), floor)
+            out += _morris_sentences(wide, name, _unit(outcome))
         else:
             out += _sobol_sentences(wide, name)
         if len(rows):
@@ -246,7 +245,8 @@ def figure_morris(
 ) -> Figure:
     """Morris mu* (with its interval) against sigma, one panel per outcome (or its effect).
 
-    ``noise``: per outcome, the mu* seed noise alone gives (drawn as a dotted line).
+    ``noise``: per outcome, the median over parameters of the mu* seed noise alone gives
+    their steps (drawn as a dotted line).
     """
     fig = Figure(figsize=(5.2 * len(outcomes), 4.4), layout="constrained")
     axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
@@ -263,7 +263,7 @@ def figure_morris(
         ax.plot([0, top], [0, top], color="k", lw=0.7, ls="--", label="sigma = mu*")
         floor = (noise or {}).get(outcome, math.nan)
         if floor > 0:
-            ax.axvline(floor, color="C3", lw=0.8, ls=":", label="mu* from seed noise alone")
+            ax.axvline(floor, color="C3", lw=0.8, ls=":", label="seed noise alone (median)")
         ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
         ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
         ax.set_title(_label(outcome, effect), fontsize=9)
@@ -348,6 +348,11 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
                 ],
                 "mu": [fmt_number(v) for v in wide["mu"]],
                 "sigma": [fmt_number(v) for v in wide["sigma"]],
+                **(
+                    {"mu* from seed noise": [fmt_number(v) for v in wide[NOISE_INDEX]]}
+                    if NOISE_INDEX in wide
+                    else {}
+                ),
             }
         )
     wide = wide.sort_values("ST", ascending=False)
@@ -361,7 +366,7 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
 
 
 def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "outcome": [_label(o, effect) for o in noise["outcome"]],
             "replicates": noise["replicates"].to_numpy(),
@@ -371,12 +376,6 @@ def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
             ],
         }
     )
-    if "noise_mu_star" in noise and noise["noise_mu_star"].notna().any():  # Morris
-        table["mu* from seed noise alone"] = [
-            "not measured" if math.isnan(v) else _amount(v, _unit(o))
-            for o, v in zip(noise["outcome"], noise["noise_mu_star"], strict=True)
-        ]
-    return table
 
 
 def _factor_table(settings: SensitivitySettings) -> pd.DataFrame:
@@ -400,12 +399,12 @@ DEFINITIONS = {
         "range; mu is the mean signed effect and sigma the spread of the effects (sigma above "
         "mu*: the effect depends on the other parameters, or is curved). Intervals are "
         "{ci:.0%} bootstrap intervals of mu* from SALib ({resamples} resamples; the lower end "
-        "is kept at 0). With two or more replicates, mu* from seed noise alone is what chance "
-        "gives a parameter whose runs part from those of the point before (over a spin-up and "
-        "years, any change of parameters makes them part): the mean absolute difference of "
-        "two point means, sqrt(2 x seed-noise variance / replicates) x sqrt(2 / pi), over the "
-        "step; a parameter then drives an outcome only when its mu* interval lies above that "
-        "too. "
+        "is kept at 0). With two or more replicates, the mu* from seed noise of a parameter "
+        "is what chance alone would give its steps: each step's replicates differ among "
+        "themselves, and their spread s gives the noise in the step's mean, s / sqrt(replicates) "
+        "x sqrt(2 / pi) over the step (s corrected for few replicates), averaged over the "
+        "parameter's steps; a parameter then drives an outcome only when its mu* interval "
+        "lies above that too. "
     ),
     "sobol": (
         "Sobol indices (SALib) from a Saltelli sample with N = {samples} (N x (k + 2) runs "
@@ -487,15 +486,13 @@ def _scope(design: Design, settings: SensitivitySettings, month: int | None) -> 
     )
 
 
-def _results(
-    report: Report, table: pd.DataFrame, settings: SensitivitySettings, seed: pd.DataFrame
-) -> None:
+def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings) -> None:
     outcomes = [o for o in settings.outcomes if (table["outcome"] == o).any()]
     if not outcomes:
         return
     effect = bool(settings.against)
-    floors = seed.get("noise_mu_star", seed["share"] * math.nan)
-    noise = dict(zip(seed["outcome"], floors, strict=True))
+    floors = table[table["index"] == NOISE_INDEX].groupby("outcome")["value"].median()
+    noise = floors.to_dict()
     sigma = table.loc[table["index"] == "sigma", "value"]
     if settings.method == "morris" and not sigma.notna().any():  # one trajectory: no spread
         report.heading("Morris screening: mu* against sigma")
@@ -582,7 +579,7 @@ def write_sensitivity_report(
     report.heading("What this means")
     for sentence in outcome_sentences(tables["sensitivity"], tables["seed_noise"], settings):
         report.text(sentence)
-    _results(report, tables["sensitivity"], settings, tables["seed_noise"])
+    _results(report, tables["sensitivity"], settings)
     report.heading("Seed noise")
     report.table(_noise_table(tables["seed_noise"], effect), "Seed-noise share per outcome")
     report.heading("Parameters and ranges")

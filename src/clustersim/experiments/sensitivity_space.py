@@ -33,6 +33,7 @@ __all__ = [
     "ASSUMPTION",
     "CLUSTERSIM",
     "METHODS",
+    "NOISE_INDEX",
     "Factor",
     "SensitivitySettings",
     "comparison_arms",
@@ -71,6 +72,10 @@ KEYS = (
     "against",
 )
 """The keys of a design's ``sensitivity:`` section."""
+
+NOISE_INDEX = "noise_mu_star"
+"""Morris, two or more replicates: the mu* seed noise alone gives a parameter's steps (an
+index of ``sensitivity.parquet``, :func:`clustersim.experiments.sensitivity.noise_mu_star`)."""
 
 AGAINST_SUFFIX = "_against"
 """Name of a point's comparison arm: the point's name and this (``p0000_against``)."""
