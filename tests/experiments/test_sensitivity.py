@@ -72,8 +72,9 @@ def test_the_pipeline_recovers_the_sobol_indices_of_ishigami(tmp_path):
 def test_morris_on_ishigami_gives_mu_star_with_intervals_and_sigma(tmp_path):
     outcome = run_experiment(_toy("morris", 60, levels=6), tmp_path / "out", echo=_quiet)
     table = outcome.tables["sensitivity"]
-    # two replicates: the mu* seed noise alone would give each parameter's steps too
-    assert set(table["index"]) == {"mu_star", "mu", "sigma", "noise_mu_star"}
+    # two replicates: the mu* seed noise alone would give each parameter's steps, and the
+    # sign-flip test of its steps against it
+    assert set(table["index"]) == {"mu_star", "mu", "sigma", "noise_mu_star", "noise_p"}
     star = table[table["index"] == "mu_star"].set_index("parameter")
     assert (star["lower"] <= star["value"]).all() and (star["value"] <= star["upper"]).all()
     assert star["value"].min() > 0  # every input of Ishigami matters
@@ -155,8 +156,8 @@ def test_an_interrupted_sensitivity_run_resumes_without_redoing_finished_runs(tm
     noise = whole.tables["seed_noise"].set_index("outcome")
     assert (noise["replicates"] == 2).all() and noise["share"].between(0, 1).all()
     table = pd.read_parquet(out / "sensitivity.parquet")
-    # parameters x outcomes x (mu_star, mu, sigma, noise_mu_star)
-    assert len(table) == 2 * 2 * 4
+    # parameters x outcomes x (mu_star, mu, sigma, noise_mu_star, noise_p)
+    assert len(table) == 2 * 2 * 5
     samples = pd.read_parquet(out / "samples.parquet")
     assert len(samples) == points and set(samples["point"]) == set(design.arms)
 
@@ -323,6 +324,19 @@ def test_mu_star_from_seed_noise_is_what_chance_gives_each_parameters_steps():
     expected = np.sqrt(2 * sd**2 / replicates) * np.sqrt(2 / np.pi) / (20 / 38)
     assert got[NOISE_INDEX].to_numpy() == pytest.approx([expected] * 3, rel=0.06)
     assert got["mu_star"].to_numpy() == pytest.approx(got[NOISE_INDEX].to_numpy(), rel=0.15)
+    # the sign-flip test: chance for the three; a real effect of one of them is found
+    from clustersim.experiments.sensitivity import noise_test
+
+    sample_ = Sample(
+        settings, x, rows, [n for n, _ in points], 120, {"creative_employment": values}
+    )
+    assert min(noise_test(sample_, "creative_employment").values()) > 0.01
+    price = np.array([dict(v)["firm.unit_price"] for _, v in points])
+    moved = values + 5.0 * (price - 2000.0) / 1000.0  # 10 jobs across the range, noise sd 10
+    sample_ = Sample(settings, x, rows, [n for n, _ in points], 120, {"creative_employment": moved})
+    p_values = noise_test(sample_, "creative_employment")
+    assert p_values["firm.unit_price"] == pytest.approx(1 / 1000)
+    assert p_values["talent.review_rate"] > 0.01
     # one replicate: no noise to measure, no row
     one = Sample(
         settings, x, rows, [n for n, _ in points], 120, {"creative_employment": values[:1]}
@@ -353,7 +367,7 @@ def test_the_morris_figure_names_close_parameters_without_printing_names_over_ea
 
 def test_first_order_indices_above_one_are_called_noise_not_one_at_a_time():
     """A smoke run's S1 summing to 1.86 was read as 'the parameters act mostly one at a time'."""
-    from clustersim.experiments.sensitivity_report import _sobol_sentences
+    from clustersim.experiments.sensitivity_sentences import _sobol_sentences
 
     def said(s1: list[float]) -> str:
         wide = pd.DataFrame(
@@ -546,19 +560,17 @@ def test_one_trajectory_gives_no_empty_morris_figure(tmp_path):
 def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
     # the screening of a plan's effect ranked 81 parameters as "driving" it while seed
     # noise alone gave mu* of 17 jobs against the largest 23
-    from clustersim.experiments.sensitivity_report import outcome_sentences
+    from clustersim.experiments.sensitivity_sentences import outcome_sentences
 
-    def table(lower_a: float) -> pd.DataFrame:
+    def table(p_a: float) -> pd.DataFrame:
         rows = []
-        for p, star, low, high, floor in (
-            ("a", 23.0, lower_a, 40.0, 17.0),
-            ("b", 20.0, 12.0, 30.0, 15.0),
-        ):
+        for p, star, floor, p_value in (("a", 23.0, 17.0, p_a), ("b", 20.0, 15.0, 0.3)):
             rows += [
-                (p, "creative_employment", "morris", "mu_star", star, low, high),
+                (p, "creative_employment", "morris", "mu_star", star, 12.0, 35.0),
                 (p, "creative_employment", "morris", "mu", 1.0, np.nan, np.nan),
                 (p, "creative_employment", "morris", "sigma", 30.0, np.nan, np.nan),
                 (p, "creative_employment", "morris", "noise_mu_star", floor, np.nan, np.nan),
+                (p, "creative_employment", "morris", "noise_p", p_value, np.nan, np.nan),
             ]
         return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -566,9 +578,10 @@ def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
         [{"outcome": "creative_employment", "replicates": 2, "points": 100, "share": 0.8}]
     )
     settings = parse_settings({"parameters": ["firm.unit_price"]})
-    lead = outcome_sentences(table(10.0), noise, settings)[0]
+    lead = outcome_sentences(table(0.04), noise, settings)[0]  # 0.08 once adjusted for 2
     assert "no parameter stands clear of chance" in lead
     assert "a mu* of 15.1 jobs to 16.9 jobs (5th to 95th percentile)" in lead
+    assert "finds none that noise would give less than 5% of the time, allowing for 2" in lead
     assert "a (23 jobs), b (20 jobs)" in lead
-    lead = outcome_sentences(table(18.0), noise, settings)[0]
+    lead = outcome_sentences(table(0.01), noise, settings)[0]
     assert lead == "**Creative employment** is driven most by a."

@@ -28,6 +28,7 @@ from clustersim.errors import ConfigError
 from clustersim.experiments.runner import replicate_seed
 from clustersim.experiments.sensitivity_space import (
     NOISE_INDEX,
+    NOISE_P,
     SensitivitySettings,
     comparison_arms,
     parse_settings,
@@ -51,6 +52,7 @@ __all__ = [
     "evaluate_toy",
     "missing_points",
     "noise_mu_star",
+    "noise_test",
     "outcomes_from_runs",
     "samples_table",
     "seed_noise",
@@ -223,18 +225,55 @@ def noise_mu_star(sample_: Sample, outcome: str) -> dict[str, float]:
     s = sample_.settings
     if s.method != "morris":
         return {}
-    k, x, values = len(s.names), sample_.x, sample_.values[outcome]
     delta = s.levels / (2.0 * (s.levels - 1))
-    steps: dict[str, list[float]] = {name: [] for name in s.names}
+    out = {}
+    for name, steps in _step_differences(sample_, outcome).items():
+        sizes = [
+            float(np.std(d, ddof=1)) / _c4(len(d)) / math.sqrt(len(d)) for d in steps if len(d) >= 2
+        ]
+        out[name] = float(np.mean(sizes)) * math.sqrt(2 / math.pi) / delta if sizes else math.nan
+    return out
+
+
+def _step_differences(sample_: Sample, outcome: str) -> dict[str, list[np.ndarray]]:
+    """Per parameter, each Morris step's replicate-by-replicate differences (finite only)."""
+    s, x, values = sample_.settings, sample_.x, sample_.values[outcome]
+    k = len(s.names)
+    steps: dict[str, list[np.ndarray]] = {name: [] for name in s.names}
     for start in range(0, len(x) - k, k + 1):  # SALib: trajectories of k + 1 rows
         for a in range(start, start + k):
             moved = np.flatnonzero(x[a + 1] != x[a])
             d = values[:, sample_.rows[a + 1]] - values[:, sample_.rows[a]]
-            d = d[np.isfinite(d)]
-            if len(moved) == 1 and len(d) >= 2:
-                spread = float(np.std(d, ddof=1)) / _c4(len(d)) / math.sqrt(len(d))
-                steps[s.names[moved[0]]].append(spread * math.sqrt(2 / math.pi) / delta)
-    return {name: float(np.mean(v)) if v else math.nan for name, v in steps.items()}
+            if len(moved) == 1:
+                steps[s.names[moved[0]]].append(d[np.isfinite(d)])
+    return steps
+
+
+def noise_test(sample_: Sample, outcome: str, flips: int = 999) -> dict[str, float]:
+    """Per parameter, a sign-flip p-value: could seed noise alone give its Morris steps?
+
+    Without an effect of the parameter, a step's replicates differ by noise that is as
+    likely negative as positive, so flipping the sign of single replicates' differences
+    changes nothing in distribution. The statistic is mu* of the steps (the mean absolute
+    mean difference); the p-value is the share of ``flips`` random sign flips (seeded by
+    the settings' seed) that reach it. Steps need two or more replicates; NaN otherwise.
+    """
+    rng = np.random.default_rng(sample_.settings.seed)
+    out = {}
+    for name, steps in _step_differences(sample_, outcome).items():
+        steps = [d for d in steps if len(d) >= 2]
+        if not steps:
+            out[name] = math.nan
+            continue
+        width = max(len(d) for d in steps)
+        table = np.full((len(steps), width), np.nan)
+        for i, d in enumerate(steps):
+            table[i, : len(d)] = d
+        seen = np.nanmean(np.abs(np.nanmean(table, axis=1)))
+        signs = rng.choice([-1.0, 1.0], size=(flips, *table.shape))
+        null = np.nanmean(np.abs(np.nanmean(signs * table, axis=2)), axis=1)
+        out[name] = float((1 + np.sum(null >= seen * (1 - 1e-12))) / (1 + flips))
+    return out
 
 
 def _morris(s: SensitivitySettings, x: np.ndarray, y: np.ndarray, ci: float) -> list[tuple]:
@@ -285,7 +324,8 @@ def analyse_sample(sample_: Sample, *, ci: float = 0.95) -> pd.DataFrame:
     The outcome of each sample row is its mean over replicates (common random numbers:
     the replicates' seeds are the same at every point). Morris gives ``mu_star`` (with
     its interval; the lower end is kept at 0 or above), ``mu`` and ``sigma``, and with
-    two or more replicates ``noise_mu_star`` (:func:`noise_mu_star`); Sobol ``S1`` and
+    two or more replicates ``noise_mu_star`` (:func:`noise_mu_star`) and ``noise_p``
+    (:func:`noise_test`); Sobol ``S1`` and
     ``ST`` with intervals. An outcome missing at some point (a run failed) is left out;
     the report says so.
     """
@@ -296,11 +336,17 @@ def analyse_sample(sample_: Sample, *, ci: float = 0.95) -> pd.DataFrame:
         if not np.isfinite(y).all():
             continue
         found = _morris(s, sample_.x, y, ci) if s.method == "morris" else _sobol(s, y, ci)
-        found += [
-            (p, NOISE_INDEX, v, np.nan, np.nan)
-            for p, v in noise_mu_star(sample_, name).items()
-            if not math.isnan(v)
-        ]
+        if s.method == "morris":
+            tested = noise_test(sample_, name)
+            found += [
+                row
+                for p, v in noise_mu_star(sample_, name).items()
+                if not math.isnan(v)
+                for row in (
+                    (p, NOISE_INDEX, v, np.nan, np.nan),
+                    (p, NOISE_P, tested[p], np.nan, np.nan),
+                )
+            ]
         rows += [(p, name, s.method, index, v, lo, hi) for p, index, v, lo, hi in found]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 

@@ -34,6 +34,7 @@ __all__ = [
     "CLUSTERSIM",
     "METHODS",
     "NOISE_INDEX",
+    "NOISE_P",
     "Factor",
     "SensitivitySettings",
     "comparison_arms",
@@ -76,6 +77,10 @@ KEYS = (
 NOISE_INDEX = "noise_mu_star"
 """Morris, two or more replicates: the mu* seed noise alone gives a parameter's steps (an
 index of ``sensitivity.parquet``, :func:`clustersim.experiments.sensitivity.noise_mu_star`)."""
+
+NOISE_P = "noise_p"
+"""Morris, two or more replicates: a sign-flip p-value of a parameter's steps against seed
+noise (an index of ``sensitivity.parquet``; ``sensitivity.noise_test``)."""
 
 AGAINST_SUFFIX = "_against"
 """Name of a point's comparison arm: the point's name and this (``p0000_against``)."""
