@@ -581,7 +581,11 @@ def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
     lead = outcome_sentences(table(0.04), noise, settings)[0]  # 0.08 once adjusted for 2
     assert "no parameter stands clear of chance" in lead
     assert "a mu* of 15.1 jobs to 16.9 jobs (5th to 95th percentile)" in lead
-    assert "finds none that noise would give less than 5% of the time, allowing for 2" in lead
+    assert "finds 1 of 2 below 5%, where chance alone gives about 0.1, and none once" in lead
+    assert "no p-value can fall below" not in lead  # 10 steps of 2 replicates: 1/1024
+    one_step = parse_settings({"parameters": ["firm.unit_price"], "samples": 2})
+    lead = outcome_sentences(table(0.04), noise, one_step)[0]  # 2 steps: 1/4 at the least
+    assert "no p-value can fall below 25%, so no parameter could have passed" in lead
     assert "a (23 jobs), b (20 jobs)" in lead
     lead = outcome_sentences(table(0.01), noise, settings)[0]
     assert lead == "**Creative employment** is driven most by a."

@@ -76,7 +76,7 @@ def _amount(value: float, unit: str) -> str:
     return f"{fmt_number(value)} {unit}".rstrip()
 
 
-def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
+def _morris_sentences(wide: pd.DataFrame, name: str, unit: str, smallest: float = 0.0) -> list[str]:
     top = float(wide["mu_star"].max())
     if not top > 0:
         return [f"No parameter changed {name} over the ranges sampled."]
@@ -102,7 +102,7 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
     lead = (
         f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
         if len(drives)
-        else _chance_sentence(wide, name, unit)
+        else _chance_sentence(wide, name, unit, smallest)
         if noise is not None
         else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
         f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
@@ -126,19 +126,32 @@ def adjusted(p: pd.Series) -> pd.Series:
     return q.reindex(p.index)
 
 
-def _chance_sentence(wide: pd.DataFrame, name: str, unit: str) -> str:
-    """Morris where no parameter's steps clear seed noise: the ranking is chance."""
+def _chance_sentence(wide: pd.DataFrame, name: str, unit: str, smallest: float) -> str:
+    """Morris where no parameter's steps clear seed noise: the ranking is chance.
+
+    ``smallest``: the smallest p-value the design's steps can give (few steps of few
+    replicates cannot give a small one).
+    """
     largest = ", ".join(f"{p} ({_amount(r['mu_star'], unit)})" for p, r in wide.head(3).iterrows())
-    noise = wide[NOISE_INDEX].dropna()
+    noise = wide[NOISE_INDEX][wide[NOISE_INDEX] > 0]  # those whose steps change the runs
     low, high = _amount(noise.quantile(0.05), unit), _amount(noise.quantile(0.95), unit)
+    tested = int(wide[NOISE_P].notna().sum())
+    below = int((wide[NOISE_P] < CHANCE).sum())
+    power = (
+        f" (with these steps and replicates no p-value can fall below {fmt_percent(smallest)}, "
+        "so no parameter could have passed: add replicates or samples)"
+        if smallest * tested > CHANCE
+        else ""
+    )
     return (
         f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of chance. The replicates "
         f"of each Morris step tell how much of its effect is seed noise: noise alone would give "
-        f"the parameters a mu* of {low} to {high} (5th to 95th percentile), and a sign-flip "
-        f"test of each parameter's steps finds none that noise would give less than "
-        f"{fmt_percent(CHANCE)} of the time, allowing for {len(noise)} parameters tested; the "
-        f"largest mu* are {largest}. The ranking below mostly measures chance: add replicates "
-        "(--replicates) to tell the parameters apart."
+        f"the parameters that change the runs a mu* of {low} to {high} (5th to 95th "
+        f"percentile). A sign-flip test of each parameter's steps finds {below} of {tested} "
+        f"below {fmt_percent(CHANCE)}, where chance alone gives about "
+        f"{fmt_number(CHANCE * tested)}, and none once allowing for the {tested} tested"
+        f"{power}. The largest mu* are {largest}; the ranking below mostly measures chance: "
+        "add replicates (--replicates) to tell the parameters apart."
     )
 
 
@@ -215,7 +228,9 @@ def outcome_sentences(
         wide = _wide(table, outcome)
         rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
-            out += _morris_sentences(wide, name, _unit(outcome))
+            replicates = int(rows["replicates"].iloc[0]) if len(rows) else 1
+            smallest = 2.0 ** -(settings.samples * max(replicates - 1, 0))
+            out += _morris_sentences(wide, name, _unit(outcome), smallest)
         else:
             out += _sobol_sentences(wide, name)
         if len(rows):
