@@ -28,7 +28,6 @@ from clustersim.experiments.sensitivity_sentences import (
     NEGLIGIBLE,
     _label,
     _wide,
-    adjusted,
     outcome_sentences,
 )
 from clustersim.experiments.sensitivity_space import NOISE_INDEX, NOISE_P, SensitivitySettings
@@ -163,9 +162,7 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
                 **(
                     {
                         "mu* from seed noise": [fmt_number(v) for v in wide[NOISE_INDEX]],
-                        "p (noise alone, adjusted)": [
-                            fmt_number(v) for v in adjusted(wide[NOISE_P])
-                        ],
+                        "p, seed noise alone": [fmt_number(v) for v in wide[NOISE_P]],
                     }
                     if NOISE_P in wide
                     else {}
@@ -220,11 +217,11 @@ DEFINITIONS = {
         "is what chance alone would give its steps: each step's replicates differ among "
         "themselves, and their spread s gives the noise in the step's mean, s / sqrt(replicates) "
         "x sqrt(2 / pi) over the step (s corrected for few replicates), averaged over the "
-        "parameter's steps. Its p-value is a sign-flip test: without an effect, flipping the "
-        "sign of a replicate's difference changes nothing, so the share of 999 random flips "
-        "whose mu* reaches the one found is how often noise alone would give it; the p-values "
-        "are adjusted for the number of parameters (Benjamini-Hochberg), and a parameter "
-        "drives an outcome only when its adjusted p-value is below 5% as well. "
+        "parameter's steps. A parameter then drives an outcome only when its mu* interval "
+        "also lies above the 95th percentile of these noise levels (each is measured from few "
+        "steps). Its p-value is a sign-flip test: without an effect, flipping the sign of a "
+        "replicate's difference changes nothing, so the share of 999 random flips whose mu* "
+        "reaches the one found is how often noise alone would give it. "
     ),
     "sobol": (
         "Sobol indices (SALib) from a Saltelli sample with N = {samples} (N x (k + 2) runs "

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from clustersim.experiments.numbers import fmt_number, fmt_percent
 from clustersim.experiments.sensitivity_space import NOISE_INDEX, NOISE_P, SensitivitySettings
 from clustersim.model.outcomes import label
 
-__all__ = ["CHANCE", "DRIVES", "NEGLIGIBLE", "adjusted", "outcome_sentences"]
+__all__ = ["CHANCE", "DRIVES", "NEGLIGIBLE", "noise_level", "outcome_sentences"]
 
 DRIVES = 0.1
 """Morris: a parameter drives an outcome when its mu* interval lies above this share of
@@ -34,8 +33,8 @@ OVER_ONE = 1.05
 """Sobol: first-order indices summing above this are sampling noise (they cannot exceed 1)."""
 
 CHANCE = 0.05
-"""Morris with replicates: a parameter drives an outcome only when its sign-flip test
-against seed noise, adjusted for the parameters tested (Benjamini-Hochberg), is below this."""
+"""Morris with replicates: the level of the sign-flip tests against seed noise that the
+report counts (how many parameters fall below it, against how many chance gives)."""
 
 
 def _names(names: list[str]) -> str:
@@ -76,15 +75,28 @@ def _amount(value: float, unit: str) -> str:
     return f"{fmt_number(value)} {unit}".rstrip()
 
 
-def _morris_sentences(wide: pd.DataFrame, name: str, unit: str, smallest: float = 0.0) -> list[str]:
+def noise_level(wide: pd.DataFrame) -> float:
+    """The mu* a parameter must clear to stand out of seed noise (NaN: not measured).
+
+    The 95th percentile of the noise mu* of the parameters whose steps change the runs:
+    each parameter's own is measured from few steps and so is itself noisy, and a
+    parameter that clears most of them is not one that chance alone explains.
+    """
+    if NOISE_INDEX not in wide:
+        return math.nan
+    changing = wide[NOISE_INDEX][wide[NOISE_INDEX] > 0]
+    return float(changing.quantile(0.95)) if len(changing) else math.nan
+
+
+def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
     top = float(wide["mu_star"].max())
     if not top > 0:
         return [f"No parameter changed {name} over the ranges sampled."]
     wide = wide.sort_values("mu_star", ascending=False)
     drives = wide[wide["mu_star_lower"] >= DRIVES * top]
-    noise = adjusted(wide[NOISE_P]) if NOISE_P in wide else None
-    if noise is not None:  # and clear of seed noise (its sign-flip test, adjusted)
-        drives = drives[noise[drives.index] < CHANCE]
+    noise = noise_level(wide)
+    if not math.isnan(noise):  # and above what seed noise gives
+        drives = drives[drives["mu_star_lower"] > noise]
     barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
     said = []
     for p, r in drives.head(LISTED).iterrows():
@@ -102,8 +114,8 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str, smallest: float 
     lead = (
         f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
         if len(drives)
-        else _chance_sentence(wide, name, unit, smallest)
-        if noise is not None
+        else _chance_sentence(wide, name, unit)
+        if not math.isnan(noise)
         else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
         f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
     )
@@ -118,40 +130,22 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str, smallest: float 
     return [lead, *said, *rest]
 
 
-def adjusted(p: pd.Series) -> pd.Series:
-    """Benjamini-Hochberg adjusted p-values (NaN stays NaN): for testing many parameters."""
-    known = p.dropna().sort_values()
-    m = len(known)
-    q = (known * m / np.arange(1, m + 1))[::-1].cummin()[::-1].clip(upper=1.0)
-    return q.reindex(p.index)
-
-
-def _chance_sentence(wide: pd.DataFrame, name: str, unit: str, smallest: float) -> str:
-    """Morris where no parameter's steps clear seed noise: the ranking is chance.
-
-    ``smallest``: the smallest p-value the design's steps can give (few steps of few
-    replicates cannot give a small one).
-    """
+def _chance_sentence(wide: pd.DataFrame, name: str, unit: str) -> str:
+    """Morris where no parameter's mu* clears seed noise: the ranking is chance."""
     largest = ", ".join(f"{p} ({_amount(r['mu_star'], unit)})" for p, r in wide.head(3).iterrows())
     noise = wide[NOISE_INDEX][wide[NOISE_INDEX] > 0]  # those whose steps change the runs
     low, high = _amount(noise.quantile(0.05), unit), _amount(noise.quantile(0.95), unit)
-    tested = int(wide[NOISE_P].notna().sum())
-    below = int((wide[NOISE_P] < CHANCE).sum())
-    power = (
-        f" (with these steps and replicates no p-value can fall below {fmt_percent(smallest)}, "
-        "so no parameter could have passed: add replicates or samples)"
-        if smallest * tested > CHANCE
-        else ""
-    )
+    tested = int(wide[NOISE_P].notna().sum()) if NOISE_P in wide else 0
+    below = int((wide[NOISE_P] < CHANCE).sum()) if NOISE_P in wide else 0
     return (
         f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of chance. The replicates "
         f"of each Morris step tell how much of its effect is seed noise: noise alone would give "
         f"the parameters that change the runs a mu* of {low} to {high} (5th to 95th "
-        f"percentile). A sign-flip test of each parameter's steps finds {below} of {tested} "
-        f"below {fmt_percent(CHANCE)}, where chance alone gives about "
-        f"{fmt_number(CHANCE * tested)}, and none once allowing for the {tested} tested"
-        f"{power}. The largest mu* are {largest}; the ranking below mostly measures chance: "
-        "add replicates (--replicates) to tell the parameters apart."
+        f"percentile), and no mu* interval lies wholly above {high}. A sign-flip test of "
+        f"each parameter's steps finds {below} of {tested} below {fmt_percent(CHANCE)}, "
+        f"where chance alone gives about {fmt_number(CHANCE * tested)}. The largest mu* are "
+        f"{largest}; the ranking below mostly measures chance: add replicates (--replicates) "
+        "to tell the parameters apart."
     )
 
 
@@ -228,9 +222,7 @@ def outcome_sentences(
         wide = _wide(table, outcome)
         rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
-            replicates = int(rows["replicates"].iloc[0]) if len(rows) else 1
-            smallest = 2.0 ** -(settings.samples * max(replicates - 1, 0))
-            out += _morris_sentences(wide, name, _unit(outcome), smallest)
+            out += _morris_sentences(wide, name, _unit(outcome))
         else:
             out += _sobol_sentences(wide, name)
         if len(rows):
