@@ -589,3 +589,39 @@ def test_morris_rankings_within_seed_noise_are_said_to_measure_chance():
     assert "a (23 jobs), b (20 jobs)" in lead
     lead = outcome_sentences(table(18.0), noise, settings)[0]
     assert lead == "**Creative employment** is driven most by a."
+
+
+def test_no_chance_sentence_where_chance_is_not_why_no_parameter_drives():
+    # a review found the chance sentence for a deterministic model (equal replicates gave
+    # a noise of 1e-16 with three of them) and where the 10%-of-the-largest rule, not the
+    # noise, left no driver
+    from clustersim.experiments.sensitivity import Sample, analyse_sample
+    from clustersim.experiments.sensitivity_sentences import outcome_sentences
+    from clustersim.experiments.sensitivity_space import NOISE_INDEX, point_arms, sample
+
+    settings = parse_settings({"parameters": ["firm.unit_price", "talent.review_rate"]})
+    x = sample(settings)
+    points, rows = point_arms(settings, x)
+    same = np.tile(np.linspace(0.1, 0.9, len(points)) / 3, (3, 1))  # 3 equal replicates
+    table = analyse_sample(
+        Sample(settings, x, rows, [n for n, _ in points], 120, {"creative_employment": same})
+    )
+    assert (table.loc[table["index"] == NOISE_INDEX, "value"] == 0).all()
+    noise = pd.DataFrame([{"outcome": "creative_employment", "replicates": 3, "share": 0.0}])
+
+    def rows_of(p: str, star: float, low: float, floor: float, p_value: float) -> list:
+        return [
+            (p, "creative_employment", "morris", "mu_star", star, low, star * 2),
+            (p, "creative_employment", "morris", "mu", star, np.nan, np.nan),
+            (p, "creative_employment", "morris", "sigma", 1.0, np.nan, np.nan),
+            (p, "creative_employment", "morris", "noise_mu_star", floor, np.nan, np.nan),
+            (p, "creative_employment", "morris", "noise_p", p_value, np.nan, np.nan),
+        ]
+
+    wide_interval = pd.DataFrame(
+        rows_of("a", 100.0, 5.0, 1.0, 0.001) + rows_of("b", 4.0, 3.0, 0.8, 0.001),
+        columns=list(COLUMNS),
+    )
+    lead = outcome_sentences(wide_interval, noise, settings)[0]
+    assert "no parameter stands clear of the others" in lead
+    assert "chance" not in lead

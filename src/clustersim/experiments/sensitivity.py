@@ -228,8 +228,10 @@ def noise_mu_star(sample_: Sample, outcome: str) -> dict[str, float]:
     delta = s.levels / (2.0 * (s.levels - 1))
     out = {}
     for name, steps in _step_differences(sample_, outcome).items():
-        sizes = [
-            float(np.std(d, ddof=1)) / _c4(len(d)) / math.sqrt(len(d)) for d in steps if len(d) >= 2
+        sizes = [  # equal differences (a deterministic model) have no spread, not 1e-17
+            0.0 if np.ptp(d) == 0 else float(np.std(d, ddof=1)) / _c4(len(d)) / math.sqrt(len(d))
+            for d in steps
+            if len(d) >= 2
         ]
         out[name] = float(np.mean(sizes)) * math.sqrt(2 / math.pi) / delta if sizes else math.nan
     return out

@@ -93,10 +93,9 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
     if not top > 0:
         return [f"No parameter changed {name} over the ranges sampled."]
     wide = wide.sort_values("mu_star", ascending=False)
-    drives = wide[wide["mu_star_lower"] >= DRIVES * top]
+    clear = wide[wide["mu_star_lower"] >= DRIVES * top]
     noise = noise_level(wide)
-    if not math.isnan(noise):  # and above what seed noise gives
-        drives = drives[drives["mu_star_lower"] > noise]
+    drives = clear if math.isnan(noise) else clear[clear["mu_star_lower"] > noise]
     barely = wide[wide["mu_star_upper"] < NEGLIGIBLE * top]
     said = []
     for p, r in drives.head(LISTED).iterrows():
@@ -115,7 +114,7 @@ def _morris_sentences(wide: pd.DataFrame, name: str, unit: str) -> list[str]:
         f"**{name[:1].upper()}{name[1:]}** is driven most by {_names(list(drives.index))}."
         if len(drives)
         else _chance_sentence(wide, name, unit)
-        if not math.isnan(noise)
+        if len(clear)  # seed noise, not the others, kept them from standing clear
         else f"**{name[:1].upper()}{name[1:]}**: no parameter stands clear of the others "
         f"(no mu* interval lies above {fmt_percent(DRIVES)} of the largest)."
     )
