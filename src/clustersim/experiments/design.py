@@ -563,12 +563,12 @@ def _check_comparisons(design: Design) -> None:
     against = comparison_overrides(design.kind, design.section)
     if not against:
         return
-    from clustersim.experiments.sensitivity_space import AGAINST_SUFFIX
+    from clustersim.experiments.sensitivity_space import is_comparison
 
     field = f"sensitivity.against [{', '.join(against)}]"
     site = next(iter(design.sites))
-    point = next(a for a in design.arms if not a.endswith(AGAINST_SUFFIX))
-    other = next(a for a in design.arms if a.endswith(AGAINST_SUFFIX))
+    point = next(a for a in design.arms if not is_comparison(a))
+    other = next(a for a in design.arms if is_comparison(a))
     own, spec = design.spec(site, point, 0), design.spec(site, other, 0)
     try:
         cfg = compose_config(spec.overrides, seed=spec.seed, steps=spec.steps, values=spec.values)

@@ -29,7 +29,7 @@ import pandas as pd
 from clustersim.errors import ConfigError
 from clustersim.experiments.discovery_space import GROWTH, TAKE_OFF, DiscoverySettings
 from clustersim.experiments.runner import replicate_seed
-from clustersim.experiments.sensitivity_space import AGAINST_SUFFIX
+from clustersim.experiments.sensitivity_space import is_comparison
 from clustersim.files import write_file_atomically
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def design_runs(
         runs["interest"] = settings.of_interest(runs["value"].to_numpy())
     extra = [c for c in TAKEOFF_PARTS if c in runs]  # how near take-off each run came
     # a sensitivity design's comparison runs (sensitivity.against) are not sample points
-    runs = runs[~runs["arm"].astype(str).str.endswith(AGAINST_SUFFIX)]
+    runs = runs[~runs["arm"].map(is_comparison).astype(bool)]
     runs = runs[["arm", "replicate", "value", "interest", *extra]].join(
         _inputs(design, settings.names), on="arm"
     )
@@ -338,7 +338,7 @@ def settings_for(design: Design, changes: dict | None = None) -> DiscoverySettin
         {"parameters": [first.name], "ranges": {first.name: [first.low, first.high]}, **changes}
     )
     sampling = f"the {sens.method.capitalize()} sample of the sensitivity design"
-    points = [a for a in design.arms if not a.endswith(AGAINST_SUFFIX)]
+    points = [a for a in design.arms if not is_comparison(a)]
     return replace(
         base, factors=sens.factors, samples=len(points), month=sens.month, sampling=sampling
     )

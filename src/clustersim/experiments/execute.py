@@ -34,7 +34,7 @@ from clustersim.errors import ClusterSimError, ConfigError
 from clustersim.experiments.blas import one_blas_thread
 from clustersim.experiments.design import Design
 from clustersim.experiments.runner import RunRecord, RunSpec, compose_config, run_spec
-from clustersim.experiments.sensitivity_space import AGAINST_SUFFIX
+from clustersim.experiments.sensitivity_space import is_comparison
 from clustersim.files import hold_lock
 from clustersim.model.config import SimConfig
 
@@ -254,7 +254,7 @@ def run_local(
     runs_dir = out / "runs"
     say = echo or (lambda _m: None)
     point = "sample point" if design.kind in ("sensitivity", "discovery") else "arm"
-    compared = sum(a.endswith(AGAINST_SUFFIX) for a in design.arms) if design.section else 0
+    compared = sum(map(is_comparison, design.arms)) if design.section else 0
     arms = _counted(len(design.arms) - compared, point)
     if compared:  # sensitivity.against: the points' comparison runs are arms too
         arms = f"({arms} + {_counted(compared, 'comparison')})"

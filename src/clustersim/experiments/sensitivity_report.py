@@ -26,10 +26,10 @@ from clustersim.experiments.provenance import fingerprint_text, git_commit
 from clustersim.experiments.sensitivity_sentences import (
     DRIVES,
     NEGLIGIBLE,
-    _label,
-    _wide,
     noise_level,
+    outcome_label,
     outcome_sentences,
+    wide_indices,
 )
 from clustersim.experiments.sensitivity_space import NOISE_INDEX, NOISE_P, SensitivitySettings
 from clustersim.files import write_file_atomically, write_text_atomically
@@ -66,7 +66,7 @@ def figure_morris(
         if not (table["outcome"] == outcome).any():
             ax.set_visible(False)
             continue
-        wide = _wide(table, outcome).sort_values("mu_star", ascending=False)
+        wide = wide_indices(table, outcome).sort_values("mu_star", ascending=False)
         err = np.vstack(
             [wide["mu_star"] - wide["mu_star_lower"], wide["mu_star_upper"] - wide["mu_star"]]
         )
@@ -78,14 +78,14 @@ def figure_morris(
             ax.axvline(floor, color="C3", lw=0.8, ls=":", label="seed noise (95th percentile)")
         ax.set_xlabel("mu* (mean absolute elementary effect)", fontsize=8)
         ax.set_ylabel("sigma (spread of the effects)", fontsize=8)
-        ax.set_title(_label(outcome, effect), fontsize=9)
+        ax.set_title(outcome_label(outcome, effect), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     FigureCanvasAgg(fig)  # a canvas that measures text
     fig.draw_without_rendering()  # the layout first: the labels are placed in its pixels
     for ax, outcome in zip(axes, outcomes, strict=True):
         if ax.get_visible():
-            wide = _wide(table, outcome).sort_values("mu_star", ascending=False)
+            wide = wide_indices(table, outcome).sort_values("mu_star", ascending=False)
             _label_apart(ax, [(p, r["mu_star"], r["sigma"]) for p, r in wide.head(8).iterrows()])
     return fig
 
@@ -125,7 +125,7 @@ def figure_sobol(table: pd.DataFrame, outcomes: list[str], effect: bool = False)
         if not (table["outcome"] == outcome).any():
             ax.set_visible(False)
             continue
-        wide = _wide(table, outcome).sort_values("ST", ascending=False).head(SHOWN)[::-1]
+        wide = wide_indices(table, outcome).sort_values("ST", ascending=False).head(SHOWN)[::-1]
         y = np.arange(len(wide))
         for shift, index, color in ((0.2, "S1", "C0"), (-0.2, "ST", "C3")):
             err = np.vstack(
@@ -136,7 +136,7 @@ def figure_sobol(table: pd.DataFrame, outcomes: list[str], effect: bool = False)
         ax.set_yticks(y, wide.index, fontsize=7)
         ax.axvline(0, color="k", lw=0.6)
         ax.set_xlabel("share of the variance", fontsize=8)
-        ax.set_title(_label(outcome, effect), fontsize=9)
+        ax.set_title(outcome_label(outcome, effect), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, axis="x")
     return fig
@@ -148,7 +148,7 @@ def _interval(value: float, low: float, high: float) -> str:
 
 def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
     """One outcome's indices for people: the most influential parameter first."""
-    wide = _wide(table, outcome)
+    wide = wide_indices(table, outcome)
     if method == "morris":
         wide = wide.sort_values("mu_star", ascending=False)
         return pd.DataFrame(
@@ -183,7 +183,7 @@ def index_table(table: pd.DataFrame, outcome: str, method: str) -> pd.DataFrame:
 def _noise_table(noise: pd.DataFrame, effect: bool) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "outcome": [_label(o, effect) for o in noise["outcome"]],
+            "outcome": [outcome_label(o, effect) for o in noise["outcome"]],
             "replicates": noise["replicates"].to_numpy(),
             "points": noise["points"].to_numpy(),
             "seed-noise share": [
@@ -309,7 +309,7 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
     if not outcomes:
         return
     effect = bool(settings.against)
-    noise = {o: noise_level(_wide(table, o)) for o in outcomes}  # what drivers must clear
+    noise = {o: noise_level(wide_indices(table, o)) for o in outcomes}  # what drivers must clear
     sigma = table.loc[table["index"] == "sigma", "value"]
     if settings.method == "morris" and not sigma.notna().any():  # one trajectory: no spread
         report.heading("Morris screening: mu* against sigma")
@@ -334,7 +334,7 @@ def _results(report: Report, table: pd.DataFrame, settings: SensitivitySettings)
             f"First-order (S1) and total (ST) indices with intervals, the {SHOWN} largest ST",
         )
     for outcome in outcomes:
-        caption = f"{_label(outcome, effect)}: indices"
+        caption = f"{outcome_label(outcome, effect)}: indices"
         report.table(
             index_table(table, outcome, settings.method), caption[:1].upper() + caption[1:]
         )

@@ -16,7 +16,15 @@ from clustersim.experiments.numbers import fmt_number, fmt_percent
 from clustersim.experiments.sensitivity_space import NOISE_INDEX, NOISE_P, SensitivitySettings
 from clustersim.model.outcomes import label
 
-__all__ = ["CHANCE", "DRIVES", "NEGLIGIBLE", "noise_level", "outcome_sentences"]
+__all__ = [
+    "CHANCE",
+    "DRIVES",
+    "NEGLIGIBLE",
+    "noise_level",
+    "outcome_label",
+    "outcome_sentences",
+    "wide_indices",
+]
 
 DRIVES = 0.1
 """Morris: a parameter drives an outcome when its mu* interval lies above this share of
@@ -43,7 +51,7 @@ def _names(names: list[str]) -> str:
     return f"{', '.join(names[:LISTED])} and {len(names) - LISTED} more"
 
 
-def _wide(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
+def wide_indices(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """One outcome's indices, one row per parameter, ``<index>``, ``<index>_lower`` ..."""
     sub = table[table["outcome"] == outcome]
     wide = sub.pivot(index="parameter", columns="index", values=["value", "lower", "upper"])
@@ -63,7 +71,7 @@ def _name(outcome_name: str, effect: bool = False) -> str:
     return f"the plan's effect on {name}" if effect else name
 
 
-def _label(outcome_name: str, effect: bool = False) -> str:
+def outcome_label(outcome_name: str, effect: bool = False) -> str:
     """An outcome's label with its unit; the plan's effect on it with ``effect``."""
     return f"effect on {label(outcome_name)}" if effect else label(outcome_name)
 
@@ -218,7 +226,7 @@ def outcome_sentences(
             said = f"{name}: not analysed, runs are missing (see the note above)."
             out.append(said[:1].upper() + said[1:])
             continue
-        wide = _wide(table, outcome)
+        wide = wide_indices(table, outcome)
         rows = noise[noise["outcome"] == outcome]
         if settings.method == "morris":
             out += _morris_sentences(wide, name, _unit(outcome))

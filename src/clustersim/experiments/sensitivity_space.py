@@ -38,6 +38,7 @@ __all__ = [
     "Factor",
     "SensitivitySettings",
     "comparison_arms",
+    "is_comparison",
     "lever_parameters",
     "model_parameters",
     "parse_factors",
@@ -84,6 +85,12 @@ noise (an index of ``sensitivity.parquet``; ``sensitivity.noise_test``)."""
 
 AGAINST_SUFFIX = "_against"
 """Name of a point's comparison arm: the point's name and this (``p0000_against``)."""
+
+
+def is_comparison(arm: str) -> bool:
+    """Whether a sensitivity design's arm holds comparison runs (``sensitivity.against``)."""
+    return str(arm).endswith(AGAINST_SUFFIX)
+
 
 OPEN_BOUND_STEP = 0.01
 """Share of a range by which a default range keeps off an open bound (``>`` or ``<``)."""
