@@ -457,6 +457,19 @@ def test_negative_city_seed_is_a_one_line_config_error():
         load_config("small_town", overrides=["city.seed=-1"])
 
 
+def test_a_config_without_rng_runs_with_its_own_seed():
+    """A model built from a config alone takes ``config.seed``: the same config, the same run."""
+    cfg, _ = load_config("small_town", overrides=["city.population=6000", "seed=11"])
+    runs = [CreativeClusterModel(config=cfg, spin_up={"months": 0}) for _ in range(2)]
+    runs.append(CreativeClusterModel(rng=11, config=cfg, spin_up={"months": 0}))
+    for model in runs:
+        model.run_for(4)
+    assert runs[0].records == runs[1].records == runs[2].records
+    other = CreativeClusterModel(rng=12, config=cfg, spin_up={"months": 0})
+    other.run_for(4)
+    assert other.records != runs[0].records  # an explicit rng still wins
+
+
 def test_a_config_brings_its_own_city_unless_city_is_given():
     cfg, _ = load_config("medium_city", overrides=["city.population=60000", "spin_up.months=0"])
     model = CreativeClusterModel(rng=0, config=cfg)

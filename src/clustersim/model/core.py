@@ -106,7 +106,9 @@ class CreativeClusterModel(mesa.Model):
             "small_town".
         population: population of the (focus) town when ``city`` is a name, a mapping
             without one or not given.
-        rng: seed or numpy Generator; the model's only source of randomness.
+        rng: seed or numpy Generator; the model's only source of randomness. By
+            default ``config.seed`` when a ``config`` is given (the same config gives
+            the same run), else a fresh random seed.
         config: a whole :class:`~clustersim.model.config.SimConfig` to start from (the
             groups and ``policy`` given as well are applied on top of it; the caller's
             config is not changed).
@@ -139,6 +141,8 @@ class CreativeClusterModel(mesa.Model):
         if unknown:
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
         one_blas_thread()  # the same bits in any process (blas.py), spin-up included
+        if rng is None and config is not None:  # a config carries its run's seed
+            rng = config.seed
         super().__init__(rng=rng)
         self.params = _config(city, population, config, policy, groups)
         if isinstance(city, nx.Graph):  # a caller's graph is copied: levers edit travel times
