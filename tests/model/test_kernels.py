@@ -27,6 +27,7 @@ def compiled_for_small_cases(monkeypatch):
     monkeypatch.setattr(kernels, "CATEGORY_ENTRIES", 0)
     monkeypatch.setattr(kernels, "TIE_ENTRIES", 0)
     monkeypatch.setattr(kernels, "WAGE_ENTRIES", 0)
+    monkeypatch.setattr(kernels, "LOGIT_ENTRIES", 0)
     monkeypatch.setattr(kernels, "_numpy_entries", collections.Counter())  # a fresh process
 
 
@@ -318,6 +319,109 @@ def test_a_small_location_choice_stays_in_numpy(monkeypatch):
     model = CreativeClusterModel(rng=5, city="small_town", spin_up={"months": 0})
     model.run_for(2)
     assert not calls
+
+
+# ------------------------------------------------------------------ logit pick
+needs_matching_logs = pytest.mark.skipif(
+    not kernels.logs_match(), reason="numba's log is not numpy's here (AVX-512)"
+)
+
+
+def numpy_logit(utilities, generator):
+    """``draws.logit_choice``'s numpy reference, whatever the kernels."""
+    noise = 1.0 - generator.random(utilities.shape)
+    np.log(noise, out=noise)
+    np.negative(noise, out=noise)
+    np.log(noise, out=noise)
+    noise -= utilities
+    return np.argmin(noise, axis=1)
+
+
+def logit_case(seed: int, spread: float, rows: int = 300, cols: int = 87):
+    g = np.random.default_rng(seed)
+    utilities = g.normal(0.0, spread, (rows, cols))
+    utilities[g.random((rows, cols)) < 0.05] = -np.inf  # options some choosers lack
+    utilities[:, -1] = g.normal(0.0, spread, rows)  # leaving is always open
+    return utilities
+
+
+@needs_matching_logs
+@pytest.mark.parametrize("spread", [0.0, 0.05, 1.0, 5.0, 50.0])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_compiled_logit_picks_what_numpy_picks_from_the_same_draws(seed, spread):
+    utilities = logit_case(seed, spread)
+    compiled, reference = np.random.default_rng(seed + 10), np.random.default_rng(seed + 10)
+    picks = draws.logit_choice(utilities, compiled)
+    np.testing.assert_array_equal(picks, numpy_logit(utilities, reference))
+    assert compiled.random() == reference.random()  # the same draws taken
+
+
+@needs_matching_logs
+def test_the_compiled_logit_keeps_numpy_s_ties_nans_and_zero_draws():
+    u = np.full((6, 5), 0.5)
+    utilities = np.zeros((6, 5))
+    utilities[0] = [0.0, 1.0, 0.0, 1.0, 1.0]  # tied best: the first of them
+    utilities[1] = [-np.inf] * 5  # nothing available: numpy's argmin of +inf is 0
+    utilities[2] = [0.0, 3.0, np.nan, 9.0, np.nan]  # the first NaN wins, whatever the best
+    utilities[3] = [np.inf, 0.0, np.inf, 0.0, 0.0]  # +inf utility: the first of them
+    utilities[4] = [-np.inf, 2.0, 2.0, 0.0, 0.0]
+    u[4] = [0.0, 0.3, 0.0, 0.2, 0.9]  # a zero draw: -inf noise, NaN where unavailable
+    utilities[5] = [1.0, 1.0, 1.0, 1.0, 1.0]
+    u[5] = [0.7, 1e-300, 0.3, 1e-13, 0.5]  # draws too small for the bound
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.argmin(np.log(-np.log(1.0 - u)) - utilities, axis=1)
+    np.testing.assert_array_equal(kernels.logit_pick(utilities, u), expected)
+    assert list(expected[:5]) == [1, 0, 2, 0, 0]
+
+
+@needs_matching_logs
+def test_the_logit_bound_never_skips_an_option_that_could_win():
+    # near-equal values: each row's winner lies within the bound's margin of the others
+    g = np.random.default_rng(3)
+    u = g.random((2000, 40))
+    utilities = np.log(-np.log(1.0 - u)) + g.normal(0.0, 1e-4, (2000, 40))
+    np.testing.assert_array_equal(
+        kernels.logit_pick(utilities, u),
+        np.argmin(np.log(-np.log(1.0 - u)) - utilities, axis=1),
+    )
+
+
+def test_the_logit_stays_in_numpy_where_numba_s_logs_are_not_numpy_s(monkeypatch):
+    monkeypatch.setattr(kernels, "logs_match", lambda: False)
+    monkeypatch.setattr(kernels, "logit_pick", lambda *a: pytest.fail("kernel ran"))
+    utilities = logit_case(0, 1.0)
+    picks = draws.logit_choice(utilities, np.random.default_rng(1))
+    np.testing.assert_array_equal(picks, numpy_logit(utilities, np.random.default_rng(1)))
+
+
+def test_logs_match_is_false_without_kernels(monkeypatch):
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    kernels.logs_match.cache_clear()
+    try:
+        assert kernels.logs_match() is False
+    finally:
+        kernels.logs_match.cache_clear()
+
+
+def test_logs_match_tells_whether_numpy_s_log_is_the_c_library_s():
+    """On this machine, numpy's log either is numba's for every input tried or is not."""
+    compiled = kernels._compiled(kernels._logs_py)
+    x = np.random.default_rng(9).lognormal(0.0, 5.0, 200_000)
+    same = np.array_equal(compiled(x).view(np.uint64), np.log(x).view(np.uint64))
+    assert kernels.logs_match() is same
+
+
+@needs_matching_logs
+def test_a_town_runs_the_same_with_its_logit_picks_compiled(monkeypatch):
+    calls = []
+    pick = kernels.logit_pick
+    monkeypatch.setattr(kernels, "logit_pick", lambda *a: calls.append(1) or pick(*a))
+    compiled = small_town_run()
+    assert len(calls) >= 12
+    monkeypatch.setattr(kernels, "logs_match", lambda: False)
+    reference = small_town_run()
+    pd.testing.assert_frame_equal(pd.DataFrame(compiled.records), pd.DataFrame(reference.records))
+    pd.testing.assert_frame_equal(compiled.talent_table(), reference.talent_table())
 
 
 # ------------------------------------------------------------------ labour matching

@@ -55,9 +55,15 @@ def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     The Gumbel noise is Generator.gumbel's, -log(-log(1 - u)) of the same uniform
     draws, with the logarithms taken by numpy's vectorised ``log`` (about twice as
     fast); a draw u = 0 (probability 2**-53) gives +inf noise instead of a redraw.
+    Where kernels run and their logarithms are numpy's
+    (:func:`clustersim.model.kernels.logs_match`), the compiled pick from the same draws
+    (it skips the logarithms of the options that cannot win: 2-3x faster).
     """
     if utilities.size == 0:
         return np.zeros(utilities.shape[0], dtype=np.int64)
+    if kernels.worth(utilities.size, "LOGIT_ENTRIES") and kernels.logs_match():
+        u = rng.random(utilities.shape)  # the reference's draws
+        return kernels.logit_pick(np.ascontiguousarray(utilities, dtype=np.float64), u)
     noise = 1.0 - rng.random(utilities.shape)
     np.log(noise, out=noise)
     np.negative(noise, out=noise)

@@ -9,12 +9,16 @@ set with every kernel in every month). The one freedom the compiler keeps is whi
 NaN's sign survives when two NaN operands meet; no choice can depend on it. Random
 numbers are drawn by numpy from the model's generator, by the caller or between a
 kernel's passes, in the reference's order: a run draws the same numbers with and
-without numba. Logarithms, exponentials and powers stay in numpy: numba's are the C
-library's, which differ in the last bit from numpy's AVX-512 code.
+without numba. Logarithms, exponentials and powers stay in numpy (numba's are the C
+library's, which differ in the last bit from numpy's AVX-512 code), except in a kernel
+that runs only where numba's logarithm gives numpy's bits (:func:`logs_match`: on
+processors without AVX-512, or with numpy's AVX-512 code switched off); elsewhere its
+numpy reference runs.
 
 One module per compiled part: ``search`` (the job search of a big city), ``location``
-(the location choice's utilities), ``labour`` (the matching, the wages), ``ties`` (the
-search for partners), ``categorical`` (categorical draws). numba is optional (``pip
+(the location choice's utilities), ``logit`` (the logit choice's pick), ``labour`` (the
+matching, the wages), ``ties`` (the search for partners), ``categorical`` (categorical
+draws). numba is optional (``pip
 install clustersim[fast]``). Without it, or with the environment variable
 ``CLUSTERSIM_KERNELS=numpy``, or where numba does not load, the numpy references run.
 numba is imported the first time a kernel is worth running (:func:`worth`) or a process
@@ -32,10 +36,13 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "CATEGORY_ENTRIES",
     "CHOICE_ENTRIES",
     "ENV",
+    "LOGIT_ENTRIES",
     "MATCH_ENTRIES",
     "PAYBACK_MONTHS",
     "SEARCH_ENTRIES",
@@ -46,6 +53,8 @@ __all__ = [
     "enabled",
     "location_income",
     "location_utilities",
+    "logit_pick",
+    "logs_match",
     "match_labour",
     "prefer",
     "search_reachable",
@@ -88,6 +97,9 @@ CATEGORY_ENTRIES = 1_000_000
 #: Seeking firms x nodes of a month's search for partners from which its kernel runs (in
 #: practice: once numba is imported for another kernel).
 TIE_ENTRIES = 1_000_000
+#: Entries (choosers x options) of a logit choice from which its kernel runs (in practice:
+#: once numba is imported for another kernel; it saves about 6 ns an entry).
+LOGIT_ENTRIES = 1_000_000
 #: Firms and nodes of a month's wage setting from which its kernel runs (in practice:
 #: once numba is imported for another kernel).
 WAGE_ENTRIES = 1_000_000
@@ -164,6 +176,35 @@ def _numba() -> Any:
     return numba
 
 
+@functools.cache
+def logs_match() -> bool:
+    """Whether numba's ``log`` gives numpy's bits on this machine (kernels enabled).
+
+    numba's logarithm is the C library's. numpy's is the same function on processors
+    without AVX-512, and its own vectorised code, which differs in the last bit for
+    about 0.1 % of inputs, where AVX-512 runs (unless ``NPY_DISABLE_CPU_FEATURES``
+    switches it off). Both are compared once a process, on 163,840 inputs of the ranges
+    the kernels meet (draws in (0, 1], minus their logarithms, and numbers from 1e-13 to
+    1e13); a kernel that takes logarithms runs only where they all agree, so that a run
+    gives the same bits whichever path a month takes.
+    """
+    kernel = _compiled(_logs_py) if enabled() else None
+    if kernel is None:
+        return False
+    g = np.random.default_rng(20261207)
+    u = 1.0 - g.random(65_536)
+    x = np.concatenate([u, -np.log(u), g.lognormal(0.0, 10.0, 32_768)])
+    return bool(np.array_equal(kernel(x).view(np.uint64), np.log(x).view(np.uint64)))
+
+
+def _logs_py(x: np.ndarray) -> np.ndarray:
+    """The ``log`` of each entry, as numba computes it (compiled by :func:`logs_match`)."""
+    out = x.copy()
+    for i in range(len(x)):
+        out[i] = np.log(x[i])
+    return out
+
+
 def _compiled(function: Callable) -> Callable | None:
     """``function`` compiled by numba (nopython, cached on disk), or None without numba."""
     numba = _numba()
@@ -176,5 +217,6 @@ def _compiled(function: Callable) -> Callable | None:
 from clustersim.model.kernels.categorical import categories  # noqa: E402
 from clustersim.model.kernels.labour import match_labour, wages  # noqa: E402
 from clustersim.model.kernels.location import location_income, location_utilities  # noqa: E402
+from clustersim.model.kernels.logit import logit_pick  # noqa: E402
 from clustersim.model.kernels.search import search_reachable  # noqa: E402
 from clustersim.model.kernels.ties import tie_pairs  # noqa: E402
