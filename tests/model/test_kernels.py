@@ -322,19 +322,23 @@ def test_a_small_location_choice_stays_in_numpy(monkeypatch):
 
 
 # ------------------------------------------------------------------ logit pick
-needs_matching_logs = pytest.mark.skipif(
-    not kernels.logs_match(), reason="numba's log is not numpy's here (AVX-512)"
-)
+@pytest.fixture
+def matching_logs():
+    """Skip where numba's log is not numpy's (numpy's AVX-512 code): the kernel stays off."""
+    if not kernels.logs_match():
+        pytest.skip("numba's log is not numpy's here (AVX-512)")
 
 
-def numpy_logit(utilities, generator):
-    """``draws.logit_choice``'s numpy reference, whatever the kernels."""
-    noise = 1.0 - generator.random(utilities.shape)
-    np.log(noise, out=noise)
-    np.negative(noise, out=noise)
-    np.log(noise, out=noise)
-    noise -= utilities
-    return np.argmin(noise, axis=1)
+def numba_log(x):
+    """numba's log of every entry (the kernel's own logarithm, on any machine)."""
+    x = np.asarray(x, dtype=np.float64)
+    return kernels._compiled(kernels._logs_py)(x.ravel()).reshape(x.shape)
+
+
+def gumbel_argmin(utilities, u, log=numba_log):
+    """The reference's pick, ``argmin(log(-log(1 - u)) - utilities)``, with ``log``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.argmin(log(-log(1.0 - u)) - utilities, axis=1)
 
 
 def logit_case(seed: int, spread: float, rows: int = 300, cols: int = 87):
@@ -345,45 +349,69 @@ def logit_case(seed: int, spread: float, rows: int = 300, cols: int = 87):
     return utilities
 
 
-@needs_matching_logs
 @pytest.mark.parametrize("spread", [0.0, 0.05, 1.0, 5.0, 50.0])
 @pytest.mark.parametrize("seed", range(3))
-def test_the_compiled_logit_picks_what_numpy_picks_from_the_same_draws(seed, spread):
+def test_the_compiled_logit_picks_what_numpy_picks_from_the_same_draws(
+    seed, spread, matching_logs, monkeypatch
+):
+    calls, pick = [], kernels.logit_pick
+    monkeypatch.setattr(kernels, "logit_pick", lambda *a: calls.append(1) or pick(*a))
     utilities = logit_case(seed, spread)
     compiled, reference = np.random.default_rng(seed + 10), np.random.default_rng(seed + 10)
     picks = draws.logit_choice(utilities, compiled)
-    np.testing.assert_array_equal(picks, numpy_logit(utilities, reference))
+    assert calls  # the kernel picked
+    noise = 1.0 - reference.random(utilities.shape)  # draws.logit_choice's numpy reference
+    np.log(noise, out=noise)
+    np.negative(noise, out=noise)
+    np.log(noise, out=noise)
+    noise -= utilities
+    np.testing.assert_array_equal(picks, np.argmin(noise, axis=1))
     assert compiled.random() == reference.random()  # the same draws taken
 
 
-@needs_matching_logs
 def test_the_compiled_logit_keeps_numpy_s_ties_nans_and_zero_draws():
-    u = np.full((6, 5), 0.5)
-    utilities = np.zeros((6, 5))
+    d = numba_log(-numba_log(1.0 - np.array([0.25, 0.5])))
+    u = np.full((7, 5), 0.5)
+    utilities = np.zeros((7, 5))
     utilities[0] = [0.0, 1.0, 0.0, 1.0, 1.0]  # tied best: the first of them
     utilities[1] = [-np.inf] * 5  # nothing available: numpy's argmin of +inf is 0
     utilities[2] = [0.0, 3.0, np.nan, 9.0, np.nan]  # the first NaN wins, whatever the best
     utilities[3] = [np.inf, 0.0, np.inf, 0.0, 0.0]  # +inf utility: the first of them
     utilities[4] = [-np.inf, 2.0, 2.0, 0.0, 0.0]
     u[4] = [0.0, 0.3, 0.0, 0.2, 0.9]  # a zero draw: -inf noise, NaN where unavailable
-    utilities[5] = [1.0, 1.0, 1.0, 1.0, 1.0]
-    u[5] = [0.7, 1e-300, 0.3, 1e-13, 0.5]  # draws too small for the bound
-    with np.errstate(invalid="ignore", divide="ignore"):
-        expected = np.argmin(np.log(-np.log(1.0 - u)) - utilities, axis=1)
+    utilities[5] = [np.nan, 1.0, 1.0, 1.0, 1.0]  # a NaN first: no bound, NaN wins
+    # an exact tie before the highest utility: the earlier option, as numpy's argmin
+    utilities[6] = [d[0] - (d[1] - 1.0), 1.0, -5.0, -5.0, -5.0]
+    u[6, :2] = [0.25, 0.5]
+    assert d[0] - utilities[6, 0] == d[1] - utilities[6, 1]
+    expected = gumbel_argmin(utilities, u)
     np.testing.assert_array_equal(kernels.logit_pick(utilities, u), expected)
-    assert list(expected[:5]) == [1, 0, 2, 0, 0]
+    assert list(expected) == [1, 0, 2, 0, 0, 0, 0]
 
 
-@needs_matching_logs
-def test_the_logit_bound_never_skips_an_option_that_could_win():
-    # near-equal values: each row's winner lies within the bound's margin of the others
-    g = np.random.default_rng(3)
-    u = g.random((2000, 40))
-    utilities = np.log(-np.log(1.0 - u)) + g.normal(0.0, 1e-4, (2000, 40))
-    np.testing.assert_array_equal(
-        kernels.logit_pick(utilities, u),
-        np.argmin(np.log(-np.log(1.0 - u)) - utilities, axis=1),
-    )
+def test_the_logit_bound_never_skips_an_option_that_wins_by_a_hair():
+    """Options whose noise lies just above the bound (draws at powers of two, down to 1e-12)."""
+    x = np.concatenate([2.0 ** -np.arange(2, 40), [1e-12, 3e-12, 0.3, 0.49]])
+    rows = len(x)
+    u = np.full((rows, 3), 0.5)
+    u[:, 1] = x
+    best = numba_log(-numba_log(np.array([0.5])))[0]  # the top option's value (utility 0)
+    utilities = np.zeros((rows, 3))
+    utilities[:, 2] = -50.0
+    # option 1 wins by 1e-9: its bound must stay below its value, or it would be skipped
+    utilities[:, 1] = numba_log(-numba_log(1.0 - x)) - best + 1e-9
+    assert (utilities[:, 1] < 0).all()  # the top stays option 0, and option 1 is bounded
+    np.testing.assert_array_equal(gumbel_argmin(utilities, u), np.ones(rows))
+    np.testing.assert_array_equal(kernels.logit_pick(utilities, u), np.ones(rows))
+
+
+@pytest.mark.parametrize("spread", [0.3, 3.0])
+def test_the_compiled_logit_picks_the_reference_s_options_on_random_rows(spread):
+    g = np.random.default_rng(4)
+    utilities = np.round(logit_case(4, spread), 1)  # rounded: ties among options
+    u = g.random(utilities.shape)
+    u[g.random(u.shape) < 0.01] = 0.0
+    np.testing.assert_array_equal(kernels.logit_pick(utilities, u), gumbel_argmin(utilities, u))
 
 
 def test_the_logit_stays_in_numpy_where_numba_s_logs_are_not_numpy_s(monkeypatch):
@@ -391,30 +419,37 @@ def test_the_logit_stays_in_numpy_where_numba_s_logs_are_not_numpy_s(monkeypatch
     monkeypatch.setattr(kernels, "logit_pick", lambda *a: pytest.fail("kernel ran"))
     utilities = logit_case(0, 1.0)
     picks = draws.logit_choice(utilities, np.random.default_rng(1))
-    np.testing.assert_array_equal(picks, numpy_logit(utilities, np.random.default_rng(1)))
+    u = np.random.default_rng(1).random(utilities.shape)
+    np.testing.assert_array_equal(picks, gumbel_argmin(utilities, u, log=np.log))
 
 
 def test_logs_match_is_false_without_kernels(monkeypatch):
     monkeypatch.setenv(kernels.ENV, "numpy")
-    kernels.logs_match.cache_clear()
+    assert kernels.logs_match() is False
+
+
+def test_logs_match_is_false_where_a_single_bit_differs(monkeypatch):
+    kernels._logs_match.cache_clear()
+    monkeypatch.setattr(
+        kernels,
+        "_compiled",
+        lambda f: lambda x: np.where(x == x[7], np.nextafter(np.log(x), 0), np.log(x)),
+    )
     try:
         assert kernels.logs_match() is False
     finally:
-        kernels.logs_match.cache_clear()
+        kernels._logs_match.cache_clear()
 
 
 def test_logs_match_tells_whether_numpy_s_log_is_the_c_library_s():
     """On this machine, numpy's log either is numba's for every input tried or is not."""
-    compiled = kernels._compiled(kernels._logs_py)
     x = np.random.default_rng(9).lognormal(0.0, 5.0, 200_000)
-    same = np.array_equal(compiled(x).view(np.uint64), np.log(x).view(np.uint64))
+    same = np.array_equal(numba_log(x).view(np.uint64), np.log(x).view(np.uint64))
     assert kernels.logs_match() is same
 
 
-@needs_matching_logs
-def test_a_town_runs_the_same_with_its_logit_picks_compiled(monkeypatch):
-    calls = []
-    pick = kernels.logit_pick
+def test_a_town_runs_the_same_with_its_logit_picks_compiled(matching_logs, monkeypatch):
+    calls, pick = [], kernels.logit_pick
     monkeypatch.setattr(kernels, "logit_pick", lambda *a: calls.append(1) or pick(*a))
     compiled = small_town_run()
     assert len(calls) >= 12

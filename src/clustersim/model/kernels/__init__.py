@@ -176,25 +176,33 @@ def _numba() -> Any:
     return numba
 
 
-@functools.cache
 def logs_match() -> bool:
-    """Whether numba's ``log`` gives numpy's bits on this machine (kernels enabled).
+    """Whether numba's ``log`` gives numpy's bits on this machine (and kernels are enabled).
 
     numba's logarithm is the C library's. numpy's is the same function on processors
     without AVX-512, and its own vectorised code, which differs in the last bit for
     about 0.1 % of inputs, where AVX-512 runs (unless ``NPY_DISABLE_CPU_FEATURES``
     switches it off). Both are compared once a process, on 163,840 inputs of the ranges
-    the kernels meet (draws in (0, 1], minus their logarithms, and numbers from 1e-13 to
-    1e13); a kernel that takes logarithms runs only where they all agree, so that a run
-    gives the same bits whichever path a month takes.
+    the kernels meet (draws in (0, 1], minus their logarithms, and a lognormal spread
+    over about 1e-17 to 1e17); a kernel that takes logarithms runs only where they all
+    agree, so that a run gives the same bits whichever path a month takes. (A platform
+    whose logarithms differed on far fewer inputs than AVX-512's could pass unnoticed;
+    the golden set with every kernel, ``scripts/golden_hashes.py --kernels``, would then
+    tell.) ``CLUSTERSIM_KERNELS`` is read at each call, as by :func:`enabled`.
     """
-    kernel = _compiled(_logs_py) if enabled() else None
-    if kernel is None:
-        return False
+    return enabled() and _logs_match()
+
+
+@functools.cache
+def _logs_match() -> bool:
+    """The comparison of :func:`logs_match`, made once a process (numba importable)."""
     g = np.random.default_rng(20261207)
     u = 1.0 - g.random(65_536)
     x = np.concatenate([u, -np.log(u), g.lognormal(0.0, 10.0, 32_768)])
-    return bool(np.array_equal(kernel(x).view(np.uint64), np.log(x).view(np.uint64)))
+    kernel = _compiled(_logs_py)
+    return kernel is not None and bool(
+        np.array_equal(kernel(x).view(np.uint64), np.log(x).view(np.uint64))
+    )
 
 
 def _logs_py(x: np.ndarray) -> np.ndarray:
