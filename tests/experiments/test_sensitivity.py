@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -439,6 +440,20 @@ def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
     assert main(["discover", str(out)]) in (0, 1)
     runs = pd.read_parquet(out / "discovery" / "discovery_runs.parquet")
     assert set(runs["arm"]) == set(points)
+    summary = out / "discovery" / "summary.md"
+    assert f"; {2 * len(points)} runs ok;" in summary.read_text()
+    # a comparison run gone is no run of the discovery's; a sample point's gone is one
+    dirs = list(zip(design.specs(), expected_run_dirs(design, out / "runs"), strict=True))
+    comparison = next(d for spec, d in dirs if spec.labels["arm"] in others)
+    shutil.rmtree(comparison)
+    assert main(["discover", str(out)]) in (0, 1)
+    assert f"; {2 * len(points)} runs ok;" in summary.read_text()
+    assert "failed or are missing" not in summary.read_text()
+    point = next(d for spec, d in dirs if spec.labels["arm"] in points)
+    shutil.rmtree(point)
+    assert main(["discover", str(out)]) in (0, 1)
+    assert f"; {2 * len(points) - 1} runs ok;" in summary.read_text()
+    assert "1 run(s) failed or are missing" in summary.read_text()
 
 
 def test_against_needs_clustersim():

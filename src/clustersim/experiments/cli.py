@@ -276,7 +276,11 @@ def _discover(args: argparse.Namespace) -> ExperimentOutcome:
     ``<results>/discovery/`` beside its own report.
     """
     from clustersim.experiments.aggregate import LOCK, aggregate
-    from clustersim.experiments.discovery import analyse_design, settings_for
+    from clustersim.experiments.discovery import (
+        analyse_design,
+        sample_point_runs,
+        settings_for,
+    )
 
     out = Path(args.results).resolve()
     if not (out / "experiment.yaml").is_file():
@@ -300,12 +304,13 @@ def _discover(args: argparse.Namespace) -> ExperimentOutcome:
         agg = aggregate(out, run_dirs=runs, progress=False, fingerprint=args.fingerprint)
         if agg.timeseries is None:
             raise ConfigError(f"{out}: no run has finished; run the design first")
-        ts, failed = pd.read_parquet(agg.timeseries), dict(agg.errors)
+        ts = pd.read_parquet(agg.timeseries)
+        n_ok, failed = sample_point_runs(design, runs, ts, agg.ok, agg.errors)
         target = out if design.kind == "discovery" else out / "discovery"
         tables, html, md = analyse_design(
-            design, target, ts, n_ok=agg.ok, failed=len(failed), changes=changes
+            design, target, ts, n_ok=n_ok, failed=len(failed), changes=changes
         )
-    return ExperimentOutcome(target, html, md, agg.ok, failed, tables, agg.stale)
+    return ExperimentOutcome(target, html, md, n_ok, failed, tables, agg.stale)
 
 
 def _with_baseline(design: Design, baseline: list[str]) -> Design:

@@ -141,6 +141,31 @@ def design_runs(
     return _ordered(runs, settings)
 
 
+def sample_point_runs(
+    design: Design,
+    run_dirs: list[Path],
+    timeseries: pd.DataFrame,
+    n_ok: int,
+    errors: dict[str, str],
+) -> tuple[int, dict[str, str]]:
+    """The finished runs and the failures a discovery searches: the sample points' own.
+
+    A sensitivity design's comparison runs (``sensitivity.against``) are not searched, so
+    neither their number nor their failures belong in the discovery's report.
+    ``run_dirs`` are the design's runs in the order of ``design.specs()``, ``n_ok`` and
+    ``errors`` (run id -> error) the aggregation's.
+    """
+    specs = design.specs()
+    comparisons = {
+        d.name for spec, d in zip(specs, run_dirs, strict=True) if is_comparison(spec.labels["arm"])
+    }
+    if not comparisons:
+        return n_ok, dict(errors)
+    finished = timeseries.loc[timeseries["arm"].map(is_comparison).astype(bool), "run_id"]
+    failed = {run: error for run, error in errors.items() if run not in comparisons}
+    return n_ok - finished.nunique(), failed
+
+
 def toy_runs(design: Design, settings: DiscoverySettings) -> pd.DataFrame:
     """The runs of a toy-model design: every sample point once per replicate seed."""
     from clustersim.experiments.discovery_space import sample
