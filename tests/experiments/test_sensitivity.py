@@ -440,20 +440,34 @@ def test_against_makes_the_outcomes_the_plans_effect_at_each_point(tmp_path):
     assert main(["discover", str(out)]) in (0, 1)
     runs = pd.read_parquet(out / "discovery" / "discovery_runs.parquet")
     assert set(runs["arm"]) == set(points)
+
+
+def test_discover_on_comparisons_counts_only_the_sample_points_runs(tmp_path, capsys):
+    design = Design.from_mapping(_hub_effect())
+    out = tmp_path / "out"
+    run_experiment(design, out, echo=lambda _: None)
+    points = [a for a in design.arms if not a.endswith("_against")]
     summary = out / "discovery" / "summary.md"
-    assert f"; {2 * len(points)} runs ok;" in summary.read_text()
-    # a comparison run gone is no run of the discovery's; a sample point's gone is one
     dirs = list(zip(design.specs(), expected_run_dirs(design, out / "runs"), strict=True))
-    comparison = next(d for spec, d in dirs if spec.labels["arm"] in others)
-    shutil.rmtree(comparison)
-    assert main(["discover", str(out)]) in (0, 1)
+    # a comparison run gone is none of the discovery's runs: not counted, not missing
+    shutil.rmtree(next(d for spec, d in dirs if spec.labels["arm"] not in points))
+    assert main(["discover", str(out)]) == 0
     assert f"; {2 * len(points)} runs ok;" in summary.read_text()
     assert "failed or are missing" not in summary.read_text()
-    point = next(d for spec, d in dirs if spec.labels["arm"] in points)
-    shutil.rmtree(point)
-    assert main(["discover", str(out)]) in (0, 1)
+    # a sample point's run gone is one of them
+    shutil.rmtree(next(d for spec, d in dirs if spec.labels["arm"] in points))
+    assert main(["discover", str(out)]) == 1
     assert f"; {2 * len(points) - 1} runs ok;" in summary.read_text()
     assert "1 run(s) failed or are missing" in summary.read_text()
+    # only comparison runs left: nothing to search, said in one line
+    for spec, d in dirs:
+        if spec.labels["arm"] in points and d.exists():
+            shutil.rmtree(d)
+    capsys.readouterr()
+    assert main(["discover", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no sample point's run has finished; run the design first" in err
+    assert "Traceback" not in err
 
 
 def test_against_needs_clustersim():

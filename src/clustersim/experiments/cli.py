@@ -304,13 +304,19 @@ def _discover(args: argparse.Namespace) -> ExperimentOutcome:
         agg = aggregate(out, run_dirs=runs, progress=False, fingerprint=args.fingerprint)
         if agg.timeseries is None:
             raise ConfigError(f"{out}: no run has finished; run the design first")
-        ts = pd.read_parquet(agg.timeseries)
-        n_ok, failed = sample_point_runs(design, runs, ts, agg.ok, agg.errors)
+        points = sample_point_runs(design, runs, pd.read_parquet(agg.runs))
+        if not points.ok:
+            raise ConfigError(f"{out}: no sample point's run has finished; run the design first")
         target = out if design.kind == "discovery" else out / "discovery"
         tables, html, md = analyse_design(
-            design, target, ts, n_ok=n_ok, failed=len(failed), changes=changes
+            design,
+            target,
+            pd.read_parquet(agg.timeseries),
+            n_ok=points.ok,
+            failed=len(points.failed),
+            changes=changes,
         )
-    return ExperimentOutcome(target, html, md, n_ok, failed, tables, agg.stale)
+    return ExperimentOutcome(target, html, md, points.ok, points.failed, tables, points.stale)
 
 
 def _with_baseline(design: Design, baseline: list[str]) -> Design:

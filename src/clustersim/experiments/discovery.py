@@ -38,12 +38,14 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUTS",
     "Discovery",
+    "PointRuns",
     "analyse_design",
     "design_runs",
     "discover",
     "ema_modules",
     "feature_scores",
     "find_boxes",
+    "sample_point_runs",
     "settings_for",
     "toy_runs",
     "write_outputs",
@@ -141,29 +143,42 @@ def design_runs(
     return _ordered(runs, settings)
 
 
-def sample_point_runs(
-    design: Design,
-    run_dirs: list[Path],
-    timeseries: pd.DataFrame,
-    n_ok: int,
-    errors: dict[str, str],
-) -> tuple[int, dict[str, str]]:
-    """The finished runs and the failures a discovery searches: the sample points' own.
+@dataclass(frozen=True)
+class PointRuns:
+    """A design's runs that a discovery searches (its sample points'), by status.
 
-    A sensitivity design's comparison runs (``sensitivity.against``) are not searched, so
-    neither their number nor their failures belong in the discovery's report.
-    ``run_dirs`` are the design's runs in the order of ``design.specs()``, ``n_ok`` and
-    ``errors`` (run id -> error) the aggregation's.
+    Attributes:
+        ok: finished runs.
+        failed: ``run id -> error`` of the failed or missing ones.
+        stale: finished runs left out because another model version made them.
     """
-    specs = design.specs()
+
+    ok: int
+    failed: dict[str, str]
+    stale: int
+
+
+def sample_point_runs(design: Design, run_dirs: list[Path], index: pd.DataFrame) -> PointRuns:
+    """The runs a discovery searches, counted from the run index: the sample points'.
+
+    A sensitivity design's comparison runs (``sensitivity.against``) are not searched,
+    so they are not counted. ``run_dirs`` are the design's runs in the order of
+    ``design.specs()``; ``index`` the aggregation's run index (``runs.parquet``:
+    ``run_id``, ``status``, ``error``).
+    """
     comparisons = {
-        d.name for spec, d in zip(specs, run_dirs, strict=True) if is_comparison(spec.labels["arm"])
+        d.name
+        for spec, d in zip(design.specs(), run_dirs, strict=True)
+        if is_comparison(spec.labels["arm"])
     }
-    if not comparisons:
-        return n_ok, dict(errors)
-    finished = timeseries.loc[timeseries["arm"].map(is_comparison).astype(bool), "run_id"]
-    failed = {run: error for run, error in errors.items() if run not in comparisons}
-    return n_ok - finished.nunique(), failed
+    mine = index[~index["run_id"].isin(comparisons)]
+    status = mine["status"]
+    failed = mine[~status.isin(["ok", "stale"])]
+    return PointRuns(
+        ok=int((status == "ok").sum()),
+        failed={r.run_id: str(r.error) for r in failed.itertuples()},
+        stale=int((status == "stale").sum()),
+    )
 
 
 def toy_runs(design: Design, settings: DiscoverySettings) -> pd.DataFrame:

@@ -107,8 +107,9 @@ class CreativeClusterModel(mesa.Model):
         population: population of the (focus) town when ``city`` is a name, a mapping
             without one or not given.
         rng: seed or numpy Generator; the model's only source of randomness. By
-            default ``config.seed`` when a ``config`` is given (the same config gives
-            the same run), else a fresh random seed.
+            default ``config.seed`` when a ``config`` is given (the same config and
+            arguments give the same run, and its spin-up can come from the cache), else
+            a fresh random seed.
         config: a whole :class:`~clustersim.model.config.SimConfig` to start from (the
             groups and ``policy`` given as well are applied on top of it; the caller's
             config is not changed).
