@@ -458,7 +458,10 @@ def test_discover_on_comparisons_counts_only_the_sample_points_runs(tmp_path, ca
     shutil.rmtree(next(d for spec, d in dirs if spec.labels["arm"] in points))
     assert main(["discover", str(out)]) == 1
     assert f"; {2 * len(points) - 1} runs ok;" in summary.read_text()
-    assert "1 run(s) failed or are missing" in summary.read_text()
+    assert (
+        "1 run(s) failed or are missing (see runs.parquet of the design) and are left out; "
+        "run the design again to finish them (clustersim-experiment run), then discover again."
+    ) in summary.read_text()
     # only comparison runs left: nothing to search, said in one line
     for spec, d in dirs:
         if spec.labels["arm"] in points and d.exists():

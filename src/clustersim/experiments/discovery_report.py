@@ -298,9 +298,15 @@ def write_discovery_report(
         report.text(design.description)
     report.text(_scope(design, settings, len(tables["discovery_runs"])))
     if failed:
+        resume = (
+            "run the same command again to resume."
+            if design.kind == "discovery"  # its own run writes this report
+            else "run the design again to finish them (clustersim-experiment run), then "
+            "discover again."
+        )
+        where = "runs.parquet" if design.kind == "discovery" else "runs.parquet of the design"
         report.text(
-            f"{failed} run(s) failed or are missing (see runs.parquet) and are left out; run "
-            "the same command again to resume.",
+            f"{failed} run(s) failed or are missing (see {where}) and are left out; {resume}",
             note=True,
         )
     report.heading("What this means")
