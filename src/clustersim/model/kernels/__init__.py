@@ -20,10 +20,10 @@ One module per compiled part: ``search`` (the job search of a big city), ``locat
 matching, the wages), ``ties`` (the search for partners), ``categorical`` (categorical
 draws). numba is optional (``pip install clustersim[fast]``). Without it, or with the
 environment variable ``CLUSTERSIM_KERNELS=numpy``, or where numba does not load, the
-numpy references run. numba is imported the first time a kernel is worth running (:func:`worth`) or a process
-knows it will repay the import (:func:`prefer`: a long spin-up, a sweep's worker with
-many months to run), and a kernel compiled (or read from numba's cache) the first time it
-runs, so runs that never need one do not pay for it.
+numpy references run. numba is imported the first time a kernel is worth running
+(:func:`worth`) or a process knows it will repay the import (:func:`prefer`: a long
+spin-up, a sweep's worker with many months to run), and a kernel compiled (or read from
+numba's cache) the first time it runs, so runs that never need one do not pay for it.
 """
 
 from __future__ import annotations
