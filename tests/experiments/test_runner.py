@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from clustersim import __version__
+from clustersim.errors import ConfigError
 from clustersim.experiments import runner as runner_module
 from clustersim.experiments.provenance import model_fingerprint
 from clustersim.experiments.runner import (
@@ -30,6 +31,7 @@ from clustersim.experiments.runner import (
     why_not_ok,
 )
 from clustersim.files import temporary_sibling
+from clustersim.model.compose import load_config
 from clustersim.model.results import RESULT_FILES
 
 TINY = ("city=small_town", "city.population=5000")
@@ -56,6 +58,70 @@ def test_config_hash_ignores_the_seed_but_not_parameters():
     assert len({config_hash(a), config_hash(c), config_hash(d)}) == 3
     assert (a.seed, b.seed) == (1, 2)
     assert run_dir_name(config_hash(a), 1).endswith("-s1")
+
+
+PLAN = ("city=small_town", "city.population=5000", "plan=creative_city")
+STARTS = tuple(
+    (f"policy.{lever}.start", month)
+    for month, lever in enumerate(
+        ["creative_hub", "festival", "broadband", "cluster_management"], 1
+    )
+)
+
+
+def _composed_by_hydra(overrides, *, seed, steps, values):
+    """The config with every value given to Hydra as an override (the way without a shortcut)."""
+    city = dict(o.split("=", 1) for o in overrides if o.startswith("city="))["city"]
+    rest = [o for o in overrides if not o.startswith("city=")]
+    extra = [f"{p}={(v.item() if hasattr(v, 'item') else v)!r}" for p, v in values]
+    cfg, _ = load_config(city, steps=steps, seed=seed, overrides=[*rest, *extra])
+    return cfg
+
+
+def test_lever_settings_of_sampled_points_compose_as_hydra_composes_them(monkeypatch):
+    """Points differing only in lever settings share one Hydra composition and give the same
+    configs as composing each one; the levers' checks see the values set (start <= steps)."""
+    compositions = []
+    monkeypatch.setattr(
+        runner_module,
+        "load_config",
+        lambda *a, **k: compositions.append(a) or load_config(*a, **k),
+    )
+    runner_module._compose_cached.cache_clear()
+    points = [
+        (*STARTS, ("policy.creative_hub.boost", np.float64(0.3)), ("talent.review_rate", 0.03)),
+        (*STARTS, ("policy.festival.month_of_year", np.int64(3)), ("policy.festival.visitors", 5)),
+        (*STARTS, ("policy.broadband.tech_gain", 0.0), ("policy.creative_hub.target", "focus")),
+    ]
+    for values in points:
+        cfg = compose_config(PLAN, seed=4, steps=6, values=values)
+        assert cfg == _composed_by_hydra(PLAN, seed=4, steps=6, values=values)
+        assert config_hash(cfg) == config_hash(
+            _composed_by_hydra(PLAN, seed=4, steps=6, values=values)
+        )
+    assert cfg.policy["creative_hub"]["target"] == "focus"
+    assert cfg.policy["festival"]["start"] == 2
+    assert (
+        type(compose_config(PLAN, seed=4, steps=6, values=points[1]).policy["festival"]["visitors"])
+        is int
+    )
+    # the first two points share the plan's composition; a string setting is Hydra's to parse
+    assert len(compositions) == 2
+    with pytest.raises(
+        ConfigError, match=r"policy\.creative_hub\.start must be <= steps \(6\), got 12"
+    ):
+        compose_config(PLAN, seed=4, steps=6, values=STARTS[1:])
+    with pytest.raises(
+        ConfigError, match=r"policy\.creative_hub\.boost must be >= 0 and <= 1, got -1"
+    ):
+        compose_config(PLAN, seed=4, steps=6, values=(*STARTS, ("policy.creative_hub.boost", -1)))
+    with pytest.raises(
+        ConfigError, match=r"no_such is not a known parameter of policy\.creative_hub"
+    ):
+        compose_config(PLAN, seed=4, values=(("policy.creative_hub.no_such", 1),))
+    with pytest.raises(ConfigError, match="transport lever, which is off"):
+        compose_config(PLAN, seed=4, values=(("policy.transport.start", 1),))
+    assert compose_config(PLAN, seed=4, steps=24).policy["creative_hub"]["boost"] == 0.15
 
 
 def test_parse_overrides_types_values_and_drops_hydra_keys():

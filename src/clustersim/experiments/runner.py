@@ -303,6 +303,7 @@ def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=64)
 def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
+    """The typed config of an override list, its values' ranges not checked yet."""
     groups = {"city": "small_town", "policy": "none"}
     rest = []
     for item in overrides:
@@ -313,7 +314,12 @@ def _compose_cached(overrides: tuple[str, ...], steps: int | None) -> SimConfig:
             rest.append(item)
     # keep_global_state: inside a running Hydra app (a multirun job) its state must survive
     cfg, _ = load_config(
-        groups["city"], groups["policy"], steps=steps, overrides=rest, keep_global_state=True
+        groups["city"],
+        groups["policy"],
+        steps=steps,
+        overrides=rest,
+        keep_global_state=True,
+        check=False,
     )
     return cfg
 
@@ -327,27 +333,53 @@ def compose_config(
 ) -> SimConfig:
     """Compose and validate the model config for overrides, parameter values and a seed.
 
-    Compositions are cached per override list, so replicates of one arm compose once;
-    ``values`` (``(path, value)`` pairs) are then set on a copy and checked.
+    Compositions are cached per override list, so the runs of one arm compose once;
+    ``values`` (``(path, value)`` pairs) are then set on a copy. A lever's setting
+    (``policy.creative_hub.boost``) is set so too when it is a number and the composed
+    plan has that key; otherwise Hydra composes it (and refuses a key the plan lacks).
+    Every value is checked once all are set: a lever's checks (a start month within the
+    horizon, say) see the value set, not the lever's default.
 
     Raises:
         clustersim.errors.ConfigError: one-line message on an invalid value.
     """
-    # a lever's settings are composed with the overrides: the lever's checks (a start
-    # month within the horizon, say) then see the value set, not the lever's default
     levers = tuple((p, v) for p, v in values if str(p).startswith("policy."))
-    overrides = (*overrides, *value_overrides(levers))
-    cfg = copy.deepcopy(_compose_cached(tuple(overrides), steps))
     others = tuple((p, v) for p, v in values if not str(p).startswith("policy."))
-    if others:
-        cfg = _with_values(cfg, others)
-    return dataclasses.replace(cfg, seed=int(seed))
+    cfg = copy.deepcopy(_compose_cached(tuple(overrides), steps))
+    if levers and not _set_lever_settings(cfg.policy, levers):
+        composed = (*overrides, *value_overrides(levers))
+        cfg = copy.deepcopy(_compose_cached(tuple(composed), steps))
+    return dataclasses.replace(_with_values(cfg, others), seed=int(seed))
+
+
+def _set_lever_settings(policy: dict[str, Any], levers: tuple[tuple[str, Any], ...]) -> bool:
+    """Set lever settings on the composed ``policy`` as Hydra would compose them.
+
+    Only numbers (bools included) on a key the policy has, where Hydra's parse of the
+    override :func:`value_overrides` writes gives the same value back. Returns False,
+    and leaves ``policy`` as it was, when any setting is not of that kind.
+    """
+    settings = []
+    for path, value in levers:
+        plain = value.item() if isinstance(value, np.generic) else value
+        if not isinstance(plain, bool | int | float):
+            return False
+        *parents, leaf = str(path).split(".")[1:]
+        node: Any = policy
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node or isinstance(node[leaf], dict | list):
+            return False
+        settings.append((node, leaf, plain))
+    for node, leaf, plain in settings:
+        node[leaf] = plain
+    return True
 
 
 def _with_values(cfg: SimConfig, values: tuple[tuple[str, Any], ...]) -> SimConfig:
-    """The config with parameters set (``talent.review_rate`` -> value), validated again.
+    """The config with parameters set (``talent.review_rate`` -> value), then validated.
 
-    A lever's settings are not set here: :func:`compose_config` composes them.
+    A lever's settings are not set here: :func:`compose_config` sets them.
     """
     for path, value in values:
         *parents, leaf = str(path).split(".")

@@ -389,6 +389,7 @@ def load_config(
     seed: int | None = None,
     overrides: list[str] | None = None,
     keep_global_state: bool = False,
+    check: bool = True,
 ) -> tuple[SimConfig, DictConfig]:
     """Compose the Hydra config for a city and policy, apply overrides, and validate it.
 
@@ -403,6 +404,8 @@ def load_config(
         keep_global_state: restore Hydra's global state afterwards, so a config can be
             composed inside a running Hydra app (a multirun job) without disturbing it.
             Otherwise that state is cleared.
+        check: check every value's range (False: only the overrides and the types, for
+            a caller that sets more values and then calls ``validate`` itself).
 
     Returns:
         The validated typed config and the resolved DictConfig it came from.
@@ -421,4 +424,4 @@ def load_config(
     dcfg = Composer(keep_global_state=keep_global_state).compose(all_overrides, cache=False)
     with open_dict(dcfg):
         del dcfg["hydra"]
-    return from_dictconfig(dcfg), dcfg
+    return from_dictconfig(dcfg, check=check), dcfg
