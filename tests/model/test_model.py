@@ -12,7 +12,12 @@ import pytest
 from clustersim import ConfigError, CreativeClusterModel, load_config
 from clustersim.model.agents import CreativeFirm, Talent
 from clustersim.model.config import CityConfig
-from clustersim.model.phases.aggregates import employed_rows, firms_per_node, talents_per_node
+from clustersim.model.phases.aggregates import (
+    Census,
+    employed_rows,
+    firms_per_node,
+    talents_per_node,
+)
 from clustersim.model.phases.fields import culture_field
 from clustersim.model.schema import InstitutionParams
 from clustersim.model.state import FirmOrigin
@@ -489,12 +494,12 @@ def test_identical_towns_with_different_histories_end_with_and_without_a_cluster
     gathered creative jobs on one node keeps them, one that did not stays diffuse
     (experiments/path_dependence.py runs more sizes and a plan). The window is
     narrow and moves with the calibration: in the family's compact town of 12,000 (9
-    nodes), with the calibrated defaults of 5 December 2026 and the 100-year spin-up,
-    2 of 8 histories keep a cluster and 4 never have one at reference 64; at 70 one
-    keeps one and seven never have one; at 78 (the reference with the hand-set
-    defaults) none has one. The two kept clusters ran away in the spin-up (over
-    50,000 jobs within reach of the busiest node) and shrink to about 5 times the
-    reference in the ten years.
+    nodes), with the calibrated defaults, the 100-year spin-up and households moving
+    only into vacant homes (7 December 2026), 3 of 8 histories keep a cluster
+    (2,200-3,300 jobs within reach of the busiest node; towns of 14,000-21,000) and 5
+    never have one. Every history stays a town: before that bound one of them grew to a
+    billion residents in its spin-up, with no creative firm left, and was counted here
+    as one that never had a cluster.
     """
     reference = 64.0
     kept, never = 0, 0
@@ -514,6 +519,7 @@ def test_identical_towns_with_different_histories_end_with_and_without_a_cluster
         start = _busiest_density(model)
         model.run_for(120)
         end = _busiest_density(model)
+        assert model.records[-1]["population"] < 2.5 * 12000, seed  # a town, not a runaway
         kept += start >= 2 * reference and end >= 2 * reference
         never += start < reference and end < reference
     assert kept >= 2 and never >= 2, (kept, never)
@@ -584,7 +590,7 @@ def test_migrating_households_keep_the_mix_of_workers_and_dependants():
     model.run_for(3)
     model.other_wage = np.full(len(model.place_names), 1000.0)  # half what it pays elsewhere
     before = model.residents.copy(), model.other_workers.copy(), model.low_income.copy()
-    accounts._migrate(model)
+    accounts._migrate(model, Census.of(model))
     residents, workers, low = before
     assert model.residents.sum() < residents.sum()
     assert model.other_workers / model.residents == pytest.approx(workers / residents)
@@ -600,16 +606,49 @@ def test_households_move_out_where_rents_rise_and_pay_does_not():
     model.run_for(3)
     model.other_wage = np.full(len(model.place_names), model.params.households.other_wage)
     same = model.residents.copy()
-    accounts._migrate(model)
+    accounts._migrate(model, Census.of(model))
     np.testing.assert_allclose(model.residents, same, rtol=1e-3)  # rents as at the start
     model.rent = model.base_rent * 1.5
     before = model.residents.copy()
-    accounts._migrate(model)
+    accounts._migrate(model, Census.of(model))
     moved = model.residents.sum() / before.sum() - 1
     share = model.housing_share0[model.focus_place]
     assert 0.1 < share < 0.5
     expected = model.params.households.migration_response * share * np.log(1.5)
     assert moved == pytest.approx(-expected, rel=0.05)
+
+
+def test_households_move_only_into_vacant_homes():
+    """However much other work pays, no more households move in than a node has empty homes;
+    moving out is not bounded. Without the bound a town could fill without limit (model.md)."""
+    from clustersim.model.phases import accounts
+    from clustersim.model.phases.rents import dwellings
+
+    model = CreativeClusterModel(rng=0, city="small_town", spin_up={"months": 0})
+    model.run_for(3)
+    census = Census.of(model)
+    nearly = dwellings(model) - census.talents_at - 10.0  # ten homes left at the first node
+    scale = nearly[0] / model.residents[0]
+    for name in ("residents", "other_workers", "low_income"):
+        getattr(model, name)[0] *= scale
+    vacant = dwellings(model) - model.residents - census.talents_at
+    assert vacant[0] == pytest.approx(10.0) and (vacant > 0).all()
+    model.other_wage = np.full(len(model.place_names), 1e6)  # everybody would come
+    before = model.residents.copy(), model.other_workers.copy(), model.low_income.copy()
+    counted = model.other_migration_by_node.copy()
+    accounts._migrate(model, census)
+    moved = model.residents - before[0]
+    full = 0.02 * before[0] > vacant  # nodes where the 2% a month would not fit
+    assert full.any() and (~full).any()
+    np.testing.assert_allclose(moved[full], vacant[full])  # every home taken, none more
+    np.testing.assert_allclose(moved[~full], 0.02 * before[0][~full])
+    np.testing.assert_allclose(model.other_workers / model.residents, before[1] / before[0])
+    np.testing.assert_allclose(model.low_income / model.residents, before[2] / before[0])
+    np.testing.assert_allclose(model.other_migration_by_node - counted, moved)
+    model.other_wage = np.full(len(model.place_names), 1.0)  # everybody would leave
+    now = model.residents.copy()
+    accounts._migrate(model, Census.of(model))
+    np.testing.assert_allclose(model.residents, 0.98 * now)
 
 
 def test_month_0_does_not_change_the_housing_markets_or_migrations_reference():

@@ -21,7 +21,7 @@ from mesa import Model
 
 from clustersim.model.ledger import Ledger
 from clustersim.model.phases.aggregates import Census, employed_rows, per_place, unemployed_rows
-from clustersim.model.phases.rents import place_rent_index
+from clustersim.model.phases.rents import dwellings, place_rent_index
 
 __all__ = [
     "open_books",
@@ -176,7 +176,7 @@ def pay_dividends(model: Model) -> None:
     to_households(model, "dividends", by_place)
 
 
-def _migrate(model: Model) -> None:
+def _migrate(model: Model, census: Census) -> None:
     """Households of other workers move where other work pays more, net of rent, than elsewhere.
 
     They move in where the wage of other work, less the rise of their place's
@@ -184,17 +184,23 @@ def _migrate(model: Model) -> None:
     above ``households.other_wage`` and out where it is below (a log gap;
     ``households.migration_response``; Roback 1982): a share of each node's other
     households moves, workers and dependants alike, so the node's mix of
-    workers, dependants and low-income residents stays what it was.
+    workers, dependants and low-income residents stays what it was. Households
+    move into homes that exist: no more than a node's vacant dwellings (homes
+    less residents and talents) move in. Without that bound a town whose wages
+    and rents kept rising together filled without limit (docs/model.md, migration
+    of other workers).
     """
     hp = model.params.households
     rents = np.maximum(place_rent_index(model), 1e-9)
     wage = np.maximum(model.other_wage, 1.0) / hp.other_wage
     gap = np.log(wage) - model.housing_share0 * np.log(rents)
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]
-    people = rate * model.residents
-    model.other_workers = model.other_workers * (1.0 + rate)
+    vacant = np.maximum(dwellings(model) - model.residents - census.talents_at, 0.0)
+    people = np.minimum(rate * model.residents, vacant)
+    moved = np.divide(people, model.residents, out=np.zeros_like(people), where=model.residents > 0)
+    model.other_workers = model.other_workers * (1.0 + moved)
     model.residents = model.residents + people
-    model.low_income = model.low_income * (1.0 + rate)
+    model.low_income = model.low_income * (1.0 + moved)
     model.other_migration_by_node += people
 
 
@@ -242,6 +248,6 @@ def settle(model: Model, census: Census) -> None:
     workers = per_place(model, model.other_workers)
     model.other_wage = np.where(workers > 0, wages / np.maximum(workers, 1e-9), model.other_wage)
     model.disposable_prev = np.maximum(income + wages - taxes - housing, 0.0)
-    _migrate(model)
+    _migrate(model, census)
     model.policy_services = np.zeros(len(model.place_names))
     model.policy_purchases = np.zeros(model.n_nodes)
