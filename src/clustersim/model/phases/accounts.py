@@ -195,9 +195,12 @@ def _migrate(model: Model, census: Census) -> None:
     wage = np.maximum(model.other_wage, 1.0) / hp.other_wage
     gap = np.log(wage) - model.housing_share0 * np.log(rents)
     rate = np.clip(hp.migration_response * gap, -0.02, 0.02)[model.place]
+    wanted = rate * model.residents
     vacant = np.maximum(dwellings(model) - model.residents - census.talents_at, 0.0)
-    people = np.minimum(rate * model.residents, vacant)
-    moved = np.divide(people, model.residents, out=np.zeros_like(people), where=model.residents > 0)
+    people = np.minimum(wanted, vacant)
+    # where the homes suffice, the share that moves is the rate itself (to the bit)
+    bound = people < wanted  # only where households move in, so residents > 0
+    moved = np.where(bound, people / np.where(bound, model.residents, 1.0), rate)
     model.other_workers = model.other_workers * (1.0 + moved)
     model.residents = model.residents + people
     model.low_income = model.low_income * (1.0 + moved)
