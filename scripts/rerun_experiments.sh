@@ -10,11 +10,9 @@
 # leaves them out as stale.
 #
 # Names: flagship scaling policy_sweep stationarity calibration_table talent_flows
-# town_and_city (the runs quoted in docs/model.md section 9 and docs/experiments.md),
-# talent_attraction (docs/policies.md), discovery and optimisation (docs/calibration.md);
-# path_dependence (its own default is the 60-year spin-up of its table: with the model's
-# 100 years its histories with strong increasing returns run away, workers of 8-11 GB
-# stopped after 15-23 minutes twice; docs/experiments.md, "Path dependence").
+# town_and_city city_cut path_dependence (the runs quoted in docs/model.md and
+# docs/experiments.md), talent_attraction (docs/policies.md), discovery and
+# optimisation (docs/calibration.md).
 # Each step's output and time go to <folder>/<name>.log; a step that
 # fails does not stop the others, and the script exits 1 if any failed
 # (stationarity.py's exit 1, a city that drifts, is a finding, not a failure). The numbers quoted in README.md and docs/ are then updated by
@@ -25,7 +23,7 @@ py=.venv/bin/python
 fingerprint=$($py -c "from clustersim.experiments.provenance import model_fingerprint as m; print(m())")
 out="results/rerun-$fingerprint"
 all=(flagship scaling policy_sweep talent_attraction discovery optimisation stationarity
-     calibration_table talent_flows town_and_city path_dependence)
+     calibration_table talent_flows town_and_city path_dependence city_cut)
 known=("${all[@]}")
 steps=("${@:-${all[@]}}")
 declare -A command=(
@@ -38,6 +36,7 @@ declare -A command=(
   [optimisation]=".venv/bin/clustersim-experiment run optimisation_small_town --out $out/optimisation"
   [stationarity]="$py experiments/stationarity.py --out $out/stationarity"
   [path_dependence]="$py experiments/path_dependence.py --out $out/path_dependence"
+  [city_cut]="$py experiments/city_cut.py --out $out/city_cut"
   [calibration_table]="$py experiments/calibration_table.py --out $out/calibration_table"
   [talent_flows]="$py experiments/talent_flows.py --city region --years 100 --out $out/talent_flows/region \
     && $py experiments/talent_flows.py --city region --years 100 --set talent.size_weight=1 --out $out/talent_flows/region_sized \
