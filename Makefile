@@ -10,7 +10,7 @@ run: venv
 	.venv/bin/clustersim-experiment run town_vs_metropolis $(ARGS)
 
 test: venv
-	.venv/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: venv
 	.venv/bin/ruff check .
