@@ -127,3 +127,20 @@ def test_a_scaling_exponent_near_zero_is_not_said_to_grow():
     wide = sentence(-0.3, 1.4)
     assert "staying the same" in wide and "proportion to population" in wide
     assert "cannot be told from growth in proportion" in sentence(0.7, 1.3)
+
+
+def test_a_sweeps_intensities_are_named_one_way_when_some_labels_are_too_long():
+    sweep = Design.named("policy_sweep")
+    names = Names.of(sweep)
+    assert names.arm("cultural_institution_200") == "cultural institution x2"
+    assert names.arm("university_partnership_50") == "university partnership x0.5"
+    assert names.arm("festival_100") == "festival x1"  # short enough, but named as the rest
+    assert names.arm("none") == "No policy"
+    graded = [names.arm(a) for a in sweep.arms if a != "none"]
+    assert all(len(n) <= SHORT and " x" in n and "intensity" not in n for n in graded)
+    # when every such label fits, they keep it
+    few = sweep.with_changes(arms=["festival_50", "festival_200"])
+    assert [Names.of(few).arm(a) for a in ("festival_50", "festival_200")] == [
+        "festival at intensity 0.5",
+        "festival at intensity 2",
+    ]

@@ -9,6 +9,7 @@ against baselines large enough to make them meaningful.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,24 @@ def _unique(names: dict[str, str]) -> dict[str, str]:
     return out
 
 
+_AT_INTENSITY = re.compile(r"^(?P<what>.+) at intensity (?P<value>\S+)$")
+
+
+def _arm_names(arms: dict[str, Any]) -> dict[str, str]:
+    """Short names of the arms, one form for a lever's intensities.
+
+    A sweep's arms are labelled ``<lever> at intensity <x>``. When one of those labels
+    is too long to keep, every one of them is called ``<lever> x<x>`` (``cultural
+    institution x2``), so a report never mixes that form with the arms' codes
+    (``cultural institution 200``, which reads as a count).
+    """
+    labels = {k: a.label for k, a in arms.items()}
+    graded = {k: m for k, label in labels.items() if (m := _AT_INTENSITY.match(label or ""))}
+    if any(len(labels[k]) > SHORT for k in graded):
+        labels.update({k: f"{m['what']} x{m['value']}" for k, m in graded.items()})
+    return _unique({k: short_name(k, label) for k, label in labels.items()})
+
+
 def _site_names(sites: dict[str, Any]) -> dict[str, str]:
     """Short names of the sites: a long label's first phrase when those tell them apart."""
     phrases = {k: short_name(k, s.label, phrase=True) for k, s in sites.items()}
@@ -211,7 +230,7 @@ class Names:
             "baseline": design.baseline,
             "horizon": int(design.steps),
             "site_names": _site_names(design.sites),
-            "arm_names": _unique({k: short_name(k, a.label) for k, a in design.arms.items()}),
+            "arm_names": _arm_names(design.arms),
             "ci": float(design.analysis.get("ci", 0.95)),
         }
         return cls(**{**fields, **changes})
