@@ -144,3 +144,19 @@ def test_a_sweeps_intensities_are_named_one_way_when_some_labels_are_too_long():
         "festival at intensity 0.5",
         "festival at intensity 2",
     ]
+
+
+def test_the_shipped_designs_plans_are_called_by_their_labels_not_their_codes():
+    import yaml
+
+    from clustersim.experiments.design import available
+    from clustersim.model.compose import config_dir
+
+    for name in available():
+        raw = yaml.safe_load((config_dir() / "experiment" / f"{name}.yaml").read_text())
+        if raw.get("kind", "comparison") not in ("comparison", "policy_sweep"):
+            continue  # sampled designs' points are numbered, not labelled (and slow to draw)
+        design = Design.named(name)
+        names = Names.of(design)
+        for code, arm in design.arms.items():
+            assert names.arm(code) != code.replace("_", " "), (name, code, arm.label)
