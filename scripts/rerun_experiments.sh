@@ -2,8 +2,9 @@
 # Re-run every shipped experiment and measurement script after a change of results,
 # into one folder per model fingerprint: results/rerun-<fingerprint>/<name>/.
 #
-#   bash scripts/rerun_experiments.sh            # all (about an hour on 2 cores)
+#   bash scripts/rerun_experiments.sh            # the default set (1-2 hours on 2 cores)
 #   bash scripts/rerun_experiments.sh flagship stationarity   # only these
+#   bash scripts/rerun_experiments.sh sobol morris_small_town  # steps outside the default set
 #
 # Run it from a checkout nobody edits meanwhile (git worktree add /tmp/rerun HEAD): runs
 # carry the fingerprint of the code they ran, and a report written after the code changed
@@ -13,6 +14,10 @@
 # town_and_city city_cut path_dependence (the runs quoted in docs/model.md and
 # docs/experiments.md), talent_attraction (docs/policies.md), discovery and
 # optimisation (docs/calibration.md).
+# Outside the default set, named only (docs/calibration.md; minutes on the 2-core AMD
+# EPYC of 7 December 2026): calibration_eu (26), calibration_recovery, sobol (about 37),
+# morris_small_town (about 60), morris_creative_city (35 on the Xeon), morris_metropolis
+# (about 2.5 hours).
 # Each step's output and time go to <folder>/<name>.log; a step that
 # fails does not stop the others, and the script exits 1 if any failed
 # (stationarity.py's exit 1, a city that drifts, is a finding, not a failure). The numbers quoted in README.md and docs/ are then updated by
@@ -24,7 +29,9 @@ fingerprint=$($py -c "from clustersim.experiments.provenance import model_finger
 out="results/rerun-$fingerprint"
 all=(flagship scaling policy_sweep talent_attraction discovery optimisation stationarity
      calibration_table talent_flows town_and_city path_dependence city_cut)
-known=("${all[@]}")
+extra=(calibration_eu calibration_recovery sobol morris_small_town morris_creative_city
+       morris_metropolis)
+known=("${all[@]}" "${extra[@]}")
 steps=("${@:-${all[@]}}")
 declare -A command=(
   [flagship]=".venv/bin/clustersim-experiment run town_vs_metropolis --out $out/flagship"
@@ -34,6 +41,12 @@ declare -A command=(
   [discovery]=".venv/bin/clustersim-experiment run discovery_small_town --out $out/discovery \
     && .venv/bin/clustersim-experiment discover $out/discovery --outcome creative_growth --above 0.2"
   [optimisation]=".venv/bin/clustersim-experiment run optimisation_small_town --out $out/optimisation"
+  [calibration_eu]=".venv/bin/clustersim-experiment run calibration_eu --out $out/calibration_eu"
+  [calibration_recovery]=".venv/bin/clustersim-experiment run calibration_recovery --out $out/calibration_recovery"
+  [sobol]=".venv/bin/clustersim-experiment run sobol_small_town --out $out/sobol"
+  [morris_small_town]=".venv/bin/clustersim-experiment run morris_small_town --out $out/morris_small_town"
+  [morris_creative_city]=".venv/bin/clustersim-experiment run morris_creative_city --out $out/morris_creative_city"
+  [morris_metropolis]=".venv/bin/clustersim-experiment run morris_metropolis --out $out/morris_metropolis"
   [stationarity]="$py experiments/stationarity.py --out $out/stationarity"
   [path_dependence]="$py experiments/path_dependence.py --out $out/path_dependence"
   [city_cut]="$py experiments/city_cut.py --out $out/city_cut"
