@@ -289,6 +289,7 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(
     said = (tmp_path / "driver.log").read_text()
     assert exit_code == code, f"run states seen while waiting: {sorted(seen)}\n{said}"
     assert f"{word}; run the same command again to resume" in said
+    assert "SIGTERM received" not in said, "a cancelled sweep should not print a crash dump"
     assert not left, "the Hydra child or its workers outlived the interrupted driver"
     before = _complete(out)
     assert 1 <= len(before) < 8, "the sweep should have been interrupted part-way"

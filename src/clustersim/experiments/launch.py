@@ -23,12 +23,15 @@ child process, ``python -m clustersim.experiments.launch --multirun ...``.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import logging
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -448,6 +451,38 @@ def _hydra_app(cfg: DictConfig) -> dict:
         sys.exit(_error(str(exc)))
 
 
+def _quiet_sigterm_after_ray_init() -> None:
+    """Let a SIGTERM end this process without Ray's stack dump once Ray starts in it.
+
+    ``ray.init`` sets a Python handler for SIGTERM (a clean exit) and then Ray's failure
+    signal handler over it, which prints ``*** SIGTERM received at time=...`` and a stack
+    dump before passing the signal on: every sweep a scheduler cancels would end with
+    one, as if it had crashed. After ``ray.init`` the Python handler is put back for
+    SIGTERM alone; the dumps of real crashes (SIGSEGV, SIGABRT, ...) stay. Wraps
+    ``ray.init`` in this process (the Hydra child a Ray launcher runs in); without Ray
+    installed it does nothing (the launcher says what is missing).
+    """
+    try:
+        import ray
+    except ImportError:
+        return
+    init = ray.init
+    if getattr(init, "_clustersim_quiet_sigterm", False):
+        return
+
+    @functools.wraps(init)
+    def init_then_quiet_sigterm(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return init(*args, **kwargs)
+        finally:
+            handler = signal.getsignal(signal.SIGTERM)  # Python's view: Ray's clean exit
+            if handler is not None and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, handler)  # over Ray's dumping C handler
+
+    init_then_quiet_sigterm._clustersim_quiet_sigterm = True  # type: ignore[attr-defined]
+    ray.init = init_then_quiet_sigterm
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clustersim`` command; returns the exit code.
 
@@ -468,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
             check_arguments(args)
         except ClusterSimError as exc:
             return _error(str(exc))
+    if any(a.startswith("hydra/launcher=ray") for a in args):
+        _quiet_sigterm_after_ray_init()
     saved, sys.argv = sys.argv, [sys.argv[0] if sys.argv else "clustersim", *args]
     try:
         with terminate_as_interrupt():  # SIGTERM stops a launcher's workers as Ctrl-C does
