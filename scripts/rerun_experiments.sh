@@ -14,10 +14,9 @@
 # town_and_city city_cut path_dependence (the runs quoted in docs/model.md and
 # docs/experiments.md), talent_attraction (docs/policies.md), discovery and
 # optimisation (docs/calibration.md).
-# Outside the default set, named only (docs/calibration.md; minutes on the 2-core AMD
-# EPYC of 7 December 2026): calibration_eu (26), calibration_recovery, sobol (about 37),
-# morris_small_town (about 60), morris_creative_city (35 on the Xeon), morris_metropolis
-# (about 2.5 hours).
+# Outside the default set, named only (docs/calibration.md; minutes on 2 cores as
+# docs/calibration.md gives them): calibration_eu (26), calibration_recovery (8), sobol
+# (34), morris_small_town (61), morris_creative_city (35), morris_metropolis (2-2.5 hours).
 # Each step's output and time go to <folder>/<name>.log; a step that
 # fails does not stop the others, and the script exits 1 if any failed
 # (stationarity.py's exit 1, a city that drifts, is a finding, not a failure). The numbers quoted in README.md and docs/ are then updated by

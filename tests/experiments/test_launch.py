@@ -281,3 +281,57 @@ def test_legitimate_forms_still_run(tmp_path):
     assert "experiment lists the designs of" in help_text and "neither is an option" in help_text
     assert "city: " in help_text and "policy: " in help_text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "sweep"]
+
+
+def _fake_ray(monkeypatch, *, fails: bool = False):
+    """A stand-in ``ray`` module whose ``init`` sets a Python SIGTERM handler, as Ray's does."""
+    import signal
+    import types
+
+    fake = types.ModuleType("ray")
+
+    def ray_exit(signum, frame):  # Ray's own: sys.exit(signum)
+        raise SystemExit(signum)
+
+    def init(*args, **kwargs):
+        signal.signal(signal.SIGTERM, ray_exit)
+        if fails:
+            raise ConnectionError("no Ray cluster at that address")
+        return "context"
+
+    fake.init = init
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    return fake, init, ray_exit
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["started", "init-fails"])
+def test_ray_init_is_wrapped_once_and_gives_sigterm_back_to_its_python_handler(monkeypatch, fails):
+    import signal
+
+    from clustersim.experiments import launch
+
+    fake, init, ray_exit = _fake_ray(monkeypatch, fails=fails)
+    set_for_sigterm = []
+    real_signal = signal.signal
+
+    def spy(signum, handler):
+        if signum == signal.SIGTERM:
+            set_for_sigterm.append(handler)
+        return real_signal(signum, handler)
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(signal, "signal", spy)
+    try:
+        launch._quiet_sigterm_after_ray_init()
+        launch._quiet_sigterm_after_ray_init()  # a second call does not wrap the wrapper
+        assert fake.init is not init and fake.init.__wrapped__ is init
+        if fails:
+            with pytest.raises(ConnectionError, match="no Ray cluster"):
+                fake.init(address="ray://nowhere:10001")
+        else:
+            assert fake.init(address="local") == "context"
+        # init set Ray's handler; the wrapper set it once more, over the C handler Ray's
+        # failure signal handler would have put there (its "*** SIGTERM received" dump)
+        assert set_for_sigterm == [ray_exit, ray_exit]
+    finally:
+        real_signal(signal.SIGTERM, before)

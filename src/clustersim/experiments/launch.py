@@ -459,12 +459,13 @@ def _quiet_sigterm_after_ray_init() -> None:
     dump before passing the signal on: every sweep a scheduler cancels would end with
     one, as if it had crashed. After ``ray.init`` the Python handler is put back for
     SIGTERM alone; the dumps of real crashes (SIGSEGV, SIGABRT, ...) stay. Wraps
-    ``ray.init`` in this process (the Hydra child a Ray launcher runs in); without Ray
-    installed it does nothing (the launcher says what is missing).
+    ``ray.init`` in this process (the Hydra child a Ray launcher runs in), once; without
+    Ray installed it does nothing (the launcher says what is missing). The child then
+    exits through Ray's own handler, as it did after the dump.
     """
     try:
         import ray
-    except ImportError:
+    except Exception:  # not installed, or broken: the launcher says so when it starts
         return
     init = ray.init
     if getattr(init, "_clustersim_quiet_sigterm", False):
@@ -496,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     multirun = any(a in ("-m", "--multirun") for a in args)
     if "hydra/launcher=ray_local" in args:
         # a single-machine Ray instance: Ray then binds every server to 127.0.0.1
-        # (read when ray is imported, which happens only once the launcher starts)
+        # (read when ray is imported: set before _quiet_sigterm_after_ray_init imports it)
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     if not any(a in _NO_CHECK_FLAGS for a in args):
         try:
