@@ -22,32 +22,58 @@ find_python() {
 }
 
 # The classroom app's browser tests run in Debian's Chromium (never `playwright install`:
-# it downloads a browser). Installed in CI, or when missing and we are root.
+# it downloads a browser). Installed in CI, or when missing and we are root; apt works in
+# the background while pip fills .venv (on CI's fresh machines each took about a minute).
+chromium_pid=""
+chromium_log=""
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
     sudo=""
     if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
     echo "Installing chromium (for the app's browser tests) ..." >&2
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    chromium_log=$(mktemp)
+    (
+      $sudo apt-get update -qq &&
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    ) >"$chromium_log" 2>&1 &
+    chromium_pid=$!
   else
     echo "note: chromium is missing, so the app's browser tests will fail; install it with: sudo apt-get install chromium" >&2
   fi
 fi
 
-stamp=.venv/.installed
-if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
-  exit 0
-fi
-if ! py=$(find_python); then
-  echo "clustersim needs Python >= 3.12, and none was found (tried python3, python3.13, python3.12, pyenv versions)." >&2
-  exit 1
-fi
-if [ ! -x .venv/bin/python ]; then
-  echo "Creating .venv with $("$py" --version) ..." >&2
-  "$py" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-echo "Installing clustersim and its dependencies into .venv ..." >&2
-.venv/bin/python -m pip install --quiet -e ".[dev]"
-touch "$stamp"
+wait_for_chromium() {
+  [ -n "$chromium_pid" ] || return 0
+  if ! wait "$chromium_pid"; then
+    cat "$chromium_log" >&2
+    echo "installing chromium with apt-get failed (above)" >&2
+    rm -f "$chromium_log"
+    return 1
+  fi
+  rm -f "$chromium_log"
+}
+
+install_venv() {
+  local stamp=.venv/.installed py
+  if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
+    return 0
+  fi
+  if ! py=$(find_python); then
+    echo "clustersim needs Python >= 3.12, and none was found (tried python3, python3.13, python3.12, pyenv versions)." >&2
+    return 1
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv with $("$py" --version) ..." >&2
+    "$py" -m venv .venv || return 1
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+  echo "Installing clustersim and its dependencies into .venv ..." >&2
+  # (set -e does not act inside a function called with ||: each step says its failure)
+  .venv/bin/python -m pip install --quiet -e ".[dev]" || return 1
+  touch "$stamp"
+}
+
+status=0
+install_venv || status=$?
+wait_for_chromium || status=$?
+exit "$status"

@@ -283,33 +283,6 @@ def test_report_rewrites_a_calibration_report_from_its_tables(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_a_recovery_in_a_small_town_holds_the_planted_values(tmp_path):
-    design = _town(
-        parameters=["labour.creative_vocation", "firm.young_exit_hazard"],
-        ranges={
-            "labour.creative_vocation": [-3.5, -1.0],
-            "firm.young_exit_hazard": [0.005, 0.05],
-        },
-        planted={"labour.creative_vocation": -1.9, "firm.young_exit_hazard": 0.016},
-        fit=["creative_share", "survival_1", "birth_rate"],
-        hold_out=["death_rate"],
-        trials=12,
-        batch=4,
-        startup=4,
-        refine=2,
-        observed_replicates=6,
-        validation_replicates=4,
-    )
-    del design["calibration"]["targets"]
-    design |= {"replicates": 2, "steps": 60, "common": ["spin_up.months=120"]}
-    design["sites"]["town"]["overrides"][1] = "city.population=6000"
-    outcome = run_experiment(Design.from_mapping(design), tmp_path / "out", echo=_quiet)
-    assert not outcome.failed
-    est = pd.read_parquet(tmp_path / "out" / "estimates.parquet")
-    assert est["planted_inside"].all(), est
-
-
-@pytest.mark.slow
 def test_a_calibration_runs_through_a_hydra_launcher_with_the_same_result(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(_town(trials=2, refine=0)))

@@ -240,16 +240,18 @@ def test_a_failed_hydra_launch_exits_1_and_writes_no_report(tmp_path, capsys):
     ("launcher", "sig", "code", "word"),
     [
         ("basic", signal.SIGINT, 130, "interrupted"),
-        ("basic", signal.SIGTERM, 143, "terminated"),
+        # the basic launcher with SIGTERM, a fourth variant until 8 December 2026, was left
+        # out for CI's time: the driver's SIGTERM path is the joblib variant's, the basic
+        # launcher's interrupted child the ctrl-c variant's
         ("joblib", signal.SIGTERM, 143, "terminated"),  # a scheduler cancelling the job
         ("ray_local", signal.SIGTERM, 143, "terminated"),
     ],
-    ids=["ctrl-c", "sigterm", "joblib-sigterm", "ray-sigterm"],
+    ids=["ctrl-c", "joblib-sigterm", "ray-sigterm"],
 )
 def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(
     tmp_path, launcher, sig, code, word
 ):
-    path = _slow_town_design(tmp_path, "stopme", replicates=4)
+    path = _slow_town_design(tmp_path, "stopme", replicates=3)
     out = tmp_path / "out"
     cmd = [str(BIN / "clustersim-experiment"), "run", str(path), "--out", str(out)]
     cmd += ["--launcher", launcher]
@@ -292,12 +294,12 @@ def test_an_interrupted_hydra_launch_stops_its_sweep_and_resumes(
     assert "SIGTERM received" not in said, "a cancelled sweep should not print a crash dump"
     assert not left, "the Hydra child or its workers outlived the interrupted driver"
     before = _complete(out)
-    assert 1 <= len(before) < 8, "the sweep should have been interrupted part-way"
+    assert 1 <= len(before) < 6, "the sweep should have been interrupted part-way"
 
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _complete(out)
-    assert len(after) == 8
+    assert len(after) == 6
     assert all(after[k] == before[k] for k in before)  # nothing finished was redone
     resumed = done.stdout + done.stderr
     assert f"resuming: {len(before)} finished run(s) reused" in resumed

@@ -337,41 +337,6 @@ def test_better_transport_link_moves_talent_between_town_and_city():
     assert fast_ts["population"].mean() > slow_ts["population"].mean()
 
 
-def _town_talents_at_month_0(neighbourhood_exponent: float, seed: int, size_weight=1.0) -> int:
-    cfg, _ = load_config(
-        "region",
-        seed=seed,
-        overrides=[
-            f"city.family.neighbourhood_exponent={neighbourhood_exponent}",
-            f"talent.size_weight={size_weight}",
-            f"spin_up.months={STATIONARY['months']}",
-        ],
-    )
-    model = CreativeClusterModel.from_config(cfg)
-    t = model.talents
-    return int((t.alive & (model.place[t.home] == model.focus_place)).sum())
-
-
-@pytest.mark.slow
-def test_with_every_node_one_alternative_a_finer_cut_of_the_city_draws_talents_from_the_town():
-    """With every node one alternative of the location choice (``talent.size_weight=0``,
-    the default), cutting the large city into 147 neighbourhoods instead of 45 leaves
-    the town next to it with a third fewer talents at month 0 (275 against 185, 8 seeds,
-    ``python experiments/city_cut.py``, docs/model.md section 7.1): how finely the
-    generator cuts the city decides who lives in the town.
-
-    With nodes counted by their homes (``talent.size_weight=1``, McFadden 1978) the cut
-    no longer matters: 113 against 109 talents (standard errors 3.5 and 5.7), measured
-    by the same script. Two seeds cannot show that equality within 10% (one seed's fine
-    cut has 78, the other's 111), so it is measured there, not here; the choice
-    probabilities it rests on are tested exactly in test_mechanisms.py
-    (``test_splitting_a_node_into_halves_leaves_choice_probabilities_unchanged``).
-    """
-    coarse = [_town_talents_at_month_0(0.6, seed, size_weight=0.0) for seed in range(2)]
-    fine = [_town_talents_at_month_0(0.8, seed, size_weight=0.0) for seed in range(2)]
-    assert np.mean(fine) < 0.9 * np.mean(coarse), (coarse, fine)
-
-
 def test_brain_drain_when_the_outside_pays_much_more():
     talents = np.zeros(2)  # talents at month 36, summed over the seeds
     for seed in range(5):

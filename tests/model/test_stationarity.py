@@ -4,11 +4,16 @@ Month 0 is the end of the automatic spin-up (the model's own long-run state), so
 without policy the creative economy neither jumps in month 1 nor drifts over 30
 years. Both are properties of runs, averaged over 5 seeds as the issue states:
 creative employment changes by less than 2% in month 1, and the creative share
-drifts by less than 0.1 percentage points per decade. Here: the generated kinds and
-the default region (a town next to a city). The presets of real towns are checked by
-``experiments/stationarity.py`` (its table is in docs/model.md, section 9); Obidos,
-run here until 7 December 2026, is one of them: a town next to a city like the
-region, it cost a tenth of the suite's time on a slow machine.
+drifts by less than 0.1 percentage points per decade. Here: the smallest and the
+largest generated kind and the default region (a town next to a city, the row nearest
+the bounds). The medium city and the presets of real towns are checked by
+``experiments/stationarity.py`` (its table is in docs/model.md, section 9): Obidos until
+7 December 2026 and the medium city until 8 December were run here too, and cost CI's
+2-core machines minutes its limit no longer leaves (the medium city's row is far within
+the bounds: -0.41% in month 1, -0.007 points a decade). The small town and the
+metropolis are the towns users get (``city=small_town``, ``city=metropolis``), as in
+the app's lessons: their spin-ups, the most costly part of these runs, are run once
+for both modules (the test run's shared spin-up cache, ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +36,7 @@ YEARS = 30
 
 CITIES = {
     "small_town": dict(city="small_town"),
-    "medium_city": dict(city="medium_city"),
-    "metropolis": dict(city="metropolis", population=400_000),
+    "metropolis": dict(city="metropolis"),  # the million of lesson 3: their spin-ups are shared
     "region": dict(city=CityConfig(kind="region")),
 }
 
@@ -68,7 +72,7 @@ def test_creative_share_does_not_drift_over_thirty_years(name):
     assert abs(np.mean(slopes)) < 0.1, slopes
 
 
-@pytest.mark.parametrize("name", ["small_town", "medium_city"])
+@pytest.mark.parametrize("name", ["small_town"])
 def test_unemployment_stays_in_a_plausible_band(name):
     rates = [_run(name, seed)["unemployment_rate"].mean() for seed in _seeds(name)]
     assert 0.03 <= np.mean(rates) <= 0.12, rates

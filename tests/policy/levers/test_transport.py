@@ -43,22 +43,23 @@ def test_transport_drains_the_small_town_toward_the_large_city():
 
 
 def test_transport_drains_the_generated_region_too():
-    overrides = ["city.population=6000", "city.city_population=150000"]
+    # the default region, as users get it: its spin-ups are the stationarity checks' (the
+    # test run's spin-up cache), a town of 6,000 next to a city of 150,000 until 8 December
     for seed in (0, 1):
         spin_up = STATIONARY["months"]
-        base = simulate("region", steps=36, seed=seed, overrides=overrides, spin_up=spin_up)
+        base = simulate("region", steps=36, seed=seed, spin_up=spin_up)
         fast = simulate(
             "region",
             "[transport]",
             steps=36,
             seed=seed,
-            overrides=[*overrides, "policy.transport.start=1"],
+            overrides=["policy.transport.start=1"],
             spin_up=spin_up,
         )
         assert fast.policies["status"].tolist() == ["active"]
         # the town's creative jobs drain to the city, whose firms now reach the town's
         # households and whose jobs its residents now reach (last year of three), though
-        # the town also reaches more outside buyers (seed 0: 110 -> 70 jobs)
+        # the town also reaches more outside buyers (seed 0: 180 -> 51 jobs, seed 1: 167 -> 52)
         jobs = [r.timeseries["creative_employment"].iloc[-12:].mean() for r in (base, fast)]
         assert jobs[1] < 0.8 * jobs[0], jobs
 
