@@ -29,9 +29,11 @@ chromium_log=""
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
     sudo=""
-    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+    # -n: no password prompt from a job in the background (it would fail at once instead)
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
     echo "Installing chromium (for the app's browser tests) ..." >&2
     chromium_log=$(mktemp)
+    trap 'rm -f ${chromium_log:+"$chromium_log"}' EXIT
     (
       $sudo apt-get update -qq &&
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -5,8 +5,8 @@ without policy the creative economy neither jumps in month 1 nor drifts over 30
 years. Both are properties of runs, averaged over 5 seeds as the issue states:
 creative employment changes by less than 2% in month 1, and the creative share
 drifts by less than 0.1 percentage points per decade. Here: the smallest and the
-largest generated kind and the default region (a town next to a city, the row nearest
-the bounds). The medium city and the presets of real towns are checked by
+largest generated kind and the default region (a town next to a city, the nearest
+to the bounds of the three). The medium city and the presets of real towns are checked by
 ``experiments/stationarity.py`` (its table is in docs/model.md, section 9): Obidos until
 7 December 2026 and the medium city until 8 December were run here too, and cost CI's
 2-core machines minutes its limit no longer leaves (the medium city's row is far within

@@ -115,7 +115,9 @@ def _check_not_a_path(override: Override) -> None:
 
 #: A config group's options by (config folder, group). Hydra lists them by reading the
 #: folder and its ConfigStore anew at each call, a quarter of a composition's time (two
-#: calls a composition); neither changes within a process.
+#: calls a composition); here they are read once a process (its plugins' launchers are
+#: registered before the first composition), so a config file added to ``configs/`` is
+#: known to a long-lived process (a notebook, the app's server) after a restart.
 _GROUP_OPTIONS: dict[tuple[str, str], list[str]] = {}
 
 
