@@ -9,10 +9,10 @@ unless the text says it always happens. When the model changes and a test fails,
 the lesson text must change with it.
 
 The spin-ups are cached for the test run (``tests/conftest.py``), so the small town and
-its hub-and-festival twin share theirs, and both the small town's and the metropolis's
-(the metropolis's about 20-40 s each on the project's 2-core machines) are the ones the stationarity
-checks run (``tests/model/test_stationarity.py``, same towns, same seeds): whichever
-module comes first runs them.
+its hub-and-festival twin share theirs, and the small town's and the metropolis's (the
+latter about 20-40 s each on the project's 2-core machines) are the ones the
+stationarity checks run (``tests/model/test_stationarity.py``, same towns, same seeds):
+whichever module comes first runs them.
 """
 
 from __future__ import annotations
