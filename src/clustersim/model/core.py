@@ -35,6 +35,7 @@ from clustersim.model.config import (
     validate,
 )
 from clustersim.model.hooks import PolicyAgent, policy_plugin
+from clustersim.model.memory import keep_freed_memory
 from clustersim.model.phases import (
     accounts,
     demography,
@@ -142,6 +143,7 @@ class CreativeClusterModel(mesa.Model):
         if unknown:
             raise TypeError(f"unknown keyword argument {sorted(unknown)[0]!r}")
         one_blas_thread()  # the same bits in any process (blas.py), spin-up included
+        keep_freed_memory()  # a big city's monthly arrays reuse freed memory (memory.py)
         if rng is None and config is not None:  # a config carries its run's seed
             rng = config.seed
         super().__init__(rng=rng)

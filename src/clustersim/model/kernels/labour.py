@@ -137,7 +137,11 @@ def _assign_firms_py(
         else:
             position = lo_node + v[j] * other_vac[j]
             position = position + (own_vac[j] if position >= lo_own else 0.0)
-        lo, hi = 0, n_open  # cumulative vacancies <= position (numpy's searchsorted "right")
+        # cumulative vacancies <= position (numpy's searchsorted "right" over all of them),
+        # counted within the node's firms: every open firm has a vacancy, so the entries
+        # before the node's first firm are <= lo_node <= position and those after its
+        # last exceed the node's end >= position (the count is the same, in fewer steps)
+        lo, hi = seg[node * n_sectors], seg[(node + 1) * n_sectors]
         while lo < hi:
             mid = (lo + hi) // 2
             if cum0[mid + 1] <= position:
